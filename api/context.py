@@ -1,0 +1,86 @@
+"""Wiring: the one place that turns settings into services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cached_property
+
+from api.settings import Settings
+from ca.applications import ApplicationService
+from ca.authority import CertificationAuthority
+from ca.calendar import WorkingCalendar
+from ca.catalogue import CertificateCatalogue
+from ca.clock import Clock, SystemClock
+from ca.policy import GOVERNMENT, NATIONAL, ROOT, CentrePolicy, HierarchyPolicy, ServicePolicy, default_policy
+from keys import KeyBackend, PKCS11KeyBackend, SoftwareKeyBackend, load_master_key
+from registry import Database, Registry
+
+
+def policy_from(settings: Settings) -> HierarchyPolicy:
+    base = default_policy(settings.base_url, settings.ca_algorithm)
+    names = {ROOT: settings.root_name, NATIONAL: settings.national_name, GOVERNMENT: settings.government_name}
+    centres = {code: CentrePolicy(code, names[code], settings.organisation, cp.algorithm, cp.validity,
+                                  cp.review_working_days) for code, cp in base.centres.items()}
+    return HierarchyPolicy(base_url=settings.base_url, centres=centres,
+                           services=ServicePolicy(algorithm=settings.service_algorithm),
+                           end_entity_validity=dt.timedelta(days=settings.end_entity_validity_days),
+                           lint_at_issuance=settings.lint_at_issuance)
+
+
+@dataclass
+class Services:
+    """Everything a request or a command needs, built once per process."""
+
+    settings: Settings
+    clock: Clock
+
+    @classmethod
+    def build(cls, settings: Settings, clock: Clock | None = None) -> "Services":
+        settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return cls(settings=settings, clock=clock or SystemClock())
+
+    @cached_property
+    def database(self) -> Database:
+        return Database(self.settings.resolved_database_url)
+
+    @cached_property
+    def registry(self) -> Registry:
+        return Registry(self.database)
+
+    @cached_property
+    def backend(self) -> KeyBackend:
+        s = self.settings
+        if s.key_backend == "pkcs11":
+            pin = s.pkcs11_pin_file.read_text().strip()  # type: ignore[union-attr]
+            return PKCS11KeyBackend(s.pkcs11_module, s.pkcs11_token_label, pin)  # type: ignore[arg-type]
+        secret = s.master_key.get_secret_value() if s.master_key else None
+        master = load_master_key(s.resolved_master_key_file, secret, create=s.mode == "embedded")
+        return SoftwareKeyBackend(s.home / "keys", master)
+
+    @cached_property
+    def policy(self) -> HierarchyPolicy:
+        return policy_from(self.settings)
+
+    @cached_property
+    def authority(self) -> CertificationAuthority:
+        return CertificationAuthority(self.registry, self.backend, self.policy, self.clock)
+
+    @cached_property
+    def calendar(self) -> WorkingCalendar:
+        return WorkingCalendar()
+
+    @cached_property
+    def applications(self) -> ApplicationService:
+        return ApplicationService(self.authority, self.calendar)
+
+    @cached_property
+    def catalogue(self) -> CertificateCatalogue:
+        return CertificateCatalogue(self.authority)
+
+    def migrate(self) -> None:
+        self.database.upgrade()
+
+    def close(self) -> None:
+        if "database" in self.__dict__:
+            self.database.dispose()

@@ -1,0 +1,73 @@
+"""RFC 9457 problem+json at the edge: one table from error codes to statuses."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ca.errors import QoltanbaError
+
+log = logging.getLogger("qoltanba.api")
+
+STATUS = {
+    "invalid-input": 422,
+    "refused": 422,
+    "not-found": 404,
+    "conflict": 409,
+    "unauthenticated": 401,
+    "forbidden": 403,
+    "not-initialised": 503,
+    "payload-too-large": 413,
+}
+TITLES = {
+    "invalid-input": "The request has invalid fields",
+    "refused": "The request is refused",
+    "not-found": "Not found",
+    "conflict": "Conflict with the registry's state",
+    "unauthenticated": "Authentication required",
+    "forbidden": "Not allowed for this role",
+    "not-initialised": "Service not initialised",
+    "payload-too-large": "Request too large",
+    "internal": "Internal error",
+}
+MEDIA_TYPE = "application/problem+json"
+
+
+def problem(status: int, code: str, detail: str, request: Request, problems: list[dict] | None = None,
+            headers: dict[str, str] | None = None) -> JSONResponse:
+    body = {"type": f"urn:qoltanba:problem:{code}", "title": TITLES.get(code, code), "status": status,
+            "detail": detail, "instance": str(request.url.path), "code": code}
+    if problems:
+        body["problems"] = problems
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(QoltanbaError)
+    async def _domain(request: Request, error: QoltanbaError) -> JSONResponse:
+        status = STATUS.get(error.code, 422)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return problem(status, error.code, error.detail, request, [p.as_dict() for p in error.problems], headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = [{"field": ".".join(str(p) for p in e["loc"] if p != "body") or "body", "message": e["msg"]}
+                    for e in error.errors()]
+        return problem(422, "invalid-input", "the request has invalid fields", request, problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}.get(error.status_code,
+                                                                                           "http-error")
+        return problem(error.status_code, code, str(error.detail), request)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        request_id = uuid.uuid4().hex
+        log.error("unexpected error, request id %s: %s", request_id, type(error).__name__, exc_info=error)
+        return problem(500, "internal", f"an unexpected error occurred; request id {request_id}", request)

@@ -1,0 +1,68 @@
+"""Applications to the centres and the registrars' decisions."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+
+from fastapi import APIRouter, Depends, Query
+
+from api.access import READ, REGISTRAR, Actor
+from api.context import Services
+from api.deps import require, services
+from api.schemas import ApplicationBody, ApproveBody, RefuseBody
+from ca.applications import ApplicationView
+
+router = APIRouter(tags=["applications"])
+
+
+def view_json(view: ApplicationView) -> dict:
+    data = dataclasses.asdict(view)
+    for key in ("submitted_at", "decided_at", "due_date"):
+        if data[key] is not None:
+            data[key] = data[key].isoformat()
+    return data
+
+
+@router.post("/applications", status_code=201, summary="Submit an application (role: registrar)")
+def submit(body: ApplicationBody, svc: Services = Depends(services),
+           who: Actor = Depends(require(REGISTRAR))) -> dict:
+    csr = body.csr_pem.encode() if body.csr_pem is not None else None
+    return view_json(svc.applications.submit(body.kind, body.form, body.attachments, csr, who.name))
+
+
+@router.get("/applications", summary="List applications; overdue=true for those past due (roles: read)")
+def list_applications(centre: str | None = None, status: str | None = None, overdue: bool = False,
+                      limit: int = Query(default=100, ge=1, le=1000), offset: int = Query(default=0, ge=0),
+                      svc: Services = Depends(services), who: Actor = Depends(require(READ))) -> list[dict]:
+    return [view_json(v) for v in svc.applications.list(centre=centre, status=status, overdue=overdue,
+                                                        limit=limit, offset=offset)]
+
+
+@router.get("/applications/{application_id}", summary="One application and its status (roles: read)")
+def show(application_id: int, svc: Services = Depends(services), who: Actor = Depends(require(READ))) -> dict:
+    return view_json(svc.applications.get(application_id))
+
+
+@router.post("/applications/{application_id}/approve", summary="Approve and issue (role: registrar)")
+def approve(application_id: int, body: ApproveBody | None = None, svc: Services = Depends(services),
+            who: Actor = Depends(require(REGISTRAR))) -> dict:
+    body = body or ApproveBody()
+    approval = svc.applications.approve(application_id, who.name, passwords=body.passwords,
+                                        algorithm=body.algorithm)
+    certificates = []
+    for issued in approval.certificates:
+        item = {"serial": issued.serial, "profile": issued.profile, "certificate_pem": issued.pem.decode(),
+                "subject": issued.certificate.subject.rfc4514_string()}
+        if issued.pkcs12 is not None:
+            item["pkcs12_base64"] = base64.b64encode(issued.pkcs12).decode()
+            item["carrier_serial"] = issued.carrier_serial
+        certificates.append(item)
+    return {"application": view_json(approval.application), "certificates": certificates,
+            "generated_passwords": approval.generated_passwords}
+
+
+@router.post("/applications/{application_id}/refuse", summary="Refuse with an enumerated reason (role: registrar)")
+def refuse(application_id: int, body: RefuseBody, svc: Services = Depends(services),
+           who: Actor = Depends(require(REGISTRAR))) -> dict:
+    return view_json(svc.applications.refuse(application_id, body.reason, body.detail, who.name))

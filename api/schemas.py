@@ -1,0 +1,67 @@
+"""Request bodies of the HTTP API (pydantic), strict: unknown fields are refused."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ca.profiles import Role as HolderRole
+from keys import KeyAlgorithm
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SubjectBody(_Body):
+    surname: str | None = None
+    given_name: str | None = None
+    patronymic: str | None = None
+    iin: str | None = None
+    email: str | None = None
+    bin: str | None = None
+    organisation: str | None = None
+    locality: str | None = None
+    state: str | None = None
+    common_name: str | None = None
+    country: str = "KZ"
+    roles: list[HolderRole] = Field(default_factory=list)
+
+
+class CarrierBody(_Body):
+    type: Literal["pkcs12"] = "pkcs12"
+    password: str = Field(max_length=256, description="at least 8 characters")
+    algorithm: KeyAlgorithm | None = None
+
+
+class IssueBody(_Body):
+    profile: str
+    centre: str | None = Field(default=None, description="defaults to the one centre issuing the profile")
+    subject: SubjectBody
+    csr_pem: str | None = Field(default=None, description="the holder's PKCS#10 request")
+    carrier: CarrierBody | None = Field(default=None, description="the centre generates the key into a PKCS#12")
+
+
+class ApplicationBody(_Body):
+    kind: Literal["ca", "individual", "legal-entity", "government-batch"]
+    form: dict[str, Any]
+    attachments: list[dict[str, Any]] = Field(default_factory=list)
+    csr_pem: str | None = None
+
+
+class ApproveBody(_Body):
+    passwords: dict[str, str] = Field(default_factory=dict,
+                                      description="government batch: PKCS#12 password per IIN; others generated")
+    algorithm: KeyAlgorithm | None = None
+
+
+class RefuseBody(_Body):
+    reason: str = Field(min_length=1, max_length=64)
+    detail: str = Field(min_length=1, max_length=4000)
+
+
+class ApiKeyBody(_Body):
+    name: str = Field(min_length=1, max_length=120)
+    role: Literal["administrator", "registrar", "auditor", "mfo"]
+    tenant: str | None = Field(default=None, max_length=64)

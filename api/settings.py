@@ -1,0 +1,67 @@
+"""Settings: one object, from QOLTANBA_* environment variables, failing closed.
+
+Secrets are referenced (a file path), never stored in the database. In
+production mode the service refuses to start on embedded defaults.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from keys import KeyAlgorithm
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QOLTANBA_", extra="ignore", validate_default=True)
+
+    home: Path = Path(".qoltanba")
+    mode: Literal["embedded", "production"] = "embedded"
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in the home")
+    key_backend: Literal["software", "pkcs11"] = "software"
+    master_key_file: Path | None = Field(default=None, description="default <home>/master.key")
+    master_key: SecretStr | None = Field(default=None, description="hex or base64; overrides the file")
+    pkcs11_module: str | None = None
+    pkcs11_token_label: str | None = None
+    pkcs11_pin_file: Path | None = None
+    base_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    ca_algorithm: KeyAlgorithm = KeyAlgorithm.EC_P256
+    service_algorithm: KeyAlgorithm = KeyAlgorithm.EC_P256
+    organisation: str = Field(default="QOLTANBA", min_length=1, max_length=64)
+    root_name: str = Field(default="QOLTANBA ROOT CA", min_length=1, max_length=64)
+    national_name: str = Field(default="QOLTANBA NATIONAL CA", min_length=1, max_length=64)
+    government_name: str = Field(default="QOLTANBA GOVERNMENT CA", min_length=1, max_length=64)
+    end_entity_validity_days: int = Field(default=365, ge=1, le=3650)
+    lint_at_issuance: bool = False
+    max_request_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+
+    @model_validator(mode="after")
+    def _production_is_explicit(self) -> "Settings":
+        if self.mode == "production":
+            problems = []
+            if not (self.database_url or "").startswith("postgresql"):
+                problems.append("QOLTANBA_DATABASE_URL must name a PostgreSQL database")
+            if self.key_backend != "pkcs11":
+                problems.append("QOLTANBA_KEY_BACKEND must be pkcs11 (the root key lives in an HSM)")
+            if self.base_url.startswith("http://127.") or "localhost" in self.base_url:
+                problems.append("QOLTANBA_BASE_URL must be the public address written into certificates")
+            if problems:
+                raise ValueError("production mode refuses embedded defaults: " + "; ".join(problems))
+        if self.key_backend == "pkcs11" and not (self.pkcs11_module and self.pkcs11_token_label
+                                                 and self.pkcs11_pin_file):
+            raise ValueError("the pkcs11 key backend needs QOLTANBA_PKCS11_MODULE, "
+                             "QOLTANBA_PKCS11_TOKEN_LABEL and QOLTANBA_PKCS11_PIN_FILE")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home.resolve() / 'registry.db'}"
+
+    @property
+    def resolved_master_key_file(self) -> Path:
+        return self.master_key_file or self.home / "master.key"

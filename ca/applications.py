@@ -1,0 +1,246 @@
+"""Applications to the centres: submit, review, approve (issue) or refuse.
+
+A submission is reviewed at once: every field problem, the CSR's proof of
+possession and key strength, and (government CA) any holder who already has
+a key, are listed together and nothing is written. A well-formed
+application waits for a registrar's decision until its due date, counted in
+Kazakhstan's working days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from ca.authority import (
+    CertificationAuthority,
+    IssuedCertificate,
+    IssueRequest,
+    JournalContext,
+    KeySource,
+)
+from ca.calendar import WorkingCalendar
+from ca.errors import ConflictError, InvalidInput, NotFound, Problem, QoltanbaError
+from ca.forms import (
+    KIND_CA,
+    KIND_GOVERNMENT,
+    KIND_INDIVIDUAL,
+    KINDS,
+    CAApplication,
+    GovernmentBatchApplication,
+    IndividualApplication,
+    LegalEntityApplication,
+    parse,
+    parse_attachments,
+    review,
+)
+from ca.keycheck import parse_csr
+from ca.policy import REFUSAL_REASONS, refusal_reason
+from ca.profiles import Role
+from ca.subject import SubjectData
+from keys import KeyAlgorithm, KeyBackend
+from registry import ApplicationRow, Conflict, RegistryTransaction
+
+ALMATY = ZoneInfo("Asia/Almaty")
+SUBMITTED, ISSUED, REFUSED = "submitted", "issued", "refused"
+
+
+@dataclass(frozen=True)
+class ApplicationView:
+    id: int
+    centre: str
+    kind: str
+    status: str
+    form: dict
+    attachments: list
+    submitted_at: dt.datetime
+    submitted_by: str
+    due_date: dt.date
+    overdue: bool
+    decided_at: dt.datetime | None
+    decided_by: str | None
+    refusal_reason: str | None
+    refusal_detail: str | None
+    certificate_serials: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Approval:
+    application: ApplicationView
+    certificates: list[IssuedCertificate]
+    generated_passwords: dict[str, str]
+
+
+class ApplicationService:
+    def __init__(self, authority: CertificationAuthority, calendar: WorkingCalendar | None = None) -> None:
+        self.authority = authority
+        self.registry = authority.registry
+        self.clock = authority.clock
+        self.calendar = calendar or WorkingCalendar()
+
+    def today(self) -> dt.date:
+        return self.clock.now().astimezone(ALMATY).date()
+
+    def _view(self, tx: RegistryTransaction, row: ApplicationRow) -> ApplicationView:
+        centre = tx.centres.by_id(row.centre_id)
+        serials = [c.serial for c in tx.certificates.by_application(row.id)]
+        return ApplicationView(
+            id=row.id, centre=centre.code if centre else "?", kind=row.kind, status=row.status, form=row.form,
+            attachments=row.attachments, submitted_at=row.submitted_at, submitted_by=row.submitted_by,
+            due_date=row.due_date, overdue=row.status == SUBMITTED and self.today() > row.due_date,
+            decided_at=row.decided_at, decided_by=row.decided_by, refusal_reason=row.refusal_reason,
+            refusal_detail=row.refusal_detail, certificate_serials=serials)
+
+    # -- submission ----------------------------------------------------------
+
+    def submit(self, kind: str, form: object, attachments: object, csr: bytes | None,
+               actor: str) -> ApplicationView:
+        parsed, problems = parse(kind, form)
+        atts, att_problems = parse_attachments(attachments if attachments is not None else [])
+        problems += att_problems
+        if parsed is not None:
+            problems += review(kind, parsed, atts)
+        if kind in KINDS and kind != KIND_GOVERNMENT:
+            if csr is None:
+                problems.append(Problem("csr", "a certificate request (PKCS#10) is required"))
+            else:
+                problems += parse_csr(csr)[1]
+        elif csr is not None:
+            problems.append(Problem("csr", "the government CA generates the keys itself (GOV-3); send no CSR"))
+        if isinstance(parsed, GovernmentBatchApplication) and not problems:
+            problems += self._holders_with_keys(parsed)
+        if problems:
+            raise InvalidInput("the application is refused", problems)
+        centre_code = KINDS[kind]
+        now = self.clock.now()
+        due = self.calendar.add_working_days(now.astimezone(ALMATY).date(),
+                                             self.authority.policy.centre(centre_code).review_working_days)
+        ca = self.authority.issuing_ca(centre_code)
+        with self.registry.transaction() as tx:
+            row = tx.applications.add(ApplicationRow(
+                centre_id=ca.centre_id, kind=kind, status=SUBMITTED, form=parsed.model_dump(mode="json"),
+                attachments=[a.model_dump(mode="json") for a in atts], csr_der=csr,
+                profile=getattr(parsed, "profile", None), submitted_by=actor, submitted_at=now, due_date=due))
+            tx.audit.append(at=now, actor=actor, action="application.submitted", subject=f"application:{row.id}",
+                            details={"kind": kind, "centre": centre_code, "due_date": due.isoformat()})
+            return self._view(tx, row)
+
+    def _holders_with_keys(self, form: GovernmentBatchApplication) -> list[Problem]:
+        ca = self.authority.issuing_ca("government")
+        problems = []
+        with self.registry.transaction() as tx:
+            for i, person in enumerate(form.persons):
+                holder = SubjectData(iin=person.iin, bin=form.state_body_bin).holder
+                if tx.certificates.active_single_key(ca.centre_id, holder):
+                    problems.append(Problem(f"form.persons.{i}.iin",
+                                            "GOV-4: this holder already has a valid key; revoke it first"))
+        return problems
+
+    # -- reading -------------------------------------------------------------
+
+    def get(self, application_id: int) -> ApplicationView:
+        with self.registry.transaction() as tx:
+            row = tx.applications.by_id(application_id)
+            if row is None:
+                raise NotFound(f"no application {application_id}")
+            return self._view(tx, row)
+
+    def list(self, *, centre: str | None = None, status: str | None = None, overdue: bool = False,
+             limit: int = 100, offset: int = 0) -> list[ApplicationView]:
+        centre_id = self.authority.issuing_ca(centre).centre_id if centre else None
+        with self.registry.transaction() as tx:
+            rows = tx.applications.search(centre_id=centre_id, status=status,
+                                          overdue_on=self.today() if overdue else None, limit=limit, offset=offset)
+            return [self._view(tx, r) for r in rows]
+
+    # -- decisions -----------------------------------------------------------
+
+    def refuse(self, application_id: int, reason: str, detail: str, actor: str) -> ApplicationView:
+        now = self.clock.now()
+        with self.registry.transaction() as tx:
+            row = self._pending(tx, application_id)
+            centre = tx.centres.by_id(row.centre_id)
+            if refusal_reason(centre.code, reason) is None:
+                known = ", ".join(r.code for r in REFUSAL_REASONS[centre.code])
+                raise InvalidInput("unknown refusal reason", [Problem("reason", f"{reason!r}; the {centre.code} "
+                                                                                f"centre refuses for: {known}")])
+            if not detail.strip():
+                raise InvalidInput("a refusal needs its reasons", [Problem("detail", "is required")])
+            row.status, row.decided_at, row.decided_by = REFUSED, now, actor
+            row.refusal_reason, row.refusal_detail = reason, detail.strip()
+            tx.applications.flush()
+            tx.audit.append(at=now, actor=actor, action="application.refused", subject=f"application:{row.id}",
+                            details={"reason": reason})
+            return self._view(tx, row)
+
+    def approve(self, application_id: int, actor: str, *, passwords: dict[str, str] | None = None,
+                token: KeyBackend | None = None, algorithm: KeyAlgorithm | None = None) -> Approval:
+        """Issue what the application asks for, all in one transaction."""
+        now = self.clock.now()
+        generated: dict[str, str] = {}
+        try:
+            with self.registry.transaction() as tx:
+                row = self._pending(tx, application_id)
+                requests = self._requests(row, actor, passwords or {}, generated, token, algorithm)
+                issued = [self.authority.issue(r, tx=tx) for r in requests]
+                row.status, row.decided_at, row.decided_by = ISSUED, now, actor
+                tx.applications.flush()
+                tx.audit.append(at=now, actor=actor, action="application.approved", subject=f"application:{row.id}",
+                                details={"serials": [i.serial for i in issued]})
+                view = self._view(tx, row)
+        except Conflict as conflict:
+            raise ConflictError(f"the registry refused the issuance ({conflict.constraint})",
+                                [Problem("form", "GOV-4: a holder already has a valid key")]) from conflict
+        return Approval(view, issued, generated)
+
+    def _pending(self, tx: RegistryTransaction, application_id: int) -> ApplicationRow:
+        row = tx.applications.by_id(application_id, for_update=True)
+        if row is None:
+            raise NotFound(f"no application {application_id}")
+        if row.status != SUBMITTED:
+            raise ConflictError(f"application {application_id} is already {row.status}")
+        return row
+
+    def _requests(self, row: ApplicationRow, actor: str, passwords: dict[str, str], generated: dict[str, str],
+                  token: KeyBackend | None, algorithm: KeyAlgorithm | None) -> list[IssueRequest]:
+        form = parse(row.kind, row.form)[0]
+        if isinstance(form, GovernmentBatchApplication):
+            journal = JournalContext(state_body=form.state_body, letter_number=form.letter_number,
+                                     letter_date=form.letter_date, form_numbers=form.form_numbers)
+            requests = []
+            for person in form.persons:
+                if token is not None:
+                    key = KeySource(token=token, token_label=f"gov-{person.iin}", algorithm=algorithm)
+                else:
+                    password = passwords.get(person.iin)
+                    if password is None:
+                        password = generated[person.iin] = secrets.token_urlsafe(12)
+                    key = KeySource(pkcs12_password=password.encode(), algorithm=algorithm)
+                subject = SubjectData(surname=person.surname, given_name=person.given_name,
+                                      patronymic=person.patronymic, iin=person.iin, email=person.email,
+                                      bin=form.state_body_bin, organisation=form.state_body,
+                                      country=person.country, state=person.region, roles=(Role.EMPLOYEE,))
+                requests.append(IssueRequest(centre="government", profile="government-employee", subject=subject,
+                                             key=key, actor=actor, application_id=row.id, journal=journal))
+            return requests
+        key = KeySource(csr=row.csr_der)
+        if isinstance(form, CAApplication):
+            subject = SubjectData(common_name=form.ca_name, organisation=form.organisation, country=form.country,
+                                  locality=form.city, state=form.region)
+            return [IssueRequest(centre="root", profile="subordinate-ca", subject=subject, key=key, actor=actor,
+                                 application_id=row.id, validity=dt.timedelta(days=365 * form.validity_years))]
+        if isinstance(form, (IndividualApplication, LegalEntityApplication)):
+            legal = isinstance(form, LegalEntityApplication)
+            subject = SubjectData(surname=form.surname, given_name=form.given_name, patronymic=form.patronymic,
+                                  iin=form.iin, email=form.email, locality=form.city, state=form.region,
+                                  bin=form.bin if legal else None,
+                                  organisation=form.short_name if legal else None,
+                                  roles=(form.role,) if legal else ())
+            return [IssueRequest(centre="national", profile=form.profile, subject=subject, key=key, actor=actor,
+                                 application_id=row.id)]
+        raise QoltanbaError("corrupt-application", f"application {row.id} has an unreadable form")
+
+
+__all__ = ["Approval", "ApplicationService", "ApplicationView", "KIND_CA", "KIND_INDIVIDUAL"]

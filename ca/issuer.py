@@ -1,0 +1,146 @@
+"""Building and signing certificates from a profile: the mechanism, no policy.
+
+The issuer does what the profile says and nothing else; whether a request
+may be issued at all was decided before it is called (ca/authority.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPublicKeyTypes
+from cryptography.x509.oid import AuthorityInformationAccessOID, ObjectIdentifier
+
+from ca.profiles import CertificateProfile, Role
+from keys import KeyBackend, sign_certificate
+
+@dataclass(frozen=True)
+class CAEndpoints:
+    """Where relying parties find a CA's certificate, CRLs, OCSP and CPS."""
+
+    base_url: str
+    code: str
+
+    @property
+    def crl(self) -> str:
+        return f"{self.base_url}/crl/{self.code}.crl"
+
+    @property
+    def delta_crl(self) -> str:
+        return f"{self.base_url}/crl/{self.code}-delta.crl"
+
+    @property
+    def issuer_certificate(self) -> str:
+        return f"{self.base_url}/ca/{self.code}.cer"
+
+    @property
+    def ocsp(self) -> str:
+        return f"{self.base_url}/ocsp/{self.code}"
+
+    @property
+    def cps(self) -> str:
+        return f"{self.base_url}/cps"
+
+
+@dataclass(frozen=True)
+class IssuingCA:
+    """A CA able to sign: its certificate, key handle and endpoints."""
+
+    code: str
+    certificate: x509.Certificate
+    key_handle: str
+    endpoints: CAEndpoints
+    centre_id: int = 0
+    chain: tuple[x509.Certificate, ...] = field(default=())
+
+    @cached_property
+    def authority_key_identifier(self) -> x509.AuthorityKeyIdentifier:
+        ski = self.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+        return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
+
+    @cached_property
+    def shared_extensions(self) -> tuple[tuple[x509.ExtensionType, bool], ...]:
+        """Extensions identical on everything this CA issues, built once."""
+        e = self.endpoints
+        return (
+            (self.authority_key_identifier, False),
+            (x509.CRLDistributionPoints([x509.DistributionPoint(
+                [x509.UniformResourceIdentifier(e.crl)], None, None, None)]), False),
+            (x509.FreshestCRL([x509.DistributionPoint(
+                [x509.UniformResourceIdentifier(e.delta_crl)], None, None, None)]), False),
+            (x509.AuthorityInformationAccess([
+                x509.AccessDescription(AuthorityInformationAccessOID.CA_ISSUERS,
+                                       x509.UniformResourceIdentifier(e.issuer_certificate)),
+                x509.AccessDescription(AuthorityInformationAccessOID.OCSP,
+                                       x509.UniformResourceIdentifier(e.ocsp)),
+            ]), False),
+        )
+
+
+def key_usage(names: frozenset[str]) -> x509.KeyUsage:
+    flags = {n: n in names for n in (
+        "digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
+        "key_agreement", "key_cert_sign", "crl_sign")}
+    return x509.KeyUsage(**flags, encipher_only=False, decipher_only=False)
+
+
+_KU_CACHE: dict[frozenset[str], x509.KeyUsage] = {}
+
+
+def _policies(profile: CertificateProfile, cps_url: str) -> x509.CertificatePolicies:
+    return x509.CertificatePolicies([x509.PolicyInformation(ObjectIdentifier(profile.policy_oid), [cps_url])])
+
+
+def _ekus(oids: tuple[str, ...]) -> x509.ExtendedKeyUsage:
+    return x509.ExtendedKeyUsage([ObjectIdentifier(o) for o in oids])
+
+
+class CertificateIssuer:
+    """Signs certificates with a CA key held by a key backend."""
+
+    def __init__(self, backend: KeyBackend) -> None:
+        self._backend = backend
+
+    def build(self, *, ca: IssuingCA | None, profile: CertificateProfile, subject: x509.Name,
+              public_key: CertificateIssuerPublicKeyTypes, serial: int, not_before: dt.datetime,
+              not_after: dt.datetime, roles: tuple[Role, ...] = (), email: str | None = None,
+              cps_url: str | None = None) -> x509.CertificateBuilder:
+        """The certificate as the profile shapes it; ``ca=None`` means self-signed."""
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(ca.certificate.subject if ca else subject)
+            .public_key(public_key)
+            .serial_number(serial)
+            .not_valid_before(not_before)
+            .not_valid_after(not_after)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        )
+        ku = _KU_CACHE.get(profile.key_usage)
+        if ku is None:
+            ku = _KU_CACHE.setdefault(profile.key_usage, key_usage(profile.key_usage))
+        builder = builder.add_extension(ku, critical=True)
+        if profile.is_ca:
+            builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=profile.path_length
+                                                                  if ca else None), critical=True)
+        ekus = profile.ekus(roles)
+        if ekus:
+            builder = builder.add_extension(_ekus(ekus), critical=profile.eku_critical)
+        if profile.ocsp_no_check:
+            builder = builder.add_extension(x509.OCSPNoCheck(), critical=False)
+        if email:
+            builder = builder.add_extension(x509.SubjectAlternativeName([x509.RFC822Name(email)]), critical=False)
+        cps = cps_url or (ca.endpoints.cps if ca else None)
+        if cps:
+            builder = builder.add_extension(_policies(profile, cps), critical=False)
+        if ca is not None:
+            for extension, critical in ca.shared_extensions:
+                builder = builder.add_extension(extension, critical=critical)
+        return builder
+
+    def sign(self, builder: x509.CertificateBuilder, key_handle: str) -> x509.Certificate:
+        return sign_certificate(self._backend, key_handle, builder)
+

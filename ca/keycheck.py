@@ -1,0 +1,45 @@
+"""Checks on a holder's public key and its proof of possession (the CSR)."""
+
+from __future__ import annotations
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPublicKeyTypes
+
+from ca.errors import Problem
+
+ACCEPTED_CURVES = {"secp256r1", "secp384r1"}
+MIN_RSA_BITS = 2048  # KZ-5: 2048-bit RSA for users
+
+
+def key_problems(public_key: object, field: str = "csr") -> list[Problem]:
+    if isinstance(public_key, rsa.RSAPublicKey):
+        if public_key.key_size < MIN_RSA_BITS:
+            return [Problem(field, f"RSA key of {public_key.key_size} bits is too weak; at least {MIN_RSA_BITS}")]
+        if public_key.public_numbers().e != 65537:
+            return [Problem(field, "RSA public exponent must be 65537")]
+        return []
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        if public_key.curve.name not in ACCEPTED_CURVES:
+            return [Problem(field, f"curve {public_key.curve.name} is not accepted; use P-256 or P-384")]
+        return []
+    return [Problem(field, f"key type {type(public_key).__name__} is not supported")]
+
+
+def parse_csr(data: bytes, field: str = "csr") -> tuple[CertificateIssuerPublicKeyTypes | None, list[Problem]]:
+    """The CSR's public key if the request is well-formed, signed by that key and strong enough."""
+    try:
+        csr = x509.load_pem_x509_csr(data) if data.lstrip().startswith(b"-----") else x509.load_der_x509_csr(data)
+    except ValueError:
+        return None, [Problem(field, "is not a PKCS#10 certificate request (PEM or DER)")]
+    try:
+        public_key = csr.public_key()
+    except (ValueError, TypeError):
+        return None, [Problem(field, "its public key cannot be read")]
+    problems = key_problems(public_key, field)
+    try:
+        if not csr.is_signature_valid:
+            problems.append(Problem(field, "signature does not verify: no proof of possession of the private key"))
+    except Exception:  # noqa: BLE001 - cryptography raises several types for exotic algorithms
+        problems.append(Problem(field, "signature cannot be checked"))
+    return (public_key if not problems else None), problems  # type: ignore[return-value]

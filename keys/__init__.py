@@ -1,0 +1,54 @@
+"""Key custody: the only package that touches private keys or PKCS#11 handles.
+
+Everything else names a key by its handle and asks a backend to sign.
+"""
+
+from keys.backend import (
+    KeyAlgorithm,
+    KeyBackend,
+    KeyBackendUnavailable,
+    KeyError_,
+    KeyExists,
+    KeyInfo,
+    KeyNotFound,
+    MasterKeyError,
+    MasterKeyMismatch,
+    SignatureCheckFailed,
+    UnsupportedAlgorithm,
+    WrongPassword,
+    algorithm_of,
+    hash_algorithm,
+    verify_signature,
+)
+from keys.carrier import CarrierKey, load_pkcs12
+from keys.master import load_master_key
+from keys.pkcs11 import PKCS11KeyBackend
+from keys.software import SoftwareKeyBackend
+from keys.x509sign import hash_for, sign_certificate, sign_tbs, signature_algorithm_der
+
+__all__ = [
+    "CarrierKey",
+    "KeyAlgorithm",
+    "KeyBackend",
+    "KeyBackendUnavailable",
+    "KeyError_",
+    "KeyExists",
+    "KeyInfo",
+    "KeyNotFound",
+    "MasterKeyError",
+    "MasterKeyMismatch",
+    "PKCS11KeyBackend",
+    "SignatureCheckFailed",
+    "SoftwareKeyBackend",
+    "UnsupportedAlgorithm",
+    "WrongPassword",
+    "algorithm_of",
+    "hash_algorithm",
+    "hash_for",
+    "load_master_key",
+    "load_pkcs12",
+    "sign_certificate",
+    "sign_tbs",
+    "signature_algorithm_der",
+    "verify_signature",
+]

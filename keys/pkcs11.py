@@ -1,0 +1,345 @@
+"""Keys that live on a PKCS#11 token (HSM, SoftHSM2, smart-card carriers).
+
+Private keys are generated on the token as sensitive, non-extractable token
+objects and never leave it; this module only holds PKCS#11 object handles.
+A key is named by its unique CKA_LABEL: handle ``pkcs11:<label>``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable, TypeVar
+
+import pkcs11
+from asn1crypto.core import OctetString
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+from pkcs11 import Attribute, KeyType, Mechanism, MechanismFlag, ObjectClass
+from pkcs11 import exceptions as p11e
+from pkcs11.util.ec import (
+    encode_ec_public_key,
+    encode_ecdsa_signature,
+    encode_named_curve_parameters,
+)
+
+from keys.backend import (
+    KeyAlgorithm,
+    KeyBackendUnavailable,
+    KeyError_,
+    KeyExists,
+    KeyInfo,
+    KeyNotFound,
+    UnsupportedAlgorithm,
+    algorithm_of,
+    hash_algorithm,
+)
+
+HANDLE_PREFIX = "pkcs11:"
+
+_RSA_MECHANISMS = {
+    "sha224": Mechanism.SHA224_RSA_PKCS,
+    "sha256": Mechanism.SHA256_RSA_PKCS,
+    "sha384": Mechanism.SHA384_RSA_PKCS,
+    "sha512": Mechanism.SHA512_RSA_PKCS,
+}
+_CURVES = {KeyAlgorithm.EC_P256: "secp256r1", KeyAlgorithm.EC_P384: "secp384r1"}
+
+# Errors after which the session (and any object handles from it) is dead
+# but reopening may work: token re-inserted, HSM restarted, login lost.
+_RECONNECT_ERRORS = (
+    p11e.SessionClosed,
+    p11e.SessionHandleInvalid,
+    p11e.DeviceRemoved,
+    p11e.TokenNotPresent,
+    p11e.UserNotLoggedIn,
+    p11e.ObjectHandleInvalid,
+    p11e.KeyHandleInvalid,
+)
+
+# PKCS#11 login state belongs to the application and token, not the session,
+# and C_Logout on any session logs out all of them. So one session per token
+# holds the login for the whole process and is never closed; each backend
+# works in its own PIN-less session that inherits it.
+_logins: dict[tuple[str, str], Any] = {}
+_logins_lock = threading.Lock()
+
+_T = TypeVar("_T")
+
+
+@dataclass
+class _TokenKey:
+    private: Any
+    algorithm: KeyAlgorithm
+    public_key: PublicKeyTypes
+
+
+def _login(token: Any, module_path: str, token_label: str, user_pin: str) -> None:
+    with _logins_lock:
+        if (module_path, token_label) in _logins:
+            return
+        try:
+            _logins[(module_path, token_label)] = token.open(rw=True, user_pin=user_pin)
+        except p11e.UserAlreadyLoggedIn:
+            # Someone else in this process logged in outside this module; the
+            # login is shared, so there is nothing left to do.
+            _logins[(module_path, token_label)] = None
+
+
+def _forget_login(module_path: str, token_label: str) -> None:
+    with _logins_lock:
+        _logins.pop((module_path, token_label), None)
+
+
+class PKCS11KeyBackend:
+    name = "pkcs11"
+
+    def __init__(self, module_path: str, token_label: str, user_pin: str) -> None:
+        self._module_path = module_path
+        self._token_label = token_label
+        self._pin = user_pin
+        # python-pkcs11 serialises operations per session already; this lock
+        # covers opening the session and filling the key cache.
+        self._lock = threading.RLock()
+        self._session: Any = None
+        self._keys: dict[str, _TokenKey] = {}
+
+    # -- KeyBackend -----------------------------------------------------------
+
+    def generate(self, algorithm: KeyAlgorithm, label: str) -> KeyInfo:
+        algorithm = KeyAlgorithm(algorithm)
+        if not label:
+            raise ValueError("a PKCS#11 key needs a non-empty label")
+        cka_id = os.urandom(16)
+        private_template = {
+            Attribute.TOKEN: True,
+            Attribute.PRIVATE: True,
+            Attribute.SENSITIVE: True,
+            Attribute.EXTRACTABLE: False,
+            Attribute.SIGN: True,
+            Attribute.DECRYPT: False,
+            Attribute.UNWRAP: False,
+            Attribute.DERIVE: False,
+        }
+        public_template = {
+            Attribute.TOKEN: True,
+            Attribute.PRIVATE: False,
+            Attribute.VERIFY: True,
+            Attribute.ENCRYPT: False,
+            Attribute.WRAP: False,
+        }
+        common = dict(
+            id=cka_id,
+            label=label,
+            store=True,
+            capabilities=MechanismFlag.SIGN | MechanismFlag.VERIFY,
+            public_template=public_template,
+            private_template=private_template,
+        )
+
+        def run(session: Any) -> None:
+            if self._find(session, label, ObjectClass.PRIVATE_KEY) is not None or (
+                self._find(session, label, ObjectClass.PUBLIC_KEY) is not None
+            ):
+                raise KeyExists(f"token {self._token_label!r} already has a key labelled {label!r}")
+            if algorithm.is_rsa:
+                session.generate_keypair(KeyType.RSA, algorithm.rsa_bits, **common)
+            elif algorithm in _CURVES:
+                params = session.create_domain_parameters(
+                    KeyType.EC,
+                    {Attribute.EC_PARAMS: encode_named_curve_parameters(_CURVES[algorithm])},
+                    local=True,
+                )
+                params.generate_keypair(**common)
+            else:
+                raise UnsupportedAlgorithm(f"PKCS#11 backend cannot generate {algorithm.value}")
+
+        self._call(run)
+        return KeyInfo(handle=HANDLE_PREFIX + label, algorithm=algorithm, label=label)
+
+    def sign(self, handle: str, data: bytes, hash_name: str) -> bytes:
+        label = self._label(handle)
+        digest_algorithm = hash_algorithm(hash_name)
+
+        def run(session: Any) -> bytes:
+            key = self._key(session, label)
+            if key.algorithm.is_rsa:
+                return key.private.sign(data, mechanism=_RSA_MECHANISMS[digest_algorithm.name])
+            # Plain CKM_ECDSA over a host-side digest: combined ECDSA-SHAxxx
+            # mechanisms are missing on many tokens, and hashing here is cheap.
+            digest = hashes.Hash(digest_algorithm)
+            digest.update(data)
+            raw = key.private.sign(digest.finalize(), mechanism=Mechanism.ECDSA)
+            return encode_ecdsa_signature(raw)
+
+        return self._call(run)
+
+    def public_key(self, handle: str) -> PublicKeyTypes:
+        label = self._label(handle)
+        return self._call(lambda session: self._key(session, label).public_key)
+
+    def algorithm(self, handle: str) -> KeyAlgorithm:
+        label = self._label(handle)
+        return self._call(lambda session: self._key(session, label).algorithm)
+
+    def owns(self, handle: str) -> bool:
+        return isinstance(handle, str) and handle.startswith(HANDLE_PREFIX)
+
+    # -- management -----------------------------------------------------------
+
+    def list_keys(self) -> list[KeyInfo]:
+        def run(session: Any) -> list[KeyInfo]:
+            labels = {
+                obj[Attribute.LABEL]
+                for obj in session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY})
+            }
+            infos = []
+            for label in sorted(labels):
+                try:
+                    algorithm = self._key(session, label).algorithm
+                except (UnsupportedAlgorithm, KeyError_):
+                    continue  # keys of other applications or types we do not sign with
+                infos.append(KeyInfo(HANDLE_PREFIX + label, algorithm, label))
+            return infos
+
+        return self._call(run)
+
+    def close(self) -> None:
+        """Close this backend's session; the process-wide login stays."""
+        with self._lock:
+            session, self._session = self._session, None
+            self._keys.clear()
+        if session is not None:
+            try:
+                session.close()
+            except p11e.PKCS11Error:
+                pass
+
+    # -- internals ------------------------------------------------------------
+
+    def _label(self, handle: str) -> str:
+        if not self.owns(handle) or len(handle) == len(HANDLE_PREFIX):
+            raise KeyNotFound(f"not a PKCS#11 key handle: {handle!r}")
+        return handle[len(HANDLE_PREFIX):]
+
+    def _call(self, fn: Callable[[Any], _T]) -> _T:
+        """Run ``fn(session)``; reopen once if the token dropped the session."""
+        for attempt in (1, 2):
+            session = self._open()
+            try:
+                return fn(session)
+            except _RECONNECT_ERRORS as exc:
+                self._reset()
+                if attempt == 2:
+                    raise KeyBackendUnavailable(
+                        f"PKCS#11 token {self._token_label!r} unavailable: {exc!r}"
+                    ) from exc
+            except p11e.PKCS11Error as exc:
+                raise KeyError_(f"PKCS#11 error on token {self._token_label!r}: {exc!r}") from exc
+        raise AssertionError("unreachable")
+
+    def _open(self) -> Any:
+        session = self._session
+        if session is not None:
+            return session
+        with self._lock:
+            if self._session is not None:
+                return self._session
+            try:
+                lib = pkcs11.lib(self._module_path)
+                token = lib.get_token(token_label=self._token_label)
+                _login(token, self._module_path, self._token_label, self._pin)
+                # The PIN-less session's user_type is "nobody", so closing it
+                # later does not C_Logout the whole process.
+                self._session = token.open(rw=True)
+            except p11e.NoSuchToken:
+                raise KeyBackendUnavailable(
+                    f"no PKCS#11 token labelled {self._token_label!r} in {self._module_path}"
+                ) from None
+            except (p11e.PinIncorrect, p11e.PinLocked, p11e.PinExpired) as exc:
+                raise KeyBackendUnavailable(
+                    f"PKCS#11 token {self._token_label!r} rejected the user PIN: {type(exc).__name__}"
+                ) from None
+            except p11e.PKCS11Error as exc:
+                raise KeyBackendUnavailable(
+                    f"cannot open PKCS#11 module {self._module_path}: {exc!r}"
+                ) from exc
+            return self._session
+
+    def _reset(self) -> None:
+        with self._lock:
+            self._session = None
+            self._keys.clear()
+        _forget_login(self._module_path, self._token_label)
+
+    @staticmethod
+    def _find(session: Any, label: str, object_class: ObjectClass) -> Any:
+        try:
+            return session.get_key(object_class=object_class, label=label)
+        except p11e.NoSuchKey:
+            return None
+        except p11e.MultipleObjectsReturned:
+            raise KeyError_(f"label {label!r} is not unique on the token") from None
+
+    def _key(self, session: Any, label: str) -> _TokenKey:
+        key = self._keys.get(label)
+        if key is not None:
+            return key
+        private = self._find(session, label, ObjectClass.PRIVATE_KEY)
+        if private is None:
+            raise KeyNotFound(f"no private key labelled {label!r} on token {self._token_label!r}")
+        public_key = self._public_key(session, label, private)
+        algorithm = algorithm_of(public_key)
+        key = _TokenKey(private, algorithm, public_key)
+        with self._lock:
+            self._keys[label] = key
+        return key
+
+    def _public_key(self, session: Any, label: str, private: Any) -> PublicKeyTypes:
+        public = self._find(session, label, ObjectClass.PUBLIC_KEY)
+        if public is None:
+            try:
+                public = session.get_key(object_class=ObjectClass.PUBLIC_KEY, id=private[Attribute.ID])
+            except (p11e.NoSuchKey, p11e.MultipleObjectsReturned, p11e.AttributeTypeInvalid):
+                public = None
+        key_type = private.key_type
+        if key_type == KeyType.RSA:
+            # RSA private objects carry the public parts, which covers tokens
+            # that keep no separate public-key object.
+            source = public if public is not None else private
+            n = int.from_bytes(source[Attribute.MODULUS], "big")
+            e = int.from_bytes(source[Attribute.PUBLIC_EXPONENT], "big")
+            return rsa.RSAPublicNumbers(e, n).public_key()
+        if key_type == KeyType.EC:
+            if public is None:
+                raise KeyNotFound(f"no public key object for EC key {label!r}")
+            return serialization.load_der_public_key(encode_ec_public_key(_EcPublicView(public)))
+        raise UnsupportedAlgorithm(f"key {label!r} has unsupported type {key_type!r}")
+
+
+class _EcPublicView:
+    """Public-key object whose CKA_EC_POINT is always the DER OCTET STRING form."""
+
+    def __init__(self, public: Any) -> None:
+        self._public = public
+
+    def __getitem__(self, attribute: Attribute) -> Any:
+        value = self._public[attribute]
+        if attribute == Attribute.EC_POINT:
+            return _normalise_ec_point_bytes(value)
+        return value
+
+
+def _normalise_ec_point_bytes(value: bytes) -> bytes:
+    # PKCS#11 says DER OCTET STRING, but some tokens return the bare point.
+    # A bare uncompressed point is 0x04 || X || Y with odd length; accept the
+    # DER reading only if it yields exactly such a point.
+    try:
+        inner = bytes(OctetString.load(value, strict=True))
+        if inner[:1] == b"\x04" and len(inner) % 2 == 1:
+            return value
+    except ValueError:
+        pass
+    return OctetString(value).dump()

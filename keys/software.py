@@ -1,0 +1,340 @@
+"""Software keys: private keys kept on disk only as encrypted PKCS#8.
+
+Layout of the key directory, one pair of files per key::
+
+    <id>.key   PEM "ENCRYPTED PRIVATE KEY" (PBES2, PBKDF2-HMAC-SHA256, AES-256-CBC)
+    <id>.json  {"format", "algorithm", "label", "public_key"} -- nothing secret
+
+The PKCS#8 password is not the master key itself but
+``hex(HMAC-SHA256(master, "qoltanba soft-key v1 " + id))``: every file gets its
+own password, and the master key never reaches a KDF whose output is stored
+next to the ciphertext. The sidecar's public key lets ``public_key()`` answer
+without decrypting and catches a ``.key`` file copied under the wrong id.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import tempfile
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import (
+    PrivateKeyTypes,
+    PublicKeyTypes,
+)
+
+from keys.backend import (
+    KeyAlgorithm,
+    KeyError_,
+    KeyInfo,
+    KeyNotFound,
+    MasterKeyError,
+    MasterKeyMismatch,
+    UnsupportedAlgorithm,
+    algorithm_of,
+    hash_algorithm,
+)
+
+HANDLE_PREFIX = "soft:"
+_FORMAT = "qoltanba-soft-key/1"
+_ID_RE = re.compile(r"[0-9a-f]{32}")
+MIN_MASTER_KEY_BYTES = 32
+
+SigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+
+
+def generate_private_key(algorithm: KeyAlgorithm) -> SigningKey:
+    if algorithm.is_rsa:
+        return rsa.generate_private_key(public_exponent=65537, key_size=algorithm.rsa_bits)
+    if algorithm is KeyAlgorithm.EC_P256:
+        return ec.generate_private_key(ec.SECP256R1())
+    if algorithm is KeyAlgorithm.EC_P384:
+        return ec.generate_private_key(ec.SECP384R1())
+    raise UnsupportedAlgorithm(f"software backend cannot generate {algorithm.value}")
+
+
+def sign_with(private_key: PrivateKeyTypes, data: bytes, hash_name: str) -> bytes:
+    """RSA PKCS#1 v1.5 or DER ECDSA, the two shapes X.509 and CMS expect."""
+    digest = hash_algorithm(hash_name)
+    if isinstance(private_key, rsa.RSAPrivateKey):
+        return private_key.sign(data, padding.PKCS1v15(), digest)
+    if isinstance(private_key, ec.EllipticCurvePrivateKey):
+        return private_key.sign(data, ec.ECDSA(digest))
+    raise UnsupportedAlgorithm(f"unsupported private key {type(private_key).__name__}")
+
+
+def check_master_key(master_key: bytes) -> None:
+    if not isinstance(master_key, (bytes, bytearray)):
+        raise MasterKeyError("master key must be bytes")
+    if len(master_key) < MIN_MASTER_KEY_BYTES:
+        raise MasterKeyError(
+            f"master key is {len(master_key)} bytes; at least {MIN_MASTER_KEY_BYTES} are required"
+        )
+
+
+def _spki(public_key: PublicKeyTypes) -> bytes:
+    return public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    # mkstemp creates the file 0600, so the bytes are never readable by others,
+    # and readers only ever see the old file or the complete new one.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    # Without this a crash can lose the rename even though the data was synced.
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@dataclass(frozen=True)
+class _Meta:
+    info: KeyInfo
+    public_key: PublicKeyTypes
+    spki: bytes
+
+
+class SoftwareKeyBackend:
+    """Keys encrypted under a master key in ``directory``; decrypted once, then cached.
+
+    Several processes may share the directory. After ``rotate_master`` in one
+    of them the others keep signing with keys they already decrypted, but must
+    be restarted with the new master key before they can open any other key.
+    """
+
+    name = "soft"
+
+    def __init__(self, directory: Path, master_key: bytes) -> None:
+        check_master_key(master_key)
+        self._dir = Path(directory)
+        self._dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._master = bytes(master_key)
+        # The lock guards disk access and the master key; the caches are
+        # read without it because dict lookups are atomic and entries never change.
+        self._lock = threading.RLock()
+        self._keys: dict[str, SigningKey] = {}
+        self._meta: dict[str, _Meta] = {}
+
+    # -- KeyBackend -----------------------------------------------------------
+
+    def generate(self, algorithm: KeyAlgorithm, label: str) -> KeyInfo:
+        algorithm = KeyAlgorithm(algorithm)
+        private_key = generate_private_key(algorithm)
+        key_id = uuid.uuid4().hex
+        info = KeyInfo(handle=HANDLE_PREFIX + key_id, algorithm=algorithm, label=label)
+        spki = _spki(private_key.public_key())
+        sidecar = {
+            "format": _FORMAT,
+            "algorithm": algorithm.value,
+            "label": label,
+            "public_key": base64.b64encode(spki).decode("ascii"),
+        }
+        with self._lock:
+            # The key file goes first: a sidecar is what makes a key visible,
+            # so a crash in between leaves an orphan .key, never a dangling entry.
+            _write_atomic(self._key_path(key_id), self._encrypt(private_key, key_id, self._master))
+            _write_atomic(
+                self._meta_path(key_id),
+                json.dumps(sidecar, indent=1, sort_keys=True).encode("utf-8") + b"\n",
+            )
+            self._keys[key_id] = private_key
+            self._meta[key_id] = _Meta(info, private_key.public_key(), spki)
+        return info
+
+    def sign(self, handle: str, data: bytes, hash_name: str) -> bytes:
+        return sign_with(self._private_key(handle), data, hash_name)
+
+    def public_key(self, handle: str) -> PublicKeyTypes:
+        return self._load_meta(self._key_id(handle)).public_key
+
+    def algorithm(self, handle: str) -> KeyAlgorithm:
+        return self._load_meta(self._key_id(handle)).info.algorithm
+
+    def owns(self, handle: str) -> bool:
+        return isinstance(handle, str) and handle.startswith(HANDLE_PREFIX)
+
+    # -- management -----------------------------------------------------------
+
+    def info(self, handle: str) -> KeyInfo:
+        return self._load_meta(self._key_id(handle)).info
+
+    def list_keys(self) -> list[KeyInfo]:
+        infos = []
+        for key_id in self._key_ids():
+            infos.append(self._load_meta(key_id).info)
+        return sorted(infos, key=lambda i: (i.label, i.handle))
+
+    def verify_master(self) -> int:
+        """Decrypt every key now (warming the cache); fail fast on a wrong master key."""
+        key_ids = self._key_ids()
+        for key_id in key_ids:
+            self._private_key(HANDLE_PREFIX + key_id)
+        return len(key_ids)
+
+    def rotate_master(self, new_master_key: bytes) -> int:
+        """Re-encrypt every key file under ``new_master_key``; return how many keys it now guards.
+
+        Every key is decrypted before any file is rewritten, so a wrong current
+        master key changes nothing. Files already under the new key (left by an
+        interrupted rotation) are accepted, so the call can simply be repeated.
+        """
+        check_master_key(new_master_key)
+        new_master = bytes(new_master_key)
+        with self._lock:
+            pending: list[tuple[str, SigningKey]] = []
+            already = 0
+            for key_id in self._key_ids():
+                pem = self._read_key_file(key_id)
+                try:
+                    key = self._decrypt(pem, key_id, self._master)
+                except MasterKeyMismatch:
+                    try:
+                        key = self._decrypt(pem, key_id, new_master)
+                    except MasterKeyMismatch:
+                        raise MasterKeyMismatch(
+                            f"{key_id}.key opens under neither the current nor the new "
+                            "master key; nothing was rewritten"
+                        ) from None
+                    already += 1
+                    self._check_matches_meta(key_id, key)
+                    continue
+                self._check_matches_meta(key_id, key)
+                pending.append((key_id, key))
+            for key_id, key in pending:
+                _write_atomic(self._key_path(key_id), self._encrypt(key, key_id, new_master))
+                self._keys.setdefault(key_id, key)
+            self._master = new_master
+            return len(pending) + already
+
+    # -- internals ------------------------------------------------------------
+
+    def _private_key(self, handle: str) -> SigningKey:
+        """The decrypted key; only ``keys.x509sign`` may use this outside the class."""
+        key_id = self._key_id(handle)
+        key = self._keys.get(key_id)
+        if key is not None:
+            return key
+        with self._lock:
+            key = self._keys.get(key_id)
+            if key is None:
+                key = self._decrypt(self._read_key_file(key_id), key_id, self._master)
+                self._check_matches_meta(key_id, key)
+                self._keys[key_id] = key
+            return key
+
+    def _key_id(self, handle: str) -> str:
+        if not self.owns(handle):
+            raise KeyNotFound(f"not a software key handle: {handle!r}")
+        key_id = handle[len(HANDLE_PREFIX):]
+        # The id becomes a file name: anything but 32 hex digits is refused
+        # before it can point outside the key directory.
+        if not _ID_RE.fullmatch(key_id):
+            raise KeyNotFound(f"malformed software key handle: {handle!r}")
+        return key_id
+
+    def _key_ids(self) -> list[str]:
+        return sorted(
+            p.stem
+            for p in self._dir.glob("*.json")
+            if _ID_RE.fullmatch(p.stem) and self._key_path(p.stem).exists()
+        )
+
+    def _key_path(self, key_id: str) -> Path:
+        return self._dir / f"{key_id}.key"
+
+    def _meta_path(self, key_id: str) -> Path:
+        return self._dir / f"{key_id}.json"
+
+    def _read_key_file(self, key_id: str) -> bytes:
+        try:
+            return self._key_path(key_id).read_bytes()
+        except FileNotFoundError:
+            raise KeyNotFound(f"no software key {HANDLE_PREFIX}{key_id}") from None
+
+    def _load_meta(self, key_id: str) -> _Meta:
+        meta = self._meta.get(key_id)
+        if meta is not None:
+            return meta
+        try:
+            raw = json.loads(self._meta_path(key_id).read_bytes())
+        except FileNotFoundError:
+            raise KeyNotFound(f"no software key {HANDLE_PREFIX}{key_id}") from None
+        except ValueError as exc:
+            raise KeyError_(f"damaged metadata for {HANDLE_PREFIX}{key_id}: {exc}") from exc
+        if raw.get("format") != _FORMAT:
+            raise KeyError_(f"unknown key file format {raw.get('format')!r} for {key_id}")
+        spki = base64.b64decode(raw["public_key"])
+        public_key = serialization.load_der_public_key(spki)
+        algorithm = KeyAlgorithm(raw["algorithm"])
+        if algorithm_of(public_key) is not algorithm:
+            raise KeyError_(f"metadata for {key_id} names {algorithm.value} but holds another key")
+        info = KeyInfo(handle=HANDLE_PREFIX + key_id, algorithm=algorithm, label=raw["label"])
+        meta = _Meta(info, public_key, spki)
+        self._meta[key_id] = meta
+        return meta
+
+    def _check_matches_meta(self, key_id: str, key: SigningKey) -> None:
+        if _spki(key.public_key()) != self._load_meta(key_id).spki:
+            raise KeyError_(
+                f"{key_id}.key does not hold the key its metadata describes; "
+                "was a key file copied or renamed?"
+            )
+
+    @staticmethod
+    def _password(master: bytes, key_id: str) -> bytes:
+        mac = hmac.new(master, b"qoltanba soft-key v1 " + key_id.encode("ascii"), hashlib.sha256)
+        return mac.hexdigest().encode("ascii")
+
+    def _encrypt(self, key: SigningKey, key_id: str, master: bytes) -> bytes:
+        # BestAvailableEncryption yields PBES2 / PBKDF2-SHA256 / AES-256-CBC for
+        # PKCS#8 in cryptography 50 (encryption_builder() only serves PKCS#12
+        # and OpenSSH); the password is a 256-bit derived value, so the modest
+        # PBKDF2 round count costs no strength.
+        return key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(self._password(master, key_id)),
+        )
+
+    def _decrypt(self, pem: bytes, key_id: str, master: bytes) -> SigningKey:
+        if b"-----BEGIN ENCRYPTED PRIVATE KEY-----" not in pem:
+            raise KeyError_(f"{key_id}.key is not an encrypted PKCS#8 key; refusing to use it")
+        try:
+            key = serialization.load_pem_private_key(pem, password=self._password(master, key_id))
+        except ValueError:
+            raise MasterKeyMismatch(
+                f"{key_id}.key does not decrypt under the configured master key "
+                "(wrong master key, or the file is damaged)"
+            ) from None
+        if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
+            raise UnsupportedAlgorithm(f"{key_id}.key holds an unsupported key type")
+        return key

@@ -1,0 +1,19 @@
+"""Persistence: the registry of centres, certificates, applications, journals, actors and audit."""
+
+from registry.audit import AuditLog, ChainBreak
+from registry.db import Database, sqlite_url
+from registry.models import (
+    ActorRow,
+    ApplicationRow,
+    AuditRow,
+    CentreRow,
+    CertificateRow,
+    IssuanceJournalRow,
+)
+from registry.repositories import Conflict, Registry, RegistryError, RegistryTransaction
+
+__all__ = [
+    "ActorRow", "ApplicationRow", "AuditLog", "AuditRow", "CentreRow", "CertificateRow", "ChainBreak",
+    "Conflict", "Database", "IssuanceJournalRow", "Registry", "RegistryError", "RegistryTransaction",
+    "sqlite_url",
+]

@@ -1,0 +1,81 @@
+"""The audit log: append-only, each entry chained to the previous by SHA-256.
+
+An entry's hash covers its own fields and the previous entry's hash, so an
+edited, deleted or reordered row breaks every hash after it. Appends take a
+row lock on the chain head, which serialises writers on PostgreSQL; SQLite
+has a single writer anyway.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from registry.models import AuditHeadRow, AuditRow
+
+GENESIS = "0" * 64
+
+
+def entry_digest(prev_hash: str, entry_id: int, at: dt.datetime, actor: str, action: str,
+                 subject: str, details: dict[str, Any]) -> str:
+    body = json.dumps(
+        [entry_id, at.astimezone(dt.timezone.utc).isoformat(), actor, action, subject, details],
+        sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str,
+    )
+    return hashlib.sha256(prev_hash.encode() + body.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    entry_id: int
+    problem: str
+
+
+class AuditLog:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def append(self, *, at: dt.datetime, actor: str, action: str, subject: str,
+               details: dict[str, Any] | None = None) -> AuditRow:
+        details = details or {}
+        head = self._session.execute(
+            select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update()
+        ).scalar_one_or_none()
+        if head is None:
+            head = AuditHeadRow(id=1, last_id=0, last_hash=GENESIS)
+            self._session.add(head)
+        entry_id = head.last_id + 1
+        digest = entry_digest(head.last_hash, entry_id, at, actor, action, subject, details)
+        row = AuditRow(id=entry_id, at=at, actor=actor, action=action, subject=subject,
+                       details=details, prev_hash=head.last_hash, entry_hash=digest)
+        self._session.add(row)
+        head.last_id = entry_id
+        head.last_hash = digest
+        return row
+
+    def entries(self, *, after_id: int = 0, limit: int = 1000) -> list[AuditRow]:
+        stmt = select(AuditRow).where(AuditRow.id > after_id).order_by(AuditRow.id).limit(limit)
+        return list(self._session.execute(stmt).scalars())
+
+    def verify(self) -> ChainBreak | None:
+        """Walk the chain; return the first entry that does not fit, or None."""
+        prev_hash, expected_id = GENESIS, 1
+        for row in self._session.execute(select(AuditRow).order_by(AuditRow.id)).scalars():
+            if row.id != expected_id:
+                return ChainBreak(expected_id, f"entry {expected_id} is missing or the log was reordered")
+            if row.prev_hash != prev_hash:
+                return ChainBreak(row.id, "previous-hash link does not match")
+            digest = entry_digest(prev_hash, row.id, row.at, row.actor, row.action, row.subject, row.details)
+            if digest != row.entry_hash:
+                return ChainBreak(row.id, "entry content was changed")
+            prev_hash, expected_id = row.entry_hash, expected_id + 1
+        head = self._session.get(AuditHeadRow, 1)
+        if head is not None and (head.last_id != expected_id - 1 or head.last_hash != prev_hash):
+            return ChainBreak(expected_id, "entries after the last one present were removed")
+        return None

@@ -1,0 +1,199 @@
+"""The registry's tables (SQLAlchemy 2.0 declarative models).
+
+Only this package knows SQLAlchemy. Columns hold what the seeds' forms and
+journals ask for (seed 004 appendices); values the schema can enforce are
+enforced here, not only in Python: serial numbers are unique per issuer, and
+the government CA's one-key-per-holder rule (GOV-4) is a unique index.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Timestamps stored as UTC and always returned timezone-aware.
+
+    SQLite drops the zone; normalising at the boundary keeps comparisons in
+    the domain code correct on both databases.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the registry")
+        return value.astimezone(dt.timezone.utc)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class CentreRow(Base):
+    """A certification centre of the hierarchy (root, national, government)."""
+
+    __tablename__ = "centres"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"))
+    key_handle: Mapped[str] = mapped_column(String(200))
+    key_algorithm: Mapped[str] = mapped_column(String(32))
+    certificate_serial: Mapped[str] = mapped_column(String(40))
+    certificate_der: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class CertificateRow(Base):
+    __tablename__ = "certificates"
+    __table_args__ = (
+        UniqueConstraint("issuer_id", "serial", name="uq_certificates_issuer_serial"),
+        # GOV-4: NULL while not applicable, so only one active key per holder.
+        UniqueConstraint("issuer_id", "single_key_holder", name="uq_certificates_single_key_holder"),
+        Index("ix_certificates_iin", "iin"),
+        Index("ix_certificates_bin", "bin"),
+        Index("ix_certificates_issuer_status", "issuer_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("centres.id"))
+    serial: Mapped[str] = mapped_column(String(40))
+    profile: Mapped[str] = mapped_column(String(40))
+    subject_dn: Mapped[str] = mapped_column(Text)
+    common_name: Mapped[str] = mapped_column(String(200))
+    iin: Mapped[str | None] = mapped_column(String(12))
+    bin: Mapped[str | None] = mapped_column(String(12))
+    email: Mapped[str | None] = mapped_column(String(254))
+    organisation: Mapped[str | None] = mapped_column(String(255))
+    holder: Mapped[str] = mapped_column(String(64))
+    single_key_holder: Mapped[str | None] = mapped_column(String(64))
+    not_before: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    not_after: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), default="valid")
+    key_algorithm: Mapped[str] = mapped_column(String(32))
+    key_carrier: Mapped[str] = mapped_column(String(32))
+    key_handle: Mapped[str | None] = mapped_column(String(200))
+    fingerprint_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    der: Mapped[bytes] = mapped_column(LargeBinary)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
+    issued_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class ApplicationRow(Base):
+    """An application for a certificate, with the form's fields as submitted."""
+
+    __tablename__ = "applications"
+    __table_args__ = (Index("ix_applications_centre_status", "centre_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    form: Mapped[dict] = mapped_column(JSON)
+    attachments: Mapped[list] = mapped_column(JSON)
+    csr_der: Mapped[bytes | None] = mapped_column(LargeBinary)
+    profile: Mapped[str | None] = mapped_column(String(40))
+    submitted_by: Mapped[str] = mapped_column(String(120))
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    decided_by: Mapped[str | None] = mapped_column(String(120))
+    refusal_reason: Mapped[str | None] = mapped_column(String(64))
+    refusal_detail: Mapped[str | None] = mapped_column(Text)
+
+
+class IssuanceJournalRow(Base):
+    """Issuance journal, the columns of seed 004 appendix 3 (line 465)."""
+
+    __tablename__ = "issuance_journal"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"))
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id"))
+    state_body: Mapped[str | None] = mapped_column(String(255))
+    letter_number: Mapped[str | None] = mapped_column(String(64))
+    letter_date: Mapped[dt.date | None] = mapped_column(Date)
+    holder_name: Mapped[str] = mapped_column(String(200))
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    carrier_serial: Mapped[str | None] = mapped_column(String(120))
+    certificate_serial: Mapped[str] = mapped_column(String(40))
+    form_numbers: Mapped[str | None] = mapped_column(String(120))
+    valid_from: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    valid_to: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    administrator: Mapped[str] = mapped_column(String(120))
+
+
+class ActorRow(Base):
+    """A person or system acting on the service, reached by an API key.
+
+    Only a SHA-256 digest of the key's secret is kept; API keys are long
+    random strings, so a slow password hash adds nothing but latency.
+    """
+
+    __tablename__ = "actors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    role: Mapped[str] = mapped_column(String(32))
+    key_id: Mapped[str] = mapped_column(String(32), unique=True)
+    key_digest: Mapped[str] = mapped_column(String(64))
+    tenant: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class AuditRow(Base):
+    """An append-only, hash-chained audit entry (see registry/audit.py)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(200))
+    details: Mapped[dict] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHeadRow(Base):
+    """One row holding the chain's last hash; locking it serialises appends."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))

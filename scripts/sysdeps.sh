@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Install the Debian packages the test suite uses as external judges and
+# servers. Only acts when running as root on Debian; elsewhere prints a note.
+set -euo pipefail
+
+PACKAGES=(openssl poppler-utils qpdf softhsm2 libnss3-tools postgresql)
+
+if [ "$(id -u)" -ne 0 ] || [ ! -f /etc/debian_version ]; then
+    echo "sysdeps: not root on Debian, skipping; make sure these are installed: ${PACKAGES[*]}"
+    exit 0
+fi
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+    if ! dpkg -s "$pkg" 2>/dev/null | grep -q '^Status: install ok installed$'; then
+        missing+=("$pkg")
+    fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+    echo "sysdeps: all present (${PACKAGES[*]})"
+    exit 0
+fi
+
+echo "sysdeps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends "${missing[@]}"

@@ -1,0 +1,104 @@
+"""Suite-wide fixtures.
+
+Keep this file to fixture definitions; put the machinery in tests/support/.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.support import tools
+from tests.support.postgres import PostgresServer, PostgresUnavailable
+
+if TYPE_CHECKING:
+    from api.context import Services
+
+_POSTGRES_FIXTURES = {"postgres_server", "postgres_url"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Tests using the PostgreSQL fixtures get the ``postgres`` marker, so
+    # ``-m "not postgres"`` deselects them.
+    for item in items:
+        if _POSTGRES_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.postgres)
+
+
+# --- external tools --------------------------------------------------------
+
+
+@pytest.fixture
+def require_tool() -> Callable[..., str]:
+    """``require_tool("openssl")`` -> path; skips (fails under CI) if missing."""
+    return tools.require_tool
+
+
+# --- PostgreSQL --------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """Throwaway PostgreSQL server for the whole session (see tests/support/postgres.py).
+
+    Attributes ``host``, ``port``, ``user``; ``create_database(name) -> url``.
+    """
+    try:
+        server = PostgresServer.start()
+    except PostgresUnavailable as exc:
+        tools.skip_or_fail(str(exc))
+    with server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer, request: pytest.FixtureRequest) -> Iterator[str]:
+    """SQLAlchemy URL of a fresh, uniquely named database, dropped after the test."""
+    name, url = postgres_server.create_unique_database(request.node.name)
+    yield url
+    postgres_server.drop_database(name)
+
+
+# --- the service, on both databases ------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    """Each test using it runs twice: on SQLite and on the throwaway PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'registry.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def services(tmp_path, database_url: str) -> Iterator["Services"]:
+    """An initialised hierarchy: migrated registry, software keys, three centres."""
+    from api.context import Services
+    from api.settings import Settings
+
+    settings = Settings(home=tmp_path / "home", database_url=database_url, master_key="11" * 32)
+    svc = Services.build(settings)
+    svc.migrate()
+    svc.authority.initialise()
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
+def admin_key(services) -> str:
+    from api.access import AccessService
+
+    return AccessService(services.registry, services.clock).create_key("admin", "administrator", by="test").key
+
+
+@pytest.fixture
+def http(services, admin_key):
+    """The app through httpx (in-process ASGI transport), with an administrator's key."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    with TestClient(create_app(services=services), headers={"X-API-Key": admin_key}) as client:
+        yield client

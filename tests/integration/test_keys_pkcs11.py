@@ -1,0 +1,220 @@
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import subprocess
+import threading
+from pathlib import Path
+
+import pkcs11
+import pytest
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+from pkcs11 import Attribute, ObjectClass
+from pkcs11 import exceptions as p11e
+
+from keys import (
+    KeyAlgorithm,
+    KeyBackend,
+    KeyBackendUnavailable,
+    KeyExists,
+    KeyNotFound,
+    PKCS11KeyBackend,
+    sign_certificate,
+    sign_tbs,
+    verify_signature,
+)
+from tests.support.softhsm import SoftHSMToken, softhsm_token
+from tests.support.tools import require_tool
+
+DATA = b"qoltanba pkcs11 test"
+
+
+@pytest.fixture(scope="module")
+def token(tmp_path_factory: pytest.TempPathFactory) -> SoftHSMToken:
+    return softhsm_token(tmp_path_factory.mktemp("hsm"))
+
+
+@pytest.fixture(scope="module")
+def backend(token: SoftHSMToken) -> PKCS11KeyBackend:
+    module_path, label, pin = token
+    return PKCS11KeyBackend(module_path, label, pin)
+
+
+def _label(prefix: str) -> str:
+    return f"{prefix}-{secrets.token_hex(4)}"
+
+
+@pytest.fixture(scope="module")
+def rsa_key(backend: PKCS11KeyBackend):
+    return backend.generate(KeyAlgorithm.RSA_2048, _label("rsa"))
+
+
+@pytest.fixture(scope="module")
+def ec_key(backend: PKCS11KeyBackend):
+    return backend.generate(KeyAlgorithm.EC_P256, _label("ec"))
+
+
+def test_protocol(backend: PKCS11KeyBackend) -> None:
+    assert isinstance(backend, KeyBackend)
+    assert backend.name == "pkcs11"
+    assert backend.owns("pkcs11:x") and not backend.owns("soft:" + "0" * 32)
+
+
+@pytest.mark.parametrize("hash_name", ["sha256", "sha384", "sha512"])
+def test_rsa_sign_verify(backend: PKCS11KeyBackend, rsa_key, hash_name: str) -> None:
+    assert rsa_key.handle == f"pkcs11:{rsa_key.label}"
+    assert backend.algorithm(rsa_key.handle) is KeyAlgorithm.RSA_2048
+    public = backend.public_key(rsa_key.handle)
+    assert isinstance(public, rsa.RSAPublicKey) and public.key_size == 2048
+    assert public.public_numbers().e == 65537
+    signature = backend.sign(rsa_key.handle, DATA, hash_name)
+    assert verify_signature(public, signature, DATA, hash_name)
+
+
+@pytest.mark.parametrize("hash_name", ["sha256", "sha384"])
+def test_ec_sign_verify(backend: PKCS11KeyBackend, ec_key, hash_name: str) -> None:
+    assert backend.algorithm(ec_key.handle) is KeyAlgorithm.EC_P256
+    public = backend.public_key(ec_key.handle)
+    assert isinstance(public, ec.EllipticCurvePublicKey) and isinstance(public.curve, ec.SECP256R1)
+    signature = backend.sign(ec_key.handle, DATA, hash_name)
+    assert signature[0] == 0x30  # DER, not the token's raw r||s
+    assert verify_signature(public, signature, DATA, hash_name)
+
+
+def test_p384(backend: PKCS11KeyBackend) -> None:
+    info = backend.generate(KeyAlgorithm.EC_P384, _label("p384"))
+    signature = backend.sign(info.handle, DATA, "sha384")
+    assert verify_signature(backend.public_key(info.handle), signature, DATA, "sha384")
+
+
+def test_private_key_is_not_extractable(token: SoftHSMToken, backend, rsa_key, ec_key) -> None:
+    module_path, token_label, _pin = token
+    # Another session on the token, as a second program in this process would
+    # open it; PKCS#11 login is per process, and the backend already did it.
+    session = pkcs11.lib(module_path).get_token(token_label=token_label).open()
+    try:
+        for info, secret_attr in ((rsa_key, Attribute.PRIVATE_EXPONENT), (ec_key, Attribute.VALUE)):
+            private = session.get_key(object_class=ObjectClass.PRIVATE_KEY, label=info.label)
+            assert private[Attribute.SENSITIVE] is True
+            assert private[Attribute.EXTRACTABLE] is False
+            assert private[Attribute.NEVER_EXTRACTABLE] is True
+            assert private[Attribute.TOKEN] is True
+            assert private[Attribute.ID]
+            with pytest.raises(p11e.AttributeSensitive):
+                private[secret_attr]
+    finally:
+        session.close()
+
+
+def test_labels_are_unique(backend: PKCS11KeyBackend, ec_key) -> None:
+    with pytest.raises(KeyExists):
+        backend.generate(KeyAlgorithm.EC_P256, ec_key.label)
+
+
+def test_unknown_label(backend: PKCS11KeyBackend) -> None:
+    with pytest.raises(KeyNotFound):
+        backend.sign("pkcs11:no-such-key", DATA, "sha256")
+
+
+def test_list_keys(backend: PKCS11KeyBackend, rsa_key, ec_key) -> None:
+    listed = {i.handle: i.algorithm for i in backend.list_keys()}
+    assert listed[rsa_key.handle] is KeyAlgorithm.RSA_2048
+    assert listed[ec_key.handle] is KeyAlgorithm.EC_P256
+
+
+def test_second_backend_instance_shares_token(token: SoftHSMToken, rsa_key) -> None:
+    other = PKCS11KeyBackend(*token)
+    signature = other.sign(rsa_key.handle, DATA, "sha256")
+    assert verify_signature(other.public_key(rsa_key.handle), signature, DATA, "sha256")
+    other.close()
+
+
+def test_wrong_token_label(token: SoftHSMToken) -> None:
+    with pytest.raises(KeyBackendUnavailable, match="no PKCS#11 token"):
+        PKCS11KeyBackend(token.module_path, "no-such-token", token.pin).list_keys()
+
+
+def test_concurrent_signing(backend: PKCS11KeyBackend, ec_key) -> None:
+    public = backend.public_key(ec_key.handle)
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            for i in range(20):
+                data = f"{n}-{i}".encode()
+                assert verify_signature(public, backend.sign(ec_key.handle, data, "sha256"), data, "sha256")
+        except BaseException as exc:  # noqa: BLE001 - collected for the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def _self_signed_builder(public_key, cn: str) -> x509.CertificateBuilder:
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    now = dt.datetime.now(dt.timezone.utc)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+    )
+
+
+@pytest.mark.parametrize("which", ["rsa", "ec"])
+def test_sign_certificate_on_token(backend, rsa_key, ec_key, which: str, tmp_path: Path) -> None:
+    openssl = require_tool("openssl")
+    info = rsa_key if which == "rsa" else ec_key
+    public = backend.public_key(info.handle)
+    cert = sign_certificate(backend, info.handle, _self_signed_builder(public, f"HSM {which} CA"))
+
+    cert.verify_directly_issued_by(cert)
+    assert cert.public_key() == public
+    assert cert.signature_hash_algorithm.name == "sha256"
+    der = cert.public_bytes(serialization.Encoding.DER)
+    parsed = asn1_x509.Certificate.load(der)
+    assert parsed["signature_algorithm"].dump() == parsed["tbs_certificate"]["signature"].dump()
+    if which == "rsa":
+        assert parsed["signature_algorithm"].dump().endswith(b"\x05\x00")  # explicit NULL
+
+    path = tmp_path / "ca.pem"
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    shown = subprocess.run(
+        [openssl, "x509", "-in", str(path), "-noout", "-text"], capture_output=True, text=True, timeout=60
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert f"HSM {which} CA" in shown.stdout
+    verified = subprocess.run(
+        [openssl, "verify", "-CAfile", str(path), str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+    # The generic helper the CRL/OCSP code will use gives the same shape.
+    sig_alg, signature = sign_tbs(backend, info.handle, cert.tbs_certificate_bytes, "sha256")
+    assert sig_alg == parsed["signature_algorithm"].dump()
+    assert verify_signature(public, signature, cert.tbs_certificate_bytes, "sha256")
+
+
+def test_backend_reconnects_after_module_reinitialisation(
+    backend: PKCS11KeyBackend, rsa_key, tmp_path: Path
+) -> None:
+    before = backend.sign(rsa_key.handle, DATA, "sha256")
+    # Adding a token re-initialises the module, killing every open session.
+    softhsm_token(tmp_path)
+    after = backend.sign(rsa_key.handle, DATA, "sha256")
+    public = backend.public_key(rsa_key.handle)
+    assert verify_signature(public, before, DATA, "sha256")
+    assert verify_signature(public, after, DATA, "sha256")
