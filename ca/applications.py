@@ -36,7 +36,7 @@ from ca.forms import (
     parse_attachments,
     review,
 )
-from ca.keycheck import parse_csr
+from ca.keycheck import csr_der, parse_csr
 from ca.policy import REFUSAL_REASONS, refusal_reason
 from ca.profiles import Role
 from ca.subject import SubjectData
@@ -121,7 +121,7 @@ class ApplicationService:
         with self.registry.transaction() as tx:
             row = tx.applications.add(ApplicationRow(
                 centre_id=ca.centre_id, kind=kind, status=SUBMITTED, form=parsed.model_dump(mode="json"),
-                attachments=[a.model_dump(mode="json") for a in atts], csr_der=csr,
+                attachments=[a.model_dump(mode="json") for a in atts], csr_der=csr_der(csr) if csr else None,
                 profile=getattr(parsed, "profile", None), submitted_by=actor, submitted_at=now, due_date=due))
             tx.audit.append(at=now, actor=actor, action="application.submitted", subject=f"application:{row.id}",
                             details={"kind": kind, "centre": centre_code, "due_date": due.isoformat()})

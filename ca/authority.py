@@ -26,7 +26,7 @@ from ca.policy import CENTRES, GOVERNMENT, NATIONAL, ROOT, HierarchyPolicy
 from ca.profiles import PROFILES, CertificateProfile, Role
 from ca.subject import SubjectData, build_name, check_subject
 from keys import CarrierKey, KeyAlgorithm, KeyBackend
-from registry import CentreRow, CertificateRow, Conflict, IssuanceJournalRow, Registry, RegistryTransaction
+from registry import CentreRow, Conflict, Registry, RegistryTransaction
 
 SERVICE_HOLDERS = {
     "ocsp-national": (NATIONAL, "ocsp-responder"),
@@ -116,14 +116,22 @@ class CertificationAuthority:
 
     # -- the hierarchy -------------------------------------------------------
 
-    def issuing_ca(self, code: str) -> IssuingCA:
-        """The signing CA for a centre code, loaded once per process."""
+    def issuing_ca(self, code: str, tx: RegistryTransaction | None = None) -> IssuingCA:
+        """The signing CA for a centre code, loaded once per process.
+
+        Inside a unit of work pass its ``tx``: SQLite takes the write lock at
+        BEGIN, so a second transaction from the same thread would wait on
+        the first.
+        """
         ca = self._cas.get(code)
         if ca is not None:
             return ca
         if code not in CENTRES:
             raise NotFound(f"no certification centre {code!r}; known: {', '.join(CENTRES)}")
-        with self.registry.transaction() as tx:
+        if tx is None:
+            with self.registry.transaction() as own:
+                rows = {row.code: row for row in own.centres.all()}
+        else:
             rows = {row.code: row for row in tx.centres.all()}
         if code not in rows:
             raise NotInitialised()
@@ -288,7 +296,7 @@ class CertificationAuthority:
     def _issue_in(self, tx: RegistryTransaction, request: IssueRequest, prof: CertificateProfile,
                   public_key: CertificateIssuerPublicKeyTypes | None,
                   holder_override: str | None) -> IssuedCertificate:
-        ca = self.issuing_ca(request.centre)
+        ca = self.issuing_ca(request.centre, tx)
         holder = holder_override or request.subject.holder
         if request.centre == GOVERNMENT and tx.certificates.active_single_key(ca.centre_id, holder):
             raise self._conflict_error(Conflict("uq_certificates_single_key_holder"), request)
@@ -337,7 +345,7 @@ class CertificationAuthority:
         der = cert.public_bytes(serialization.Encoding.DER)
         serial = serial_hex(cert.serial_number)
         holder = holder or subject.holder
-        row = tx.certificates.add(CertificateRow(
+        tx.certificates.record_issuance(dict(
             issuer_id=issuer_id, serial=serial, profile=prof.name, subject_dn=cert.subject.rfc4514_string(),
             common_name=subject.display_name[:200], iin=subject.iin, bin=subject.bin, email=subject.email,
             organisation=subject.organisation, holder=holder, single_key_holder=holder if single_key else None,
@@ -345,9 +353,8 @@ class CertificationAuthority:
             key_algorithm=(algorithm.value if algorithm else _algorithm_name(cert)), key_carrier=carrier,
             key_handle=key_handle, fingerprint_sha256=hashlib.sha256(der).hexdigest(), der=der,
             application_id=application_id, issued_by=actor, created_at=now,
-        ))
-        tx.journal.add(IssuanceJournalRow(
-            centre_id=issuer_id, certificate_id=row.id, state_body=journal.state_body,
+        ), dict(
+            centre_id=issuer_id, state_body=journal.state_body,
             letter_number=journal.letter_number, letter_date=journal.letter_date,
             holder_name=subject.display_name[:200], issued_at=now, carrier_serial=carrier_serial,
             certificate_serial=serial, form_numbers=journal.form_numbers, valid_from=cert.not_valid_before_utc,

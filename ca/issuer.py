@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPublicKeyTypes
 from cryptography.x509.oid import AuthorityInformationAccessOID, ObjectIdentifier
 
@@ -87,7 +88,22 @@ def key_usage(names: frozenset[str]) -> x509.KeyUsage:
     return x509.KeyUsage(**flags, encipher_only=False, decipher_only=False)
 
 
-_KU_CACHE: dict[frozenset[str], x509.KeyUsage] = {}
+_KU_CACHE: dict[tuple[frozenset[str], bool], x509.KeyUsage] = {}
+
+
+def _key_usage_for(names: frozenset[str], public_key: object) -> x509.KeyUsage:
+    """The profile's key usage, fitted to the key type.
+
+    An elliptic-curve key cannot encipher keys (RFC 5480 §3): where an AUTH
+    profile asks for keyEncipherment (as the NCA's RSA certificates carry),
+    an EC key gets keyAgreement, as the NCA's own GOST certificates do.
+    """
+    is_ec = isinstance(public_key, ec.EllipticCurvePublicKey)
+    cached = _KU_CACHE.get((names, is_ec))
+    if cached is None:
+        fitted = (names - {"key_encipherment"}) | {"key_agreement"} if is_ec and "key_encipherment" in names else names
+        cached = _KU_CACHE.setdefault((names, is_ec), key_usage(fitted))
+    return cached
 
 
 def _policies(profile: CertificateProfile, cps_url: str) -> x509.CertificatePolicies:
@@ -119,10 +135,7 @@ class CertificateIssuer:
             .not_valid_after(not_after)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
         )
-        ku = _KU_CACHE.get(profile.key_usage)
-        if ku is None:
-            ku = _KU_CACHE.setdefault(profile.key_usage, key_usage(profile.key_usage))
-        builder = builder.add_extension(ku, critical=True)
+        builder = builder.add_extension(_key_usage_for(profile.key_usage, public_key), critical=True)
         if profile.is_ca:
             builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=profile.path_length
                                                                   if ca else None), critical=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPublicKeyTypes
 
@@ -24,6 +25,13 @@ def key_problems(public_key: object, field: str = "csr") -> list[Problem]:
             return [Problem(field, f"curve {public_key.curve.name} is not accepted; use P-256 or P-384")]
         return []
     return [Problem(field, f"key type {type(public_key).__name__} is not supported")]
+
+
+def csr_der(data: bytes) -> bytes:
+    """The request in DER, whichever encoding it came in (call after ``parse_csr`` accepted it)."""
+    if data.lstrip().startswith(b"-----"):
+        return x509.load_pem_x509_csr(data).public_bytes(serialization.Encoding.DER)
+    return data
 
 
 def parse_csr(data: bytes, field: str = "csr") -> tuple[CertificateIssuerPublicKeyTypes | None, list[Problem]]:

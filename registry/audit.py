@@ -12,15 +12,30 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from registry import rawsql
 from registry.models import AuditHeadRow, AuditRow
 
-GENESIS = "0" * 64
+if TYPE_CHECKING:
+    from registry.repositories import RegistryTransaction
 
+GENESIS = "0" * 64
+_HEAD = AuditHeadRow.__table__
+_ENTRIES = AuditRow.__table__
+
+
+def _lock_head_sql(ph: str, dialect: str) -> str:
+    # The row lock serialises appends on PostgreSQL; SQLite has one writer.
+    lock = " FOR UPDATE" if dialect == "postgresql" else ""
+    return f"SELECT last_id, last_hash FROM audit_head WHERE id = {ph}{lock}"
+
+
+def _move_head_sql(ph: str, _dialect: str) -> str:
+    return f"UPDATE audit_head SET last_id = {ph}, last_hash = {ph} WHERE id = {ph}"
 
 def entry_digest(prev_hash: str, entry_id: int, at: dt.datetime, actor: str, action: str,
                  subject: str, details: dict[str, Any]) -> str:
@@ -38,26 +53,32 @@ class ChainBreak:
 
 
 class AuditLog:
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def __init__(self, tx: "RegistryTransaction") -> None:
+        self._tx = tx
+
+    @property
+    def _session(self) -> Session:
+        return self._tx.session
 
     def append(self, *, at: dt.datetime, actor: str, action: str, subject: str,
-               details: dict[str, Any] | None = None) -> AuditRow:
+               details: dict[str, Any] | None = None) -> int:
+        """Append one entry; returns its id. Core statements keep this cheap."""
         details = details or {}
-        head = self._session.execute(
-            select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update()
-        ).scalar_one_or_none()
-        if head is None:
-            head = AuditHeadRow(id=1, last_id=0, last_hash=GENESIS)
-            self._session.add(head)
-        entry_id = head.last_id + 1
-        digest = entry_digest(head.last_hash, entry_id, at, actor, action, subject, details)
-        row = AuditRow(id=entry_id, at=at, actor=actor, action=action, subject=subject,
-                       details=details, prev_hash=head.last_hash, entry_hash=digest)
-        self._session.add(row)
-        head.last_id = entry_id
-        head.last_hash = digest
-        return row
+        connection = self._tx.connection
+        head = rawsql.execute(connection, "audit.lock_head", _HEAD, ("id",), _lock_head_sql, (1,))
+        if not head:
+            rawsql.insert(connection, _HEAD, {"id": 1, "last_id": 0, "last_hash": GENESIS})
+            last_id, last_hash = 0, GENESIS
+        else:
+            last_id, last_hash = head[0]
+        entry_id = last_id + 1
+        digest = entry_digest(last_hash, entry_id, at, actor, action, subject, details)
+        rawsql.insert(connection, _ENTRIES, {
+            "id": entry_id, "at": at, "actor": actor, "action": action, "subject": subject,
+            "details": details, "prev_hash": last_hash, "entry_hash": digest})
+        rawsql.execute(connection, "audit.move_head", _HEAD, ("last_id", "last_hash", "id"), _move_head_sql,
+                       (entry_id, digest, 1))
+        return entry_id
 
     def entries(self, *, after_id: int = 0, limit: int = 1000) -> list[AuditRow]:
         stmt = select(AuditRow).where(AuditRow.id > after_id).order_by(AuditRow.id).limit(limit)

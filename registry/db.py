@@ -17,12 +17,23 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API types
     # WAL lets readers (OCSP, lists) run beside the single writer; NORMAL
     # synchronisation in WAL mode is still durable against process crashes.
+    # Autocommit at the driver, so that the "begin" listener below decides
+    # how each transaction starts.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _sqlite_begin_immediate(connection) -> None:  # noqa: ANN001 - SQLAlchemy Connection
+    # A deferred transaction that reads and then writes (the audit chain's
+    # head, a serial check) fails with SQLITE_BUSY when another process
+    # wrote in between; taking the write lock at BEGIN makes such a writer
+    # wait its turn instead (busy_timeout).
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -33,6 +44,7 @@ class Database:
         self.engine: Engine = create_engine(url, echo=echo, future=True, pool_pre_ping=not url.startswith("sqlite"))
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin_immediate)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property

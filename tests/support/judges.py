@@ -1,0 +1,164 @@
+"""External judges of the certificates we issue: pkilint and OpenSSL.
+
+The product never grades its own homework: these helpers run independent
+tools on the certificates and return what they say, for the tests to assert
+on. Missing tools skip the test (or fail it under CI, see tools.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from tests.support.tools import require_tool, skip_or_fail
+
+# pkilint's severities, weakest first (pkilint.validation.ValidationFindingSeverity).
+SEVERITIES = ("DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "FATAL")
+BLOCKING = frozenset({"ERROR", "FATAL"})
+
+_TIMEOUT = 120
+
+
+class Finding(NamedTuple):
+    """One pkilint finding: severity, the validator that raised it, and what it says.
+
+    ``message`` is the finding code, pkilint's message if it has one, and the
+    node path, e.g. ``pkix.foo (bar) @ certificate.tbsCertificate.extensions.1``.
+    """
+
+    severity: str
+    validator: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"({self.severity}) {self.validator}: {self.message}"
+
+
+def _pem(data: bytes) -> bytes:
+    """PEM text of a certificate given as PEM or DER."""
+    if data.lstrip().startswith(b"-----BEGIN"):
+        return data
+    return x509.load_der_x509_certificate(data).public_bytes(serialization.Encoding.PEM)
+
+
+def _der(data: bytes) -> bytes:
+    if data.lstrip().startswith(b"-----BEGIN"):
+        return x509.load_pem_x509_certificate(data).public_bytes(serialization.Encoding.DER)
+    return data
+
+
+def _fresh_file(tmp_dir: Path, suffix: str, content: bytes) -> Path:
+    tmp_dir = Path(tmp_dir)
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="judge-", suffix=suffix, dir=tmp_dir)
+    with open(fd, "wb") as fh:
+        fh.write(content)
+    return Path(name)
+
+
+# --- pkilint -----------------------------------------------------------------
+
+
+def pkilint_executable() -> Path:
+    """The ``lint_pkix_cert`` installed next to this interpreter (the venv's)."""
+    exe = Path(sys.executable).parent / "lint_pkix_cert"
+    if not exe.is_file():
+        skip_or_fail(f"pkilint is not installed in this environment ({exe} missing)")
+    return exe
+
+
+def pkilint_findings(der_or_pem: bytes, tmp_dir: Path) -> list[Finding]:
+    """Every finding (all severities) of ``lint_pkix_cert lint`` on the certificate.
+
+    pkilint's exit code is the number of findings at or above the threshold,
+    so it says nothing about success; a load failure is told apart by the
+    absence of a JSON report. Raises AssertionError if pkilint cannot run.
+    """
+    path = _fresh_file(tmp_dir, ".der", _der(der_or_pem))
+    proc = subprocess.run(
+        [str(pkilint_executable()), "lint", "--format", "JSON", "--severity", "ALL",
+         "--document-format", "DER", str(path)],
+        capture_output=True, text=True, timeout=_TIMEOUT,
+    )
+    try:
+        report = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        raise AssertionError(
+            f"pkilint produced no report (exit code {proc.returncode}):\n{proc.stdout}{proc.stderr}"
+        ) from None
+    findings: list[Finding] = []
+    for result in report.get("results", ()):
+        for description in result.get("finding_descriptions", ()):
+            text = description.get("code", "?")
+            if description.get("message"):
+                text += f" ({description['message']})"
+            text += f" @ {result.get('node_path', '?')}"
+            findings.append(Finding(description.get("severity", "?"), result.get("validator", "?"), text))
+    return findings
+
+
+def blocking(findings: Sequence[Finding]) -> list[Finding]:
+    """The ERROR and FATAL findings."""
+    return [f for f in findings if f.severity in BLOCKING]
+
+
+def format_findings(findings: Sequence[Finding]) -> str:
+    return "\n".join(str(f) for f in findings) or "(no findings)"
+
+
+# --- OpenSSL -----------------------------------------------------------------
+
+
+def openssl_verify(cert_pem: bytes, chain: Sequence[x509.Certificate], tmp_dir: Path,
+                   at: dt.datetime | None = None, *, purpose: str | None = None,
+                   strict: bool = True) -> tuple[bool, str]:
+    """Run ``openssl verify`` on a certificate against ``chain``.
+
+    ``chain`` is as ``CertificationAuthority.chain`` gives it: issuing CA
+    first, root last. The root is the only trust anchor (``-CAfile``), the
+    others are ``-untrusted`` intermediates. ``at`` sets ``-attime``;
+    ``purpose`` adds ``-purpose`` (e.g. ``smimesign``, ``sslclient``);
+    ``strict`` adds ``-x509_strict``. Returns (accepted, OpenSSL's output).
+    """
+    openssl = require_tool("openssl")
+    if not chain:
+        raise ValueError("the chain needs at least the root certificate")
+    pem = serialization.Encoding.PEM
+    root = _fresh_file(tmp_dir, "-root.pem", chain[-1].public_bytes(pem))
+    target = _fresh_file(tmp_dir, "-cert.pem", _pem(cert_pem))
+    argv = [openssl, "verify", "-CAfile", str(root)]
+    if len(chain) > 1:
+        untrusted = _fresh_file(tmp_dir, "-untrusted.pem", b"".join(c.public_bytes(pem) for c in chain[:-1]))
+        argv += ["-untrusted", str(untrusted)]
+    if strict:
+        argv.append("-x509_strict")
+    if purpose:
+        argv += ["-purpose", purpose]
+    if at is not None:
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=dt.timezone.utc)
+        argv += ["-attime", str(int(at.timestamp()))]
+    argv.append(str(target))
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=_TIMEOUT)
+    output = (proc.stdout + proc.stderr).strip()
+    ok = proc.returncode == 0 and output.endswith(": OK")
+    return ok, f"$ {' '.join(argv)}\n{output}"
+
+
+def openssl_text(pem: bytes) -> str:
+    """``openssl x509 -noout -text`` of a certificate (PEM or DER)."""
+    openssl = require_tool("openssl")
+    proc = subprocess.run([openssl, "x509", "-noout", "-text"], input=_pem(pem),
+                          capture_output=True, timeout=_TIMEOUT)
+    if proc.returncode != 0:
+        raise AssertionError(f"openssl x509 -text failed: {proc.stderr.decode(errors='replace')}")
+    return proc.stdout.decode("utf-8", errors="replace")
