@@ -109,7 +109,7 @@ class ApplicationService:
                 problems += parse_csr(csr)[1]
         elif csr is not None:
             problems.append(Problem("csr", "the government CA generates the keys itself (GOV-3); send no CSR"))
-        if isinstance(parsed, GovernmentBatchApplication) and not problems:
+        if isinstance(parsed, GovernmentBatchApplication):
             problems += self._holders_with_keys(parsed)
         if problems:
             raise InvalidInput("the application is refused", problems)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Table, exc
 
 _Processor = Callable[[Any], Any] | None
 _CACHE: dict[tuple, tuple[str, tuple[_Processor, ...]]] = {}
@@ -55,6 +55,9 @@ def insert(connection: Connection, table: Table, values: dict[str, Any], returni
     try:
         cursor.execute(sql, _bind(processors, [values[c] for c in columns]))
         return cursor.fetchone()[0] if returning else None
+    except connection.dialect.loaded_dbapi.IntegrityError as error:
+        # Wrapped as SQLAlchemy would, so callers handle one exception type.
+        raise exc.IntegrityError(sql, None, error) from error
     finally:
         cursor.close()
 

@@ -1,0 +1,388 @@
+"""The HTTP API end to end, through FastAPI's TestClient, on SQLite and PostgreSQL.
+
+Access control (API keys and roles), direct issuance, every field problem at
+once in RFC 9457 problem+json, and applications from submission to decision.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import datetime as dt
+import io
+import re
+import textwrap
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from api.deps import actor as actor_dependency
+from ca.identity import make_test_iin
+
+BIN = "190340000017"
+PROBLEM = "application/problem+json"
+PUBLIC_PATHS = ["/health", "/ca", "/ca/national/chain", "/ca/national.cer", "/profiles", "/refusal-reasons",
+                "/openapi.json"]
+PUBLIC_ROUTES = {"/health", "/ca", "/ca/{code}/chain", "/ca/{code}.cer", "/profiles", "/refusal-reasons"}
+_serials = iter(range(300, 10000))
+_names = iter(range(1, 10**6))
+
+
+# --- helpers ------------------------------------------------------------------
+
+
+def new_iin(sex: str = "M") -> str:
+    while True:
+        try:
+            return make_test_iin(dt.date(1986, 7, 21), sex, next(_serials))
+        except ValueError:
+            continue
+
+
+def bad_checksum(iin: str) -> str:
+    return iin[:-1] + str((int(iin[-1]) + 1) % 10)
+
+
+def make_csr() -> tuple[str, ec.EllipticCurvePrivateKey]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    csr = (x509.CertificateSigningRequestBuilder()
+           .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "holder")]))
+           .sign(key, hashes.SHA256()))
+    return csr.public_bytes(serialization.Encoding.PEM).decode(), key
+
+
+def tampered_csr() -> str:
+    """A well-formed CSR whose signature does not verify (one bit of the signature flipped)."""
+    der = bytearray(x509.load_pem_x509_csr(make_csr()[0].encode()).public_bytes(serialization.Encoding.DER))
+    der[-1] ^= 0x01  # the last byte of the ECDSA signature's s
+    body = "\n".join(textwrap.wrap(base64.b64encode(bytes(der)).decode(), 64))
+    pem = f"-----BEGIN CERTIFICATE REQUEST-----\n{body}\n-----END CERTIFICATE REQUEST-----\n"
+    assert not x509.load_pem_x509_csr(pem.encode()).is_signature_valid  # still parses, but no proof
+    return pem
+
+
+def spki(key) -> bytes:
+    return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def problem(response, status: int) -> dict:
+    """Assert an RFC 9457 problem of this status and return its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].split(";")[0].strip() == PROBLEM
+    body = response.json()
+    assert {"type", "title", "status", "detail"} <= body.keys(), body
+    assert body["status"] == status
+    return body
+
+
+def fields(body: dict) -> list[str]:
+    return [p["field"] for p in body.get("problems", [])]
+
+
+def messages(body: dict) -> str:
+    return " | ".join(p["message"] for p in body.get("problems", []))
+
+
+def count_certificates(http) -> int:
+    response = http.get("/certificates", params={"limit": 1000})
+    assert response.status_code == 200, response.text
+    return len(response.json())
+
+
+def application_ids(http) -> list[int]:
+    response = http.get("/applications", params={"limit": 1000})
+    assert response.status_code == 200, response.text
+    return sorted(a["id"] for a in response.json())
+
+
+def issue_body(**subject) -> dict:
+    base = {"surname": "Abenov", "given_name": "Nurlan", "iin": new_iin(), "email": "n.abenov@example.kz"}
+    return {"profile": "individual-sign", "subject": {**base, **subject}, "csr_pem": make_csr()[0]}
+
+
+def person_form(**extra) -> dict:
+    return {"iin": new_iin(), "surname": "Abenov", "given_name": "Nurlan", "region": "Almaty", "city": "Almaty",
+            "email": "n.abenov@example.kz", "phone": "+7 701 123 4567", "usage_areas": ["e-government"],
+            "eds_tool": "NCALayer", "algorithm": "ECDSA P-256", **extra}
+
+
+def individual_application() -> dict:
+    return {"kind": "individual", "form": person_form(), "attachments": [{"kind": "id-copy", "name": "id.pdf"}],
+            "csr_pem": make_csr()[0]}
+
+
+def batch_application(iins: list[str], letter: str) -> dict:
+    persons = [{"iin": iin, "surname": "Abenova", "given_name": "Aigerim", "position": "Chief specialist",
+                "region": "Astana"} for iin in iins]
+    attachments = [{"kind": "official-letter", "name": "letter.pdf"}]
+    attachments += [{"kind": "id-copy", "name": f"id-{iin}.pdf", "person_iin": iin} for iin in iins]
+    form = {"state_body": "Ministry of Digital Development", "state_body_bin": BIN, "letter_number": letter,
+            "letter_date": "2024-05-02", "persons": persons}
+    return {"kind": "government-batch", "form": form, "attachments": attachments}
+
+
+def submit(http, body: dict) -> dict:
+    response = http.post("/applications", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+@pytest.fixture
+def key_for(http):
+    """``key_for("auditor")`` -> headers carrying a fresh key of that role, made over HTTP."""
+
+    def make(role: str) -> dict[str, str]:
+        response = http.post("/api-keys", json={"name": f"{role}-{next(_names)}", "role": role})
+        assert response.status_code == 201, response.text
+        assert response.json()["role"] == role
+        return {"X-API-Key": response.json()["key"]}
+
+    return make
+
+
+@pytest.fixture
+def anon(http):
+    """The same app, without any key."""
+    return TestClient(http.app)
+
+
+# --- access -------------------------------------------------------------------
+
+
+def test_no_key_is_401_problem_with_www_authenticate(anon):
+    response = anon.get("/certificates")
+    problem(response, 401)
+    assert response.headers["www-authenticate"].lower().startswith("bearer")
+
+
+@pytest.mark.parametrize("headers", [{"X-API-Key": "qk_0123456789abcdef_not-the-secret"},
+                                     {"X-API-Key": "not-a-key"},
+                                     {"Authorization": "Bearer qk_0123456789abcdef_nope"}])
+def test_wrong_key_is_401(anon, headers):
+    response = anon.get("/certificates", headers=headers)
+    problem(response, 401)
+    assert "www-authenticate" in response.headers
+
+
+def test_auditor_reads_but_may_not_write(http, key_for):
+    auditor = key_for("auditor")
+    pending = submit(http, individual_application())
+    before = count_certificates(http)
+    for path, body in [("/certificates", issue_body()), ("/applications", individual_application()),
+                       (f"/applications/{pending['id']}/approve", {}),
+                       ("/api-keys", {"name": "sneaky", "role": "administrator"})]:
+        problem(http.post(path, json=body, headers=auditor), 403)
+    assert http.get("/certificates", headers=auditor).status_code == 200
+    assert http.get("/journal/issuance", headers=auditor).status_code == 200
+    assert http.get(f"/applications/{pending['id']}").json()["status"] == "submitted"
+    assert count_certificates(http) == before
+    # The key also works as a bearer token.
+    bearer = {"Authorization": "Bearer " + auditor["X-API-Key"], "X-API-Key": None}
+    assert anon_get(http, "/certificates", bearer).status_code == 200
+
+
+def anon_get(http, path: str, headers: dict):
+    request = http.build_request("GET", path)
+    for name, value in headers.items():
+        if value is None:
+            del request.headers[name]
+        else:
+            request.headers[name] = value
+    return http.send(request)
+
+
+def test_registrar_issues_but_may_not_create_keys(http, key_for):
+    registrar = key_for("registrar")
+    problem(http.post("/api-keys", json={"name": "x", "role": "auditor"}, headers=registrar), 403)
+    assert http.post("/certificates", json=issue_body(), headers=registrar).status_code == 201
+
+
+@pytest.mark.parametrize("path", PUBLIC_PATHS)
+def test_public_routes_need_no_key(anon, path):
+    assert anon.get(path).status_code == 200
+
+
+def _needs_actor(dependant) -> bool:
+    return any(d.call is actor_dependency or _needs_actor(d) for d in dependant.dependencies)
+
+
+def test_every_non_public_route_answers_401_without_a_key(anon):
+    routes = [r for r in anon.app.routes if isinstance(r, APIRoute)]
+    guarded = [r for r in routes if _needs_actor(r.dependant)]
+    # Every route is either public (by name) or guarded by a role dependency.
+    assert {r.path for r in routes if r not in guarded} == PUBLIC_ROUTES
+    assert len(guarded) >= 10
+    answers = {}
+    for route in guarded:
+        path = re.sub(r"\{[^}]+\}", "1", route.path)
+        for method in sorted(route.methods):
+            response = anon.request(method, path)
+            answers[f"{method} {route.path}"] = (response.status_code,
+                                                 response.headers.get("content-type", "").split(";")[0])
+    assert {k: v for k, v in answers.items() if v != (401, PROBLEM)} == {}
+
+
+# --- issuance -----------------------------------------------------------------
+
+
+def test_issue_with_csr_then_read_it_back(http):
+    body = issue_body()
+    csr = x509.load_pem_x509_csr(body["csr_pem"].encode())
+    response = http.post("/certificates", json=body)
+    assert response.status_code == 201, response.text
+    issued = response.json()
+    cert = x509.load_pem_x509_certificate(issued["certificate_pem"].encode())
+    assert spki(cert.public_key()) == spki(csr.public_key())
+    assert format(cert.serial_number, "x") == issued["serial"]
+
+    shown = http.get(f"/certificates/{issued['serial']}")
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["status"] == "valid" and shown.json()["iin"] == body["subject"]["iin"]
+    found = http.get("/certificates", params={"iin": body["subject"]["iin"]}).json()
+    assert [c["serial"] for c in found] == [issued["serial"]]
+    der = http.get(f"/certificates/{issued['serial']}/der")
+    assert der.content == cert.public_bytes(serialization.Encoding.DER)
+
+
+def test_issue_into_a_pkcs12_carrier(http):
+    body = issue_body()
+    del body["csr_pem"]
+    body["carrier"] = {"type": "pkcs12", "password": "correct horse 42"}
+    response = http.post("/certificates", json=body)
+    assert response.status_code == 201, response.text
+    issued = response.json()
+    key, cert, _chain = pkcs12.load_key_and_certificates(base64.b64decode(issued["pkcs12_base64"]),
+                                                         b"correct horse 42")
+    assert format(cert.serial_number, "x") == issued["serial"]
+    assert spki(key.public_key()) == spki(cert.public_key())
+    assert http.get(f"/certificates/{issued['serial']}").json()["status"] == "valid"
+
+
+def test_every_problem_is_listed_at_once_and_nothing_is_written(http):
+    before = count_certificates(http)
+    body = issue_body(iin=bad_checksum(new_iin()), organisation="O" * 65, email="not-an-email", bin=BIN)
+    body["profile"] = "legal-sign"
+    reported = problem(http.post("/certificates", json=body), 422)
+    named = {f.rsplit(".", 1)[-1] for f in fields(reported)}
+    assert {"iin", "organisation", "email"} <= named, reported
+    assert count_certificates(http) == before
+
+
+@pytest.mark.parametrize("where", ["top", "subject"])
+def test_unknown_json_field_is_422(http, where):
+    body = issue_body()
+    (body if where == "top" else body["subject"])["colour"] = "blue"
+    before = count_certificates(http)
+    reported = problem(http.post("/certificates", json=body), 422)
+    assert any("colour" in f for f in fields(reported)), reported
+    assert count_certificates(http) == before
+
+
+def test_malformed_json_is_422_problem_not_500(http):
+    response = http.post("/certificates", content=b'{"profile": "individual-sign", ',
+                         headers={"Content-Type": "application/json"})
+    problem(response, 422)
+
+
+def test_csr_whose_signature_does_not_verify_is_refused(http):
+    before = count_certificates(http)
+    body = issue_body()
+    body["csr_pem"] = tampered_csr()
+    reported = problem(http.post("/certificates", json=body), 422)
+    assert any("csr" in f for f in fields(reported)), reported
+    assert count_certificates(http) == before
+
+
+# --- applications -------------------------------------------------------------
+
+
+def test_individual_application_submitted_then_approved(http):
+    body = individual_application()
+    csr = x509.load_pem_x509_csr(body["csr_pem"].encode())
+    submitted = submit(http, body)
+    assert submitted["status"] == "submitted" and submitted["kind"] == "individual"
+    assert dt.date.fromisoformat(submitted["due_date"]) >= dt.date.fromisoformat(submitted["submitted_at"][:10])
+    assert submitted["certificate_serials"] == []
+
+    approved = http.post(f"/applications/{submitted['id']}/approve")
+    assert approved.status_code == 200, approved.text
+    (certificate,) = approved.json()["certificates"]
+    cert = x509.load_pem_x509_certificate(certificate["certificate_pem"].encode())
+    assert format(cert.serial_number, "x") == certificate["serial"]
+    assert spki(cert.public_key()) == spki(csr.public_key())
+
+    shown = http.get(f"/applications/{submitted['id']}").json()
+    assert shown["status"] == "issued" and shown["certificate_serials"] == [certificate["serial"]]
+    registry = http.get(f"/certificates/{certificate['serial']}").json()
+    assert registry["application_id"] == submitted["id"] and registry["status"] == "valid"
+    problem(http.post(f"/applications/{submitted['id']}/approve"), 409)
+    problem(http.post(f"/applications/{submitted['id']}/refuse",
+                      json={"reason": "form-incorrect", "detail": "too late"}), 409)
+
+
+def test_refusal_needs_a_known_reason_and_is_final(http):
+    pending = submit(http, individual_application())
+    path = f"/applications/{pending['id']}"
+    reported = problem(http.post(path + "/refuse", json={"reason": "bad-mood", "detail": "no"}), 422)
+    assert "reason" in fields(reported)
+    for known in ("documents-missing", "form-incorrect", "data-mismatch", "key-unacceptable"):
+        assert known in messages(reported), reported
+    assert http.get(path).json()["status"] == "submitted"
+
+    refused = http.post(path + "/refuse", json={"reason": "form-incorrect", "detail": "the phone is not hers"})
+    assert refused.status_code == 200, refused.text
+    assert refused.json()["status"] == "refused"
+    assert refused.json()["refusal_reason"] == "form-incorrect"
+    assert refused.json()["refusal_detail"] == "the phone is not hers"
+    problem(http.post(path + "/approve"), 409)
+    assert http.get(path).json()["certificate_serials"] == []
+
+
+def test_NAT2_legal_entity_application_lists_short_name_iin_and_csr_together(http):
+    """NAT-2: a short name over 64 characters is refused, alongside every other problem."""
+    before = application_ids(http)
+    form = person_form(iin=bad_checksum(new_iin()), bin=BIN, organisation="Qoltanba Test LLP",
+                       short_name="Q" * 65)
+    attachments = [{"kind": k, "name": f"{k}.pdf"} for k in ("id-copy", "state-registration", "power-of-attorney")]
+    body = {"kind": "legal-entity", "form": form, "attachments": attachments, "csr_pem": tampered_csr()}
+    reported = problem(http.post("/applications", json=body), 422)
+    assert {"form.short_name", "form.iin", "csr"} <= set(fields(reported)), reported
+    assert "NAT-2" in messages(reported)
+    assert application_ids(http) == before
+
+
+def test_GOV4_government_batch_issues_carriers_and_refuses_a_second_key(http):
+    """GOV-2/GOV-3 batch issuance into PKCS#12 carriers; GOV-4 one valid key per holder."""
+    iins = [new_iin("F"), new_iin("F")]
+    letter = f"01-12/{next(_names)}"
+    submitted = submit(http, batch_application(iins, letter))
+    assert submitted["status"] == "submitted" and submitted["centre"] == "government"
+
+    approved = http.post(f"/applications/{submitted['id']}/approve")
+    assert approved.status_code == 200, approved.text
+    result = approved.json()
+    assert len(result["certificates"]) == 2
+    assert set(result["generated_passwords"]) == set(iins)
+    for issued in result["certificates"]:
+        iin = re.search(r"IIN(\d{12})", issued["subject"]).group(1)
+        _key, cert, _chain = pkcs12.load_key_and_certificates(base64.b64decode(issued["pkcs12_base64"]),
+                                                              result["generated_passwords"][iin].encode())
+        assert format(cert.serial_number, "x") == issued["serial"]
+
+    journal = http.get("/journal/issuance.csv")
+    assert journal.status_code == 200 and journal.headers["content-type"].startswith("text/csv")
+    rows = [r for r in csv.DictReader(io.StringIO(journal.text)) if r["letter_number"] == letter]
+    assert len(rows) == 2 and journal.text.count(letter) == 2
+    assert {r["certificate_serial"] for r in rows} == {c["serial"] for c in result["certificates"]}
+
+    before = application_ids(http)
+    again = batch_application([iins[1], new_iin("M")], f"01-12/{next(_names)}")
+    reported = problem(http.post("/applications", json=again), 422)
+    assert "GOV-4" in messages(reported) and "form.persons.0.iin" in fields(reported), reported
+    assert application_ids(http) == before

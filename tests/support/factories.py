@@ -1,0 +1,67 @@
+"""Small builders for test data: valid IINs, CSRs, application forms."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from ca.identity import make_test_iin
+
+VALID_BIN = "190340000017"
+_serials = itertools.count(1)
+
+
+def iin() -> str:
+    """A fresh valid IIN on every call."""
+    while True:
+        serial = next(_serials)
+        try:
+            return make_test_iin(dt.date(1985, 5, 5) + dt.timedelta(days=serial // 9000), "M", serial % 9000)
+        except ValueError:
+            continue
+
+
+def bad_iin() -> str:
+    good = iin()
+    return good[:-1] + str((int(good[-1]) + 1) % 10)
+
+
+def csr_pem(tamper: bool = False) -> bytes:
+    key = ec.generate_private_key(ec.SECP256R1())
+    csr = x509.CertificateSigningRequestBuilder().subject_name(
+        x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "holder")])).sign(key, hashes.SHA256())
+    der = bytearray(csr.public_bytes(serialization.Encoding.DER))
+    if tamper:
+        der[-3] ^= 0x01  # inside the signature value
+    return b"-----BEGIN CERTIFICATE REQUEST-----\n" + __import__("base64").encodebytes(bytes(der)) + \
+        b"-----END CERTIFICATE REQUEST-----\n"
+
+
+def individual_form(**overrides: object) -> dict:
+    form = {"iin": iin(), "surname": "Тестов", "given_name": "Тест", "patronymic": "Тестович",
+            "region": "Алматы", "city": "Алматы", "email": "test@example.kz", "phone": "+7 701 123 45 67",
+            "usage_areas": ["e-government"], "eds_tool": "NCALayer", "algorithm": "ECDSA P-256"}
+    form.update(overrides)
+    return form
+
+
+def legal_form(**overrides: object) -> dict:
+    form = individual_form(bin=VALID_BIN, organisation="ТОО Тест", short_name="ТЕСТ", role="first-head")
+    form.update(overrides)
+    return form
+
+
+def government_form(persons: list[str], letter: str = "01-15/123") -> dict:
+    return {"state_body": "МИНИСТЕРСТВО ТЕСТА", "state_body_bin": VALID_BIN, "letter_number": letter,
+            "letter_date": "2026-11-20", "form_numbers": "F-1",
+            "persons": [{"iin": p, "surname": "Иванов", "given_name": "Иван", "position": "specialist",
+                         "region": "Астана"} for p in persons]}
+
+
+def government_attachments(persons: list[str]) -> list[dict]:
+    return [{"kind": "official-letter", "name": "letter.pdf"}] + [
+        {"kind": "id-copy", "name": f"{p}.pdf", "person_iin": p} for p in persons]
