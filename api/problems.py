@@ -47,6 +47,13 @@ def problem(status: int, code: str, detail: str, request: Request, problems: lis
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
+def _field(error: dict) -> str:
+    # A JSON syntax error's location ends in a byte offset, not a field.
+    if error.get("type") == "json_invalid":
+        return "body"
+    return ".".join(str(p) for p in error["loc"] if p != "body") or "body"
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(QoltanbaError)
     async def _domain(request: Request, error: QoltanbaError) -> JSONResponse:
@@ -56,8 +63,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
-        problems = [{"field": ".".join(str(p) for p in e["loc"] if p != "body") or "body", "message": e["msg"]}
-                    for e in error.errors()]
+        problems = [{"field": _field(e), "message": e["msg"]} for e in error.errors()]
         return problem(422, "invalid-input", "the request has invalid fields", request, problems)
 
     @app.exception_handler(StarletteHTTPException)

@@ -257,7 +257,7 @@ class CertificationAuthority:
                                               f"certificates (issued by: {', '.join(sorted(prof.centres))})"))
         if prof.name == "root-ca":
             problems.append(Problem("profile", "the root certificate is created by `init` only"))
-        problems.extend(check_subject(prof, request.subject))
+        problems.extend(check_subject(prof, request.subject, prefix="subject."))
         sources = [request.key.csr is not None, request.key.pkcs12_password is not None,
                    request.key.token is not None, request.key.service]
         if sum(sources) != 1:

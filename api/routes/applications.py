@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
 
@@ -32,7 +33,8 @@ def submit(body: ApplicationBody, svc: Services = Depends(services),
 
 
 @router.get("/applications", summary="List applications; overdue=true for those past due (roles: read)")
-def list_applications(centre: str | None = None, status: str | None = None, overdue: bool = False,
+def list_applications(centre: str | None = None,
+                      status: Literal["submitted", "issued", "refused"] | None = None, overdue: bool = False,
                       limit: int = Query(default=100, ge=1, le=1000), offset: int = Query(default=0, ge=0),
                       svc: Services = Depends(services), who: Actor = Depends(require(READ))) -> list[dict]:
     return [view_json(v) for v in svc.applications.list(centre=centre, status=status, overdue=overdue,

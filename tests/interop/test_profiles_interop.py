@@ -368,6 +368,17 @@ def test_kz2_auth_certificate(services):
     assert _ekus(cert) == {CLIENT_AUTH, EKU_INDIVIDUAL}
 
 
+@pytest.mark.parametrize("profile", ["individual-auth", "legal-auth", "government-employee"])
+def test_kz2_auth_with_ec_key_agrees_instead_of_enciphering(services, profile):
+    """KZ-2 on an EC key: RFC 5480 §3 forbids keyEncipherment, so keyAgreement takes its place."""
+    centre = sorted(PROFILES[profile].centres)[0]
+    cert = issue(services, profile, centre, key="ec-p256").certificate
+    usages = _key_usage(cert)
+    assert "key_encipherment" not in usages
+    assert {"digital_signature", "key_agreement"} <= usages
+    assert CLIENT_AUTH in _ekus(cert)
+
+
 def test_kz2_sign_certificate(services):
     """KZ-2: SIGN = digitalSignature + nonRepudiation, EKU emailProtection (and no clientAuth)."""
     cert = issue(services, "individual-sign").certificate
