@@ -23,6 +23,7 @@ STATUS = {
     "forbidden": 403,
     "not-initialised": 503,
     "payload-too-large": 413,
+    "lint-failed": 422,
 }
 TITLES = {
     "invalid-input": "The request has invalid fields",
@@ -33,6 +34,7 @@ TITLES = {
     "forbidden": "Not allowed for this role",
     "not-initialised": "Service not initialised",
     "payload-too-large": "Request too large",
+    "lint-failed": "The certificate failed linting and was not issued",
     "internal": "Internal error",
 }
 MEDIA_TYPE = "application/problem+json"

@@ -23,7 +23,7 @@ from ca.errors import ConflictError, InvalidInput, NotFound, NotInitialised, Pro
 from ca.keycheck import parse_csr
 from ca.issuer import CAEndpoints, CertificateIssuer, IssuingCA
 from ca.policy import CENTRES, GOVERNMENT, NATIONAL, ROOT, HierarchyPolicy
-from ca.profiles import PROFILES, CertificateProfile, Role
+from ca.profiles import PROFILES, CertificateProfile, HolderKind, Role
 from ca.subject import SubjectData, build_name, check_subject
 from keys import CarrierKey, KeyAlgorithm, KeyBackend
 from registry import CentreRow, Conflict, Registry, RegistryTransaction
@@ -318,12 +318,19 @@ class CertificationAuthority:
             key_handle, carrier = info.handle, "service"
         assert public_key is not None  # one key source was checked above
         serial = new_serial()
-        validity = request.validity or (self.policy.end_entity_validity if not prof.is_ca else prof.validity)
+        # People's certificates follow the policy's one year (NAT-2, GOV-7);
+        # CA and service certificates (TSA, OCSP) keep their profile's validity.
+        person = prof.holder_kind in (HolderKind.INDIVIDUAL, HolderKind.LEGAL_ENTITY, HolderKind.GOVERNMENT)
+        validity = request.validity or (self.policy.end_entity_validity if person else prof.validity)
         not_after = min(now + validity, ca.certificate.not_valid_after_utc)
         builder = self.issuer.build(ca=ca, profile=prof, subject=build_name(prof, request.subject),
                                     public_key=public_key, serial=serial, not_before=now, not_after=not_after,
                                     roles=request.subject.roles, email=request.subject.email)
         cert = self.issuer.sign(builder, ca.key_handle)
+        if self.policy.lint_at_issuance:
+            from ca import lint  # pkilint loads slowly; only operators who lint pay for it
+
+            lint.check(cert.public_bytes(serialization.Encoding.DER))
         pkcs12 = None
         if carrier_key is not None:
             pkcs12 = carrier_key.to_pkcs12(request.subject.display_name, cert, list(ca.chain),

@@ -169,3 +169,27 @@ def test_ca_private_keys_are_not_extractable(hierarchy: Hierarchy) -> None:
                 private[secret]
     finally:
         session.close()
+
+
+def test_gov3_government_ca_writes_holder_keys_to_a_token(tmp_path) -> None:
+    """GOV-3: the operator generates each holder's key on a key carrier that is a
+    PKCS#11 token; the certificate binds the token's key and the journal names the carrier."""
+    from api.context import Services
+    from api.settings import Settings
+    from keys import PKCS11KeyBackend
+    from tests.support import factories as f
+
+    token = softhsm_token(tmp_path / "carrier")
+    carrier = PKCS11KeyBackend(token.module_path, token.label, token.pin)
+    svc = Services.build(Settings(home=tmp_path / "home", master_key="33" * 32))
+    svc.migrate()
+    svc.authority.initialise()
+    person = f.iin()
+    view = svc.applications.submit("government-batch", f.government_form([person], "TOKEN-1"),
+                                   f.government_attachments([person]), None, "registrar")
+    approval = svc.applications.approve(view.id, "operator", token=carrier)
+    issued = approval.certificates[0]
+    assert issued.pkcs12 is None and issued.carrier_serial.startswith("pkcs11:")
+    assert carrier.public_key(issued.carrier_serial) == issued.certificate.public_key()
+    assert issued.carrier_serial in svc.catalogue.journal_csv("government")
+    svc.close()

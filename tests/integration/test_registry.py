@@ -87,3 +87,27 @@ def test_application_dates_are_stored_timezone_aware(services):
     again = services.applications.get(view.id)
     assert again.submitted_at.tzinfo is not None
     assert abs(again.submitted_at - dt.datetime.now(dt.timezone.utc)) < dt.timedelta(minutes=5)
+
+
+def test_lint_at_issuance_setting_issues_clean_certificates(tmp_path):
+    """With QOLTANBA_LINT_AT_ISSUANCE every profile still issues (its output is lint-clean)."""
+    from api.context import Services
+    from api.settings import Settings
+
+    svc = Services.build(Settings(home=tmp_path / "h", master_key="22" * 32, lint_at_issuance=True))
+    svc.migrate()
+    svc.authority.initialise()
+    assert svc.policy.lint_at_issuance
+    issued = issue(svc)
+    assert issued.serial
+    svc.close()
+
+
+def test_service_certificates_keep_their_profile_validity(services):
+    """The TSA certificate lives five years (its profile); people's certificates one year."""
+    from cryptography import x509 as _x509
+
+    tsa = _x509.load_der_x509_certificate(services.authority.service_certificate("tsa").der)
+    assert (tsa.not_valid_after_utc - tsa.not_valid_before_utc).days == 1825
+    person = issue(services).certificate
+    assert (person.not_valid_after_utc - person.not_valid_before_utc).days == 365

@@ -16,7 +16,6 @@ back from the profiles, so a wrong profile cannot pass its own test.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import pytest
@@ -91,23 +90,16 @@ NCA_LEGAL_LAYOUT = (
 # The NCA's own test person, "ТЕСТОВ ТЕСТ ТЕСТОВИЧ".
 NCA_SURNAME, NCA_NAME, NCA_PATRONYMIC = "Тестов", "Тест", "Тестович"
 
-# Where the NCA RK vectors live (outside this repository); the comparison
-# with the real files is skipped when they are not there.
-_VECTOR_DIRS = [
-    Path(p) for p in (os.environ.get("QOLTANBA_NCA_VECTORS"),
-                      Path(__file__).resolve().parents[3] / "shared" / "vectors" / "nca-rk") if p
-]
+# The NCA RK's public test certificates, copied into the repository with
+# their provenance (tests/vectors/nca-rk/README.md).
+NCA_VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "nca-rk"
 
 
 def nca_vector(name: str) -> x509.Certificate:
-    for base in _VECTOR_DIRS:
-        path = base / "certs" / name
-        if path.is_file():
-            data = path.read_bytes()
-            if data.lstrip().startswith(b"-----"):
-                return x509.load_pem_x509_certificate(data)
-            return x509.load_der_x509_certificate(data)
-    pytest.skip(f"NCA RK test vector {name} not available (set QOLTANBA_NCA_VECTORS)")
+    data = (NCA_VECTORS / "certs" / name).read_bytes()
+    if data.lstrip().startswith(b"-----"):
+        return x509.load_pem_x509_certificate(data)
+    return x509.load_der_x509_certificate(data)
 
 
 # --- issuing ---------------------------------------------------------------
