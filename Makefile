@@ -37,8 +37,8 @@ sysdeps:
 # The port reaches the server through the settings variable QOLTANBA_PORT
 # (api/settings.py reads QOLTANBA_* variables).
 run: install
-	QOLTANBA_HOME=$(QOLTANBA_HOME) $(VENV)/bin/qoltanba init
-	QOLTANBA_HOME=$(QOLTANBA_HOME) QOLTANBA_PORT=$(PORT) exec $(VENV)/bin/qoltanba serve
+	QOLTANBA_BASE_URL=$${QOLTANBA_BASE_URL:-http://127.0.0.1:$(PORT)} QOLTANBA_HOME=$(QOLTANBA_HOME) $(VENV)/bin/qoltanba init
+	QOLTANBA_BASE_URL=$${QOLTANBA_BASE_URL:-http://127.0.0.1:$(PORT)} QOLTANBA_HOME=$(QOLTANBA_HOME) QOLTANBA_PORT=$(PORT) exec $(VENV)/bin/qoltanba serve
 
 test: sysdeps install
 	$(VENV)/bin/lint-imports
