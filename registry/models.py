@@ -104,7 +104,7 @@ class CertificateRow(Base):
     key_algorithm: Mapped[str] = mapped_column(String(32))
     key_carrier: Mapped[str] = mapped_column(String(32))
     key_handle: Mapped[str | None] = mapped_column(String(200))
-    fingerprint_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    fingerprint_sha256: Mapped[str] = mapped_column(String(64))
     der: Mapped[bytes] = mapped_column(LargeBinary)
     application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
     issued_by: Mapped[str] = mapped_column(String(120))
@@ -186,7 +186,7 @@ class AuditRow(Base):
     subject: Mapped[str] = mapped_column(String(200))
     details: Mapped[dict] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
-    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    entry_hash: Mapped[str] = mapped_column(String(64))
 
 
 class AuditHeadRow(Base):

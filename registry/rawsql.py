@@ -37,8 +37,12 @@ def _prepared(key: tuple, connection: Connection, table: Table, columns: Sequenc
     return cached
 
 
-def _bind(processors: tuple[_Processor, ...], values: Sequence[Any]) -> tuple[Any, ...]:
-    return tuple(p(v) if p is not None and v is not None else v for p, v in zip(processors, values))
+def _bind(processors: tuple[_Processor, ...], values: Sequence[Any]) -> list[Any]:
+    bound = list(values)
+    for i, process in enumerate(processors):
+        if process is not None and bound[i] is not None:
+            bound[i] = process(bound[i])
+    return bound
 
 
 def insert(connection: Connection, table: Table, values: dict[str, Any], returning: str | None = None) -> Any:

@@ -44,8 +44,7 @@ def upgrade() -> None:
     sa.Column('details', sa.JSON(), nullable=False),
     sa.Column('prev_hash', sa.String(length=64), nullable=False),
     sa.Column('entry_hash', sa.String(length=64), nullable=False),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('entry_hash')
+    sa.PrimaryKeyConstraint('id')
     )
     op.create_table('centres',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -111,7 +110,6 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['application_id'], ['applications.id'], ),
     sa.ForeignKeyConstraint(['issuer_id'], ['centres.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('fingerprint_sha256'),
     sa.UniqueConstraint('issuer_id', 'serial', name='uq_certificates_issuer_serial'),
     sa.UniqueConstraint('issuer_id', 'single_key_holder', name='uq_certificates_single_key_holder')
     )
