@@ -351,7 +351,7 @@ def test_main_hides_unexpected_tracebacks(monkeypatch: pytest.MonkeyPatch, capsy
 def test_console_script_end_to_end(tmp_path: Path) -> None:
     script = Path(sys.executable).parent / "qoltanba"
     if not script.exists():
-        pytest.skip("the console script is not installed (pip install -e .)")
+        pytest.fail("the console script is not installed: run `make install`")
     home = str(tmp_path / "e2e")
     env = {k: v for k, v in os.environ.items() if not k.startswith("QOLTANBA_")}
     env["QOLTANBA_HOME"] = home  # the --home default
