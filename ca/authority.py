@@ -190,7 +190,7 @@ class CertificationAuthority:
                                        key_algorithm=cp.algorithm.value, certificate_serial=serial_hex(serial),
                                        certificate_der=cert.public_bytes(serialization.Encoding.DER),
                                        status="active", created_at=now))
-        self._store(tx, row.id, cert, prof, subject, KeySource(service=True), actor, now,
+        self._store(tx, row.id, cert, prof, subject, actor, now,
                     key_handle=key.handle, algorithm=cp.algorithm, carrier="service", journal=JournalContext())
         tx.audit.append(at=now, actor=actor, action="centre.created", subject=ROOT,
                         details={"serial": serial_hex(serial), "key_handle": key.handle})
@@ -214,7 +214,7 @@ class CertificationAuthority:
                                        key_algorithm=cp.algorithm.value, certificate_serial=serial_hex(serial),
                                        certificate_der=cert.public_bytes(serialization.Encoding.DER),
                                        status="active", created_at=now))
-        self._store(tx, root.id, cert, prof, subject, KeySource(service=True), actor, now,
+        self._store(tx, root.id, cert, prof, subject, actor, now,
                     key_handle=key.handle, algorithm=cp.algorithm, carrier="service", journal=JournalContext())
         tx.audit.append(at=now, actor=actor, action="centre.created", subject=code,
                         details={"serial": serial_hex(serial), "key_handle": key.handle})
@@ -335,7 +335,7 @@ class CertificationAuthority:
         if carrier_key is not None:
             pkcs12 = carrier_key.to_pkcs12(request.subject.display_name, cert, list(ca.chain),
                                            request.key.pkcs12_password)  # type: ignore[arg-type]
-        self._store(tx, ca.centre_id, cert, prof, request.subject, request.key, request.actor, now,
+        self._store(tx, ca.centre_id, cert, prof, request.subject, request.actor, now,
                     key_handle=key_handle, algorithm=algorithm if request.key.csr is None else None,
                     carrier=carrier, journal=request.journal, carrier_serial=carrier_serial,
                     holder=holder, single_key=request.centre == GOVERNMENT,
@@ -345,7 +345,7 @@ class CertificationAuthority:
                                  carrier_serial=carrier_serial)
 
     def _store(self, tx: RegistryTransaction, issuer_id: int, cert: x509.Certificate, prof: CertificateProfile,
-               subject: SubjectData, key: KeySource, actor: str, now: dt.datetime, *, key_handle: str | None,
+               subject: SubjectData, actor: str, now: dt.datetime, *, key_handle: str | None,
                algorithm: KeyAlgorithm | None, carrier: str, journal: JournalContext,
                carrier_serial: str | None = None, holder: str | None = None, single_key: bool = False,
                application_id: int | None = None) -> None:
