@@ -46,24 +46,26 @@ FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCh
 
 
 class PKI:
-    def __init__(self, directory: Path) -> None:
+    """CA, delegated responder and leaf, valid around ``at`` (the interop tests use the real now)."""
+
+    def __init__(self, directory: Path, at: dt.datetime = NOW) -> None:
         self.backend = SoftwareKeyBackend(directory, MASTER)
         self.ca_handle = self.backend.generate(KeyAlgorithm.EC_P256, "ca").handle
         self.responder_handle = self.backend.generate(KeyAlgorithm.EC_P256, "ocsp").handle
         ca_name = _name("Qoltanba Test CA")
         self.ca = sign_certificate(self.backend, self.ca_handle, _builder(
-            ca_name, ca_name, self.backend.public_key(self.ca_handle))
+            ca_name, ca_name, self.backend.public_key(self.ca_handle), at)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .add_extension(_key_usage(cert_sign=True), critical=True))
         self.responder = sign_certificate(self.backend, self.ca_handle, _builder(
-            _name("Qoltanba Test OCSP"), ca_name, self.backend.public_key(self.responder_handle))
+            _name("Qoltanba Test OCSP"), ca_name, self.backend.public_key(self.responder_handle), at)
             .add_extension(_key_usage(cert_sign=False), critical=True)
             # RFC 6960 §4.2.2.2: delegation by id-kp-OCSPSigning; §4.2.2.2.1 nocheck.
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False)
             .add_extension(x509.OCSPNoCheck(), critical=False))
         leaf_key = self.backend.public_key(self.backend.generate(KeyAlgorithm.EC_P256, "leaf").handle)
         self.leaf = sign_certificate(self.backend, self.ca_handle, _builder(
-            _name("Leaf"), ca_name, leaf_key).add_extension(_key_usage(cert_sign=False), critical=True))
+            _name("Leaf"), ca_name, leaf_key, at).add_extension(_key_usage(cert_sign=False), critical=True))
 
     def signer(self) -> ResponseSigner:
         return ResponseSigner(self.backend, self.responder_handle, self.responder)
@@ -74,10 +76,11 @@ def _name(cn: str) -> x509.Name:
                       x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
-def _builder(subject: x509.Name, issuer: x509.Name, public_key: object) -> x509.CertificateBuilder:
+def _builder(subject: x509.Name, issuer: x509.Name, public_key: object,
+             at: dt.datetime = NOW) -> x509.CertificateBuilder:
     return (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
             .public_key(public_key).serial_number(x509.random_serial_number())
-            .not_valid_before(NOW - dt.timedelta(days=1)).not_valid_after(NOW + dt.timedelta(days=365)))
+            .not_valid_before(at - dt.timedelta(days=1)).not_valid_after(at + dt.timedelta(days=365)))
 
 
 def _key_usage(*, cert_sign: bool) -> x509.KeyUsage:
