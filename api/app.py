@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 from fastapi import FastAPI
 
 from api import problems
 from api.access import AccessService
 from api.context import Services
-from api.routes import applications, certificates, hierarchy, journal
+from api.routes import applications, certificates, hierarchy, journal, revocation, status
 from api.settings import Settings
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     services = services or Services.build(settings or Settings())
-    app = FastAPI(title="Qoltanba", version="0.1.0",
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Each serving process watches for revocations made by the others and
+        # publishes CRLs a crash or the clock left due.
+        if services.authority.is_initialised():
+            services.housekeeper.start()
+        try:
+            yield
+        finally:
+            services.housekeeper.stop()
+
+    app = FastAPI(title="Qoltanba", version="0.1.0", lifespan=lifespan,
                   description="Certification centres, registry and electronic signatures for Kazakhstan.")
     app.state.services = services
     app.state.access = AccessService(services.registry, services.clock)
@@ -23,6 +38,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     def health() -> dict:
         return {"status": "ok"}
 
-    for module in (hierarchy, certificates, applications, journal):
+    @app.get("/livez", tags=["service"], summary="Bare liveness probe (public)", include_in_schema=False)
+    async def livez() -> None:
+        return None
+
+    for module in (hierarchy, certificates, applications, journal, revocation):
         app.include_router(module.router)
+    app.router.routes.extend(status.ROUTES)
     return app

@@ -34,6 +34,7 @@ from ca.errors import InvalidInput, NotInitialised, Problem, QoltanbaError
 from ca.forms import KIND_GOVERNMENT
 from ca.policy import CENTRES
 from ca.profiles import PROFILES, Role
+from ca.revocation_forms import REVOCATION_KINDS
 from ca.subject import SubjectData
 
 BOOTSTRAP_ACTOR, BOOTSTRAP_KEY_FILE = "bootstrap-admin", "bootstrap-admin.key"
@@ -169,6 +170,7 @@ def _initialise(services: Services) -> tuple[bool, Path | None]:
     """Migrate and initialise; the first time, also write the bootstrap administrator's key."""
     services.migrate()
     created = services.authority.initialise()
+    services.publisher.reconcile()   # the first CRLs, or those a crash left due
     with services.registry.transaction() as tx:
         if tx.actors.by_name(BOOTSTRAP_ACTOR) is not None:
             return created, None
@@ -308,16 +310,28 @@ def _csr_der(data: bytes) -> bytes:
 
 
 @app_app.command("submit")
-def app_submit(kind: Annotated[str, typer.Option(help="ca, individual, legal-entity or government-batch.")],
-               form: Annotated[Path, typer.Option(help="The application form (JSON).")],
+def app_submit(kind: Annotated[str, typer.Option(help="ca, individual, legal-entity, government-batch, or "
+                                                      "revocation-individual, revocation-legal-entity, "
+                                                      "revocation-government, revocation-ca.")],
+               form: Annotated[File, typer.Option(help="The application form (JSON).")] = None,
                attachments: Annotated[File, typer.Option(help='JSON list of {"kind", "name", "person_iin"?}.')]
                = None,
                csr: Annotated[File, typer.Option(help="PKCS#10 request (not for government).")] = None,
+               signed: Annotated[File, typer.Option(help="Revocation: the form inside a CMS signed with the "
+                                                         "applicant's EDS (NAT-7); replaces --form.")] = None,
                actor: ActorOpt = "cli", home: Home = DEFAULT_HOME) -> None:
     """Submit an application; every problem is listed at once."""
     with _services(home) as services:
-        payload = _read_json(form, "form")
+        payload = _read_json(form, "form") if form is not None else None
         atts = _read_json(attachments, "attachments") if attachments is not None else []
+        if kind in REVOCATION_KINDS:
+            signed_document = _read(signed, "signed application") if signed is not None else None
+            view, revocation = services.revocation_applications.submit(kind, payload, atts, actor,
+                                                                       signed_document=signed_document)
+            _emit({**dataclasses.asdict(view), "revocation": revocation.as_json() if revocation else None})
+            return
+        if payload is None or signed is not None:
+            raise InvalidInput("give --form (only revocation applications are taken signed)")
         csr_bytes = _csr_der(_read(csr, "CSR")) if csr is not None else None
         _emit(services.applications.submit(kind, payload, atts, csr_bytes, actor))
 
@@ -339,6 +353,10 @@ def app_approve(application_id: Id,
     """Approve an application and issue its certificates (government batch: PKCS#12 carriers)."""
     with _services(home) as services:
         view = services.applications.get(application_id)
+        if view.kind in REVOCATION_KINDS:
+            done, revocation = services.revocation_applications.approve(application_id, actor, administrator=True)
+            _emit({"id": done.id, "status": done.status, "revocation": revocation.as_json()})
+            return
         given = _read_json(passwords, "passwords") if passwords is not None else {}
         if not isinstance(given, dict) or not all(isinstance(v, str) for v in given.values()):
             raise InvalidInput(f"the passwords file {passwords} must map IINs to password strings")
@@ -420,6 +438,9 @@ def apikey_create(name: Annotated[str, typer.Option(help="The actor's name.")],
         _emit({"name": new.actor.name, "role": new.actor.role.value, "key": new.key})
 
 
+from api import cli_revocation  # noqa: E402,F401 - registers its commands on the groups above
+
+
 def main() -> None:
     """The console script: no traceback reaches the user, only one line naming the failure."""
     try:
@@ -432,4 +453,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run the module's importable copy: the commands of api.cli_revocation
+    # register on ``api.cli``, not on this ``__main__`` copy.
+    from api.cli import main as _main
+
+    _main()

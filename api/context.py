@@ -12,6 +12,12 @@ from ca.authority import CertificationAuthority
 from ca.calendar import WorkingCalendar
 from ca.catalogue import CertificateCatalogue
 from ca.clock import Clock, SystemClock
+from ca.housekeeping import Housekeeper
+from ca.publication import CRLPolicy, CRLPublisher
+from ca.responder import OCSPPolicy, OCSPResponder
+from ca.retention import RetentionService
+from ca.revocation import RevocationService
+from ca.revocation_applications import RevocationApplications
 from ca.policy import GOVERNMENT, NATIONAL, ROOT, CentrePolicy, HierarchyPolicy, ServicePolicy, default_policy
 from keys import KeyBackend, PKCS11KeyBackend, SoftwareKeyBackend, load_master_key
 from registry import Database, Registry
@@ -78,9 +84,40 @@ class Services:
     def catalogue(self) -> CertificateCatalogue:
         return CertificateCatalogue(self.authority)
 
+    @cached_property
+    def publisher(self) -> CRLPublisher:
+        s = self.settings
+        return CRLPublisher(self.authority, CRLPolicy(
+            next_update=dt.timedelta(hours=s.crl_next_update_hours),
+            refresh_after=dt.timedelta(hours=s.crl_refresh_hours),
+            full_on_revocation=s.crl_full_on_revocation, export_dir=s.resolved_crl_export_dir))
+
+    @cached_property
+    def responder(self) -> OCSPResponder:
+        return OCSPResponder(self.authority, OCSPPolicy(validity=dt.timedelta(minutes=self.settings.ocsp_validity_minutes)))
+
+    @cached_property
+    def revocations(self) -> RevocationService:
+        return RevocationService(self.authority, self.publisher, listeners=[self.responder])
+
+    @cached_property
+    def revocation_applications(self) -> RevocationApplications:
+        return RevocationApplications(self.applications, self.revocations)
+
+    @cached_property
+    def retention(self) -> RetentionService:
+        return RetentionService(self.authority)
+
+    @cached_property
+    def housekeeper(self) -> Housekeeper:
+        return Housekeeper(self.responder, self.publisher, poll=self.settings.status_poll_seconds,
+                           reconcile=self.settings.crl_schedule_seconds)
+
     def migrate(self) -> None:
         self.database.upgrade()
 
     def close(self) -> None:
+        if "housekeeper" in self.__dict__:
+            self.housekeeper.stop()
         if "database" in self.__dict__:
             self.database.dispose()

@@ -24,6 +24,7 @@ STATUS = {
     "not-initialised": 503,
     "payload-too-large": 413,
     "lint-failed": 422,
+    "invalid-signature": 422,
 }
 TITLES = {
     "invalid-input": "The request has invalid fields",
@@ -35,6 +36,7 @@ TITLES = {
     "not-initialised": "Service not initialised",
     "payload-too-large": "Request too large",
     "lint-failed": "The certificate failed linting and was not issued",
+    "invalid-signature": "The signature does not verify",
     "internal": "Internal error",
 }
 MEDIA_TYPE = "application/problem+json"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -44,10 +45,31 @@ class IssueBody(_Body):
 
 
 class ApplicationBody(_Body):
-    kind: Literal["ca", "individual", "legal-entity", "government-batch"]
-    form: dict[str, Any]
+    kind: Literal["ca", "individual", "legal-entity", "government-batch", "revocation-individual",
+                  "revocation-legal-entity", "revocation-government", "revocation-ca"]
+    form: dict[str, Any] | None = Field(default=None, description="required unless signed_document holds it")
     attachments: list[dict[str, Any]] = Field(default_factory=list)
     csr_pem: str | None = None
+    signed_document: str | None = Field(default=None, max_length=200_000,
+                                        description="revocation: the form as JSON inside a CMS signed with the "
+                                                    "applicant's valid EDS (base64 DER or PEM), NAT-7")
+
+
+class CourtDecisionBody(_Body):
+    number: str = Field(min_length=1, max_length=64)
+    date: dt.date
+
+
+class RevokeBody(_Body):
+    reason: str | None = Field(default=None, description="RFC 5280 reason in kebab case, e.g. key-compromise")
+    ground: str = Field(default="holder-application", description="see GET /revocation-grounds")
+    centre: str | None = None
+    court_decision: CourtDecisionBody | None = None
+    left_job_on: dt.date | None = None
+    carrier_returned: bool | None = None
+    state_body: str | None = Field(default=None, max_length=255)
+    letter_number: str | None = Field(default=None, max_length=64)
+    letter_date: dt.date | None = None
 
 
 class ApproveBody(_Body):

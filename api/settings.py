@@ -39,6 +39,16 @@ class Settings(BaseSettings):
     end_entity_validity_days: int = Field(default=365, ge=1, le=3650)
     lint_at_issuance: bool = False
     max_request_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    crl_next_update_hours: float = Field(default=24, gt=0, le=24 * 31, description="CRL nextUpdate - thisUpdate")
+    crl_refresh_hours: float = Field(default=6, gt=0, description="re-issue CRLs older than this (schedule)")
+    crl_full_on_revocation: bool = Field(default=True, description="re-issue the full CRL, not only the delta, "
+                                                                   "after each revocation")
+    crl_export_dir: Path | None = Field(default=None, description="default <home>/public/crl; serve it as /crl/")
+    ocsp_validity_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    status_poll_seconds: float = Field(default=0.2, gt=0, le=0.5,
+                                       description="how often a serving process looks for revocations made by "
+                                                   "others (the one-second guarantee needs it well under 1 s)")
+    crl_schedule_seconds: float = Field(default=60, gt=0)
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> "Settings":
@@ -56,7 +66,13 @@ class Settings(BaseSettings):
                                                  and self.pkcs11_pin_file):
             raise ValueError("the pkcs11 key backend needs QOLTANBA_PKCS11_MODULE, "
                              "QOLTANBA_PKCS11_TOKEN_LABEL and QOLTANBA_PKCS11_PIN_FILE")
+        if self.crl_refresh_hours >= self.crl_next_update_hours:
+            raise ValueError("QOLTANBA_CRL_REFRESH_HOURS must be below QOLTANBA_CRL_NEXT_UPDATE_HOURS")
         return self
+
+    @property
+    def resolved_crl_export_dir(self) -> Path:
+        return self.crl_export_dir or self.home / "public" / "crl"
 
     @property
     def resolved_database_url(self) -> str:

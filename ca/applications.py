@@ -37,7 +37,9 @@ from ca.forms import (
     review,
 )
 from ca.keycheck import csr_der, parse_csr
-from ca.policy import REFUSAL_REASONS, refusal_reason
+from ca.grounds import REVOCATION_REFUSAL_REASONS
+from ca.policy import REFUSAL_REASONS
+from ca.revocation_forms import REVOCATION_KINDS
 from ca.profiles import Role
 from ca.subject import SubjectData
 from keys import KeyAlgorithm, KeyBackend
@@ -64,6 +66,8 @@ class ApplicationView:
     refusal_reason: str | None
     refusal_detail: str | None
     certificate_serials: list[str] = field(default_factory=list)
+    target_serial: str | None = None   # revocation applications: the certificate to revoke
+    signed: bool = False               # submitted as a CMS signed with the applicant's EDS (NAT-7)
 
 
 @dataclass(frozen=True)
@@ -91,7 +95,8 @@ class ApplicationService:
             attachments=row.attachments, submitted_at=row.submitted_at, submitted_by=row.submitted_by,
             due_date=row.due_date, overdue=row.status == SUBMITTED and self.today() > row.due_date,
             decided_at=row.decided_at, decided_by=row.decided_by, refusal_reason=row.refusal_reason,
-            refusal_detail=row.refusal_detail, certificate_serials=serials)
+            refusal_detail=row.refusal_detail, certificate_serials=serials, target_serial=row.target_serial,
+            signed=row.signed_document is not None)
 
     # -- submission ----------------------------------------------------------
 
@@ -162,8 +167,9 @@ class ApplicationService:
         with self.registry.transaction() as tx:
             row = self._pending(tx, application_id)
             centre = tx.centres.by_id(row.centre_id)
-            if refusal_reason(centre.code, reason) is None:
-                known = ", ".join(r.code for r in REFUSAL_REASONS[centre.code])
+            reasons = REVOCATION_REFUSAL_REASONS if row.kind in REVOCATION_KINDS else REFUSAL_REASONS[centre.code]
+            if not any(r.code == reason for r in reasons):
+                known = ", ".join(r.code for r in reasons)
                 raise InvalidInput("unknown refusal reason", [Problem("reason", f"{reason!r}; the {centre.code} "
                                                                                 f"centre refuses for: {known}")])
             if not detail.strip():
@@ -183,6 +189,9 @@ class ApplicationService:
         try:
             with self.registry.transaction() as tx:
                 row = self._pending(tx, application_id)
+                if row.kind in REVOCATION_KINDS:
+                    raise ConflictError(f"application {application_id} asks for a revocation; approve it "
+                                        "through the revocation applications")
                 requests = self._requests(row, actor, passwords or {}, generated, token, algorithm)
                 issued = [self.authority.issue(r, tx=tx) for r in requests]
                 row.status, row.decided_at, row.decided_by = ISSUED, now, actor

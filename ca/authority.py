@@ -29,6 +29,7 @@ from keys import CarrierKey, KeyAlgorithm, KeyBackend
 from registry import CentreRow, Conflict, Registry, RegistryTransaction
 
 SERVICE_HOLDERS = {
+    "ocsp-root": (ROOT, "ocsp-responder"),
     "ocsp-national": (NATIONAL, "ocsp-responder"),
     "ocsp-government": (GOVERNMENT, "ocsp-responder"),
     "tsa": (NATIONAL, "tsa"),
@@ -297,6 +298,8 @@ class CertificationAuthority:
                   public_key: CertificateIssuerPublicKeyTypes | None,
                   holder_override: str | None) -> IssuedCertificate:
         ca = self.issuing_ca(request.centre, tx)
+        if tx.centres.status(ca.centre_id) != "active":
+            raise ConflictError(f"the {request.centre} centre has stopped work and issues no certificates")
         holder = holder_override or request.subject.holder
         if request.centre == GOVERNMENT and tx.certificates.active_single_key(ca.centre_id, holder):
             raise self._conflict_error(Conflict("uq_certificates_single_key_holder"), request)

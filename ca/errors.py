@@ -62,3 +62,10 @@ def collect(problems: list[Problem], detail: str) -> None:
     """Raise InvalidInput listing every problem, if there are any."""
     if problems:
         raise InvalidInput(detail, problems)
+
+
+class NotPermitted(QoltanbaError):
+    """The actor's role does not allow this action (e.g. revoking a CA certificate)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("forbidden", detail, [])

@@ -7,13 +7,17 @@ from registry.models import (
     ApplicationRow,
     AuditRow,
     CentreRow,
+    CertificateArchiveRow,
     CertificateRow,
+    CRLRow,
     IssuanceJournalRow,
+    RevocationRow,
 )
 from registry.repositories import Conflict, Registry, RegistryError, RegistryTransaction
 
 __all__ = [
-    "ActorRow", "ApplicationRow", "AuditLog", "AuditRow", "CentreRow", "CertificateRow", "ChainBreak",
+    "ActorRow", "ApplicationRow", "AuditLog", "AuditRow", "CentreRow", "CertificateArchiveRow", "CertificateRow",
+    "ChainBreak", "CRLRow", "RevocationRow",
     "Conflict", "Database", "IssuanceJournalRow", "Registry", "RegistryError", "RegistryTransaction",
     "sqlite_url",
 ]

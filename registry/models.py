@@ -109,6 +109,128 @@ class CertificateRow(Base):
     application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
     issued_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # Revocation is kept on the certificate's own row (NAT-5: date and time);
+    # the full record, with its grounds and journal columns, is a RevocationRow.
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    revocation_reason: Mapped[str | None] = mapped_column(String(32))
+
+
+class CertificateArchiveRow(Base):
+    """Certificates past their retention period (ROOT-7, NAT-8: 5 years; GOV-6: 10).
+
+    The same columns as ``certificates`` plus when the row moved here. No
+    foreign keys: an archive outlives the rows it once pointed at.
+    """
+
+    __tablename__ = "certificate_archive"
+    __table_args__ = (UniqueConstraint("issuer_id", "serial", name="uq_certificate_archive_issuer_serial"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issuer_id: Mapped[int] = mapped_column(Integer)
+    serial: Mapped[str] = mapped_column(String(40))
+    profile: Mapped[str] = mapped_column(String(40))
+    subject_dn: Mapped[str] = mapped_column(Text)
+    common_name: Mapped[str] = mapped_column(String(200))
+    iin: Mapped[str | None] = mapped_column(String(12))
+    bin: Mapped[str | None] = mapped_column(String(12))
+    email: Mapped[str | None] = mapped_column(String(254))
+    organisation: Mapped[str | None] = mapped_column(String(255))
+    holder: Mapped[str] = mapped_column(String(64))
+    single_key_holder: Mapped[str | None] = mapped_column(String(64))
+    not_before: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    not_after: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16))
+    key_algorithm: Mapped[str] = mapped_column(String(32))
+    key_carrier: Mapped[str] = mapped_column(String(32))
+    key_handle: Mapped[str | None] = mapped_column(String(200))
+    fingerprint_sha256: Mapped[str] = mapped_column(String(64))
+    der: Mapped[bytes] = mapped_column(LargeBinary)
+    application_id: Mapped[int | None] = mapped_column(Integer)
+    issued_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    revocation_reason: Mapped[str | None] = mapped_column(String(32))
+    archived_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class RevocationRow(Base):
+    """One revocation: the registry record and the revocation journal's line.
+
+    The journal columns are those of the government CA's appendix 5 (seed
+    004 line 553); the other centres fill what applies. ``seq`` is a global,
+    gap-free-in-commit-order sequence: serving processes read the rows past
+    the last ``seq`` they saw to learn of revocations made elsewhere.
+    No foreign key to ``certificates``: the line stays when retention moves
+    the certificate to the archive.
+    """
+
+    __tablename__ = "revocations"
+    __table_args__ = (
+        UniqueConstraint("centre_id", "serial", name="uq_revocations_centre_serial"),
+        UniqueConstraint("seq", name="uq_revocations_seq"),
+        Index("ix_revocations_centre_seq", "centre_id", "seq"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"))
+    certificate_id: Mapped[int] = mapped_column(Integer)
+    serial: Mapped[str] = mapped_column(String(40))
+    revoked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(String(32))
+    ground: Mapped[str] = mapped_column(String(32))
+    court_decision_number: Mapped[str | None] = mapped_column(String(64))
+    court_decision_date: Mapped[dt.date | None] = mapped_column(Date)
+    left_job_on: Mapped[dt.date | None] = mapped_column(Date)
+    reported_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    carrier_returned: Mapped[bool | None] = mapped_column(Boolean)
+    application_id: Mapped[int | None] = mapped_column(Integer)
+    holder_name: Mapped[str] = mapped_column(String(200))
+    state_body: Mapped[str | None] = mapped_column(String(255))
+    letter_number: Mapped[str | None] = mapped_column(String(64))
+    letter_date: Mapped[dt.date | None] = mapped_column(Date)
+    valid_from: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    valid_to: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    administrator: Mapped[str] = mapped_column(String(120))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class CRLRow(Base):
+    """Every CRL ever issued, full and delta: the archive (ROOT-7: CRLs go to archive).
+
+    ``UNIQUE(centre_id, number)`` is what makes CRL numbers never repeat,
+    whatever process crashed where: a number is used only by a committed row.
+    ``covered_seq`` is the last revocation ``seq`` the CRL includes, so a
+    restart can tell whether a revocation still waits for its CRL.
+    """
+
+    __tablename__ = "crls"
+    __table_args__ = (
+        UniqueConstraint("centre_id", "number", name="uq_crls_centre_number"),
+        Index("ix_crls_centre_kind_number", "centre_id", "kind", "number"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"))
+    number: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(8))
+    base_number: Mapped[int | None] = mapped_column(BigInteger)
+    this_update: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    next_update: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    covered_seq: Mapped[int] = mapped_column(BigInteger)
+    entries: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    der: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class SequenceRow(Base):
+    """Named counters advanced inside a transaction (the row lock orders their users)."""
+
+    __tablename__ = "sequences"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class ApplicationRow(Base):
@@ -132,6 +254,10 @@ class ApplicationRow(Base):
     decided_by: Mapped[str | None] = mapped_column(String(120))
     refusal_reason: Mapped[str | None] = mapped_column(String(64))
     refusal_detail: Mapped[str | None] = mapped_column(Text)
+    # Revocation applications: the certificate asked about, and the CMS
+    # signature when the applicant signed the application with that EDS (NAT-7).
+    target_serial: Mapped[str | None] = mapped_column(String(40))
+    signed_document: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class IssuanceJournalRow(Base):
@@ -141,7 +267,9 @@ class IssuanceJournalRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"))
-    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id"))
+    # No foreign key (migration 0002): the journal line outlives the
+    # certificate row when retention moves it to the archive.
+    certificate_id: Mapped[int] = mapped_column(Integer)
     state_body: Mapped[str | None] = mapped_column(String(255))
     letter_number: Mapped[str | None] = mapped_column(String(64))
     letter_date: Mapped[dt.date | None] = mapped_column(Date)

@@ -10,14 +10,24 @@ import contextlib
 import datetime as dt
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, delete, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from registry import rawsql
 from registry.audit import AuditLog
 from registry.db import Database
-from registry.models import ActorRow, ApplicationRow, CentreRow, CertificateRow, IssuanceJournalRow
+from registry.models import (
+    ActorRow,
+    ApplicationRow,
+    CentreRow,
+    CertificateArchiveRow,
+    CertificateRow,
+    CRLRow,
+    IssuanceJournalRow,
+    RevocationRow,
+    SequenceRow,
+)
 
 
 class RegistryError(Exception):
@@ -34,7 +44,8 @@ class Conflict(RegistryError):
 
 def _constraint_of(error: IntegrityError) -> str:
     text = str(error.orig)
-    for name in ("uq_certificates_single_key_holder", "uq_certificates_issuer_serial",
+    for name in ("uq_certificates_single_key_holder", "uq_certificates_issuer_serial", "uq_crls_centre_number",
+                 "uq_revocations_centre_serial", "uq_revocations_seq",
                  "fingerprint_sha256", "actors.name", "actors_name", "centres.code", "centres_code"):
         if name in text:
             return name
@@ -43,9 +54,14 @@ def _constraint_of(error: IntegrityError) -> str:
         return "uq_certificates_single_key_holder"
     if "certificates.issuer_id, certificates.serial" in text:
         return "uq_certificates_issuer_serial"
+    if "crls.centre_id, crls.number" in text:
+        return "uq_crls_centre_number"
+    if "revocations.centre_id, revocations.serial" in text:
+        return "uq_revocations_centre_serial"
     return "unique"
 
 
+_CENTRES = CentreRow.__table__
 _CERTIFICATES = CertificateRow.__table__
 _JOURNAL = IssuanceJournalRow.__table__
 
@@ -76,6 +92,12 @@ class CentreRepository(_Repository):
 
     def by_id(self, centre_id: int) -> CentreRow | None:
         return self._session.get(CentreRow, centre_id)
+
+    def status(self, centre_id: int) -> str | None:
+        """The centre's status on the issuance hot path: one statement on the DB-API cursor."""
+        rows = rawsql.execute(self._tx.connection, "centres.status", _CENTRES, ("id",),
+                              lambda ph, _d: f"SELECT status FROM centres WHERE id = {ph}", (centre_id,))
+        return rows[0][0] if rows else None
 
     def all(self) -> list[CentreRow]:
         return list(self._session.execute(select(CentreRow).order_by(CentreRow.id)).scalars())
@@ -141,6 +163,140 @@ class CertificateRepository(_Repository):
 
     def count(self) -> int:
         return self._session.execute(select(func.count(CertificateRow.id))).scalar_one()
+
+    def by_id(self, certificate_id: int, *, for_update: bool = False) -> CertificateRow | None:
+        stmt = select(CertificateRow).where(CertificateRow.id == certificate_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return self._session.execute(stmt).scalar_one_or_none()
+
+    def valid_issued_by(self, issuer_id: int) -> list[CertificateRow]:
+        stmt = select(CertificateRow).where(CertificateRow.issuer_id == issuer_id, CertificateRow.status == "valid")
+        return list(self._session.execute(stmt.order_by(CertificateRow.id)).scalars())
+
+    def status_of(self, issuer_id: int, serial: str) -> tuple[str, dt.datetime | None, str | None] | None:
+        """(status, revoked_at, reason) of one certificate, live or archived; None if never issued.
+
+        The OCSP responder's cache miss: one indexed read, no ORM objects.
+        """
+        for table in (CertificateRow, CertificateArchiveRow):
+            stmt = select(table.status, table.revoked_at, table.revocation_reason).where(
+                table.issuer_id == issuer_id, table.serial == serial)
+            row = self._tx.connection.execute(stmt).first()
+            if row is not None:
+                return row[0], row[1], row[2]
+        return None
+
+    def expired_terminated_before(self, issuer_id: int, cutoff: dt.datetime) -> list[int]:
+        """Ids of certificates whose life ended (revoked, or expired) before ``cutoff``."""
+        c = CertificateRow
+        stmt = select(c.id).where(c.issuer_id == issuer_id).where(
+            ((c.revoked_at.is_not(None)) & (c.revoked_at < cutoff)) | ((c.revoked_at.is_(None)) & (c.not_after < cutoff)))
+        return [r[0] for r in self._tx.connection.execute(stmt)]
+
+    def archive(self, ids: Sequence[int], at: dt.datetime) -> int:
+        """Move rows to ``certificate_archive`` in this transaction; returns how many moved."""
+        if not ids:
+            return 0
+        columns = [c.name for c in CertificateArchiveRow.__table__.columns if c.name not in ("id", "archived_at")]
+        source = select(*[CertificateRow.__table__.c[name] for name in columns],
+                        literal(at, CertificateArchiveRow.__table__.c.archived_at.type).label("archived_at"))
+        moved = 0
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start:start + 500])
+            self._tx.connection.execute(insert(CertificateArchiveRow).from_select(
+                [*columns, "archived_at"], source.where(CertificateRow.id.in_(chunk))))
+            moved += self._tx.connection.execute(delete(CertificateRow).where(CertificateRow.id.in_(chunk))).rowcount
+        return moved
+
+    def archived(self, issuer_id: int | None = None) -> list[CertificateArchiveRow]:
+        stmt = select(CertificateArchiveRow).order_by(CertificateArchiveRow.id)
+        if issuer_id is not None:
+            stmt = stmt.where(CertificateArchiveRow.issuer_id == issuer_id)
+        return list(self._session.execute(stmt).scalars())
+
+
+class RevocationRepository(_Repository):
+    def add(self, row: RevocationRow) -> RevocationRow:
+        return self._add(row)
+
+    def by_serial(self, centre_id: int, serial: str) -> RevocationRow | None:
+        stmt = select(RevocationRow).where(RevocationRow.centre_id == centre_id, RevocationRow.serial == serial)
+        return self._session.execute(stmt).scalar_one_or_none()
+
+    def entries(self, centre_id: int) -> list[RevocationRow]:
+        stmt = select(RevocationRow).where(RevocationRow.centre_id == centre_id).order_by(RevocationRow.seq)
+        return list(self._session.execute(stmt).scalars())
+
+    def crl_entries(self, centre_id: int, *, after_seq: int = 0,
+                    valid_after: dt.datetime | None = None) -> list[tuple[str, dt.datetime, str, int]]:
+        """(serial hex, revoked_at, reason, seq) for a CRL, straight off the cursor.
+
+        A CRL may hold a million entries; ORM objects would cost more than
+        encoding them. Entries of certificates expired before ``valid_after``
+        are left out (RFC 5280 §3.3).
+        """
+        r = RevocationRow
+        stmt = select(r.serial, r.revoked_at, r.reason, r.seq).where(r.centre_id == centre_id, r.seq > after_seq)
+        if valid_after is not None:
+            stmt = stmt.where(r.valid_to >= valid_after)
+        return [tuple(row) for row in self._tx.connection.execute(stmt.order_by(r.seq))]  # type: ignore[misc]
+
+    def last_seq(self, centre_id: int | None = None) -> int:
+        stmt = select(func.max(RevocationRow.seq))
+        if centre_id is not None:
+            stmt = stmt.where(RevocationRow.centre_id == centre_id)
+        return self._tx.connection.execute(stmt).scalar() or 0
+
+    def since(self, seq: int, limit: int = 10000) -> list[tuple[int, int, str, dt.datetime, str]]:
+        """(seq, centre_id, serial, revoked_at, reason) committed after ``seq``, in order."""
+        r = RevocationRow
+        stmt = select(r.seq, r.centre_id, r.serial, r.revoked_at, r.reason).where(r.seq > seq)
+        return [tuple(row) for row in self._tx.connection.execute(stmt.order_by(r.seq).limit(limit))]  # type: ignore[misc]
+
+
+class CRLRepository(_Repository):
+    def add(self, row: CRLRow) -> CRLRow:
+        return self._add(row)
+
+    def last_number(self, centre_id: int) -> int:
+        stmt = select(func.max(CRLRow.number)).where(CRLRow.centre_id == centre_id)
+        return self._tx.connection.execute(stmt).scalar() or 0
+
+    def latest(self, centre_id: int, kind: str) -> CRLRow | None:
+        stmt = (select(CRLRow).where(CRLRow.centre_id == centre_id, CRLRow.kind == kind)
+                .order_by(CRLRow.number.desc()).limit(1))
+        return self._session.execute(stmt).scalar_one_or_none()
+
+    def latest_meta(self, centre_id: int, kind: str) -> tuple[int, int, dt.datetime, dt.datetime] | None:
+        """(number, covered_seq, this_update, next_update) of the newest CRL of a kind, without its DER."""
+        stmt = (select(CRLRow.number, CRLRow.covered_seq, CRLRow.this_update, CRLRow.next_update)
+                .where(CRLRow.centre_id == centre_id, CRLRow.kind == kind).order_by(CRLRow.number.desc()).limit(1))
+        row = self._tx.connection.execute(stmt).first()
+        return tuple(row) if row is not None else None  # type: ignore[return-value]
+
+    def numbers(self, centre_id: int) -> list[int]:
+        stmt = select(CRLRow.number).where(CRLRow.centre_id == centre_id).order_by(CRLRow.number)
+        return [r[0] for r in self._tx.connection.execute(stmt)]
+
+
+class SequenceRepository(_Repository):
+    def next(self, name: str) -> int:
+        """Advance a counter; its row stays locked until the transaction ends.
+
+        The lock is what makes ``seq`` order equal commit order: a second
+        writer waits here until the first commits or rolls back.
+        """
+        connection = self._tx.connection
+        stmt = update(SequenceRow).where(SequenceRow.name == name).values(value=SequenceRow.value + 1)
+        if connection.execute(stmt).rowcount == 0:
+            try:
+                with connection.begin_nested():
+                    connection.execute(insert(SequenceRow).values(name=name, value=1))
+                return 1
+            except IntegrityError:
+                connection.execute(stmt)
+        return connection.execute(select(SequenceRow.value).where(SequenceRow.name == name)).scalar_one()
 
 
 class ApplicationRepository(_Repository):
@@ -209,6 +365,9 @@ class RegistryTransaction:
         self.applications = ApplicationRepository(self)
         self.journal = JournalRepository(self)
         self.actors = ActorRepository(self)
+        self.revocations = RevocationRepository(self)
+        self.crls = CRLRepository(self)
+        self.sequences = SequenceRepository(self)
         self.audit = AuditLog(self)
 
     @property

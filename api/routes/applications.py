@@ -8,11 +8,13 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from api.access import READ, REGISTRAR, Actor
+from api.access import READ, REGISTRAR, Actor, Role
 from api.context import Services
 from api.deps import require, services
 from api.schemas import ApplicationBody, ApproveBody, RefuseBody
 from ca.applications import ApplicationView
+from ca.errors import InvalidInput, Problem
+from ca.revocation_forms import REVOCATION_KINDS
 
 router = APIRouter(tags=["applications"])
 
@@ -28,13 +30,24 @@ def view_json(view: ApplicationView) -> dict:
 @router.post("/applications", status_code=201, summary="Submit an application (role: registrar)")
 def submit(body: ApplicationBody, svc: Services = Depends(services),
            who: Actor = Depends(require(REGISTRAR))) -> dict:
+    if body.kind in REVOCATION_KINDS:
+        if body.csr_pem is not None:
+            raise InvalidInput("a revocation application takes no CSR", [Problem("csr_pem", "must be absent")])
+        signed = body.signed_document.encode() if body.signed_document is not None else None
+        view, revocation = svc.revocation_applications.submit(body.kind, body.form, body.attachments, who.name,
+                                                              signed_document=signed)
+        return {**view_json(view), "revocation": revocation.as_json() if revocation else None}
+    if body.form is None or body.signed_document is not None:
+        raise InvalidInput("the application is refused",
+                           [Problem("form", "is required")] if body.form is None else
+                           [Problem("signed_document", "only revocation applications are taken signed")])
     csr = body.csr_pem.encode() if body.csr_pem is not None else None
     return view_json(svc.applications.submit(body.kind, body.form, body.attachments, csr, who.name))
 
 
 @router.get("/applications", summary="List applications; overdue=true for those past due (roles: read)")
 def list_applications(centre: str | None = None,
-                      status: Literal["submitted", "issued", "refused"] | None = None, overdue: bool = False,
+                      status: Literal["submitted", "issued", "refused", "revoked"] | None = None, overdue: bool = False,
                       limit: int = Query(default=100, ge=1, le=1000), offset: int = Query(default=0, ge=0),
                       svc: Services = Depends(services), who: Actor = Depends(require(READ))) -> list[dict]:
     return [view_json(v) for v in svc.applications.list(centre=centre, status=status, overdue=overdue,
@@ -50,6 +63,10 @@ def show(application_id: int, svc: Services = Depends(services), who: Actor = De
 def approve(application_id: int, body: ApproveBody | None = None, svc: Services = Depends(services),
             who: Actor = Depends(require(REGISTRAR))) -> dict:
     body = body or ApproveBody()
+    if svc.applications.get(application_id).kind in REVOCATION_KINDS:
+        view, revocation = svc.revocation_applications.approve(application_id, who.name,
+                                                               administrator=who.role is Role.ADMINISTRATOR)
+        return {"application": view_json(view), "revocation": revocation.as_json()}
     approval = svc.applications.approve(application_id, who.name, passwords=body.passwords,
                                         algorithm=body.algorithm)
     certificates = []

@@ -30,7 +30,9 @@ BIN = "190340000017"
 PROBLEM = "application/problem+json"
 PUBLIC_PATHS = ["/health", "/ca", "/ca/national/chain", "/ca/national.cer", "/profiles", "/refusal-reasons",
                 "/openapi.json"]
-PUBLIC_ROUTES = {"/health", "/ca", "/ca/{code}/chain", "/ca/{code}.cer", "/profiles", "/refusal-reasons"}
+# The CRL and OCSP endpoints (api/routes/status.py) are plain Starlette routes, public by design.
+PUBLIC_ROUTES = {"/health", "/livez", "/ca", "/ca/{code}/chain", "/ca/{code}.cer", "/profiles", "/refusal-reasons",
+                 "/revocation-grounds"}
 _serials = iter(range(300, 10000))
 _names = iter(range(1, 10**6))
 

@@ -65,3 +65,25 @@ def government_form(persons: list[str], letter: str = "01-15/123") -> dict:
 def government_attachments(persons: list[str]) -> list[dict]:
     return [{"kind": "official-letter", "name": "letter.pdf"}] + [
         {"kind": "id-copy", "name": f"{p}.pdf", "person_iin": p} for p in persons]
+
+
+def issue_person(services, *, centre: str = "national", profile: str = "individual-sign", holder_iin: str | None = None,
+                 password: bytes | None = None, bin_: str | None = None):
+    """Issue one certificate straight through the authority (no application), for revocation tests.
+
+    ``password``: the centre generates the key into a PKCS#12 carrier (government CA style).
+    """
+    from ca.authority import IssueRequest, KeySource
+    from ca.profiles import Role
+    from ca.subject import SubjectData
+
+    legal = profile.startswith("legal") or centre == "government"
+    subject = SubjectData(surname="Тестов", given_name="Тест", iin=holder_iin or iin(), email="t@example.kz",
+                          bin=(bin_ or VALID_BIN) if legal else None,
+                          organisation="МИНИСТЕРСТВО ТЕСТА" if legal else None,
+                          roles=(Role.EMPLOYEE,) if legal else ())
+    key = KeySource(pkcs12_password=password) if password else KeySource(csr=csr_pem())
+    if centre == "government":
+        profile = "government-employee"
+    return services.authority.issue(IssueRequest(centre=centre, profile=profile, subject=subject, key=key,
+                                                 actor="test"))

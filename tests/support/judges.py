@@ -68,9 +68,9 @@ def _fresh_file(tmp_dir: Path, suffix: str, content: bytes) -> Path:
 # --- pkilint -----------------------------------------------------------------
 
 
-def pkilint_executable() -> Path:
-    """The ``lint_pkix_cert`` installed next to this interpreter (the venv's)."""
-    exe = Path(sys.executable).parent / "lint_pkix_cert"
+def pkilint_executable(name: str = "lint_pkix_cert") -> Path:
+    """A pkilint command (``lint_pkix_cert``, ``lint_crl``, ``lint_ocsp_response``) of this venv."""
+    exe = Path(sys.executable).parent / name
     if not exe.is_file():
         skip_or_fail(f"pkilint is not installed in this environment ({exe} missing)")
     return exe
@@ -83,9 +83,22 @@ def pkilint_findings(der_or_pem: bytes, tmp_dir: Path) -> list[Finding]:
     so it says nothing about success; a load failure is told apart by the
     absence of a JSON report. Raises AssertionError if pkilint cannot run.
     """
-    path = _fresh_file(tmp_dir, ".der", _der(der_or_pem))
+    return _pkilint("lint_pkix_cert", (), _fresh_file(tmp_dir, ".der", _der(der_or_pem)))
+
+
+def pkilint_crl_findings(der: bytes, kind: str, tmp_dir: Path) -> list[Finding]:
+    """``lint_crl`` against the PKIX profile; a delta CRL is linted as a CRL (pkilint tells them apart)."""
+    crl_type = "ARL" if kind == "ARL" else "CRL"
+    return _pkilint("lint_crl", ("-t", crl_type, "-p", "PKIX"), _fresh_file(tmp_dir, ".crl", der))
+
+
+def pkilint_ocsp_findings(der: bytes, tmp_dir: Path) -> list[Finding]:
+    return _pkilint("lint_ocsp_response", (), _fresh_file(tmp_dir, ".der", der))
+
+
+def _pkilint(command: str, options: Sequence[str], path: Path) -> list[Finding]:
     proc = subprocess.run(
-        [str(pkilint_executable()), "lint", "--format", "JSON", "--severity", "ALL",
+        [str(pkilint_executable(command)), "lint", *options, "--format", "JSON", "--severity", "ALL",
          "--document-format", "DER", str(path)],
         capture_output=True, text=True, timeout=_TIMEOUT,
     )

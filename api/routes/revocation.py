@@ -1,0 +1,72 @@
+"""Revoking certificates, stopping a centre, the revocation journal, retention."""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Response
+
+from api.access import ADMINISTRATOR, READ, REGISTRAR, Actor, Role
+from api.context import Services
+from api.deps import require, services
+from api.schemas import RevokeBody
+from ca.grounds import GROUNDS, REASONS, REVOCATION_REFUSAL_REASONS
+from ca.revocation import CourtDecision, RevocationRequest
+
+router = APIRouter(tags=["revocation"])
+
+
+@router.post("/certificates/{serial}/revoke",
+             summary="Revoke a certificate (role: registrar; CA and service certificates: administrator)")
+def revoke(serial: str, body: RevokeBody, svc: Services = Depends(services),
+           who: Actor = Depends(require(REGISTRAR))) -> dict:
+    decision = CourtDecision(body.court_decision.number, body.court_decision.date) if body.court_decision else None
+    revocation = svc.revocations.revoke(RevocationRequest(
+        serial=serial, actor=who.name, reason=body.reason, ground=body.ground, centre=body.centre,
+        court_decision=decision, left_job_on=body.left_job_on, carrier_returned=body.carrier_returned,
+        state_body=body.state_body, letter_number=body.letter_number, letter_date=body.letter_date,
+        administrator=who.role is Role.ADMINISTRATOR))
+    return revocation.as_json()
+
+
+@router.post("/ca/{code}/stop", summary="The centre stops work: revoke everything it issued (role: administrator)")
+def stop(code: str, svc: Services = Depends(services), who: Actor = Depends(require(ADMINISTRATOR))) -> dict:
+    done = svc.revocations.stop_centre(code, who.name, administrator=True)
+    return {"centre": code, "revoked": [r.as_json() for r in done]}
+
+
+@router.get("/revocation-grounds", summary="Revocation grounds, reasons and refusal reasons (public)")
+def grounds() -> dict:
+    return {"reasons": list(REASONS),
+            "grounds": [{"code": g.code, "text": g.text, "rule": g.rule, "centres": sorted(g.centres),
+                         "reasons": list(g.reasons), "ca_level": g.ca_level} for g in GROUNDS.values()],
+            "application_refusal_reasons": [{"code": r.code, "text": r.text, "rule": r.rule}
+                                            for r in REVOCATION_REFUSAL_REASONS]}
+
+
+@router.get("/revocations/journal", summary="The revocation journal (appendix 5 columns) as JSON or CSV (roles: read)")
+def journal(centre: Literal["root", "national", "government"] = "government",
+            format: Literal["json", "csv"] = "json", svc: Services = Depends(services),
+            who: Actor = Depends(require(READ))) -> Response:
+    if format == "csv":
+        return Response(svc.revocations.journal_csv(centre), media_type="text/csv; charset=utf-8")
+    rows = svc.revocations.journal(centre)
+    body = [{"number": n, "serial": r.serial, "holder_name": r.holder_name, "revoked_at": r.revoked_at.isoformat(),
+             "reason": r.reason, "ground": r.ground, "court_decision_number": r.court_decision_number,
+             "left_job_on": r.left_job_on.isoformat() if r.left_job_on else None, "reported_late": r.reported_late,
+             "carrier_returned": r.carrier_returned, "state_body": r.state_body, "letter_number": r.letter_number,
+             "administrator": r.administrator, "application_id": r.application_id}
+            for n, r in enumerate(rows, start=1)]
+    return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
+
+
+@router.post("/crl/{code}/publish", summary="Issue the centre's CRLs now (role: administrator)")
+def publish(code: Literal["root", "national", "government"], svc: Services = Depends(services),
+            who: Actor = Depends(require(ADMINISTRATOR))) -> list[dict]:
+    return [crl.as_json() for crl in svc.publisher.publish(code)]
+
+
+@router.post("/retention/run", summary="Move certificates past retention to the archive (role: administrator)")
+def retention(svc: Services = Depends(services), who: Actor = Depends(require(ADMINISTRATOR))) -> list[dict]:
+    return [r.as_json() for r in svc.retention.run(who.name)]

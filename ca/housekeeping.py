@@ -1,0 +1,57 @@
+"""The serving process's background duties, on one daemon thread.
+
+Every ``poll`` seconds: apply revocations other processes committed to the
+OCSP cache (the cross-process "within a second" guarantee). Every
+``reconcile`` seconds: publish CRLs a crash or the clock left due.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from ca.publication import CRLPublisher
+from ca.responder import OCSPResponder
+
+log = logging.getLogger(__name__)
+
+
+class Housekeeper:
+    def __init__(self, responder: OCSPResponder, publisher: CRLPublisher, *, poll: float = 0.2,
+                 reconcile: float = 60.0) -> None:
+        if poll <= 0 or reconcile <= 0:
+            raise ValueError("housekeeping intervals must be positive")
+        self.responder = responder
+        self.publisher = publisher
+        self.poll = poll
+        self.reconcile = reconcile
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Catch up first (a crash may have left a revocation without its CRL), then run."""
+        self.responder.start_watching()
+        self._safely(self.publisher.reconcile)
+        self._thread = threading.Thread(target=self._run, name="qoltanba-housekeeper", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        next_reconcile = time.monotonic() + self.reconcile
+        while not self._stop.wait(self.poll):
+            self._safely(self.responder.watch)
+            if time.monotonic() >= next_reconcile:
+                self._safely(self.publisher.reconcile)
+                next_reconcile = time.monotonic() + self.reconcile
+
+    @staticmethod
+    def _safely(step) -> None:  # noqa: ANN001 - a bound method
+        try:
+            step()
+        except Exception:  # noqa: BLE001 - one failed round must not end the thread
+            log.exception("housekeeping step %s failed", getattr(step, "__name__", step))

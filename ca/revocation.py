@@ -1,0 +1,302 @@
+"""Revoking certificates (DOMAIN.md §1: ROOT-6, GOV-5, NAT-5..8).
+
+One revocation is one transaction: the certificate's row turns ``revoked``
+with date, time and reason (NAT-5), the revocation journal gets its line
+(GOV-5, appendix 5), the audit log its entry, and the global revocation
+sequence advances. After the commit, listeners (the OCSP cache) replace the
+certificate's answer and the centre's CRLs are published again: the CRL is
+the official notice (ROOT-6, NAT-8). If the process dies between the commit
+and the CRL, ``CRLPublisher.reconcile`` publishes it at the next start.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from ca.authority import CertificationAuthority
+from ca.errors import ConflictError, InvalidInput, NotFound, NotPermitted, Problem
+from ca.grounds import (
+    CA_PROFILES,
+    CENTRE_STOPPED,
+    COURT_DECISION,
+    GROUNDS,
+    HOLDER_APPLICATION,
+    LEFT_JOB,
+    LEFT_JOB_REPORT_DAYS,
+    REASONS,
+)
+from ca.policy import CENTRES, GOVERNMENT, ROOT
+from registry import CertificateRow, RegistryTransaction, RevocationRow
+
+log = logging.getLogger(__name__)
+ALMATY = ZoneInfo("Asia/Almaty")
+REVOCATION_SEQUENCE = "revocation"
+_SERIAL = re.compile(r"^[0-9a-f]{1,40}$")
+
+JOURNAL_COLUMNS = ("number", "holder_name", "state_body", "letter_number", "letter_date", "valid_from", "valid_to",
+                   "revoked_at", "certificate_serial", "reason", "ground", "court_decision_number",
+                   "court_decision_date", "left_job_on", "reported_late", "carrier_returned", "administrator",
+                   "recorded_at")
+
+
+@dataclass(frozen=True)
+class CourtDecision:
+    number: str
+    date: dt.date
+
+
+@dataclass(frozen=True)
+class RevocationRequest:
+    serial: str
+    actor: str
+    reason: str | None = None
+    ground: str = HOLDER_APPLICATION
+    centre: str | None = None
+    court_decision: CourtDecision | None = None
+    left_job_on: dt.date | None = None
+    carrier_returned: bool | None = None
+    application_id: int | None = None
+    state_body: str | None = None
+    letter_number: str | None = None
+    letter_date: dt.date | None = None
+    administrator: bool = False   # the actor holds the administrator role
+
+
+@dataclass(frozen=True)
+class Revocation:
+    serial: str
+    centre: str
+    revoked_at: dt.datetime
+    reason: str
+    ground: str
+    seq: int
+    reported_late: bool = False
+
+    def as_json(self) -> dict:
+        return {"serial": self.serial, "centre": self.centre, "revoked_at": self.revoked_at.isoformat(),
+                "reason": self.reason, "ground": self.ground, "reported_late": self.reported_late}
+
+
+class RevocationListener(Protocol):
+    """Told of each committed revocation in this process (the OCSP responder's cache)."""
+
+    def revoked(self, centre_id: int, serial: str, revoked_at: dt.datetime, reason: str) -> None: ...
+
+
+class Publisher(Protocol):
+    def publish(self, code: str, *, after_revocation: bool = True) -> object: ...
+
+
+def normalise_serial(serial: str) -> str:
+    """Hex as the registry keeps it: lower case, no colons or 0x, no leading zeros."""
+    text = serial.strip().lower().replace(":", "")
+    text = text[2:] if text.startswith("0x") else text
+    text = text.lstrip("0") or "0"
+    return text
+
+
+class RevocationService:
+    def __init__(self, authority: CertificationAuthority, publisher: Publisher | None = None,
+                 listeners: Iterable[RevocationListener] = ()) -> None:
+        self.authority = authority
+        self.registry = authority.registry
+        self.clock = authority.clock
+        self.publisher = publisher
+        self.listeners = list(listeners)
+
+    # -- checks --------------------------------------------------------------
+
+    def _request_problems(self, request: RevocationRequest, serial: str) -> list[Problem]:
+        problems: list[Problem] = []
+        if not _SERIAL.match(serial):
+            problems.append(Problem("serial", "must be the certificate's serial number in hex (at most 40 digits)"))
+        ground = GROUNDS.get(request.ground)
+        if ground is None:
+            problems.append(Problem("ground", f"unknown ground {request.ground!r}; known: {', '.join(GROUNDS)}"))
+        if request.reason is not None and request.reason not in REASONS:
+            problems.append(Problem("reason", f"unknown reason {request.reason!r}; known: {', '.join(REASONS)}"))
+        elif ground is not None and request.reason is not None and request.reason not in ground.reasons:
+            problems.append(Problem("reason", f"a {ground.code} revocation takes one of: {', '.join(ground.reasons)}"))
+        if request.centre is not None and request.centre not in CENTRES:
+            problems.append(Problem("centre", f"unknown centre {request.centre!r}; known: {', '.join(CENTRES)}"))
+        today = self.clock.now().astimezone(ALMATY).date()
+        decision = request.court_decision
+        if request.ground == COURT_DECISION:
+            if decision is None or not decision.number.strip():
+                problems.append(Problem("court_decision.number", "a court decision's number is required"))
+            if decision is not None and decision.date > today:
+                problems.append(Problem("court_decision.date", "a decision in force cannot be dated in the future"))
+        elif decision is not None:
+            problems.append(Problem("court_decision", "only a court-decision revocation takes a court decision"))
+        if request.ground == LEFT_JOB:
+            if request.left_job_on is None:
+                problems.append(Problem("left_job_on", "GOV-5: the date the holder left the job is required"))
+            elif request.left_job_on > today:
+                problems.append(Problem("left_job_on", "cannot be in the future"))
+        return problems
+
+    def _certificate_problems(self, request: RevocationRequest, cert: CertificateRow, centre: str) -> list[Problem]:
+        ground = GROUNDS[request.ground]
+        problems = []
+        if centre not in ground.centres:
+            problems.append(Problem("ground", f"the {centre} centre does not revoke on {ground.code} "
+                                              f"({ground.rule}); it is for: {', '.join(sorted(ground.centres))}"))
+        is_ca = cert.profile in CA_PROFILES
+        if ground.ca_level is True and not is_ca:
+            problems.append(Problem("ground", f"{ground.code} applies to CA certificates only"))
+        if ground.ca_level is False and is_ca:
+            problems.append(Problem("ground", f"{ground.code} does not apply to CA certificates"))
+        if cert.profile == "root-ca":
+            problems.append(Problem("serial", "the root certificate has no issuer to revoke it; stop the hierarchy "
+                                              "by withdrawing the root from trust stores"))
+        if (centre == GOVERNMENT and request.ground == HOLDER_APPLICATION and cert.key_carrier in ("pkcs12", "token")
+                and request.carrier_returned is None):
+            problems.append(Problem("carrier_returned", "GOV-5: say whether the key carrier was returned"))
+        return problems
+
+    # -- revoking ------------------------------------------------------------
+
+    def revoke(self, request: RevocationRequest) -> Revocation:
+        """Revoke one certificate; raises InvalidInput listing every problem, and writes nothing then."""
+        serial = normalise_serial(request.serial)
+        problems = self._request_problems(request, serial)
+        if problems:
+            raise InvalidInput("the certificate cannot be revoked", problems)
+        with self.registry.transaction() as tx:
+            revocation, centre_id = self._revoke_in(tx, request, serial)
+        self._after_commit([(centre_id, revocation)])
+        return revocation
+
+    def _find(self, tx: RegistryTransaction, serial: str, centre: str | None) -> tuple[CertificateRow, str]:
+        issuer_id = self.authority.issuing_ca(centre, tx).centre_id if centre else None
+        rows = tx.certificates.by_serial(serial, issuer_id)
+        if not rows:
+            raise NotFound(f"no certificate with serial {serial}" + (f" at the {centre} centre" if centre else ""))
+        if len(rows) > 1:
+            raise InvalidInput("the serial is ambiguous", [Problem("centre", "name the issuing centre")])
+        cert = rows[0]
+        code = next(r.code for r in tx.centres.all() if r.id == cert.issuer_id)
+        return cert, code
+
+    def _revoke_in(self, tx: RegistryTransaction, request: RevocationRequest,
+                   serial: str) -> tuple[Revocation, int]:
+        cert, centre = self._find(tx, serial, request.centre)
+        cert = tx.certificates.by_id(cert.id, for_update=True) or cert
+        problems = self._certificate_problems(request, cert, centre)
+        if problems:
+            raise InvalidInput("the certificate cannot be revoked", problems)
+        if cert.status != "valid":
+            raise ConflictError(f"certificate {serial} is already {cert.status}")
+        if (cert.profile in CA_PROFILES or cert.holder.startswith("service:")) and not request.administrator:
+            raise NotPermitted("revoking a CA or service certificate needs the administrator role")
+        return self._record(tx, request, cert, centre), cert.issuer_id
+
+    def _record(self, tx: RegistryTransaction, request: RevocationRequest, cert: CertificateRow,
+                centre: str) -> Revocation:
+        ground = GROUNDS[request.ground]
+        reason = request.reason or ground.default_reason
+        now = self.clock.now().replace(microsecond=0)
+        today = now.astimezone(ALMATY).date()
+        late = bool(request.left_job_on and (today - request.left_job_on).days > LEFT_JOB_REPORT_DAYS)
+        seq = tx.sequences.next(REVOCATION_SEQUENCE)
+        cert.status, cert.revoked_at, cert.revocation_reason = "revoked", now, reason
+        cert.single_key_holder = None   # GOV-4: the holder may now be given a new key
+        decision = request.court_decision
+        tx.revocations.add(RevocationRow(
+            seq=seq, centre_id=cert.issuer_id, certificate_id=cert.id, serial=cert.serial, revoked_at=now,
+            reason=reason, ground=ground.code, court_decision_number=decision.number if decision else None,
+            court_decision_date=decision.date if decision else None, left_job_on=request.left_job_on,
+            reported_late=late, carrier_returned=request.carrier_returned, application_id=request.application_id,
+            holder_name=cert.common_name, state_body=request.state_body or cert.organisation,
+            letter_number=request.letter_number, letter_date=request.letter_date, valid_from=cert.not_before,
+            valid_to=cert.not_after, administrator=request.actor, recorded_at=now))
+        tx.audit.append(at=now, actor=request.actor, action="certificate.revoked", subject=cert.serial,
+                        details={"centre": centre, "reason": reason, "ground": ground.code, "seq": seq,
+                                 "application_id": request.application_id,
+                                 "court_decision": decision.number if decision else None,
+                                 "reported_late": late})
+        return Revocation(serial=cert.serial, centre=centre, revoked_at=now, reason=reason, ground=ground.code,
+                          seq=seq, reported_late=late)
+
+    def _after_commit(self, revocations: list[tuple[int, Revocation]]) -> None:
+        for centre_id, revocation in revocations:
+            for listener in self.listeners:
+                try:
+                    listener.revoked(centre_id, revocation.serial, revocation.revoked_at, revocation.reason)
+                except Exception:  # noqa: BLE001 - the revocation stands; the watcher catches up
+                    log.exception("revocation listener failed for %s", revocation.serial)
+        if self.publisher is not None:
+            for code in sorted({r.centre for _, r in revocations}):
+                try:
+                    self.publisher.publish(code, after_revocation=True)
+                except Exception:  # noqa: BLE001 - committed; reconcile publishes it on the next round
+                    log.exception("CRL publication after revocation failed for %s", code)
+
+    # -- a centre stops work -------------------------------------------------
+
+    def stop_centre(self, code: str, actor: str, *, administrator: bool) -> list[Revocation]:
+        """Revoke every certificate the centre issued, then its own (NAT-5, ROOT-6), in one transaction.
+
+        The centre is marked ``stopped`` and issues nothing more; revoking its
+        CA certificate at the parent makes everything below fail validation.
+        """
+        if not administrator:
+            raise NotPermitted("stopping a centre needs the administrator role")
+        if code not in CENTRES:
+            raise InvalidInput("unknown centre", [Problem("centre", f"known: {', '.join(CENTRES)}")])
+        done: list[tuple[int, Revocation]] = []
+        with self.registry.transaction() as tx:
+            ca = self.authority.issuing_ca(code, tx)
+            centre_row = tx.centres.by_id(ca.centre_id)
+            if centre_row is None or centre_row.status == "stopped":
+                raise ConflictError(f"the {code} centre has already stopped")
+            for cert in tx.certificates.valid_issued_by(ca.centre_id):
+                request = RevocationRequest(serial=cert.serial, actor=actor, ground=CENTRE_STOPPED,
+                                            administrator=True)
+                done.append((cert.issuer_id, self._record(tx, request, cert, code)))
+            if code != ROOT:
+                parent = self.authority.issuing_ca(ROOT, tx)
+                own = tx.certificates.by_serial(centre_row.certificate_serial, parent.centre_id)
+                if own and own[0].status == "valid":
+                    request = RevocationRequest(serial=own[0].serial, actor=actor, ground=CENTRE_STOPPED,
+                                                administrator=True)
+                    done.append((own[0].issuer_id, self._record(tx, request, own[0], ROOT)))
+            centre_row.status = "stopped"
+            tx.flush()
+            tx.audit.append(at=self.clock.now(), actor=actor, action="centre.stopped", subject=code,
+                            details={"revoked": len(done)})
+        self._after_commit(done)
+        return [r for _, r in done]
+
+    # -- the revocation journal ---------------------------------------------
+
+    def journal(self, centre: str) -> list[RevocationRow]:
+        with self.registry.transaction() as tx:
+            ca = self.authority.issuing_ca(centre, tx)
+            return tx.revocations.entries(ca.centre_id)
+
+    def journal_csv(self, centre: str) -> str:
+        """The revocation journal (GOV-5, appendix 5 columns, plus the grounds) as CSV."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(JOURNAL_COLUMNS)
+        for number, row in enumerate(self.journal(centre), start=1):
+            writer.writerow([number, row.holder_name, row.state_body or "", row.letter_number or "",
+                             _iso(row.letter_date), _iso(row.valid_from), _iso(row.valid_to), _iso(row.revoked_at),
+                             row.serial, row.reason, row.ground, row.court_decision_number or "",
+                             _iso(row.court_decision_date), _iso(row.left_job_on), str(row.reported_late).lower(),
+                             "" if row.carrier_returned is None else str(row.carrier_returned).lower(),
+                             row.administrator, _iso(row.recorded_at)])
+        return out.getvalue()
+
+
+def _iso(value: dt.date | dt.datetime | None) -> str:
+    return value.isoformat() if value is not None else ""
