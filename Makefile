@@ -45,6 +45,7 @@ test: sysdeps install
 	$(VENV_PY) -m pytest -q $(PYTEST_ARGS)
 
 bench: install
+	bash scripts/sysdeps.sh wrk
 	@shopt -s nullglob; scripts=(benchmarks/*.py); \
 	if [ $${#scripts[@]} -eq 0 ]; then echo "bench: no benchmarks/*.py"; exit 0; fi; \
 	failed=(); \

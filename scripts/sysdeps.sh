@@ -3,7 +3,11 @@
 # servers. Only acts when running as root on Debian; elsewhere prints a note.
 set -euo pipefail
 
+# Arguments name other packages instead (``make bench`` asks for wrk).
 PACKAGES=(openssl poppler-utils qpdf softhsm2 libnss3-tools postgresql)
+if [ "$#" -gt 0 ]; then
+    PACKAGES=("$@")
+fi
 
 if [ "$(id -u)" -ne 0 ] || [ ! -f /etc/debian_version ]; then
     echo "sysdeps: not root on Debian, skipping; make sure these are installed: ${PACKAGES[*]}"

@@ -144,3 +144,33 @@ def test_pyhanko_certvalidator_fetching_live_rejects_the_revoked_certificate(liv
         with pytest.raises(RevokedError):
             asyncio.run(validator(revoked, mode).async_validate_usage({"digital_signature"}))
         asyncio.run(validator(good, mode).async_validate_usage({"digital_signature"}))
+
+
+def test_root6_revoking_a_ca_certificate_fails_everything_below_it(tmp_path):
+    """ROOT-6: the root revokes the national CA's certificate; openssl then refuses its holders' certificates."""
+    require_tool("openssl")
+    from api.context import Services
+    from ca.revocation import RevocationRequest
+
+    home = prepare_home(tmp_path / "home")
+    services = Services.build(home.settings())
+    try:
+        leaf = f.issue_person(services).certificate
+        root, national = (services.authority.issuing_ca(c).certificate for c in ("root", "national"))
+        chain = _pem(tmp_path / "chain.pem", national, root)
+        leaf_pem = _pem(tmp_path / "leaf.pem", leaf)
+
+        def verify() -> subprocess.CompletedProcess:
+            crls = b"".join(x509.load_der_x509_crl(services.publisher.latest(c, "full").der).public_bytes(
+                serialization.Encoding.PEM) for c in ("root", "national"))
+            (tmp_path / "crls.pem").write_bytes(crls)
+            return subprocess.run(["openssl", "verify", "-crl_check_all", "-CAfile", str(chain), "-CRLfile",
+                                   str(tmp_path / "crls.pem"), str(leaf_pem)], capture_output=True, text=True)
+
+        assert verify().returncode == 0
+        services.revocations.revoke(RevocationRequest(serial=format(national.serial_number, "x"), actor="admin",
+                                                      ground="ca-liquidation", administrator=True))
+        result = verify()
+        assert result.returncode != 0 and "certificate revoked" in result.stdout + result.stderr
+    finally:
+        services.close()
