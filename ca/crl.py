@@ -77,9 +77,9 @@ class CRLParams:
             raise ValueError("next_update must be later than this_update")
         if not 0 <= self.crl_number <= _MAX_CRL_NUMBER:
             raise ValueError("the CRL number must be 0 .. 2**159-1 (RFC 5280 §5.2.3)")
-        self._check_delta()
+        self._check_delta_and_freshest()
 
-    def _check_delta(self) -> None:
+    def _check_delta_and_freshest(self) -> None:
         if self.delta_base is not None:
             # §5.2.3: complete and delta CRLs of one scope share one numbering
             # sequence, so the base was issued earlier with a smaller number.
@@ -319,6 +319,7 @@ _first, _second, _third = itemgetter(0), itemgetter(1), itemgetter(2)
 
 
 def _encode_entries_fast(entries: Sequence) -> bytes:
+    """The entries' DER; raises on anything unusual and leaves it to the plain loop."""
     low, high = min(map(_first, entries)), max(map(_first, entries))
     if not (isinstance(low, int) and isinstance(high, int) and 0 < low <= high <= _MAX_SERIAL):
         raise ValueError("serial number out of range")
