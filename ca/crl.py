@@ -1,26 +1,20 @@
 """DER encoding and signing of X.509 v2 CRLs, full and delta (RFC 5280 §5).
 
-A CRL may list a million entries, and it is regenerated on every revocation,
-so the entry list is encoded column by column rather than entry by entry:
-each step is one ``map`` of a builtin over a million values, which CPython
-runs in C, and every per-entry byte string that can be shared is looked up in
-a table instead of being built (the SEQUENCE and INTEGER headers, the day
-part and the time-of-day part of the revocation date, the reasonCode
-extension). ``io.BytesIO.writelines`` then concatenates the pieces; unlike
-``bytes.join`` it does not first collect a buffer view of every piece, which
-for five million pieces costs more than the copying. benchmarks/crl.py
-measures it.
+A CRL may list a million entries and is regenerated after every revocation,
+so the list of entries is encoded column by column rather than entry by
+entry (see "the fast path" below); benchmarks/crl.py measures it against
+asn1crypto. Everything else is small and written out by hand, as
+keys/x509sign.py does for certificates.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import repeat
-from operator import add, floordiv, getitem, itemgetter, mod
+from itertools import chain, repeat
+from operator import floordiv, getitem, itemgetter, mod
 
 from asn1crypto import x509 as asn1_x509
 
@@ -42,18 +36,7 @@ REASON_CODES: dict[str, int] = {
 
 # RFC 5280 §5.2.3: CRL numbers (and so BaseCRLNumber) are at most 20 octets.
 _MAX_CRL_NUMBER = (1 << 159) - 1
-# Bounds the header tables below. RFC 5280 §4.1.2.2 allows 20 octets; a
-# little room is left for non-conforming certificates that must still be
-# revocable, and every entry stays short enough for a one-byte length.
-MAX_SERIAL_OCTETS = 63
-
-_SECONDS_PER_DAY = 86400
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-_EPOCH_DATE = _EPOCH.date()
-# RFC 5280 §5.1.2.4 and §4.1.2.5: UTCTime for 1950-01-01 up to the end of
-# 2049, GeneralizedTime outside. Days counted from 1970-01-01.
-_FIRST_UTCTIME_DAY = -7305
-_FIRST_GENERALIZED_DAY_AFTER = 29220
 
 _VERSION_V2 = b"\x02\x01\x01"  # RFC 5280 §5.1.2.1: v2 whenever extensions are present.
 _CRITICAL = b"\x01\x01\xff"
@@ -94,9 +77,9 @@ class CRLParams:
             raise ValueError("next_update must be later than this_update")
         if not 0 <= self.crl_number <= _MAX_CRL_NUMBER:
             raise ValueError("the CRL number must be 0 .. 2**159-1 (RFC 5280 §5.2.3)")
-        self._check_delta()
+        self._check_delta_and_freshest()
 
-    def _check_delta(self) -> None:
+    def _check_delta_and_freshest(self) -> None:
         if self.delta_base is not None:
             # §5.2.3: complete and delta CRLs of one scope share one numbering
             # sequence, so the base was issued earlier with a smaller number.
@@ -204,74 +187,32 @@ def _crl_extensions(params: CRLParams) -> bytes:
 # --- times -----------------------------------------------------------------------
 
 
-class _DayPrefixes(dict):
-    """Day number -> Time tag, length and date digits; filled on first use.
-
-    The values never change, so threads racing to fill a day write equal bytes.
-    """
-
-    def __missing__(self, day: int) -> bytes:
-        date = _EPOCH_DATE + dt.timedelta(days=day)
-        if _FIRST_UTCTIME_DAY <= day < _FIRST_GENERALIZED_DAY_AFTER:
-            prefix = b"\x17\x0d%02d%02d%02d" % (date.year % 100, date.month, date.day)
-        else:
-            prefix = b"\x18\x0f%04d%02d%02d" % (date.year, date.month, date.day)
-        self[day] = prefix
-        return prefix
-
-
-_DAY_PREFIXES = _DayPrefixes()
-
-
-@functools.cache
-def _times_of_day() -> tuple[bytes, ...]:
-    """``b"HHMMSSZ"`` for every second of a day, built on first use (~10 ms)."""
-    two_digits = [b"%02d" % i for i in range(60)]
-    seconds = [s + b"Z" for s in two_digits]
-    return tuple(h + m + s for h in two_digits[:24] for m in two_digits for s in seconds)
-
-
-def _epoch_der(epoch: int) -> bytes:
-    day, second = divmod(epoch, _SECONDS_PER_DAY)
-    return _DAY_PREFIXES[day] + _times_of_day()[second]
+def _time_der(epoch: int) -> bytes:
+    """UTCTime or GeneralizedTime TLV of whole seconds (RFC 5280 §4.1.2.5, §5.1.2.4)."""
+    when = _EPOCH + dt.timedelta(seconds=epoch)
+    fields = (when.month, when.day, when.hour, when.minute, when.second)
+    if 1950 <= when.year < 2050:
+        return b"\x17\x0d%02d%02d%02d%02d%02d%02dZ" % (when.year % 100, *fields)
+    return b"\x18\x0f%04d%02d%02d%02d%02d%02dZ" % (when.year, *fields)
 
 
 def _datetime_der(when: dt.datetime) -> bytes:
-    # §5.1.2.4: whole seconds, no fractions; floor division keeps pre-1970
-    # times right too.
-    return _epoch_der((when - _EPOCH) // dt.timedelta(seconds=1))
+    # §5.1.2.4: no fractional seconds; floor division keeps pre-1970 times right.
+    return _time_der((when - _EPOCH) // dt.timedelta(seconds=1))
 
 
 # --- revokedCertificates ---------------------------------------------------------
 
-# Octets of a positive INTEGER by bit length (see _integer). Zero bits, that
-# is serial 0, maps to -1 so that int.to_bytes raises: §4.1.2.2 wants
-# positive serial numbers. Longer serials fall off the end (IndexError).
-_OCTETS_BY_BITS = (-1, *(bits // 8 + 1 for bits in range(1, 8 * MAX_SERIAL_OCTETS)))
-# Added to an entry's serial length to pick its header when the revocation
-# date is a GeneralizedTime, two octets longer than a UTCTime.
-_GENERALIZED_KEY_OFFSET = MAX_SERIAL_OCTETS + 1
+# RFC 5280 §4.1.2.2: serial numbers are positive and at most 20 octets.
+_MAX_SERIAL = (1 << 159) - 1
+_ENTRY_SEQUENCE_TAG, _INTEGER_TAG = 0x30, 0x02
 
 # §5.3.1: the reasonCode entry extension, non-critical, one per code; none
-# for unspecified (§5.3.1 says to leave it out rather than use 0).
+# for unspecified, which §5.3.1 asks to leave out rather than encode as 0.
 _REASON_EXTENSIONS: dict[int | None, bytes] = {None: b"", 0: b""}
 for _code in REASON_CODES.values():
     if _code:
         _REASON_EXTENSIONS[_code] = b"\x30\x0c\x30\x0a\x06\x03\x55\x1d\x15\x04\x03\x0a\x01" + bytes((_code,))
-
-
-def _entry_headers(extension_length: int) -> tuple[bytes | None, ...]:
-    """``SEQUENCE`` header + ``INTEGER`` header of an entry, by serial-length key."""
-    headers: list[bytes | None] = []
-    for time_length in (15, 17):  # UTCTime, GeneralizedTime TLVs
-        headers.append(None)  # a zero-length serial cannot happen (see _OCTETS_BY_BITS)
-        for octets in range(1, MAX_SERIAL_OCTETS + 1):
-            length = 2 + octets + time_length + extension_length
-            headers.append(bytes((0x30, length, 0x02, octets)))
-    return tuple(headers)
-
-
-_ENTRY_HEADERS = {code: _entry_headers(len(ext)) for code, ext in _REASON_EXTENSIONS.items()}
 
 
 def _revoked_certificates(entries: Sequence) -> tuple[bytes, bytes]:
@@ -284,57 +225,116 @@ def _revoked_certificates(entries: Sequence) -> tuple[bytes, bytes]:
     if not entries:
         return b"", b""
     try:
-        content = _encode_entries(entries)
-    except (TypeError, ValueError, OverflowError, IndexError, KeyError) as exc:
-        raise ValueError(_describe_bad_entry(entries)) from exc
+        content = _encode_entries_fast(entries)
+    except (_NeedsGeneralizedTime, TypeError, ValueError, OverflowError, IndexError, KeyError):
+        # The fast path stops at anything out of the ordinary: a revocation
+        # date outside 1950-2049 or a bad entry. The plain loop encodes the
+        # first and names the entry at fault for the second.
+        content = _encode_entries_plainly(entries)
     return _header(0x30, len(content)), content
 
 
-def _encode_entries(entries: Sequence) -> bytes:
-    # Each entry is five pieces: SEQUENCE+INTEGER header, serial octets, the
-    # Time's tag, length and date, its HHMMSSZ, and the reasonCode extension
-    # (maybe empty). Each column below is one pass in C; see the module doc.
-    serials = list(map(itemgetter(0), entries))
-    epochs = list(map(itemgetter(1), entries))
-    reasons = list(map(itemgetter(2), entries))
-    octets = list(map(_OCTETS_BY_BITS.__getitem__, map(int.bit_length, serials)))
-    days = list(map(floordiv, epochs, repeat(_SECONDS_PER_DAY)))
-    keys = octets
-    if min(days) < _FIRST_UTCTIME_DAY or max(days) >= _FIRST_GENERALIZED_DAY_AFTER:
-        keys = list(map(add, octets, map(_generalized_key_offset, days)))
-
-    pieces: list = [None] * (5 * len(entries))
-    pieces[0::5] = map(getitem, map(_ENTRY_HEADERS.__getitem__, reasons), keys)
-    pieces[1::5] = map(int.to_bytes, serials, octets)
-    pieces[2::5] = map(_DAY_PREFIXES.__getitem__, days)
-    pieces[3::5] = map(_times_of_day().__getitem__, map(mod, epochs, repeat(_SECONDS_PER_DAY)))
-    pieces[4::5] = map(_REASON_EXTENSIONS.__getitem__, reasons)
-    out = io.BytesIO()
-    out.writelines(pieces)
-    return out.getvalue()
-
-
-def _generalized_key_offset(day: int) -> int:
-    return 0 if _FIRST_UTCTIME_DAY <= day < _FIRST_GENERALIZED_DAY_AFTER else _GENERALIZED_KEY_OFFSET
-
-
-def _describe_bad_entry(entries: Sequence) -> str:
-    """Why encoding failed, for the first bad entry; only run after a failure."""
+def _encode_entries_plainly(entries: Sequence) -> bytes:
+    """One entry at a time: the reference the fast path is tested against."""
+    out = []
     for index, entry in enumerate(entries):
         try:
             serial, epoch, reason = entry
         except (TypeError, ValueError):
-            return f"entry {index}: expected (serial, revoked_at_epoch_seconds, reason_code)"
-        if not isinstance(serial, int) or serial <= 0:
-            return f"entry {index}: the serial number must be a positive int (RFC 5280 §4.1.2.2)"
-        if serial.bit_length() > 8 * MAX_SERIAL_OCTETS - 1:
-            return f"entry {index}: the serial number is longer than {MAX_SERIAL_OCTETS} octets"
+            raise ValueError(f"entry {index}: expected (serial, revoked_at_epoch_seconds, reason_code)") from None
+        if not isinstance(serial, int) or not 0 < serial <= _MAX_SERIAL:
+            raise ValueError(f"entry {index}: serial numbers are positive and at most 20 octets "
+                             f"(RFC 5280 §4.1.2.2), got {serial!r}")
         if not isinstance(epoch, int):
-            return f"entry {index}: the revocation time must be int seconds since the epoch"
+            raise ValueError(f"entry {index}: the revocation time must be int seconds since the epoch")
         try:
-            _epoch_der(epoch)
-        except (OverflowError, ValueError):
-            return f"entry {index}: the revocation time is outside years 1..9999"
+            time = _time_der(epoch)
+        except OverflowError:
+            raise ValueError(f"entry {index}: the revocation time is outside years 1-9999") from None
         if reason not in _REASON_EXTENSIONS:
-            return f"entry {index}: {reason!r} is not an RFC 5280 §5.3.1 reason code"
-    return "an entry could not be encoded"
+            raise ValueError(f"entry {index}: {reason!r} is not an RFC 5280 §5.3.1 reason code")
+        out.append(_tlv(_ENTRY_SEQUENCE_TAG, _integer(serial) + time + _REASON_EXTENSIONS[reason]))
+    return b"".join(out)
+
+
+# --- the fast path ---------------------------------------------------------------
+#
+# An entry is four pieces: (1) its SEQUENCE header with the INTEGER header,
+# (2) the serial's octets, (3) the revocation date's UTCTime tag, length and
+# YYMMDDHH, (4) its MMSSZ followed by the reasonCode extension, if any.
+# (1) depends only on the serial's length and the reason, (3) only on the
+# hour, (4) only on the second within the hour and the reason, so all but
+# (2) come from tables. Each column is one ``map`` of a builtin, which CPython
+# runs in C; ``io.BytesIO.writelines`` joins the pieces. (``bytes.join``
+# first takes a buffer view of every piece, which costs more than the copying
+# for four million of them.)
+
+
+class _NeedsGeneralizedTime(Exception):
+    pass
+
+
+class _HourPrefixes(dict):
+    """Hours since the epoch -> UTCTime tag, length and YYMMDDHH.
+
+    Filled on first use; values never change, so threads racing to fill an
+    hour store equal bytes. Cleared when large: ten years is 87 600 hours.
+    """
+
+    def __missing__(self, hour: int) -> bytes:
+        when = _EPOCH + dt.timedelta(hours=hour)
+        if not 1950 <= when.year < 2050:
+            raise _NeedsGeneralizedTime(hour)
+        if len(self) >= 1 << 17:
+            self.clear()
+        prefix = b"\x17\x0d%02d%02d%02d%02d" % (when.year % 100, when.month, when.day, when.hour)
+        self[hour] = prefix
+        return prefix
+
+
+class _EntryTails(dict):
+    """Reason code -> 3600 byte strings ``MMSSZ`` + reasonCode extension; on first use."""
+
+    def __missing__(self, reason: int | None) -> tuple[bytes, ...]:
+        extension = _REASON_EXTENSIONS[reason]
+        two_digits = [b"%02d" % i for i in range(60)]
+        tails = tuple(m + s + b"Z" + extension for m in two_digits for s in two_digits)
+        self[reason] = tails
+        return tails
+
+
+def _entry_headers(octets: int) -> dict[int | None, bytes]:
+    """Reason code -> SEQUENCE header + INTEGER header of an entry with a UTCTime."""
+    return {
+        reason: bytes((_ENTRY_SEQUENCE_TAG, 2 + octets + 15 + len(extension), _INTEGER_TAG, octets))
+        for reason, extension in _REASON_EXTENSIONS.items()
+    }
+
+
+_HOUR_PREFIXES = _HourPrefixes()
+_ENTRY_TAILS = _EntryTails()
+_OCTETS_BY_BITS = tuple(bits // 8 + 1 for bits in range(160))  # see _integer
+_HEADERS_BY_OCTETS = tuple(_entry_headers(octets) for octets in range(21))
+_first, _second, _third = itemgetter(0), itemgetter(1), itemgetter(2)
+
+
+def _encode_entries_fast(entries: Sequence) -> bytes:
+    """The entries' DER; raises on anything unusual and leaves it to the plain loop."""
+    low, high = min(map(_first, entries)), max(map(_first, entries))
+    if not (isinstance(low, int) and isinstance(high, int) and 0 < low <= high <= _MAX_SERIAL):
+        raise ValueError("serial number out of range")
+    reasons = list(map(_third, entries))
+    octets = _OCTETS_BY_BITS[high.bit_length()]
+    if _OCTETS_BY_BITS[low.bit_length()] == octets:
+        # The usual case, our own 159-bit serials: one length for all.
+        headers = map(_HEADERS_BY_OCTETS[octets].__getitem__, reasons)
+        serials = map(int.to_bytes, map(_first, entries), repeat(octets))
+    else:
+        lengths = list(map(_OCTETS_BY_BITS.__getitem__, map(int.bit_length, map(_first, entries))))
+        headers = map(getitem, map(_HEADERS_BY_OCTETS.__getitem__, lengths), reasons)
+        serials = map(int.to_bytes, map(_first, entries), lengths)
+    hours = map(_HOUR_PREFIXES.__getitem__, map(floordiv, map(_second, entries), repeat(3600)))
+    tails = map(getitem, map(_ENTRY_TAILS.__getitem__, reasons), map(mod, map(_second, entries), repeat(3600)))
+    out = io.BytesIO()
+    out.writelines(chain.from_iterable(zip(headers, serials, hours, tails)))
+    return out.getvalue()
