@@ -45,4 +45,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     for module in (hierarchy, certificates, applications, journal, revocation):
         app.include_router(module.router)
     app.router.routes.extend(status.ROUTES)
+    app.state.ocsp_get_paths = status.GetPaths()
+    app.add_middleware(status.CachedOCSPMiddleware, services=services, paths=app.state.ocsp_get_paths)
     return app

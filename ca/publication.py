@@ -110,7 +110,7 @@ class CRLPublisher:
 
     def _draft(self, ca: IssuingCA, kinds: tuple[str, ...]) -> list[tuple[PublishedCRL, int]]:
         now = self.clock.now().replace(microsecond=0)
-        with self.registry.transaction() as tx:
+        with self.registry.transaction(readonly=True) as tx:
             number = tx.crls.last_number(ca.centre_id)
             last_seq = tx.revocations.last_seq(ca.centre_id)
             base = tx.crls.latest_meta(ca.centre_id, FULL)
@@ -152,7 +152,7 @@ class CRLPublisher:
         """True when the centre has no CRL, misses a committed revocation, or is due for refresh."""
         ca = self.authority.issuing_ca(code)
         now = self.clock.now()
-        with self.registry.transaction() as tx:
+        with self.registry.transaction(readonly=True) as tx:
             last_seq = tx.revocations.last_seq(ca.centre_id)
             metas = [tx.crls.latest_meta(ca.centre_id, kind) for kind in (FULL, DELTA)]
         for meta in metas:
@@ -184,7 +184,7 @@ class CRLPublisher:
         cached = self._cache.get((code, kind))
         if cached is not None and not refresh:
             return cached
-        with self.registry.transaction() as tx:
+        with self.registry.transaction(readonly=True) as tx:
             meta = tx.crls.latest_meta(ca.centre_id, kind)
             if meta is None:
                 return None
@@ -199,7 +199,7 @@ class CRLPublisher:
 
     def numbers(self, code: str) -> list[int]:
         ca = self.authority.issuing_ca(code)
-        with self.registry.transaction() as tx:
+        with self.registry.transaction(readonly=True) as tx:
             return tx.crls.numbers(ca.centre_id)
 
     def _remember(self, crl: PublishedCRL) -> None:

@@ -106,7 +106,7 @@ class OCSPResponder:
         issuer = known[0]
         now = self.clock.now().replace(microsecond=0)
         statuses, certs = [], []
-        with self.registry.transaction() as tx:
+        with self.registry.transaction(readonly=True) as tx:
             for cid, iss in zip(cert_ids, issuers):
                 if iss != issuer:
                     statuses.append(SingleStatus(cid, "unknown"))
@@ -156,7 +156,7 @@ class OCSPResponder:
 
     def watch(self) -> int:
         """Apply revocations committed by other processes since the last call; returns how many."""
-        with self.registry.transaction() as tx:
+        with self.registry.transaction(readonly=True) as tx:
             if self._seen_seq is None:
                 self._seen_seq = tx.revocations.last_seq()
                 return 0

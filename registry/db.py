@@ -32,7 +32,10 @@ def _sqlite_begin_immediate(connection) -> None:  # noqa: ANN001 - SQLAlchemy Co
     # wait its turn instead (busy_timeout).
     # Sent on the driver connection directly: this runs once per unit of
     # work, and SQLAlchemy's statement machinery would cost more than the BEGIN.
-    connection.connection.driver_connection.execute("BEGIN IMMEDIATE")
+    # Read-only units of work (OCSP cache misses, CRL downloads) begin
+    # deferred, so readers never queue behind each other for the write lock.
+    readonly = connection.get_execution_options().get("qoltanba_readonly", False)
+    connection.connection.driver_connection.execute("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
 class Database:

@@ -390,14 +390,20 @@ class Registry:
         self.database = database
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[RegistryTransaction]:
-        """One unit of work: committed when the block ends, rolled back on any error."""
+    def transaction(self, *, readonly: bool = False) -> Iterator[RegistryTransaction]:
+        """One unit of work: committed when the block ends, rolled back on any error.
+
+        ``readonly``: the block only reads (SQLite then does not take the write lock at BEGIN).
+        """
         tx: RegistryTransaction | None = None
         try:
-            with self.database.engine.connect() as connection, connection.begin():
-                tx = RegistryTransaction(connection)
-                yield tx
-                tx.flush()
+            with self.database.engine.connect() as connection:
+                if readonly:
+                    connection = connection.execution_options(qoltanba_readonly=True)
+                with connection.begin():
+                    tx = RegistryTransaction(connection)
+                    yield tx
+                    tx.flush()
         except IntegrityError as error:
             raise Conflict(_constraint_of(error)) from error
         finally:

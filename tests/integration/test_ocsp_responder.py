@@ -128,3 +128,15 @@ def test_crl_is_served_at_the_distribution_point(services, http, person):
     assert x509.load_der_x509_crl(http.get("/crl/national-delta.crl").content).extensions.get_extension_for_class(
         x509.DeltaCRLIndicator)
     assert http.get("/crl/nowhere.crl").status_code == 404
+
+
+def test_repeated_get_is_served_before_routing_and_still_turns_revoked(services, http, person):
+    """The GET fast path (CachedOCSPMiddleware) answers from the same cache the revocation replaces."""
+    cert, issuer = person
+    path = "/ocsp/national/" + base64.urlsafe_b64encode(_request(cert, issuer)).decode()
+    first = http.get(path)
+    assert http.app.state.ocsp_get_paths.paths, "the first GET did not register its path"
+    assert http.get(path).content == first.content
+    services.revocations.revoke(RevocationRequest(serial=format(cert.serial_number, "x"), actor="t"))
+    again = ocsp.load_der_ocsp_response(http.get(path).content)
+    assert again.certificate_status == ocsp.OCSPCertStatus.REVOKED

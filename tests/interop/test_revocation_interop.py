@@ -8,13 +8,15 @@ from the server over loopback; the revocation itself is made by the
 from __future__ import annotations
 
 import asyncio
+import base64
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import ocsp
 
 from tests.support import factories as f
 from tests.support.judges import pkilint_crl_findings, pkilint_ocsp_findings
@@ -68,6 +70,12 @@ def test_openssl_ocsp_good_then_revoked_within_one_second_of_the_cli(live):
     cert, leaf = _issue(home, work, "leaf-ocsp")
     before = _openssl_ocsp(home, work, leaf)
     assert "Response verify OK" in before and f"{leaf}: good" in before
+    national = x509.load_der_x509_certificate(fetch(home.url + "/ca/national.cer"))
+    get_path = home.url + "/ocsp/national/" + base64.urlsafe_b64encode(
+        ocsp.OCSPRequestBuilder().add_certificate(cert, national, hashes.SHA1()).build().public_bytes(
+            serialization.Encoding.DER)).decode()
+    for _ in range(10):   # both workers cache the GET answer on their fast path
+        assert ocsp.load_der_ocsp_response(fetch(get_path)).certificate_status == ocsp.OCSPCertStatus.GOOD
     home.cli("cert", "revoke", "--serial", format(cert.serial_number, "x"), "--reason", "key-compromise")
     revoked_at = time.monotonic()
     seen = None
@@ -77,6 +85,10 @@ def test_openssl_ocsp_good_then_revoked_within_one_second_of_the_cli(live):
             seen = time.monotonic() - revoked_at
             break
     assert seen is not None, "no worker answered revoked within one second"
+    time.sleep(max(0.0, 1.0 - (time.monotonic() - revoked_at)))
+    for _ in range(10):
+        answer_get = ocsp.load_der_ocsp_response(fetch(get_path))
+        assert answer_get.certificate_status == ocsp.OCSPCertStatus.REVOKED, national
     # Every worker process answers revoked from then on (nonce-less: the pre-signed cache path).
     for _ in range(8):
         answer = _openssl_ocsp(home, work, leaf, "-no_nonce")
