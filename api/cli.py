@@ -419,13 +419,17 @@ def journal_export(ca: CentreOpt = None,
                    home: Home = DEFAULT_HOME) -> None:
     """The issuance journal as CSV (seed 004 appendix 3 columns)."""
     with _services(home) as services:
-        text = services.catalogue.journal_csv(_code(ca))
-        if out is None:
-            typer.echo(text, nl=False)
-        else:
-            _writable(out)
-            _write(out, text.encode("utf-8"))
-            _emit({"out": out})
+        _text_out(services.catalogue.journal_csv(_code(ca)), out)
+
+
+def _text_out(text: str, out: Path | None) -> None:
+    """CSV and other text: to stdout, or atomically to ``out`` with a JSON line naming it."""
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        _writable(out)
+        _write(out, text.encode("utf-8"))
+        _emit({"out": out})
 
 
 @apikey_app.command("create")

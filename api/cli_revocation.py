@@ -23,6 +23,7 @@ from api.cli import (
     _emit,
     _group,
     _services,
+    _text_out,
     _writable,
     _write,
     app,
@@ -112,13 +113,7 @@ def journal_revocations(ca: Annotated[Centre, typer.Option("--ca")] = Centre("go
                         home: Home = DEFAULT_HOME) -> None:
     """The revocation journal as CSV (seed 004 appendix 5 columns, plus the grounds)."""
     with _services(home) as services:
-        text = services.revocations.journal_csv(ca.value)
-        if out is None:
-            typer.echo(text, nl=False)
-        else:
-            _writable(out)
-            _write(out, text.encode("utf-8"))
-            _emit({"out": out})
+        _text_out(services.revocations.journal_csv(ca.value), out)
 
 
 @retention_app.command("run")

@@ -75,19 +75,9 @@ class CentreRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
-class CertificateRow(Base):
-    __tablename__ = "certificates"
-    __table_args__ = (
-        UniqueConstraint("issuer_id", "serial", name="uq_certificates_issuer_serial"),
-        # GOV-4: NULL while not applicable, so only one active key per holder.
-        UniqueConstraint("issuer_id", "single_key_holder", name="uq_certificates_single_key_holder"),
-        Index("ix_certificates_iin", "iin"),
-        Index("ix_certificates_bin", "bin"),
-        Index("ix_certificates_issuer_status", "issuer_id", "status"),
-    )
+class _CertificateColumns:
+    """The columns a certificate keeps, live or archived."""
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    issuer_id: Mapped[int] = mapped_column(ForeignKey("centres.id"))
     serial: Mapped[str] = mapped_column(String(40))
     profile: Mapped[str] = mapped_column(String(40))
     subject_dn: Mapped[str] = mapped_column(Text)
@@ -106,7 +96,6 @@ class CertificateRow(Base):
     key_handle: Mapped[str | None] = mapped_column(String(200))
     fingerprint_sha256: Mapped[str] = mapped_column(String(64))
     der: Mapped[bytes] = mapped_column(LargeBinary)
-    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
     issued_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     # Revocation is kept on the certificate's own row (NAT-5: date and time);
@@ -115,7 +104,23 @@ class CertificateRow(Base):
     revocation_reason: Mapped[str | None] = mapped_column(String(32))
 
 
-class CertificateArchiveRow(Base):
+class CertificateRow(_CertificateColumns, Base):
+    __tablename__ = "certificates"
+    __table_args__ = (
+        UniqueConstraint("issuer_id", "serial", name="uq_certificates_issuer_serial"),
+        # GOV-4: NULL while not applicable, so only one active key per holder.
+        UniqueConstraint("issuer_id", "single_key_holder", name="uq_certificates_single_key_holder"),
+        Index("ix_certificates_iin", "iin"),
+        Index("ix_certificates_bin", "bin"),
+        Index("ix_certificates_issuer_status", "issuer_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("centres.id"))
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
+
+
+class CertificateArchiveRow(_CertificateColumns, Base):
     """Certificates past their retention period (ROOT-7, NAT-8: 5 years; GOV-6: 10).
 
     The same columns as ``certificates`` plus when the row moved here. No
@@ -127,29 +132,7 @@ class CertificateArchiveRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     issuer_id: Mapped[int] = mapped_column(Integer)
-    serial: Mapped[str] = mapped_column(String(40))
-    profile: Mapped[str] = mapped_column(String(40))
-    subject_dn: Mapped[str] = mapped_column(Text)
-    common_name: Mapped[str] = mapped_column(String(200))
-    iin: Mapped[str | None] = mapped_column(String(12))
-    bin: Mapped[str | None] = mapped_column(String(12))
-    email: Mapped[str | None] = mapped_column(String(254))
-    organisation: Mapped[str | None] = mapped_column(String(255))
-    holder: Mapped[str] = mapped_column(String(64))
-    single_key_holder: Mapped[str | None] = mapped_column(String(64))
-    not_before: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    not_after: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    status: Mapped[str] = mapped_column(String(16))
-    key_algorithm: Mapped[str] = mapped_column(String(32))
-    key_carrier: Mapped[str] = mapped_column(String(32))
-    key_handle: Mapped[str | None] = mapped_column(String(200))
-    fingerprint_sha256: Mapped[str] = mapped_column(String(64))
-    der: Mapped[bytes] = mapped_column(LargeBinary)
     application_id: Mapped[int | None] = mapped_column(Integer)
-    issued_by: Mapped[str] = mapped_column(String(120))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    revocation_reason: Mapped[str | None] = mapped_column(String(32))
     archived_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 

@@ -111,3 +111,17 @@ def test_service_certificates_keep_their_profile_validity(services):
     assert (tsa.not_valid_after_utc - tsa.not_valid_before_utc).days == 1825
     person = issue(services).certificate
     assert (person.not_valid_after_utc - person.not_valid_before_utc).days == 365
+
+
+def test_migrations_build_exactly_the_models_schema(database_url):
+    """Alembic's head and the SQLAlchemy models agree (no forgotten column, index or constraint)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from registry.models import Base
+
+    db = Database(database_url)
+    db.upgrade()
+    with db.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+    db.dispose()
