@@ -12,6 +12,7 @@ whatever crashes where. Every CRL stays in the ``crls`` table: the archive.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import fcntl
 import hashlib
@@ -76,6 +77,7 @@ class CRLPublisher:
         self.clock = authority.clock
         self.policy = policy or CRLPolicy()
         self._cache: dict[tuple[str, str], PublishedCRL] = {}
+        self._entries: dict[int, _Entries] = {}
         self._lock = threading.Lock()
 
     # -- issuing -------------------------------------------------------------
@@ -110,19 +112,23 @@ class CRLPublisher:
 
     def _draft(self, ca: IssuingCA, kinds: tuple[str, ...]) -> list[tuple[PublishedCRL, int]]:
         now = self.clock.now().replace(microsecond=0)
-        with self.registry.transaction(readonly=True) as tx:
-            number = tx.crls.last_number(ca.centre_id)
-            last_seq = tx.revocations.last_seq(ca.centre_id)
-            base = tx.crls.latest_meta(ca.centre_id, FULL)
-            full_rows = tx.revocations.crl_entries(ca.centre_id, valid_after=now) if FULL in kinds else None
+        entries = self._entries.setdefault(ca.centre_id, _Entries())
+        with entries.lock:
+            with self.registry.transaction(readonly=True) as tx:
+                number = tx.crls.last_number(ca.centre_id)
+                base = tx.crls.latest_meta(ca.centre_id, FULL)
+                entries.extend(tx.revocations.crl_entries(ca.centre_id, after_seq=entries.seq))
+            last_seq = entries.seq
             if FULL in kinds:
                 base_number, base_seq = number + 1, last_seq
             elif base is not None:
                 base_number, base_seq = base[0], base[1]
             else:
                 raise NotFound(f"the {ca.code} centre has no full CRL yet to base a delta on")
-            delta_rows = (tx.revocations.crl_entries(ca.centre_id, after_seq=base_seq, valid_after=now)
-                          if DELTA in kinds else None)
+            # RFC 5280 §3.3: an expired certificate's entry may leave the CRL.
+            still_valid = int(now.timestamp())
+            full_rows = entries.select(0, still_valid) if FULL in kinds else None
+            delta_rows = entries.select(base_seq, still_valid) if DELTA in kinds else None
         draft = []
         if full_rows is not None:
             number += 1
@@ -140,11 +146,9 @@ class CRLPublisher:
         params = CRLParams(issuer_name_der=cert.subject.public_bytes(), authority_key_identifier=ski,
                            this_update=now, next_update=next_update, crl_number=number, delta_base=base,
                            freshest_crl_url=ca.endpoints.delta_crl if kind == FULL else None)
-        entries = [(int(serial, 16), int(revoked_at.timestamp()), REASON_CODES.get(reason))
-                   for serial, revoked_at, reason, _seq in rows]
-        der = sign_crl(self.authority.backend, ca.key_handle, params, entries)
+        der = sign_crl(self.authority.backend, ca.key_handle, params, rows)
         return PublishedCRL(centre=ca.code, kind=kind, number=number, this_update=now, next_update=next_update,
-                            entries=len(entries), der=der, base_number=base)
+                            entries=len(rows), der=der, base_number=base)
 
     # -- the schedule and recovery -------------------------------------------
 
@@ -236,6 +240,32 @@ class CRLPublisher:
                 return
             _atomic_write(path, crl.der)
             _atomic_write(stamp, str(crl.number).encode())
+
+
+class _Entries:
+    """One centre's CRL entries, read from the registry once and then only past the last ``seq``.
+
+    Revocation rows are never deleted and their ``seq`` order is their
+    commit order (ca/revocation.py), so appending what is new is exact.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.seq = 0
+        self._seqs: list[int] = []
+        self._rows: list[tuple[int, int, int | None, int]] = []
+
+    def extend(self, rows: list[tuple[str, dt.datetime, str, int, dt.datetime]]) -> None:
+        for serial, revoked_at, reason, seq, valid_to in rows:
+            self._seqs.append(seq)
+            self._rows.append((int(serial, 16), int(revoked_at.timestamp()), REASON_CODES.get(reason),
+                               int(valid_to.timestamp())))
+            self.seq = seq
+
+    def select(self, after_seq: int, valid_at: int) -> list[tuple[int, int, int | None]]:
+        """(serial, revocation time, reason code) revoked after ``after_seq``, still valid at ``valid_at``."""
+        start = bisect.bisect_right(self._seqs, after_seq)
+        return [(serial, at, code) for serial, at, code, until in self._rows[start:] if until >= valid_at]
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

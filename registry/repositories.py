@@ -228,18 +228,15 @@ class RevocationRepository(_Repository):
         stmt = select(RevocationRow).where(RevocationRow.centre_id == centre_id).order_by(RevocationRow.seq)
         return list(self._session.execute(stmt).scalars())
 
-    def crl_entries(self, centre_id: int, *, after_seq: int = 0,
-                    valid_after: dt.datetime | None = None) -> list[tuple[str, dt.datetime, str, int]]:
-        """(serial hex, revoked_at, reason, seq) for a CRL, straight off the cursor.
+    def crl_entries(self, centre_id: int, *, after_seq: int = 0) -> list[tuple[str, dt.datetime, str, int, dt.datetime]]:
+        """(serial hex, revoked_at, reason, seq, valid_to) past ``after_seq``, in order, off the cursor.
 
         A CRL may hold a million entries; ORM objects would cost more than
-        encoding them. Entries of certificates expired before ``valid_after``
-        are left out (RFC 5280 §3.3).
+        encoding them, so the publisher keeps them and asks only for new ones.
         """
         r = RevocationRow
-        stmt = select(r.serial, r.revoked_at, r.reason, r.seq).where(r.centre_id == centre_id, r.seq > after_seq)
-        if valid_after is not None:
-            stmt = stmt.where(r.valid_to >= valid_after)
+        stmt = select(r.serial, r.revoked_at, r.reason, r.seq, r.valid_to).where(
+            r.centre_id == centre_id, r.seq > after_seq)
         return [tuple(row) for row in self._tx.connection.execute(stmt.order_by(r.seq))]  # type: ignore[misc]
 
     def last_seq(self, centre_id: int | None = None) -> int:
