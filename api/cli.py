@@ -34,6 +34,7 @@ from ca.errors import InvalidInput, NotInitialised, Problem, QoltanbaError
 from ca.forms import KIND_GOVERNMENT
 from ca.policy import CENTRES
 from ca.profiles import PROFILES, Role
+from ca.revocation import normalise_serial
 from ca.revocation_forms import REVOCATION_KINDS
 from ca.subject import SubjectData
 
@@ -270,10 +271,10 @@ def cert_issue(
 
 
 def _serial(text: str) -> str:
-    try:
-        return format(int(text.strip().replace(":", "").lower().removeprefix("0x"), 16), "x")
-    except ValueError:
-        raise InvalidInput(f"{text!r} is not a hexadecimal serial number") from None
+    serial = normalise_serial(text)
+    if not all(c in "0123456789abcdef" for c in serial):
+        raise InvalidInput(f"{text!r} is not a hexadecimal serial number")
+    return serial
 
 
 @cert_app.command("show")

@@ -87,7 +87,8 @@ class ApplicationService:
     def today(self) -> dt.date:
         return self.clock.now().astimezone(ALMATY).date()
 
-    def _view(self, tx: RegistryTransaction, row: ApplicationRow) -> ApplicationView:
+    def view(self, tx: RegistryTransaction, row: ApplicationRow) -> ApplicationView:
+        """What an applicant or registrar sees of an application row (any kind)."""
         centre = tx.centres.by_id(row.centre_id)
         serials = [c.serial for c in tx.certificates.by_application(row.id)]
         return ApplicationView(
@@ -130,7 +131,7 @@ class ApplicationService:
                 profile=getattr(parsed, "profile", None), submitted_by=actor, submitted_at=now, due_date=due))
             tx.audit.append(at=now, actor=actor, action="application.submitted", subject=f"application:{row.id}",
                             details={"kind": kind, "centre": centre_code, "due_date": due.isoformat()})
-            return self._view(tx, row)
+            return self.view(tx, row)
 
     def _holders_with_keys(self, form: GovernmentBatchApplication) -> list[Problem]:
         ca = self.authority.issuing_ca("government")
@@ -150,7 +151,7 @@ class ApplicationService:
             row = tx.applications.by_id(application_id)
             if row is None:
                 raise NotFound(f"no application {application_id}")
-            return self._view(tx, row)
+            return self.view(tx, row)
 
     def list(self, *, centre: str | None = None, status: str | None = None, overdue: bool = False,
              limit: int = 100, offset: int = 0) -> list[ApplicationView]:
@@ -158,7 +159,7 @@ class ApplicationService:
         with self.registry.transaction() as tx:
             rows = tx.applications.search(centre_id=centre_id, status=status,
                                           overdue_on=self.today() if overdue else None, limit=limit, offset=offset)
-            return [self._view(tx, r) for r in rows]
+            return [self.view(tx, r) for r in rows]
 
     # -- decisions -----------------------------------------------------------
 
@@ -179,7 +180,7 @@ class ApplicationService:
             tx.applications.flush()
             tx.audit.append(at=now, actor=actor, action="application.refused", subject=f"application:{row.id}",
                             details={"reason": reason})
-            return self._view(tx, row)
+            return self.view(tx, row)
 
     def approve(self, application_id: int, actor: str, *, passwords: dict[str, str] | None = None,
                 token: KeyBackend | None = None, algorithm: KeyAlgorithm | None = None) -> Approval:
@@ -198,7 +199,7 @@ class ApplicationService:
                 tx.applications.flush()
                 tx.audit.append(at=now, actor=actor, action="application.approved", subject=f"application:{row.id}",
                                 details={"serials": [i.serial for i in issued]})
-                view = self._view(tx, row)
+                view = self.view(tx, row)
         except Conflict as conflict:
             raise ConflictError(f"the registry refused the issuance ({conflict.constraint})",
                                 [Problem("form", "GOV-4: a holder already has a valid key")]) from conflict

@@ -166,30 +166,30 @@ class RevocationService:
 
     def revoke(self, request: RevocationRequest) -> Revocation:
         """Revoke one certificate; raises InvalidInput listing every problem, and writes nothing then."""
-        serial = normalise_serial(request.serial)
-        problems = self._request_problems(request, serial)
-        if problems:
-            raise InvalidInput("the certificate cannot be revoked", problems)
         with self.registry.transaction() as tx:
-            revocation, centre_id = self._revoke_in(tx, request, serial)
-        self._after_commit([(centre_id, revocation)])
+            revocation, centre_id = self.revoke_in(tx, request)
+        self.after_commit([(centre_id, revocation)])
         return revocation
 
     def _find(self, tx: RegistryTransaction, serial: str, centre: str | None) -> tuple[CertificateRow, str]:
         issuer_id = self.authority.issuing_ca(centre, tx).centre_id if centre else None
-        rows = tx.certificates.by_serial(serial, issuer_id)
+        rows = tx.certificates.by_serial(serial, issuer_id, for_update=True)
         if not rows:
             raise NotFound(f"no certificate with serial {serial}" + (f" at the {centre} centre" if centre else ""))
         if len(rows) > 1:
             raise InvalidInput("the serial is ambiguous", [Problem("centre", "name the issuing centre")])
-        cert = rows[0]
-        code = next(r.code for r in tx.centres.all() if r.id == cert.issuer_id)
-        return cert, code
+        return rows[0], tx.centres.by_id(rows[0].issuer_id).code  # type: ignore[union-attr]
 
-    def _revoke_in(self, tx: RegistryTransaction, request: RevocationRequest,
-                   serial: str) -> tuple[Revocation, int]:
+    def revoke_in(self, tx: RegistryTransaction, request: RevocationRequest) -> tuple[Revocation, int]:
+        """Check and record one revocation inside the caller's unit of work; returns it and the issuer's id.
+
+        The caller commits, then calls ``after_commit`` with the result.
+        """
+        serial = normalise_serial(request.serial)
+        problems = self._request_problems(request, serial)
+        if problems:
+            raise InvalidInput("the certificate cannot be revoked", problems)
         cert, centre = self._find(tx, serial, request.centre)
-        cert = tx.certificates.by_id(cert.id, for_update=True) or cert
         problems = self._certificate_problems(request, cert, centre)
         if problems:
             raise InvalidInput("the certificate cannot be revoked", problems)
@@ -226,7 +226,7 @@ class RevocationService:
         return Revocation(serial=cert.serial, centre=centre, revoked_at=now, reason=reason, ground=ground.code,
                           seq=seq, reported_late=late)
 
-    def _after_commit(self, revocations: list[tuple[int, Revocation]]) -> None:
+    def after_commit(self, revocations: list[tuple[int, Revocation]]) -> None:
         for centre_id, revocation in revocations:
             for listener in self.listeners:
                 try:
@@ -273,7 +273,7 @@ class RevocationService:
             tx.flush()
             tx.audit.append(at=self.clock.now(), actor=actor, action="centre.stopped", subject=code,
                             details={"revoked": len(done)})
-        self._after_commit(done)
+        self.after_commit(done)
         return [r for _, r in done]
 
     # -- the revocation journal ---------------------------------------------

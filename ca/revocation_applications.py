@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -92,10 +93,10 @@ class RevocationApplications:
                                      "serial": cert.serial, "signed": signed is not None})
             revocation = None
             if signed is not None:
-                revocation = self._carry_out(tx, row, f"{actor} (signed by IIN {signed.iin})", administrator=False)
-            view = self.applications._view(tx, row)  # noqa: SLF001 - same package's view builder
+                revocation = self._carry_out(tx, row, f"{actor} (signed by IIN {parsed.iin})", administrator=False)
+            view = self.applications.view(tx, row)
         if revocation is not None:
-            self.revocations._after_commit([(ca.centre_id, revocation)])  # noqa: SLF001
+            self.revocations.after_commit([(ca.centre_id, revocation)])
         return view, revocation
 
     def _open_signed(self, kind: str, form: object | None,
@@ -113,7 +114,7 @@ class RevocationApplications:
             return form, None, [Problem("signed_document", "the signed content is not the application's JSON form")]
         if form is not None and form != content:
             return form, None, [Problem("form", "differs from the signed application; send one or the other")]
-        return content, _Signer(document.signer), []
+        return content, _Signer.of(document.signer), []
 
     # -- matching the certificate and the applicant ---------------------------------
 
@@ -152,7 +153,6 @@ class RevocationApplications:
             problems.append(Problem("signed_document", "the signing certificate is not within its validity"))
         if row.iin != form.iin or (isinstance(form, LegalEntityRevocation) and row.bin != form.bin):
             problems.append(Problem("signed_document", "NAT-7: signed by someone other than the applicant"))
-        signer.iin = row.iin or ""
         return problems
 
     # -- decisions ----------------------------------------------------------------
@@ -165,9 +165,9 @@ class RevocationApplications:
             if row.status != SUBMITTED:
                 raise ConflictError(f"application {application_id} is already {row.status}")
             revocation = self._carry_out(tx, row, actor, administrator=administrator)
-            view = self.applications._view(tx, row)  # noqa: SLF001
+            view = self.applications.view(tx, row)
             centre_id = row.centre_id
-        self.revocations._after_commit([(centre_id, revocation)])  # noqa: SLF001
+        self.revocations.after_commit([(centre_id, revocation)])
         return view, revocation
 
     def _carry_out(self, tx: RegistryTransaction, row: ApplicationRow, actor: str, *,
@@ -182,10 +182,7 @@ class RevocationApplications:
             extra = dict(ground=form.ground)
         request = RevocationRequest(serial=row.target_serial or form.serial, actor=actor, reason=form.reason,
                                     centre=centre, application_id=row.id, administrator=administrator, **extra)
-        problems = self.revocations._request_problems(request, normalise_serial(request.serial))  # noqa: SLF001
-        if problems:
-            raise InvalidInput("the application cannot be carried out", problems)
-        revocation, _ = self.revocations._revoke_in(tx, request, normalise_serial(request.serial))  # noqa: SLF001
+        revocation, _ = self.revocations.revoke_in(tx, request)
         now = self.clock.now()
         row.status, row.decided_at, row.decided_by = REVOKED, now, actor
         tx.applications.flush()
@@ -194,13 +191,17 @@ class RevocationApplications:
         return revocation
 
 
+@dataclass(frozen=True)
 class _Signer:
-    """Who signed an application: the certificate's registry keys, and the IIN once matched."""
+    """Who signed an application, by the keys the registry finds a certificate with."""
 
-    def __init__(self, certificate: x509.Certificate) -> None:
-        self.serial = format(certificate.serial_number, "x")
-        self.fingerprint = hashlib.sha256(certificate.public_bytes(serialization.Encoding.DER)).hexdigest()
-        self.iin = ""
+    serial: str
+    fingerprint: str
+
+    @classmethod
+    def of(cls, certificate: x509.Certificate) -> "_Signer":
+        der = certificate.public_bytes(serialization.Encoding.DER)
+        return cls(format(certificate.serial_number, "x"), hashlib.sha256(der).hexdigest())
 
 
 def _identity(form) -> dict[str, str]:  # noqa: ANN001

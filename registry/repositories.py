@@ -111,10 +111,13 @@ class CertificateRepository(_Repository):
         stmt = select(CertificateRow.id).where(CertificateRow.issuer_id == issuer_id, CertificateRow.serial == serial)
         return self._session.execute(stmt).first() is not None
 
-    def by_serial(self, serial: str, issuer_id: int | None = None) -> list[CertificateRow]:
+    def by_serial(self, serial: str, issuer_id: int | None = None, *,
+                  for_update: bool = False) -> list[CertificateRow]:
         stmt = select(CertificateRow).where(CertificateRow.serial == serial)
         if issuer_id is not None:
             stmt = stmt.where(CertificateRow.issuer_id == issuer_id)
+        if for_update:
+            stmt = stmt.with_for_update()
         return list(self._session.execute(stmt).scalars())
 
     def record_issuance(self, certificate: dict, journal: dict) -> int:
@@ -163,12 +166,6 @@ class CertificateRepository(_Repository):
 
     def count(self) -> int:
         return self._session.execute(select(func.count(CertificateRow.id))).scalar_one()
-
-    def by_id(self, certificate_id: int, *, for_update: bool = False) -> CertificateRow | None:
-        stmt = select(CertificateRow).where(CertificateRow.id == certificate_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        return self._session.execute(stmt).scalar_one_or_none()
 
     def valid_issued_by(self, issuer_id: int) -> list[CertificateRow]:
         stmt = select(CertificateRow).where(CertificateRow.issuer_id == issuer_id, CertificateRow.status == "valid")
@@ -219,10 +216,6 @@ class CertificateRepository(_Repository):
 class RevocationRepository(_Repository):
     def add(self, row: RevocationRow) -> RevocationRow:
         return self._add(row)
-
-    def by_serial(self, centre_id: int, serial: str) -> RevocationRow | None:
-        stmt = select(RevocationRow).where(RevocationRow.centre_id == centre_id, RevocationRow.serial == serial)
-        return self._session.execute(stmt).scalar_one_or_none()
 
     def entries(self, centre_id: int) -> list[RevocationRow]:
         stmt = select(RevocationRow).where(RevocationRow.centre_id == centre_id).order_by(RevocationRow.seq)

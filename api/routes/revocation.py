@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Response
@@ -45,20 +44,19 @@ def grounds() -> dict:
                                             for r in REVOCATION_REFUSAL_REASONS]}
 
 
-@router.get("/revocations/journal", summary="The revocation journal (appendix 5 columns) as JSON or CSV (roles: read)")
+@router.get("/revocations/journal", response_model=None,
+            summary="The revocation journal (appendix 5 columns) as JSON or CSV (roles: read)")
 def journal(centre: Literal["root", "national", "government"] = "government",
             format: Literal["json", "csv"] = "json", svc: Services = Depends(services),
-            who: Actor = Depends(require(READ))) -> Response:
+            who: Actor = Depends(require(READ))) -> Response | list[dict]:
     if format == "csv":
         return Response(svc.revocations.journal_csv(centre), media_type="text/csv; charset=utf-8")
-    rows = svc.revocations.journal(centre)
-    body = [{"number": n, "serial": r.serial, "holder_name": r.holder_name, "revoked_at": r.revoked_at.isoformat(),
+    return [{"number": n, "serial": r.serial, "holder_name": r.holder_name, "revoked_at": r.revoked_at,
              "reason": r.reason, "ground": r.ground, "court_decision_number": r.court_decision_number,
-             "left_job_on": r.left_job_on.isoformat() if r.left_job_on else None, "reported_late": r.reported_late,
-             "carrier_returned": r.carrier_returned, "state_body": r.state_body, "letter_number": r.letter_number,
-             "administrator": r.administrator, "application_id": r.application_id}
-            for n, r in enumerate(rows, start=1)]
-    return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
+             "left_job_on": r.left_job_on, "reported_late": r.reported_late, "carrier_returned": r.carrier_returned,
+             "state_body": r.state_body, "letter_number": r.letter_number, "administrator": r.administrator,
+             "application_id": r.application_id}
+            for n, r in enumerate(svc.revocations.journal(centre), start=1)]
 
 
 @router.post("/crl/{code}/publish", summary="Issue the centre's CRLs now (role: administrator)")
