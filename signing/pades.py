@@ -185,7 +185,8 @@ def prepare(pdf: bytes, identity: SignerIdentity, plan: FieldPlan, *, signing_ti
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     meta = signers.PdfSignatureMetadata(field_name=plan.name, md_algorithm=identity.hash_name,
                                         subfilter=fields.SigSeedSubFilter.PADES,
-                                        reason=plan.reason, location=plan.location)
+                                        reason=plan.reason, location=plan.location,
+                                        **({"docmdp_permissions": fields.MDPPerm.NO_CHANGES} if plan.lock else {}))
     pdf_signer = PdfSigner(meta, signer=_IdentitySigner(identity), new_field_spec=plan.spec(),
                            stamp_style=plan.stamp_style, timestamper=None)
     session = pdf_signer.init_signing_session(writer)

@@ -1,0 +1,184 @@
+"""One code path for every signature: prepare, obtain a signature value, complete.
+
+The signature value comes from a key in one of our backends (the MFO's seal,
+or a client's key the service holds and an authorisation unlocks), or from
+outside: the client's own token returns either the raw signature over the
+signed attributes, or a whole CMS over the document digest (NCALayer's hash
+signing). :meth:`PAdESSigner.complete` accepts either and checks it before
+anything is embedded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from asn1crypto import cms as asn1_cms
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from pyhanko.sign.timestamps import TimeStamper
+
+from keys import KeyBackend, verify_signature
+from signing.pades import (
+    FieldPlan,
+    Level,
+    PreparedSignature,
+    ValidationData,
+    add_document_time_stamp,
+    add_validation_data,
+    embed,
+    prepare,
+    reserve_for,
+    time_stamp_token,
+)
+from signing.signed_data import SignerIdentity, issuer_and_serial, signature_time_stamp
+
+
+class KeySigner(Protocol):
+    """Anything that signs bytes with one key: a carrier key, a backend key, a token."""
+
+    def sign(self, data: bytes, hash_name: str) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class BackendKey:
+    """A key held by one of our backends (software-encrypted or PKCS#11)."""
+
+    backend: KeyBackend
+    handle: str
+
+    def sign(self, data: bytes, hash_name: str) -> bytes:
+        return self.backend.sign(self.handle, data, hash_name)
+
+
+class SignatureRejected(ValueError):
+    """A signature value or CMS that does not fit what was prepared."""
+
+
+class ValidationDataSource(Protocol):
+    def collect(self, chains) -> ValidationData: ...
+
+
+@dataclass(frozen=True)
+class SignatureJob:
+    identity: SignerIdentity
+    plan: FieldPlan
+    level: Level = Level.B_LT
+
+
+# Room for a CMS made by the client's own token: its chain and attributes are
+# not ours to predict.
+EXTERNAL_CMS_ALLOWANCE = 16 * 1024
+
+
+class PAdESSigner:
+    def __init__(self, clock, timestamper: TimeStamper | None = None,
+                 validation: ValidationDataSource | None = None) -> None:
+        self.clock = clock
+        self.timestamper = timestamper
+        self.validation = validation
+
+    def prepare(self, pdf: bytes, job: SignatureJob, *, external: bool = False) -> PreparedSignature:
+        self._check_level(job.level)
+        extra = EXTERNAL_CMS_ALLOWANCE if external else 0
+        return prepare(pdf, job.identity, job.plan, signing_time=self.clock.now(),
+                       reserve=reserve_for(job.identity, job.level, extra))
+
+    def sign(self, pdf: bytes, job: SignatureJob, key: KeySigner) -> bytes:
+        prepared = self.prepare(pdf, job)
+        return self.complete(prepared, job, signature=key.sign(prepared.signed_attributes, prepared.hash_name))
+
+    def complete(self, prepared: PreparedSignature, job: SignatureJob, *, signature: bytes | None = None,
+                 cms: bytes | None = None, verify: bool = False) -> bytes:
+        """Assemble the CMS, embed it, and raise the level to what the job asks.
+
+        ``verify`` checks a raw signature against the certificate first:
+        mandatory for values from outside, skipped for our own backends
+        (the PKCS#11 backend checks its own output).
+        """
+        if (signature is None) == (cms is None):
+            raise ValueError("give exactly one of signature or cms")
+        if cms is not None:
+            container = self._client_cms(prepared, job, cms)
+        else:
+            if verify and not verify_signature(job.identity.certificate.public_key(), signature,
+                                               prepared.signed_attributes, prepared.hash_name):
+                raise SignatureRejected("the signature does not verify with the signer's certificate "
+                                        "over the signed attributes that were given out")
+            unsigned = ()
+            if job.level.time_stamped:
+                unsigned = (signature_time_stamp(time_stamp_token(self.timestamper, signature)),)
+            container = job.identity.signed_data(prepared.signed_attributes, signature, unsigned)
+        pdf = embed(prepared, container)
+        return self.extend(pdf, job.level, [(job.identity.certificate, *job.identity.chain)],
+                           timestamp_field=f"{prepared.field_name}-TS")
+
+    def extend(self, pdf: bytes, level: Level, chains, *, timestamp_field: str) -> bytes:
+        """B-LT: the DSS for the signer's chain and our TSA; B-LTA: a document time-stamp."""
+        if not level.long_term:
+            return pdf
+        if self.timestamper is not None:
+            chains = [*chains, *self._tsa_chains()]
+        pdf = add_validation_data(pdf, self.validation.collect(chains))
+        if level is Level.B_LTA:
+            pdf = add_document_time_stamp(pdf, self.timestamper, timestamp_field)
+        return pdf
+
+    def _tsa_chains(self):
+        chain = getattr(self.timestamper, "chain", None)
+        return [chain] if chain else []
+
+    def _check_level(self, level: Level) -> None:
+        if level.time_stamped and self.timestamper is None:
+            raise ValueError(f"{level.value} needs a time-stamp authority")
+        if level.long_term and self.validation is None:
+            raise ValueError(f"{level.value} needs a source of revocation data")
+
+    def _client_cms(self, prepared: PreparedSignature, job: SignatureJob, der: bytes) -> bytes:
+        """Check a CMS from the client's token and add our signature time-stamp."""
+        try:
+            info = asn1_cms.ContentInfo.load(der, strict=True)
+            if info["content_type"].native != "signed_data":
+                raise SignatureRejected("the CMS is not SignedData")
+            signed = info["content"]
+            signer_infos = signed["signer_infos"]
+            if len(signer_infos) != 1:
+                raise SignatureRejected("the CMS must hold exactly one signer")
+            signer = signer_infos[0]
+            attrs = signer["signed_attrs"]
+            digests = [a["values"][0].native for a in attrs if a["type"].native == "message_digest"]
+            if digests != [prepared.document_digest]:
+                raise SignatureRejected("the CMS does not sign this document's digest")
+            if signer["digest_algorithm"]["algorithm"].native != prepared.hash_name:
+                raise SignatureRejected(f"the CMS must use {prepared.hash_name}")
+            if not _names_certificate(signer, job.identity.certificate):
+                raise SignatureRejected("the CMS is signed by another certificate than the one announced")
+            signed_attrs = b"\x31" + attrs.dump()[1:]
+            signature = signer["signature"].native
+            if not verify_signature(job.identity.certificate.public_key(), signature, signed_attrs,
+                                    prepared.hash_name):
+                raise SignatureRejected("the CMS signature does not verify")
+            if job.level.time_stamped:
+                token = asn1_cms.ContentInfo.load(time_stamp_token(self.timestamper, signature))
+                unsigned = signer["unsigned_attrs"]
+                existing = list(unsigned) if unsigned.native else []
+                signer["unsigned_attrs"] = [*existing, {"type": "signature_time_stamp_token",
+                                                        "values": [token]}]
+            return info.dump(force=True)
+        except SignatureRejected:
+            raise
+        except (ValueError, TypeError, KeyError) as exc:
+            raise SignatureRejected(f"the CMS cannot be read: {exc}") from None
+
+
+def _names_certificate(signer, certificate: x509.Certificate) -> bool:
+    sid = signer["sid"]
+    if sid.name == "issuer_and_serial_number":
+        issuer, _serial = issuer_and_serial(certificate.public_bytes(serialization.Encoding.DER))
+        return sid.chosen["serial_number"].native == certificate.serial_number and \
+            sid.chosen["issuer"].dump() == issuer
+    ski = certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    return sid.chosen.native == ski
+
+
+__all__ = ["BackendKey", "KeySigner", "PAdESSigner", "SignatureJob", "SignatureRejected"]
