@@ -30,6 +30,10 @@ class Role(str, enum.Enum):
 READ = frozenset({Role.ADMINISTRATOR, Role.REGISTRAR, Role.AUDITOR})
 REGISTRAR = frozenset({Role.ADMINISTRATOR, Role.REGISTRAR})
 ADMINISTRATOR = frozenset({Role.ADMINISTRATOR})
+# Loan documents belong to an MFO (its key names the tenant); an
+# administrator may read them, naming the tenant, but never uploads.
+MFO = frozenset({Role.MFO})
+DOCUMENT_READ = frozenset({Role.MFO, Role.ADMINISTRATOR})
 
 
 class Unauthenticated(QoltanbaError):

@@ -21,6 +21,7 @@ from ca.revocation_applications import RevocationApplications
 from ca.policy import GOVERNMENT, NATIONAL, ROOT, CentrePolicy, HierarchyPolicy, ServicePolicy, default_policy
 from keys import KeyBackend, PKCS11KeyBackend, SoftwareKeyBackend, load_master_key
 from registry import Database, Registry
+from signing import DocumentLimits, DocumentService
 
 
 def policy_from(settings: Settings) -> HierarchyPolicy:
@@ -107,6 +108,11 @@ class Services:
     @cached_property
     def retention(self) -> RetentionService:
         return RetentionService(self.authority)
+
+    @cached_property
+    def documents(self) -> DocumentService:
+        limits = DocumentLimits(max_document_bytes=self.settings.max_document_bytes, mrp_kzt=self.settings.mrp_kzt)
+        return DocumentService(self.registry, self.clock, limits)
 
     @cached_property
     def housekeeper(self) -> Housekeeper:

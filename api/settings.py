@@ -49,6 +49,13 @@ class Settings(BaseSettings):
                                        description="how often a serving process looks for revocations made by "
                                                    "others (the one-second guarantee needs it well under 1 s)")
     crl_schedule_seconds: float = Field(default=60, gt=0)
+    max_document_bytes: int = Field(default=20 * 1024 * 1024, ge=1024,
+                                    description="largest PDF an MFO may upload to be signed")
+    # The monthly calculation index (МРП) changes every 1 January with the
+    # republican budget law; 4325 KZT is 2026's. LOAN-13 caps a loan at 1100
+    # MRP, which must stay above its 10 000 KZT floor, hence at least 10.
+    mrp_kzt: int = Field(default=4325, ge=10, description="monthly calculation index in KZT (LOAN-13: loans up to "
+                                                          "1100 MRP)")
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> "Settings":

@@ -1,4 +1,4 @@
-"""Persistence: the registry of centres, certificates, applications, journals, actors and audit."""
+"""Persistence: the registry of centres, certificates, applications, journals, actors, documents and audit."""
 
 from registry.audit import AuditLog, ChainBreak
 from registry.db import Database, sqlite_url
@@ -10,6 +10,8 @@ from registry.models import (
     CertificateArchiveRow,
     CertificateRow,
     CRLRow,
+    DocumentRow,
+    DocumentVersionRow,
     IssuanceJournalRow,
     RevocationRow,
 )
@@ -17,7 +19,7 @@ from registry.repositories import Conflict, Registry, RegistryError, RegistryTra
 
 __all__ = [
     "ActorRow", "ApplicationRow", "AuditLog", "AuditRow", "CentreRow", "CertificateArchiveRow", "CertificateRow",
-    "ChainBreak", "CRLRow", "RevocationRow",
+    "ChainBreak", "CRLRow", "DocumentRow", "DocumentVersionRow", "RevocationRow",
     "Conflict", "Database", "IssuanceJournalRow", "Registry", "RegistryError", "RegistryTransaction",
     "sqlite_url",
 ]

@@ -9,6 +9,7 @@ the government CA's one-key-per-holder rule (GOV-4) is a unique index.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -308,3 +310,72 @@ class AuditHeadRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_id: Mapped[int] = mapped_column(BigInteger, default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class DocumentRow(Base):
+    """A loan contract or amendment an MFO uploaded to be signed (DOMAIN.md §3).
+
+    ``public_id`` is what the API shows; the integer id never leaves the
+    registry. Every read names the ``tenant`` (the MFO), so one MFO's
+    documents are invisible to another. The loan terms are kept as columns
+    because LOAN-13's limits are checked on them and the credit dossier
+    (LOAN-14) is searched by them.
+    """
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        Index("ix_documents_tenant_contract_number", "tenant", "contract_number"),
+        Index("ix_documents_tenant_contract_id", "tenant", "contract_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    tenant: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    # Amendments only: the contract they amend, and the contract's version
+    # they were chained to when uploaded (its latest signed one). The
+    # version's table points back here, so this key is added after both
+    # tables exist (use_alter).
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    base_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("document_versions.id", use_alter=True, name="fk_documents_base_version_id"))
+    contract_number: Mapped[str] = mapped_column(String(64))
+    client_id_number: Mapped[str] = mapped_column(String(12))
+    client_kind: Mapped[str] = mapped_column(String(16))
+    loan_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    term_days: Mapped[int] = mapped_column(Integer)
+    annual_effective_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    interest_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    secured: Mapped[bool] = mapped_column(Boolean)
+    purpose: Mapped[str] = mapped_column(String(16))
+    template_version: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(120))
+
+
+class DocumentVersionRow(Base):
+    """One stored state of a document's PDF; versions are only ever added.
+
+    Version 1 is the upload; each later one (a signature, the MFO's seal,
+    LTV data, a document time-stamp) is an incremental update of the one
+    before, so its bytes begin with the previous version's bytes and
+    ``previous_sha256`` chains the hashes. ``content`` is loaded only when
+    read, so listing versions does not pull megabytes of PDF.
+    """
+
+    __tablename__ = "document_versions"
+    __table_args__ = (UniqueConstraint("document_id", "number", name="uq_document_versions_document_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    signature_field: Mapped[str | None] = mapped_column(String(128))
+    signer_serial: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    previous_sha256: Mapped[str | None] = mapped_column(String(64))

@@ -24,6 +24,8 @@ from registry.models import (
     CertificateArchiveRow,
     CertificateRow,
     CRLRow,
+    DocumentRow,
+    DocumentVersionRow,
     IssuanceJournalRow,
     RevocationRow,
     SequenceRow,
@@ -45,7 +47,7 @@ class Conflict(RegistryError):
 def _constraint_of(error: IntegrityError) -> str:
     text = str(error.orig)
     for name in ("uq_certificates_single_key_holder", "uq_certificates_issuer_serial", "uq_crls_centre_number",
-                 "uq_revocations_centre_serial", "uq_revocations_seq",
+                 "uq_revocations_centre_serial", "uq_revocations_seq", "uq_document_versions_document_number",
                  "fingerprint_sha256", "actors.name", "actors_name", "centres.code", "centres_code"):
         if name in text:
             return name
@@ -58,6 +60,8 @@ def _constraint_of(error: IntegrityError) -> str:
         return "uq_crls_centre_number"
     if "revocations.centre_id, revocations.serial" in text:
         return "uq_revocations_centre_serial"
+    if "document_versions.document_id, document_versions.number" in text:
+        return "uq_document_versions_document_number"
     return "unique"
 
 
@@ -340,6 +344,65 @@ class ActorRepository(_Repository):
         return list(self._session.execute(select(ActorRow).order_by(ActorRow.id)).scalars())
 
 
+class DocumentRepository(_Repository):
+    """Loan documents. Every read names the tenant inside the query itself.
+
+    Another tenant's document is simply not found, exactly like an id that
+    was never issued, so no caller can leak it by forgetting a check.
+    """
+
+    def add(self, row: DocumentRow) -> DocumentRow:
+        return self._add(row)
+
+    def by_public_id(self, tenant: str, public_id: str, *, for_update: bool = False) -> DocumentRow | None:
+        stmt = select(DocumentRow).where(DocumentRow.tenant == tenant, DocumentRow.public_id == public_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return self._session.execute(stmt).scalar_one_or_none()
+
+    def by_id(self, tenant: str, document_id: int) -> DocumentRow | None:
+        stmt = select(DocumentRow).where(DocumentRow.tenant == tenant, DocumentRow.id == document_id)
+        return self._session.execute(stmt).scalar_one_or_none()
+
+    def list(self, tenant: str, *, contract_number: str | None = None, contract_id: int | None = None,
+             limit: int = 100, offset: int = 0) -> Sequence[DocumentRow]:
+        stmt = select(DocumentRow).where(DocumentRow.tenant == tenant)
+        if contract_number is not None:
+            stmt = stmt.where(DocumentRow.contract_number == contract_number)
+        if contract_id is not None:
+            stmt = stmt.where(DocumentRow.contract_id == contract_id)
+        stmt = stmt.order_by(DocumentRow.id).limit(limit).offset(offset)
+        return list(self._session.execute(stmt).scalars())
+
+
+class DocumentVersionRepository(_Repository):
+    """A document's versions: appended, never updated or deleted.
+
+    Rows come back without their PDF bytes; ``content`` loads when read.
+    """
+
+    def add(self, row: DocumentVersionRow) -> DocumentVersionRow:
+        return self._add(row)
+
+    def latest(self, document_id: int) -> DocumentVersionRow | None:
+        stmt = (select(DocumentVersionRow).where(DocumentVersionRow.document_id == document_id)
+                .order_by(DocumentVersionRow.number.desc()).limit(1))
+        return self._session.execute(stmt).scalar_one_or_none()
+
+    def by_number(self, document_id: int, number: int) -> DocumentVersionRow | None:
+        stmt = select(DocumentVersionRow).where(DocumentVersionRow.document_id == document_id,
+                                                DocumentVersionRow.number == number)
+        return self._session.execute(stmt).scalar_one_or_none()
+
+    def by_id(self, version_id: int) -> DocumentVersionRow | None:
+        return self._session.get(DocumentVersionRow, version_id)
+
+    def list(self, document_id: int) -> Sequence[DocumentVersionRow]:
+        stmt = (select(DocumentVersionRow).where(DocumentVersionRow.document_id == document_id)
+                .order_by(DocumentVersionRow.number))
+        return list(self._session.execute(stmt).scalars())
+
+
 class RegistryTransaction:
     """The repositories of one unit of work, on one database connection.
 
@@ -358,6 +421,8 @@ class RegistryTransaction:
         self.revocations = RevocationRepository(self)
         self.crls = CRLRepository(self)
         self.sequences = SequenceRepository(self)
+        self.documents = DocumentRepository(self)
+        self.document_versions = DocumentVersionRepository(self)
         self.audit = AuditLog(self)
 
     @property

@@ -87,3 +87,25 @@ def issue_person(services, *, centre: str = "national", profile: str = "individu
         profile = "government-employee"
     return services.authority.issue(IssueRequest(centre=centre, profile=profile, subject=subject, key=key,
                                                  actor="test"))
+
+
+def loan_metadata(**overrides: object) -> dict:
+    """Valid metadata of a consumer microcredit contract to an individual (LOAN-13's limits respected)."""
+    metadata = {"kind": "contract", "contract_number": f"MK-2026/{next(_serials):05d}", "client_id_number": iin(),
+                "client_kind": "individual", "loan_amount": "250000.00", "term_days": 180,
+                "annual_effective_rate": "45.90", "interest_rate": "39.50", "secured": False,
+                "purpose": "consumer", "template_version": "2026-01", "title": "Microcredit contract"}
+    metadata.update(overrides)
+    return {k: v for k, v in metadata.items() if v is not None}
+
+
+def joint_entrepreneurship_bin() -> str:
+    """A valid BIN whose 5th digit is 6: individual entrepreneurs in joint entrepreneurship."""
+    from ca.identity import iin_check_digit
+
+    for serial in range(1, 100):
+        first11 = f"190360{serial:05d}"
+        check = iin_check_digit(first11)
+        if check is not None:
+            return first11 + str(check)
+    raise AssertionError("no check digit found")
