@@ -18,10 +18,17 @@ from ca.responder import OCSPPolicy, OCSPResponder
 from ca.retention import RetentionService
 from ca.revocation import RevocationService
 from ca.revocation_applications import RevocationApplications
-from ca.policy import GOVERNMENT, NATIONAL, ROOT, CentrePolicy, HierarchyPolicy, ServicePolicy, default_policy
+from ca.policy import CENTRES, GOVERNMENT, NATIONAL, ROOT, CentrePolicy, HierarchyPolicy, ServicePolicy, default_policy
 from keys import KeyBackend, PKCS11KeyBackend, SoftwareKeyBackend, load_master_key
 from registry import Database, Registry
 from signing import DocumentLimits, DocumentService
+from signing.authorisation import AuthorisationService
+from signing.engine import PAdESSigner
+from signing.pades import Level
+from signing.service import SigningPolicy, SigningService
+from signing.stamping import StampPlanner
+from signing.timestamps import InProcessTimeStamper
+from signing.validation_data import OurHierarchy, ValidationDataCollector
 
 
 def policy_from(settings: Settings) -> HierarchyPolicy:
@@ -113,6 +120,28 @@ class Services:
     def documents(self) -> DocumentService:
         limits = DocumentLimits(max_document_bytes=self.settings.max_document_bytes, mrp_kzt=self.settings.mrp_kzt)
         return DocumentService(self.registry, self.clock, limits)
+
+    @cached_property
+    def authorisations(self) -> AuthorisationService:
+        return AuthorisationService(self.clock, dt.timedelta(minutes=self.settings.authorisation_ttl_minutes))
+
+    @cached_property
+    def signing_engine(self) -> PAdESSigner:
+        """Signatures time-stamped by our TSA and long-term data from our responder, in-process."""
+        collector = ValidationDataCollector(OurHierarchy(self.authority, CENTRES), self.responder)
+        tsa_chain = (self.tsa.certificate, *self.authority.chain(NATIONAL))
+        return PAdESSigner(self.clock, tsa=self.tsa, timestamper=InProcessTimeStamper(self.tsa),
+                           validation=collector, tsa_chain=tsa_chain)
+
+    @cached_property
+    def signing(self) -> SigningService:
+        s = self.settings
+        policy = SigningPolicy(default_level={"contract": Level(s.default_signature_level),
+                                              "amendment": Level(s.default_signature_level)},
+                               session_ttl=dt.timedelta(minutes=s.signing_session_minutes))
+        stamps = StampPlanner(s.base_url.rstrip("/") + "/verify/{document}")
+        return SigningService(self.authority, self.documents, self.signing_engine, self.authorisations, stamps,
+                              policy)
 
     @cached_property
     def housekeeper(self) -> Housekeeper:

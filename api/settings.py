@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     # MRP, which must stay above its 10 000 KZT floor, hence at least 10.
     mrp_kzt: int = Field(default=4325, ge=10, description="monthly calculation index in KZT (LOAN-13: loans up to "
                                                           "1100 MRP)")
+    default_signature_level: Literal["B-B", "B-T", "B-LT", "B-LTA"] = Field(
+        default="B-LT", description="PAdES level when a request names none (issue 4: B-LT for contracts)")
+    signing_session_minutes: int = Field(default=15, ge=1, le=24 * 60,
+                                         description="how long an external signature may take to come back")
+    authorisation_ttl_minutes: int = Field(default=5, ge=1, le=60,
+                                           description="how long a client's signing authorisation stays usable")
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> "Settings":

@@ -14,12 +14,14 @@ from registry.models import (
     DocumentVersionRow,
     IssuanceJournalRow,
     RevocationRow,
+    SigningAuthorisationRow,
+    SigningSessionRow,
 )
 from registry.repositories import Conflict, Registry, RegistryError, RegistryTransaction
 
 __all__ = [
     "ActorRow", "ApplicationRow", "AuditLog", "AuditRow", "CentreRow", "CertificateArchiveRow", "CertificateRow",
-    "ChainBreak", "CRLRow", "DocumentRow", "DocumentVersionRow", "RevocationRow",
+    "ChainBreak", "CRLRow", "DocumentRow", "DocumentVersionRow", "RevocationRow", "SigningAuthorisationRow", "SigningSessionRow",
     "Conflict", "Database", "IssuanceJournalRow", "Registry", "RegistryError", "RegistryTransaction",
     "sqlite_url",
 ]

@@ -379,3 +379,58 @@ class DocumentVersionRow(Base):
     signer_serial: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     previous_sha256: Mapped[str | None] = mapped_column(String(64))
+
+
+class SigningAuthorisationRow(Base):
+    """A single-use authorisation for the service to sign with a client's key.
+
+    Granted once the client proved their will (the factor work, issue 5),
+    bound to one document state, one signer certificate and one tenant;
+    consumed in the transaction that stores the signed version.
+    """
+
+    __tablename__ = "signing_authorisations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    tenant: Mapped[str] = mapped_column(String(64))
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    document_sha256: Mapped[str] = mapped_column(String(64))
+    signer_serial: Mapped[str] = mapped_column(String(40))
+    granted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    consumed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    granted_by: Mapped[str] = mapped_column(String(120))
+    evidence: Mapped[dict] = mapped_column(JSON)
+
+
+class SigningSessionRow(Base):
+    """An external signature under way: the prepared PDF waits for the client's token.
+
+    The prepared bytes and the signed attributes are kept exactly as given
+    out, so the value that comes back is checked against and embedded into
+    precisely what the client was asked to sign.
+    """
+
+    __tablename__ = "signing_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    tenant: Mapped[str] = mapped_column(String(64))
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    base_version_id: Mapped[int] = mapped_column(ForeignKey("document_versions.id"))
+    signatory: Mapped[str] = mapped_column(String(16))
+    level: Mapped[str] = mapped_column(String(8))
+    field_name: Mapped[str] = mapped_column(String(128))
+    certificate_der: Mapped[bytes] = mapped_column(LargeBinary)
+    prepared_pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    placeholder_start: Mapped[int] = mapped_column(BigInteger)
+    placeholder_end: Mapped[int] = mapped_column(BigInteger)
+    document_digest: Mapped[bytes] = mapped_column(LargeBinary)
+    signed_attributes: Mapped[bytes] = mapped_column(LargeBinary)
+    hash_name: Mapped[str] = mapped_column(String(16))
+    signing_time: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(120))

@@ -29,6 +29,8 @@ from registry.models import (
     IssuanceJournalRow,
     RevocationRow,
     SequenceRow,
+    SigningAuthorisationRow,
+    SigningSessionRow,
 )
 
 
@@ -403,6 +405,29 @@ class DocumentVersionRepository(_Repository):
         return list(self._session.execute(stmt).scalars())
 
 
+class _TenantScoped(_Repository):
+    """Rows found by public id within one tenant; another tenant's are not found."""
+
+    row_type: type
+
+    def add(self, row):
+        return self._add(row)
+
+    def by_public_id(self, tenant: str, public_id: str, *, for_update: bool = False):
+        stmt = select(self.row_type).where(self.row_type.tenant == tenant, self.row_type.public_id == public_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return self._session.execute(stmt).scalar_one_or_none()
+
+
+class SigningAuthorisationRepository(_TenantScoped):
+    row_type = SigningAuthorisationRow
+
+
+class SigningSessionRepository(_TenantScoped):
+    row_type = SigningSessionRow
+
+
 class RegistryTransaction:
     """The repositories of one unit of work, on one database connection.
 
@@ -423,6 +448,8 @@ class RegistryTransaction:
         self.sequences = SequenceRepository(self)
         self.documents = DocumentRepository(self)
         self.document_versions = DocumentVersionRepository(self)
+        self.authorisations = SigningAuthorisationRepository(self)
+        self.signing_sessions = SigningSessionRepository(self)
         self.audit = AuditLog(self)
 
     @property

