@@ -18,6 +18,7 @@ from ca.responder import OCSPPolicy, OCSPResponder
 from ca.retention import RetentionService
 from ca.revocation import RevocationService
 from ca.revocation_applications import RevocationApplications
+from ca.tsa import TimeStampAuthority, TSAPolicy
 from ca.policy import GOVERNMENT, NATIONAL, ROOT, CentrePolicy, HierarchyPolicy, ServicePolicy, default_policy
 from keys import KeyBackend, PKCS11KeyBackend, SoftwareKeyBackend, load_master_key
 from registry import Database, Registry
@@ -95,6 +96,12 @@ class Services:
     @cached_property
     def responder(self) -> OCSPResponder:
         return OCSPResponder(self.authority, OCSPPolicy(validity=dt.timedelta(minutes=self.settings.ocsp_validity_minutes)))
+
+    @cached_property
+    def tsa(self) -> TimeStampAuthority:
+        s = self.settings
+        return TimeStampAuthority(self.authority, self.clock, TSAPolicy(
+            policy_oid=s.tsa_policy_oid, accuracy=dt.timedelta(milliseconds=s.tsa_accuracy_ms)))
 
     @cached_property
     def revocations(self) -> RevocationService:

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
                                        description="how often a serving process looks for revocations made by "
                                                    "others (the one-second guarantee needs it well under 1 s)")
     crl_schedule_seconds: float = Field(default=60, gt=0)
+    tsa_policy_oid: str = Field(default="1.2.398.3.3.2.6.1", pattern=r"^[0-2](\.(0|[1-9][0-9]*))+$",
+                                description="policy of the time-stamp tokens (DOMAIN.md KZ-3)")
+    tsa_accuracy_ms: int = Field(default=1000, ge=1, le=60_000, description="accuracy the tokens claim")
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> "Settings":
