@@ -19,6 +19,7 @@ from ca.retention import RetentionService
 from ca.revocation import RevocationService
 from ca.revocation_applications import RevocationApplications
 from ca.policy import CENTRES, GOVERNMENT, NATIONAL, ROOT, CentrePolicy, HierarchyPolicy, ServicePolicy, default_policy
+from ca.tsa import TimeStampAuthority, TSAPolicy
 from keys import KeyBackend, PKCS11KeyBackend, SoftwareKeyBackend, load_master_key
 from registry import Database, Registry
 from signing import DocumentLimits, DocumentService
@@ -103,6 +104,12 @@ class Services:
     @cached_property
     def responder(self) -> OCSPResponder:
         return OCSPResponder(self.authority, OCSPPolicy(validity=dt.timedelta(minutes=self.settings.ocsp_validity_minutes)))
+
+    @cached_property
+    def tsa(self) -> TimeStampAuthority:
+        s = self.settings
+        return TimeStampAuthority(self.authority, self.clock, TSAPolicy(
+            policy_oid=s.tsa_policy_oid, accuracy=dt.timedelta(milliseconds=s.tsa_accuracy_ms)))
 
     @cached_property
     def revocations(self) -> RevocationService:

@@ -23,6 +23,8 @@ STATUS = {
     "forbidden": 403,
     "not-initialised": 503,
     "payload-too-large": 413,
+    "unsupported-media-type": 415,
+    "unavailable": 503,
     "lint-failed": 422,
     "invalid-signature": 422,
 }
@@ -35,6 +37,8 @@ TITLES = {
     "forbidden": "Not allowed for this role",
     "not-initialised": "Service not initialised",
     "payload-too-large": "Request too large",
+    "unsupported-media-type": "Unsupported media type",
+    "unavailable": "The service cannot answer now",
     "lint-failed": "The certificate failed linting and was not issued",
     "invalid-signature": "The signature does not verify",
     "internal": "Internal error",
@@ -72,8 +76,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}.get(error.status_code,
-                                                                                           "http-error")
+        code = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large",
+                415: "unsupported-media-type"}.get(error.status_code, "http-error")
         return problem(error.status_code, code, str(error.detail), request)
 
     @app.exception_handler(Exception)

@@ -32,7 +32,7 @@ PUBLIC_PATHS = ["/health", "/ca", "/ca/national/chain", "/ca/national.cer", "/pr
                 "/openapi.json"]
 # The CRL and OCSP endpoints (api/routes/status.py) are plain Starlette routes, public by design.
 PUBLIC_ROUTES = {"/health", "/livez", "/ca", "/ca/{code}/chain", "/ca/{code}.cer", "/profiles", "/refusal-reasons",
-                 "/revocation-grounds"}
+                 "/revocation-grounds", "/tsa"}
 _serials = iter(range(300, 10000))
 _names = iter(range(1, 10**6))
 

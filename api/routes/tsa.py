@@ -1,0 +1,47 @@
+"""RFC 3161 §3.4 time-stamping over HTTP: ``POST /tsa``, public like OCSP.
+
+A query the TSA refuses is still a 200 carrying a TimeStampResp with status
+rejection (RFC 3161 §3.4: the reply is the TimeStampResp, whatever its
+status); only what never reaches the protocol, a wrong media type or an
+oversized body, is an HTTP error with a problem+json body.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from api.context import Services
+from api.deps import services
+
+router = APIRouter(tags=["time-stamping"])
+
+QUERY = "application/timestamp-query"
+REPLY = "application/timestamp-reply"
+# A real query is well under 200 bytes (imprint, nonce, policy OID).
+MAX_QUERY_BYTES = 64 * 1024
+
+
+@router.post(
+    "/tsa", summary="RFC 3161 time-stamp token for a message imprint (public)", response_class=Response,
+    responses={200: {"content": {REPLY: {}}, "description": "a DER TimeStampResp, granted or rejected"},
+               413: {"description": "query larger than 64 KiB"},
+               415: {"description": f"the body is not {QUERY}"}},
+    openapi_extra={"requestBody": {"required": True, "content": {
+        QUERY: {"schema": {"type": "string", "format": "binary"}}}}},
+)
+async def timestamp(request: Request, svc: Services = Depends(services)) -> Response:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != QUERY:
+        raise HTTPException(415, f"send the DER TimeStampReq as {QUERY} (RFC 3161 §3.4)")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_QUERY_BYTES:
+        raise HTTPException(413, f"a time-stamp query is at most {MAX_QUERY_BYTES} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_QUERY_BYTES:
+            raise HTTPException(413, f"a time-stamp query is at most {MAX_QUERY_BYTES} bytes")
+    # Reading the serial counter and signing block: off the event loop.
+    reply = await run_in_threadpool(svc.tsa.respond, bytes(body))
+    return Response(reply, media_type=REPLY)
