@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.x509 import ObjectIdentifier
 
-from ca.authority import CertificationAuthority
+from ca.authority import SERVICE_HOLDERS, CertificationAuthority
 from ca.clock import Clock
 from ca.errors import QoltanbaError
 from ca.profiles import POLICY_TSA
@@ -169,7 +169,9 @@ class TimeStampAuthority:
             with self._lock:
                 if self._signer is None:
                     row = self.authority.service_certificate(SERVICE_HOLDER)
+                    centre = SERVICE_HOLDERS[SERVICE_HOLDER][0]
+                    intermediates = tuple(self.authority.chain(centre)[:-1])
                     self._signer = TokenSigner(self.authority.backend, row.key_handle,  # type: ignore[arg-type]
-                                               x509.load_der_x509_certificate(row.der))
+                                               x509.load_der_x509_certificate(row.der), chain=intermediates)
                 signer = self._signer
         return signer

@@ -229,7 +229,7 @@ class TokenSigner:
     """
 
     def __init__(self, backend: KeyBackend, handle: str, certificate: x509.Certificate,
-                 hash_name: str | None = None) -> None:
+                 hash_name: str | None = None, chain: tuple[x509.Certificate, ...] = ()) -> None:
         spki = serialization.PublicFormat.SubjectPublicKeyInfo
         if (certificate.public_key().public_bytes(serialization.Encoding.DER, spki)
                 != backend.public_key(handle).public_bytes(serialization.Encoding.DER, spki)):
@@ -240,6 +240,10 @@ class TokenSigner:
         self.hash_name = hash_name or hash_for(backend.algorithm(handle)).name
         self.certificate = certificate
         self.certificate_der = certificate.public_bytes(serialization.Encoding.DER)
+        # With certReq the issuing CA goes along too: a verifier holding only
+        # the root (a PDF reader, pyHanko) can then build the TSA's path.
+        self._certificates = _der(0xA0, b"".join(sorted({self.certificate_der, *(
+            c.public_bytes(serialization.Encoding.DER) for c in chain)})))
         self.not_before = certificate.not_valid_before_utc
         self.not_after = certificate.not_valid_after_utc
         cert = asn1_x509.Certificate.load(self.certificate_der)
@@ -277,7 +281,7 @@ class TokenSigner:
                            + sig_alg + _der(0x04, signature))
         encapsulated = _der(0x30, _OID_TST_INFO + _der(0xA0, _der(0x04, tst_info_der)))
         # RFC 3161 §2.4.1 certReq: the certificate the ESSCertIDv2 names.
-        certificates = _der(0xA0, self.certificate_der) if include_certificate else b""
+        certificates = self._certificates if include_certificate else b""
         # RFC 5652 §5.1: version 3 because eContentType is not id-data.
         signed_data = _der(0x30, b"\x02\x01\x03" + _der(0x31, self._digest_algorithm) + encapsulated
                            + certificates + _der(0x31, signer_info))

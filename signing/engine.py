@@ -178,7 +178,14 @@ class PAdESSigner:
                 existing = list(unsigned) if unsigned.native else []
                 signer["unsigned_attrs"] = [*existing, {"type": "signature_time_stamp_token",
                                                         "values": [token]}]
-            return info.dump(force=True)
+            # The token usually sends its own certificate only; the chain
+            # (unsigned, so ours to add) lets a verifier build the path offline.
+            present = {c.chosen.dump() for c in signed["certificates"] or ()}
+            extra = [c.public_bytes(serialization.Encoding.DER) for c in job.identity.chain]
+            certificates = list(signed["certificates"] or ()) + [
+                asn1_cms.CertificateChoices.load(d) for d in extra if d not in present]
+            signed["certificates"] = certificates
+            return info.dump()
         except SignatureRejected:
             raise
         except (ValueError, TypeError, KeyError) as exc:

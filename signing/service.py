@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import serialization
 
 from ca.authority import CertificationAuthority
 from ca.errors import ConflictError, InvalidInput, NotFound, Problem
+from ca.policy import NATIONAL
 from registry import CertificateRow, DocumentRow, RegistryTransaction, SigningSessionRow
 from signing.authorisation import AuthorisationService
 from signing.documents import DocumentService
@@ -162,10 +163,8 @@ class SigningService:
         cert = _load_certificate(certificate)
         with self.registry.transaction(readonly=True) as tx:
             snap = self._snapshot(tx, tenant, document_id, CLIENT)
-            cert_row = self._client_certificate(tx, format(cert.serial_number, "x"), snap, tenant)
-            if cert_row.der != cert.public_bytes(serialization.Encoding.DER):
-                raise InvalidInput("the certificate is not the one in our registry",
-                                   [Problem("certificate", "differs from the registry's certificate with this serial")])
+            cert_row = self._client_certificate(tx, format(cert.serial_number, "x"), snap, tenant,
+                                                der=cert.public_bytes(serialization.Encoding.DER))
         job = self.job_for(cert, self._chain_of(cert_row), level=self._level(level, snap.kind),
                            field_name=CLIENT_FIELD, index=snap.signatures, document_id=document_id, role="Client",
                            reason=self._reason(snap))
@@ -198,13 +197,14 @@ class SigningService:
             if snap.version_id != session.base_version_id:
                 raise ConflictError("the document changed since this signing session started; start a new one")
             cert = x509.load_der_x509_certificate(session.certificate_der)
-            cert_row = self._client_certificate(tx, format(cert.serial_number, "x"), snap, tenant)
-        job = SignatureJob(SignerIdentity(cert, self._chain_of(cert_row)), FieldPlan(name=session.field_name),
+            cert_row = self._client_certificate(tx, format(cert.serial_number, "x"), snap, tenant,
+                                                der=session.certificate_der)
+            prepared = PreparedSignature(pdf=session.prepared_pdf, start=session.placeholder_start,
+                                         end=session.placeholder_end, document_digest=session.document_digest,
+                                         signed_attributes=session.signed_attributes, field_name=session.field_name,
+                                         hash_name=session.hash_name, signing_time=session.signing_time)
+        job = SignatureJob(SignerIdentity(cert, self._chain_of(cert_row)), FieldPlan(name=prepared.field_name),
                            Level(session.level))
-        prepared = PreparedSignature(pdf=session.prepared_pdf, start=session.placeholder_start,
-                                     end=session.placeholder_end, document_digest=session.document_digest,
-                                     signed_attributes=session.signed_attributes, field_name=session.field_name,
-                                     hash_name=session.hash_name, signing_time=session.signing_time)
         try:
             pdf = self.engine.complete(prepared, job, signature=signature, cms=cms, verify=True)
         except SignatureRejected as exc:
@@ -272,9 +272,17 @@ class SigningService:
             raise NotFound(f"no document {document_id}")
         return row
 
-    def _client_certificate(self, tx: RegistryTransaction, serial: str, snap: _Snapshot,
-                            tenant: str) -> CertificateRow:
-        row = tx.certificates.by_serial(serial.lower())
+    def _client_certificate(self, tx: RegistryTransaction, serial: str, snap: _Snapshot, tenant: str,
+                            der: bytes | None = None) -> CertificateRow:
+        """The client's certificate in our registry, fit to sign this document now.
+
+        Clients' certificates come from the national CA (individuals and
+        legal entities, DOMAIN.md §1); a serial is unique per issuer.
+        """
+        national = self.authority.issuing_ca(NATIONAL, tx).centre_id
+        rows = [r for r in tx.certificates.by_serial(serial.lower(), national)
+                if der is None or r.der == der]
+        row = rows[0] if rows else None
         if row is None:
             raise InvalidInput("the certificate is not one of our national CA's",
                                [Problem("certificate", f"no certificate with serial {serial} in the registry")])

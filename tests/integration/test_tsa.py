@@ -158,7 +158,10 @@ def test_signature_verifies_with_the_tsa_public_key(services):
     signed = b"\x31" + signer_info["signed_attrs"].dump()[1:]
     certificate = tsa_certificate(services)
     assert verify_signature(certificate.public_key(), signer_info["signature"].native, signed, hash_name)
-    assert signed_data["certificates"][0].chosen.dump() == certificate.public_bytes(serialization.Encoding.DER)
+    carried = {c.chosen.dump() for c in signed_data["certificates"]}
+    # The TSA's certificate and its issuing CA (not the root: the verifier's own anchor).
+    assert carried == {certificate.public_bytes(serialization.Encoding.DER),
+                       services.authority.chain("national")[0].public_bytes(serialization.Encoding.DER)}
 
 
 def test_without_cert_req_the_certificate_is_left_out(services):

@@ -88,9 +88,8 @@ def pyhanko_statuses(pdf: bytes, root: x509.Certificate, *, revocation: bool = F
         if revocation:
             from pyhanko.sign.validation.dss import DocumentSecurityStore
             dss = DocumentSecurityStore.read_dss(reader)
-            context = ValidationContext(trust_roots=[anchor], allow_fetching=False, revocation_mode="hard-fail",
-                                        ocsps=list(dss.ocsps), crls=list(dss.crls),
-                                        other_certs=list(dss.certs.values()))
+            context = dss.as_validation_context({"trust_roots": [anchor], "allow_fetching": False,
+                                                 "revocation_mode": "hard-fail"})
         else:
             context = ValidationContext(trust_roots=[anchor], allow_fetching=False, revocation_mode="soft-fail")
         statuses.append(validate_pdf_signature(sig, context))
