@@ -27,6 +27,7 @@ STATUS = {
     "unavailable": 503,
     "lint-failed": 422,
     "invalid-signature": 422,
+    "authorisation-required": 403,
 }
 TITLES = {
     "invalid-input": "The request has invalid fields",
@@ -41,6 +42,7 @@ TITLES = {
     "unavailable": "The service cannot answer now",
     "lint-failed": "The certificate failed linting and was not issued",
     "invalid-signature": "The signature does not verify",
+    "authorisation-required": "The client's authorisation is required",
     "internal": "Internal error",
 }
 MEDIA_TYPE = "application/problem+json"

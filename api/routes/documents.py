@@ -126,7 +126,7 @@ def show(document_id: str, tenant: str | None = Query(default=None, max_length=6
             summary="The latest version's PDF (roles: mfo, administrator)")
 def latest_pdf(document_id: str, request: Request, tenant: str | None = Query(default=None, max_length=64),
                svc: Services = Depends(services), who: Actor = Depends(require(DOCUMENT_READ))) -> Response:
-    return _pdf_response(svc.documents.latest_pdf(tenant_of(who, tenant), document_id), request)
+    return pdf_response(svc.documents.latest_pdf(tenant_of(who, tenant), document_id), request)
 
 
 @router.get("/documents/{document_id}/versions/{number}/pdf", response_class=Response,
@@ -135,10 +135,10 @@ def latest_pdf(document_id: str, request: Request, tenant: str | None = Query(de
 def version_pdf(document_id: str, number: int, request: Request,
                 tenant: str | None = Query(default=None, max_length=64), svc: Services = Depends(services),
                 who: Actor = Depends(require(DOCUMENT_READ))) -> Response:
-    return _pdf_response(svc.documents.version_pdf(tenant_of(who, tenant), document_id, number), request)
+    return pdf_response(svc.documents.version_pdf(tenant_of(who, tenant), document_id, number), request)
 
 
-def _pdf_response(stored: StoredPdf, request: Request) -> Response:
+def pdf_response(stored: StoredPdf, request: Request) -> Response:
     # The hash is the entity tag: a version's bytes never change, and the
     # latest version's tag changes exactly when a new version is added.
     etag = f'"{stored.sha256}"'
