@@ -94,3 +94,16 @@ def pyhanko_statuses(pdf: bytes, root: x509.Certificate, *, revocation: bool = F
             context = ValidationContext(trust_roots=[anchor], allow_fetching=False, revocation_mode="soft-fail")
         statuses.append(validate_pdf_signature(sig, context))
     return statuses
+
+
+def pyhanko_timestamp_statuses(pdf: bytes, root: x509.Certificate):
+    """pyHanko's status of each document time-stamp (PAdES B-LTA), trusting ``root``."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_timestamp
+    from pyhanko_certvalidator import ValidationContext
+
+    anchor = asn1_x509.Certificate.load(root.public_bytes(serialization.Encoding.DER))
+    reader = PdfFileReader(io.BytesIO(pdf))
+    return [validate_pdf_timestamp(sig, ValidationContext(trust_roots=[anchor], allow_fetching=False,
+                                                          revocation_mode="soft-fail"))
+            for sig in reader.embedded_timestamp_signatures]
