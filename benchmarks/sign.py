@@ -21,9 +21,9 @@ named like ``sign B-B rsa2048``.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import io
 import json
+import logging
 import statistics
 import sys
 import tempfile
@@ -39,7 +39,7 @@ from asn1crypto import x509 as asn1_x509  # noqa: E402
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec, rsa  # noqa: E402
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: E402
-from pyhanko.sign import signers  # noqa: E402
+from pyhanko.sign import fields, signers  # noqa: E402
 from pyhanko_certvalidator import ValidationContext  # noqa: E402
 
 from api.context import Services  # noqa: E402
@@ -55,14 +55,13 @@ PEM = serialization.Encoding.PEM
 
 
 def _holder(services: Services, directory: Path, name: str, key) -> tuple[Path, Path, object]:
-    csr = f.csr_for(key)
+    csr = f.csr_pem(key=key)
     issued = services.authority.issue(IssueRequest(
         centre="national", profile="individual-sign", actor="bench", key=KeySource(csr=csr),
         subject=SubjectData(surname="Тестов", given_name="Бенчмарк", iin=f.iin())))
     key_file, cert_file = directory / f"{name}.key", directory / f"{name}.crt"
     key_file.write_bytes(key.private_bytes(PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    chain = [issued.certificate, *services.authority.chain("national")[:-1]]
-    cert_file.write_bytes(b"".join(c.public_bytes(PEM) for c in chain))
+    cert_file.write_bytes(issued.certificate.public_bytes(PEM))
     return key_file, cert_file, issued.certificate
 
 
@@ -71,6 +70,8 @@ def run(level: Level, name: str, services: Services, directory: Path, key, secon
 
     key_file, cert_file, certificate = _holder(services, directory, f"{name}-{level.value}", key)
     ca_chain = services.authority.chain("national")
+    chain_file = directory / "national-chain.pem"
+    chain_file.write_bytes(b"".join(c.public_bytes(PEM) for c in ca_chain))
     pdf = contract_pdf(pages=2)
     signing = services.signing
     ours_key = CarrierKey(key)
@@ -83,21 +84,21 @@ def run(level: Level, name: str, services: Services, directory: Path, key, secon
     timestamper = InProcessTimeStamper(services.tsa)
     root = asn1_x509.Certificate.load(ca_chain[-1].public_bytes(serialization.Encoding.DER))
     if level.long_term:
-        data = signing.engine.validation.collect([(certificate, *ca_chain), timestamper.chain])
+        data = signing.engine.validation.collect([(certificate, *ca_chain), signing.engine.tsa_chain])
         context_args = dict(trust_roots=[root], allow_fetching=False,
                             ocsps=[asn1_ocsp.OCSPResponse.load(o) for o in data.ocsp_responses],
                             crls=[asn1_crl.CertificateList.load(c) for c in data.crls],
                             other_certs=[asn1_x509.Certificate.load(c) for c in data.certificates])
 
     def stock_once() -> bytes:
-        signer = signers.SimpleSigner.load(str(key_file), str(cert_file))
+        signer = signers.SimpleSigner.load(str(key_file), str(cert_file), ca_chain_files=(str(chain_file),))
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
         if level is Level.B_B:
             meta = signers.PdfSignatureMetadata(field_name="Client")
             return signers.sign_pdf(writer, meta, signer=signer).getvalue()
         meta = signers.PdfSignatureMetadata(field_name="Client", embed_validation_info=True,
                                             validation_context=ValidationContext(**context_args),
-                                            subfilter=signers.fields.SigSeedSubFilter.PADES)
+                                            subfilter=fields.SigSeedSubFilter.PADES)
         return signers.sign_pdf(writer, meta, signer=signer, timestamper=timestamper).getvalue()
 
     for _ in range(3):
@@ -123,6 +124,9 @@ def run(level: Level, name: str, services: Services, directory: Path, key, secon
 
 
 def main() -> None:
+    # pyHanko warns on every stock B-LT signature that fetching is off: the
+    # revocation answers are handed to it, which is the point.
+    logging.getLogger("pyhanko").setLevel(logging.ERROR)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0)
     args = parser.parse_args()
@@ -136,7 +140,6 @@ def main() -> None:
             for name, key in keys.items():
                 print(json.dumps(run(level, name, services, directory, key, args.seconds)), flush=True)
         services.close()
-    _ = dt
 
 
 if __name__ == "__main__":

@@ -30,8 +30,9 @@ def bad_iin() -> str:
     return good[:-1] + str((int(good[-1]) + 1) % 10)
 
 
-def csr_pem(tamper: bool = False) -> bytes:
-    key = ec.generate_private_key(ec.SECP256R1())
+def csr_pem(tamper: bool = False, key=None) -> bytes:
+    """A CSR for ``key`` (a fresh P-256 key by default); ``tamper`` breaks its signature."""
+    key = key or ec.generate_private_key(ec.SECP256R1())
     csr = x509.CertificateSigningRequestBuilder().subject_name(
         x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "holder")])).sign(key, hashes.SHA256())
     der = bytearray(csr.public_bytes(serialization.Encoding.DER))
