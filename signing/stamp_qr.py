@@ -14,7 +14,7 @@ import re
 
 import zxingcpp
 
-# ISO/IEC 18004 §6.3.8 wants four light modules around the symbol.
+# ISO/IEC 18004 wants a quiet zone of four light modules around the symbol.
 QUIET_ZONE = 4
 
 # Level M (15 % of the symbol may be lost) is the usual choice for print:
@@ -24,20 +24,27 @@ _EC_LEVEL = "M"
 _DARK_RUN = re.compile("\x00+")
 
 
-def qr_modules(data: str) -> tuple[int, bytes]:
-    """The symbol for ``data``: its size n and n*n bytes, row by row from the top, 0 for a dark module."""
-    barcode = zxingcpp.create_barcode(data, zxingcpp.BarcodeFormat.QRCode, ec_level=_EC_LEVEL)
+def qr_modules(data: str, mask: int | None = None) -> tuple[int, bytes]:
+    """The symbol for ``data``: its size n and n*n bytes, row by row from the top, 0 for a dark module.
+
+    ``mask`` None lets the encoder pick the data mask with the lowest
+    penalty, as ISO/IEC 18004 (data masking) asks; that search is ~0.2 ms of the
+    ~0.25 ms. A fixed mask (0-7) still gives a symbol every reader decodes,
+    only without the guard against unlucky patterns.
+    """
+    options = {} if mask is None else {"data_mask": mask}
+    barcode = zxingcpp.create_barcode(data, zxingcpp.BarcodeFormat.QRCode, ec_level=_EC_LEVEL, **options)
     image = barcode.to_image(scale=1, add_quiet_zones=False)
     size = image.shape[0]
     return size, bytes(memoryview(image))
 
 
-def qr_drawing(data: str, x: float, y: float, side: float) -> bytes:
+def qr_drawing(data: str, x: float, y: float, side: float, mask: int | None = None) -> bytes:
     """Content-stream operators drawing the symbol with its quiet zone in the square (x, y, side).
 
     The caller paints the square's background light; this draws the dark modules only.
     """
-    size, modules = qr_modules(data)
+    size, modules = qr_modules(data, mask)
     module = side / (size + 2 * QUIET_ZONE)
     origin_x = x + QUIET_ZONE * module
     origin_y = y + QUIET_ZONE * module
