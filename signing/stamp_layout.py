@@ -31,6 +31,9 @@ _LINE_PITCH = 1.3  # line distance as a multiple of the font size
 _BASELINE = 1.02  # baseline below a line's top, in font sizes: DejaVu's ascent is 0.93 em
 _PADDING = 2.0  # between the border and the text
 _TEXT_GREY = 0.1
+# The name is drawn a little bolder by also stroking its outlines (text
+# render mode 2, ISO 32000-1 §9.3.6), which needs no second font.
+_NAME_STROKE = 0.25
 
 
 @dataclass(frozen=True)
@@ -112,16 +115,18 @@ def compose(content: StampContent, g: StampGeometry) -> bytes:
     top = h / 2 + needed / 2
 
     resource = font.resource_name.encode("ascii")
-    out.append(b"BT %.1f g" % _TEXT_GREY)
+    out.append(b"BT %.1f g %.1f G 2 Tr %.2f w" % (_TEXT_GREY, _TEXT_GREY, _NAME_STROKE))
     for i, (text, size) in enumerate(zip(lines, sizes)):
         if i == 0:
-            text = font.fit(text, size, text_width)
+            text = font.fit(text, size, text_width - _NAME_STROKE)
         else:
             size, text = _shrink_to_fit(text, size, max(g.min_font_size, 0.1), text_width)
         baseline = top - size * _BASELINE
         top -= sizes[i] * _LINE_PITCH
         out.append(b"%s %.2f Tf 1 0 0 1 %.2f %.2f Tm %s Tj" % (
             resource, size, text_left, baseline, font.show(text)))
+        if i == 0:
+            out.append(b"0 Tr")
     out.append(b"ET Q")
     return b"\n".join(out)
 
