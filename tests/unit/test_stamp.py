@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import itertools
 import re
 
 import pytest
 from pyhanko.pdf_utils.layout import BoxConstraints
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.writer import PdfFileWriter
 
 from ca.errors import InvalidInput
 from signing.stamp import (
-    PAGE_MARGIN, STAMP_CONTENT_KEY, QoltanbaStampStyle, StampContent, field_spec, stamp_box, stamp_text_params,
+    PAGE_MARGIN, STAMP_CONTENT_KEY, QoltanbaStampStyle, StampContent, field_spec, last_page_size, stamp_box,
+    stamp_text_params,
 )
 from signing.stamp_font import stamp_font
 from signing.stamp_layout import StampGeometry, compose, format_serial, format_signing_time, stamp_lines
 from signing.stamp_qr import QUIET_ZONE, qr_drawing, qr_modules
+from tests.support.stamp_pdfs import contract_pdf
 
 A4 = (595, 842)
 LETTER = (612, 792)
@@ -221,3 +225,7 @@ def test_style_refuses_a_mask_that_qr_codes_do_not_have() -> None:
         QoltanbaStampStyle(min_font_size=9)
     fixed, best = qr_modules(URL, mask=3), qr_modules(URL)
     assert fixed[0] == best[0] and len(fixed[1]) == len(best[1])
+
+
+def test_last_page_size_reads_the_media_box() -> None:
+    assert last_page_size(PdfFileReader(io.BytesIO(contract_pdf(2, size=A5)))) == (420, 595)
