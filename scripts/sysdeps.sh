@@ -4,7 +4,7 @@
 set -euo pipefail
 
 # Arguments name other packages instead (``make bench`` asks for wrk).
-PACKAGES=(openssl poppler-utils qpdf softhsm2 libnss3-tools postgresql)
+PACKAGES=(openssl poppler-utils qpdf zbar-tools softhsm2 libnss3-tools postgresql)
 if [ "$#" -gt 0 ]; then
     PACKAGES=("$@")
 fi
