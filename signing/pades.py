@@ -39,6 +39,7 @@ from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.stamp import BaseStampStyle
 
 from signing.signed_data import SignerIdentity
+from signing.stamp import last_page_size, stamp_box
 
 # A signature placeholder must hold the CMS in hex: the signer's chain, the
 # signature value, a time-stamp token with the TSA's certificate, and room for
@@ -73,6 +74,7 @@ class FieldPlan:
 
     name: str
     box: tuple[int, int, int, int] | None = None
+    stamp_index: int | None = None
     on_page: int = -1
     lock: bool = False
     reason: str | None = None
@@ -80,10 +82,19 @@ class FieldPlan:
     stamp_style: BaseStampStyle | None = None
     text_params: dict | None = None
 
-    def spec(self) -> fields.SigFieldSpec:
+    def spec(self, writer: IncrementalPdfFileWriter) -> fields.SigFieldSpec:
+        """The field to create; with ``stamp_index`` its box is that stamp's place on the last page."""
         lock = dict(field_mdp_spec=fields.FieldMDPSpec(fields.FieldMDPAction.ALL),
                     doc_mdp_update_value=fields.MDPPerm.NO_CHANGES) if self.lock else {}
-        return fields.SigFieldSpec(sig_field_name=self.name, on_page=self.on_page, box=self.box, **lock)
+        box = self.box
+        if box is None and self.stamp_index is not None:
+            try:
+                box = stamp_box(*last_page_size(writer), self.stamp_index)
+            except ValueError:
+                # No room left on the last page: the signature is made invisible
+                # rather than drawn over an earlier stamp.
+                box = None
+        return fields.SigFieldSpec(sig_field_name=self.name, on_page=self.on_page, box=box, **lock)
 
 
 @dataclass(frozen=True)
@@ -185,7 +196,7 @@ def prepare(pdf: bytes, identity: SignerIdentity, plan: FieldPlan, *, signing_ti
                                         subfilter=fields.SigSeedSubFilter.PADES,
                                         reason=plan.reason, location=plan.location,
                                         **({"docmdp_permissions": fields.MDPPerm.NO_CHANGES} if plan.lock else {}))
-    pdf_signer = PdfSigner(meta, signer=_IdentitySigner(identity), new_field_spec=plan.spec(),
+    pdf_signer = PdfSigner(meta, signer=_IdentitySigner(identity), new_field_spec=plan.spec(writer),
                            stamp_style=plan.stamp_style, timestamper=None)
     session = pdf_signer.init_signing_session(writer)
     session.system_time = signing_time

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import factories as f
-from tests.support.pdf_judges import nss_database, pdfsig, pyhanko_statuses, pyhanko_timestamp_statuses, qpdf_check
+from tests.support.pdf_judges import last_page_text, nss_database, pdfsig, qr_codes_on_page, pyhanko_statuses, pyhanko_timestamp_statuses, qpdf_check
 from tests.support.pdfs import contract_pdf
 from tests.support.server import prepare_home, running_server
 from tests.support.signing import TENANT, client_with_held_key, latest_pdf, sign_client_and_seal, upload
@@ -55,6 +55,12 @@ def test_client_plus_seal_contract_is_valid_and_trusted_for_pdfsig_pyhanko_and_q
     assert ok, output
     statuses = pyhanko_statuses(pdf, services.authority.chain("national")[-1], revocation=True)
     assert len(statuses) == 2 and all(s.bottom_line for s in statuses)
+    # The stamps (last page): the client's name and IIN, the seal's BIN, both serials, the QR codes.
+    text = last_page_text(path, 2)
+    seal = services.authority.service_certificate("mfo-seal")
+    for expected in ("СӘРСЕНБАЕВА", client.iin, seal.bin, client.serial.upper(), "Asia/Almaty"):
+        assert expected.lower() in text.lower(), (expected, text)
+    assert qr_codes_on_page(path, 2, tmp_path) == [f"{services.settings.base_url}/verify/{doc.id}"] * 2
     if level == "B-LTA":
         stamps = pyhanko_timestamp_statuses(pdf, services.authority.chain("national")[-1])
         assert stamps and all(s.intact and s.valid and s.trusted for s in stamps)

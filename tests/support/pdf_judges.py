@@ -107,3 +107,20 @@ def pyhanko_timestamp_statuses(pdf: bytes, root: x509.Certificate):
     return [validate_pdf_timestamp(sig, ValidationContext(trust_roots=[anchor], allow_fetching=False,
                                                           revocation_mode="soft-fail"))
             for sig in reader.embedded_timestamp_signatures]
+
+
+def last_page_text(path: Path, pages: int) -> str:
+    """What ``pdftotext`` reads on page ``pages`` (the last one)."""
+    tool = require_tool("pdftotext")
+    return subprocess.run([tool, "-enc", "UTF-8", "-f", str(pages), "-l", str(pages), str(path), "-"],
+                          capture_output=True, text=True, check=True, timeout=_TIMEOUT).stdout
+
+
+def qr_codes_on_page(path: Path, page: int, workdir: Path) -> list[str]:
+    """The QR codes ``zbarimg`` reads on one page rendered by ``pdftoppm`` at 200 dpi."""
+    pdftoppm, zbarimg = require_tool("pdftoppm"), require_tool("zbarimg")
+    subprocess.run([pdftoppm, "-r", "200", "-png", "-f", str(page), "-l", str(page), "-singlefile", str(path),
+                    str(workdir / "page")], check=True, capture_output=True, timeout=_TIMEOUT)
+    result = subprocess.run([zbarimg, "--raw", "-q", str(workdir / "page.png")], capture_output=True, text=True,
+                            timeout=_TIMEOUT)
+    return [line for line in result.stdout.splitlines() if line]
