@@ -233,3 +233,25 @@ def test_one_changed_byte_breaks_the_signature(services) -> None:
     pdf[position] ^= 0x01
     statuses = pyhanko_statuses(bytes(pdf), _root(services))
     assert statuses and not any(s.intact for s in statuses)
+
+
+def test_two_seals_at_once_one_wins_and_the_other_changes_nothing(services) -> None:
+    """Signing happens outside the lock; storing checks the version signed is still the latest."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    client = client_with_held_key(services)
+    doc = upload(services, client.iin)
+    auth = authorise(services, doc.id, client.serial)
+    services.signing.sign_with_client_key("mfo", TENANT, doc.id, authorisation=auth.id, level="B-B")
+
+    def seal():
+        try:
+            return services.signing.sign_with_seal("mfo", TENANT, doc.id, level="B-T")
+        except ConflictError as error:
+            return error
+
+    with ThreadPoolExecutor(3) as pool:
+        outcomes = list(pool.map(lambda _: seal(), range(3)))
+    assert sum(not isinstance(o, ConflictError) for o in outcomes) == 1, outcomes
+    assert [v.reason for v in _versions(services, doc.id)] == ["uploaded", "signature", "seal"]
+    assert all(s.bottom_line for s in pyhanko_statuses(latest_pdf(services, doc.id), _root(services)))
