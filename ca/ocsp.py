@@ -27,6 +27,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from keys import KeyBackend, hash_for, sign_tbs
+from keys.der import tlv
 
 MAX_CERT_IDS = 20
 # A request with MAX_CERT_IDS CertIDs and a signature carrying a certificate
@@ -68,14 +69,6 @@ class ParsedRequest:
 
 
 # --- DER primitives ------------------------------------------------------------
-
-
-def _der(tag: int, content: bytes) -> bytes:
-    n = len(content)
-    if n < 0x80:
-        return bytes((tag, n)) + content
-    length = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes((tag, 0x80 | len(length))) + length + content
 
 
 class _NotCommon(Exception):
@@ -231,7 +224,7 @@ def _read_extensions(der: bytes, start: int, end: int) -> list[_RawExtension]:
     return extensions
 
 
-class _Extension(asn1_core.Sequence):
+class OpaqueExtension(asn1_core.Sequence):
     # asn1crypto's own extension classes parse known extnValues eagerly, which
     # would refuse a malformed non-critical extension RFC 6960 §4.4 says to
     # ignore; this one leaves every extnValue as opaque octets.
@@ -242,14 +235,14 @@ class _Extension(asn1_core.Sequence):
     ]
 
 
-class _Extensions(asn1_core.SequenceOf):
-    _child_spec = _Extension
+class OpaqueExtensions(asn1_core.SequenceOf):
+    _child_spec = OpaqueExtension
 
 
 class _Request(asn1_core.Sequence):
     _fields = [
         ("req_cert", asn1_ocsp.CertId),
-        ("single_request_extensions", _Extensions, {"explicit": 0, "optional": True}),
+        ("single_request_extensions", OpaqueExtensions, {"explicit": 0, "optional": True}),
     ]
 
 
@@ -262,7 +255,7 @@ class _TBSRequest(asn1_core.Sequence):
         ("version", asn1_ocsp.Version, {"explicit": 0, "default": "v1"}),
         ("requestor_name", asn1_x509.GeneralName, {"explicit": 1, "optional": True}),
         ("request_list", _Requests),
-        ("request_extensions", _Extensions, {"explicit": 2, "optional": True}),
+        ("request_extensions", OpaqueExtensions, {"explicit": 2, "optional": True}),
     ]
 
 
@@ -301,7 +294,7 @@ def _read_asn1crypto(der: bytes) -> tuple[list[_RawCertID], list[_RawExtension]]
     return cert_ids, extensions
 
 
-def _check_single_extensions(extensions: _Extensions) -> None:
+def _check_single_extensions(extensions: OpaqueExtensions) -> None:
     # RFC 6960 §4.4: unrecognised extensions are ignored unless critical.
     for extension in extensions:
         if extension["critical"].native:
@@ -374,8 +367,8 @@ _ERROR_STATUSES = {
     "malformedRequest": 1, "internalError": 2, "tryLater": 3, "sigRequired": 5, "unauthorized": 6,
 }
 # RFC 6960 §4.2.1: a response with an error status carries no responseBytes.
-_ERROR_RESPONSES = {name: _der(0x30, _der(0x0A, bytes((code,)))) for name, code in _ERROR_STATUSES.items()}
-_SUCCESSFUL = _der(0x0A, b"\x00")
+_ERROR_RESPONSES = {name: tlv(0x30, tlv(0x0A, bytes((code,)))) for name, code in _ERROR_STATUSES.items()}
+_SUCCESSFUL = tlv(0x0A, b"\x00")
 # RFC 5280 §5.3.1 CRLReason; 7 is unused and removeFromCRL (8) only exists in
 # delta CRLs, so neither describes a revoked certificate.
 _REASON_CODES = frozenset({0, 1, 2, 3, 4, 5, 6, 9, 10})
@@ -419,7 +412,7 @@ def _utc(moment: dt.datetime) -> dt.datetime:
 
 def _generalized_time(moment: dt.datetime) -> bytes:
     # RFC 6960 §4.2.2.1 defers to RFC 5280 §4.1.2.5.2: UTC, "Z", seconds, no fraction.
-    return _der(0x18, _utc(moment).strftime("%Y%m%d%H%M%SZ").encode("ascii"))
+    return tlv(0x18, _utc(moment).strftime("%Y%m%d%H%M%SZ").encode("ascii"))
 
 
 def _cert_status(status: SingleStatus) -> bytes:
@@ -431,8 +424,8 @@ def _cert_status(status: SingleStatus) -> bytes:
     # RFC 5280 §5.3.1 and CA/B Forum BR §7.3: omit the reason rather than say
     # "unspecified" (0).
     if status.reason_code:
-        info += _der(0xA0, _der(0x0A, bytes((status.reason_code,))))
-    return _der(0xA1, info)  # [1] IMPLICIT RevokedInfo
+        info += tlv(0xA0, tlv(0x0A, bytes((status.reason_code,))))
+    return tlv(0xA1, info)  # [1] IMPLICIT RevokedInfo
 
 
 class ResponseSigner:
@@ -452,11 +445,11 @@ class ResponseSigner:
         self._hash_name = hash_name or hash_for(backend.algorithm(handle)).name
         _, key_bits = _subject_and_key(responder_certificate)
         # RFC 6960 §4.2.1 ResponderID byKey [2]: SHA-1 of the key BIT STRING's value.
-        self._responder_id = _der(0xA2, _der(0x04, hashlib.sha1(key_bits).digest()))
+        self._responder_id = tlv(0xA2, tlv(0x04, hashlib.sha1(key_bits).digest()))
         cert_der = responder_certificate.public_bytes(serialization.Encoding.DER)
         # RFC 6960 §4.2.1 certs: the responder's certificate, so a client can
         # check a delegated responder (§4.2.2.2) without fetching anything.
-        self._certs = _der(0xA0, _der(0x30, cert_der))
+        self._certs = tlv(0xA0, tlv(0x30, cert_der))
 
     def sign(self, statuses: Sequence[SingleStatus], *, produced_at: dt.datetime,
              this_update: dt.datetime, next_update: dt.datetime | None,
@@ -466,21 +459,21 @@ class ResponseSigner:
             raise ValueError("a response needs at least one SingleStatus")
         if next_update is not None and _utc(next_update) < _utc(this_update):
             raise ValueError("nextUpdate is before thisUpdate")
-        tbs = _der(0x30, self._responder_id + _generalized_time(produced_at)
+        tbs = tlv(0x30, self._responder_id + _generalized_time(produced_at)
                    + _responses(statuses, this_update, next_update) + _nonce_extension(nonce))
         sig_alg, signature = sign_tbs(self._backend, self._handle, tbs, self._hash_name)
-        basic = _der(0x30, tbs + sig_alg + _der(0x03, b"\x00" + signature) + self._certs)
-        response_bytes = _der(0x30, _der(0x06, _BASIC_OID) + _der(0x04, basic))
-        return _der(0x30, _SUCCESSFUL + _der(0xA0, response_bytes))
+        basic = tlv(0x30, tbs + sig_alg + tlv(0x03, b"\x00" + signature) + self._certs)
+        response_bytes = tlv(0x30, tlv(0x06, _BASIC_OID) + tlv(0x04, basic))
+        return tlv(0x30, _SUCCESSFUL + tlv(0xA0, response_bytes))
 
 
 def _responses(statuses: Sequence[SingleStatus], this_update: dt.datetime,
                next_update: dt.datetime | None) -> bytes:
     times = _generalized_time(this_update)
     if next_update is not None:
-        times += _der(0xA0, _generalized_time(next_update))
-    return _der(0x30, b"".join(
-        _der(0x30, s.cert_id.der + _cert_status(s) + times) for s in statuses))
+        times += tlv(0xA0, _generalized_time(next_update))
+    return tlv(0x30, b"".join(
+        tlv(0x30, s.cert_id.der + _cert_status(s) + times) for s in statuses))
 
 
 def _nonce_extension(nonce: bytes | None) -> bytes:
@@ -491,5 +484,5 @@ def _nonce_extension(nonce: bytes | None) -> bytes:
         _checked_nonce(nonce)
     except OCSPRequestError as exc:
         raise ValueError(str(exc)) from None
-    extension = _der(0x30, _der(0x06, _NONCE_OID) + _der(0x04, nonce))
-    return _der(0xA1, _der(0x30, extension))  # responseExtensions [1] EXPLICIT
+    extension = tlv(0x30, tlv(0x06, _NONCE_OID) + tlv(0x04, nonce))
+    return tlv(0xA1, tlv(0x30, extension))  # responseExtensions [1] EXPLICIT

@@ -26,7 +26,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from ca.errors import Problem, QoltanbaError
+from ca.ocsp import OpaqueExtensions
 from keys import KeyBackend, hash_for, sign_tbs
+from keys.der import tlv
 
 # Far above any real query (an imprint of at most 64 octets, a nonce, an OID);
 # the HTTP route refuses larger bodies before they get here.
@@ -69,28 +71,7 @@ class TimeStampQuery:
     extensions: tuple[str, ...] = ()
 
 
-def _der(tag: int, content: bytes) -> bytes:
-    n = len(content)
-    if n < 0x80:
-        return bytes((tag, n)) + content
-    length = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes((tag, 0x80 | len(length))) + length + content
-
-
 # --- queries ------------------------------------------------------------------------
-
-
-class _Extension(asn1_core.Sequence):
-    # Opaque extnValues: an extension is refused for being there, whatever it holds.
-    _fields = [
-        ("extn_id", asn1_core.ObjectIdentifier),
-        ("critical", asn1_core.Boolean, {"default": False}),
-        ("extn_value", asn1_core.OctetString),
-    ]
-
-
-class _Extensions(asn1_core.SequenceOf):
-    _child_spec = _Extension
 
 
 class _DigestAlgorithm(asn1_core.Sequence):
@@ -116,7 +97,7 @@ class _TimeStampReq(asn1_core.Sequence):
         ("req_policy", asn1_core.ObjectIdentifier, {"optional": True}),
         ("nonce", asn1_core.Integer, {"optional": True}),
         ("cert_req", asn1_core.Boolean, {"default": False}),
-        ("extensions", _Extensions, {"implicit": 0, "optional": True}),
+        ("extensions", OpaqueExtensions, {"implicit": 0, "optional": True}),
     ]
 
 
@@ -242,7 +223,7 @@ class TokenSigner:
         self.certificate_der = certificate.public_bytes(serialization.Encoding.DER)
         # With certReq the issuing CA goes along too: a verifier holding only
         # the root (a PDF reader, pyHanko) can then build the TSA's path.
-        self._certificates = _der(0xA0, b"".join(sorted({self.certificate_der, *(
+        self._certificates = tlv(0xA0, b"".join(sorted({self.certificate_der, *(
             c.public_bytes(serialization.Encoding.DER) for c in chain)})))
         self.not_before = certificate.not_valid_before_utc
         self.not_after = certificate.not_valid_after_utc
@@ -251,7 +232,7 @@ class TokenSigner:
         # subject, which is what `openssl ts -verify` compares it with.
         self.tsa_name = asn1_x509.GeneralName({"directory_name": cert.subject}).dump()
         # RFC 5754 §2: SHA-2 AlgorithmIdentifiers without parameters.
-        self._digest_algorithm = _der(0x30, asn1_algos.DigestAlgorithmId(self.hash_name).dump())
+        self._digest_algorithm = tlv(0x30, asn1_algos.DigestAlgorithmId(self.hash_name).dump())
         self._sid = asn1_cms.IssuerAndSerialNumber({
             "issuer": cert.issuer, "serial_number": cert.serial_number}).dump()
         content_type = asn1_cms.CMSAttribute({"type": "content_type", "values": ["tst_info"]}).dump()
@@ -270,32 +251,32 @@ class TokenSigner:
 
     def sign(self, tst_info_der: bytes, *, include_certificate: bool) -> bytes:
         """The TimeStampToken: a DER ContentInfo holding the SignedData."""
-        message_digest = _der(0x30, _OID_MESSAGE_DIGEST + _der(0x31, _der(
+        message_digest = tlv(0x30, _OID_MESSAGE_DIGEST + tlv(0x31, tlv(
             0x04, hashlib.new(self.hash_name, tst_info_der).digest())))
         # X.690 §11.6: a DER SET OF is sorted by its elements' encodings.
         attributes = b"".join(sorted((*self._fixed_attributes, message_digest)))
         # RFC 5652 §5.4: the signature covers the attributes' DER with the
         # SET OF tag, not the [0] IMPLICIT tag they carry in SignerInfo.
-        sig_alg, signature = sign_tbs(self._backend, self._handle, _der(0x31, attributes), self.hash_name)
-        signer_info = _der(0x30, b"\x02\x01\x01" + self._sid + self._digest_algorithm + _der(0xA0, attributes)
-                           + sig_alg + _der(0x04, signature))
-        encapsulated = _der(0x30, _OID_TST_INFO + _der(0xA0, _der(0x04, tst_info_der)))
+        sig_alg, signature = sign_tbs(self._backend, self._handle, tlv(0x31, attributes), self.hash_name)
+        signer_info = tlv(0x30, b"\x02\x01\x01" + self._sid + self._digest_algorithm + tlv(0xA0, attributes)
+                           + sig_alg + tlv(0x04, signature))
+        encapsulated = tlv(0x30, _OID_TST_INFO + tlv(0xA0, tlv(0x04, tst_info_der)))
         # RFC 3161 §2.4.1 certReq: the certificate the ESSCertIDv2 names.
         certificates = self._certificates if include_certificate else b""
         # RFC 5652 §5.1: version 3 because eContentType is not id-data.
-        signed_data = _der(0x30, b"\x02\x01\x03" + _der(0x31, self._digest_algorithm) + encapsulated
-                           + certificates + _der(0x31, signer_info))
-        return _der(0x30, _OID_SIGNED_DATA + _der(0xA0, signed_data))
+        signed_data = tlv(0x30, b"\x02\x01\x03" + tlv(0x31, self._digest_algorithm) + encapsulated
+                           + certificates + tlv(0x31, signer_info))
+        return tlv(0x30, _OID_SIGNED_DATA + tlv(0xA0, signed_data))
 
 
 # --- TimeStampResp --------------------------------------------------------------------
 
-_GRANTED = _der(0x30, _der(0x02, b"\x00"))
+_GRANTED = tlv(0x30, tlv(0x02, b"\x00"))
 
 
 def granted(token: bytes) -> bytes:
     """TimeStampResp with status granted and the token."""
-    return _der(0x30, _GRANTED + token)
+    return tlv(0x30, _GRANTED + token)
 
 
 def rejection(fail_info: str, text: str) -> bytes:
@@ -304,9 +285,9 @@ def rejection(fail_info: str, text: str) -> bytes:
     # X.690 §11.2.2: a named bit list ends at its last 1 bit.
     octets = bytearray(bit // 8 + 1)
     octets[-1] = 0x80 >> (bit % 8)
-    fail_bits = _der(0x03, bytes((7 - bit % 8,)) + bytes(octets))
-    status_string = _der(0x30, _der(0x0C, text.encode("utf-8")))
-    return _der(0x30, _der(0x30, _der(0x02, b"\x02") + status_string + fail_bits))
+    fail_bits = tlv(0x03, bytes((7 - bit % 8,)) + bytes(octets))
+    status_string = tlv(0x30, tlv(0x0C, text.encode("utf-8")))
+    return tlv(0x30, tlv(0x30, tlv(0x02, b"\x02") + status_string + fail_bits))
 
 
 class _PKIStatusInfo(asn1_core.Sequence):

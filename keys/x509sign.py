@@ -24,6 +24,7 @@ from keys.backend import (
     hash_algorithm,
     verify_signature,
 )
+from keys.der import oid, tlv
 from keys.software import SoftwareKeyBackend, generate_private_key
 
 _RSA_SIGNATURE_OIDS = {
@@ -48,27 +49,6 @@ def hash_for(algorithm: KeyAlgorithm) -> hashes.HashAlgorithm:
     return hash_algorithm(KeyAlgorithm(algorithm).default_hash)
 
 
-def _der(tag: int, content: bytes) -> bytes:
-    n = len(content)
-    if n < 0x80:
-        return bytes([tag, n]) + content
-    length = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([tag, 0x80 | len(length)]) + length + content
-
-
-def _oid(dotted: str) -> bytes:
-    arcs = [int(a) for a in dotted.split(".")]
-    body = bytearray([40 * arcs[0] + arcs[1]])
-    for arc in arcs[2:]:
-        chunk = [arc & 0x7F]
-        arc >>= 7
-        while arc:
-            chunk.append(0x80 | (arc & 0x7F))
-            arc >>= 7
-        body += bytes(reversed(chunk))
-    return _der(0x06, bytes(body))
-
-
 def signature_algorithm_der(algorithm: KeyAlgorithm, hash_name: str) -> bytes:
     """DER AlgorithmIdentifier for a key type and hash.
 
@@ -79,9 +59,9 @@ def signature_algorithm_der(algorithm: KeyAlgorithm, hash_name: str) -> bytes:
     algorithm = KeyAlgorithm(algorithm)
     name = hash_algorithm(hash_name).name
     if algorithm.is_rsa and name in _RSA_SIGNATURE_OIDS:
-        return _der(0x30, _oid(_RSA_SIGNATURE_OIDS[name]) + b"\x05\x00")
+        return tlv(0x30, oid(_RSA_SIGNATURE_OIDS[name]) + b"\x05\x00")
     if algorithm.is_ec and name in _ECDSA_SIGNATURE_OIDS:
-        return _der(0x30, _oid(_ECDSA_SIGNATURE_OIDS[name]))
+        return tlv(0x30, oid(_ECDSA_SIGNATURE_OIDS[name]))
     raise UnsupportedAlgorithm(f"no signature algorithm for {algorithm.value} with {name}")
 
 
@@ -126,7 +106,7 @@ def sign_certificate(
         raise UnsupportedAlgorithm(
             "TBSCertificate signature field differs from the signatureAlgorithm to be used"
         )
-    der = _der(0x30, tbs + sig_alg + _der(0x03, b"\x00" + signature))
+    der = tlv(0x30, tbs + sig_alg + tlv(0x03, b"\x00" + signature))
     return x509.load_der_x509_certificate(der)
 
 
