@@ -13,7 +13,9 @@ from __future__ import annotations
 import io
 
 from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.misc import FormFillingError
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.fields import MDPPerm, enumerate_sig_fields
 
 from ca.errors import Problem
 
@@ -84,3 +86,36 @@ def count_pages(reader: PdfFileReader) -> int:
         else:
             raise ValueError(f"a page tree node has /Type {node_type}")
     return pages
+
+
+def signature_fields(pdf: bytes) -> list[str]:
+    """Fully qualified names of the signature fields, signed or empty, in form order."""
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    return [name for name, _value, _ref in enumerate_sig_fields(reader)]
+
+
+def field_taken(pdf: bytes, name: str) -> bool:
+    """True when any form field, of whatever type, already has this name.
+
+    A new signature field must not reuse a name: pyHanko would sign into an
+    empty field of that name, or stop at one of another type.
+    """
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    try:
+        return any(True for _ in enumerate_sig_fields(reader, with_name=name))
+    except FormFillingError:  # the name belongs to a field of another type
+        return True
+
+
+def locked_by(pdf: bytes) -> str | None:
+    """The signature field whose signature forbids any later change, if one does.
+
+    A certification with DocMDP /P 1, or a signature field /Lock with /P 1
+    (ISO 32000-2 §12.8.2.2, what ``--lock`` and the MFO's seal write): a
+    signature added after it breaks that signature, so none may be added.
+    """
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    for signature in reader.embedded_regular_signatures:
+        if signature.docmdp_level is MDPPerm.NO_CHANGES:
+            return signature.field_name
+    return None

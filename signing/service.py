@@ -215,10 +215,10 @@ class SigningService:
 
     def job_for(self, certificate: x509.Certificate, chain: tuple[x509.Certificate, ...], *, level: Level,
                 field_name: str, index: int, document_id: str, role: str, lock: bool = False,
-                reason: str | None = None) -> SignatureJob:
+                reason: str | None = None, location: str | None = None) -> SignatureJob:
         identity = SignerIdentity(certificate, chain)
         plan = self.stamps.plan(field_name, index, certificate=certificate, document_id=document_id, role=role,
-                                signed_at=self.clock.now(), lock=lock, reason=reason)
+                                signed_at=self.clock.now(), lock=lock, reason=reason, location=location)
         return SignatureJob(identity, plan, level)
 
     def _store(self, actor: str, tenant: str, snap: _Snapshot, pdf: bytes, job: SignatureJob, signatory: str,

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from signing.pdf_checks import pdf_problems
+from signing.pdf_checks import field_taken, locked_by, pdf_problems, signature_fields
 from tests.support import pdfs
 
 
@@ -42,3 +42,32 @@ def test_a_page_tree_that_loops_is_damaged():
     assert count == 1 and len(looped) == len(pdf)
     (problem,) = pdf_problems(looped, max_bytes=None)
     assert "damaged" in problem.message and "twice" in problem.message
+
+
+def _with_fields(pdf: bytes) -> bytes:
+    """An empty signature field ``Witness`` and a text field ``Amount``, as an incremental update."""
+    import io
+
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    fields.append_signature_field(writer, fields.SigFieldSpec("Witness", box=(10, 10, 100, 40)))
+    text = writer.add_object(generic.DictionaryObject({
+        generic.pdf_name("/FT"): generic.pdf_name("/Tx"), generic.pdf_name("/T"): generic.pdf_string("Amount")}))
+    writer.root["/AcroForm"]["/Fields"].append(text)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_a_new_signature_field_may_not_reuse_the_name_of_any_field():
+    pdf = _with_fields(pdfs.contract_pdf(1))
+    assert signature_fields(pdfs.contract_pdf(1)) == [] and signature_fields(pdf) == ["Witness"]
+    assert field_taken(pdf, "Witness") and field_taken(pdf, "Amount")
+    assert not field_taken(pdf, "Signature1")
+
+
+def test_an_unsigned_document_is_locked_by_nothing():
+    assert locked_by(_with_fields(pdfs.contract_pdf(1))) is None
