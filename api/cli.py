@@ -444,6 +444,7 @@ def apikey_create(name: Annotated[str, typer.Option(help="The actor's name.")],
 
 
 from api import cli_revocation  # noqa: E402,F401 - registers its commands on the groups above
+from api import cli_signing  # noqa: E402,F401 - registers ``sign``
 
 
 def main() -> None:
@@ -459,7 +460,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     # Run the module's importable copy: the commands of api.cli_revocation
-    # register on ``api.cli``, not on this ``__main__`` copy.
+    # and api.cli_signing register on ``api.cli``, not on this ``__main__`` copy.
     from api.cli import main as _main
 
     _main()
