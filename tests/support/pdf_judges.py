@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,10 +45,15 @@ def nss_database(directory: Path, root: x509.Certificate) -> Path:
     return directory
 
 
-def pdfsig(path: Path, nss_dir: Path | None = None) -> list[PdfsigSignature]:
-    """What ``pdfsig`` says of each signature (it exits non-zero when one is bad)."""
+def pdfsig(path: Path, nss_dir: Path | None = None, *, ocsp: bool = True) -> list[PdfsigSignature]:
+    """What ``pdfsig`` says of each signature (it exits non-zero when one is bad).
+
+    ``ocsp`` False: no online OCSP check. pdfsig does not read the DSS, so
+    with no responder to reach NSS reports "Unknown issue" instead of a
+    trusted chain; the revocation data in the DSS is pyHanko's to judge.
+    """
     tool = require_tool("pdfsig")
-    args = [tool, *(["-nssdir", f"sql:{nss_dir}"] if nss_dir else []), str(path)]
+    args = [tool, *(["-nssdir", f"sql:{nss_dir}"] if nss_dir else []), *([] if ocsp else ["-no-ocsp"]), str(path)]
     result = subprocess.run(args, capture_output=True, text=True, timeout=_TIMEOUT)
     blocks = re.split(r"^Signature #\d+:\s*$", result.stdout, flags=re.M)[1:]
     signatures = []
@@ -71,27 +77,30 @@ def qpdf_check(path: Path) -> tuple[bool, str]:
     return result.returncode == 0, result.stdout + result.stderr
 
 
-def pyhanko_statuses(pdf: bytes, root: x509.Certificate, *, revocation: bool = False):
-    """pyHanko's validation status of each embedded signature, trusting ``root``.
+def pyhanko_statuses(pdf: bytes, root: x509.Certificate, *, revocation: bool = False,
+                     extra_roots: Sequence[x509.Certificate] = ()):
+    """pyHanko's validation status of each embedded signature, trusting ``root`` (and ``extra_roots``).
 
     With ``revocation`` the revocation data must come from the document
     itself (the DSS, PAdES B-LT): fetching is off and missing data fails.
+    ``extra_roots``: e.g. the time-stamp authority's root when the signer's
+    certificate is from another hierarchy.
     """
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
-    anchor = asn1_x509.Certificate.load(root.public_bytes(serialization.Encoding.DER))
+    anchors = [asn1_x509.Certificate.load(r.public_bytes(serialization.Encoding.DER)) for r in (root, *extra_roots)]
     reader = PdfFileReader(io.BytesIO(pdf))
     statuses = []
     for sig in reader.embedded_regular_signatures:
         if revocation:
             from pyhanko.sign.validation.dss import DocumentSecurityStore
             dss = DocumentSecurityStore.read_dss(reader)
-            context = dss.as_validation_context({"trust_roots": [anchor], "allow_fetching": False,
+            context = dss.as_validation_context({"trust_roots": anchors, "allow_fetching": False,
                                                  "revocation_mode": "hard-fail"})
         else:
-            context = ValidationContext(trust_roots=[anchor], allow_fetching=False, revocation_mode="soft-fail")
+            context = ValidationContext(trust_roots=anchors, allow_fetching=False, revocation_mode="soft-fail")
         statuses.append(validate_pdf_signature(sig, context))
     return statuses
 
