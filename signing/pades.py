@@ -25,6 +25,7 @@ import asyncio
 import datetime as dt
 import enum
 import io
+import threading
 from dataclasses import dataclass
 
 from asn1crypto import crl as asn1_crl
@@ -160,26 +161,16 @@ def _asn1_certificate(identity: SignerIdentity) -> asn1_x509.Certificate:
     return cert
 
 
+_loops = threading.local()
+
+
 def _run(coro):
-    # The signing paths are synchronous; pyHanko's are coroutines that never
-    # wait on I/O here, so a private loop per thread runs them to completion.
-    loop = _loops.get()
+    # The signing paths are synchronous; pyHanko's document time-stamper is a
+    # coroutine, run to completion on a private loop per thread.
+    loop = getattr(_loops, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _loops.loop = asyncio.new_event_loop()
     return loop.run_until_complete(coro)
-
-
-class _Loops:
-    def __init__(self) -> None:
-        import threading
-        self._local = threading.local()
-
-    def get(self) -> asyncio.AbstractEventLoop:
-        loop = getattr(self._local, "loop", None)
-        if loop is None or loop.is_closed():
-            loop = self._local.loop = asyncio.new_event_loop()
-        return loop
-
-
-_loops = _Loops()
 
 
 def reserve_for(identity: SignerIdentity, level: Level, extra: int = 0) -> int:
@@ -230,8 +221,8 @@ def add_validation_data(pdf: bytes, data: ValidationData) -> bytes:
         ocsps=[asn1_ocsp.OCSPResponse.load(o) for o in data.ocsp_responses],
         crls=[asn1_crl.CertificateList.load(c) for c in data.crls])
     out = io.BytesIO()
-    writer.write(out)
-    return pdf + out.getvalue()[len(pdf):] if out.getvalue().startswith(pdf) else out.getvalue()
+    writer.write(out)  # the input's bytes, then the update
+    return out.getvalue()
 
 
 def add_document_time_stamp(pdf: bytes, timestamper: TimeStamper, field_name: str,
