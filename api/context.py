@@ -8,6 +8,7 @@ from functools import cached_property
 
 from api.settings import Settings
 from ca.applications import ApplicationService
+from ca.audit_checkpoints import AuditCheckpoints
 from ca.authority import CertificationAuthority
 from ca.calendar import WorkingCalendar
 from ca.catalogue import CertificateCatalogue
@@ -151,9 +152,15 @@ class Services:
                               policy)
 
     @cached_property
+    def audit_checkpoints(self) -> AuditCheckpoints:
+        return AuditCheckpoints(self.authority, self.tsa)
+
+    @cached_property
     def housekeeper(self) -> Housekeeper:
         return Housekeeper(self.responder, self.publisher, poll=self.settings.status_poll_seconds,
-                           reconcile=self.settings.crl_schedule_seconds)
+                           reconcile=self.settings.crl_schedule_seconds,
+                           checkpoint=self.audit_checkpoints.checkpoint,
+                           checkpoint_every=self.settings.audit_checkpoint_minutes * 60)
 
     def migrate(self) -> None:
         self.database.upgrade()

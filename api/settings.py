@@ -62,6 +62,8 @@ class Settings(BaseSettings):
                                          description="how long an external signature may take to come back")
     authorisation_ttl_minutes: int = Field(default=5, ge=1, le=60,
                                            description="how long a client's signing authorisation stays usable")
+    audit_checkpoint_minutes: float = Field(default=60, gt=0, description="how often a serving process signs "
+                                                                        "and time-stamps the audit chain's end")
     tsa_policy_oid: str = Field(default="1.2.398.3.3.2.6.1", pattern=r"^[0-2](\.(0|[1-9][0-9]*))+$",
                                 description="policy of the time-stamp tokens (DOMAIN.md KZ-3)")
     tsa_accuracy_ms: int = Field(default=1000, ge=1, le=60_000, description="accuracy the tokens claim")

@@ -34,6 +34,7 @@ SERVICE_HOLDERS = {
     "ocsp-government": (GOVERNMENT, "ocsp-responder"),
     "tsa": (NATIONAL, "tsa"),
     "mfo-seal": (NATIONAL, "legal-sign"),
+    "audit": (NATIONAL, "audit"),
 }
 
 
@@ -231,7 +232,8 @@ class CertificationAuthority:
                                   iin=sp.mfo_seal_iin, bin=sp.mfo_bin, organisation=sp.mfo_name,
                                   roles=(Role.MAY_SIGN,))
         else:
-            cn = sp.tsa_name if name == "tsa" else f"{self.policy.centre(centre).name} OCSP"
+            names = {"tsa": sp.tsa_name, "audit": f"{self.policy.centre(centre).organisation} AUDIT"}
+            cn = names.get(name, f"{self.policy.centre(centre).name} OCSP")
             subject = SubjectData(common_name=cn[:64], organisation=self.policy.centre(centre).organisation)
         self.issue(IssueRequest(centre=centre, profile=profile_name, subject=subject, actor=actor,
                                 key=KeySource(service=True, algorithm=sp.algorithm)),

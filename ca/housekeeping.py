@@ -2,7 +2,8 @@
 
 Every ``poll`` seconds: apply revocations other processes committed to the
 OCSP cache (the cross-process "within a second" guarantee). Every
-``reconcile`` seconds: publish CRLs a crash or the clock left due.
+``reconcile`` seconds: publish CRLs a crash or the clock left due. Every
+``checkpoint_every`` seconds: sign and time-stamp the audit chain's end.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from ca.publication import CRLPublisher
 from ca.responder import OCSPResponder
@@ -19,13 +21,17 @@ log = logging.getLogger(__name__)
 
 class Housekeeper:
     def __init__(self, responder: OCSPResponder, publisher: CRLPublisher, *, poll: float = 0.2,
-                 reconcile: float = 60.0) -> None:
-        if poll <= 0 or reconcile <= 0:
+                 reconcile: float = 60.0, checkpoint: Callable[[], object] | None = None,
+                 checkpoint_every: float = 3600.0) -> None:
+        if poll <= 0 or reconcile <= 0 or checkpoint_every <= 0:
             raise ValueError("housekeeping intervals must be positive")
         self.responder = responder
         self.publisher = publisher
         self.poll = poll
         self.reconcile = reconcile
+        # Every ``checkpoint_every`` seconds: sign the audit chain's end (issue 8).
+        self.checkpoint = checkpoint
+        self.checkpoint_every = checkpoint_every
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -43,11 +49,15 @@ class Housekeeper:
 
     def _run(self) -> None:
         next_reconcile = time.monotonic() + self.reconcile
+        next_checkpoint = time.monotonic() + self.checkpoint_every
         while not self._stop.wait(self.poll):
             self._safely(self.responder.watch)
             if time.monotonic() >= next_reconcile:
                 self._safely(self.publisher.reconcile)
                 next_reconcile = time.monotonic() + self.reconcile
+            if self.checkpoint is not None and time.monotonic() >= next_checkpoint:
+                self._safely(self.checkpoint)
+                next_checkpoint = time.monotonic() + self.checkpoint_every
 
     @staticmethod
     def _safely(step) -> None:  # noqa: ANN001 - a bound method

@@ -158,6 +158,12 @@ PROFILES: dict[str, CertificateProfile] = {p.name: p for p in (
         policy_oid=POLICY_CA, extended_key_usage=("1.3.6.1.5.5.7.3.9",), ocsp_no_check=True,
         validity=dt.timedelta(days=365), centres=frozenset({"root", "national", "government"}),
     ),
+    # The audit log's checkpoints are signed with this key (issue 8): a
+    # commitment to the log's state, hence contentCommitment; no EKU names it.
+    CertificateProfile(
+        name="audit", holder_kind=HolderKind.SERVICE, key_usage=frozenset({"digital_signature", "content_commitment"}),
+        policy_oid=POLICY_CA, validity=dt.timedelta(days=1825), centres=frozenset({"national"}),
+    ),
     # RFC 3161 §2.3: the TSA's only EKU is id-kp-timeStamping, marked critical.
     CertificateProfile(
         name="tsa", holder_kind=HolderKind.SERVICE, key_usage=frozenset({"digital_signature", "content_commitment"}),

@@ -5,6 +5,7 @@ from registry.db import Database, sqlite_url
 from registry.models import (
     ActorRow,
     ApplicationRow,
+    AuditCheckpointRow,
     AuditRow,
     CentreRow,
     CertificateArchiveRow,
@@ -20,7 +21,7 @@ from registry.models import (
 from registry.repositories import Conflict, Registry, RegistryError, RegistryTransaction
 
 __all__ = [
-    "ActorRow", "ApplicationRow", "AuditLog", "AuditRow", "CentreRow", "CertificateArchiveRow", "CertificateRow",
+    "ActorRow", "ApplicationRow", "AuditCheckpointRow", "AuditLog", "AuditRow", "CentreRow", "CertificateArchiveRow", "CertificateRow",
     "ChainBreak", "CRLRow", "DocumentRow", "DocumentVersionRow", "RevocationRow", "SigningAuthorisationRow", "SigningSessionRow",
     "Conflict", "Database", "IssuanceJournalRow", "Registry", "RegistryError", "RegistryTransaction",
     "sqlite_url",

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry import rawsql
-from registry.models import AuditHeadRow, AuditRow
+from registry.models import AuditCheckpointRow, AuditHeadRow, AuditRow
 
 if TYPE_CHECKING:
     from registry.repositories import RegistryTransaction
@@ -100,3 +100,21 @@ class AuditLog:
         if head is not None and (head.last_id != expected_id - 1 or head.last_hash != prev_hash):
             return ChainBreak(expected_id, "entries after the last one present were removed")
         return None
+
+    # -- checkpoints ---------------------------------------------------------------
+
+    def head(self) -> tuple[int, str]:
+        """(last entry id, its hash) as the head row says."""
+        head = self._session.get(AuditHeadRow, 1)
+        return (0, GENESIS) if head is None else (head.last_id, head.last_hash)
+
+    def entry(self, entry_id: int) -> AuditRow | None:
+        return self._session.get(AuditRow, entry_id)
+
+    def add_checkpoint(self, row: AuditCheckpointRow) -> AuditCheckpointRow:
+        self._session.add(row)
+        self._session.flush()
+        return row
+
+    def checkpoints(self) -> list[AuditCheckpointRow]:
+        return list(self._session.execute(select(AuditCheckpointRow).order_by(AuditCheckpointRow.id)).scalars())

@@ -434,3 +434,25 @@ class SigningSessionRow(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(120))
+
+
+class AuditCheckpointRow(Base):
+    """A signed, time-stamped statement of the audit chain's state (issue 8).
+
+    ``statement`` is the canonical JSON that was signed: the last entry's id
+    and hash and the time. Anyone with the audit certificate and the TSA's
+    can check that the log up to that entry has not changed since, even if
+    the chain head row was rewritten with it.
+    """
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_entry_id: Mapped[int] = mapped_column(BigInteger)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    statement: Mapped[bytes] = mapped_column(LargeBinary)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    signer_serial: Mapped[str] = mapped_column(String(40))
+    hash_name: Mapped[str] = mapped_column(String(16))
+    time_stamp: Mapped[bytes] = mapped_column(LargeBinary)
