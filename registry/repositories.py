@@ -497,6 +497,11 @@ class SigningRequestRepository(_TenantScoped):
             stmt = stmt.with_for_update()
         return self._session.execute(stmt).scalar_one_or_none()
 
+    def open_expired(self, now: dt.datetime, limit: int = 100) -> list[SigningRequestRow]:
+        stmt = (select(SigningRequestRow).where(SigningRequestRow.status == "open", SigningRequestRow.expires_at <= now)
+                .order_by(SigningRequestRow.id).limit(limit).with_for_update(skip_locked=True))
+        return list(self._session.execute(stmt).scalars())
+
     def of_document(self, tenant: str, document_id: int) -> list[SigningRequestRow]:
         stmt = select(SigningRequestRow).where(SigningRequestRow.tenant == tenant,
                                                SigningRequestRow.document_id == document_id)

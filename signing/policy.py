@@ -313,6 +313,15 @@ def load_policies(data: object) -> SigningPolicies:
     return policies
 
 
+def load_rule(data: object) -> SigningRule:
+    """One rule from its JSON (as a signing request keeps the rule it was made under)."""
+    reader = _PolicyReader()
+    rules = reader._rules([data])
+    if reader.problems or not rules:
+        raise PolicyError(reader.problems or ["the rule cannot be built"])
+    return rules[0]
+
+
 class _PolicyReader:
     def __init__(self) -> None:
         self.problems: list[str] = []
@@ -467,4 +476,5 @@ class _PolicyReader:
 
 
 __all__ = ["Alternative", "BiometricPolicy", "CodePolicy", "DEFAULT_RULES", "Factor", "PayoutPolicy", "PolicyError",
-           "SigningPolicies", "SigningRule", "default_policies", "load_policies"]
+           "SigningPolicies", "SigningRule", "default_policies", "load_policies",
+           "load_rule"]
