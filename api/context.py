@@ -34,8 +34,9 @@ from signing.factors import (
     SMSSender,
     WebhookSMSGateway,
 )
-from signing.policy import SigningPolicies, default_policies, load_policies
-from signing.proofs import ClientSigning
+from signing.policy import SigningPolicies, default_policies
+from signing.policy_loader import load_policies
+from signing.completion import ClientSigning
 from signing.requests import SigningRequests
 from signing.webhooks import Dispatcher, WebhookService
 from signing.engine import PAdESSigner

@@ -30,7 +30,8 @@ from ca.policy import NATIONAL
 from registry import CertificateRow, ClientRow, DocumentRow, Registry, RegistryTransaction, SigningRequestRow
 from signing.factors import FactorRefused, RequestLocked
 from signing.metadata import AMENDMENT, LEGAL_ENTITY
-from signing.policy import BUSINESS, CONSUMER, Factor, SigningPolicies, SigningRule, load_rule
+from signing.policy import BUSINESS, CONSUMER, Factor, SigningPolicies, SigningRule
+from signing.policy_loader import load_rule
 
 OPEN, SIGNED, SEALED, CANCELLED, EXPIRED, LOCKED = "open", "signed", "sealed", "cancelled", "expired", "locked"
 STATUSES = (OPEN, SIGNED, SEALED, CANCELLED, EXPIRED, LOCKED)

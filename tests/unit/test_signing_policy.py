@@ -8,7 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from signing.policy import Factor, PolicyError, default_policies, load_policies
+from signing.policy import Factor, default_policies
+from signing.policy_loader import PolicyError, load_policies
 
 BIO, EDS, SMS, TOTP = Factor.BIOMETRIC, Factor.EDS, Factor.SMS, Factor.TOTP
 POLICIES = default_policies()
