@@ -301,3 +301,45 @@ def test_an_open_request_expires_and_the_mfo_is_told(services) -> None:
     assert svc.signing_requests.get(TENANT, request.id).status == "expired"
     with pytest.raises(ConflictError, match="expired"):
         svc.client_signing.start(request.id, request.token, "sms", CTX)
+
+
+def test_LOAN7_the_phone_is_confirmed_by_its_sms_code_and_a_wrong_code_is_refused(services) -> None:
+    """Registration: the phone carries signing codes only once its own code came back."""
+    svc = services
+    iin = f.iin()
+    number = phone()
+    view = svc.clients.register("mfo", TENANT, {"kind": "individual", "iin": iin, "name": "Test Client",
+                                                "phone": number})
+    (sms,) = view.factors
+    assert sms.status == "pending"
+    right = last_code(svc, number)
+    wrong = f"{(int(right) + 1) % 10 ** 6:06d}"
+    for _ in range(svc.signing_policies.codes.max_failures):
+        with pytest.raises(FactorRefused):
+            svc.clients.confirm("mfo", TENANT, view.id, sms.id, wrong)
+    # After the tolerated wrong tries the code is void: even the right one no longer confirms.
+    with pytest.raises(FactorRefused):
+        svc.clients.confirm("mfo", TENANT, view.id, sms.id, right)
+    with pytest.raises(Throttled):
+        svc.clients.resend("mfo", TENANT, view.id, sms.id)
+    svc.clock.advance(dt.timedelta(seconds=61))
+    svc.clients.resend("mfo", TENANT, view.id, sms.id)
+    assert svc.clients.confirm("mfo", TENANT, view.id, sms.id, last_code(svc, number)).status == "active"
+    with pytest.raises(ConflictError, match="registered this client already"):
+        svc.clients.register("mfo", TENANT, {"kind": "individual", "iin": iin, "name": "Again", "phone": number})
+
+
+def test_the_sms_gateway_gets_each_message_as_json_with_its_bearer_token(receiver) -> None:
+    from signing.factors import DeliveryFailed, WebhookSMSGateway
+
+    server, handler = receiver
+    handler.fail_first = 0
+    gateway = WebhookSMSGateway(f"http://127.0.0.1:{server.server_port}/sms", token="gw-secret")
+    message_id = gateway.send("alpha", "+77011234567", "Qoltanba: 123456 is your code")
+    ((headers, body),) = handler.received
+    assert headers["Authorization"] == "Bearer gw-secret" and headers["Idempotency-Key"] == message_id
+    assert json.loads(body) == {"id": message_id, "tenant": "alpha", "to": "+77011234567",
+                                "text": "Qoltanba: 123456 is your code"}
+    handler.fail_first = 10 ** 6
+    with pytest.raises(DeliveryFailed):
+        gateway.send("alpha", "+77011234567", "again")
