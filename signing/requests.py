@@ -162,13 +162,16 @@ class SigningRequests:
         return view
 
     def get(self, tenant: str, request_id: str) -> RequestView:
-        expired = False
+        with self.registry.transaction(readonly=True) as tx:
+            row = self.by_id(tx, tenant, request_id)
+            if not (row.status == OPEN and self.clock.now() >= row.expires_at):
+                return self.view(tx, row)
+        # Its time is up: mark it expired (and tell the webhook) before showing it.
         with self.registry.transaction() as tx:
             row = self.by_id(tx, tenant, request_id, for_update=True)
-            expired = self.guard(tx, row) is not None and row.status == EXPIRED
+            self.guard(tx, row)
             view = self.view(tx, row)
-        if expired:
-            self.events.kick()
+        self.events.kick()
         return view
 
     def cancel(self, actor: str, tenant: str, request_id: str) -> RequestView:
