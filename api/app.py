@@ -10,7 +10,20 @@ from fastapi import FastAPI
 from api import problems
 from api.access import AccessService
 from api.context import Services
-from api.routes import applications, certificates, documents, hierarchy, journal, revocation, signing, status, tsa
+from api.ratelimit import TokenBuckets
+from api.routes import (
+    applications,
+    certificates,
+    clients,
+    documents,
+    hierarchy,
+    journal,
+    revocation,
+    signing,
+    signing_requests,
+    status,
+    tsa,
+)
 from api.settings import Settings
 
 
@@ -23,15 +36,22 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         # publishes CRLs a crash or the clock left due.
         if services.authority.is_initialised():
             services.housekeeper.start()
+            # Webhook deliveries and request expiry; the policy in force is audited when it changed.
+            services.record_signing_policy()
+            services.dispatcher.start()
         try:
             yield
         finally:
             services.housekeeper.stop()
+            if "dispatcher" in services.__dict__:
+                services.dispatcher.stop()
 
     app = FastAPI(title="Qoltanba", version="0.1.0", lifespan=lifespan,
                   description="Certification centres, registry and electronic signatures for Kazakhstan.")
     app.state.services = services
     app.state.access = AccessService(services.registry, services.clock)
+    app.state.client_limiter = TokenBuckets(services.settings.client_rate_per_minute,
+                                            services.settings.client_rate_burst)
     problems.install(app)
 
     @app.get("/health", tags=["service"], summary="Liveness (public)")
@@ -42,8 +62,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def livez() -> None:
         return None
 
-    for module in (hierarchy, certificates, applications, journal, revocation, documents, signing, tsa):
+    for module in (hierarchy, certificates, applications, journal, revocation, documents, signing, tsa, clients,
+                   signing_requests):
         app.include_router(module.router)
+    app.include_router(signing_requests.client_router)
     app.router.routes.extend(status.ROUTES)
     app.state.ocsp_get_paths = status.GetPaths()
     app.add_middleware(status.CachedOCSPMiddleware, services=services, paths=app.state.ocsp_get_paths)

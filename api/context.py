@@ -21,10 +21,25 @@ from ca.revocation import RevocationService
 from ca.revocation_applications import RevocationApplications
 from ca.policy import CENTRES, GOVERNMENT, NATIONAL, ROOT, CentrePolicy, HierarchyPolicy, ServicePolicy, default_policy
 from ca.tsa import TimeStampAuthority, TSAPolicy
-from keys import KeyBackend, PKCS11KeyBackend, SoftwareKeyBackend, load_master_key
+from keys import KeyBackend, PKCS11KeyBackend, SecretBox, SoftwareKeyBackend, load_master_key
 from registry import Database, Registry
 from signing import DocumentLimits, DocumentService
 from signing.authorisation import AuthorisationService
+from signing.clients import ClientService
+from signing.evidence import EvidenceService
+from signing.factors import (
+    AssertionVerifier,
+    BiometricProviderSimulator,
+    SignedAssertionVerifier,
+    SMSOutbox,
+    SMSSender,
+    WebhookSMSGateway,
+)
+from signing.policy import SigningPolicies, default_policies
+from signing.policy_loader import load_policies
+from signing.completion import ClientSigning
+from signing.requests import SigningRequests
+from signing.webhooks import Dispatcher, WebhookService
 from signing.engine import PAdESSigner
 from signing.pades import Level
 from signing.service import SigningPolicy, SigningService
@@ -70,9 +85,14 @@ class Services:
         if s.key_backend == "pkcs11":
             pin = s.pkcs11_pin_file.read_text().strip()  # type: ignore[union-attr]
             return PKCS11KeyBackend(s.pkcs11_module, s.pkcs11_token_label, pin)  # type: ignore[arg-type]
+        return SoftwareKeyBackend(s.home / "keys", self.master_key)
+
+    @cached_property
+    def master_key(self) -> bytes:
+        """The software keys' master key; it also seals factor secrets (issue 5) on any key backend."""
+        s = self.settings
         secret = s.master_key.get_secret_value() if s.master_key else None
-        master = load_master_key(s.resolved_master_key_file, secret, create=s.mode == "embedded")
-        return SoftwareKeyBackend(s.home / "keys", master)
+        return load_master_key(s.resolved_master_key_file, secret, create=s.mode == "embedded")
 
     @cached_property
     def policy(self) -> HierarchyPolicy:
@@ -151,6 +171,90 @@ class Services:
         return SigningService(self.authority, self.documents, self.signing_engine, self.authorisations, stamps,
                               policy)
 
+    # -- the client's will (issue 5) ---------------------------------------------------
+
+    @cached_property
+    def secret_box(self) -> SecretBox:
+        return SecretBox(self.master_key, "factor secrets")
+
+    @cached_property
+    def signing_policies(self) -> SigningPolicies:
+        path = self.settings.signing_policy_file
+        return load_policies(path.read_bytes()) if path else default_policies()
+
+    @cached_property
+    def sms(self) -> SMSSender:
+        s = self.settings
+        if s.sms_gateway_url:
+            token = s.sms_gateway_token_file.read_text().strip() if s.sms_gateway_token_file else None
+            return WebhookSMSGateway(s.sms_gateway_url, token)
+        return SMSOutbox(self.clock)
+
+    @cached_property
+    def biometric_simulator(self) -> BiometricProviderSimulator | None:
+        """The development identity provider, its key kept in the home; None when a real one is configured."""
+        s = self.settings
+        if s.biometric_provider_key_file or s.mode != "embedded":
+            return None
+        path = s.home / "biometric-simulator.pem"
+        if not path.exists():
+            simulator = BiometricProviderSimulator(s.biometric_provider)
+            path.touch(mode=0o600)
+            path.write_bytes(simulator.private_key_pem())
+            return simulator
+        return BiometricProviderSimulator.from_pem(path.read_bytes(), s.biometric_provider)
+
+    @cached_property
+    def assertion_verifier(self) -> AssertionVerifier:
+        s = self.settings
+        if s.biometric_provider_key_file:
+            return SignedAssertionVerifier.from_pem(s.biometric_provider, s.biometric_provider_key_file.read_bytes())
+        return self.biometric_simulator.verifier()
+
+    @cached_property
+    def webhooks(self) -> WebhookService:
+        return WebhookService(self.registry, self.clock, SecretBox(self.master_key, "webhook secrets"),
+                              allow_http=self.settings.mode == "embedded")
+
+    @cached_property
+    def clients(self) -> ClientService:
+        return ClientService(self.registry, self.clock, self.secret_box, self.sms, self.signing_policies.codes,
+                             provider=self.settings.biometric_provider, issuer=self.settings.organisation)
+
+    @cached_property
+    def signing_requests(self) -> SigningRequests:
+        return SigningRequests(self.registry, self.clock, self.signing_policies, self.webhooks, self.authority,
+                               mrp_kzt=self.settings.mrp_kzt)
+
+    @cached_property
+    def evidence(self) -> EvidenceService:
+        return EvidenceService(self.registry, self.clock, self.signing)
+
+    @cached_property
+    def client_signing(self) -> ClientSigning:
+        return ClientSigning(self.signing_requests, self.signing, self.authorisations, self.evidence,
+                             self.secret_box, self.sms, self.assertion_verifier)
+
+    @cached_property
+    def dispatcher(self) -> Dispatcher:
+        return Dispatcher(self.webhooks, [self.webhooks.deliver_due, self.signing_requests.expire_due],
+                          poll=self.settings.webhook_poll_seconds)
+
+    def record_signing_policy(self, actor: str = "system") -> bool:
+        """An audit entry when the signing policy in force differs from the last one recorded."""
+        policies = self.signing_policies
+        with self.registry.transaction() as tx:
+            last = tx.audit.latest("signing.policy_changed")
+            previous = last.details.get("fingerprint") if last is not None else None
+            if previous == policies.fingerprint:
+                return False
+            tx.audit.append(at=self.clock.now(), actor=actor, action="signing.policy_changed",
+                            subject="signing-policy", details={
+                                "fingerprint": policies.fingerprint, "previous": previous,
+                                "source": str(self.settings.signing_policy_file or "defaults"),
+                                "rules": [r.name for r in policies.rules]})
+        return True
+
     @cached_property
     def audit_checkpoints(self) -> AuditCheckpoints:
         return AuditCheckpoints(self.authority, self.tsa)
@@ -168,5 +272,7 @@ class Services:
     def close(self) -> None:
         if "housekeeper" in self.__dict__:
             self.housekeeper.stop()
+        if "dispatcher" in self.__dict__:
+            self.dispatcher.stop()
         if "database" in self.__dict__:
             self.database.dispose()

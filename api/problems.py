@@ -28,6 +28,10 @@ STATUS = {
     "lint-failed": 422,
     "invalid-signature": 422,
     "authorisation-required": 403,
+    "factor-refused": 403,
+    "request-locked": 423,
+    "rate-limited": 429,
+    "review-window-open": 409,
 }
 TITLES = {
     "invalid-input": "The request has invalid fields",
@@ -43,6 +47,10 @@ TITLES = {
     "lint-failed": "The certificate failed linting and was not issued",
     "invalid-signature": "The signature does not verify",
     "authorisation-required": "The client's authorisation is required",
+    "factor-refused": "The factor is refused",
+    "request-locked": "The signing request is locked",
+    "rate-limited": "Too many requests; try again later",
+    "review-window-open": "The client's review window is still open",
     "internal": "Internal error",
 }
 MEDIA_TYPE = "application/problem+json"
@@ -69,6 +77,9 @@ def install(app: FastAPI) -> None:
     async def _domain(request: Request, error: QoltanbaError) -> JSONResponse:
         status = STATUS.get(error.code, 422)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None:
+            headers = {"Retry-After": str(retry_after)}
         return problem(status, error.code, error.detail, request, [p.as_dict() for p in error.problems], headers)
 
     @app.exception_handler(RequestValidationError)

@@ -67,6 +67,21 @@ class Settings(BaseSettings):
     tsa_policy_oid: str = Field(default="1.2.398.3.3.2.6.1", pattern=r"^[0-2](\.(0|[1-9][0-9]*))+$",
                                 description="policy of the time-stamp tokens (DOMAIN.md KZ-3)")
     tsa_accuracy_ms: int = Field(default=1000, ge=1, le=60_000, description="accuracy the tokens claim")
+    # The client's will (issue 5).
+    signing_policy_file: Path | None = Field(default=None, description="JSON signing policies (signing/policy.py); "
+                                                                       "default: DOMAIN.md §3's")
+    sms_gateway_url: str | None = Field(default=None, pattern=r"^https?://", description="the SMS gateway's HTTP "
+                                        "webhook; unset: the development outbox (embedded mode only)")
+    sms_gateway_token_file: Path | None = Field(default=None, description="bearer token for the SMS gateway")
+    biometric_provider: str = Field(default="simulator", min_length=1, max_length=64,
+                                    description="the identity provider's name, the iss of its assertions")
+    biometric_provider_key_file: Path | None = Field(default=None, description="the provider's public key (PEM, "
+                                                     "EC P-256 or Ed25519); unset: the simulator's, embedded only")
+    client_rate_per_minute: int = Field(default=60, ge=1, le=10_000, description="client API calls a minute per "
+                                        "address (token bucket)")
+    client_rate_burst: int = Field(default=30, ge=1, le=10_000, description="client API calls at once per address")
+    webhook_poll_seconds: float = Field(default=1.0, gt=0, le=60, description="how often each serving process "
+                                        "looks for webhook deliveries and expired signing requests")
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> "Settings":
@@ -78,6 +93,11 @@ class Settings(BaseSettings):
                 problems.append("QOLTANBA_KEY_BACKEND must be pkcs11 (the root key lives in an HSM)")
             if self.base_url.startswith("http://127.") or "localhost" in self.base_url:
                 problems.append("QOLTANBA_BASE_URL must be the public address written into certificates")
+            if not self.sms_gateway_url:
+                problems.append("QOLTANBA_SMS_GATEWAY_URL must name the SMS gateway (the outbox is for development)")
+            if self.biometric_provider == "simulator" or not self.biometric_provider_key_file:
+                problems.append("QOLTANBA_BIOMETRIC_PROVIDER and QOLTANBA_BIOMETRIC_PROVIDER_KEY_FILE must name the "
+                                "real identity provider (the simulator is for development)")
             if problems:
                 raise ValueError("production mode refuses embedded defaults: " + "; ".join(problems))
         if self.key_backend == "pkcs11" and not (self.pkcs11_module and self.pkcs11_token_label
@@ -87,6 +107,11 @@ class Settings(BaseSettings):
         if self.crl_refresh_hours >= self.crl_next_update_hours:
             raise ValueError("QOLTANBA_CRL_REFRESH_HOURS must be below QOLTANBA_CRL_NEXT_UPDATE_HOURS")
         return self
+
+    @property
+    def sms_outbox(self) -> bool:
+        """SMS kept in the development outbox (and viewable over the API) rather than sent."""
+        return self.mode == "embedded" and not self.sms_gateway_url
 
     @property
     def resolved_crl_export_dir(self) -> Path:

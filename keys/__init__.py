@@ -23,6 +23,7 @@ from keys.backend import (
 from keys.carrier import CarrierKey, load_pkcs12
 from keys.master import load_master_key
 from keys.pkcs11 import PKCS11KeyBackend
+from keys.secretbox import SecretBox, SecretUnreadable, derive_key
 from keys.software import SoftwareKeyBackend
 from keys.x509sign import hash_for, sign_certificate, sign_tbs, signature_algorithm_der
 
@@ -38,11 +39,14 @@ __all__ = [
     "MasterKeyError",
     "MasterKeyMismatch",
     "PKCS11KeyBackend",
+    "SecretBox",
+    "SecretUnreadable",
     "SignatureCheckFailed",
     "SoftwareKeyBackend",
     "UnsupportedAlgorithm",
     "WrongPassword",
     "algorithm_of",
+    "derive_key",
     "hash_algorithm",
     "hash_for",
     "load_master_key",

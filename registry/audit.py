@@ -84,6 +84,11 @@ class AuditLog:
         stmt = select(AuditRow).where(AuditRow.id > after_id).order_by(AuditRow.id).limit(limit)
         return list(self._session.execute(stmt).scalars())
 
+    def latest(self, action: str) -> AuditRow | None:
+        """The newest entry of one action (start-up checks such as a changed signing policy)."""
+        stmt = select(AuditRow).where(AuditRow.action == action).order_by(AuditRow.id.desc()).limit(1)
+        return self._session.execute(stmt).scalar_one_or_none()
+
     def verify(self) -> ChainBreak | None:
         """Walk the chain; return the first entry that does not fit, or None."""
         prev_hash, expected_id = GENESIS, 1

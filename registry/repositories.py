@@ -20,17 +20,27 @@ from registry.db import Database
 from registry.models import (
     ActorRow,
     ApplicationRow,
+    BiometricAssertionRow,
+    BiometricChallengeRow,
     CentreRow,
     CertificateArchiveRow,
     CertificateRow,
+    ClientFactorRow,
+    ClientRow,
     CRLRow,
     DocumentRow,
     DocumentVersionRow,
+    EvidenceRecordRow,
+    FactorProofRow,
     IssuanceJournalRow,
+    OneTimeCodeRow,
     RevocationRow,
     SequenceRow,
     SigningAuthorisationRow,
+    SigningRequestRow,
     SigningSessionRow,
+    WebhookDeliveryRow,
+    WebhookEndpointRow,
 )
 
 
@@ -48,7 +58,8 @@ class Conflict(RegistryError):
 
 def _constraint_of(error: IntegrityError) -> str:
     text = str(error.orig)
-    for name in ("uq_certificates_single_key_holder", "uq_certificates_issuer_serial", "uq_crls_centre_number",
+    for name in ("uq_clients_tenant_id_number", "uq_biometric_assertions_provider_id",
+                 "uq_factor_proofs_request_factor", "webhook_endpoints_tenant_key", "uq_certificates_single_key_holder", "uq_certificates_issuer_serial", "uq_crls_centre_number",
                  "uq_revocations_centre_serial", "uq_revocations_seq", "uq_document_versions_document_number",
                  "fingerprint_sha256", "actors.name", "actors_name", "centres.code", "centres_code"):
         if name in text:
@@ -64,6 +75,14 @@ def _constraint_of(error: IntegrityError) -> str:
         return "uq_revocations_centre_serial"
     if "document_versions.document_id, document_versions.number" in text:
         return "uq_document_versions_document_number"
+    if "clients.tenant, clients.id_number" in text:
+        return "uq_clients_tenant_id_number"
+    if "biometric_assertions.provider, biometric_assertions.assertion_id" in text:
+        return "uq_biometric_assertions_provider_id"
+    if "factor_proofs.request_id, factor_proofs.factor" in text:
+        return "uq_factor_proofs_request_factor"
+    if "webhook_endpoints.tenant" in text:
+        return "webhook_endpoints_tenant_key"
     return "unique"
 
 
@@ -428,6 +447,159 @@ class SigningSessionRepository(_TenantScoped):
     row_type = SigningSessionRow
 
 
+# --- the client's will (issue 5) ----------------------------------------------
+
+
+class ClientRepository(_TenantScoped):
+    row_type = ClientRow
+
+    def by_id(self, tenant: str, client_id: int) -> ClientRow | None:
+        stmt = select(ClientRow).where(ClientRow.tenant == tenant, ClientRow.id == client_id)
+        return self._session.execute(stmt).scalar_one_or_none()
+
+    def by_id_number(self, tenant: str, id_number: str) -> ClientRow | None:
+        stmt = select(ClientRow).where(ClientRow.tenant == tenant, ClientRow.id_number == id_number)
+        return self._session.execute(stmt).scalar_one_or_none()
+
+
+class ClientFactorRepository(_Repository):
+    """A client's factors; found through the client, which is found within its tenant."""
+
+    def add(self, row: ClientFactorRow) -> ClientFactorRow:
+        return self._add(row)
+
+    def of_client(self, client_id: int, *, kind: str | None = None, status: str | None = None,
+                  for_update: bool = False) -> list[ClientFactorRow]:
+        stmt = select(ClientFactorRow).where(ClientFactorRow.client_id == client_id)
+        if kind is not None:
+            stmt = stmt.where(ClientFactorRow.kind == kind)
+        if status is not None:
+            stmt = stmt.where(ClientFactorRow.status == status)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return list(self._session.execute(stmt.order_by(ClientFactorRow.id)).scalars())
+
+    def by_public_id(self, client_id: int, public_id: str, *, for_update: bool = False) -> ClientFactorRow | None:
+        stmt = select(ClientFactorRow).where(ClientFactorRow.client_id == client_id,
+                                             ClientFactorRow.public_id == public_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return self._session.execute(stmt).scalar_one_or_none()
+
+
+class SigningRequestRepository(_TenantScoped):
+    row_type = SigningRequestRow
+
+    def for_client(self, public_id: str, *, for_update: bool = False) -> SigningRequestRow | None:
+        """The request a client's token names; the caller checks the token before showing anything."""
+        stmt = select(SigningRequestRow).where(SigningRequestRow.public_id == public_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return self._session.execute(stmt).scalar_one_or_none()
+
+    def open_expired(self, now: dt.datetime, limit: int = 100) -> list[SigningRequestRow]:
+        stmt = (select(SigningRequestRow).where(SigningRequestRow.status == "open", SigningRequestRow.expires_at <= now)
+                .order_by(SigningRequestRow.id).limit(limit).with_for_update(skip_locked=True))
+        return list(self._session.execute(stmt).scalars())
+
+    def of_document(self, tenant: str, document_id: int) -> list[SigningRequestRow]:
+        stmt = select(SigningRequestRow).where(SigningRequestRow.tenant == tenant,
+                                               SigningRequestRow.document_id == document_id)
+        return list(self._session.execute(stmt.order_by(SigningRequestRow.id)).scalars())
+
+
+class FactorProofRepository(_Repository):
+    def add(self, row: FactorProofRow) -> FactorProofRow:
+        return self._add(row)
+
+    def of_request(self, request_id: int) -> list[FactorProofRow]:
+        stmt = select(FactorProofRow).where(FactorProofRow.request_id == request_id).order_by(FactorProofRow.id)
+        return list(self._session.execute(stmt).scalars())
+
+
+class OneTimeCodeRepository(_Repository):
+    def add(self, row: OneTimeCodeRow) -> OneTimeCodeRow:
+        return self._add(row)
+
+    def sent(self, factor_id: int, request_id: int | None, purpose: str, *,
+             for_update: bool = False) -> list[OneTimeCodeRow]:
+        """Every code sent for this factor and request (or enrolment), oldest first."""
+        stmt = select(OneTimeCodeRow).where(OneTimeCodeRow.factor_id == factor_id, OneTimeCodeRow.purpose == purpose)
+        stmt = stmt.where(OneTimeCodeRow.request_id.is_(None) if request_id is None
+                          else OneTimeCodeRow.request_id == request_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return list(self._session.execute(stmt.order_by(OneTimeCodeRow.id)).scalars())
+
+
+class BiometricChallengeRepository(_Repository):
+    def add(self, row: BiometricChallengeRow) -> BiometricChallengeRow:
+        return self._add(row)
+
+    def of_request(self, request_id: int, *, for_update: bool = False) -> list[BiometricChallengeRow]:
+        stmt = select(BiometricChallengeRow).where(BiometricChallengeRow.request_id == request_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return list(self._session.execute(stmt.order_by(BiometricChallengeRow.id)).scalars())
+
+
+class BiometricAssertionRepository(_Repository):
+    def add(self, row: BiometricAssertionRow) -> BiometricAssertionRow:
+        """Raises ``Conflict("uq_biometric_assertions_provider_id")`` for an assertion id seen before."""
+        return self._add(row)
+
+    def seen(self, provider: str, assertion_id: str) -> bool:
+        stmt = select(BiometricAssertionRow.id).where(BiometricAssertionRow.provider == provider,
+                                                      BiometricAssertionRow.assertion_id == assertion_id)
+        return self._session.execute(stmt).first() is not None
+
+
+class EvidenceRepository(_TenantScoped):
+    row_type = EvidenceRecordRow
+
+    def of_request(self, request_id: int, *, for_update: bool = False) -> EvidenceRecordRow | None:
+        stmt = select(EvidenceRecordRow).where(EvidenceRecordRow.request_id == request_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return self._session.execute(stmt).scalar_one_or_none()
+
+
+class WebhookEndpointRepository(_Repository):
+    def add(self, row: WebhookEndpointRow) -> WebhookEndpointRow:
+        return self._add(row)
+
+    def of_tenant(self, tenant: str, *, for_update: bool = False) -> WebhookEndpointRow | None:
+        stmt = select(WebhookEndpointRow).where(WebhookEndpointRow.tenant == tenant)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return self._session.execute(stmt).scalar_one_or_none()
+
+
+class WebhookDeliveryRepository(_Repository):
+    def add(self, row: WebhookDeliveryRow) -> WebhookDeliveryRow:
+        return self._add(row)
+
+    def due(self, now: dt.datetime, limit: int = 20) -> list[WebhookDeliveryRow]:
+        """Pending deliveries whose time has come, locked; other workers skip them (PostgreSQL)."""
+        stmt = (select(WebhookDeliveryRow)
+                .where(WebhookDeliveryRow.status == "pending", WebhookDeliveryRow.next_attempt_at <= now)
+                .order_by(WebhookDeliveryRow.next_attempt_at, WebhookDeliveryRow.id).limit(limit)
+                .with_for_update(skip_locked=True))
+        return list(self._session.execute(stmt).scalars())
+
+    def by_id(self, delivery_id: int, *, for_update: bool = False) -> WebhookDeliveryRow | None:
+        stmt = select(WebhookDeliveryRow).where(WebhookDeliveryRow.id == delivery_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return self._session.execute(stmt).scalar_one_or_none()
+
+    def of_tenant(self, tenant: str, *, subject: str | None = None, limit: int = 100) -> list[WebhookDeliveryRow]:
+        stmt = select(WebhookDeliveryRow).where(WebhookDeliveryRow.tenant == tenant)
+        if subject is not None:
+            stmt = stmt.where(WebhookDeliveryRow.subject == subject)
+        return list(self._session.execute(stmt.order_by(WebhookDeliveryRow.id).limit(limit)).scalars())
+
+
 class RegistryTransaction:
     """The repositories of one unit of work, on one database connection.
 
@@ -450,6 +622,16 @@ class RegistryTransaction:
         self.document_versions = DocumentVersionRepository(self)
         self.authorisations = SigningAuthorisationRepository(self)
         self.signing_sessions = SigningSessionRepository(self)
+        self.clients = ClientRepository(self)
+        self.client_factors = ClientFactorRepository(self)
+        self.signing_requests = SigningRequestRepository(self)
+        self.factor_proofs = FactorProofRepository(self)
+        self.one_time_codes = OneTimeCodeRepository(self)
+        self.biometric_challenges = BiometricChallengeRepository(self)
+        self.biometric_assertions = BiometricAssertionRepository(self)
+        self.evidence = EvidenceRepository(self)
+        self.webhook_endpoints = WebhookEndpointRepository(self)
+        self.webhook_deliveries = WebhookDeliveryRepository(self)
         self.audit = AuditLog(self)
 
     @property

@@ -20,7 +20,12 @@ from ca.errors import Problem
 from signing.limits import DocumentLimits
 
 CONTRACT, AMENDMENT = "contract", "amendment"
-KINDS = (CONTRACT, AMENDMENT)
+# LOAN-6's other documents of the credit dossier (LOAN-14), and LOAN-9's
+# application to change the client's phone number or bank details. Each is
+# filed under its loan's contract number and states the loan's terms.
+APPLICATION, CONSENT, SCHEDULE, DETAILS_CHANGE = "application", "consent", "schedule", "details_change"
+OTHER_KINDS = (APPLICATION, CONSENT, SCHEDULE)
+KINDS = (CONTRACT, AMENDMENT, *OTHER_KINDS, DETAILS_CHANGE)
 INDIVIDUAL, ENTREPRENEUR, LEGAL_ENTITY = "individual", "entrepreneur", "legal_entity"
 CLIENT_KINDS = (INDIVIDUAL, ENTREPRENEUR, LEGAL_ENTITY)
 PURPOSES = ("business", "consumer")
@@ -216,7 +221,7 @@ def _rule_problems(values: dict[str, Any], limits: DocumentLimits) -> list[Probl
     kind, contract = values.get("kind"), values.get("contract")
     if kind == AMENDMENT and "contract" in values and contract is None:
         fail("contract", "is required for an amendment: the id of the contract it amends")
-    if kind == CONTRACT and contract is not None:
+    if kind != AMENDMENT and contract is not None:
         fail("contract", "only an amendment names a contract")
     return problems
 

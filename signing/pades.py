@@ -32,8 +32,10 @@ from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
+from pyhanko.sign.signers.cms_embedder import SigObjSetup
 from pyhanko.sign.signers.pdf_signer import PdfSigner, PdfTimeStamper, TimestampDSSContentSettings
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko.sign.validation.dss import DocumentSecurityStore
@@ -71,6 +73,12 @@ class FieldPlan:
     ``lock`` makes the field lock every form field and forbid any later
     change to the document (ISO 32000-2 §12.7.5.5, a FieldMDP lock with
     /P 1): what the MFO's seal does when it signs last.
+
+    ``signature_entries`` adds entries to the signature dictionary, such as
+    /Prop_AuthType and /Prop_AuthTime (ISO 32000-1 Table 252) that record
+    how the client authenticated (issue 5). Keys are PDF names ("/Name");
+    an int becomes a number, a text starting with "/" a name, any other
+    text a text string. Left empty it costs nothing.
     """
 
     name: str
@@ -82,6 +90,7 @@ class FieldPlan:
     location: str | None = None
     stamp_style: BaseStampStyle | None = None
     text_params: dict | None = None
+    signature_entries: dict[str, int | str] | None = None
 
     def spec(self, writer: IncrementalPdfFileWriter) -> fields.SigFieldSpec:
         """The field to create; with ``stamp_index`` its box is that stamp's place on the last page."""
@@ -191,6 +200,8 @@ def prepare(pdf: bytes, identity: SignerIdentity, plan: FieldPlan, *, signing_ti
                            stamp_style=plan.stamp_style, timestamper=None)
     session = pdf_signer.init_signing_session(writer)
     session.system_time = signing_time
+    if plan.signature_entries:
+        session.cms_writer = _WithSignatureEntries(session.cms_writer, plan.signature_entries)
     tbs = session.prepare_tbs_document(validation_info=None, bytes_reserved=2 * reserve,
                                        appearance_text_params=plan.text_params)
     digest, output = tbs.digest_tbs_document()
@@ -200,6 +211,37 @@ def prepare(pdf: bytes, identity: SignerIdentity, plan: FieldPlan, *, signing_ti
                              end=digest.reserved_region_end - 1, document_digest=digest.document_digest,
                              signed_attributes=identity.signed_attributes(digest.document_digest),
                              field_name=plan.name, hash_name=identity.hash_name, signing_time=signing_time)
+
+
+class _WithSignatureEntries:
+    """pyHanko's CMS writer, adding our entries to the signature object as it is set up.
+
+    pyHanko builds the signature dictionary inside ``prepare_tbs_document``
+    and hands it to the CMS writer coroutine before writing anything; this
+    is the one moment the dictionary can still be given more entries.
+    """
+
+    def __init__(self, writer, entries: dict[str, int | str]) -> None:  # noqa: ANN001 - pyHanko's generator
+        self._writer = writer
+        self._entries = {generic.NameObject(key): _pdf_value(value) for key, value in entries.items()}
+
+    def send(self, value):  # noqa: ANN001, ANN201 - whatever pyHanko sends
+        if isinstance(value, SigObjSetup):
+            value.sig_placeholder.update(self._entries)
+        return self._writer.send(value)
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        return getattr(self._writer, name)
+
+
+def _pdf_value(value: int | str) -> generic.PdfObject:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise TypeError(f"a signature-dictionary entry is an int or a text, not {type(value).__name__}")
+    if isinstance(value, int):
+        return generic.NumberObject(value)
+    if value.startswith("/"):
+        return generic.NameObject(value)
+    return generic.TextStringObject(value)
 
 
 def embed(prepared: PreparedSignature, cms_der: bytes) -> bytes:

@@ -16,9 +16,11 @@ A crash between 2 and 3 leaves nothing behind but a used time-stamp serial.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cryptography import x509
@@ -28,11 +30,11 @@ from ca.authority import CertificationAuthority
 from ca.errors import ConflictError, InvalidInput, NotFound, Problem
 from ca.policy import NATIONAL
 from registry import CertificateRow, DocumentRow, RegistryTransaction, SigningSessionRow
-from signing.authorisation import AuthorisationService
+from signing.authorisation import AuthorisationService, NotAuthorised
 from signing.documents import DocumentService
 from signing.engine import BackendKey, PAdESSigner, SignatureJob, SignatureRejected
 from signing.pades import FieldPlan, Level, PreparedSignature
-from signing.signed_data import SignerIdentity
+from signing.signed_data import SignerIdentity, signature_time_stamp
 from signing.stamping import StampPlanner
 
 CLIENT, SEAL = "client", "seal"
@@ -75,6 +77,12 @@ class SignatureResult:
         return {"document": self.document, "version": self.version, "sha256": self.sha256, "field": self.field,
                 "signatory": self.signatory, "signer_serial": self.signer_serial, "level": self.level,
                 "status": self.status}
+
+
+# Called inside the transaction that stores a signature, so whatever the
+# caller records about it (the signing request, its evidence) is committed
+# together with the signed version or not at all.
+OnStored = Callable[[RegistryTransaction, "SignatureResult"], None]
 
 
 @dataclass(frozen=True)
@@ -128,7 +136,8 @@ class SigningService:
     # -- the three ways ----------------------------------------------------------
 
     def sign_with_client_key(self, actor: str, tenant: str, document_id: str, *, authorisation: str | None,
-                             level: str | None = None) -> SignatureResult:
+                             level: str | None = None, signature_entries: dict | None = None,
+                             on_stored: OnStored | None = None) -> SignatureResult:
         """Way 1: the client's key held by the service, unlocked by their authorisation."""
         with self.registry.transaction(readonly=True) as tx:
             snap = self._snapshot(tx, tenant, document_id, CLIENT)
@@ -139,38 +148,74 @@ class SigningService:
                 raise ConflictError("the client's key is not held by the service; use external signing")
         job = self.job_for(x509.load_der_x509_certificate(cert_row.der), self._chain_of(cert_row),
                            level=self._level(level, snap.kind), field_name=CLIENT_FIELD, index=snap.signatures,
-                           document_id=document_id, role="Client", reason=self._reason(snap))
+                           document_id=document_id, role="Client", reason=self._reason(snap),
+                           signature_entries=signature_entries)
         pdf = self.engine.sign(snap.content, job, BackendKey(self.authority.backend, cert_row.key_handle))
-        return self._store(actor, tenant, snap, pdf, job, CLIENT, consume=authorisation)
+        return self._store(actor, tenant, snap, pdf, job, CLIENT, consume=authorisation, on_stored=on_stored)
 
-    def sign_with_seal(self, actor: str, tenant: str, document_id: str, *, level: str | None = None) -> SignatureResult:
+    def sign_with_seal(self, actor: str, tenant: str, document_id: str, *, level: str | None = None,
+                       on_stored: OnStored | None = None) -> SignatureResult:
         """Way 3: the MFO's seal signs last and locks the document."""
         with self.registry.transaction(readonly=True) as tx:
             snap = self._snapshot(tx, tenant, document_id, SEAL)
-            rows = tx.certificates.by_holder(self.policy.seal_holder)
-            seal = next((r for r in reversed(rows) if r.status == "valid"), None)
-            if seal is None or not seal.key_handle:
-                raise ConflictError("the MFO's seal certificate is missing or revoked; issue a new one")
+            seal = self._seal(tx)
         job = self.job_for(x509.load_der_x509_certificate(seal.der), self._chain_of(seal),
                            level=self._level(level, snap.kind), field_name=SEAL_FIELD, index=snap.signatures,
                            document_id=document_id, role="MFO seal", lock=True)
         pdf = self.engine.sign(snap.content, job, BackendKey(self.authority.backend, seal.key_handle))
-        return self._store(actor, tenant, snap, pdf, job, SEAL)
+        return self._store(actor, tenant, snap, pdf, job, SEAL, on_stored=on_stored)
+
+    def seal_detached(self, content: bytes) -> bytes:
+        """A detached CMS over ``content`` by the MFO's seal, time-stamped by our TSA when there is one.
+
+        How evidence reports are signed (issue 5): anyone holding our root
+        verifies them with ``openssl cms -verify`` and the report's bytes.
+        """
+        with self.registry.transaction(readonly=True) as tx:
+            seal = self._seal(tx)
+        identity = SignerIdentity(x509.load_der_x509_certificate(seal.der), self._chain_of(seal))
+        attributes = identity.signed_attributes(hashlib.new(identity.hash_name, content).digest())
+        signature = self.authority.backend.sign(seal.key_handle, attributes, identity.hash_name)
+        unsigned = ()
+        if self.engine.tsa is not None:
+            token = self.engine.tsa.stamp(hashlib.new(identity.hash_name, signature).digest(), identity.hash_name)
+            unsigned = (signature_time_stamp(token),)
+        return identity.signed_data(attributes, signature, unsigned)
+
+    def _seal(self, tx: RegistryTransaction) -> CertificateRow:
+        rows = tx.certificates.by_holder(self.policy.seal_holder)
+        seal = next((r for r in reversed(rows) if r.status == "valid"), None)
+        if seal is None or not seal.key_handle:
+            raise ConflictError("the MFO's seal certificate is missing or revoked; issue a new one")
+        return seal
 
     def start_external(self, actor: str, tenant: str, document_id: str, *, certificate: bytes,
-                       level: str | None = None) -> ExternalSession:
-        """Way 2, first half: what the client's own token must sign."""
+                       authorisation: str | None, level: str | None = None,
+                       signature_entries: dict | None = None) -> ExternalSession:
+        """Way 2, first half: what the client's own token must sign.
+
+        The client's authorisation for this document state and this
+        certificate opens the session and is consumed by it (issue 5: the
+        other factors come first, the token's signature is the last one).
+        """
         cert = _load_certificate(certificate)
+        serial = format(cert.serial_number, "x")
         with self.registry.transaction(readonly=True) as tx:
             snap = self._snapshot(tx, tenant, document_id, CLIENT)
-            cert_row = self._client_certificate(tx, format(cert.serial_number, "x"), snap, tenant,
+            auth = self.authorisations.check(tx, authorisation, tenant=tenant, document_row_id=snap.document_row_id,
+                                             document_public_id=document_id, document_sha256=snap.version_sha256)
+            if auth.signer_serial != serial:
+                raise NotAuthorised("the authorisation was given for another signer certificate")
+            cert_row = self._client_certificate(tx, serial, snap, tenant,
                                                 der=cert.public_bytes(serialization.Encoding.DER))
         job = self.job_for(cert, self._chain_of(cert_row), level=self._level(level, snap.kind),
                            field_name=CLIENT_FIELD, index=snap.signatures, document_id=document_id, role="Client",
-                           reason=self._reason(snap))
+                           reason=self._reason(snap), signature_entries=signature_entries)
         prepared = self.engine.prepare(snap.content, job, external=True)
         now = self.clock.now()
         with self.registry.transaction() as tx:
+            self.authorisations.consume(tx, authorisation, tenant=tenant, document_row_id=snap.document_row_id,
+                                        document_public_id=document_id, document_sha256=snap.version_sha256)
             row = tx.signing_sessions.add(SigningSessionRow(
                 public_id=secrets.token_hex(16), tenant=tenant, document_id=snap.document_row_id,
                 base_version_id=snap.version_id, signatory=CLIENT, level=job.level.value, field_name=CLIENT_FIELD,
@@ -178,14 +223,15 @@ class SigningService:
                 placeholder_end=prepared.end, document_digest=prepared.document_digest,
                 signed_attributes=prepared.signed_attributes, hash_name=prepared.hash_name,
                 signing_time=prepared.signing_time, created_at=now, expires_at=now + self.policy.session_ttl,
-                created_by=actor))
+                created_by=actor, authorisation=authorisation))
             tx.audit.append(at=now, actor=actor, action="signing.external_started", subject=f"document:{document_id}",
                             details={"tenant": tenant, "session": row.public_id, "signer_serial": cert_row.serial,
-                                     "document_digest": prepared.document_digest.hex()})
+                                     "document_digest": prepared.document_digest.hex(),
+                                     "authorisation": authorisation})
             return _session_view(row, document_id)
 
     def complete_external(self, actor: str, tenant: str, session_id: str, *, signature: bytes | None = None,
-                          cms: bytes | None = None) -> SignatureResult:
+                          cms: bytes | None = None, on_stored: OnStored | None = None) -> SignatureResult:
         """Way 2, second half: the raw signature or the token's CMS, checked and embedded."""
         if (signature is None) == (cms is None):
             raise InvalidInput("give the signature or the CMS", [Problem("signature", "exactly one of signature "
@@ -209,20 +255,23 @@ class SigningService:
             pdf = self.engine.complete(prepared, job, signature=signature, cms=cms, verify=True)
         except SignatureRejected as exc:
             raise InvalidSignature(str(exc)) from None
-        return self._store(actor, tenant, snap, pdf, job, CLIENT, session=session_id)
+        return self._store(actor, tenant, snap, pdf, job, CLIENT, session=session_id, on_stored=on_stored)
 
     # -- building blocks -----------------------------------------------------------
 
     def job_for(self, certificate: x509.Certificate, chain: tuple[x509.Certificate, ...], *, level: Level,
                 field_name: str, index: int, document_id: str, role: str, lock: bool = False,
-                reason: str | None = None, location: str | None = None) -> SignatureJob:
+                reason: str | None = None, signature_entries: dict | None = None) -> SignatureJob:
         identity = SignerIdentity(certificate, chain)
         plan = self.stamps.plan(field_name, index, certificate=certificate, document_id=document_id, role=role,
-                                signed_at=self.clock.now(), lock=lock, reason=reason, location=location)
+                                signed_at=self.clock.now(), lock=lock, reason=reason)
+        if signature_entries:
+            plan = dataclasses.replace(plan, signature_entries=dict(signature_entries))
         return SignatureJob(identity, plan, level)
 
     def _store(self, actor: str, tenant: str, snap: _Snapshot, pdf: bytes, job: SignatureJob, signatory: str,
-               *, consume: str | None = None, session: str | None = None) -> SignatureResult:
+               *, consume: str | None = None, session: str | None = None,
+               on_stored: OnStored | None = None) -> SignatureResult:
         serial = format(job.identity.certificate.serial_number, "x")
         with self.registry.transaction() as tx:
             document = tx.documents.by_public_id(tenant, snap.document, for_update=True)
@@ -246,9 +295,12 @@ class SigningService:
                             details={"tenant": tenant, "version": version.number, "sha256": version.sha256,
                                      "signer_serial": serial, "level": job.level.value, "field": job.plan.name,
                                      "authorisation": consume, "session": session})
-            return SignatureResult(document=snap.document, version=version.number, sha256=version.sha256,
-                                   field=job.plan.name, signatory=signatory, signer_serial=serial,
-                                   level=job.level.value, status=document.status)
+            result = SignatureResult(document=snap.document, version=version.number, sha256=version.sha256,
+                                     field=job.plan.name, signatory=signatory, signer_serial=serial,
+                                     level=job.level.value, status=document.status)
+            if on_stored is not None:
+                on_stored(tx, result)
+            return result
 
     def _snapshot(self, tx: RegistryTransaction, tenant: str, document_id: str, signatory: str) -> _Snapshot:
         document = self._document(tx, tenant, document_id)
@@ -331,7 +383,9 @@ class SigningService:
     def _reason(snap: _Snapshot) -> str | None:
         if snap.kind == "contract":
             return f"Contract {snap.contract_number}"
-        return f"Supplementary agreement to contract {snap.contract_number}"
+        if snap.kind == "amendment":
+            return f"Supplementary agreement to contract {snap.contract_number}"
+        return f"{snap.kind.replace('_', ' ').capitalize()} for contract {snap.contract_number}"
 
 
 def _load_certificate(data: bytes) -> x509.Certificate:

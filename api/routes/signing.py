@@ -43,6 +43,9 @@ class SessionBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     certificate: str = Field(min_length=1, max_length=64 * 1024,
                              description="the client's signing certificate, PEM (or DER in base64)")
+    authorisation: str = Field(min_length=1, max_length=64,
+                               description="the single-use authorisation the factor check granted for this "
+                                           "certificate and the document's current state")
     level: Level | None = None
 
 
@@ -92,7 +95,8 @@ async def seal(document_id: str, body: SealBody | None = None, svc: Services = D
 async def start_session(document_id: str, body: SessionBody, response: Response, svc: Services = Depends(services),
                         who: Actor = Depends(require(MFO))) -> dict:
     session = await run_in_threadpool(svc.signing.start_external, who.name, tenant_of(who, None), document_id,
-                                      certificate=_certificate(body.certificate), level=body.level)
+                                      certificate=_certificate(body.certificate),
+                                      authorisation=body.authorisation, level=body.level)
     response.headers["Location"] = f"/signing-sessions/{session.id}"
     return session.as_json()
 

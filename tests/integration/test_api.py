@@ -31,8 +31,16 @@ PROBLEM = "application/problem+json"
 PUBLIC_PATHS = ["/health", "/ca", "/ca/national/chain", "/ca/national.cer", "/profiles", "/refusal-reasons",
                 "/openapi.json"]
 # The CRL and OCSP endpoints (api/routes/status.py) are plain Starlette routes, public by design.
+# The client's signing routes (issue 5) take no API key: the client is no API user; the signing
+# request's token (X-Signing-Token, compared in constant time) authenticates each call instead,
+# and every address is rate-limited.
+CLIENT_ROUTES = {"/client/signing-requests/{request_id}", "/client/signing-requests/{request_id}/document.pdf",
+                 "/client/signing-requests/{request_id}/factors/{factor}/start",
+                 "/client/signing-requests/{request_id}/codes", "/client/signing-requests/{request_id}/assertions",
+                 "/client/signing-requests/{request_id}/eds", "/client/signing-requests/{request_id}/eds/signature",
+                 "/client/signing-requests/{request_id}/confirm"}
 PUBLIC_ROUTES = {"/health", "/livez", "/ca", "/ca/{code}/chain", "/ca/{code}.cer", "/profiles", "/refusal-reasons",
-                 "/revocation-grounds", "/tsa"}
+                 "/revocation-grounds", "/tsa", *CLIENT_ROUTES}
 _serials = iter(range(300, 10000))
 _names = iter(range(1, 10**6))
 

@@ -57,7 +57,7 @@ def test_bad_requests_list_their_problems_and_change_nothing(http, services, alp
                                json={"authorisation": "", "level": "B-X", "extra": 1}), 422)
     assert {p["field"] for p in answer["problems"]} >= {"authorisation", "level", "extra"}
     answer = problem(http.post(f"/documents/{doc}/signing-sessions", headers=alpha,
-                               json={"certificate": "not base64!"}), 422)
+                               json={"certificate": "not base64!", "authorisation": "a" * 32}), 422)
     assert answer["problems"][0]["field"] == "certificate"
     versions = http.get(f"/documents/{doc}", headers=alpha).json()["versions"]
     assert len(versions) == 1
@@ -67,8 +67,14 @@ def test_external_signature_over_http(http, services, alpha) -> None:
     issued = f.issue_person(services, password=b"token-pin")
     key, certificate, _ = load_pkcs12(issued.pkcs12, b"token-pin")
     doc = _upload(http, alpha, holder_numbers(certificate)[0])
+    unauthorised = problem(http.post(f"/documents/{doc}/signing-sessions", headers=alpha, json={
+        "certificate": certificate.public_bytes(serialization.Encoding.PEM).decode(), "authorisation": "0" * 32}),
+        403)
+    assert unauthorised["type"].endswith("authorisation-required")
+    auth = authorise(services, doc, issued.serial, tenant="alpha")
     started = http.post(f"/documents/{doc}/signing-sessions", headers=alpha, json={
-        "certificate": certificate.public_bytes(serialization.Encoding.PEM).decode(), "level": "B-LT"})
+        "certificate": certificate.public_bytes(serialization.Encoding.PEM).decode(), "level": "B-LT",
+        "authorisation": auth.id})
     assert started.status_code == 201, started.text
     session = started.json()
     attrs = base64.b64decode(session["signed_attributes"])
@@ -90,9 +96,12 @@ def test_another_tenant_gets_404_on_every_signing_route(http, services, alpha, m
     client = client_with_held_key(services)
     doc = _upload(http, alpha, client.iin)
     cert_pem = client.certificate.public_bytes(serialization.Encoding.PEM).decode()
-    session = http.post(f"/documents/{doc}/signing-sessions", headers=alpha, json={"certificate": cert_pem}).json()
+    auth = authorise(services, doc, client.serial, tenant="alpha")
+    session = http.post(f"/documents/{doc}/signing-sessions", headers=alpha,
+                        json={"certificate": cert_pem, "authorisation": auth.id}).json()
     bodies = {"/signatures/client": {"authorisation": "a" * 32}, "/signatures/seal": {},
-              "/signing-sessions": {"certificate": cert_pem}, "/complete": {"signature": "AAAA"}}
+              "/signing-sessions": {"certificate": cert_pem, "authorisation": "a" * 32},
+              "/complete": {"signature": "AAAA"}}
     routes = [(path, methods) for path, methods, _r in api_routes(http.app)
               if path.startswith(("/documents/{document_id}/sig", "/signing-sessions/"))]
     assert len(routes) == 5

@@ -126,7 +126,7 @@ def test_order_client_first_seal_last_then_nothing_more(services) -> None:
         services.signing.sign_with_seal("mfo", TENANT, doc.id)
     with pytest.raises(ConflictError):
         services.signing.start_external("mfo", TENANT, doc.id, certificate=client.certificate.public_bytes(
-            serialization.Encoding.PEM))
+            serialization.Encoding.PEM), authorisation=None)
     assert [v.reason for v in _versions(services, doc.id)] == ["uploaded", "signature", "seal"]
 
 
@@ -165,8 +165,9 @@ def test_external_signature_round_trip(services, returns: str) -> None:
     issued = f.issue_person(services, password=b"token-pin")
     key, certificate, _chain = load_pkcs12(issued.pkcs12, b"token-pin")
     doc = upload(services, holder_numbers(certificate)[0])
+    auth = authorise(services, doc.id, issued.serial)
     session = services.signing.start_external("mfo", TENANT, doc.id, certificate=certificate.public_bytes(
-        serialization.Encoding.PEM), level="B-T")
+        serialization.Encoding.PEM), authorisation=auth.id, level="B-T")
     view = session.as_json()
     attrs = base64.b64decode(view["signed_attributes"])
     assert base64.b64decode(view["signed_attributes_digest"]) == hashlib.sha256(attrs).digest()
@@ -189,8 +190,9 @@ def test_external_signature_that_does_not_verify_is_refused_and_nothing_stored(s
     other = f.issue_person(services, password=b"token-pin")
     other_key, _other_cert, _ = load_pkcs12(other.pkcs12, b"token-pin")
     doc = upload(services, holder_numbers(certificate)[0])
+    auth = authorise(services, doc.id, issued.serial)
     session = services.signing.start_external("mfo", TENANT, doc.id, certificate=certificate.public_bytes(
-        serialization.Encoding.DER), level="B-B")
+        serialization.Encoding.DER), authorisation=auth.id, level="B-B")
     with pytest.raises(InvalidSignature):
         services.signing.complete_external("mfo", TENANT, session.id, signature=other_key.sign(
             session.signed_attributes, "sha256"))
@@ -255,3 +257,31 @@ def test_two_seals_at_once_one_wins_and_the_other_changes_nothing(services) -> N
     assert sum(not isinstance(o, ConflictError) for o in outcomes) == 1, outcomes
     assert [v.reason for v in _versions(services, doc.id)] == ["uploaded", "signature", "seal"]
     assert all(s.bottom_line for s in pyhanko_statuses(latest_pdf(services, doc.id), _root(services)))
+
+
+def test_an_external_session_needs_the_clients_authorisation_for_that_certificate(services) -> None:
+    """Issue 5: the client's own token signs only after the other factors granted an authorisation.
+
+    The authorisation names the certificate the token will sign with and is
+    consumed when the session opens; one for another signer or another
+    document opens nothing.
+    """
+    issued = f.issue_person(services, password=b"token-pin")
+    _key, certificate, _ = load_pkcs12(issued.pkcs12, b"token-pin")
+    pem = certificate.public_bytes(serialization.Encoding.PEM)
+    doc = upload(services, holder_numbers(certificate)[0])
+    other = upload(services, holder_numbers(certificate)[0])
+    start = services.signing.start_external
+    with pytest.raises(NotAuthorised):
+        start("mfo", TENANT, doc.id, certificate=pem, authorisation=None)
+    with pytest.raises(NotAuthorised, match="no such authorisation"):
+        start("mfo", TENANT, doc.id, certificate=pem, authorisation=authorise(services, other.id, issued.serial).id)
+    stranger = client_with_held_key(services)
+    with pytest.raises(NotAuthorised, match="another signer"):
+        start("mfo", TENANT, doc.id, certificate=pem, authorisation=authorise(services, doc.id, stranger.serial).id)
+    auth = authorise(services, doc.id, issued.serial)
+    session = start("mfo", TENANT, doc.id, certificate=pem, authorisation=auth.id, level="B-B")
+    with pytest.raises(NotAuthorised, match="already used"):
+        start("mfo", TENANT, doc.id, certificate=pem, authorisation=auth.id, level="B-B")
+    with services.registry.transaction() as tx:
+        assert tx.signing_sessions.by_public_id(TENANT, session.id).authorisation == auth.id

@@ -1,0 +1,173 @@
+"""Set-ups for the client's-will tests (issue 5): a frozen clock, clients with factors, the signing page.
+
+The ``services`` fixture here replaces the suite's: the same initialised
+hierarchy on SQLite and PostgreSQL, but on a clock the test moves (the
+review window is two hours). The clock starts three hours in the past so
+that everything signed after the window is still in the past for the
+independent validators, which use the real time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import secrets
+from dataclasses import dataclass
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from ca.clock import FrozenClock
+from keys import load_pkcs12
+from tests.support import factories as f
+from tests.support.pdfs import contract_pdf
+
+TOKEN_HEADER = "X-Signing-Token"
+CODE = re.compile(r"\b(\d{6})\b")
+
+
+@pytest.fixture
+def services(tmp_path, database_url):
+    from api.context import Services
+    from api.settings import Settings
+
+    clock = FrozenClock(dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(hours=3))
+    settings = Settings(home=tmp_path / "home", database_url=database_url, master_key="11" * 32)
+    svc = Services.build(settings, clock)
+    svc.migrate()
+    svc.authority.initialise()
+    yield svc
+    svc.close()
+
+
+def phone() -> str:
+    return "+7701" + f"{secrets.randbelow(10 ** 7):07d}"
+
+
+def last_code(services, number: str) -> str:
+    messages = services.sms.messages(phone=number)
+    assert messages, f"no SMS to {number}"
+    return CODE.search(messages[-1].text).group(1)
+
+
+@dataclass
+class Token:
+    """A client's own EDS token: a PKCS#12 from our national CA (as NCALayer would hold)."""
+
+    key: object
+    certificate: object
+    serial: str
+
+    @property
+    def pem(self) -> str:
+        return self.certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def own_token(services, iin: str) -> Token:
+    issued = f.issue_person(services, holder_iin=iin, password=b"token-pin")
+    key, certificate, _chain = load_pkcs12(issued.pkcs12, b"token-pin")
+    return Token(key, certificate, issued.serial)
+
+
+def upload(http, headers, *, iin: str, kind: str = "contract", **metadata) -> str:
+    meta = f.loan_metadata(client_id_number=iin, kind=kind, **metadata)
+    response = http.post("/documents", headers=headers, files={"file": ("d.pdf", contract_pdf(pages=1),
+                                                                        "application/pdf")},
+                         data={"metadata": json.dumps(meta)})
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def register(http, headers, services, *, iin: str, kind: str = "individual", biometric: bool = True,
+             eds: Token | None = None, totp: bool = False, bin_: str | None = None) -> dict:
+    """A client registered over HTTP with the phone confirmed and the factors asked for enrolled."""
+    number = phone()
+    body = {"kind": kind, "iin": iin, "name": "Сәрсенбаева Әйгерім", "phone": number}
+    if bin_:
+        body["bin"] = bin_
+    response = http.post("/clients", headers=headers, json=body)
+    assert response.status_code == 201, response.text
+    client = response.json()
+    (sms,) = client["factors"]
+    outbox = http.get("/dev/sms-outbox", headers=headers, params={"phone": number})
+    assert outbox.status_code == 200, outbox.text
+    code = CODE.search(outbox.json()[-1]["text"]).group(1)
+    confirmed = http.post(f"/clients/{client['id']}/factors/{sms['id']}/confirm", headers=headers,
+                          json={"code": code})
+    assert confirmed.status_code == 200 and confirmed.json()["status"] == "active", confirmed.text
+    client["totp_secret"] = None
+    if biometric:
+        enrolled = http.post(f"/clients/{client['id']}/factors", headers=headers,
+                             json={"kind": "biometric", "reference": f"tsoid-{secrets.token_hex(4)}"})
+        assert enrolled.status_code == 201, enrolled.text
+    if eds is not None:
+        enrolled = http.post(f"/clients/{client['id']}/factors", headers=headers,
+                             json={"kind": "eds", "certificate": eds.pem})
+        assert enrolled.status_code == 201, enrolled.text
+    if totp:
+        enrolled = http.post(f"/clients/{client['id']}/factors", headers=headers, json={"kind": "totp"}).json()
+        from signing.factors import totp_code
+
+        first = totp_code(enrolled["secret"], services.clock.now())
+        confirmed = http.post(f"/clients/{client['id']}/factors/{enrolled['id']}/confirm", headers=headers,
+                              json={"code": first})
+        assert confirmed.status_code == 200, confirmed.text
+        client["totp_secret"] = enrolled["secret"]
+        # The first code is spent on the confirmation; the next step gives a new one.
+        services.clock.advance(dt.timedelta(seconds=30))
+    client["phone"] = number
+    return client
+
+
+class SigningPage:
+    """What the client's signing page does, through the client API with the request's token."""
+
+    def __init__(self, http, services, request: dict) -> None:
+        self.http = http
+        self.services = services
+        self.id = request["id"]
+        self.headers = {TOKEN_HEADER: request["token"]}
+        self.base = f"/client/signing-requests/{self.id}"
+
+    def get(self):
+        return self.http.get(self.base, headers=self.headers)
+
+    def start(self, factor: str):
+        return self.http.post(f"{self.base}/factors/{factor}/start", headers=self.headers)
+
+    def code(self, factor: str, code: str):
+        return self.http.post(f"{self.base}/codes", headers=self.headers, json={"factor": factor, "code": code})
+
+    def sms(self, number: str):
+        started = self.start("sms")
+        assert started.status_code == 200, started.text
+        return self.code("sms", last_code(self.services, number))
+
+    def totp(self, secret: str):
+        from signing.factors import totp_code
+
+        return self.code("totp", totp_code(secret, self.services.clock.now()))
+
+    def biometrics(self, iin: str, **kwargs):
+        started = self.start("biometric")
+        assert started.status_code == 200, started.text
+        challenge = started.json()
+        assertion = self.services.biometric_simulator.assertion(
+            iin=iin, challenge=challenge["challenge"], movements=challenge["movements"],
+            at=self.services.clock.now(), **kwargs)
+        return self.http.post(f"{self.base}/assertions", headers=self.headers, json={"assertion": assertion})
+
+    def eds(self, token: Token):
+        """Start the EDS factor and sign what the session hands out with the client's own key."""
+        import base64
+
+        started = self.http.post(f"{self.base}/eds", headers=self.headers, json={"certificate": token.pem})
+        if started.status_code != 201:
+            return started
+        attributes = base64.b64decode(started.json()["signed_attributes"])
+        signature = base64.b64encode(token.key.sign(attributes, "sha256")).decode()
+        return self.http.post(f"{self.base}/eds/signature", headers=self.headers, json={"signature": signature})
+
+    def confirm(self):
+        return self.http.post(f"{self.base}/confirm", headers=self.headers)
