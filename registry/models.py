@@ -435,6 +435,9 @@ class SigningSessionRow(Base):
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(120))
 
+    # The client's authorisation that opened the session (issue 5); consumed then.
+    authorisation: Mapped[str | None] = mapped_column(String(32))
+
 
 class AuditCheckpointRow(Base):
     """A signed, time-stamped statement of the audit chain's state (issue 8).
@@ -456,9 +459,6 @@ class AuditCheckpointRow(Base):
     signer_serial: Mapped[str] = mapped_column(String(40))
     hash_name: Mapped[str] = mapped_column(String(16))
     time_stamp: Mapped[bytes] = mapped_column(LargeBinary)
-
-    # The client's authorisation that opened the session (issue 5); consumed then.
-    authorisation: Mapped[str | None] = mapped_column(String(32))
 
 
 # --- the client's will (issue 5) ------------------------------------------------
