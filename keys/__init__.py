@@ -1,7 +1,11 @@
 """Key custody: the only package that touches private keys or PKCS#11 handles.
 
 Everything else names a key by its handle and asks a backend to sign.
+Importing the package registers the GOST and Kazakh OIDs with asn1crypto
+(``keys.gost``), so every layer above parses GOST material alike.
 """
+
+import keys.gost  # noqa: F401 - registers the GOST OIDs with asn1crypto (keys/gost/oids.py)
 
 from keys.backend import (
     KeyAlgorithm,

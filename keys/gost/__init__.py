@@ -17,6 +17,7 @@ from keys.gost.hashes import new as new_gost_hash  # noqa: E402
 from keys.gost.signature import NCA, RFC4491, GostPrivateKey, GostPublicKey  # noqa: E402
 from keys.gost.streebog import NATIVE as NATIVE_STREEBOG  # noqa: E402
 from keys.gost.streebog import streebog256, streebog512  # noqa: E402
+from keys.gost.validator import GOST_SIGNATURE_VALIDATOR, GostSignatureValidator  # noqa: E402
 from keys.gost.x509 import (  # noqa: E402
     SCHEMES,
     Scheme,
@@ -32,7 +33,7 @@ from keys.gost.x509 import (  # noqa: E402
 )
 
 __all__ = [
-    "CRYPTOPRO_A", "CURVES", "Curve", "DIGEST_SIZES", "GostPrivateKey", "GostPublicKey", "NATIVE_STREEBOG", "NCA",
+    "GOST_SIGNATURE_VALIDATOR", "GostSignatureValidator", "CRYPTOPRO_A", "CURVES", "Curve", "DIGEST_SIZES", "GostPrivateKey", "GostPublicKey", "NATIVE_STREEBOG", "NCA",
     "RFC4491", "SCHEMES", "Scheme", "TC26_256_A", "TC26_256_B", "TC26_512_A", "TC26_512_B",
     "UnsupportedGostAlgorithm", "gost34311", "gost_digest", "is_gost_key", "is_gost_signature", "new_gost_hash",
     "private_key_from_info", "private_key_info_der", "public_key", "signature_algorithm_der", "spki_der",

@@ -143,6 +143,21 @@ def verify(public_key_info: asn1_keys.PublicKeyInfo, signature_oid: str, signatu
     key.verify_digest(signature, digest, scheme.layout)
 
 
+def scheme_oid_for(public_key_info: asn1_keys.PublicKeyInfo, algorithm_oid: str) -> str:
+    """The signature scheme a GOST key makes when a structure names only the key algorithm.
+
+    Some CMS producers put the key's OID in SignerInfo.signatureAlgorithm; the
+    key's own OID family and size then decide.
+    """
+    key_oid = public_key_info["algorithm"]["algorithm"].dotted
+    if algorithm_oid != key_oid:
+        raise UnsupportedGostAlgorithm(f"{algorithm_oid} is not a signature algorithm for a {key_oid} key")
+    for scheme in SCHEMES.values():
+        if key_oid in scheme.key_oids:
+            return scheme.signature_oid
+    raise UnsupportedGostAlgorithm(f"no signature scheme for a {key_oid} key")
+
+
 def scheme_for(curve: Curve) -> Scheme:
     """The Kazakh signature scheme we use for keys on ``curve``."""
     try:
@@ -165,10 +180,8 @@ def _kz_algorithm(curve: Curve) -> asn1_keys.PublicKeyAlgorithm:
 
 def spki_der(key: GostPublicKey) -> bytes:
     """SubjectPublicKeyInfo as the NCA writes it: Kazakh key OID, parameter set, digest parameter."""
-    return asn1_keys.PublicKeyInfo({
-        "algorithm": _kz_algorithm(key.curve),
-        "public_key": core.OctetString(key.to_bytes()).dump(),
-    }).dump()
+    # RFC 4491 §2.3.2: the BIT STRING holds the DER OCTET STRING of X ‖ Y.
+    return der.sequence(_kz_algorithm(key.curve).dump(), der.tlv(0x03, b"\x00" + der.octet_string(key.to_bytes())))
 
 
 def signature_algorithm_der(curve: Curve) -> bytes:
