@@ -445,6 +445,7 @@ def apikey_create(name: Annotated[str, typer.Option(help="The actor's name.")],
 
 from api import cli_revocation  # noqa: E402,F401 - registers its commands on the groups above
 from api import cli_signing  # noqa: E402,F401 - registers ``sign``
+from api import cli_verify  # noqa: E402,F401 - registers ``cert verify``
 
 
 def main() -> None:
