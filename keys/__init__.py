@@ -22,6 +22,7 @@ from keys.backend import (
     WrongPassword,
     algorithm_of,
     hash_algorithm,
+    normalise_hash_name,
     verify_signature,
 )
 from keys.carrier import CarrierKey, load_pkcs12
@@ -51,6 +52,7 @@ __all__ = [
     "hash_for",
     "load_master_key",
     "load_pkcs12",
+    "normalise_hash_name",
     "sign_certificate",
     "sign_tbs",
     "signature_algorithm_der",

@@ -4,8 +4,10 @@
 at its own import, so any code of the project that parses certificates,
 CRLs or CMS sees readable names for the Kazakh (DOMAIN.md KZ-3..KZ-5) and
 TC26 OIDs. It adds entries to asn1crypto's public OID maps and parameter
-specs and wraps one spec callback (the public key's inner structure); no
-file of asn1crypto is changed. Registration is idempotent.
+specs and wraps the public key's spec method (its inner structure, an
+OCTET STRING for GOST keys) in a way that composes with
+pyhanko-certvalidator's own wrapper; no library file is changed.
+Registration is idempotent.
 """
 
 from __future__ import annotations
@@ -147,7 +149,11 @@ def register() -> None:
         cls._reverse_map = None
     for name in KEY_ALGORITHMS.values():
         asn1_keys.PublicKeyAlgorithm._oid_specs[name] = GostPublicKeyParameters
-    original = asn1_keys.PublicKeyInfo._spec_callbacks["public_key"]
+    # pyhanko-certvalidator wraps the same callback at its import (for ML-DSA keys),
+    # so it is imported first and both paths end in the method patched here.
+    import pyhanko_certvalidator.asn1_types  # noqa: F401
+
+    original = asn1_keys.PublicKeyInfo._public_key_spec
     gost_names = frozenset(KEY_ALGORITHMS.values())
 
     def public_key_spec(info: asn1_keys.PublicKeyInfo):
@@ -156,6 +162,13 @@ def register() -> None:
             return core.OctetString
         return original(info)
 
-    asn1_keys.PublicKeyInfo._spec_callbacks = {**asn1_keys.PublicKeyInfo._spec_callbacks,
-                                              "public_key": public_key_spec}
+    def callback(info: asn1_keys.PublicKeyInfo):
+        try:
+            return info._public_key_spec()
+        except KeyError:
+            # An algorithm nobody knows stays an opaque bit string, as pyhanko-certvalidator has it.
+            return core.OctetBitString, None
+
+    asn1_keys.PublicKeyInfo._public_key_spec = public_key_spec
+    asn1_keys.PublicKeyInfo._spec_callbacks["public_key"] = callback
     _registered = True

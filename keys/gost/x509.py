@@ -185,8 +185,8 @@ def spki_der(key: GostPublicKey) -> bytes:
 
 
 def signature_algorithm_der(curve: Curve) -> bytes:
-    """AlgorithmIdentifier of our signatures: the Kazakh OID, parameters absent, as the NCA's 2015 certificates."""
-    return algos.SignedDigestAlgorithm({"algorithm": scheme_for(curve).signature_oid}).dump()
+    """AlgorithmIdentifier of our signatures: the Kazakh OID with NULL parameters, byte for byte the NCA's."""
+    return der.sequence(der.oid(scheme_for(curve).signature_oid), b"\x05\x00")
 
 
 def private_key_info_der(key: GostPrivateKey) -> bytes:
