@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 .PHONY: help venv install sysdeps run test bench clean distclean
 
 help:
-	@echo "make install   create $(VENV) and pip install -e '.[dev]' (when pyproject.toml changes)"
+	@echo "make install   create $(VENV) and pip install -e '.[dev]' (when pyproject.toml or setup.py changes)"
 	@echo "make sysdeps   install missing Debian packages (root on Debian only)"
 	@echo "make run       qoltanba init + serve on PORT=$(PORT), QOLTANBA_HOME=$(QOLTANBA_HOME)"
 	@echo "make test      import-linter + pytest (PYTEST_ARGS=...)"
@@ -24,8 +24,11 @@ help:
 
 venv install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# setup.py builds the one native module (keys/gost/_native.c, Streebog);
+# scripts/builddeps.sh first makes sure a C compiler and Python's headers are there.
+$(STAMP): pyproject.toml setup.py keys/gost/_native.c keys/gost/_streebog_tables.h
 	@test -n "$(PYTHON)" || { echo "no python3.11 or python3 found" >&2; exit 1; }
+	bash scripts/builddeps.sh "$(PYTHON)"
 	test -x $(VENV_PY) || $(PYTHON) -m venv $(VENV)
 	$(VENV_PY) -m pip install --upgrade pip
 	$(VENV_PY) -m pip install -e '.[dev]'

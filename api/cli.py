@@ -447,6 +447,7 @@ from api import cli_revocation  # noqa: E402,F401 - registers its commands on th
 from api import cli_signing  # noqa: E402,F401 - registers ``sign``
 from api import cli_audit  # noqa: E402,F401 - registers ``audit``
 from api import cli_keys  # noqa: E402,F401 - registers ``keys``
+from api import cli_verify  # noqa: E402,F401 - registers ``cert verify``
 
 
 def main() -> None:

@@ -1,7 +1,11 @@
 """Key custody: the only package that touches private keys or PKCS#11 handles.
 
 Everything else names a key by its handle and asks a backend to sign.
+Importing the package registers the GOST and Kazakh OIDs with asn1crypto
+(``keys.gost``), so every layer above parses GOST material alike.
 """
+
+import keys.gost  # noqa: F401 - registers the GOST OIDs with asn1crypto (keys/gost/oids.py)
 
 from keys.backend import (
     KeyAlgorithm,
@@ -18,6 +22,7 @@ from keys.backend import (
     WrongPassword,
     algorithm_of,
     hash_algorithm,
+    normalise_hash_name,
     verify_signature,
 )
 from keys.carrier import CarrierKey, load_pkcs12
@@ -51,6 +56,7 @@ __all__ = [
     "hash_for",
     "load_master_key",
     "load_pkcs12",
+    "normalise_hash_name",
     "sign_certificate",
     "sign_tbs",
     "signature_algorithm_der",

@@ -16,15 +16,24 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
+from keys.gost import TC26_256_A, TC26_512_A, Curve, GostPublicKey
+
 
 class KeyAlgorithm(str, enum.Enum):
-    """Key types a backend can generate. GOST types are added by the GOST work."""
+    """Key types a backend can generate.
+
+    GOST_2015_256 / GOST_2015_512: ST RK GOST R 34.10-2015 on the curves the
+    NCA uses (id-tc26-gost-3410-2012-256-paramSetA and
+    id-tc26-gost-3410-12-512-paramSetA, DOMAIN.md KZ-5), with Streebog.
+    """
 
     RSA_2048 = "rsa-2048"
     RSA_3072 = "rsa-3072"
     RSA_4096 = "rsa-4096"
     EC_P256 = "ec-p256"
     EC_P384 = "ec-p384"
+    GOST_2015_256 = "gost2015-256"
+    GOST_2015_512 = "gost2015-512"
 
     @property
     def is_rsa(self) -> bool:
@@ -35,12 +44,26 @@ class KeyAlgorithm(str, enum.Enum):
         return self.value.startswith("ec-")
 
     @property
+    def is_gost(self) -> bool:
+        return self.value.startswith("gost")
+
+    @property
+    def gost_curve(self) -> Curve:
+        if self is KeyAlgorithm.GOST_2015_256:
+            return TC26_256_A
+        if self is KeyAlgorithm.GOST_2015_512:
+            return TC26_512_A
+        raise UnsupportedAlgorithm(f"{self.value} is not a GOST key type")
+
+    @property
     def rsa_bits(self) -> int:
         return int(self.value.split("-")[1])
 
     @property
     def default_hash(self) -> str:
-        """Hash paired with the key: SHA-256 for RSA (DOMAIN.md KZ-5), curve size for EC."""
+        """Hash paired with the key: SHA-256 for RSA (DOMAIN.md KZ-5), curve size for EC, Streebog for GOST."""
+        if self.is_gost:
+            return "streebog512" if self is KeyAlgorithm.GOST_2015_512 else "streebog256"
         return "sha384" if self is KeyAlgorithm.EC_P384 else "sha256"
 
 
@@ -121,6 +144,17 @@ _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
 }
 
 
+GOST_HASHES = ("streebog256", "streebog512", "gost34311")
+
+
+def normalise_hash_name(hash_name: str) -> str:
+    """``sha256``-style name of a hash ``cryptography`` knows, or a GOST digest name."""
+    normalised = hash_name.lower().replace("-", "").replace("_", "")
+    if normalised in GOST_HASHES:
+        return normalised
+    return hash_algorithm(hash_name).name
+
+
 def hash_algorithm(hash_name: str) -> hashes.HashAlgorithm:
     """``cryptography`` hash object for a name such as ``sha256`` or ``SHA-256``."""
     normalised = hash_name.lower().replace("-", "").replace("_", "")
@@ -137,6 +171,11 @@ def algorithm_of(public_key: PublicKeyTypes) -> KeyAlgorithm:
             return KeyAlgorithm(f"rsa-{public_key.key_size}")
         except ValueError:
             pass
+    elif isinstance(public_key, GostPublicKey):
+        if public_key.curve is TC26_256_A:
+            return KeyAlgorithm.GOST_2015_256
+        if public_key.curve is TC26_512_A:
+            return KeyAlgorithm.GOST_2015_512
     elif isinstance(public_key, ec.EllipticCurvePublicKey):
         if isinstance(public_key.curve, ec.SECP256R1):
             return KeyAlgorithm.EC_P256
@@ -148,7 +187,16 @@ def algorithm_of(public_key: PublicKeyTypes) -> KeyAlgorithm:
 def verify_signature(
     public_key: PublicKeyTypes, signature: bytes, data: bytes, hash_name: str
 ) -> bool:
-    """True when ``signature`` is this project's RSA/ECDSA signature over ``data``."""
+    """True when ``signature`` is this project's RSA/ECDSA/GOST signature over ``data``.
+
+    GOST signatures are in the NCA's byte layout (keys/gost/signature.py).
+    """
+    if isinstance(public_key, GostPublicKey):
+        try:
+            public_key.verify(signature, data, normalise_hash_name(hash_name))
+        except InvalidSignature:
+            return False
+        return True
     digest = hash_algorithm(hash_name)
     try:
         if isinstance(public_key, rsa.RSAPublicKey):

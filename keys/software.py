@@ -43,14 +43,17 @@ from keys.backend import (
     UnsupportedAlgorithm,
     algorithm_of,
     hash_algorithm,
+    normalise_hash_name,
 )
+from keys.gost import GostPrivateKey, GostPublicKey, pkcs8, private_key_from_info, private_key_info_der, spki_der
+from keys.gost import public_key as gost_public_key
 
 HANDLE_PREFIX = "soft:"
 _FORMAT = "qoltanba-soft-key/1"
 _ID_RE = re.compile(r"[0-9a-f]{32}")
 MIN_MASTER_KEY_BYTES = 32
 
-SigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+SigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | GostPrivateKey
 
 
 def generate_private_key(algorithm: KeyAlgorithm) -> SigningKey:
@@ -60,11 +63,20 @@ def generate_private_key(algorithm: KeyAlgorithm) -> SigningKey:
         return ec.generate_private_key(ec.SECP256R1())
     if algorithm is KeyAlgorithm.EC_P384:
         return ec.generate_private_key(ec.SECP384R1())
+    if algorithm.is_gost:
+        return GostPrivateKey.generate(algorithm.gost_curve)
     raise UnsupportedAlgorithm(f"software backend cannot generate {algorithm.value}")
 
 
 def sign_with(private_key: PrivateKeyTypes, data: bytes, hash_name: str) -> bytes:
-    """RSA PKCS#1 v1.5 or DER ECDSA, the two shapes X.509 and CMS expect."""
+    """RSA PKCS#1 v1.5, DER ECDSA, or GOST in the NCA's byte layout (r ‖ s, little-endian halves)."""
+    if isinstance(private_key, GostPrivateKey):
+        # GOST R 34.10-2015 fixes the hash by key size; another one is refused, not silently replaced.
+        name = normalise_hash_name(hash_name)
+        wanted = algorithm_of(private_key.public_key()).default_hash
+        if name != wanted:
+            raise UnsupportedAlgorithm(f"a {private_key.curve.name} key signs with {wanted}, not {hash_name}")
+        return private_key.sign(data, name)
     digest = hash_algorithm(hash_name)
     if isinstance(private_key, rsa.RSAPrivateKey):
         return private_key.sign(data, padding.PKCS1v15(), digest)
@@ -82,7 +94,9 @@ def check_master_key(master_key: bytes) -> None:
         )
 
 
-def _spki(public_key: PublicKeyTypes) -> bytes:
+def _spki(public_key: PublicKeyTypes | GostPublicKey) -> bytes:
+    if isinstance(public_key, GostPublicKey):
+        return spki_der(public_key)
     return public_key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -293,8 +307,8 @@ class SoftwareKeyBackend:
         if raw.get("format") != _FORMAT:
             raise KeyError_(f"unknown key file format {raw.get('format')!r} for {key_id}")
         spki = base64.b64decode(raw["public_key"])
-        public_key = serialization.load_der_public_key(spki)
         algorithm = KeyAlgorithm(raw["algorithm"])
+        public_key = gost_public_key(spki) if algorithm.is_gost else serialization.load_der_public_key(spki)
         if algorithm_of(public_key) is not algorithm:
             raise KeyError_(f"metadata for {key_id} names {algorithm.value} but holds another key")
         info = KeyInfo(handle=HANDLE_PREFIX + key_id, algorithm=algorithm, label=raw["label"])
@@ -318,7 +332,10 @@ class SoftwareKeyBackend:
         # BestAvailableEncryption yields PBES2 / PBKDF2-SHA256 / AES-256-CBC for
         # PKCS#8 in cryptography 50 (encryption_builder() only serves PKCS#12
         # and OpenSSH); the password is a 256-bit derived value, so the modest
-        # PBKDF2 round count costs no strength.
+        # PBKDF2 round count costs no strength. cryptography cannot write a
+        # GOST key: keys.gost.pkcs8 writes the same format for it.
+        if isinstance(key, GostPrivateKey):
+            return pkcs8.encrypt(private_key_info_der(key), self._password(master, key_id))
         return key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
@@ -329,12 +346,15 @@ class SoftwareKeyBackend:
         if b"-----BEGIN ENCRYPTED PRIVATE KEY-----" not in pem:
             raise KeyError_(f"{key_id}.key is not an encrypted PKCS#8 key; refusing to use it")
         try:
-            key = serialization.load_pem_private_key(pem, password=self._password(master, key_id))
+            if self._load_meta(key_id).info.algorithm.is_gost:
+                key = private_key_from_info(pkcs8.decrypt(pem, self._password(master, key_id)))
+            else:
+                key = serialization.load_pem_private_key(pem, password=self._password(master, key_id))
         except ValueError:
             raise MasterKeyMismatch(
                 f"{key_id}.key does not decrypt under the configured master key "
                 "(wrong master key, or the file is damaged)"
             ) from None
-        if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
+        if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, GostPrivateKey)):
             raise UnsupportedAlgorithm(f"{key_id}.key holds an unsupported key type")
         return key

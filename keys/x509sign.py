@@ -22,9 +22,11 @@ from keys.backend import (
     SignatureCheckFailed,
     UnsupportedAlgorithm,
     hash_algorithm,
+    normalise_hash_name,
     verify_signature,
 )
 from keys.der import oid, tlv
+from keys.gost import signature_algorithm_der as gost_signature_algorithm_der
 from keys.software import SoftwareKeyBackend, generate_private_key
 
 _RSA_SIGNATURE_OIDS = {
@@ -54,10 +56,15 @@ def signature_algorithm_der(algorithm: KeyAlgorithm, hash_name: str) -> bytes:
 
     RFC 4055 wants explicit NULL parameters for the RSA OIDs; RFC 5758 wants
     them absent for ECDSA. Getting this wrong makes strict verifiers reject
-    the signature even though the maths is fine.
+    the signature even though the maths is fine. GOST keys get the Kazakh
+    signature OIDs with NULL parameters, as the NCA's certificates.
     """
     algorithm = KeyAlgorithm(algorithm)
-    name = hash_algorithm(hash_name).name
+    name = normalise_hash_name(hash_name)
+    if algorithm.is_gost:
+        if name != algorithm.default_hash:
+            raise UnsupportedAlgorithm(f"no signature algorithm for {algorithm.value} with {name}")
+        return gost_signature_algorithm_der(algorithm.gost_curve)
     if algorithm.is_rsa and name in _RSA_SIGNATURE_OIDS:
         return tlv(0x30, oid(_RSA_SIGNATURE_OIDS[name]) + b"\x05\x00")
     if algorithm.is_ec and name in _ECDSA_SIGNATURE_OIDS:
@@ -74,7 +81,7 @@ def sign_tbs(
     backend's public key before it is returned: an HSM that signs with the
     wrong key or corrupts output must not produce a published certificate.
     """
-    name = hash_algorithm(hash_name).name
+    name = normalise_hash_name(hash_name)
     sig_alg = signature_algorithm_der(backend.algorithm(handle), name)
     signature = backend.sign(handle, tbs_der, name)
     if not isinstance(backend, SoftwareKeyBackend):
@@ -93,6 +100,10 @@ def sign_certificate(
 ) -> x509.Certificate:
     """Sign ``builder`` as the CA key ``handle``; hash defaults to the key's own."""
     algorithm = backend.algorithm(handle)
+    if algorithm.is_gost:
+        # cryptography's builder cannot encode a GOST certificate; a CA on GOST
+        # keys needs our own TBSCertificate encoder (issue 7, not done yet).
+        raise UnsupportedAlgorithm("certificates signed with a GOST key are not supported by this builder")
     digest = hash_algorithm(hash_name) if hash_name else hash_for(algorithm)
     if isinstance(backend, SoftwareKeyBackend):
         return builder.sign(backend._private_key(handle), digest)

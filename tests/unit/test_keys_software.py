@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
+from keys.gost import GostPublicKey
 from keys import (
     KeyAlgorithm,
     KeyBackend,
@@ -56,6 +57,8 @@ def test_generate_sign_verify(backend: SoftwareKeyBackend, algorithm: KeyAlgorit
         assert isinstance(public, rsa.RSAPublicKey)
         assert public.key_size == algorithm.rsa_bits
         assert public.public_numbers().e == 65537
+    elif algorithm.is_gost:
+        assert isinstance(public, GostPublicKey) and public.curve is algorithm.gost_curve
     else:
         assert isinstance(public, ec.EllipticCurvePublicKey)
 
