@@ -16,12 +16,13 @@ from registry.models import (
     RevocationRow,
     SigningAuthorisationRow,
     SigningSessionRow,
+    TrustAnchorRow,
 )
 from registry.repositories import Conflict, Registry, RegistryError, RegistryTransaction
 
 __all__ = [
     "ActorRow", "ApplicationRow", "AuditLog", "AuditRow", "CentreRow", "CertificateArchiveRow", "CertificateRow",
-    "ChainBreak", "CRLRow", "DocumentRow", "DocumentVersionRow", "RevocationRow", "SigningAuthorisationRow", "SigningSessionRow",
+    "ChainBreak", "CRLRow", "DocumentRow", "DocumentVersionRow", "RevocationRow", "SigningAuthorisationRow", "SigningSessionRow", "TrustAnchorRow",
     "Conflict", "Database", "IssuanceJournalRow", "Registry", "RegistryError", "RegistryTransaction",
     "sqlite_url",
 ]
