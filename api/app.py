@@ -10,7 +10,18 @@ from fastapi import FastAPI
 from api import problems
 from api.access import AccessService
 from api.context import Services
-from api.routes import applications, certificates, documents, hierarchy, journal, revocation, signing, status, tsa
+from api.routes import (
+    applications,
+    certificates,
+    documents,
+    hierarchy,
+    journal,
+    revocation,
+    signing,
+    status,
+    tsa,
+    verification,
+)
 from api.settings import Settings
 
 
@@ -42,7 +53,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def livez() -> None:
         return None
 
-    for module in (hierarchy, certificates, applications, journal, revocation, documents, signing, tsa):
+    for module in (hierarchy, certificates, applications, journal, revocation, documents, signing, tsa, verification):
         app.include_router(module.router)
     app.router.routes.extend(status.ROUTES)
     app.state.ocsp_get_paths = status.GetPaths()

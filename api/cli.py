@@ -444,6 +444,7 @@ def apikey_create(name: Annotated[str, typer.Option(help="The actor's name.")],
 
 
 from api import cli_revocation  # noqa: E402,F401 - registers its commands on the groups above
+from api import cli_verification  # noqa: E402,F401 - verify and trust
 
 
 def main() -> None:

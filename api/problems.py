@@ -28,6 +28,8 @@ STATUS = {
     "lint-failed": 422,
     "invalid-signature": 422,
     "authorisation-required": 403,
+    "unverifiable": 422,
+    "rate-limited": 429,
 }
 TITLES = {
     "invalid-input": "The request has invalid fields",
@@ -43,6 +45,8 @@ TITLES = {
     "lint-failed": "The certificate failed linting and was not issued",
     "invalid-signature": "The signature does not verify",
     "authorisation-required": "The client's authorisation is required",
+    "unverifiable": "The input cannot be verified",
+    "rate-limited": "Too many requests",
     "internal": "Internal error",
 }
 MEDIA_TYPE = "application/problem+json"
@@ -69,6 +73,9 @@ def install(app: FastAPI) -> None:
     async def _domain(request: Request, error: QoltanbaError) -> JSONResponse:
         status = STATUS.get(error.code, 422)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None:
+            headers = {"Retry-After": str(retry_after)}
         return problem(status, error.code, error.detail, request, [p.as_dict() for p in error.problems], headers)
 
     @app.exception_handler(RequestValidationError)

@@ -97,9 +97,8 @@ def _content(signed: cms.SignedData, detached: bytes | None) -> bytes:
 
 def _one_signer(signed: cms.SignedData, index: int) -> cms.SignedData:
     """The SignedData with only its ``index``-th signer and no encapsulated content."""
-    copy = cms.SignedData.load(signed.dump())
-    copy["encap_content_info"] = cms.EncapsulatedContentInfo(
-        {"content_type": signed["encap_content_info"]["content_type"].native})
+    copy = signed.copy()
+    copy["encap_content_info"] = {"content_type": signed["encap_content_info"]["content_type"].native}
     copy["signer_infos"] = cms.SignerInfos([cms.SignerInfo.load(signed["signer_infos"][index].dump())])
     return copy
 

@@ -31,8 +31,10 @@ PROBLEM = "application/problem+json"
 PUBLIC_PATHS = ["/health", "/ca", "/ca/national/chain", "/ca/national.cer", "/profiles", "/refusal-reasons",
                 "/openapi.json"]
 # The CRL and OCSP endpoints (api/routes/status.py) are plain Starlette routes, public by design.
+# /verify and /verify/{document_id} (issue 6): verification is for anyone (clients, courts, auditors) and
+# the stamp's QR code opens the second; both are rate-limited per address instead of keyed.
 PUBLIC_ROUTES = {"/health", "/livez", "/ca", "/ca/{code}/chain", "/ca/{code}.cer", "/profiles", "/refusal-reasons",
-                 "/revocation-grounds", "/tsa"}
+                 "/revocation-grounds", "/tsa", "/verify", "/verify/{document_id}"}
 _serials = iter(range(300, 10000))
 _names = iter(range(1, 10**6))
 

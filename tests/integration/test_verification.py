@@ -188,3 +188,30 @@ def test_trust_store_adds_lists_and_removes_an_imported_anchor(services) -> None
         store.add(person, "a person", "test")
     store.remove(added.sha256, "test")
     assert added.sha256 not in {a.sha256 for a in store.list()}
+
+
+@pytest.mark.parametrize("attached", [False, True], ids=["detached", "attached"])
+def test_cms_made_by_our_code_is_total_passed_and_a_changed_file_is_hash_failure(services, attached) -> None:
+    from signing.engine import BackendKey
+    from signing.verification_context import UnverifiableInput
+    from tests.support.verification import our_cms
+
+    client = client_with_held_key(services)
+    content = "Заявление о досрочном погашении, договор MK-2026/7".encode()
+    cms = our_cms(BackendKey(services.authority.backend, client.key_handle), client.certificate,
+                  services.authority.chain("national"), content, attached=attached)
+    verifier = verifier_of(services)
+    report = verifier.verify(cms, detached=None if attached else content)
+    (entry,) = report.signatures
+    assert report.kind == "cms" and entry.kind == "cms" and entry.intact and entry.valid, entry.verdict.reason
+    assert entry.signer.iin == client.iin and entry.level == "B-B"
+    # No time-stamp and no revocation data in the CMS: offline, the status is unknown.
+    assert (entry.indication, entry.verdict.sub_indication) == (INDETERMINATE, "TRY_LATER")
+    if attached:
+        spoilt = cms.replace(content[-10:], b"X" + content[-9:])
+        (bad,) = verifier.verify(spoilt).signatures
+    else:
+        (bad,) = verifier.verify(cms, detached=content + b" ").signatures
+        with pytest.raises(UnverifiableInput, match="detached"):
+            verifier.verify(cms)
+    assert (bad.indication, bad.verdict.sub_indication) == (FAILED, "HASH_FAILURE")
