@@ -101,6 +101,11 @@ class Verifier:
                 factory = ContextFactory(anchors, evidence or Evidence(), backend)
                 entries = await CmsVerification(signed, detached, factory, time).reports()
                 kind = "cms"
+        except (UnverifiableInput, MemoryError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - hostile input: whatever breaks, the answer is one sentence
+            log.debug("verification failed", exc_info=exc)
+            raise UnverifiableInput(f"the input cannot be processed ({type(exc).__name__})") from None
         finally:
             if backend is not None:
                 await backend.close()

@@ -184,7 +184,13 @@ class PdfVerification:
 
     def _embedded(self) -> tuple[list[EmbeddedPdfSignature], list[SignatureReport]]:
         entries, broken = [], []
-        for name, value, field_ref in enumerate_sig_fields(self.reader, filled_status=True):
+        try:
+            fields = list(enumerate_sig_fields(self.reader, filled_status=True))
+        except MemoryError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a form tree that loops or will not parse
+            raise UnverifiableInput(f"the PDF's signature fields cannot be read: {_short(exc)}") from None
+        for name, value, field_ref in fields:
             try:
                 embedded = EmbeddedPdfSignature(self.reader, field_ref, name)
                 embedded.signed_revision  # noqa: B018 - fails here for a /ByteRange that fits no revision
