@@ -68,4 +68,10 @@ def install() -> None:
         generic.read_hex_string_from_stream = read_hex_string
 
 
-__all__ = ["install", "read_hex_string"]
+def uninstall() -> None:
+    """Put pyHanko's own reader back (benchmarks measure stock pyHanko with it)."""
+    with _lock:
+        generic.read_hex_string_from_stream = _original
+
+
+__all__ = ["install", "read_hex_string", "uninstall"]
