@@ -22,9 +22,16 @@ from asn1crypto import ocsp as asn1_ocsp
 from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
 
 from signing.verification_certs import chain_views, signer_view, tsa_name
-from signing.verification_context import SIGNING_KEY_USAGE, ContextFactory, Evidence, UnverifiableInput, diagnose
+from signing.verification_context import (
+    SIGNING_KEY_USAGE,
+    ContextFactory,
+    Evidence,
+    UnverifiableInput,
+    algorithm_problem,
+    diagnose,
+)
 from signing.verification_indication import Findings, judge
-from signing.verification_pdf import signature_token
+from signing.verification_pdf import signature_token, unsupported
 from signing.verification_report import (
     CERTIFICATE_CHAIN_GENERAL_FAILURE,
     CMS,
@@ -130,6 +137,9 @@ class CmsVerification:
     async def _signer(self, index: int) -> SignatureReport:
         one = _one_signer(self.signed, index)
         signer_info = one["signer_infos"][0]
+        problem = algorithm_problem(signer_info)
+        if problem is not None:
+            return unsupported(CMS, f"signer-{index + 1}", _signer_certificate(one), problem)
         token = signature_token(signer_info)
         token_time = token["gen_time"].native if token is not None else None
         poe = token_time if token_time is not None and token_time <= self.time else None
@@ -168,6 +178,15 @@ class CmsVerification:
                                                             self.factory.online),
             digest_algorithm=status.md_algorithm, signature_algorithm=status.pkcs7_signature_mechanism)
         return replace(report, sentence=signature_sentence(report))
+
+
+def _signer_certificate(signed: cms.SignedData):  # noqa: ANN202 - asn1crypto Certificate or None
+    try:
+        from pyhanko.sign.general import extract_certificate_info
+
+        return extract_certificate_info(signed).signer_cert
+    except Exception:  # noqa: BLE001 - no certificate to name the signer by
+        return None
 
 
 def _revocation(status, problem: str | None, moment: dt.datetime, covered: bool,  # noqa: ANN001

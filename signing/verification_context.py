@@ -183,6 +183,38 @@ class ContextFactory:
             signature_validator=SIGNATURE_VERIFIER)
 
 
+# DOMAIN.md KZ-5: the Kazakh GOST algorithms, named in reports until the
+# GOST work adds them to ca.cms's algorithm table.
+GOST_NAMES = {
+    "1.2.398.3.10.1.1.1.1": "GOST 34.310-2004 key", "1.2.398.3.10.1.1.1.2": "GOST 34.310-2004 signature",
+    "1.2.398.3.10.1.3.1": "GOST 34.311-95 hash", "1.2.398.3.10.1.1.2.2": "GOST R 34.10-2015 key",
+    "1.2.398.3.10.1.1.2.3.1": "GOST R 34.10-2015 (256) signature",
+    "1.2.398.3.10.1.1.2.3.2": "GOST R 34.10-2015 (512) signature", "1.2.398.3.10.1.3.3": "GOST R 34.11-2015 hash",
+}
+
+
+def algorithm_problem(signer_info) -> str | None:  # noqa: ANN001 - asn1crypto SignerInfo
+    """Why the signature's algorithms cannot be checked here, or None when they can.
+
+    A signature in an algorithm we do not implement is not a broken
+    signature: the report says INDETERMINATE / CRYPTO_CONSTRAINTS_FAILURE,
+    not TOTAL-FAILED.
+    """
+    from pyhanko.sign.general import get_pyca_cryptography_hash
+
+    digest = signer_info["digest_algorithm"]["algorithm"]
+    signature = signer_info["signature_algorithm"]["algorithm"]
+    for oid in (digest, signature):
+        if oid.dotted in GOST_NAMES:
+            return f"{GOST_NAMES[oid.dotted]} ({oid.dotted}) is not supported yet"
+    try:
+        get_pyca_cryptography_hash(digest.native)
+        signer_info["signature_algorithm"].signature_algo  # noqa: B018 - raises for an unknown mechanism
+    except (ValueError, KeyError, AttributeError, NotImplementedError):
+        return f"the algorithm {signature.dotted} with digest {digest.dotted} is not supported"
+    return None
+
+
 async def diagnose(cert: asn1_x509.Certificate, others, context: ValidationContext,  # noqa: ANN001
                    has_poe: bool) -> tuple[str, str]:
     """(sub-indication, reason) for a chain pyHanko reported only as a general failure.
@@ -219,4 +251,4 @@ async def diagnose(cert: asn1_x509.Certificate, others, context: ValidationConte
 
 
 __all__ = ["ContextFactory", "Evidence", "SIGNING_KEY_USAGE", "TrustAnchors", "UnreadableCertificate",
-           "UnverifiableInput", "VerificationOptions", "diagnose", "read_certificates"]
+           "UnverifiableInput", "VerificationOptions", "algorithm_problem", "diagnose", "read_certificates"]

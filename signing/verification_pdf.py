@@ -44,11 +44,13 @@ from signing.verification_context import (
     ContextFactory,
     Evidence,
     UnverifiableInput,
+    algorithm_problem,
     diagnose,
 )
 from signing.verification_indication import COVERAGE_NAMES, MODIFICATION_NAMES, Findings, judge
 from signing.verification_report import (
     CERTIFICATE_CHAIN_GENERAL_FAILURE,
+    CRYPTO_CONSTRAINTS_FAILURE,
     DOCUMENT_TIMESTAMP,
     FORMAT_FAILURE,
     SIGNATURE,
@@ -222,6 +224,10 @@ class PdfVerification:
             revocation=self._revocation(status, findings, moment), warnings=problem_reason))
 
     async def _signature(self, embedded: EmbeddedPdfSignature) -> SignatureReport:
+        problem = algorithm_problem(embedded.signer_info)
+        if problem is not None:
+            return unsupported(SIGNATURE, embedded.field_name, embedded.signer_cert, problem,
+                               embedded.signed_revision)
         token = signature_token(embedded.signer_info)
         token_time = _gen_time(token)
         document_poe = min((t for rev, t in self.poes if rev > embedded.signed_revision), default=None)
@@ -331,6 +337,18 @@ def _kind(sig_object) -> str:  # noqa: ANN001
         return SIGNATURE
 
 
+def unsupported(kind: str, field: str | None, cert, reason: str,  # noqa: ANN001 - asn1crypto Certificate
+                revision: int | None = None) -> SignatureReport:
+    """A signature in an algorithm we cannot check: neither valid nor broken."""
+    try:
+        signer = signer_view(cert) if cert is not None else None
+    except Exception:  # noqa: BLE001 - an unreadable certificate leaves the signer unnamed
+        signer = None
+    return _finish(SignatureReport(kind=kind, field=field, intact=False, valid=False,
+                                   verdict=Verdict.indeterminate(CRYPTO_CONSTRAINTS_FAILURE, reason),
+                                   modification=None, coverage=None, level=None, signer=signer, revision=revision))
+
+
 def _broken(field: str | None, kind: str, exc: BaseException) -> SignatureReport:
     verdict = Verdict.failed(FORMAT_FAILURE, f"the signature cannot be processed: {_short(exc)}")
     return _finish(SignatureReport(kind=kind, field=field, intact=False, valid=False, verdict=verdict,
@@ -366,4 +384,5 @@ def _factors(sig_object) -> dict | None:  # noqa: ANN001
             (str(auth_time) if auth_time is not None else None)}
 
 
-__all__ = ["PdfVerification", "document_evidence", "open_pdf", "signature_evidence", "signature_token"]
+__all__ = ["PdfVerification", "document_evidence", "open_pdf", "signature_evidence", "signature_token",
+           "unsupported"]

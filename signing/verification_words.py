@@ -26,7 +26,7 @@ _WHY = {
     "SIG_CONSTRAINTS_FAILURE": "the document was changed after signing in a way that is not a normal addition",
     "CHAIN_CONSTRAINTS_FAILURE": "the certificate is not meant for signing documents or breaks its issuer's rules",
     "CERTIFICATE_CHAIN_GENERAL_FAILURE": "the signer's certificate chain could not be validated",
-    "CRYPTO_CONSTRAINTS_FAILURE": "it uses an algorithm that is not accepted",
+    "CRYPTO_CONSTRAINTS_FAILURE": "it uses an algorithm that is not accepted or cannot be checked here",
     "NO_CERTIFICATE_CHAIN_FOUND": "the signer's certificate does not lead to a trusted root",
     "REVOKED_NO_POE": "the signer's certificate is revoked and nothing proves the signature was made before that",
     "REVOKED_CA_NO_POE": "a certificate authority in the chain is revoked and nothing proves the signature is older",

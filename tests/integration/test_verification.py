@@ -215,3 +215,16 @@ def test_cms_made_by_our_code_is_total_passed_and_a_changed_file_is_hash_failure
         with pytest.raises(UnverifiableInput, match="detached"):
             verifier.verify(cms)
     assert (bad.indication, bad.verdict.sub_indication) == (FAILED, "HASH_FAILURE")
+
+
+def test_a_gost_cms_is_indeterminate_not_failed_until_gost_is_supported() -> None:
+    """An NCA RK GOST 2015 signature (DOMAIN.md KZ-5, KZ-6): the signer is named, the verdict says why it waits."""
+    from asn1crypto import pem
+
+    from tests.support.verification import gost_cms
+
+    data = Path("/work/shared/vectors/nca-rk/certs/individual_gost2015.cer").read_bytes()
+    der = pem.unarmor(data)[2] if pem.detect(data) else data
+    (entry,) = Verifier(TrustAnchors()).verify(gost_cms(der, b"contract")).signatures
+    assert (entry.indication, entry.verdict.sub_indication) == (INDETERMINATE, "CRYPTO_CONSTRAINTS_FAILURE")
+    assert "GOST" in entry.verdict.reason and entry.signer.iin == "123456789011"

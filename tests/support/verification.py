@@ -92,5 +92,30 @@ def our_cms(key, certificate, chain, content: bytes, *, attached: bool = False) 
     return info.dump()
 
 
-__all__ = ["anchors_of", "client_signed", "our_cms", "sign_with_revoked_certificate", "signed_contract", "tampered",
+def gost_cms(certificate_der: bytes, content: bytes) -> bytes:
+    """A CMS in the shape NCANode gives for GOST R 34.10-2015 (512): attached content, the NCA's OIDs.
+
+    The signature value is random: nothing here can check GOST yet, and the
+    report must say so rather than call the signature broken.
+    """
+    import os
+
+    from asn1crypto import x509 as asn1_x509
+
+    cert = asn1_x509.Certificate.load(certificate_der)
+    digest, mechanism = "1.2.398.3.10.1.3.3", "1.2.398.3.10.1.1.2.3.2"   # DOMAIN.md KZ-5
+    attributes = asn1_cms.CMSAttributes([{"type": "content_type", "values": ["data"]},
+                                         {"type": "message_digest", "values": [os.urandom(64)]}])
+    signer = asn1_cms.SignerInfo({
+        "version": "v1", "digest_algorithm": {"algorithm": digest}, "signed_attrs": attributes,
+        "sid": asn1_cms.SignerIdentifier({"issuer_and_serial_number": {"issuer": cert.issuer,
+                                                                        "serial_number": cert.serial_number}}),
+        "signature_algorithm": {"algorithm": mechanism}, "signature": os.urandom(128)})
+    signed = asn1_cms.SignedData({"version": "v1", "digest_algorithms": [{"algorithm": digest}],
+                                  "encap_content_info": {"content_type": "data", "content": content},
+                                  "certificates": [cert], "signer_infos": [signer]})
+    return asn1_cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump()
+
+
+__all__ = ["gost_cms", "anchors_of", "client_signed", "our_cms", "sign_with_revoked_certificate", "signed_contract", "tampered",
            "verifier_of", "with_page_added"]
