@@ -1,4 +1,4 @@
-"""Signing service: loan documents and their versions (signing itself comes with its own work)."""
+"""Signing service: loan documents and their versions, PAdES signing, verification reports."""
 
 from signing.documents import (
     VERSION_REASONS,
@@ -10,6 +10,12 @@ from signing.documents import (
 )
 from signing.limits import DocumentLimits
 from signing.metadata import DocumentMetadata
+from signing.trust_store import TrustStore
+from signing.verification import VerificationLimits, Verifier
+from signing.verification_context import TrustAnchors, UnverifiableInput, VerificationOptions
+from signing.verification_report import Indication, VerificationReport
 
-__all__ = ["DocumentLimits", "DocumentMetadata", "DocumentService", "DocumentView", "NotIncrementalUpdate",
-           "StoredPdf", "VERSION_REASONS", "VersionView"]
+__all__ = ["DocumentLimits", "DocumentMetadata", "DocumentService", "DocumentView", "Indication",
+           "NotIncrementalUpdate", "StoredPdf", "TrustAnchors", "TrustStore", "UnverifiableInput",
+           "VERSION_REASONS", "VerificationLimits", "VerificationOptions", "VerificationReport", "Verifier",
+           "VersionView"]
