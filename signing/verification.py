@@ -83,12 +83,13 @@ class Verifier:
                       anchors: TrustAnchors) -> VerificationReport:
         time = options.at or self._now()
         backend = _fetcher(options) if options.online else None
+        warnings: list[str] = []
         try:
             if b"%PDF-" in data[:1024]:
                 if detached is not None:
                     raise UnverifiableInput("a PDF carries its own signatures; a detached file goes with a CMS")
                 reader = open_pdf(data, strict=options.strict)
-                evidence, _warnings = document_evidence(reader)
+                evidence, warnings = document_evidence(reader)
                 factory = ContextFactory(anchors, evidence, backend)
                 entries = await PdfVerification(reader, factory, time).reports()
                 kind = "pdf"
@@ -97,7 +98,7 @@ class Verifier:
                 try:
                     evidence = cms_evidence(signed)
                 except Exception:  # noqa: BLE001 - unreadable revocation data is no revocation data
-                    evidence = None
+                    evidence, warnings = None, ["the certificates or revocation data in the CMS cannot be read"]
                 factory = ContextFactory(anchors, evidence or Evidence(), backend)
                 entries = await CmsVerification(signed, detached, factory, time).reports()
                 kind = "cms"
@@ -111,7 +112,7 @@ class Verifier:
                 await backend.close()
         return VerificationReport(kind=kind, signatures=tuple(entries), validation_time=time,
                                   sha256=hashlib.sha256(data).hexdigest(), size=len(data),
-                                  trust_anchors=anchors.views(), online=options.online)
+                                  trust_anchors=anchors.views(), online=options.online, warnings=tuple(warnings))
 
 
 def _fetcher(options: VerificationOptions):  # noqa: ANN202
@@ -120,4 +121,5 @@ def _fetcher(options: VerificationOptions):  # noqa: ANN202
     return AIOHttpFetcherBackend(per_request_timeout=options.fetch_timeout)
 
 
-__all__ = ["DEFAULT_MAX_BYTES", "UnverifiableInput", "check_size", "VerificationLimits", "VerificationOptions", "Verifier"]
+__all__ = ["DEFAULT_MAX_BYTES", "UnverifiableInput", "VerificationLimits", "VerificationOptions", "Verifier",
+           "check_size"]

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+from dataclasses import replace
 
 from asn1crypto import core, tsp
 from asn1crypto import crl as asn1_crl
@@ -81,7 +82,8 @@ def open_pdf(data: bytes, *, strict: bool) -> PdfFileReader:
     except UnverifiableInput:
         raise
     except Exception as exc:  # noqa: BLE001 - hostile input: any parser failure is "cannot be read"
-        raise UnverifiableInput(f"the PDF cannot be read: {_short(exc)}") from None
+        hint = " (read strictly; a lenient reading may succeed)" if strict and "Strict" in type(exc).__name__ else ""
+        raise UnverifiableInput(f"the PDF cannot be read: {_short(exc)}{hint}") from None
     return reader
 
 
@@ -213,7 +215,7 @@ class PdfVerification:
                              policy=_policy(info), intact=status.intact, valid=status.valid, trusted=status.trusted)
         if view.ok and gen_time <= self.time:
             self.poes.append((embedded.signed_revision, gen_time))
-        findings, problem_reason = await self._findings(embedded, status, poe=gen_time if view.ok else None)
+        findings, warnings = await self._findings(embedded, status, poe=gen_time if view.ok else None)
         chain, anchor = chain_views(status.validation_path)
         return _finish(SignatureReport(
             kind=DOCUMENT_TIMESTAMP, field=embedded.field_name, intact=status.intact, valid=status.valid,
@@ -221,7 +223,7 @@ class PdfVerification:
             signer=signer_view(status.signing_cert), chain=chain, trust_anchor=anchor, timestamp=view,
             best_signature_time=gen_time if view.ok else None, revision=embedded.signed_revision,
             digest_algorithm=status.md_algorithm, signature_algorithm=status.pkcs7_signature_mechanism,
-            revocation=self._revocation(status, findings, moment), warnings=problem_reason))
+            revocation=self._revocation(status, findings, moment), warnings=tuple(warnings)))
 
     async def _signature(self, embedded: EmbeddedPdfSignature) -> SignatureReport:
         problem = algorithm_problem(embedded.signer_info)
@@ -263,7 +265,8 @@ class PdfVerification:
             best_signature_time=poe, revocation=self._revocation(status, findings, moment, extra),
             factors=_factors(sig_object), digest_algorithm=status.md_algorithm,
             signature_algorithm=status.pkcs7_signature_mechanism, revision=embedded.signed_revision,
-            reason=_text(sig_object, "/Reason"), location=_text(sig_object, "/Location"), warnings=warnings))
+            reason=_text(sig_object, "/Reason"), location=_text(sig_object, "/Location"),
+            warnings=tuple(warnings)))
 
     async def _findings(self, embedded, status, *, poe, extra: Evidence | None = None):  # noqa: ANN001
         warnings: list[str] = []
@@ -325,8 +328,6 @@ def _stamped(stamp) -> bool:  # noqa: ANN001
 
 
 def _finish(report: SignatureReport) -> SignatureReport:
-    from dataclasses import replace
-
     return replace(report, sentence=signature_sentence(report))
 
 

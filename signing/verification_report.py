@@ -203,6 +203,7 @@ class VerificationReport:
     size: int
     trust_anchors: tuple[CertificateView, ...] = ()
     online: bool = False
+    warnings: tuple[str, ...] = ()
 
     @property
     def verdict(self) -> Verdict:
@@ -229,6 +230,7 @@ class VerificationReport:
             "validation_time": _iso(self.validation_time),
             "revocation_fetching": self.online,
             "trust_anchors": [a.as_json() for a in self.trust_anchors],
+            "warnings": list(self.warnings),
             "signatures": [s.as_json() for s in self.signatures],
         }
 
