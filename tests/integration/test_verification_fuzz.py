@@ -84,7 +84,8 @@ def _alarm(_signum, _frame):  # noqa: ANN001, ANN202
     raise TimeoutError(f"one input took longer than {PER_INPUT_SECONDS} s")
 
 
-def test_mutated_signed_pdfs_get_a_report_or_a_refusal_never_an_exception(services, seeds, record_property):
+def test_mutated_signed_pdfs_get_a_report_or_a_refusal_never_an_exception(services, seeds, record_property,
+                                                                           capsys):
     verifier = verifier_of(services)
     outcomes = {"report": 0, "unverifiable": 0}
 
@@ -112,6 +113,7 @@ def test_mutated_signed_pdfs_get_a_report_or_a_refusal_never_an_exception(servic
         one()
     tried = sum(outcomes.values())
     record_property("fuzz_inputs_tried", tried)
-    print(f"\nfuzz: {tried} mutated signed PDFs in {BUDGET_SECONDS:g} s: {outcomes['report']} reports, "
-          f"{outcomes['unverifiable']} refused as unverifiable, no unhandled exception")
+    with capsys.disabled():
+        print(f"\nfuzz: {tried} mutated signed PDFs in {BUDGET_SECONDS:g} s: {outcomes['report']} reports, "
+              f"{outcomes['unverifiable']} refused as unverifiable, no unhandled exception")
     assert tried >= 50
