@@ -8,6 +8,7 @@ one ``UnverifiableInput`` sentence, within the time limit.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -89,8 +90,13 @@ def test_a_verification_over_the_memory_limit_is_stopped(monkeypatch) -> None:
         return hoard
 
     monkeypatch.setattr(Verifier, "verify", greedy)
-    # fork: the child inherits the patched method.
-    tight = SandboxedVerifier(TrustAnchors, VerificationLimits(), SandboxLimits(memory_bytes=512 * 1024 * 1024),
+    # fork: the child inherits the patched method, and this process's address
+    # space, which after a long test session may be large; the limit leaves
+    # the child 256 MiB beyond it.
+    size_kib = next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines()
+                    if line.startswith("VmSize:"))
+    limit = max(512 * 1024 * 1024, size_kib * 1024 + 256 * 1024 * 1024)
+    tight = SandboxedVerifier(TrustAnchors, VerificationLimits(), SandboxLimits(memory_bytes=limit),
                               start_method="fork")
     with pytest.raises(UnverifiableInput, match="more memory"):
         tight.verify(b"%PDF-1.7 anything")
