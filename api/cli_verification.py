@@ -80,7 +80,8 @@ def _anchors(home: Path, settings: Settings, trust: list[Path]) -> tuple[TrustAn
 
 def _summary(name: str, report: dict) -> str:
     lines = [f"{report['indication']}{' / ' + report['sub_indication'] if report['sub_indication'] else ''}"
-             f"  {name} ({report['kind']}, {len(report['signatures'])} entries, "
+             f"  {name} ({report['kind']}, {len(report['signatures'])} "
+             f"{'entry' if len(report['signatures']) == 1 else 'entries'}, "
              f"sha256 {report['document']['sha256'][:16]}…)"]
     for number, entry in enumerate(report["signatures"], 1):
         verdict = entry["indication"] + (f" / {entry['sub_indication']}" if entry["sub_indication"] else "")

@@ -72,17 +72,21 @@ def signature_sentence(report: SignatureReport) -> str:
     else:
         when = report.best_signature_time or report.claimed_signing_time
         proof = "time-stamped" if report.best_signature_time else "claimed"
-        head = f"{what}{field} by {_who(report)}, {proof} {_when(when)}"
+        head = f"{what}{field} by {_who(report)}, " + (f"{proof} {_when(when)}" if when else "signing time unknown")
     if verdict.indication is Indication.TOTAL_PASSED:
         words = [f"{head}: valid."]
         if report.trust_anchor is not None:
             words.append(f"The certificate chains to {report.trust_anchor.subject}")
             words[-1] += " and was not revoked at that time." if report.revocation.status == "good" else "."
     elif verdict.indication is Indication.TOTAL_FAILED:
-        words = [f"{head}: NOT valid, because {_WHY.get(verdict.sub_indication, verdict.reason)}."]
+        # FORMAT_FAILURE has several causes; its reason names the one found.
+        why = verdict.reason if verdict.sub_indication == "FORMAT_FAILURE" and verdict.reason else \
+            _WHY.get(verdict.sub_indication, verdict.reason)
+        words = [f"{head}: NOT valid, because {why}."]
     else:
         words = [f"{head}: cannot be confirmed, because {_WHY.get(verdict.sub_indication, verdict.reason)}."]
-    if report.modification in _MODIFIED:
+    said = verdict.sub_indication in ("SIG_CONSTRAINTS_FAILURE", "FORMAT_FAILURE") and report.modification == "other"
+    if report.modification in _MODIFIED and not said:
         words.append(f"Note: {_MODIFIED[report.modification]}.")
     if report.coverage == "entire_revision" and report.modification in (None, "none"):
         words.append("Only validation data or time-stamps were added after it.")
