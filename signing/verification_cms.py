@@ -31,15 +31,13 @@ from signing.verification_context import (
     diagnose,
 )
 from signing.verification_indication import Findings, judge
-from signing.verification_pdf import signature_token, unsupported
+from signing.verification_pdf import broken, signature_token, unsupported
 from signing.verification_report import (
     CERTIFICATE_CHAIN_GENERAL_FAILURE,
     CMS,
-    FORMAT_FAILURE,
     RevocationView,
     SignatureReport,
     TimeStampView,
-    Verdict,
 )
 from signing.verification_words import signature_sentence
 
@@ -126,12 +124,7 @@ class CmsVerification:
             except MemoryError:
                 raise
             except Exception as exc:  # noqa: BLE001 - hostile input: this signer fails, the others are reported
-                text = " ".join(str(exc).split())[:200]
-                verdict = Verdict.failed(FORMAT_FAILURE, f"the signature cannot be processed: "
-                                                         f"{type(exc).__name__}: {text}")
-                report = SignatureReport(kind=CMS, field=f"signer-{index + 1}", intact=False, valid=False,
-                                         verdict=verdict, modification=None, coverage=None, level=None, signer=None)
-                reports.append(replace(report, sentence=signature_sentence(report)))
+                reports.append(broken(f"signer-{index + 1}", CMS, exc))
         return reports
 
     async def _signer(self, index: int) -> SignatureReport:

@@ -182,7 +182,7 @@ class PdfVerification:
                 raise
             except Exception as exc:  # noqa: BLE001 - hostile input: one broken signature, one failed entry
                 log.debug("signature %s cannot be processed", embedded.field_name, exc_info=exc)
-                report = _broken(embedded.field_name, _kind(embedded.sig_object), exc)
+                report = broken(embedded.field_name, _kind(embedded.sig_object), exc)
             done[id(embedded)] = report
         return [done[id(e)] for e in entries] + broken
 
@@ -202,7 +202,7 @@ class PdfVerification:
             except MemoryError:
                 raise
             except Exception as exc:  # noqa: BLE001
-                broken.append(_broken(name, _kind(value), exc))
+                broken.append(broken(name, _kind(value), exc))
         entries.sort(key=lambda e: e.signed_revision)
         return entries, broken
 
@@ -350,8 +350,16 @@ def unsupported(kind: str, field: str | None, cert, reason: str,  # noqa: ANN001
                                    modification=None, coverage=None, level=None, signer=signer, revision=revision))
 
 
-def _broken(field: str | None, kind: str, exc: BaseException) -> SignatureReport:
-    verdict = Verdict.failed(FORMAT_FAILURE, f"the signature cannot be processed: {_short(exc)}")
+def broken(field: str | None, kind: str, exc: BaseException) -> SignatureReport:
+    """An entry for a signature that could not be processed: FORMAT_FAILURE, unless pyHanko said why."""
+    reason = f"the signature cannot be processed: {_short(exc)}"
+    ades = getattr(exc, "ades_subindication", None)
+    if ades is not None and type(ades).__name__ == "AdESIndeterminate":
+        verdict = Verdict.indeterminate(ades.name, reason)   # e.g. NO_SIGNING_CERTIFICATE_FOUND
+    elif ades is not None and type(ades).__name__ == "AdESFailure":
+        verdict = Verdict.failed(ades.name, reason)
+    else:
+        verdict = Verdict.failed(FORMAT_FAILURE, reason)
     return _finish(SignatureReport(kind=kind, field=field, intact=False, valid=False, verdict=verdict,
                                    modification=None, coverage=None, level=None, signer=None))
 
@@ -385,5 +393,5 @@ def _factors(sig_object) -> dict | None:  # noqa: ANN001
             (str(auth_time) if auth_time is not None else None)}
 
 
-__all__ = ["PdfVerification", "document_evidence", "open_pdf", "signature_evidence", "signature_token",
+__all__ = ["PdfVerification", "broken", "document_evidence", "open_pdf", "signature_evidence", "signature_token",
            "unsupported"]

@@ -28,6 +28,7 @@ _WHY = {
     "CERTIFICATE_CHAIN_GENERAL_FAILURE": "the signer's certificate chain could not be validated",
     "CRYPTO_CONSTRAINTS_FAILURE": "it uses an algorithm that is not accepted or cannot be checked here",
     "NO_CERTIFICATE_CHAIN_FOUND": "the signer's certificate does not lead to a trusted root",
+    "NO_SIGNING_CERTIFICATE_FOUND": "the signer's certificate is not in the signature",
     "REVOKED_NO_POE": "the signer's certificate is revoked and nothing proves the signature was made before that",
     "REVOKED_CA_NO_POE": "a certificate authority in the chain is revoked and nothing proves the signature is older",
     "OUT_OF_BOUNDS_NO_POE": "the signer's certificate is expired (or not yet valid) and no time-stamp proves "
