@@ -29,6 +29,7 @@ from signing.verification_context import (
     UnverifiableInput,
     algorithm_problem,
     diagnose,
+    raised_here,
 )
 from signing.verification_indication import Findings, judge
 from signing.verification_pdf import broken, signature_token, unsupported
@@ -124,6 +125,8 @@ class CmsVerification:
             except MemoryError:
                 raise
             except Exception as exc:  # noqa: BLE001 - hostile input: this signer fails, the others are reported
+                if raised_here(exc):
+                    raise
                 reports.append(broken(f"signer-{index + 1}", CMS, exc))
         return reports
 

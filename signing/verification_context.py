@@ -21,6 +21,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
@@ -64,6 +65,24 @@ class UnverifiableInput(QoltanbaError):
 
     def __init__(self, detail: str) -> None:
         super().__init__("unverifiable", detail, [])
+
+
+_OUR_CODE = str(Path(__file__).resolve().parent)
+
+
+def raised_here(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised by our own code rather than inside a parser or library.
+
+    Hostile input makes pyHanko, asn1crypto or cryptography raise anything;
+    those become an entry or a refusal. An exception raised in signing/ itself
+    is a bug of ours and must not be dressed up as a verdict on the input.
+    """
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb.tb_frame.f_code.co_filename.startswith(_OUR_CODE)
 
 
 @dataclass(frozen=True)
@@ -251,4 +270,5 @@ async def diagnose(cert: asn1_x509.Certificate, others, context: ValidationConte
 
 
 __all__ = ["ContextFactory", "Evidence", "SIGNING_KEY_USAGE", "TrustAnchors", "UnreadableCertificate",
-           "UnverifiableInput", "VerificationOptions", "algorithm_problem", "diagnose", "read_certificates"]
+           "UnverifiableInput", "VerificationOptions", "algorithm_problem", "diagnose", "raised_here",
+           "read_certificates"]

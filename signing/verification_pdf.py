@@ -47,6 +47,7 @@ from signing.verification_context import (
     UnverifiableInput,
     algorithm_problem,
     diagnose,
+    raised_here,
 )
 from signing.verification_indication import COVERAGE_NAMES, MODIFICATION_NAMES, Findings, judge
 from signing.verification_report import (
@@ -166,7 +167,7 @@ class PdfVerification:
         self.poes: list[tuple[int, dt.datetime]] = []   # (revision, genTime) of trusted document time-stamps
 
     async def reports(self) -> list[SignatureReport]:
-        entries, broken = self._embedded()
+        entries, failed = self._embedded()
         # Document time-stamps first: a trusted one proves when the
         # signatures before it existed (PAdES B-LTA).
         stamps = [e for e in entries if e.sig_object_type == "/DocTimeStamp"]
@@ -181,13 +182,15 @@ class PdfVerification:
             except MemoryError:
                 raise
             except Exception as exc:  # noqa: BLE001 - hostile input: one broken signature, one failed entry
+                if raised_here(exc):
+                    raise
                 log.debug("signature %s cannot be processed", embedded.field_name, exc_info=exc)
                 report = broken(embedded.field_name, _kind(embedded.sig_object), exc)
             done[id(embedded)] = report
-        return [done[id(e)] for e in entries] + broken
+        return [done[id(e)] for e in entries] + failed
 
     def _embedded(self) -> tuple[list[EmbeddedPdfSignature], list[SignatureReport]]:
-        entries, broken = [], []
+        entries, failed = [], []
         try:
             fields = list(enumerate_sig_fields(self.reader, filled_status=True))
         except MemoryError:
@@ -202,9 +205,11 @@ class PdfVerification:
             except MemoryError:
                 raise
             except Exception as exc:  # noqa: BLE001
-                broken.append(broken(name, _kind(value), exc))
+                if raised_here(exc):
+                    raise
+                failed.append(broken(name, _kind(value), exc))
         entries.sort(key=lambda e: e.signed_revision)
-        return entries, broken
+        return entries, failed
 
     async def _timestamp(self, embedded: EmbeddedPdfSignature) -> SignatureReport:
         info = _tst_info(embedded.signed_data)

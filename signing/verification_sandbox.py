@@ -88,6 +88,9 @@ def _child(connection, job: _Job) -> None:  # noqa: ANN001 - multiprocessing Con
     except MemoryError:
         answer = ("unverifiable", "the input needs more memory than a verification may use")
     except BaseException as exc:  # noqa: BLE001 - the child's last word, whatever happened
+        # Whatever reaches here is a bug of ours (the verifier turns the
+        # parsers' failures into UnverifiableInput): log it, answer anyway.
+        log.error("verification failed unexpectedly", exc_info=exc)
         answer = ("unverifiable", f"the input cannot be processed ({type(exc).__name__})")
     try:
         connection.send(answer)
