@@ -17,6 +17,10 @@ from signing.verification_report import CertificateView, SignerView
 # DOMAIN.md KZ-4: the role a certificate grants, by extended key usage.
 ROLE_EKUS = {EKU_INDIVIDUAL: "individual", EKU_ORGANISATION: "organisation", **{r.oid: r.value for r in Role}}
 
+# The attribute names NCA RK subjects are written with (DOMAIN.md KZ-1), where
+# RFC 4514 has none and cryptography would print the OID.
+_SHORT_NAMES = {x509.NameOID.SERIAL_NUMBER: "SERIALNUMBER", x509.NameOID.SURNAME: "SURNAME",
+                x509.NameOID.GIVEN_NAME: "G", x509.NameOID.EMAIL_ADDRESS: "E"}
 _COMMON_NAME, _SERIAL_NUMBER = "2.5.4.3", "2.5.4.5"
 _ORGANISATION, _UNIT = "2.5.4.10", "2.5.4.11"
 
@@ -33,7 +37,7 @@ def _attributes(name: asn1_x509.Name) -> dict[str, list[str]]:
 def _rfc4514(name: asn1_x509.Name) -> str:
     """RFC 4514 text of a name; asn1crypto's description when an attribute will not convert."""
     try:
-        return _cryptography_name(name).rfc4514_string()
+        return _cryptography_name(name).rfc4514_string(_SHORT_NAMES)
     except (ValueError, TypeError):
         return name.human_friendly
 
