@@ -28,7 +28,7 @@ from dataclasses import replace
 from asn1crypto import core, tsp
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
-from pyhanko.pdf_utils.decode_limits import DecodePurpose
+from pyhanko.pdf_utils.decode_limits import DecodeLimits, DecodePurpose
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import enumerate_sig_fields
 from pyhanko.sign.general import find_unique_cms_attribute
@@ -72,7 +72,10 @@ def open_pdf(data: bytes, *, strict: bool) -> PdfFileReader:
     if b"%PDF-" not in data[:1024]:
         raise UnverifiableInput("the input is not a PDF (no %PDF- header in its first kilobyte)")
     try:
-        reader = PdfFileReader(io.BytesIO(data), strict=strict)
+        # pyHanko's limits for untrusted input (its defaults, named here so a
+        # later default cannot loosen them unnoticed): object streams 64 MiB,
+        # any stream 256 MiB, 1100:1 ratio, a decode budget for the document.
+        reader = PdfFileReader(io.BytesIO(data), strict=strict, decode_limits=DecodeLimits.for_untrusted_input())
         if reader.encrypted:
             # Signed PDFs may be encrypted with an empty user password; the
             # signature's /Contents is never encrypted.
