@@ -23,6 +23,7 @@ from api.routes import (
     signing_requests,
     status,
     tsa,
+    verification,
 )
 from api.settings import Settings
 
@@ -63,7 +64,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         return None
 
     for module in (hierarchy, certificates, applications, journal, revocation, documents, signing, tsa, clients,
-                   signing_requests):
+                   signing_requests, verification):
         app.include_router(module.router)
     app.include_router(signing_requests.client_router)
     app.router.routes.extend(status.ROUTES)

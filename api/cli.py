@@ -448,6 +448,7 @@ from api import cli_signing  # noqa: E402,F401 - registers ``sign``
 from api import cli_audit  # noqa: E402,F401 - registers ``audit``
 from api import cli_keys  # noqa: E402,F401 - registers ``keys``
 from api import cli_verify  # noqa: E402,F401 - registers ``cert verify``
+from api import cli_verification  # noqa: E402,F401 - verify and trust
 
 
 def main() -> None:

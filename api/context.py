@@ -45,6 +45,10 @@ from signing.pades import Level
 from signing.service import SigningPolicy, SigningService
 from signing.stamping import StampPlanner
 from signing.timestamps import InProcessTimeStamper
+from signing.trust_store import TrustStore
+from signing.verification import VerificationLimits
+from signing.verification_public import PublicVerification
+from signing.verification_sandbox import SandboxedVerifier, SandboxLimits
 from signing.validation_data import OurHierarchy, ValidationDataCollector
 
 
@@ -57,6 +61,15 @@ def policy_from(settings: Settings) -> HierarchyPolicy:
                            services=ServicePolicy(algorithm=settings.service_algorithm),
                            end_entity_validity=dt.timedelta(days=settings.end_entity_validity_days),
                            lint_at_issuance=settings.lint_at_issuance)
+
+
+def verification_limits(settings: Settings) -> VerificationLimits:
+    return VerificationLimits(max_bytes=settings.verify_max_bytes, max_detached_bytes=settings.verify_max_bytes)
+
+
+def sandbox_limits(settings: Settings) -> SandboxLimits:
+    return SandboxLimits(timeout_seconds=settings.verify_timeout_seconds,
+                         memory_bytes=settings.verify_memory_mb * 1024 * 1024, workers=settings.verify_workers)
 
 
 @dataclass
@@ -258,6 +271,36 @@ class Services:
     @cached_property
     def audit_checkpoints(self) -> AuditCheckpoints:
         return AuditCheckpoints(self.authority, self.tsa)
+
+    @cached_property
+    def trust_store(self) -> TrustStore:
+        roots: list = []
+
+        def own_roots() -> list:
+            # Our root never changes once the hierarchy exists; before
+            # ``init`` there is none and only imported anchors are trusted.
+            if not roots and self.authority.is_initialised():
+                roots.append(self.authority.chain(NATIONAL)[-1])
+            return roots
+
+        return TrustStore(self.registry, self.clock, own_roots)
+
+    @cached_property
+    def verification_limits(self) -> VerificationLimits:
+        return verification_limits(self.settings)
+
+    @cached_property
+    def sandbox_limits(self) -> SandboxLimits:
+        return sandbox_limits(self.settings)
+
+    @cached_property
+    def verifier(self) -> SandboxedVerifier:
+        """Verifications in limited worker processes, trusting the trust store (issue 6)."""
+        return SandboxedVerifier(self.trust_store.anchors, self.verification_limits, self.sandbox_limits)
+
+    @cached_property
+    def public_verification(self) -> PublicVerification:
+        return PublicVerification(self.registry, self.verifier)
 
     @cached_property
     def housekeeper(self) -> Housekeeper:

@@ -32,6 +32,7 @@ STATUS = {
     "request-locked": 423,
     "rate-limited": 429,
     "review-window-open": 409,
+    "unverifiable": 422,
 }
 TITLES = {
     "invalid-input": "The request has invalid fields",
@@ -51,6 +52,7 @@ TITLES = {
     "request-locked": "The signing request is locked",
     "rate-limited": "Too many requests; try again later",
     "review-window-open": "The client's review window is still open",
+    "unverifiable": "The input cannot be verified",
     "internal": "Internal error",
 }
 MEDIA_TYPE = "application/problem+json"

@@ -82,6 +82,20 @@ class Settings(BaseSettings):
     client_rate_burst: int = Field(default=30, ge=1, le=10_000, description="client API calls at once per address")
     webhook_poll_seconds: float = Field(default=1.0, gt=0, le=60, description="how often each serving process "
                                         "looks for webhook deliveries and expired signing requests")
+    # Verification (issue 6): anyone may upload, so every bound is a setting.
+    verify_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024,
+                                  description="largest PDF or CMS (and detached file) a verification reads")
+    verify_timeout_seconds: float = Field(default=30, gt=0, le=600,
+                                          description="wall-clock limit of one verification's worker process")
+    verify_memory_mb: int = Field(default=1024, ge=256, le=65536,
+                                  description="address-space limit of one verification's worker process")
+    verify_workers: int = Field(default=2, ge=1, le=64, description="verifications running at once per process")
+    verify_rate_per_minute: float = Field(default=30, gt=0,
+                                          description="POST /verify and GET /verify/{id} per client address")
+    verify_burst: int = Field(default=10, ge=1, description="requests a client may make at once before the rate "
+                                                            "applies")
+    verify_online: bool = Field(default=False, description="let public verifications fetch OCSP/CRL from the "
+                                                           "URLs in uploaded certificates")
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> "Settings":

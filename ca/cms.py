@@ -41,7 +41,7 @@ from pyhanko_certvalidator.sig_validate import (
 
 from ca.errors import QoltanbaError
 
-__all__ = ["CMSVerificationError", "SignedDocument", "verify_signed_document"]
+__all__ = ["CMSVerificationError", "SIGNATURE_VERIFIER", "SignedDocument", "verify_signed_document"]
 
 
 class CMSVerificationError(QoltanbaError):
@@ -143,9 +143,14 @@ class _SignatureVerifier(SignatureValidator):
         signature_algorithm: algos.SignedDigestAlgorithm,
         context: SignatureValidationContext = DEFAULT_VALIDATION_CONTEXT,
     ) -> None:
-        mechanism = _MECHANISMS[signature_algorithm["algorithm"].dotted]  # checked in _mechanism
+        # Revocation applications check the OID in _mechanism first; the
+        # verification reports (signing/verification*.py) meet certificates,
+        # OCSP responses and time-stamps of any issuer, and algorithms outside
+        # the table go to pyHanko's default, which refuses what it cannot do.
+        mechanism = _MECHANISMS.get(signature_algorithm["algorithm"].dotted)
+        verifier = mechanism.verifier if mechanism is not None else DEFAULT_SIGNATURE_VALIDATOR
         try:
-            mechanism.verifier.validate_signature(signature, signed_data, public_key_info, signature_algorithm, context)
+            verifier.validate_signature(signature, signed_data, public_key_info, signature_algorithm, context)
         except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
             # cryptography raises these for a key it cannot load or a curve it
             # does not support; InvalidSignature passes through to pyHanko.
@@ -153,6 +158,9 @@ class _SignatureVerifier(SignatureValidator):
 
 
 _VERIFIER = _SignatureVerifier()
+# The same table for every signature a verification report checks (issue 6):
+# adding GOST to _MECHANISMS adds it there too.
+SIGNATURE_VERIFIER: SignatureValidator = _VERIFIER
 
 
 # --- reading the input --------------------------------------------------------

@@ -25,6 +25,7 @@ from registry.models import (
     SigningAuthorisationRow,
     SigningRequestRow,
     SigningSessionRow,
+    TrustAnchorRow,
     WebhookDeliveryRow,
     WebhookEndpointRow,
 )
@@ -33,6 +34,7 @@ from registry.repositories import Conflict, Registry, RegistryError, RegistryTra
 __all__ = [
     "ActorRow", "ApplicationRow", "AuditCheckpointRow", "AuditLog", "AuditRow", "CentreRow", "CertificateArchiveRow", "CertificateRow",
     "ChainBreak", "CRLRow", "DocumentRow", "DocumentVersionRow", "RevocationRow", "SigningAuthorisationRow", "SigningSessionRow",
+    "TrustAnchorRow",
     "Conflict", "Database", "IssuanceJournalRow", "Registry", "RegistryError", "RegistryTransaction",
     "sqlite_url", "BiometricAssertionRow", "BiometricChallengeRow", "ClientFactorRow", "ClientRow",
     "EvidenceRecordRow", "FactorProofRow", "OneTimeCodeRow", "SigningRequestRow", "WebhookDeliveryRow",

@@ -39,6 +39,7 @@ from registry.models import (
     SigningAuthorisationRow,
     SigningRequestRow,
     SigningSessionRow,
+    TrustAnchorRow,
     WebhookDeliveryRow,
     WebhookEndpointRow,
 )
@@ -385,6 +386,15 @@ class DocumentRepository(_Repository):
         stmt = select(DocumentRow).where(DocumentRow.tenant == tenant, DocumentRow.id == document_id)
         return self._session.execute(stmt).scalar_one_or_none()
 
+    def for_public_verification(self, public_id: str) -> DocumentRow | None:
+        """The one read without a tenant: the public page behind a stamp's QR code (issue 6).
+
+        The 128-bit random id printed on the paper is the capability; the
+        caller shows only the hash and the signature summary, no loan data.
+        """
+        stmt = select(DocumentRow).where(DocumentRow.public_id == public_id)
+        return self._session.execute(stmt).scalar_one_or_none()
+
     def list(self, tenant: str, *, contract_number: str | None = None, contract_id: int | None = None,
              limit: int = 100, offset: int = 0) -> Sequence[DocumentRow]:
         stmt = select(DocumentRow).where(DocumentRow.tenant == tenant)
@@ -598,6 +608,22 @@ class WebhookDeliveryRepository(_Repository):
         if subject is not None:
             stmt = stmt.where(WebhookDeliveryRow.subject == subject)
         return list(self._session.execute(stmt.order_by(WebhookDeliveryRow.id).limit(limit)).scalars())
+class TrustAnchorRepository(_Repository):
+    """Certificates imported into the verification trust store; not tenant data."""
+
+    def add(self, row: TrustAnchorRow) -> TrustAnchorRow:
+        return self._add(row)
+
+    def by_sha256(self, sha256: str) -> TrustAnchorRow | None:
+        return self._session.execute(select(TrustAnchorRow).where(TrustAnchorRow.sha256 == sha256)
+                                     ).scalar_one_or_none()
+
+    def all(self) -> list[TrustAnchorRow]:
+        return list(self._session.execute(select(TrustAnchorRow).order_by(TrustAnchorRow.id)).scalars())
+
+    def remove(self, row: TrustAnchorRow) -> None:
+        self._session.delete(row)
+        self._session.flush()
 
 
 class RegistryTransaction:
@@ -632,6 +658,7 @@ class RegistryTransaction:
         self.evidence = EvidenceRepository(self)
         self.webhook_endpoints = WebhookEndpointRepository(self)
         self.webhook_deliveries = WebhookDeliveryRepository(self)
+        self.trust_anchors = TrustAnchorRepository(self)
         self.audit = AuditLog(self)
 
     @property

@@ -1,4 +1,4 @@
-"""Signing service: loan documents and their versions, PAdES signing, and the client's will (issue 5)."""
+"""Signing service: loan documents and their versions, PAdES signing, the client's will, verification reports."""
 
 from signing.documents import (
     VERSION_REASONS,
@@ -11,6 +11,12 @@ from signing.documents import (
 from signing.limits import DocumentLimits
 from signing.metadata import DocumentMetadata
 from signing.policy import Factor, SigningPolicies, SigningRule, default_policies
+from signing.trust_store import TrustStore
+from signing.verification import VerificationLimits, Verifier
+from signing.verification_context import TrustAnchors, UnverifiableInput, VerificationOptions
+from signing.verification_report import Indication, VerificationReport
 
-__all__ = ["DocumentLimits", "DocumentMetadata", "DocumentService", "DocumentView", "Factor", "NotIncrementalUpdate",
-           "SigningPolicies", "SigningRule", "StoredPdf", "VERSION_REASONS", "VersionView", "default_policies"]
+__all__ = ["DocumentLimits", "DocumentMetadata", "DocumentService", "DocumentView", "Factor", "Indication",
+           "NotIncrementalUpdate", "SigningPolicies", "SigningRule", "StoredPdf", "TrustAnchors", "TrustStore",
+           "UnverifiableInput", "VERSION_REASONS", "VerificationLimits", "VerificationOptions", "VerificationReport",
+           "Verifier", "VersionView", "default_policies"]

@@ -39,8 +39,10 @@ CLIENT_ROUTES = {"/client/signing-requests/{request_id}", "/client/signing-reque
                  "/client/signing-requests/{request_id}/codes", "/client/signing-requests/{request_id}/assertions",
                  "/client/signing-requests/{request_id}/eds", "/client/signing-requests/{request_id}/eds/signature",
                  "/client/signing-requests/{request_id}/confirm"}
+# /verify and /verify/{document_id} (issue 6): verification is for anyone (clients, courts, auditors) and
+# the stamp's QR code opens the second; both are rate-limited per address instead of keyed.
 PUBLIC_ROUTES = {"/health", "/livez", "/ca", "/ca/{code}/chain", "/ca/{code}.cer", "/profiles", "/refusal-reasons",
-                 "/revocation-grounds", "/tsa", *CLIENT_ROUTES}
+                 "/revocation-grounds", "/tsa", "/verify", "/verify/{document_id}", *CLIENT_ROUTES}
 _serials = iter(range(300, 10000))
 _names = iter(range(1, 10**6))
 

@@ -1,0 +1,77 @@
+"""Reading PDF hex strings in one pass instead of one byte at a time.
+
+A signature's /Contents is a hex string of 16-64 KB. pyHanko's
+``read_hex_string_from_stream`` reads it through ``read_non_whitespace``,
+one ``stream.read(1)`` and a few comparisons per digit: about 40 ms for the
+two signatures of a contract, most of the time a verification takes
+(measured in ``benchmarks/verify.py``). :func:`read_hex_string` finds the
+closing ``>`` with one search and decodes with ``binascii``.
+
+It returns exactly what pyHanko's function returns. Anything unusual (a
+comment inside the string, a character that is not a hex digit or PDF
+whitespace, no ``>`` before the end) goes back to pyHanko's own reader from
+the same position, so its errors and its stream position stay the
+reference. A property test (tests/unit/test_pdf_hex.py) compares both on
+random input.
+"""
+
+from __future__ import annotations
+
+import binascii
+import os
+import threading
+
+from pyhanko.pdf_utils import generic
+
+_WHITESPACE = b" \n\r\t\f\x00"   # pyhanko.pdf_utils.misc.PDF_WHITESPACE
+_HEX = b"0123456789abcdefABCDEF"
+_CHUNK = 64 * 1024
+_original = generic.read_hex_string_from_stream
+_lock = threading.Lock()
+
+
+def read_hex_string(stream):  # noqa: ANN001, ANN201 - pyHanko's stream and string types
+    start = stream.tell()
+    stream.read(1)                      # "<"
+    chunks = []
+    while True:
+        chunk = stream.read(_CHUNK)
+        if not chunk:
+            return _fallback(stream, start)
+        end = chunk.find(b">")
+        if end >= 0:
+            chunks.append(chunk[:end])
+            stream.seek(end + 1 - len(chunk), os.SEEK_CUR)
+            break
+        chunks.append(chunk)
+    digits = b"".join(chunks).translate(None, _WHITESPACE)
+    if digits.translate(None, _HEX):
+        # A comment or a stray character: pyHanko decides what it means.
+        return _fallback(stream, start)
+    if len(digits) % 2:
+        digits += b"0"
+    return generic.pdf_string(binascii.unhexlify(digits))
+
+
+def _fallback(stream, start: int):  # noqa: ANN001, ANN202
+    stream.seek(start)
+    return _original(stream)
+
+
+def install() -> None:
+    """Make pyHanko's object reader use :func:`read_hex_string` (idempotent, process-wide).
+
+    ``generic.read_object`` looks the function up as a module global on
+    every hex string, so replacing the global is enough.
+    """
+    with _lock:
+        generic.read_hex_string_from_stream = read_hex_string
+
+
+def uninstall() -> None:
+    """Put pyHanko's own reader back (benchmarks measure stock pyHanko with it)."""
+    with _lock:
+        generic.read_hex_string_from_stream = _original
+
+
+__all__ = ["install", "read_hex_string", "uninstall"]

@@ -1,0 +1,111 @@
+"""``qoltanba verify`` and ``qoltanba trust`` on a home, no server (issue 6): exit codes 0, 1, 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from typer.testing import CliRunner
+
+from tests.support.verification import signed_contract, tampered
+
+ROOT = Path(__file__).resolve().parents[2]
+NCA_ROOT = Path("/work/shared/vectors/nca-rk/ca/nca_rsa_test.crt")
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory):
+    from api.context import Services
+    from api.settings import Settings
+
+    settings = Settings(home=tmp_path_factory.mktemp("verify-cli") / "home", master_key="55" * 32)
+    svc = Services.build(settings)
+    svc.migrate()
+    svc.authority.initialise()
+    yield svc
+    svc.close()
+
+
+@pytest.fixture(scope="module")
+def files(services, tmp_path_factory) -> dict[str, Path]:
+    directory = tmp_path_factory.mktemp("verify-cli-files")
+    pdf, _client, _document = signed_contract(services, "B-LT")
+    paths = {"good": directory / "contract.pdf", "tampered": directory / "tampered.pdf",
+             "junk": directory / "notes.pdf", "root": directory / "root.pem"}
+    paths["good"].write_bytes(pdf)
+    paths["tampered"].write_bytes(tampered(pdf))
+    paths["junk"].write_bytes(b"%PDF-1.7\n this is not really a PDF \n%%EOF")
+    paths["root"].write_bytes(services.authority.chain("national")[-1].public_bytes(serialization.Encoding.PEM))
+    return paths
+
+
+def qoltanba(*args: str) -> subprocess.CompletedProcess:
+    """The console script as a real process (exit codes as a shell sees them)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("QOLTANBA_DATABASE_URL", None)
+    return subprocess.run([sys.executable, "-m", "api.cli", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def run(*args: str):
+    """The same commands in-process (typer's CliRunner): quicker, the worker is forked from the test."""
+    from api import cli
+
+    return runner.invoke(cli.app, list(args), catch_exceptions=False)
+
+
+def test_verify_as_a_process_exits_0_when_every_signature_passes_and_2_when_unreadable(services, files) -> None:
+    result = qoltanba("verify", str(files["good"]), "--home", str(services.settings.home))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("TOTAL-PASSED") and "All 2 signatures valid." in result.stdout
+    junk = qoltanba("verify", str(files["junk"]), "--home", str(services.settings.home))
+    assert junk.returncode == 2 and junk.stdout == ""
+    assert junk.stderr.startswith("error: ") and junk.stderr.count("\n") == 1, junk.stderr
+
+
+def test_verify_exits_1_when_a_signature_fails_and_prints_the_json_report(services, files) -> None:
+    result = run("verify", str(files["tampered"]), "--json", "--home", str(services.settings.home))
+    assert result.exit_code == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert report["indication"] == "TOTAL-FAILED"
+    assert {s["sub_indication"] for s in report["signatures"]} == {"HASH_FAILURE"}
+
+
+def test_verify_exits_2_with_one_line_for_a_missing_file_or_a_bad_time(services, files, tmp_path) -> None:
+    home = str(services.settings.home)
+    for args in ([str(tmp_path / "missing.pdf")], [str(files["good"]), "--at", "next tuesday"]):
+        result = run("verify", *args, "--home", home)
+        assert result.exit_code == 2 and result.stdout == ""
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+
+
+def test_verify_without_a_home_trusts_only_the_given_anchors(files, tmp_path) -> None:
+    nowhere = str(tmp_path / "no-home")
+    untrusted = run("verify", str(files["good"]), "--json", "--home", nowhere)
+    assert untrusted.exit_code == 1 and "only --trust anchors" in untrusted.stderr
+    assert {s["sub_indication"] for s in json.loads(untrusted.stdout)["signatures"]} == \
+        {"NO_CERTIFICATE_CHAIN_FOUND"}
+    # Years later, with only the root given: the time-stamps still prove when it was signed.
+    trusted = run("verify", str(files["good"]), "--trust", str(files["root"]), "--at", "2030-01-01T00:00:00Z",
+                  "--home", nowhere)
+    assert trusted.exit_code == 0, trusted.stdout + trusted.stderr
+    assert not (tmp_path / "no-home").exists()
+
+
+def test_trust_commands_add_list_and_remove_an_anchor(services) -> None:
+    home = str(services.settings.home)
+    added = run("trust", "add", "--pem", str(NCA_ROOT), "--label", "NCA RK RSA test root", "--home", home)
+    assert added.exit_code == 0, added.stderr
+    sha256 = json.loads(added.stdout)["sha256"]
+    listed = [json.loads(line) for line in run("trust", "list", "--home", home).stdout.splitlines()]
+    assert [a["source"] for a in listed] == ["hierarchy", "imported"]
+    again = run("trust", "add", "--pem", str(NCA_ROOT), "--label", "again", "--home", home)
+    assert again.exit_code == 2 and again.stderr.startswith("error: ")
+    assert run("trust", "remove", sha256, "--home", home).exit_code == 0
