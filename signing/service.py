@@ -261,10 +261,11 @@ class SigningService:
 
     def job_for(self, certificate: x509.Certificate, chain: tuple[x509.Certificate, ...], *, level: Level,
                 field_name: str, index: int, document_id: str, role: str, lock: bool = False,
-                reason: str | None = None, signature_entries: dict | None = None) -> SignatureJob:
+                reason: str | None = None, location: str | None = None,
+                signature_entries: dict | None = None) -> SignatureJob:
         identity = SignerIdentity(certificate, chain)
         plan = self.stamps.plan(field_name, index, certificate=certificate, document_id=document_id, role=role,
-                                signed_at=self.clock.now(), lock=lock, reason=reason)
+                                signed_at=self.clock.now(), lock=lock, reason=reason, location=location)
         if signature_entries:
             plan = dataclasses.replace(plan, signature_entries=dict(signature_entries))
         return SignatureJob(identity, plan, level)

@@ -13,7 +13,7 @@ from ca.subject import SubjectData, build_name, check_subject
 
 def test_profile_names_are_stable_kebab_case():
     assert set(PROFILES) == {"individual-sign", "individual-auth", "legal-sign", "legal-auth",
-                             "government-employee", "subordinate-ca", "root-ca", "ocsp-responder", "tsa"}
+                             "government-employee", "subordinate-ca", "root-ca", "ocsp-responder", "tsa", "audit"}
 
 
 def test_bad_profile_fails_when_built():
