@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ca.errors import InvalidInput, Problem
 from ca.profiles import Role as HolderRole
 from keys import KeyAlgorithm
 
@@ -87,3 +90,13 @@ class ApiKeyBody(_Body):
     name: str = Field(min_length=1, max_length=120)
     role: Literal["administrator", "registrar", "auditor", "mfo"]
     tenant: str | None = Field(default=None, max_length=64)
+
+
+def base64_field(value: str | None, field: str) -> bytes | None:
+    """A base64 request field's bytes; a 422 naming the field when it is not base64."""
+    if value is None:
+        return None
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput("the request has invalid fields", [Problem(field, "is not valid base64")]) from None

@@ -8,8 +8,6 @@ token signs what a signing session hands out.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -18,9 +16,10 @@ from starlette.concurrency import run_in_threadpool
 
 from api.access import MFO, Actor
 from api.context import Services
+from api.schemas import base64_field
 from api.deps import require, services
 from api.routes.documents import pdf_response, tenant_of
-from ca.errors import ConflictError, InvalidInput, Problem
+from ca.errors import ConflictError
 
 router = APIRouter(tags=["signing"])
 
@@ -57,19 +56,10 @@ class CompleteBody(BaseModel):
                             description="base64 CMS SignedData over document_digest (NCALayer hash signing)")
 
 
-def _b64(value: str | None, field: str) -> bytes | None:
-    if value is None:
-        return None
-    try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidInput("the request has invalid fields", [Problem(field, "is not valid base64")]) from None
-
-
 def _certificate(text: str) -> bytes:
     if text.lstrip().startswith("-----BEGIN"):
         return text.encode()
-    return _b64(text, "certificate")
+    return base64_field(text, "certificate")
 
 
 @router.post("/documents/{document_id}/signatures/client", status_code=201,
@@ -106,7 +96,7 @@ async def start_session(document_id: str, body: SessionBody, response: Response,
 async def complete_session(session_id: str, body: CompleteBody, svc: Services = Depends(services),
                            who: Actor = Depends(require(MFO))) -> dict:
     result = await run_in_threadpool(svc.signing.complete_external, who.name, tenant_of(who, None), session_id,
-                                     signature=_b64(body.signature, "signature"), cms=_b64(body.cms, "cms"))
+                                     signature=base64_field(body.signature, "signature"), cms=base64_field(body.cms, "cms"))
     return result.as_json()
 
 

@@ -9,8 +9,6 @@ API key: the request's token (given once to the MFO backend) goes in the
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Header, Request, Response
@@ -19,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.access import MFO, Actor
 from api.context import Services
+from api.schemas import base64_field
 from api.deps import require, services
 from api.routes.documents import pdf_response, tenant_of
 from ca.errors import ConflictError, InvalidInput, Problem
@@ -135,15 +134,6 @@ class EDSSignatureBody(BaseModel):
     cms: str | None = Field(default=None, max_length=256 * 1024, description="base64 CMS over document_digest")
 
 
-def _b64(value: str | None, field: str) -> bytes | None:
-    if value is None:
-        return None
-    try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidInput("the request has invalid fields", [Problem(field, "is not valid base64")]) from None
-
-
 Token = Header(default=None, alias="X-Signing-Token", description="the request's token, from the MFO backend")
 
 
@@ -193,7 +183,7 @@ async def client_eds(request_id: str, body: EDSBody, token: str | None = Token, 
                                                            "(token)")
 async def client_eds_signature(request_id: str, body: EDSSignatureBody, token: str | None = Token,
                                svc: Services = Depends(services), ctx: ClientContext = Depends(client_context)) -> dict:
-    signature, cms = _b64(body.signature, "signature"), _b64(body.cms, "cms")
+    signature, cms = base64_field(body.signature, "signature"), base64_field(body.cms, "cms")
     if (signature is None) == (cms is None):
         raise InvalidInput("give the signature or the CMS", [Problem("signature", "exactly one of signature and "
                                                                                   "cms is required")])

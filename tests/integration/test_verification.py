@@ -30,7 +30,7 @@ from tests.support.verification import (
     with_page_added,
 )
 
-NCA_ROOT = Path("/work/shared/vectors/nca-rk/ca/nca_rsa_test.crt")
+NCA_ROOT = Path(__file__).resolve().parents[1] / "vectors" / "nca-rk" / "ca" / "nca_rsa_test.crt"
 PASSED, FAILED, INDETERMINATE = Indication.TOTAL_PASSED, Indication.TOTAL_FAILED, Indication.INDETERMINATE
 
 
@@ -223,7 +223,7 @@ def test_a_gost_cms_is_indeterminate_not_failed_until_gost_is_supported() -> Non
 
     from tests.support.verification import gost_cms
 
-    data = Path("/work/shared/vectors/nca-rk/certs/individual_gost2015.cer").read_bytes()
+    data = (Path(__file__).resolve().parents[1] / "vectors" / "nca-rk" / "certs" / "individual_gost2015.cer").read_bytes()
     der = pem.unarmor(data)[2] if pem.detect(data) else data
     (entry,) = Verifier(TrustAnchors()).verify(gost_cms(der, b"contract")).signatures
     assert (entry.indication, entry.verdict.sub_indication) == (INDETERMINATE, "CRYPTO_CONSTRAINTS_FAILURE")

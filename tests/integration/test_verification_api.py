@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from tests.support.verification import signed_contract, tampered
 
 PROBLEM = "application/problem+json"
-NCA_ROOT = Path("/work/shared/vectors/nca-rk/ca/nca_rsa_test.crt")
+NCA_ROOT = Path(__file__).resolve().parents[1] / "vectors" / "nca-rk" / "ca" / "nca_rsa_test.crt"
 
 
 @pytest.fixture(scope="module")

@@ -12,24 +12,18 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from typer.testing import CliRunner
 
+from tests.support.signing import embedded_services
 from tests.support.verification import signed_contract, tampered
 
 ROOT = Path(__file__).resolve().parents[2]
-NCA_ROOT = Path("/work/shared/vectors/nca-rk/ca/nca_rsa_test.crt")
+NCA_ROOT = Path(__file__).resolve().parents[1] / "vectors" / "nca-rk" / "ca" / "nca_rsa_test.crt"
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
 def services(tmp_path_factory):
-    from api.context import Services
-    from api.settings import Settings
-
-    settings = Settings(home=tmp_path_factory.mktemp("verify-cli") / "home", master_key="55" * 32)
-    svc = Services.build(settings)
-    svc.migrate()
-    svc.authority.initialise()
-    yield svc
-    svc.close()
+    with embedded_services(tmp_path_factory.mktemp("verify-cli") / "home", "55" * 32) as svc:
+        yield svc
 
 
 @pytest.fixture(scope="module")

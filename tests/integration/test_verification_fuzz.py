@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from signing.verification_context import UnverifiableInput
+from tests.support.signing import embedded_services
 from tests.support.verification import signed_contract, verifier_of
 
 BUDGET_SECONDS = float(os.environ.get("QOLTANBA_FUZZ_SECONDS", "40"))
@@ -34,15 +35,8 @@ _LANDMARKS = re.compile(rb"/ByteRange|/Contents|xref|trailer|startxref|/DSS|/OCS
 
 @pytest.fixture(scope="module")
 def services(tmp_path_factory):
-    from api.context import Services
-    from api.settings import Settings
-
-    settings = Settings(home=tmp_path_factory.mktemp("verify-fuzz") / "home", master_key="77" * 32)
-    svc = Services.build(settings)
-    svc.migrate()
-    svc.authority.initialise()
-    yield svc
-    svc.close()
+    with embedded_services(tmp_path_factory.mktemp("verify-fuzz") / "home", "77" * 32) as svc:
+        yield svc
 
 
 @pytest.fixture(scope="module")

@@ -17,20 +17,14 @@ from signing.verification_context import TrustAnchors, UnverifiableInput
 from signing.verification_sandbox import SandboxedVerifier, SandboxLimits
 from tests.support.hostile_pdfs import HOSTILE, huge_array
 from tests.support.pdfs import BAD_INPUTS
+from tests.support.signing import embedded_services
 from tests.support.verification import anchors_of, signed_contract
 
 
 @pytest.fixture(scope="module")
 def services(tmp_path_factory):
-    from api.context import Services
-    from api.settings import Settings
-
-    settings = Settings(home=tmp_path_factory.mktemp("verify-robust") / "home", master_key="66" * 32)
-    svc = Services.build(settings)
-    svc.migrate()
-    svc.authority.initialise()
-    yield svc
-    svc.close()
+    with embedded_services(tmp_path_factory.mktemp("verify-robust") / "home", "66" * 32) as svc:
+        yield svc
 
 
 @pytest.fixture(scope="module")

@@ -40,7 +40,7 @@ from tests.support.verification import (
 )
 
 pytestmark = pytest.mark.interop
-NCA_ROOT = Path("/work/shared/vectors/nca-rk/ca/nca_rsa_test.crt")
+NCA_ROOT = Path(__file__).resolve().parents[1] / "vectors" / "nca-rk" / "ca" / "nca_rsa_test.crt"
 
 
 @pytest.fixture(scope="module")

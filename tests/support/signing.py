@@ -7,7 +7,10 @@ their will.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography import x509
 
@@ -65,3 +68,18 @@ def sign_client_and_seal(services, client: Client, document_id: str, *, level: s
 
 def latest_pdf(services, document_id: str, *, tenant: str = TENANT) -> bytes:
     return services.documents.latest_pdf(tenant, document_id).content
+
+
+@contextlib.contextmanager
+def embedded_services(home: Path, master_key: str = "55" * 32) -> Iterator:
+    """An initialised embedded home (SQLite, software keys) for a module's tests."""
+    from api.context import Services
+    from api.settings import Settings
+
+    svc = Services.build(Settings(home=home, master_key=master_key))
+    svc.migrate()
+    svc.authority.initialise()
+    try:
+        yield svc
+    finally:
+        svc.close()
