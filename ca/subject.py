@@ -8,6 +8,8 @@ puts it) and E. L and ST follow C when the application gives them (NAT-4).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -124,3 +126,15 @@ def build_name(profile: CertificateProfile, data: SubjectData) -> x509.Name:
     if data.email:
         attrs.append(x509.NameAttribute(NameOID.EMAIL_ADDRESS, data.email))
     return x509.Name(attrs)
+
+
+def holder_numbers(serial_numbers: Iterable[str], units: Iterable[str]) -> tuple[str | None, str | None]:
+    """(IIN, BIN) read back from a subject laid out as :func:`build_name` writes it.
+
+    DOMAIN.md KZ-1: SERIALNUMBER=IIN<12 digits>, OU=BIN<12 digits>. Takes the
+    attribute values, so certificates parsed by cryptography and by
+    asn1crypto are read by the same rule.
+    """
+    iin = next((s[3:] for s in serial_numbers if s.startswith("IIN")), None)
+    bin_ = next((u[3:] for u in units if u.startswith("BIN")), None)
+    return iin, bin_

@@ -14,6 +14,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from ca.errors import InvalidInput
+from ca.subject import holder_numbers as read_holder_numbers
 from signing.pades import FieldPlan
 from signing.stamp import QoltanbaStampStyle, StampContent, stamp_text_params
 
@@ -22,15 +23,10 @@ log = logging.getLogger(__name__)
 
 def holder_numbers(certificate: x509.Certificate) -> tuple[str | None, str | None]:
     """(IIN, BIN) from an NCA-style subject (DOMAIN.md KZ-1: SERIALNUMBER=IIN…, OU=BIN…)."""
-    def first(oid) -> str | None:
-        values = certificate.subject.get_attributes_for_oid(oid)
-        return str(values[0].value) if values else None
+    def values(oid) -> list[str]:
+        return [str(a.value) for a in certificate.subject.get_attributes_for_oid(oid)]
 
-    serial = first(NameOID.SERIAL_NUMBER) or ""
-    unit = first(NameOID.ORGANIZATIONAL_UNIT_NAME) or ""
-    iin = serial[3:] if serial.startswith("IIN") else None
-    bin_ = unit[3:] if unit.startswith("BIN") else None
-    return iin, bin_
+    return read_holder_numbers(values(NameOID.SERIAL_NUMBER), values(NameOID.ORGANIZATIONAL_UNIT_NAME))
 
 
 def display_name(certificate: x509.Certificate) -> str:

@@ -12,6 +12,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 
 from ca.profiles import EKU_INDIVIDUAL, EKU_ORGANISATION, Role
+from ca.subject import holder_numbers
 from signing.verification_report import CertificateView, SignerView
 
 # DOMAIN.md KZ-4: the role a certificate grants, by extended key usage.
@@ -77,16 +78,14 @@ def key_usages(cert: asn1_x509.Certificate) -> tuple[tuple[str, ...], tuple[str,
 def signer_view(cert: asn1_x509.Certificate) -> SignerView:
     """Name, IIN, BIN, organisation and roles of an NCA-style subject (DOMAIN.md KZ-1, KZ-4)."""
     attrs = _attributes(cert.subject)
-    serial = (attrs.get(_SERIAL_NUMBER) or [""])[0]
-    unit = next((u for u in attrs.get(_UNIT, []) if u.startswith("BIN")), "")
+    iin, bin_ = holder_numbers(attrs.get(_SERIAL_NUMBER, []), attrs.get(_UNIT, []))
     usages, extended = key_usages(cert)
     name = (attrs.get(_COMMON_NAME) or [cert.subject.human_friendly])[0]
     # A signing certificate in Kazakh practice (KZ-2) is the one with
     # nonRepudiation; an AUTH certificate (digitalSignature and
     # keyEncipherment) is meant for logging in, not for signing documents.
     fit = "non_repudiation" in usages
-    return SignerView(name=name, iin=serial[3:] if serial.startswith("IIN") else None,
-                      bin=unit[3:] if unit else None,
+    return SignerView(name=name, iin=iin, bin=bin_,
                       organisation=(attrs.get(_ORGANISATION) or [None])[0],
                       roles=tuple(ROLE_EKUS[o] for o in extended if o in ROLE_EKUS),
                       certificate=certificate_view(cert), key_usage=usages, extended_key_usage=extended,
