@@ -117,6 +117,8 @@ class _Snapshot:
     content: bytes
     signatures: int
     contract_number: str
+    client_kind: str
+    client_id_number: str
 
 
 class SigningService:
@@ -143,7 +145,7 @@ class SigningService:
             snap = self._snapshot(tx, tenant, document_id, CLIENT)
             auth = self.authorisations.check(tx, authorisation, tenant=tenant, document_row_id=snap.document_row_id,
                                              document_public_id=document_id, document_sha256=snap.version_sha256)
-            cert_row = self._client_certificate(tx, auth.signer_serial, snap, tenant)
+            cert_row = self._client_certificate(tx, auth.signer_serial, snap)
             if not cert_row.key_handle:
                 raise ConflictError("the client's key is not held by the service; use external signing")
         job = self.job_for(x509.load_der_x509_certificate(cert_row.der), self._chain_of(cert_row),
@@ -206,7 +208,7 @@ class SigningService:
                                              document_public_id=document_id, document_sha256=snap.version_sha256)
             if auth.signer_serial != serial:
                 raise NotAuthorised("the authorisation was given for another signer certificate")
-            cert_row = self._client_certificate(tx, serial, snap, tenant,
+            cert_row = self._client_certificate(tx, serial, snap,
                                                 der=cert.public_bytes(serialization.Encoding.DER))
         job = self.job_for(cert, self._chain_of(cert_row), level=self._level(level, snap.kind),
                            field_name=CLIENT_FIELD, index=snap.signatures, document_id=document_id, role="Client",
@@ -243,7 +245,7 @@ class SigningService:
             if snap.version_id != session.base_version_id:
                 raise ConflictError("the document changed since this signing session started; start a new one")
             cert = x509.load_der_x509_certificate(session.certificate_der)
-            cert_row = self._client_certificate(tx, format(cert.serial_number, "x"), snap, tenant,
+            cert_row = self._client_certificate(tx, format(cert.serial_number, "x"), snap,
                                                 der=session.certificate_der)
             prepared = PreparedSignature(pdf=session.prepared_pdf, start=session.placeholder_start,
                                          end=session.placeholder_end, document_digest=session.document_digest,
@@ -317,7 +319,8 @@ class SigningService:
         return _Snapshot(document_row_id=document.id, document=document.public_id, kind=document.kind,
                          status=document.status, version_id=latest.id, version_sha256=latest.sha256,
                          content=latest.content, signatures=signatures,
-                         contract_number=document.contract_number)
+                         contract_number=document.contract_number, client_kind=document.client_kind,
+                         client_id_number=document.client_id_number)
 
     def _document(self, tx: RegistryTransaction, tenant: str, document_id: str) -> DocumentRow:
         row = tx.documents.by_public_id(tenant, document_id) if tenant and len(document_id) == 32 else None
@@ -325,7 +328,7 @@ class SigningService:
             raise NotFound(f"no document {document_id}")
         return row
 
-    def _client_certificate(self, tx: RegistryTransaction, serial: str, snap: _Snapshot, tenant: str,
+    def _client_certificate(self, tx: RegistryTransaction, serial: str, snap: _Snapshot,
                             der: bytes | None = None) -> CertificateRow:
         """The client's certificate in our registry, fit to sign this document now.
 
@@ -339,17 +342,16 @@ class SigningService:
         if row is None:
             raise InvalidInput("the certificate is not one of our national CA's",
                                [Problem("certificate", f"no certificate with serial {serial} in the registry")])
-        document = tx.documents.by_public_id(tenant, snap.document)
         problems = []
         now = self.clock.now()
         if row.status != "valid":
             problems.append(Problem("certificate", f"is {row.status}"))
         if not row.not_before <= now <= row.not_after:
             problems.append(Problem("certificate", "is outside its validity period"))
-        holder = row.bin if document.client_kind == "legal_entity" else row.iin
-        if holder != document.client_id_number:
+        holder = row.bin if snap.client_kind == "legal_entity" else row.iin
+        if holder != snap.client_id_number:
             problems.append(Problem("certificate", "belongs to someone other than the document's client "
-                                                   f"({document.client_id_number})"))
+                                                   f"({snap.client_id_number})"))
         if problems:
             raise InvalidInput("the certificate cannot sign this document", problems)
         return row

@@ -50,11 +50,13 @@ def ocsp_request(certificate: x509.Certificate, issuer: x509.Certificate) -> byt
     return builder.build().public_bytes(_DER)
 
 
-def _good_response(der: bytes) -> bool:
+def _good_response(der: bytes) -> ocsp.OCSPResponse | None:
+    """The parsed response when it is a successful one."""
     try:
-        return ocsp.load_der_ocsp_response(der).response_status == ocsp.OCSPResponseStatus.SUCCESSFUL
+        parsed = ocsp.load_der_ocsp_response(der)
     except ValueError:
-        return False
+        return None
+    return parsed if parsed.response_status == ocsp.OCSPResponseStatus.SUCCESSFUL else None
 
 
 class ValidationDataCollector:
@@ -77,27 +79,31 @@ class ValidationDataCollector:
         crls: dict[bytes, None] = {}
         for chain in chains:
             chain = list(chain)
-            full = list(self.ours.chain_of(chain[0]) or chain)
+            our_chain = self.ours.chain_of(chain[0])
+            full = list(our_chain or chain)
             for position, cert in enumerate(full):
                 certificates[cert.public_bytes(_DER)] = None
                 if position + 1 >= len(full):
                     break
                 issuer = full[position + 1]
-                answer, crl = self._status(cert, issuer)
+                answer, parsed, crl = self._status(cert, issuer, ours=our_chain is not None)
                 if answer is not None:
                     responses[answer] = None
-                    for responder_cert in ocsp.load_der_ocsp_response(answer).certificates:
+                    for responder_cert in parsed.certificates:
                         certificates[responder_cert.public_bytes(_DER)] = None
                 if crl is not None:
                     crls[crl] = None
         return ValidationData(tuple(certificates), tuple(responses), tuple(crls))
 
-    def _status(self, cert: x509.Certificate, issuer: x509.Certificate) -> tuple[bytes | None, bytes | None]:
+    def _status(self, cert: x509.Certificate, issuer: x509.Certificate, *,
+                ours: bool) -> tuple[bytes | None, ocsp.OCSPResponse | None, bytes | None]:
+        """(OCSP answer, parsed, None) or (None, None, CRL) for one certificate of a chain."""
         request = ocsp_request(cert, issuer)
-        if self.ours.chain_of(cert) is not None:
+        if ours:
             answer = self.responder.respond(request)
-            if _good_response(answer):
-                return answer, None
+            parsed = _good_response(answer)
+            if parsed is not None:
+                return answer, parsed, None
             raise StatusUnavailable(f"our OCSP responder gave no answer for serial {cert.serial_number:x}")
         if not self.network:
             raise StatusUnavailable(f"serial {cert.serial_number:x} is from another issuer and the network is off")
@@ -107,13 +113,14 @@ class ValidationDataCollector:
             except OSError as exc:
                 log.warning("OCSP %s failed: %s", url, exc)
                 continue
-            if _good_response(answer):
-                return answer, None
+            parsed = _good_response(answer)
+            if parsed is not None:
+                return answer, parsed, None
         for url in _urls(cert, ExtensionOID.CRL_DISTRIBUTION_POINTS):
             try:
                 crl = _fetch(url)
                 x509.load_der_x509_crl(crl)
-                return None, crl
+                return None, None, crl
             except (OSError, ValueError) as exc:
                 log.warning("CRL %s failed: %s", url, exc)
         raise StatusUnavailable(f"no OCSP answer or CRL for serial {cert.serial_number:x} "
