@@ -9,20 +9,15 @@ import pytest
 from tests.support import factories as f
 from tests.support.pdf_judges import last_page_text, nss_database, pdfsig, qr_codes_on_page, pyhanko_statuses, pyhanko_timestamp_statuses, qpdf_check
 from tests.support.pdfs import contract_pdf
-from tests.support.server import prepare_home, running_server
+from tests.support.server import served_services
 from tests.support.signing import TENANT, client_with_held_key, latest_pdf, sign_client_and_seal, upload
 
 
 @pytest.fixture(scope="module")
 def sqlite_services(tmp_path_factory):
     """A home served on loopback: pdfsig (NSS) asks its OCSP responder online, as a reader would."""
-    from api.context import Services
-
-    home = prepare_home(tmp_path_factory.mktemp("signing-interop") / "home")
-    with running_server(home):
-        svc = Services.build(home.settings())
+    with served_services(tmp_path_factory.mktemp("signing-interop")) as svc:
         yield svc
-        svc.close()
 
 
 @pytest.fixture(scope="module")

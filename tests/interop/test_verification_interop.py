@@ -28,7 +28,7 @@ from signing.verification_context import TrustAnchors, VerificationOptions, read
 from signing.verification import Verifier
 from tests.support import factories as f
 from tests.support.pdf_judges import nss_database, pdfsig
-from tests.support.server import prepare_home, running_server
+from tests.support.server import served_services
 from tests.support.signing import client_with_held_key, latest_pdf, upload
 from tests.support.tools import require_tool
 from tests.support.verification import (
@@ -45,13 +45,8 @@ NCA_ROOT = Path(__file__).resolve().parents[1] / "vectors" / "nca-rk" / "ca" / "
 
 @pytest.fixture(scope="module")
 def services(tmp_path_factory):
-    from api.context import Services
-
-    home = prepare_home(tmp_path_factory.mktemp("verification-interop") / "home")
-    with running_server(home):
-        svc = Services.build(home.settings())
+    with served_services(tmp_path_factory.mktemp("verification-interop")) as svc:
         yield svc
-        svc.close()
 
 
 @pytest.fixture(scope="module")

@@ -101,3 +101,21 @@ def fetch(url: str, data: bytes | None = None, headers: dict[str, str] | None = 
     request = urllib.request.Request(url, data=data, headers=headers or {})
     with urllib.request.urlopen(request, timeout=10) as response:
         return response.read()
+
+
+@contextlib.contextmanager
+def served_services(directory: Path) -> Iterator:
+    """A fresh home served on loopback, and the in-process Services on the same home.
+
+    Tests sign and verify in-process while independent clients (pdfsig's
+    NSS, openssl) fetch the home's OCSP and CRLs from the live server.
+    """
+    from api.context import Services
+
+    home = prepare_home(directory / "home")
+    with running_server(home):
+        services = Services.build(home.settings())
+        try:
+            yield services
+        finally:
+            services.close()
