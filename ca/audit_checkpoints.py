@@ -96,7 +96,6 @@ class AuditCheckpoints:
             broken = tx.audit.verify()
             if broken is not None:
                 findings.append(Finding(broken.entry_id, broken.problem))
-            entries, _ = tx.audit.head()
             checkpoints = tx.audit.checkpoints()
             previous_good = 0
             for cp in checkpoints:
@@ -105,7 +104,7 @@ class AuditCheckpoints:
                     findings.append(problem)
                     break
                 previous_good = cp.last_entry_id
-            count = len(tx.audit.entries(limit=10**9))
+            count = tx.audit.count()
         return AuditReport(entries=count, checkpoints=len(checkpoints), findings=tuple(findings))
 
     def _checkpoint_problem(self, tx, cp: AuditCheckpointRow, previous_good: int) -> Finding | None:

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from registry import rawsql
@@ -120,6 +120,10 @@ class AuditLog:
         self._session.add(row)
         self._session.flush()
         return row
+
+    def count(self) -> int:
+        """How many entries the table holds (without loading them)."""
+        return self._session.execute(select(func.count()).select_from(AuditRow)).scalar_one()
 
     def checkpoints(self) -> list[AuditCheckpointRow]:
         return list(self._session.execute(select(AuditCheckpointRow).order_by(AuditCheckpointRow.id)).scalars())
