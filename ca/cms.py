@@ -11,8 +11,9 @@ Parsing is asn1crypto's. The integrity check itself is pyHanko's
 enforces the ESS signing-certificate attribute (RFC 5035) and CMS algorithm
 protection (RFC 6211) when present. Before calling it we check the things we
 want to report in our own words, and we pass it ``_SignatureVerifier``, the
-one place that decides which signature algorithms we accept: the later GOST
-work adds its OIDs to ``_MECHANISMS`` and ``_DIGESTS`` and nothing else.
+one place that decides which signature algorithms we accept: RSA, ECDSA and
+the Kazakh GOST algorithms (DOMAIN.md KZ-5), the latter checked by
+``keys.gost.GOST_SIGNATURE_VALIDATOR``.
 """
 
 from __future__ import annotations
@@ -40,8 +41,11 @@ from pyhanko_certvalidator.sig_validate import (
 )
 
 from ca.errors import QoltanbaError
+from keys.gost import GOST_SIGNATURE_VALIDATOR, new_gost_hash
+from keys.gost import oids as gost
 
-__all__ = ["CMSVerificationError", "SIGNATURE_VERIFIER", "SignedDocument", "verify_signed_document"]
+__all__ = ["CMSVerificationError", "SIGNATURE_VERIFIER", "SignedDocument", "digest_algorithm_accepted",
+           "signature_algorithm_name", "verify_signed_document"]
 
 
 class CMSVerificationError(QoltanbaError):
@@ -65,7 +69,16 @@ class SignedDocument:
 # Digest algorithms by asn1crypto name. SHA-1 and MD5 are left out on purpose:
 # a revocation application is a new signature, and RFC 5754 / RFC 8933 give no
 # reason to accept a collision-prone digest for it.
-_DIGESTS = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512}
+_DIGESTS = {
+    "sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512,
+    # DOMAIN.md KZ-5: ST RK GOST R 34.11-2015 under the NCA's OIDs and TC26's (RFC 6986),
+    # and GOST 34.311-95 for the NCA's 2004 generation.
+    "kz_streebog256": lambda data=b"": new_gost_hash("streebog256", data),
+    "kz_streebog512": lambda data=b"": new_gost_hash("streebog512", data),
+    "streebog256": lambda data=b"": new_gost_hash("streebog256", data),
+    "streebog512": lambda data=b"": new_gost_hash("streebog512", data),
+    "kz_gost34311_95": lambda data=b"": new_gost_hash("gost34311", data),
+}
 
 
 @dataclass(frozen=True)
@@ -92,6 +105,23 @@ _MECHANISMS = {
     "1.2.840.10045.4.3.2": _Mechanism("ecdsa-with-SHA256", _EC, "sha256", DEFAULT_SIGNATURE_VALIDATOR),
     "1.2.840.10045.4.3.3": _Mechanism("ecdsa-with-SHA384", _EC, "sha384", DEFAULT_SIGNATURE_VALIDATOR),
     "1.2.840.10045.4.3.4": _Mechanism("ecdsa-with-SHA512", _EC, "sha512", DEFAULT_SIGNATURE_VALIDATOR),
+    # DOMAIN.md KZ-5: the NCA's GOST algorithms, each with the one digest its tools pair it with
+    # (Kalkan, NCANode), and TC26's (RFC 9215) for GOST R 34.10-2012 keys.
+    gost.KZ_GOST2015_512_SIGNATURE: _Mechanism("GOST R 34.10-2015 (512) with GOST R 34.11-2015",
+                                               frozenset({"kz_gost3410_2015_512"}), "kz_streebog512",
+                                               GOST_SIGNATURE_VALIDATOR),
+    gost.KZ_GOST2015_256_SIGNATURE: _Mechanism("GOST R 34.10-2015 (256) with GOST R 34.11-2015",
+                                               frozenset({"kz_gost3410_2015_256"}), "kz_streebog256",
+                                               GOST_SIGNATURE_VALIDATOR),
+    gost.KZ_GOST34310_2004_SIGNATURE: _Mechanism("GOST 34.310-2004 with GOST 34.311-95",
+                                                 frozenset({"kz_gost34310_2004"}), "kz_gost34311_95",
+                                                 GOST_SIGNATURE_VALIDATOR),
+    gost.TC26_SIGNWITHDIGEST_512: _Mechanism("GOST R 34.10-2012 (512) with Streebog-512",
+                                             frozenset({"gost3410_2012_512"}), "streebog512",
+                                             GOST_SIGNATURE_VALIDATOR),
+    gost.TC26_SIGNWITHDIGEST_256: _Mechanism("GOST R 34.10-2012 (256) with Streebog-256",
+                                             frozenset({"gost3410_2012_256"}), "streebog256",
+                                             GOST_SIGNATURE_VALIDATOR),
 }
 
 
@@ -148,13 +178,26 @@ class _SignatureVerifier(SignatureValidator):
         # OCSP responses and time-stamps of any issuer, and algorithms outside
         # the table go to pyHanko's default, which refuses what it cannot do.
         mechanism = _MECHANISMS.get(signature_algorithm["algorithm"].dotted)
-        verifier = mechanism.verifier if mechanism is not None else DEFAULT_SIGNATURE_VALIDATOR
+        # The GOST validator hands everything that is not GOST to pyHanko's default;
+        # it also reads a GOST signer info that names the key's OID instead of the signature's.
+        verifier = mechanism.verifier if mechanism is not None else GOST_SIGNATURE_VALIDATOR
         try:
             verifier.validate_signature(signature, signed_data, public_key_info, signature_algorithm, context)
         except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
             # cryptography raises these for a key it cannot load or a curve it
             # does not support; InvalidSignature passes through to pyHanko.
             raise CMSVerificationError("the signer's public key cannot be used to check the signature") from exc
+
+
+def signature_algorithm_name(oid: str) -> str | None:
+    """The name of a signature algorithm in our table, or None when we do not accept it."""
+    mechanism = _MECHANISMS.get(oid)
+    return mechanism.name if mechanism is not None else None
+
+
+def digest_algorithm_accepted(name: str) -> bool:
+    """Whether a digest algorithm (asn1crypto's name) is one we hash with."""
+    return name in _DIGESTS
 
 
 _VERIFIER = _SignatureVerifier()

@@ -19,7 +19,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pyhanko.sign.timestamps import TimeStamper
 
-from keys import KeyBackend, verify_signature
+from keys import KeyBackend, normalise_hash_name, verify_signature
+from keys.backend import GOST_HASHES
 from signing.pades import (
     FieldPlan,
     Level,
@@ -31,7 +32,13 @@ from signing.pades import (
     prepare,
     reserve_for,
 )
-from signing.signed_data import SignerIdentity, issuer_and_serial, signature_time_stamp
+from signing.signed_data import (
+    DIGEST_OIDS,
+    SignerIdentity,
+    certificate_public_key,
+    issuer_and_serial,
+    signature_time_stamp,
+)
 
 
 class KeySigner(Protocol):
@@ -114,13 +121,13 @@ class PAdESSigner:
         if cms is not None:
             container = self._client_cms(prepared, job, cms)
         else:
-            if verify and not verify_signature(job.identity.certificate.public_key(), signature,
+            if verify and not verify_signature(certificate_public_key(job.identity.certificate), signature,
                                                prepared.signed_attributes, prepared.hash_name):
                 raise SignatureRejected("the signature does not verify with the signer's certificate "
                                         "over the signed attributes that were given out")
             unsigned = ()
             if job.level.time_stamped:
-                unsigned = (signature_time_stamp(self._token(signature, prepared.hash_name)),)
+                unsigned = (signature_time_stamp(self.time_stamp_token(signature, prepared.hash_name)),)
             container = job.identity.signed_data(prepared.signed_attributes, signature, unsigned)
         pdf = embed(prepared, container)
         return self.extend(pdf, job.level, [(job.identity.certificate, *job.identity.chain)],
@@ -137,7 +144,12 @@ class PAdESSigner:
             pdf = add_document_time_stamp(pdf, self.timestamper, timestamp_field)
         return pdf
 
-    def _token(self, signature: bytes, hash_name: str) -> bytes:
+    def time_stamp_token(self, signature: bytes, hash_name: str) -> bytes:
+        """Our TSA's token over a signature value (the signature time-stamp of B-T)."""
+        # A time-stamp's imprint may use any hash (RFC 3161 §2.4.1): a GOST
+        # signature value is stamped over its SHA-256, which every TSA speaks.
+        if normalise_hash_name(hash_name) in GOST_HASHES:
+            hash_name = "sha256"
         return self.tsa.stamp(hashlib.new(hash_name, signature).digest(), hash_name)
 
     def _check_level(self, level: Level) -> None:
@@ -163,17 +175,18 @@ class PAdESSigner:
             digests = [a["values"][0].native for a in attrs if a["type"].native == "message_digest"]
             if digests != [prepared.document_digest]:
                 raise SignatureRejected("the CMS does not sign this document's digest")
-            if signer["digest_algorithm"]["algorithm"].native != prepared.hash_name:
+            # The digest OID we would write ourselves (for GOST the NCA's, DOMAIN.md KZ-5).
+            if signer["digest_algorithm"]["algorithm"].dotted != DIGEST_OIDS[normalise_hash_name(prepared.hash_name)]:
                 raise SignatureRejected(f"the CMS must use {prepared.hash_name}")
             if not _names_certificate(signer, job.identity.certificate):
                 raise SignatureRejected("the CMS is signed by another certificate than the one announced")
             signed_attrs = b"\x31" + attrs.dump()[1:]
             signature = signer["signature"].native
-            if not verify_signature(job.identity.certificate.public_key(), signature, signed_attrs,
+            if not verify_signature(certificate_public_key(job.identity.certificate), signature, signed_attrs,
                                     prepared.hash_name):
                 raise SignatureRejected("the CMS signature does not verify")
             if job.level.time_stamped:
-                token = asn1_cms.ContentInfo.load(self._token(signature, prepared.hash_name))
+                token = asn1_cms.ContentInfo.load(self.time_stamp_token(signature, prepared.hash_name))
                 unsigned = signer["unsigned_attrs"]
                 existing = list(unsigned) if unsigned.native else []
                 signer["unsigned_attrs"] = [*existing, {"type": "signature_time_stamp_token",

@@ -41,7 +41,7 @@ from pyhanko.sign.timestamps import TimeStamper
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.stamp import BaseStampStyle
 
-from signing.signed_data import SignerIdentity
+from signing.signed_data import SignerIdentity, pyhanko_digest_name
 from signing.stamp import last_page_size, stamp_box
 
 # A signature placeholder must hold the CMS in hex: the signer's chain, the
@@ -192,7 +192,7 @@ def prepare(pdf: bytes, identity: SignerIdentity, plan: FieldPlan, *, signing_ti
             reserve: int) -> PreparedSignature:
     """Lay out the signature field and placeholder; compute what must be signed."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-    meta = signers.PdfSignatureMetadata(field_name=plan.name, md_algorithm=identity.hash_name,
+    meta = signers.PdfSignatureMetadata(field_name=plan.name, md_algorithm=pyhanko_digest_name(identity.hash_name),
                                         subfilter=fields.SigSeedSubFilter.PADES,
                                         reason=plan.reason, location=plan.location,
                                         **({"docmdp_permissions": fields.MDPPerm.NO_CHANGES} if plan.lock else {}))

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from signing.authorisation import AuthorisationService, NotAuthorised
 from signing.documents import DocumentService
 from signing.engine import BackendKey, PAdESSigner, SignatureJob, SignatureRejected
 from signing.pades import FieldPlan, Level, PreparedSignature
-from signing.signed_data import SignerIdentity, signature_time_stamp
+from signing.signed_data import SignerIdentity, digest, signature_time_stamp
 from signing.stamping import StampPlanner
 
 CLIENT, SEAL = "client", "seal"
@@ -97,7 +96,7 @@ class ExternalSession:
 
     def as_json(self) -> dict:
         import base64
-        attrs_digest = hashlib.new(self.hash_algorithm, self.signed_attributes).digest()
+        attrs_digest = digest(self.hash_algorithm, self.signed_attributes)
         return {"id": self.id, "document": self.document, "level": self.level,
                 "hash_algorithm": self.hash_algorithm,
                 "document_digest": base64.b64encode(self.document_digest).decode(),
@@ -176,12 +175,11 @@ class SigningService:
         with self.registry.transaction(readonly=True) as tx:
             seal = self._seal(tx)
         identity = SignerIdentity(x509.load_der_x509_certificate(seal.der), self._chain_of(seal))
-        attributes = identity.signed_attributes(hashlib.new(identity.hash_name, content).digest())
+        attributes = identity.signed_attributes(digest(identity.hash_name, content))
         signature = self.authority.backend.sign(seal.key_handle, attributes, identity.hash_name)
         unsigned = ()
         if self.engine.tsa is not None:
-            token = self.engine.tsa.stamp(hashlib.new(identity.hash_name, signature).digest(), identity.hash_name)
-            unsigned = (signature_time_stamp(token),)
+            unsigned = (signature_time_stamp(self.engine.time_stamp_token(signature, identity.hash_name)),)
         return identity.signed_data(attributes, signature, unsigned)
 
     def _seal(self, tx: RegistryTransaction) -> CertificateRow:

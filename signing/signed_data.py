@@ -8,6 +8,12 @@ serial, ESSCertIDv2, algorithm identifiers, the certificates field) is
 encoded once in :class:`SignerIdentity`; a signature then costs a handful
 of concatenations around the key operation.
 
+GOST keys (ST RK GOST R 34.10-2015, DOMAIN.md KZ-5) get what the NCA's
+own tools write: digest algorithm Streebog under the Kazakh OID
+(1.2.398.3.10.1.3.2 / .3.3), signature algorithm the Kazakh GOST 2015 OID
+with NULL parameters, and the signature value in the NCA's byte layout
+(keys/gost/signature.py), which the backend already returns.
+
 The structure follows ETSI EN 319 142-1 (PAdES baseline) over RFC 5652:
 detached ``id-data`` content, signed attributes contentType, messageDigest,
 signingCertificateV2 (RFC 5035) and CMSAlgorithmProtection (RFC 6211), no
@@ -20,11 +26,19 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from asn1crypto import algos
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm as CryptographyUnsupported
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
-from keys import KeyAlgorithm, algorithm_of, hash_algorithm, signature_algorithm_der
+from keys import KeyAlgorithm, algorithm_of, normalise_hash_name, signature_algorithm_der
+from keys.backend import GOST_HASHES
 from keys.der import der_set, integer, octet_string, oid, read_tlv, sequence, tlv
+from keys.gost import GostPublicKey, gost_digest, is_gost_key
+from keys.gost import public_key as gost_public_key
+from keys.gost.oids import KZ_STREEBOG256, KZ_STREEBOG512
 
 SIGNED_DATA = "1.2.840.113549.1.7.2"
 DATA = "1.2.840.113549.1.7.1"
@@ -38,16 +52,43 @@ DIGEST_OIDS = {
     "sha256": "2.16.840.1.101.3.4.2.1",
     "sha384": "2.16.840.1.101.3.4.2.2",
     "sha512": "2.16.840.1.101.3.4.2.3",
+    # DOMAIN.md KZ-5: the NCA's own OIDs for ST RK GOST R 34.11-2015, as its tools write them.
+    "streebog256": KZ_STREEBOG256,
+    "streebog512": KZ_STREEBOG512,
 }
 
 
 def digest_algorithm_der(hash_name: str) -> bytes:
     """AlgorithmIdentifier of a hash; parameters absent as RFC 5754 §2 prefers."""
-    name = hash_algorithm(hash_name).name
+    name = normalise_hash_name(hash_name)
     try:
         return sequence(oid(DIGEST_OIDS[name]))
     except KeyError:
         raise ValueError(f"no digest algorithm identifier for {name}") from None
+
+
+def pyhanko_digest_name(hash_name: str) -> str:
+    """asn1crypto's (and so pyHanko's) name of the digest OID we write for ``hash_name``."""
+    return algos.DigestAlgorithmId(DIGEST_OIDS[normalise_hash_name(hash_name)]).native
+
+
+def digest(hash_name: str, data: bytes) -> bytes:
+    """``data`` hashed with one of our hash names (SHA-2 or Streebog)."""
+    name = normalise_hash_name(hash_name)
+    if name in GOST_HASHES:
+        return gost_digest(name, data)
+    return hashlib.new(name, data).digest()
+
+
+def certificate_public_key(certificate: x509.Certificate) -> PublicKeyTypes | GostPublicKey:
+    """The certificate's public key; ``cryptography`` cannot read a GOST one, keys.gost does."""
+    try:
+        return certificate.public_key()
+    except CryptographyUnsupported:
+        info = asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER)).public_key
+        if not is_gost_key(info):
+            raise
+        return gost_public_key(info)
 
 
 def attribute(type_oid: str, *values: bytes) -> bytes:
@@ -78,7 +119,7 @@ class SignerIdentity:
 
     certificate: x509.Certificate
     chain: tuple[x509.Certificate, ...] = ()
-    hash_name: str = "sha256"
+    hash_name: str | None = None  # None: SHA-256, or the Streebog a GOST key's size fixes
     algorithm: KeyAlgorithm = field(init=False)
     certificate_der: bytes = field(init=False, repr=False)
     _sid: bytes = field(init=False, repr=False)
@@ -91,7 +132,12 @@ class SignerIdentity:
     def __post_init__(self) -> None:
         setter = object.__setattr__
         der = self.certificate.public_bytes(serialization.Encoding.DER)
-        algorithm = algorithm_of(self.certificate.public_key())
+        algorithm = algorithm_of(certificate_public_key(self.certificate))
+        if self.hash_name is None:
+            setter(self, "hash_name", algorithm.default_hash if algorithm.is_gost else "sha256")
+        elif algorithm.is_gost and normalise_hash_name(self.hash_name) != algorithm.default_hash:
+            # GOST R 34.10-2015 pairs each key size with its Streebog; the backend refuses another.
+            raise ValueError(f"a {algorithm.value} key signs with {algorithm.default_hash}, not {self.hash_name}")
         issuer, serial = issuer_and_serial(der)
         digest_alg = digest_algorithm_der(self.hash_name)
         signature_alg = signature_algorithm_der(algorithm, self.hash_name)

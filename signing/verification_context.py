@@ -31,7 +31,7 @@ from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator import errors as cv_errors
 
-from ca.cms import SIGNATURE_VERIFIER
+from ca.cms import SIGNATURE_VERIFIER, digest_algorithm_accepted, signature_algorithm_name
 from ca.errors import QoltanbaError
 from signing.verification_certs import certificate_view
 from signing.verification_report import (
@@ -202,30 +202,21 @@ class ContextFactory:
             signature_validator=SIGNATURE_VERIFIER)
 
 
-# DOMAIN.md KZ-5: the Kazakh GOST algorithms, named in reports until the
-# GOST work adds them to ca.cms's algorithm table.
-GOST_NAMES = {
-    "1.2.398.3.10.1.1.1.1": "GOST 34.310-2004 key", "1.2.398.3.10.1.1.1.2": "GOST 34.310-2004 signature",
-    "1.2.398.3.10.1.3.1": "GOST 34.311-95 hash", "1.2.398.3.10.1.1.2.2": "GOST R 34.10-2015 key",
-    "1.2.398.3.10.1.1.2.3.1": "GOST R 34.10-2015 (256) signature",
-    "1.2.398.3.10.1.1.2.3.2": "GOST R 34.10-2015 (512) signature", "1.2.398.3.10.1.3.3": "GOST R 34.11-2015 hash",
-}
-
-
 def algorithm_problem(signer_info) -> str | None:  # noqa: ANN001 - asn1crypto SignerInfo
     """Why the signature's algorithms cannot be checked here, or None when they can.
 
     A signature in an algorithm we do not implement is not a broken
     signature: the report says INDETERMINATE / CRYPTO_CONSTRAINTS_FAILURE,
-    not TOTAL-FAILED.
+    not TOTAL-FAILED. What we check is ca.cms's algorithm table (RSA, ECDSA
+    and the Kazakh GOST algorithms, DOMAIN.md KZ-5), plus whatever else
+    pyHanko can check on its own.
     """
     from pyhanko.sign.general import get_pyca_cryptography_hash
 
     digest = signer_info["digest_algorithm"]["algorithm"]
     signature = signer_info["signature_algorithm"]["algorithm"]
-    for oid in (digest, signature):
-        if oid.dotted in GOST_NAMES:
-            return f"{GOST_NAMES[oid.dotted]} ({oid.dotted}) is not supported yet"
+    if signature_algorithm_name(signature.dotted) is not None and digest_algorithm_accepted(digest.native):
+        return None
     try:
         get_pyca_cryptography_hash(digest.native)
         signer_info["signature_algorithm"].signature_algo  # noqa: B018 - raises for an unknown mechanism

@@ -1,13 +1,20 @@
 """Kazakhstan's GOST algorithms: ST RK GOST R 34.10-2015 / 34.11-2015 and GOST 34.310-2004 / 34.311-95.
 
 Importing this package registers the GOST and Kazakh OIDs with asn1crypto
-(see ``oids.register``); ``keys`` imports it, so every part of the project
-parses GOST certificates with readable names.
+(see ``oids.register``) and the GOST digests with ``cryptography``'s hash
+module where pyHanko looks them up (``pyca.register``); ``keys`` imports
+it, so every part of the project parses GOST certificates with readable
+names and pyHanko hashes CMS content with Streebog.
 """
 
 from keys.gost import oids as _oids
 
 _oids.register()
+
+from keys.gost import pyca as _pyca  # noqa: E402
+
+# The GOST digests for pyHanko's CMS hashing (see keys/gost/pyca.py).
+_pyca.register()
 
 from keys.gost.curves import CRYPTOPRO_A, CURVES, TC26_256_A, TC26_256_B, TC26_512_A, TC26_512_B, Curve  # noqa: E402
 from keys.gost.gost94 import gost34311  # noqa: E402

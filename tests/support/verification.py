@@ -8,7 +8,6 @@ builder (signing/signed_data.py), detached or with the content attached.
 
 from __future__ import annotations
 
-import hashlib
 import io
 
 from asn1crypto import cms as asn1_cms
@@ -19,7 +18,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from signing.engine import BackendKey
 from signing.pades import Level
 from signing.service import CLIENT_FIELD
-from signing.signed_data import SignerIdentity
+from signing.signed_data import SignerIdentity, digest
 from signing.verification import Verifier
 from signing.verification_context import TrustAnchors
 from tests.support.signing import TENANT, authorise, client_with_held_key, latest_pdf, sign_client_and_seal, upload
@@ -81,10 +80,13 @@ def with_page_added(pdf: bytes) -> bytes:
 
 
 def our_cms(key, certificate, chain, content: bytes, *, attached: bool = False) -> bytes:
-    """A CMS SignedData over ``content`` built by signing/signed_data.py (detached, or with eContent added)."""
+    """A CMS SignedData over ``content`` built by signing/signed_data.py (detached, or with eContent added).
+
+    The hash is the signer's: SHA-256, or for a GOST key its Streebog (DOMAIN.md KZ-5).
+    """
     identity = SignerIdentity(certificate, tuple(chain))
-    attributes = identity.signed_attributes(hashlib.sha256(content).digest())
-    der = identity.signed_data(attributes, key.sign(attributes, "sha256"))
+    attributes = identity.signed_attributes(digest(identity.hash_name, content))
+    der = identity.signed_data(attributes, key.sign(attributes, identity.hash_name))
     if not attached:
         return der
     info = asn1_cms.ContentInfo.load(der)
