@@ -217,14 +217,28 @@ def test_cms_made_by_our_code_is_total_passed_and_a_changed_file_is_hash_failure
     assert (bad.indication, bad.verdict.sub_indication) == (FAILED, "HASH_FAILURE")
 
 
-def test_a_gost_cms_is_indeterminate_not_failed_until_gost_is_supported() -> None:
-    """An NCA RK GOST 2015 signature (DOMAIN.md KZ-5, KZ-6): the signer is named, the verdict says why it waits."""
+def test_kz5_kz6_a_gost_cms_is_judged_like_rsa_passed_when_valid_failed_when_forged() -> None:
+    """GOST 2015 signatures (DOMAIN.md KZ-5) go through the same checks as RSA ones.
+
+    A valid one under a trusted GOST root is TOTAL-PASSED; one in the shape
+    NCANode gives with the NCA RK's certificate (KZ-6) but a forged digest
+    and signature value is TOTAL-FAILED / HASH_FAILURE, with the signer named.
+    """
     from asn1crypto import pem
 
-    from tests.support.verification import gost_cms
+    from keys.gost import TC26_512_A, GostPrivateKey
+    from tests.support.gost_pki import ISSUED_AT, gost_end_entity, gost_root, to_crypto
+    from tests.support.verification import gost_cms, our_cms
+
+    root, key = gost_root(), GostPrivateKey.generate(TC26_512_A)
+    cms = our_cms(key, to_crypto(gost_end_entity(root, key.public_key())), (), b"contract", attached=True)
+    options = VerificationOptions(at=ISSUED_AT + dt.timedelta(days=1))
+    (entry,) = Verifier(TrustAnchors((root.certificate,))).verify(cms, options=options).signatures
+    assert (entry.indication, entry.intact, entry.valid) == (PASSED, True, True), entry.verdict.reason
+    assert entry.signature_algorithm == "kz_gost3410_2015_512_streebog512"
 
     data = (Path(__file__).resolve().parents[1] / "vectors" / "nca-rk" / "certs" / "individual_gost2015.cer").read_bytes()
     der = pem.unarmor(data)[2] if pem.detect(data) else data
-    (entry,) = Verifier(TrustAnchors()).verify(gost_cms(der, b"contract")).signatures
-    assert (entry.indication, entry.verdict.sub_indication) == (INDETERMINATE, "CRYPTO_CONSTRAINTS_FAILURE")
-    assert "GOST" in entry.verdict.reason and entry.signer.iin == "123456789011"
+    (forged,) = Verifier(TrustAnchors()).verify(gost_cms(der, b"contract")).signatures
+    assert (forged.indication, forged.verdict.sub_indication) == (FAILED, "HASH_FAILURE")
+    assert forged.signer.iin == "123456789011" and forged.digest_algorithm == "kz_streebog512"

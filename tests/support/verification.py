@@ -97,8 +97,8 @@ def our_cms(key, certificate, chain, content: bytes, *, attached: bool = False) 
 def gost_cms(certificate_der: bytes, content: bytes) -> bytes:
     """A CMS in the shape NCANode gives for GOST R 34.10-2015 (512): attached content, the NCA's OIDs.
 
-    The signature value is random: nothing here can check GOST yet, and the
-    report must say so rather than call the signature broken.
+    The message digest and the signature value are random: a forgery, which
+    the report must call broken (HASH_FAILURE) now that GOST is checked.
     """
     import os
 

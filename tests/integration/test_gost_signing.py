@@ -1,0 +1,306 @@
+"""PDF and CMS signatures with GOST 2015 keys (issue 7, DOMAIN.md KZ-5): signed, then verified by pyHanko and our report.
+
+Three signers: pyHanko's own ``PdfSigner`` with our ``GostSigner``; our
+PAdES engine (signing/engine.py) with a GOST key in the software backend,
+as the service signs for a client whose key it holds; and the NCA RK's real
+test key (tests/vectors/nca-rk, KZ-6). The certificates of the first two
+come from tests/support/gost_pki.py (a GOST root built in the test, shaped
+like the NCA's); our CAs issuing GOST certificates is separate work.
+pyHanko's validation with our signature validator and our verification
+report are the judges.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import io
+from pathlib import Path
+
+import pytest
+from asn1crypto import cms as asn1_cms
+from asn1crypto import pem
+from asn1crypto import x509 as asn1_x509
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers
+from pyhanko.sign.validation import async_validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+
+from ca.clock import FrozenClock
+from ca.cms import SIGNATURE_VERIFIER, verify_signed_document
+from keys import KeyAlgorithm, SoftwareKeyBackend
+from keys.gost.pkcs12 import load_gost_pkcs12
+from signing.engine import BackendKey, PAdESSigner, SignatureJob
+from signing.gost_signer import GostSigner
+from signing.pades import FieldPlan, Level
+from signing.signed_data import SignerIdentity
+from signing.verification import Verifier
+from signing.verification_context import TrustAnchors, VerificationOptions
+from signing.verification_report import Indication
+from tests.support.gost_pki import ISSUED_AT, gost_end_entity, gost_root, to_crypto
+from tests.support.pdfs import contract_pdf
+from tests.support.verification import our_cms, tampered
+
+VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "nca-rk"
+NCA_PASSWORD = "Qwerty12"   # tests/vectors/nca-rk/README.md
+AT = ISSUED_AT + dt.timedelta(days=30)
+NCA_AT = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)   # inside the NCA test certificate's validity
+PASSED, FAILED, INDETERMINATE = Indication.TOTAL_PASSED, Indication.TOTAL_FAILED, Indication.INDETERMINATE
+NAMES = {512: ("kz_streebog512", "kz_gost3410_2015_512_streebog512"),
+         256: ("kz_streebog256", "kz_gost3410_2015_256_streebog256")}
+
+
+def _load(name: str) -> asn1_x509.Certificate:
+    data = (VECTORS / name).read_bytes()
+    return asn1_x509.Certificate.load(pem.unarmor(data)[2] if pem.detect(data) else data)
+
+
+@pytest.fixture(scope="module")
+def root():
+    return gost_root()
+
+
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory):
+    return SoftwareKeyBackend(tmp_path_factory.mktemp("gost-keys"), b"\x42" * 32)
+
+
+@pytest.fixture(scope="module", params=[512, 256])
+def client(request, root, backend):
+    """A client whose GOST key the service holds in its software backend, with a GOST certificate."""
+    algorithm = KeyAlgorithm.GOST_2015_512 if request.param == 512 else KeyAlgorithm.GOST_2015_256
+    info = backend.generate(algorithm, f"client-gost-{request.param}")
+    cert = gost_end_entity(root, backend.public_key(info.handle))
+    return request.param, BackendKey(backend, info.handle), cert
+
+
+def _verifier(root) -> Verifier:
+    return Verifier(TrustAnchors((root.certificate,)))
+
+
+def _options(at: dt.datetime = AT) -> VerificationOptions:
+    return VerificationOptions(at=at)
+
+
+def pyhanko_signed_pdf(key, cert: asn1_x509.Certificate, chain=()) -> bytes:
+    """A PAdES signature made entirely by pyHanko's PdfSigner, with our GostSigner for the key."""
+    signer = GostSigner(key, cert, tuple(chain))
+    meta = signers.PdfSignatureMetadata(field_name="Client-Signature", md_algorithm=signer.digest_algorithm,
+                                        subfilter=fields.SigSeedSubFilter.PADES)
+    writer = IncrementalPdfFileWriter(io.BytesIO(contract_pdf(pages=1)))
+    return signers.sign_pdf(writer, meta, signer=signer).getvalue()
+
+
+def engine_signed_pdf(key, cert: asn1_x509.Certificate, chain=(), *, engine: PAdESSigner | None = None,
+                      level: Level = Level.B_B) -> bytes:
+    """Our own PAdES path: pyHanko lays out the field, signing/signed_data.py builds the GOST CMS."""
+    engine = engine or PAdESSigner(FrozenClock(AT))
+    job = SignatureJob(SignerIdentity(to_crypto(cert), tuple(to_crypto(c) for c in chain)),
+                       FieldPlan(name="Client-Signature"), level)
+    return engine.sign(contract_pdf(pages=1), job, key)
+
+
+async def _pyhanko_status(pdf: bytes, anchor: asn1_x509.Certificate, moment: dt.datetime, **context):
+    reader = PdfFileReader(io.BytesIO(pdf))
+    (embedded,) = reader.embedded_signatures
+    vc = ValidationContext(trust_roots=[anchor], moment=moment, signature_validator=SIGNATURE_VERIFIER, **context)
+    return await async_validate_pdf_signature(embedded, vc)
+
+
+def _one(report):
+    (entry,) = [e for e in report.signatures if e.kind == "signature" or e.kind == "cms"]
+    return entry
+
+
+# --- pyHanko signs, pyHanko and our report verify -------------------------------------------
+
+
+def test_kz5_pyhanko_signs_a_pdf_with_our_gost_signer_and_validates_it_with_our_validator(root, client) -> None:
+    bits, key, cert = client
+    pdf = pyhanko_signed_pdf(key, cert)
+    status = asyncio.run(_pyhanko_status(pdf, root.certificate, AT))
+    assert (status.intact, status.valid, status.trusted) == (True, True, True)
+    assert status.coverage.name == "ENTIRE_FILE"
+    assert (status.md_algorithm, status.pkcs7_signature_mechanism) == NAMES[bits]
+    broken = asyncio.run(_pyhanko_status(tampered(pdf), root.certificate, AT))
+    assert (broken.intact, broken.trusted) == (False, False)
+
+
+def test_kz5_verification_report_treats_a_gost_pdf_like_rsa_total_passed_with_algorithm_names(root, client) -> None:
+    bits, key, cert = client
+    report = _verifier(root).verify(pyhanko_signed_pdf(key, cert), options=_options())
+    entry = _one(report)
+    assert report.verdict.indication is PASSED, report.as_json()
+    assert entry.intact and entry.valid and entry.signer.iin == "850505300123"
+    assert (entry.digest_algorithm, entry.signature_algorithm) == NAMES[bits]
+    assert entry.trust_anchor.subject.endswith("CN=QOLTANBA TEST GOST ROOT")
+    # The test certificates name no OCSP responder and no CRL: nothing to ask, said as such.
+    assert entry.revocation.status == "not_checked"
+
+
+def test_kz5_a_changed_byte_in_a_gost_pdf_is_total_failed_hash_failure(root, client) -> None:
+    _bits, key, cert = client
+    for pdf in (pyhanko_signed_pdf(key, cert), engine_signed_pdf(key, cert)):
+        entry = _one(_verifier(root).verify(tampered(pdf), options=_options()))
+        assert (entry.indication, entry.verdict.sub_indication, entry.intact) == (FAILED, "HASH_FAILURE", False)
+
+
+def test_kz5_a_gost_pdf_signed_by_someone_else_is_not_trusted_under_another_gost_root(client) -> None:
+    _bits, key, cert = client
+    entry = _one(_verifier(gost_root()).verify(pyhanko_signed_pdf(key, cert), options=_options()))
+    assert entry.intact and entry.valid
+    assert (entry.indication, entry.verdict.sub_indication) == (INDETERMINATE, "NO_CERTIFICATE_CHAIN_FOUND")
+
+
+# --- our PAdES engine signs with a GOST key held in the software backend ----------------------
+
+
+def test_kz5_our_engine_signs_a_client_pdf_with_a_held_gost_key_total_passed(root, client) -> None:
+    bits, key, cert = client
+    pdf = engine_signed_pdf(key, cert, (root.certificate,))
+    status = asyncio.run(_pyhanko_status(pdf, root.certificate, AT))
+    assert (status.intact, status.valid, status.trusted) == (True, True, True)
+    entry = _one(_verifier(root).verify(pdf, options=_options()))
+    assert entry.indication is PASSED, entry.verdict.reason
+    assert (entry.digest_algorithm, entry.signature_algorithm) == NAMES[bits]
+    assert entry.level == "B-B"
+
+
+def test_kz5_our_engine_gost_signature_with_a_broken_value_is_sig_crypto_failure(root, client) -> None:
+    _bits, key, cert = client
+
+    class Spoiling:
+        def sign(self, data: bytes, hash_name: str) -> bytes:
+            value = bytearray(key.sign(data, hash_name))
+            value[3] ^= 0x01
+            return bytes(value)
+
+    entry = _one(_verifier(root).verify(engine_signed_pdf(Spoiling(), cert), options=_options()))
+    assert (entry.indication, entry.verdict.sub_indication) == (FAILED, "SIG_CRYPTO_FAILURE")
+    assert entry.intact and not entry.valid
+
+
+def test_kz5_engine_refuses_an_outside_gost_value_that_does_not_verify(root, client) -> None:
+    from signing.engine import SignatureRejected
+
+    _bits, key, cert = client
+    engine = PAdESSigner(FrozenClock(AT))
+    job = SignatureJob(SignerIdentity(to_crypto(cert)), FieldPlan(name="Client-Signature"), Level.B_B)
+    prepared = engine.prepare(contract_pdf(pages=1), job, external=True)
+    good = key.sign(prepared.signed_attributes, prepared.hash_name)
+    with pytest.raises(SignatureRejected):
+        engine.complete(prepared, job, signature=bytes(reversed(good)), verify=True)
+    pdf = engine.complete(prepared, job, signature=good, verify=True)
+    assert _one(_verifier(root).verify(pdf, options=_options())).indication is PASSED
+
+
+# --- CMS ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("attached", [False, True])
+def test_kz5_verification_report_gost_cms_total_passed_and_hash_failure_when_changed(root, client,
+                                                                                       attached) -> None:
+    bits, key, cert = client
+    content = "Заявление о досрочном погашении".encode()
+    cms = our_cms(key, to_crypto(cert), (), content, attached=attached)
+    verifier = _verifier(root)
+    entry = _one(verifier.verify(cms, detached=None if attached else content, options=_options()))
+    assert entry.indication is PASSED, entry.verdict.reason
+    assert (entry.digest_algorithm, entry.signature_algorithm) == NAMES[bits]
+    if attached:
+        spoilt = cms.replace(content[-8:], b"X" + content[-7:])
+        bad = _one(verifier.verify(spoilt, options=_options()))
+    else:
+        bad = _one(verifier.verify(cms, detached=content + b" ", options=_options()))
+    assert (bad.indication, bad.verdict.sub_indication) == (FAILED, "HASH_FAILURE")
+
+
+def test_kz5_verification_report_gost_cms_with_a_flipped_signature_is_sig_crypto_failure(root, client) -> None:
+    _bits, key, cert = client
+    info = asn1_cms.ContentInfo.load(our_cms(key, to_crypto(cert), (), b"contract"))
+    signer = info["content"]["signer_infos"][0]
+    value = bytearray(signer["signature"].native)
+    value[0] ^= 0x80
+    signer["signature"] = bytes(value)
+    entry = _one(_verifier(root).verify(info.dump(), detached=b"contract", options=_options()))
+    assert (entry.indication, entry.verdict.sub_indication) == (FAILED, "SIG_CRYPTO_FAILURE")
+
+
+# --- ground truth: the NCA RK's real GOST key (KZ-6) ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def nca():
+    key, _certificates = load_gost_pkcs12((VECTORS / "keys/individual_gost2015.p12").read_bytes(), NCA_PASSWORD)
+    return key, _load("certs/individual_gost2015.cer"), _load("ca/nca_gost2015_test.cer")
+
+
+def test_kz6_pdf_signed_with_the_ncas_real_gost_key_verifies_under_the_nca_ca(nca) -> None:
+    """The NCA's key and certificate, signed by pyHanko and by our engine; the NCA's GOST CA as anchor.
+
+    Its certificate names the NCA's OCSP responder and CRL, which cannot be
+    asked offline (and the certificate expired in 2024): the report says
+    INDETERMINATE / TRY_LATER with the signature intact and valid, and
+    pyHanko with revocation checking soft-fail calls it trusted.
+    """
+    key, cert, ca = nca
+    verifier = Verifier(TrustAnchors((ca,)))
+    for pdf in (pyhanko_signed_pdf(key, cert, (ca,)), engine_signed_pdf(key, cert, (ca,))):
+        status = asyncio.run(_pyhanko_status(pdf, ca, NCA_AT, revocation_mode="soft-fail"))
+        assert (status.intact, status.valid, status.trusted) == (True, True, True)
+        entry = _one(verifier.verify(pdf, options=_options(NCA_AT)))
+        assert entry.intact and entry.valid and entry.signer.iin == "123456789011"
+        assert (entry.indication, entry.verdict.sub_indication) == (INDETERMINATE, "TRY_LATER")
+        assert entry.revocation.status == "unknown"
+        assert NAMES[512] == (entry.digest_algorithm, entry.signature_algorithm)
+        bad = _one(verifier.verify(tampered(pdf), options=_options(NCA_AT)))
+        assert (bad.indication, bad.verdict.sub_indication) == (FAILED, "HASH_FAILURE")
+
+
+@pytest.mark.parametrize("attached", [False, True])
+def test_kz6_cms_signed_with_the_ncas_real_gost_key_verifies(nca, attached) -> None:
+    key, cert, ca = nca
+    content = "Заявление на отзыв".encode()
+    cms = our_cms(key, to_crypto(cert), (to_crypto(ca),), content, attached=attached)
+    document = verify_signed_document(cms, detached_content=None if attached else content)
+    assert document.content == content and document.digest_algorithm == "kz_streebog512"
+    signer = GostSigner(key, cert, (ca,))
+    pyhanko_cms = asyncio.run(signer.async_sign_general_data(content, signer.digest_algorithm,
+                                                             detached=not attached)).dump()
+    for der in (cms, pyhanko_cms):
+        entry = _one(Verifier(TrustAnchors((ca,))).verify(der, detached=None if attached else content,
+                                                          options=_options(NCA_AT)))
+        assert entry.intact and entry.valid, entry.verdict.reason
+        assert (entry.indication, entry.verdict.sub_indication) == (INDETERMINATE, "TRY_LATER")
+        assert entry.signer.iin == "123456789011"
+
+
+# --- a time-stamped GOST signature (B-T): our TSA stamps the GOST signature value ----------------
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory):
+    from api.context import Services
+    from api.settings import Settings
+
+    start = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    svc = Services.build(Settings(home=tmp_path_factory.mktemp("gost-tsa") / "home", master_key="44" * 32),
+                         clock=FrozenClock(start))
+    svc.migrate()
+    svc.authority.initialise()
+    yield svc
+    svc.close()
+
+
+def test_kz5_a_gost_client_signature_time_stamped_by_our_tsa_is_b_t(services, root, client) -> None:
+    """The service's engine (TSA included) signs with the held GOST key; the token's imprint is SHA-256."""
+    from tests.support.verification import anchors_of
+
+    _bits, key, cert = client
+    pdf = engine_signed_pdf(key, cert, (root.certificate,), engine=services.signing_engine, level=Level.B_T)
+    anchors = anchors_of(services).plus(TrustAnchors((root.certificate,)))
+    entry = _one(Verifier(anchors, clock=services.clock).verify(pdf))
+    assert entry.intact and entry.valid and entry.level == "B-T", entry.verdict.reason
+    assert entry.timestamp.tsa == "QOLTANBA TSA" and entry.timestamp.intact
+    assert entry.indication is PASSED, entry.verdict.reason
