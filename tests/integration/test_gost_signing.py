@@ -21,9 +21,7 @@ import pytest
 from asn1crypto import cms as asn1_cms
 from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign import fields, signers
 from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
@@ -38,13 +36,14 @@ from signing.signed_data import SignerIdentity
 from signing.verification import Verifier
 from signing.verification_context import TrustAnchors, VerificationOptions
 from signing.verification_report import Indication
-from tests.support.gost_pki import ISSUED_AT, gost_end_entity, gost_root, to_crypto
+from tests.support.gost_pdfs import SIGNED_AT, engine_signed_pdf, pyhanko_signed_pdf
+from tests.support.gost_pki import gost_end_entity, gost_root, to_crypto
 from tests.support.pdfs import contract_pdf
 from tests.support.verification import our_cms, tampered
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "nca-rk"
 NCA_PASSWORD = "Qwerty12"   # tests/vectors/nca-rk/README.md
-AT = ISSUED_AT + dt.timedelta(days=30)
+AT = SIGNED_AT
 NCA_AT = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)   # inside the NCA test certificate's validity
 PASSED, FAILED, INDETERMINATE = Indication.TOTAL_PASSED, Indication.TOTAL_FAILED, Indication.INDETERMINATE
 NAMES = {512: ("kz_streebog512", "kz_gost3410_2015_512_streebog512"),
@@ -81,24 +80,6 @@ def _verifier(root) -> Verifier:
 
 def _options(at: dt.datetime = AT) -> VerificationOptions:
     return VerificationOptions(at=at)
-
-
-def pyhanko_signed_pdf(key, cert: asn1_x509.Certificate, chain=()) -> bytes:
-    """A PAdES signature made entirely by pyHanko's PdfSigner, with our GostSigner for the key."""
-    signer = GostSigner(key, cert, tuple(chain))
-    meta = signers.PdfSignatureMetadata(field_name="Client-Signature", md_algorithm=signer.digest_algorithm,
-                                        subfilter=fields.SigSeedSubFilter.PADES)
-    writer = IncrementalPdfFileWriter(io.BytesIO(contract_pdf(pages=1)))
-    return signers.sign_pdf(writer, meta, signer=signer).getvalue()
-
-
-def engine_signed_pdf(key, cert: asn1_x509.Certificate, chain=(), *, engine: PAdESSigner | None = None,
-                      level: Level = Level.B_B) -> bytes:
-    """Our own PAdES path: pyHanko lays out the field, signing/signed_data.py builds the GOST CMS."""
-    engine = engine or PAdESSigner(FrozenClock(AT))
-    job = SignatureJob(SignerIdentity(to_crypto(cert), tuple(to_crypto(c) for c in chain)),
-                       FieldPlan(name="Client-Signature"), level)
-    return engine.sign(contract_pdf(pages=1), job, key)
 
 
 async def _pyhanko_status(pdf: bytes, anchor: asn1_x509.Certificate, moment: dt.datetime, **context):
