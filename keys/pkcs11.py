@@ -110,6 +110,13 @@ class PKCS11KeyBackend:
 
     def generate(self, algorithm: KeyAlgorithm, label: str) -> KeyInfo:
         algorithm = KeyAlgorithm(algorithm)
+        if algorithm.is_gost:
+            # SoftHSM2 (2.6, as Debian builds it) offers no CKM_GOSTR3410* mechanism, and
+            # no HSM of ours speaks the NCA's byte layout yet: GOST keys live in the
+            # software backend (docs/DECISIONS.md, GOST). Refused before touching the token.
+            raise UnsupportedAlgorithm(
+                f"the PKCS#11 backend does not generate GOST keys ({algorithm.value}): the token offers no "
+                "GOST R 34.10 mechanism; keep GOST keys in the software backend")
         if not label:
             raise ValueError("a PKCS#11 key needs a non-empty label")
         cka_id = os.urandom(16)

@@ -218,3 +218,25 @@ def test_backend_reconnects_after_module_reinitialisation(
     public = backend.public_key(rsa_key.handle)
     assert verify_signature(public, before, DATA, "sha256")
     assert verify_signature(public, after, DATA, "sha256")
+
+
+# PKCS#11 v2.40 §2.48: CKM_GOSTR3410_KEY_PAIR_GEN, CKM_GOSTR3410, CKM_GOSTR3410_WITH_GOSTR3411, CKM_GOSTR3411.
+_GOST_MECHANISMS = {0x1200, 0x1201, 0x1202, 0x1210}
+
+
+def test_softhsm_offers_no_gost_mechanism(token: SoftHSMToken) -> None:
+    """Why the backend refuses GOST (DOMAIN.md KZ-5; docs/DECISIONS.md GOST). Fails if a build ever adds it."""
+    module_path, label, _pin = token
+    slot = pkcs11.lib(module_path).get_token(token_label=label).slot
+    offered = {int(m) for m in slot.get_mechanisms()}
+    assert offered and not offered & _GOST_MECHANISMS
+
+
+@pytest.mark.parametrize("algorithm", [KeyAlgorithm.GOST_2015_256, KeyAlgorithm.GOST_2015_512])
+def test_kz5_pkcs11_backend_refuses_gost_key_generation_clearly(backend: PKCS11KeyBackend, algorithm) -> None:
+    from keys import UnsupportedAlgorithm
+
+    label = f"gost-{secrets.token_hex(4)}"
+    with pytest.raises(UnsupportedAlgorithm, match="does not generate GOST keys.*software backend"):
+        backend.generate(algorithm, label)
+    assert label not in {info.label for info in backend.list_keys()}
