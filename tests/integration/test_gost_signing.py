@@ -176,6 +176,26 @@ def test_kz5_engine_refuses_an_outside_gost_value_that_does_not_verify(root, cli
     assert _one(_verifier(root).verify(pdf, options=_options())).indication is PASSED
 
 
+def test_kz5_engine_embeds_a_clients_own_gost_cms_over_the_document_digest(root, client) -> None:
+    """Way 2 with a whole CMS (NCALayer's hash signing), here made by pyHanko with our GostSigner."""
+    from signing.engine import SignatureRejected
+
+    _bits, key, cert = client
+    engine = PAdESSigner(FrozenClock(AT))
+    job = SignatureJob(SignerIdentity(to_crypto(cert)), FieldPlan(name="Client-Signature"), Level.B_B)
+    prepared = engine.prepare(contract_pdf(pages=1), job, external=True)
+    signer = GostSigner(key, cert, (root.certificate,))
+    token_cms = asyncio.run(signer.async_sign(prepared.document_digest, signer.digest_algorithm,
+                                              use_pades=True)).dump()
+    pdf = engine.complete(prepared, job, cms=token_cms)
+    entry = _one(_verifier(root).verify(pdf, options=_options()))
+    assert entry.indication is PASSED, entry.verdict.reason
+    other = asyncio.run(signer.async_sign(bytes(len(prepared.document_digest)), signer.digest_algorithm,
+                                          use_pades=True)).dump()
+    with pytest.raises(SignatureRejected, match="does not sign this document"):
+        engine.complete(prepared, job, cms=other)
+
+
 # --- CMS ------------------------------------------------------------------------------------
 
 
@@ -285,3 +305,30 @@ def test_kz5_a_gost_client_signature_time_stamped_by_our_tsa_is_b_t(services, ro
     assert entry.intact and entry.valid and entry.level == "B-T", entry.verdict.reason
     assert entry.timestamp.tsa == "QOLTANBA TSA" and entry.timestamp.intact
     assert entry.indication is PASSED, entry.verdict.reason
+
+
+def test_kz5_the_service_signs_for_a_client_whose_held_key_is_gost_with_the_visible_stamp(services, root) -> None:
+    """The service's own job (field, stamp with the IIN, reason) and engine, for a GOST key in its backend.
+
+    Issuing the client's GOST certificate through our national CA is the
+    GOST-CA work; the certificate here is from the test GOST root.
+    """
+    from signing.service import CLIENT_FIELD
+    from tests.support import factories as f
+    from tests.support.signing import latest_pdf, upload
+    from tests.support.verification import anchors_of
+
+    iin = f.iin()
+    backend = services.authority.backend
+    info = backend.generate(KeyAlgorithm.GOST_2015_512, "client-gost-service")
+    cert = gost_end_entity(root, backend.public_key(info.handle), iin=iin)
+    document = upload(services, iin)
+    job = services.signing.job_for(to_crypto(cert), (to_crypto(root.certificate),), level=Level.B_T,
+                                   field_name=CLIENT_FIELD, index=0, document_id=document.id, role="Client")
+    assert job.identity.hash_name == "streebog512" and job.plan.stamp_index == 0
+    pdf = services.signing_engine.sign(latest_pdf(services, document.id), job, BackendKey(backend, info.handle))
+    anchors = anchors_of(services).plus(TrustAnchors((root.certificate,)))
+    entry = _one(Verifier(anchors, clock=services.clock).verify(pdf))
+    assert entry.indication is PASSED, entry.verdict.reason
+    assert entry.field == CLIENT_FIELD and entry.signer.iin == iin and entry.level == "B-T"
+    assert (entry.digest_algorithm, entry.signature_algorithm) == NAMES[512]
