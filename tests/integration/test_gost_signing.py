@@ -1,4 +1,4 @@
-"""PDF and CMS signatures with GOST 2015 keys (issue 7, DOMAIN.md KZ-5): signed, then verified by pyHanko and our report.
+"""PDF and CMS signatures with GOST 2015 keys (issue 7, DOMAIN.md KZ-5), verified by pyHanko and our report.
 
 Three signers: pyHanko's own ``PdfSigner`` with our ``GostSigner``; our
 PAdES engine (signing/engine.py) with a GOST key in the software backend,

@@ -237,7 +237,7 @@ def test_kz5_kz6_a_gost_cms_is_judged_like_rsa_passed_when_valid_failed_when_for
     assert (entry.indication, entry.intact, entry.valid) == (PASSED, True, True), entry.verdict.reason
     assert entry.signature_algorithm == "kz_gost3410_2015_512_streebog512"
 
-    data = (Path(__file__).resolve().parents[1] / "vectors" / "nca-rk" / "certs" / "individual_gost2015.cer").read_bytes()
+    data = (NCA_ROOT.parents[1] / "certs" / "individual_gost2015.cer").read_bytes()
     der = pem.unarmor(data)[2] if pem.detect(data) else data
     (forged,) = Verifier(TrustAnchors()).verify(gost_cms(der, b"contract")).signatures
     assert (forged.indication, forged.verdict.sub_indication) == (FAILED, "HASH_FAILURE")
