@@ -188,3 +188,18 @@ def test_registering_streebog_leaves_cryptographys_own_hashes_alone() -> None:
     context.update(CONTENT)
     assert context.finalize() == hashlib.sha256(CONTENT).digest()
     assert isinstance(hashes.Hash(hashes.SHA384()), hashes.Hash)
+
+
+def test_kz5_ca_cms_accepts_a_gost_signature_without_signed_attributes(root) -> None:
+    """RFC 5652 §5.4: without signed attributes the key signs the content itself (pyHanko: prehashed)."""
+    key = GostPrivateKey.generate(TC26_512_A)
+    cert = gost_end_entity(root, key.public_key())
+    info = asn1_cms.ContentInfo.load(our_cms(key, to_crypto(cert), (), CONTENT, attached=True))
+    signer = info["content"]["signer_infos"][0]
+    del signer["signed_attrs"]
+    signer["signature"] = key.sign(CONTENT)
+    assert not asn1_cms.ContentInfo.load(info.dump())["content"]["signer_infos"][0]["signed_attrs"].native
+    assert verify_signed_document(info.dump()).content == CONTENT
+    signer["signature"] = key.sign(CONTENT + b".")
+    with pytest.raises(CMSVerificationError):
+        verify_signed_document(info.dump())
