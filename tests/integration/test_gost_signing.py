@@ -332,3 +332,38 @@ def test_kz5_the_service_signs_for_a_client_whose_held_key_is_gost_with_the_visi
     assert entry.indication is PASSED, entry.verdict.reason
     assert entry.field == CLIENT_FIELD and entry.signer.iin == iin and entry.level == "B-T"
     assert (entry.digest_algorithm, entry.signature_algorithm) == NAMES[512]
+
+
+def test_kz5_kz6_qoltanba_verify_as_a_process_judges_gost_pdfs(services, root, nca, tmp_path) -> None:
+    """The CLI's sandboxed worker (a forked process) hashes Streebog and checks GOST like the in-process verifier."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from cryptography.hazmat.primitives import serialization
+
+    project = Path(__file__).resolve().parents[2]
+
+    def qoltanba(*args: str) -> subprocess.CompletedProcess:
+        env = {**os.environ, "PYTHONPATH": str(project)}
+        env.pop("QOLTANBA_DATABASE_URL", None)
+        return subprocess.run([sys.executable, "-m", "api.cli", "verify", *args, "--home", str(services.settings.home),
+                               "--json"], cwd=project, env=env, capture_output=True, text=True, timeout=120)
+
+    from keys.gost import TC26_256_A, GostPrivateKey
+
+    key = GostPrivateKey.generate(TC26_256_A)
+    (tmp_path / "ours.pdf").write_bytes(pyhanko_signed_pdf(key, gost_end_entity(root, key.public_key())))
+    (tmp_path / "root.pem").write_bytes(to_crypto(root.certificate).public_bytes(serialization.Encoding.PEM))
+    result = qoltanba(str(tmp_path / "ours.pdf"), "--trust", str(tmp_path / "root.pem"), "--at", AT.isoformat())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)["signatures"][0]["indication"] == "TOTAL-PASSED"
+
+    nca_key, nca_cert, nca_ca = nca
+    (tmp_path / "nca.pdf").write_bytes(tampered(pyhanko_signed_pdf(nca_key, nca_cert, (nca_ca,))))
+    result = qoltanba(str(tmp_path / "nca.pdf"), "--trust", str(VECTORS / "ca/nca_gost2015_test.cer"),
+                      "--at", NCA_AT.isoformat())
+    assert result.returncode == 1, result.stdout + result.stderr
+    (entry,) = json.loads(result.stdout)["signatures"]
+    assert (entry["indication"], entry["sub_indication"]) == ("TOTAL-FAILED", "HASH_FAILURE")
