@@ -174,10 +174,10 @@ def _request(http, headers, document: str, client: str) -> dict:
 
 
 def _signed_contract(http, services, headers, centre: ForeignCentre, page: SigningPage, request: dict, token,
-                     iin: str):
+                     iin: str, *, cms: bool = False):
     services.clock.advance(TWO_HOURS)
     assert page.biometrics(iin).status_code == 200
-    signed = page.eds(token)
+    signed = page.eds(token, cms=cms)
     assert signed.status_code == 200, signed.text
     assert signed.json()["status"] == "sealed"
     pdf = http.get(f"/signing-requests/{request['id']}/signed.pdf", headers=headers).content
@@ -252,7 +252,8 @@ def test_LOAN2_legal_entity_contract_signed_with_its_representatives_accredited_
     created = _request(http, alpha, document, client["id"])
     assert created["policy"]["name"] == "LOAN-2"
     page = SigningPage(http, services, created)
-    _signed_contract(http, services, alpha, centre, page, created, token, iin)
+    # This token answers NCALayer-style: a whole CMS over the document digest.
+    _signed_contract(http, services, alpha, centre, page, created, token, iin, cms=True)
     status = http.get(f"/signing-requests/{created['id']}", headers=alpha).json()
     assert status["status"] == "sealed" and status["signer_serial"] == token.serial
     assert status["earliest_payout_at"] is None     # LOAN-11 is not for legal entities
