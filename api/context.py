@@ -25,7 +25,8 @@ from keys import KeyBackend, PKCS11KeyBackend, SecretBox, SoftwareKeyBackend, lo
 from registry import Database, Registry
 from signing import DocumentLimits, DocumentService
 from signing.authorisation import AuthorisationService
-from signing.clients import ClientService
+from signing.accredited import AccreditedIssuers
+from signing.clients import ClientCertificates, ClientService
 from signing.evidence import EvidenceService
 from signing.factors import (
     AssertionVerifier,
@@ -167,12 +168,25 @@ class Services:
         return AuthorisationService(self.clock, dt.timedelta(minutes=self.settings.authorisation_ttl_minutes))
 
     @cached_property
+    def our_hierarchy(self) -> OurHierarchy:
+        return OurHierarchy(self.authority, CENTRES)
+
+    @cached_property
+    def validation_collector(self) -> ValidationDataCollector:
+        """Revocation data: our responder in-process, other issuers' OCSP or CRL over HTTP."""
+        return ValidationDataCollector(self.our_hierarchy, self.responder)
+
+    @cached_property
+    def accredited_issuers(self) -> AccreditedIssuers:
+        """Clients' certificates of the accredited centres imported into the trust store (LOAN-2)."""
+        return AccreditedIssuers(lambda: self.trust_store.anchors().der(), self.validation_collector, self.clock)
+
+    @cached_property
     def signing_engine(self) -> PAdESSigner:
         """Signatures time-stamped by our TSA and long-term data from our responder, in-process."""
-        collector = ValidationDataCollector(OurHierarchy(self.authority, CENTRES), self.responder)
         tsa_chain = (self.tsa.certificate, *self.authority.chain(NATIONAL))
         return PAdESSigner(self.clock, tsa=self.tsa, timestamper=InProcessTimeStamper(self.tsa),
-                           validation=collector, tsa_chain=tsa_chain)
+                           validation=self.validation_collector, tsa_chain=tsa_chain)
 
     @cached_property
     def signing(self) -> SigningService:
@@ -182,7 +196,7 @@ class Services:
                                session_ttl=dt.timedelta(minutes=s.signing_session_minutes))
         stamps = StampPlanner(s.base_url.rstrip("/") + "/verify/{document}")
         return SigningService(self.authority, self.documents, self.signing_engine, self.authorisations, stamps,
-                              policy)
+                              policy, accredited=self.accredited_issuers, ours=self.our_hierarchy)
 
     # -- the client's will (issue 5) ---------------------------------------------------
 
@@ -232,7 +246,12 @@ class Services:
     @cached_property
     def clients(self) -> ClientService:
         return ClientService(self.registry, self.clock, self.secret_box, self.sms, self.signing_policies.codes,
-                             provider=self.settings.biometric_provider, issuer=self.settings.organisation)
+                             provider=self.settings.biometric_provider, issuer=self.settings.organisation,
+                             certificates=self.client_certificates)
+
+    @cached_property
+    def client_certificates(self) -> ClientCertificates:
+        return ClientCertificates(self.authority, self.our_hierarchy, self.accredited_issuers)
 
     @cached_property
     def signing_requests(self) -> SigningRequests:

@@ -7,6 +7,12 @@ enrolled: a TOTP authenticator (its seed shown once, kept sealed, confirmed
 by a first code), a biometric enrolment with the identity provider (its
 reference), and EDS certificates (serial and issuer, with the certificate).
 
+An EDS certificate is enrolled only if it could sign now (LOAN-2: issued by
+an accredited Kazakh CA): one of our national CA's, valid in our registry,
+or one of an accredited centre imported into the trust store, chaining to
+that anchor, valid, and not revoked according to its issuer's OCSP or CRL
+fetched at enrolment (signing/accredited.py); and it names the client.
+
 LOAN-9: a new phone number for a client whose phone is already confirmed
 is accepted only with a signed request for a details-change document of
 that client; once the new phone is confirmed the old one is revoked.
@@ -27,12 +33,13 @@ from cryptography.hazmat.primitives import serialization
 
 from ca import identity
 from ca.errors import ConflictError, InvalidInput, NotFound, Problem
+from ca.policy import NATIONAL
 from registry import ClientFactorRow, ClientRow, Conflict, Registry, RegistryTransaction
+from signing.accredited import AccreditedIssuers, holder_problems
 from signing.factors import FactorRefused, SMSSender, masked, new_totp_secret, provisioning_uri, totp_step
 from signing.metadata import CLIENT_KINDS, DETAILS_CHANGE, ENTREPRENEUR, INDIVIDUAL, LEGAL_ENTITY
 from signing.otp import check_code, issue_code
 from signing.policy import CodePolicy, Factor
-from signing.stamping import holder_numbers
 
 PENDING, ACTIVE, REVOKED = "pending", "active", "revoked"
 
@@ -105,9 +112,43 @@ def _text(payload: Mapping, name: str, problems: list[Problem], *, max_length: i
     return value.strip()
 
 
+class Ours(Protocol):
+    def chain_of(self, certificate: x509.Certificate) -> object | None: ...
+
+
+class ClientCertificates:
+    """Which EDS certificates a client may enrol: LOAN-2's "issued by an accredited Kazakh CA"."""
+
+    def __init__(self, authority, ours: Ours, accredited: AccreditedIssuers) -> None:  # noqa: ANN001
+        self.authority = authority
+        self.ours = ours
+        self.accredited = accredited
+
+    def problems(self, certificate: x509.Certificate) -> list[Problem]:
+        """Everything that keeps the certificate from signing now, apart from whom it names."""
+        if self.ours.chain_of(certificate) is None:
+            return self.accredited.check(certificate)[1]
+        serial = format(certificate.serial_number, "x")
+        der = certificate.public_bytes(serialization.Encoding.DER)
+        with self.authority.registry.transaction(readonly=True) as tx:
+            national = self.authority.issuing_ca(NATIONAL, tx).centre_id
+            row = next((r for r in tx.certificates.by_serial(serial, national) if r.der == der), None)
+        if row is None:
+            return [Problem("certificate", "is not one of our national CA's certificates (not in the registry)")]
+        problems = []
+        if row.status != "valid":
+            problems.append(Problem("certificate", f"is {row.status}"))
+        now = self.authority.clock.now()
+        if not row.not_before <= now <= row.not_after:
+            problems.append(Problem("certificate", "is outside its validity period"))
+        return problems
+
+
 class ClientService:
     def __init__(self, registry: Registry, clock, secrets_: Secrets, sms: SMSSender, codes: CodePolicy,
-                 provider: str, issuer: str = "Qoltanba") -> None:
+                 provider: str, issuer: str = "Qoltanba", certificates: ClientCertificates | None = None) -> None:
+        """``certificates`` checks EDS certificates at enrolment; without it only whom they name is checked."""
+        self.certificates = certificates
         self.registry = registry
         self.clock = clock
         self.secrets = secrets_
@@ -176,10 +217,12 @@ class ClientService:
                     Factor.EDS.value: self._enrol_eds, Factor.SMS.value: self._enrol_phone}
         if kind not in handlers:
             raise InvalidInput("the factor is refused", [Problem("kind", "must be one of: " + ", ".join(handlers))])
+        # An EDS certificate's chain and status may be fetched over the network: before the transaction.
+        extra = {"checked": self._check_eds(payload)} if kind == Factor.EDS.value else {}
         now = self.clock.now()
         with self.registry.transaction() as tx:
             client = self._client(tx, tenant, client_id)
-            view, code = handlers[kind](tx, client, payload, now)
+            view, code = handlers[kind](tx, client, payload, now, **extra)
             tx.audit.append(at=now, actor=actor, action="factor.enrolled", subject=f"client:{client.public_id}",
                             details={"tenant": tenant, "factor": view.id, "kind": kind, "status": view.status})
         if code is not None:
@@ -213,7 +256,8 @@ class ClientService:
             provider=provider, reference=reference, created_at=now, confirmed_at=now))
         return factor_view(row), None
 
-    def _enrol_eds(self, tx: RegistryTransaction, client: ClientRow, payload: Mapping, now: dt.datetime):
+    def _check_eds(self, payload: Mapping) -> tuple[x509.Certificate, list[Problem]]:
+        """The certificate read, and every problem that keeps it from signing (chain, validity, status)."""
         _no_extra(payload, {"kind", "certificate"})
         text = payload.get("certificate")
         try:
@@ -223,12 +267,12 @@ class ClientService:
         except (ValueError, binascii.Error):
             raise InvalidInput("the certificate is refused", [Problem("certificate", "is not a PEM (or base64 "
                                                                                      "DER) X.509 certificate")]) from None
-        iin, bin_ = holder_numbers(cert)
-        problems = []
-        if iin != client.iin:
-            problems.append(Problem("certificate", "names another person than the client (IIN)"))
-        if client.kind == LEGAL_ENTITY and bin_ != client.bin:
-            problems.append(Problem("certificate", "names another organisation than the client (BIN)"))
+        return cert, self.certificates.problems(cert) if self.certificates is not None else []
+
+    def _enrol_eds(self, tx: RegistryTransaction, client: ClientRow, payload: Mapping, now: dt.datetime, *,
+                   checked: tuple[x509.Certificate, list[Problem]]):
+        cert, problems = checked
+        problems = problems + holder_problems(cert, client_kind=client.kind, iin=client.iin, bin_=client.bin)
         if problems:
             raise InvalidInput("the certificate is refused", problems)
         serial, issuer = format(cert.serial_number, "x"), cert.issuer.rfc4514_string()

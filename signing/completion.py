@@ -146,8 +146,10 @@ class ClientSigning(FactorProofs):
             if eds is not None:
                 session = tx.signing_sessions.by_public_id(row.tenant, eds)
                 cert = x509.load_der_x509_certificate(session.certificate_der)
+                # A serial is unique per issuer only: another centre may use the same one.
                 factor = next(f for f in self._active(tx, row, Factor.EDS)
-                              if f.certificate_serial == format(cert.serial_number, "x"))
+                              if f.certificate_serial == format(cert.serial_number, "x")
+                              and f.certificate_issuer == cert.issuer.rfc4514_string())
                 self._prove(tx, row, Factor.EDS, factor, {
                     "certificate_serial": factor.certificate_serial, "certificate_issuer": factor.certificate_issuer,
                     "session": eds, **ctx.as_json()})

@@ -109,12 +109,15 @@ class PAdESSigner:
         return self.complete(prepared, job, signature=key.sign(prepared.signed_attributes, prepared.hash_name))
 
     def complete(self, prepared: PreparedSignature, job: SignatureJob, *, signature: bytes | None = None,
-                 cms: bytes | None = None, verify: bool = False) -> bytes:
+                 cms: bytes | None = None, verify: bool = False,
+                 validation: ValidationData | None = None) -> bytes:
         """Assemble the CMS, embed it, and raise the level to what the job asks.
 
         ``verify`` checks a raw signature against the certificate first:
         mandatory for values from outside, skipped for our own backends
-        (the PKCS#11 backend checks its own output).
+        (the PKCS#11 backend checks its own output). ``validation``: the
+        signer chain's revocation data, already fetched and checked by the
+        caller (another centre's certificate); embedded as it is for B-LT.
         """
         if (signature is None) == (cms is None):
             raise ValueError("give exactly one of signature or cms")
@@ -130,16 +133,19 @@ class PAdESSigner:
                 unsigned = (signature_time_stamp(self.time_stamp_token(signature, prepared.hash_name)),)
             container = job.identity.signed_data(prepared.signed_attributes, signature, unsigned)
         pdf = embed(prepared, container)
-        return self.extend(pdf, job.level, [(job.identity.certificate, *job.identity.chain)],
-                           timestamp_field=f"{prepared.field_name}-TS")
+        chains = [] if validation is not None else [(job.identity.certificate, *job.identity.chain)]
+        return self.extend(pdf, job.level, chains, timestamp_field=f"{prepared.field_name}-TS", known=validation)
 
-    def extend(self, pdf: bytes, level: Level, chains, *, timestamp_field: str) -> bytes:
-        """B-LT: the DSS for the signer's chain and our TSA; B-LTA: a document time-stamp."""
+    def extend(self, pdf: bytes, level: Level, chains, *, timestamp_field: str,
+               known: ValidationData | None = None) -> bytes:
+        """B-LT: the DSS for the signer's chain (or ``known``, its data fetched already) and our TSA;
+        B-LTA: a document time-stamp."""
         if not level.long_term:
             return pdf
         if self.tsa_chain:
             chains = [*chains, self.tsa_chain]
-        pdf = add_validation_data(pdf, self.validation.collect(chains))
+        data = self.validation.collect(chains)
+        pdf = add_validation_data(pdf, known + data if known is not None else data)
         if level is Level.B_LTA:
             pdf = add_document_time_stamp(pdf, self.timestamper, timestamp_field)
         return pdf

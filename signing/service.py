@@ -21,6 +21,7 @@ import datetime as dt
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -29,10 +30,12 @@ from ca.authority import CertificationAuthority
 from ca.errors import ConflictError, InvalidInput, NotFound, Problem
 from ca.policy import NATIONAL
 from registry import CertificateRow, DocumentRow, RegistryTransaction, SigningSessionRow
+from signing.accredited import AccreditedIssuers, holder_problems
 from signing.authorisation import AuthorisationService, NotAuthorised
 from signing.documents import DocumentService
 from signing.engine import BackendKey, PAdESSigner, SignatureJob, SignatureRejected
-from signing.pades import FieldPlan, Level, PreparedSignature
+from signing.metadata import LEGAL_ENTITY
+from signing.pades import FieldPlan, Level, PreparedSignature, ValidationData
 from signing.signed_data import SignerIdentity, digest, signature_time_stamp
 from signing.stamping import StampPlanner
 
@@ -106,6 +109,23 @@ class ExternalSession:
 
 
 @dataclass(frozen=True)
+class _ClientCertificate:
+    """The certificate a client signs with, its chain, and what proved it fit (see ``_client_certificate``)."""
+
+    der: bytes
+    serial: str
+    chain: tuple[x509.Certificate, ...]
+    key_handle: str | None = None
+    # For a certificate of an imported accredited centre: the revocation
+    # answers fetched when it was checked, embedded as they are (B-LT).
+    validation: ValidationData | None = None
+
+
+class Ours(Protocol):
+    def chain_of(self, certificate: x509.Certificate) -> object | None: ...
+
+
+@dataclass(frozen=True)
 class _Snapshot:
     document_row_id: int
     document: str
@@ -123,8 +143,13 @@ class _Snapshot:
 class SigningService:
     def __init__(self, authority: CertificationAuthority, documents: DocumentService, engine: PAdESSigner,
                  authorisations: AuthorisationService, stamps: StampPlanner,
-                 policy: SigningPolicy | None = None) -> None:
+                 policy: SigningPolicy | None = None, accredited: AccreditedIssuers | None = None,
+                 ours: Ours | None = None) -> None:
+        """``accredited`` checks clients' certificates of imported accredited centres (none: ours only);
+        ``ours`` tells our hierarchy's certificates from theirs."""
         self.authority = authority
+        self.accredited = accredited
+        self.ours = ours
         self.registry = authority.registry
         self.clock = authority.clock
         self.documents = documents
@@ -147,7 +172,7 @@ class SigningService:
             cert_row = self._client_certificate(tx, auth.signer_serial, snap)
             if not cert_row.key_handle:
                 raise ConflictError("the client's key is not held by the service; use external signing")
-        job = self.job_for(x509.load_der_x509_certificate(cert_row.der), self._chain_of(cert_row),
+        job = self.job_for(x509.load_der_x509_certificate(cert_row.der), cert_row.chain,
                            level=self._level(level, snap.kind), field_name=CLIENT_FIELD, index=snap.signatures,
                            document_id=document_id, role="Client", reason=self._reason(snap),
                            signature_entries=signature_entries)
@@ -200,15 +225,18 @@ class SigningService:
         """
         cert = _load_certificate(certificate)
         serial = format(cert.serial_number, "x")
+        ours = self._is_ours(cert)
         with self.registry.transaction(readonly=True) as tx:
             snap = self._snapshot(tx, tenant, document_id, CLIENT)
             auth = self.authorisations.check(tx, authorisation, tenant=tenant, document_row_id=snap.document_row_id,
                                              document_public_id=document_id, document_sha256=snap.version_sha256)
             if auth.signer_serial != serial:
                 raise NotAuthorised("the authorisation was given for another signer certificate")
-            cert_row = self._client_certificate(tx, serial, snap,
-                                                der=cert.public_bytes(serialization.Encoding.DER))
-        job = self.job_for(cert, self._chain_of(cert_row), level=self._level(level, snap.kind),
+            cert_row = self._client_certificate(tx, serial, snap, der=cert.public_bytes(serialization.Encoding.DER)) \
+                if ours else None
+        # Another centre's certificate is checked with no transaction open: its chain and status are fetched.
+        cert_row = cert_row or self._accredited_certificate(cert, snap)
+        job = self.job_for(cert, cert_row.chain, level=self._level(level, snap.kind),
                            field_name=CLIENT_FIELD, index=snap.signatures, document_id=document_id, role="Client",
                            reason=self._reason(snap), signature_entries=signature_entries)
         prepared = self.engine.prepare(snap.content, job, external=True)
@@ -243,16 +271,21 @@ class SigningService:
             if snap.version_id != session.base_version_id:
                 raise ConflictError("the document changed since this signing session started; start a new one")
             cert = x509.load_der_x509_certificate(session.certificate_der)
+            ours = self._is_ours(cert)
             cert_row = self._client_certificate(tx, format(cert.serial_number, "x"), snap,
-                                                der=session.certificate_der)
+                                                der=session.certificate_der) if ours else None
             prepared = PreparedSignature(pdf=session.prepared_pdf, start=session.placeholder_start,
                                          end=session.placeholder_end, document_digest=session.document_digest,
                                          signed_attributes=session.signed_attributes, field_name=session.field_name,
                                          hash_name=session.hash_name, signing_time=session.signing_time)
-        job = SignatureJob(SignerIdentity(cert, self._chain_of(cert_row)), FieldPlan(name=prepared.field_name),
+        # Checked again at signing time: revoked since the session started is refused, and the answers
+        # fetched now are the ones embedded.
+        cert_row = cert_row or self._accredited_certificate(cert, snap)
+        job = SignatureJob(SignerIdentity(cert, cert_row.chain), FieldPlan(name=prepared.field_name),
                            Level(session.level))
         try:
-            pdf = self.engine.complete(prepared, job, signature=signature, cms=cms, verify=True)
+            pdf = self.engine.complete(prepared, job, signature=signature, cms=cms, verify=True,
+                                       validation=cert_row.validation)
         except SignatureRejected as exc:
             raise InvalidSignature(str(exc)) from None
         return self._store(actor, tenant, snap, pdf, job, CLIENT, session=session_id, on_stored=on_stored)
@@ -326,8 +359,24 @@ class SigningService:
             raise NotFound(f"no document {document_id}")
         return row
 
+    def _is_ours(self, certificate: x509.Certificate) -> bool:
+        return self.ours is None or self.ours.chain_of(certificate) is not None
+
+    def _accredited_certificate(self, certificate: x509.Certificate, snap: _Snapshot) -> _ClientCertificate:
+        """A certificate of an imported accredited centre (LOAN-2), fit to sign this document now."""
+        if self.accredited is None:
+            raise InvalidInput("the certificate is refused", [Problem(
+                "certificate", "is not one of our national CA's, and no other accredited centre is trusted")])
+        legal = snap.client_kind == LEGAL_ENTITY
+        accepted = self.accredited.accept(certificate, extra_problems=holder_problems(
+            certificate, client_kind=snap.client_kind, iin=None if legal else snap.client_id_number,
+            bin_=snap.client_id_number if legal else None))
+        return _ClientCertificate(der=certificate.public_bytes(serialization.Encoding.DER),
+                                  serial=format(certificate.serial_number, "x"), chain=accepted.chain,
+                                  validation=accepted.validation)
+
     def _client_certificate(self, tx: RegistryTransaction, serial: str, snap: _Snapshot,
-                            der: bytes | None = None) -> CertificateRow:
+                            der: bytes | None = None) -> _ClientCertificate:
         """The client's certificate in our registry, fit to sign this document now.
 
         Clients' certificates come from the national CA (individuals and
@@ -352,7 +401,7 @@ class SigningService:
                                                    f"({snap.client_id_number})"))
         if problems:
             raise InvalidInput("the certificate cannot sign this document", problems)
-        return row
+        return _ClientCertificate(der=row.der, serial=row.serial, chain=self._chain_of(row), key_handle=row.key_handle)
 
     def _chain_of(self, row: CertificateRow) -> tuple[x509.Certificate, ...]:
         """The issuing centre's chain (issuing CA first, root last)."""

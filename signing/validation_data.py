@@ -151,6 +151,13 @@ def _fetch(url: str, body: bytes | None = None, content_type: str | None = None)
     return data
 
 
+def fetch_url(url: str) -> bytes:
+    """GET one http(s) URL with the same timeout and size limit as revocation data (a CA certificate)."""
+    if not url.startswith(("http://", "https://")):
+        raise OSError(f"{url} is not an http(s) URL")
+    return _fetch(url)
+
+
 class OurHierarchy:
     """Recognises certificates our centres issued (issuer name and key identifier)."""
 

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 import io
 
 import pytest
-from asn1crypto import algos as asn1_algos
-from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign import signers
-from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from ca.errors import ConflictError, InvalidInput, NotFound
 from keys import KeyAlgorithm, load_pkcs12
@@ -21,6 +16,7 @@ from signing.authorisation import NotAuthorised
 from signing.stamping import holder_numbers
 from signing.service import STATUS_CLIENT_SIGNED, STATUS_SEALED, InvalidSignature
 from tests.support import factories as f
+from tests.support.factors import token_cms
 from tests.support.pdf_judges import pyhanko_statuses
 from tests.support.signing import TENANT, authorise, client_with_held_key, latest_pdf, sign_client_and_seal, upload
 
@@ -142,21 +138,6 @@ def test_only_the_documents_client_may_sign_and_other_tenants_see_nothing(servic
     assert len(_versions(services, doc.id)) == 1
 
 
-def _token_cms(key, certificate, document_digest: bytes) -> bytes:
-    """What a client's own token returns for hash signing (NCALayer style): pyHanko's CMS over a digest."""
-    cert = asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
-
-    class TokenSigner(signers.Signer):
-        def __init__(self) -> None:
-            super().__init__(signing_cert=cert, cert_registry=SimpleCertificateStore.from_certs([cert]),
-                             signature_mechanism=asn1_algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"}))
-
-        async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run: bool = False) -> bytes:
-            return key.sign(data, "sha256")
-
-    return asyncio.run(TokenSigner().async_sign(document_digest, "sha256")).dump()
-
-
 @pytest.mark.parametrize("returns", ["raw", "cms"])
 def test_external_signature_round_trip(services, returns: str) -> None:
     """Way 2: the service hands out what to sign; the client's token signs; it is embedded and verifies."""
@@ -174,7 +155,7 @@ def test_external_signature_round_trip(services, returns: str) -> None:
     if returns == "raw":
         result = services.signing.complete_external("mfo", TENANT, session.id, signature=key.sign(attrs, "sha256"))
     else:
-        cms = _token_cms(key, certificate, base64.b64decode(view["document_digest"]))
+        cms = token_cms(key, certificate, base64.b64decode(view["document_digest"]))
         result = services.signing.complete_external("mfo", TENANT, session.id, cms=cms)
     assert result.status == STATUS_CLIENT_SIGNED
     (status,) = pyhanko_statuses(latest_pdf(services, doc.id), _root(services))

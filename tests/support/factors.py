@@ -64,6 +64,28 @@ class Token:
         return self.certificate.public_bytes(serialization.Encoding.PEM).decode()
 
 
+def token_cms(key, certificate, document_digest: bytes) -> bytes:
+    """What a client's own token returns for hash signing (NCALayer style): pyHanko's CMS over a digest."""
+    import asyncio
+
+    from asn1crypto import algos as asn1_algos
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.sign import signers
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    cert = asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
+
+    class TokenSigner(signers.Signer):
+        def __init__(self) -> None:
+            super().__init__(signing_cert=cert, cert_registry=SimpleCertificateStore.from_certs([cert]),
+                             signature_mechanism=asn1_algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"}))
+
+        async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run: bool = False) -> bytes:
+            return key.sign(data, "sha256")
+
+    return asyncio.run(TokenSigner().async_sign(document_digest, "sha256")).dump()
+
+
 def own_token(services, iin: str) -> Token:
     issued = f.issue_person(services, holder_iin=iin, password=b"token-pin")
     key, certificate, _chain = load_pkcs12(issued.pkcs12, b"token-pin")
@@ -158,13 +180,21 @@ class SigningPage:
             at=self.services.clock.now(), **kwargs)
         return self.http.post(f"{self.base}/assertions", headers=self.headers, json={"assertion": assertion})
 
-    def eds(self, token: Token):
-        """Start the EDS factor and sign what the session hands out with the client's own key."""
+    def eds(self, token: Token, *, cms: bool = False):
+        """Start the EDS factor and sign what the session hands out with the client's own key.
+
+        ``cms``: the token answers a whole CMS over the document digest (NCALayer's hash signing)
+        instead of the raw signature over the signed attributes.
+        """
         import base64
 
         started = self.http.post(f"{self.base}/eds", headers=self.headers, json={"certificate": token.pem})
         if started.status_code != 201:
             return started
+        if cms:
+            container = token_cms(token.key, token.certificate, base64.b64decode(started.json()["document_digest"]))
+            return self.http.post(f"{self.base}/eds/signature", headers=self.headers,
+                                  json={"cms": base64.b64encode(container).decode()})
         attributes = base64.b64decode(started.json()["signed_attributes"])
         signature = base64.b64encode(token.key.sign(attributes, "sha256")).decode()
         return self.http.post(f"{self.base}/eds/signature", headers=self.headers, json={"signature": signature})
