@@ -25,7 +25,7 @@ from ca.issuer import CAEndpoints, CertificateIssuer, IssuingCA
 from ca.policy import CENTRES, GOVERNMENT, NATIONAL, ROOT, HierarchyPolicy
 from ca.profiles import PROFILES, CertificateProfile, HolderKind, Role
 from ca.subject import SubjectData, build_name, check_subject
-from keys import CarrierKey, KeyAlgorithm, KeyBackend
+from keys import CarrierKey, KeyAlgorithm, KeyBackend, UnsupportedAlgorithm, algorithm_of, certificate_public_key
 from registry import CentreRow, Conflict, Registry, RegistryTransaction
 
 SERVICE_HOLDERS = {
@@ -184,10 +184,11 @@ class CertificationAuthority:
         prof = PROFILES["root-ca"]
         name = build_name(prof, subject)
         serial = new_serial()
+        public_key = self.backend.public_key(key.handle)
         builder = self.issuer.build(ca=None, profile=prof, subject=name,
-                                    public_key=self.backend.public_key(key.handle),  # type: ignore[arg-type]
+                                    public_key=public_key,  # type: ignore[arg-type]
                                     serial=serial, not_before=now, not_after=now + cp.validity)
-        cert = self.issuer.sign(builder, key.handle)
+        cert = self.issuer.sign(builder, key.handle, public_key)  # type: ignore[arg-type]
         row = tx.centres.add(CentreRow(code=ROOT, name=cp.name, parent_id=None, key_handle=key.handle,
                                        key_algorithm=cp.algorithm.value, certificate_serial=serial_hex(serial),
                                        certificate_der=cert.public_bytes(serialization.Encoding.DER),
@@ -208,10 +209,11 @@ class CertificationAuthority:
         prof = PROFILES["subordinate-ca"]
         subject = SubjectData(common_name=cp.name, organisation=cp.organisation)
         serial = new_serial()
+        public_key = self.backend.public_key(key.handle)
         builder = self.issuer.build(ca=root_ca, profile=prof, subject=build_name(prof, subject),
-                                    public_key=self.backend.public_key(key.handle),  # type: ignore[arg-type]
+                                    public_key=public_key,  # type: ignore[arg-type]
                                     serial=serial, not_before=now, not_after=now + cp.validity)
-        cert = self.issuer.sign(builder, root.key_handle)
+        cert = self.issuer.sign(builder, root.key_handle, public_key)  # type: ignore[arg-type]
         row = tx.centres.add(CentreRow(code=code, name=cp.name, parent_id=root.id, key_handle=key.handle,
                                        key_algorithm=cp.algorithm.value, certificate_serial=serial_hex(serial),
                                        certificate_der=cert.public_bytes(serialization.Encoding.DER),
@@ -331,7 +333,7 @@ class CertificationAuthority:
         builder = self.issuer.build(ca=ca, profile=prof, subject=build_name(prof, request.subject),
                                     public_key=public_key, serial=serial, not_before=now, not_after=not_after,
                                     roles=request.subject.roles, email=request.subject.email)
-        cert = self.issuer.sign(builder, ca.key_handle)
+        cert = self.issuer.sign(builder, ca.key_handle, public_key)
         if self.policy.lint_at_issuance:
             from ca import lint  # pkilint loads slowly; only operators who lint pay for it
 
@@ -378,11 +380,7 @@ class CertificationAuthority:
 
 
 def _algorithm_name(cert: x509.Certificate) -> str:
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
-
-    key = cert.public_key()
-    if isinstance(key, rsa.RSAPublicKey):
-        return f"rsa-{key.key_size}"
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        return {"secp256r1": "ec-p256", "secp384r1": "ec-p384"}.get(key.curve.name, key.curve.name)
-    return type(key).__name__
+    try:
+        return algorithm_of(certificate_public_key(cert)).value
+    except UnsupportedAlgorithm:
+        return cert.public_key_algorithm_oid.dotted_string
