@@ -32,9 +32,9 @@ from keys import KeyAlgorithm, SoftwareKeyBackend, certificate_public_key, key_i
 from keys.gost import GOST_SIGNATURE_VALIDATOR, GostPublicKey, public_key, signature_algorithm_der, spki_der, streebog512, verify
 from keys.gost.pkcs12 import load_gost_pkcs12
 from keys.x509sign import build_csr
+from tests.support.gost_ca import NOW, GostCA, parsed
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "nca-rk"
-NOW = dt.datetime(2026, 11, 21, 10, 0, tzinfo=dt.timezone.utc)
 GOST = [KeyAlgorithm.GOST_2015_512, KeyAlgorithm.GOST_2015_256]
 SIGNATURE_OIDS = {KeyAlgorithm.GOST_2015_512: "1.2.398.3.10.1.1.2.3.2",
                   KeyAlgorithm.GOST_2015_256: "1.2.398.3.10.1.1.2.3.1"}
@@ -45,46 +45,15 @@ def nca(name: str) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(pem.unarmor(data)[2] if pem.detect(data) else data)
 
 
-def parsed(cert: x509.Certificate) -> asn1_x509.Certificate:
-    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
-
-
 def check(cert: asn1_x509.Certificate, issuer: asn1_x509.Certificate) -> None:
     """What tests/unit/test_gost_nca_vectors.py does to the NCA's certificates."""
     verify(issuer.public_key, cert["signature_algorithm"]["algorithm"].dotted, cert["signature_value"].native,
            cert["tbs_certificate"].dump())
 
 
-class Hierarchy:
-    """A GOST CA (self-signed here, as the profile's test needs no root) and its issuer."""
-
-    def __init__(self, tmp_path: Path, algorithm: KeyAlgorithm) -> None:
-        self.backend = SoftwareKeyBackend(tmp_path / "keys", b"k" * 32)
-        self.issuer = CertificateIssuer(self.backend)
-        self.handle = self.backend.generate(algorithm, "ca-government").handle
-        key = self.backend.public_key(self.handle)
-        prof = PROFILES["subordinate-ca"]
-        builder = self.issuer.build(ca=None, profile=PROFILES["root-ca"],
-                                    subject=build_name(prof, SubjectData(common_name="GOST CA", organisation="Q")),
-                                    public_key=key, serial=1 << 100, not_before=NOW,
-                                    not_after=NOW + dt.timedelta(days=3650))
-        self.certificate = self.issuer.sign(builder, self.handle, key)
-        self.ca = IssuingCA(code="government", certificate=self.certificate, key_handle=self.handle,
-                            endpoints=CAEndpoints("http://ca.test", "government"))
-
-    def issue(self, public_key, profile: str = "government-employee", serial: int = 7) -> x509.Certificate:
-        prof = PROFILES[profile]
-        subject = SubjectData(surname="ИВАНОВ", given_name="ИВАН", iin="900101300017", organisation="МИНИСТЕРСТВО",
-                              bin="190340000017")
-        builder = self.issuer.build(ca=self.ca, profile=prof, subject=build_name(prof, subject),
-                                    public_key=public_key, serial=serial, not_before=NOW,
-                                    not_after=NOW + dt.timedelta(days=365))
-        return self.issuer.sign(builder, self.handle, public_key)
-
-
 @pytest.fixture(params=GOST, ids=lambda a: a.value)
-def hierarchy(request, tmp_path: Path) -> Hierarchy:
-    return Hierarchy(tmp_path, request.param)
+def hierarchy(request, tmp_path: Path) -> GostCA:
+    return GostCA(tmp_path, request.param)
 
 
 def _flip(cert: asn1_x509.Certificate, where: str) -> asn1_x509.Certificate:
@@ -97,7 +66,7 @@ def _flip(cert: asn1_x509.Certificate, where: str) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(bytes(der))
 
 
-def test_kz5_gost_ca_certificate_verifies_with_the_nca_code_path(hierarchy: Hierarchy) -> None:
+def test_kz5_gost_ca_certificate_verifies_with_the_nca_code_path(hierarchy: GostCA) -> None:
     """GOV-7: the government CA signs with GOST; the signature verifies as the NCA's own do."""
     holder = hierarchy.backend.public_key(hierarchy.backend.generate(KeyAlgorithm.EC_P256, "holder").handle)
     cert = parsed(hierarchy.issue(holder))
@@ -113,7 +82,7 @@ def test_kz5_gost_ca_certificate_verifies_with_the_nca_code_path(hierarchy: Hier
             check(_flip(cert, where), ca)
 
 
-def test_kz5_gost_ca_certificate_passes_path_validation_and_fails_with_one_bit_flipped(hierarchy: Hierarchy) -> None:
+def test_kz5_gost_ca_certificate_passes_path_validation_and_fails_with_one_bit_flipped(hierarchy: GostCA) -> None:
     holder = hierarchy.backend.public_key(hierarchy.backend.generate(KeyAlgorithm.EC_P256, "holder").handle)
     cert, ca = parsed(hierarchy.issue(holder)), parsed(hierarchy.certificate)
     at = NOW + dt.timedelta(days=1)
@@ -131,7 +100,7 @@ def test_kz5_gost_ca_certificate_passes_path_validation_and_fails_with_one_bit_f
 def test_kz5_gost_signature_agrees_with_gostcrypto(tmp_path: Path) -> None:
     """An independent implementation reads our certificate signature as the NCA README says."""
     gostsignature = pytest.importorskip("gostcrypto.gostsignature")
-    h = Hierarchy(tmp_path, KeyAlgorithm.GOST_2015_512)
+    h = GostCA(tmp_path, KeyAlgorithm.GOST_2015_512)
     cert = parsed(h.issue(h.backend.public_key(h.handle)))
     key = public_key(parsed(h.certificate).public_key)
     sig, tbs = cert["signature_value"].native, cert["tbs_certificate"].dump()
@@ -145,7 +114,7 @@ def test_kz5_gost_signature_agrees_with_gostcrypto(tmp_path: Path) -> None:
 
 def test_kz5_gost_certificate_layout_is_the_ncas(tmp_path: Path) -> None:
     """Signature AlgorithmIdentifier and holder SubjectPublicKeyInfo byte for byte as in the NCA's certificate."""
-    h = Hierarchy(tmp_path, KeyAlgorithm.GOST_2015_512)
+    h = GostCA(tmp_path, KeyAlgorithm.GOST_2015_512)
     theirs = nca("certs/individual_gost2015.cer")
     # Our CA certifies the NCA test holder's real GOST key.
     holder_key = public_key(theirs.public_key)
@@ -166,7 +135,7 @@ def test_kz5_gost_certificate_layout_is_the_ncas(tmp_path: Path) -> None:
 
 def test_kz5_gost_holder_key_under_an_ecdsa_ca(tmp_path: Path) -> None:
     """A holder's GOST key in a certificate signed by an ECDSA CA: the signature stays ECDSA."""
-    h = Hierarchy(tmp_path, KeyAlgorithm.GOST_2015_256)
+    h = GostCA(tmp_path, KeyAlgorithm.GOST_2015_256)
     ec_backend = SoftwareKeyBackend(tmp_path / "ec", b"e" * 32)
     ec_issuer = CertificateIssuer(ec_backend)
     handle = ec_backend.generate(KeyAlgorithm.EC_P256, "ca").handle
