@@ -237,8 +237,14 @@ class CertificationAuthority:
             names = {"tsa": sp.tsa_name, "audit": f"{self.policy.centre(centre).organisation} AUDIT"}
             cn = names.get(name, f"{self.policy.centre(centre).name} OCSP")
             subject = SubjectData(common_name=cn[:64], organisation=self.policy.centre(centre).organisation)
+        algorithm = sp.algorithm
+        centre_algorithm = self.policy.centre(centre).algorithm
+        if profile_name == "ocsp-responder" and centre_algorithm.is_gost:
+            # GOV-7: the relying parties of a GOST centre verify GOST; its
+            # delegated responder signs with the centre's own algorithm.
+            algorithm = centre_algorithm
         self.issue(IssueRequest(centre=centre, profile=profile_name, subject=subject, actor=actor,
-                                key=KeySource(service=True, algorithm=sp.algorithm)),
+                                key=KeySource(service=True, algorithm=algorithm)),
                    holder_override=f"service:{name}")
 
     def service_certificate(self, name: str) -> CertificateRow:
