@@ -15,13 +15,13 @@ import threading
 from dataclasses import dataclass, field
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm as CryptographyUnsupported
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPublicKeyTypes
 
 from ca.clock import Clock, SystemClock
 from ca.errors import ConflictError, InvalidInput, NotFound, NotInitialised, Problem
 from ca.keycheck import parse_csr
-from ca.issuer import CAEndpoints, CertificateIssuer, IssuingCA
+from ca.issuer import CAEndpoints, CertificateIssuer, IssuingCA, SubjectPublicKey
 from ca.policy import CENTRES, GOVERNMENT, NATIONAL, ROOT, HierarchyPolicy
 from ca.profiles import PROFILES, CertificateProfile, HolderKind, Role
 from ca.subject import SubjectData, build_name, check_subject
@@ -279,7 +279,7 @@ class CertificationAuthority:
         return prof, problems
 
     def issue(self, request: IssueRequest, *, holder_override: str | None = None,
-              public_key: CertificateIssuerPublicKeyTypes | None = None,
+              public_key: SubjectPublicKey | None = None,
               tx: RegistryTransaction | None = None) -> IssuedCertificate:
         """Issue one certificate; raises InvalidInput listing every problem."""
         prof, problems = self.check_request(request)
@@ -305,7 +305,7 @@ class CertificationAuthority:
         return ConflictError(f"the registry refused the write ({conflict.constraint})")
 
     def _issue_in(self, tx: RegistryTransaction, request: IssueRequest, prof: CertificateProfile,
-                  public_key: CertificateIssuerPublicKeyTypes | None,
+                  public_key: SubjectPublicKey | None,
                   holder_override: str | None) -> IssuedCertificate:
         ca = self.issuing_ca(request.centre, tx)
         if tx.centres.status(ca.centre_id) != "active":
@@ -388,5 +388,5 @@ class CertificationAuthority:
 def _algorithm_name(cert: x509.Certificate) -> str:
     try:
         return algorithm_of(certificate_public_key(cert)).value
-    except UnsupportedAlgorithm:
+    except (UnsupportedAlgorithm, CryptographyUnsupported, ValueError):
         return cert.public_key_algorithm_oid.dotted_string

@@ -50,7 +50,8 @@ def csr_der(data: bytes) -> bytes:
     return data
 
 
-def parse_csr(data: bytes, field: str = "csr") -> tuple[CertificateIssuerPublicKeyTypes | None, list[Problem]]:
+def parse_csr(data: bytes, field: str = "csr") -> tuple[CertificateIssuerPublicKeyTypes | GostPublicKey | None,
+                                                        list[Problem]]:
     """The CSR's public key if the request is well-formed, signed by that key and strong enough."""
     gost = _gost_request(data, field)
     if gost is not None:
