@@ -56,7 +56,8 @@ from signing.validation_data import OurHierarchy, ValidationDataCollector
 def policy_from(settings: Settings) -> HierarchyPolicy:
     base = default_policy(settings.base_url, settings.ca_algorithm)
     names = {ROOT: settings.root_name, NATIONAL: settings.national_name, GOVERNMENT: settings.government_name}
-    centres = {code: CentrePolicy(code, names[code], settings.organisation, cp.algorithm, cp.validity,
+    algorithms = settings.centre_algorithms
+    centres = {code: CentrePolicy(code, names[code], settings.organisation, algorithms[code], cp.validity,
                                   cp.review_working_days) for code, cp in base.centres.items()}
     return HierarchyPolicy(base_url=settings.base_url, centres=centres,
                            services=ServicePolicy(algorithm=settings.service_algorithm),

@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     ca_algorithm: KeyAlgorithm = KeyAlgorithm.EC_P256
+    root_algorithm: KeyAlgorithm | None = Field(default=None, description="the root CA's key; default ca_algorithm")
+    national_algorithm: KeyAlgorithm | None = Field(default=None, description="the national CA's key; default "
+                                                                             "ca_algorithm")
+    government_algorithm: KeyAlgorithm | None = Field(
+        default=None, description="the government-bodies CA's key; default gost2015-512 (GOV-7) on the software "
+                                  "backend, ca_algorithm on PKCS#11 (no GOST mechanism there yet)")
     service_algorithm: KeyAlgorithm = KeyAlgorithm.EC_P256
     organisation: str = Field(default="QOLTANBA", min_length=1, max_length=64)
     root_name: str = Field(default="QOLTANBA ROOT CA", min_length=1, max_length=64)
@@ -118,9 +124,26 @@ class Settings(BaseSettings):
                                                  and self.pkcs11_pin_file):
             raise ValueError("the pkcs11 key backend needs QOLTANBA_PKCS11_MODULE, "
                              "QOLTANBA_PKCS11_TOKEN_LABEL and QOLTANBA_PKCS11_PIN_FILE")
+        if self.key_backend == "pkcs11" and any(a.is_gost for a in self.centre_algorithms.values()):
+            raise ValueError("the pkcs11 key backend cannot hold GOST keys yet: choose another "
+                             "QOLTANBA_ROOT/NATIONAL/GOVERNMENT_ALGORITHM")
         if self.crl_refresh_hours >= self.crl_next_update_hours:
             raise ValueError("QOLTANBA_CRL_REFRESH_HOURS must be below QOLTANBA_CRL_NEXT_UPDATE_HOURS")
         return self
+
+    @property
+    def centre_algorithms(self) -> dict[str, KeyAlgorithm]:
+        """Each centre's key algorithm, defaults resolved.
+
+        GOV-7 names GOST for the government-bodies CA: GOST R 34.10-2015
+        512-bit, the NCA RK's current parameter set (DOMAIN.md KZ-5). Only
+        the software backend holds GOST keys so far; on PKCS#11 the default
+        falls back to ``ca_algorithm`` rather than failing every HSM setup.
+        """
+        government = self.government_algorithm or (
+            KeyAlgorithm.GOST_2015_512 if self.key_backend == "software" else self.ca_algorithm)
+        return {"root": self.root_algorithm or self.ca_algorithm,
+                "national": self.national_algorithm or self.ca_algorithm, "government": government}
 
     @property
     def sms_outbox(self) -> bool:

@@ -15,17 +15,17 @@ import threading
 from dataclasses import dataclass, field
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm as CryptographyUnsupported
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPublicKeyTypes
 
 from ca.clock import Clock, SystemClock
 from ca.errors import ConflictError, InvalidInput, NotFound, NotInitialised, Problem
 from ca.keycheck import parse_csr
-from ca.issuer import CAEndpoints, CertificateIssuer, IssuingCA
+from ca.issuer import CAEndpoints, CertificateIssuer, IssuingCA, SubjectPublicKey
 from ca.policy import CENTRES, GOVERNMENT, NATIONAL, ROOT, HierarchyPolicy
 from ca.profiles import PROFILES, CertificateProfile, HolderKind, Role
 from ca.subject import SubjectData, build_name, check_subject
-from keys import CarrierKey, KeyAlgorithm, KeyBackend
+from keys import CarrierKey, KeyAlgorithm, KeyBackend, UnsupportedAlgorithm, algorithm_of, certificate_public_key
 from registry import CentreRow, Conflict, Registry, RegistryTransaction
 
 SERVICE_HOLDERS = {
@@ -184,10 +184,11 @@ class CertificationAuthority:
         prof = PROFILES["root-ca"]
         name = build_name(prof, subject)
         serial = new_serial()
+        public_key = self.backend.public_key(key.handle)
         builder = self.issuer.build(ca=None, profile=prof, subject=name,
-                                    public_key=self.backend.public_key(key.handle),  # type: ignore[arg-type]
+                                    public_key=public_key,  # type: ignore[arg-type]
                                     serial=serial, not_before=now, not_after=now + cp.validity)
-        cert = self.issuer.sign(builder, key.handle)
+        cert = self.issuer.sign(builder, key.handle, public_key)  # type: ignore[arg-type]
         row = tx.centres.add(CentreRow(code=ROOT, name=cp.name, parent_id=None, key_handle=key.handle,
                                        key_algorithm=cp.algorithm.value, certificate_serial=serial_hex(serial),
                                        certificate_der=cert.public_bytes(serialization.Encoding.DER),
@@ -208,10 +209,11 @@ class CertificationAuthority:
         prof = PROFILES["subordinate-ca"]
         subject = SubjectData(common_name=cp.name, organisation=cp.organisation)
         serial = new_serial()
+        public_key = self.backend.public_key(key.handle)
         builder = self.issuer.build(ca=root_ca, profile=prof, subject=build_name(prof, subject),
-                                    public_key=self.backend.public_key(key.handle),  # type: ignore[arg-type]
+                                    public_key=public_key,  # type: ignore[arg-type]
                                     serial=serial, not_before=now, not_after=now + cp.validity)
-        cert = self.issuer.sign(builder, root.key_handle)
+        cert = self.issuer.sign(builder, root.key_handle, public_key)  # type: ignore[arg-type]
         row = tx.centres.add(CentreRow(code=code, name=cp.name, parent_id=root.id, key_handle=key.handle,
                                        key_algorithm=cp.algorithm.value, certificate_serial=serial_hex(serial),
                                        certificate_der=cert.public_bytes(serialization.Encoding.DER),
@@ -235,8 +237,14 @@ class CertificationAuthority:
             names = {"tsa": sp.tsa_name, "audit": f"{self.policy.centre(centre).organisation} AUDIT"}
             cn = names.get(name, f"{self.policy.centre(centre).name} OCSP")
             subject = SubjectData(common_name=cn[:64], organisation=self.policy.centre(centre).organisation)
+        algorithm = sp.algorithm
+        centre_algorithm = self.policy.centre(centre).algorithm
+        if profile_name == "ocsp-responder" and centre_algorithm.is_gost:
+            # GOV-7: the relying parties of a GOST centre verify GOST; its
+            # delegated responder signs with the centre's own algorithm.
+            algorithm = centre_algorithm
         self.issue(IssueRequest(centre=centre, profile=profile_name, subject=subject, actor=actor,
-                                key=KeySource(service=True, algorithm=sp.algorithm)),
+                                key=KeySource(service=True, algorithm=algorithm)),
                    holder_override=f"service:{name}")
 
     def service_certificate(self, name: str) -> CertificateRow:
@@ -271,7 +279,7 @@ class CertificationAuthority:
         return prof, problems
 
     def issue(self, request: IssueRequest, *, holder_override: str | None = None,
-              public_key: CertificateIssuerPublicKeyTypes | None = None,
+              public_key: SubjectPublicKey | None = None,
               tx: RegistryTransaction | None = None) -> IssuedCertificate:
         """Issue one certificate; raises InvalidInput listing every problem."""
         prof, problems = self.check_request(request)
@@ -297,7 +305,7 @@ class CertificationAuthority:
         return ConflictError(f"the registry refused the write ({conflict.constraint})")
 
     def _issue_in(self, tx: RegistryTransaction, request: IssueRequest, prof: CertificateProfile,
-                  public_key: CertificateIssuerPublicKeyTypes | None,
+                  public_key: SubjectPublicKey | None,
                   holder_override: str | None) -> IssuedCertificate:
         ca = self.issuing_ca(request.centre, tx)
         if tx.centres.status(ca.centre_id) != "active":
@@ -331,7 +339,7 @@ class CertificationAuthority:
         builder = self.issuer.build(ca=ca, profile=prof, subject=build_name(prof, request.subject),
                                     public_key=public_key, serial=serial, not_before=now, not_after=not_after,
                                     roles=request.subject.roles, email=request.subject.email)
-        cert = self.issuer.sign(builder, ca.key_handle)
+        cert = self.issuer.sign(builder, ca.key_handle, public_key)
         if self.policy.lint_at_issuance:
             from ca import lint  # pkilint loads slowly; only operators who lint pay for it
 
@@ -378,11 +386,7 @@ class CertificationAuthority:
 
 
 def _algorithm_name(cert: x509.Certificate) -> str:
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
-
-    key = cert.public_key()
-    if isinstance(key, rsa.RSAPublicKey):
-        return f"rsa-{key.key_size}"
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        return {"secp256r1": "ec-p256", "secp384r1": "ec-p384"}.get(key.curve.name, key.curve.name)
-    return type(key).__name__
+    try:
+        return algorithm_of(certificate_public_key(cert)).value
+    except (UnsupportedAlgorithm, CryptographyUnsupported, ValueError):
+        return cert.public_key_algorithm_oid.dotted_string

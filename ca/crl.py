@@ -18,7 +18,7 @@ from operator import floordiv, getitem, itemgetter, mod
 
 from asn1crypto import x509 as asn1_x509
 
-from keys import KeyBackend, UnsupportedAlgorithm, hash_algorithm, hash_for, sign_tbs, signature_algorithm_der
+from keys import KeyBackend, UnsupportedAlgorithm, normalise_hash_name, sign_tbs, signature_algorithm_der
 
 # RFC 5280 §5.3.1 CRLReason, in kebab case. 7 is not used.
 REASON_CODES: dict[str, int] = {
@@ -125,10 +125,11 @@ def sign_crl(backend: KeyBackend, handle: str, params: CRLParams, entries: Seque
              hash_name: str | None = None) -> bytes:
     """Encode and sign a CRL with the CA key ``handle``; DER out.
 
-    The hash defaults to the one the project pairs with the key type.
+    The hash defaults to the one the project pairs with the key type; a GOST
+    key signs with its Streebog and the Kazakh GOST signature OID (issue 7).
     """
     algorithm = backend.algorithm(handle)
-    name = hash_algorithm(hash_name).name if hash_name else hash_for(algorithm).name
+    name = normalise_hash_name(hash_name) if hash_name else algorithm.default_hash
     sig_alg = signature_algorithm_der(algorithm, name)
     tbs = encode_tbs_crl(params, entries, sig_alg)
     used_alg, signature = sign_tbs(backend, handle, tbs, name)

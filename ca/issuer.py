@@ -16,7 +16,11 @@ from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPub
 from cryptography.x509.oid import AuthorityInformationAccessOID, ObjectIdentifier
 
 from ca.profiles import CertificateProfile, Role
-from keys import KeyBackend, sign_certificate
+from keys import KeyBackend, key_identifier, placeholder_public_key, sign_certificate
+from keys.gost import GostPublicKey
+
+# A holder's public key: what ``cryptography`` holds, or a GOST key (issue 7).
+SubjectPublicKey = CertificateIssuerPublicKeyTypes | GostPublicKey
 
 @dataclass(frozen=True)
 class CAEndpoints:
@@ -96,9 +100,10 @@ def _key_usage_for(names: frozenset[str], public_key: object) -> x509.KeyUsage:
 
     An elliptic-curve key cannot encipher keys (RFC 5480 §3): where an AUTH
     profile asks for keyEncipherment (as the NCA's RSA certificates carry),
-    an EC key gets keyAgreement, as the NCA's own GOST certificates do.
+    an EC key gets keyAgreement, as the NCA's own GOST certificates do. A
+    GOST key is treated the same way, for the same reason.
     """
-    is_ec = isinstance(public_key, ec.EllipticCurvePublicKey)
+    is_ec = isinstance(public_key, (ec.EllipticCurvePublicKey, GostPublicKey))
     cached = _KU_CACHE.get((names, is_ec))
     if cached is None:
         fitted = (names - {"key_encipherment"}) | {"key_agreement"} if is_ec and "key_encipherment" in names else names
@@ -121,19 +126,26 @@ class CertificateIssuer:
         self._backend = backend
 
     def build(self, *, ca: IssuingCA | None, profile: CertificateProfile, subject: x509.Name,
-              public_key: CertificateIssuerPublicKeyTypes, serial: int, not_before: dt.datetime,
+              public_key: SubjectPublicKey, serial: int, not_before: dt.datetime,
               not_after: dt.datetime, roles: tuple[Role, ...] = (), email: str | None = None,
               cps_url: str | None = None) -> x509.CertificateBuilder:
-        """The certificate as the profile shapes it; ``ca=None`` means self-signed."""
+        """The certificate as the profile shapes it; ``ca=None`` means self-signed.
+
+        A GOST ``public_key`` cannot go into ``cryptography``'s builder: it
+        carries a placeholder, and :meth:`sign` must be given the real key.
+        """
+        gost = isinstance(public_key, GostPublicKey)
+        ski = (x509.SubjectKeyIdentifier(key_identifier(public_key)) if gost
+               else x509.SubjectKeyIdentifier.from_public_key(public_key))  # type: ignore[arg-type]
         builder = (
             x509.CertificateBuilder()
             .subject_name(subject)
             .issuer_name(ca.certificate.subject if ca else subject)
-            .public_key(public_key)
+            .public_key(placeholder_public_key() if gost else public_key)  # type: ignore[arg-type]
             .serial_number(serial)
             .not_valid_before(not_before)
             .not_valid_after(not_after)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+            .add_extension(ski, critical=False)
         )
         builder = builder.add_extension(_key_usage_for(profile.key_usage, public_key), critical=True)
         if profile.is_ca:
@@ -154,6 +166,8 @@ class CertificateIssuer:
                 builder = builder.add_extension(extension, critical=critical)
         return builder
 
-    def sign(self, builder: x509.CertificateBuilder, key_handle: str) -> x509.Certificate:
-        return sign_certificate(self._backend, key_handle, builder)
+    def sign(self, builder: x509.CertificateBuilder, key_handle: str,
+             public_key: SubjectPublicKey | None = None) -> x509.Certificate:
+        """Sign as the CA key ``key_handle``; ``public_key`` is the one given to :meth:`build`."""
+        return sign_certificate(self._backend, key_handle, builder, subject_public_key=public_key)
 

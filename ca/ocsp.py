@@ -26,7 +26,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from keys import KeyBackend, hash_for, sign_tbs
+from keys import KeyBackend, normalise_hash_name, sign_tbs, spki_of
 from keys.der import tlv
 
 MAX_CERT_IDS = 20
@@ -433,16 +433,15 @@ class ResponseSigner:
 
     def __init__(self, backend: KeyBackend, handle: str, responder_certificate: x509.Certificate,
                  hash_name: str | None = None) -> None:
-        responder_key = responder_certificate.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-        held_key = backend.public_key(handle).public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-        if responder_key != held_key:
+        # Compared as SubjectPublicKeyInfo DER, which any key type has (GOST too, issue 7).
+        cert = asn1_x509.Certificate.load(responder_certificate.public_bytes(serialization.Encoding.DER))
+        if cert.public_key.dump() != spki_of(backend.public_key(handle)):
             # Caught now rather than by every relying party later.
             raise ValueError(f"{handle} does not hold the responder certificate's key")
         self._backend = backend
         self._handle = handle
-        self._hash_name = hash_name or hash_for(backend.algorithm(handle)).name
+        # A GOST key signs with its own Streebog and the Kazakh GOST signature OID.
+        self._hash_name = normalise_hash_name(hash_name) if hash_name else backend.algorithm(handle).default_hash
         _, key_bits = _subject_and_key(responder_certificate)
         # RFC 6960 §4.2.1 ResponderID byKey [2]: SHA-1 of the key BIT STRING's value.
         self._responder_id = tlv(0xA2, tlv(0x04, hashlib.sha1(key_bits).digest()))

@@ -100,8 +100,13 @@ class HierarchyPolicy:
 
 
 def default_policy(base_url: str = "http://127.0.0.1:8000",
-                   algorithm: KeyAlgorithm = KeyAlgorithm.EC_P256) -> HierarchyPolicy:
+                   algorithm: KeyAlgorithm = KeyAlgorithm.EC_P256,
+                   government_algorithm: KeyAlgorithm = KeyAlgorithm.GOST_2015_512) -> HierarchyPolicy:
     """Sensible defaults: ROOT-3's 15 working days, 1-year end-entity certificates (NAT-2, GOV-7).
+
+    GOV-7 names GOST for the government-bodies CA: its key is GOST R
+    34.10-2015 512-bit by default (the NCA's current parameter set, KZ-5);
+    the root and the national CA use ``algorithm``.
 
     The seeds give the national and government CAs no issuance deadline; we
     choose 2 and 5 working days (a same-week answer for a person, a week for
@@ -113,7 +118,7 @@ def default_policy(base_url: str = "http://127.0.0.1:8000",
             ROOT: CentrePolicy(ROOT, "QOLTANBA ROOT CA", "QOLTANBA", algorithm, dt.timedelta(days=7305), 15),
             NATIONAL: CentrePolicy(NATIONAL, "QOLTANBA NATIONAL CA", "QOLTANBA", algorithm,
                                    dt.timedelta(days=3650), 2),
-            GOVERNMENT: CentrePolicy(GOVERNMENT, "QOLTANBA GOVERNMENT CA", "QOLTANBA", algorithm,
+            GOVERNMENT: CentrePolicy(GOVERNMENT, "QOLTANBA GOVERNMENT CA", "QOLTANBA", government_algorithm,
                                      dt.timedelta(days=3650), 5),
         },
     )

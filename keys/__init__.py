@@ -30,7 +30,17 @@ from keys.master import load_master_key
 from keys.pkcs11 import PKCS11KeyBackend
 from keys.secretbox import SecretBox, SecretUnreadable, derive_key
 from keys.software import SoftwareKeyBackend
-from keys.x509sign import hash_for, sign_certificate, sign_tbs, signature_algorithm_der
+from keys.x509sign import (
+    certificate_public_key,
+    hash_for,
+    key_identifier,
+    placeholder_public_key,
+    public_key_from_spki,
+    sign_certificate,
+    sign_tbs,
+    signature_algorithm_der,
+    spki_of,
+)
 
 __all__ = [
     "CarrierKey",
@@ -51,14 +61,19 @@ __all__ = [
     "UnsupportedAlgorithm",
     "WrongPassword",
     "algorithm_of",
+    "certificate_public_key",
     "derive_key",
     "hash_algorithm",
     "hash_for",
+    "key_identifier",
     "load_master_key",
     "load_pkcs12",
     "normalise_hash_name",
+    "placeholder_public_key",
+    "public_key_from_spki",
     "sign_certificate",
     "sign_tbs",
     "signature_algorithm_der",
+    "spki_of",
     "verify_signature",
 ]

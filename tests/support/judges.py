@@ -1,5 +1,10 @@
 """External judges of the certificates we issue: pkilint and OpenSSL.
 
+OpenSSL has no GOST: chains with a GOST key or signature (the government
+CA, issue 7) are verified by our GOST verifier instead (``gost_verify``),
+the code path that verifies the NCA RK's real GOST certificates; pkilint
+still lints their structure.
+
 The product never grades its own homework: these helpers run independent
 tools on the certificates and return what they say, for the tests to assert
 on. Missing tools skip the test (or fail it under CI, see tools.py).
@@ -16,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
@@ -175,3 +181,77 @@ def openssl_text(pem: bytes) -> str:
     if proc.returncode != 0:
         raise AssertionError(f"openssl x509 -text failed: {proc.stderr.decode(errors='replace')}")
     return proc.stdout.decode("utf-8", errors="replace")
+
+
+# --- GOST: our verifier where OpenSSL has no GOST ---------------------------------
+
+# What ``openssl verify -purpose`` checks, as extended key usages for pyhanko-certvalidator.
+_PURPOSE_EKUS = {
+    "smimesign": {"email_protection"},
+    "sslclient": {"client_auth"},
+    "timestampsign": {"time_stamping"},
+    "ocsphelper": {"ocsp_signing"},
+    "any": set(),
+}
+
+
+def involves_gost(cert_pem: bytes, chain: Sequence[x509.Certificate]) -> bool:
+    """True when OpenSSL cannot judge: a GOST key or GOST signature in the certificate or its chain."""
+    from keys.gost import is_gost_key, is_gost_signature
+
+    for der in [_der(cert_pem)] + [c.public_bytes(serialization.Encoding.DER) for c in chain]:
+        cert = asn1_x509.Certificate.load(der)
+        if is_gost_key(cert.public_key) or is_gost_signature(cert["signature_algorithm"]["algorithm"].dotted):
+            return True
+    return False
+
+
+def gost_verify(cert_pem: bytes, chain: Sequence[x509.Certificate], purposes: Sequence[str] = (),
+                at: dt.datetime | None = None) -> tuple[bool, str]:
+    """OpenSSL's ``verify`` done by our verifier for chains with GOST (issue 7).
+
+    The path (RFC 5280 §6) is pyhanko-certvalidator's with our GOST
+    signature hook (``ca.certcheck``, which ``qoltanba cert verify`` runs);
+    each purpose becomes the extended key usage OpenSSL's purpose needs.
+    Returns (accepted, why not).
+    """
+    import asyncio
+
+    from pyhanko_certvalidator import CertificateValidator, ValidationContext
+    from pyhanko_certvalidator.errors import InvalidCertificateError, PathBuildingError, PathValidationError
+
+    from ca.certcheck import check_certificate
+    from keys.gost import GOST_SIGNATURE_VALIDATOR
+
+    load = asn1_x509.Certificate.load
+    cert = load(_der(cert_pem))
+    anchors = [load(chain[-1].public_bytes(serialization.Encoding.DER))]
+    intermediates = [load(c.public_bytes(serialization.Encoding.DER)) for c in chain[:-1]]
+    at = at or dt.datetime.now(dt.timezone.utc)
+    result = check_certificate(cert, anchors, at, intermediates)
+    if not result.valid:
+        return False, result.reason or "invalid"
+    for purpose in purposes:
+        context = ValidationContext(trust_roots=anchors, moment=at, allow_fetching=False,
+                                    revocation_mode="soft-fail", signature_validator=GOST_SIGNATURE_VALIDATOR)
+        validator = CertificateValidator(cert, intermediate_certs=intermediates, validation_context=context)
+        try:
+            asyncio.run(validator.async_validate_usage(set(), _PURPOSE_EKUS[purpose]))
+        except (PathBuildingError, PathValidationError, InvalidCertificateError) as error:
+            return False, f"purpose {purpose}: {error}"
+    return True, "OK"
+
+
+def verify_issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> None:
+    """``cert.verify_directly_issued_by(issuer)``, by our GOST verifier when the issuer's key is GOST."""
+    from keys.gost import is_gost_key, verify
+
+    issuer_info = asn1_x509.Certificate.load(issuer.public_bytes(serialization.Encoding.DER))
+    if not is_gost_key(issuer_info.public_key):
+        cert.verify_directly_issued_by(issuer)
+        return
+    if cert.issuer != issuer.subject:
+        raise ValueError("the issuer's subject is not the certificate's issuer")
+    parsed = asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+    verify(issuer_info.public_key, parsed["signature_algorithm"]["algorithm"].dotted,
+           parsed["signature_value"].native, parsed["tbs_certificate"].dump())
