@@ -2,7 +2,8 @@
 
 Importing this package registers the GOST and Kazakh OIDs with asn1crypto
 (see ``oids.register``) and the GOST digests with ``cryptography``'s hash
-module where pyHanko looks them up (``pyca.register``); ``keys`` imports
+module where pyHanko looks them up (``pyca.register``) and GOST signatures
+with pyhanko-certvalidator's default validator (``validator.register``); ``keys`` imports
 it, so every part of the project parses GOST certificates with readable
 names and pyHanko hashes CMS content with Streebog.
 """
@@ -24,7 +25,11 @@ from keys.gost.hashes import new as new_gost_hash  # noqa: E402
 from keys.gost.signature import NCA, RFC4491, GostPrivateKey, GostPublicKey  # noqa: E402
 from keys.gost.streebog import NATIVE as NATIVE_STREEBOG  # noqa: E402
 from keys.gost.streebog import streebog256, streebog512  # noqa: E402
+from keys.gost import validator as _validator  # noqa: E402
 from keys.gost.validator import GOST_SIGNATURE_VALIDATOR, GostSignatureValidator  # noqa: E402
+
+# pyhanko-certvalidator's own default validator learns GOST too (see keys/gost/validator.py).
+_validator.register()
 from keys.gost.x509 import (  # noqa: E402
     SCHEMES,
     Scheme,

@@ -7,6 +7,13 @@ signature_validator=...)``, ``CertValidationPolicySpec(signature_validator=...)`
 or ``validate_sig_integrity(..., sig_validator=...)``) makes GOST signatures
 verify like RSA and ECDSA ones; everything else goes to the library's own
 validator unchanged.
+
+:func:`register` (run when ``keys.gost`` is imported) also teaches the
+library's own ``DefaultSignatureValidator`` GOST, so that the validation
+contexts pyhanko-certvalidator builds itself, with no way for the caller to
+pass a validator (a delegated OCSP responder's certificate is checked in a
+fresh ``ValidationContext``, revinfo/validate_ocsp.py), verify GOST too.
+No library file changes; RSA, ECDSA and the rest go to the original method.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from cryptography.exceptions import InvalidSignature
 from pyhanko_certvalidator.sig_validate import (
     DEFAULT_SIGNATURE_VALIDATOR,
     DEFAULT_VALIDATION_CONTEXT,
+    DefaultSignatureValidator,
     SignatureValidationContext,
     SignatureValidator,
 )
@@ -36,16 +44,37 @@ class GostSignatureValidator(SignatureValidator):
         signature_algorithm: algos.SignedDigestAlgorithm,
         context: SignatureValidationContext = DEFAULT_VALIDATION_CONTEXT,
     ) -> None:
-        oid = signature_algorithm["algorithm"].dotted
-        if not is_gost_signature(oid) and not is_gost_key(public_key_info):
+        if not _verify_if_gost(signature, signed_data, public_key_info, signature_algorithm, context):
             self._fallback.validate_signature(signature, signed_data, public_key_info, signature_algorithm, context)
-            return
-        try:
-            # CMS signer infos sometimes name the key algorithm instead of the signature algorithm.
-            scheme_oid = oid if is_gost_signature(oid) else scheme_oid_for(public_key_info, oid)
-            verify(public_key_info, scheme_oid, signature, signed_data, prehashed=context.prehashed)
-        except (UnsupportedGostAlgorithm, ValueError) as exc:
-            raise InvalidSignature(str(exc)) from exc
+
+
+def _verify_if_gost(signature: bytes, signed_data: bytes, public_key_info: asn1_keys.PublicKeyInfo,
+                    signature_algorithm: algos.SignedDigestAlgorithm, context: SignatureValidationContext) -> bool:
+    """False when neither the algorithm nor the key is GOST; True when the GOST signature verifies; raises otherwise."""
+    oid = signature_algorithm["algorithm"].dotted
+    if not is_gost_signature(oid) and not is_gost_key(public_key_info):
+        return False
+    try:
+        # CMS signer infos sometimes name the key algorithm instead of the signature algorithm.
+        scheme_oid = oid if is_gost_signature(oid) else scheme_oid_for(public_key_info, oid)
+        verify(public_key_info, scheme_oid, signature, signed_data, prehashed=context.prehashed)
+    except (UnsupportedGostAlgorithm, ValueError) as exc:
+        raise InvalidSignature(str(exc)) from exc
+    return True
+
+
+_original_default = DefaultSignatureValidator.validate_signature
+
+
+def _default_validate_signature(self, signature, signed_data, public_key_info, signature_algorithm,  # noqa: ANN001, ANN202
+                                context=DEFAULT_VALIDATION_CONTEXT):
+    if not _verify_if_gost(signature, signed_data, public_key_info, signature_algorithm, context):
+        _original_default(self, signature, signed_data, public_key_info, signature_algorithm, context)
+
+
+def register() -> None:
+    """Teach pyhanko-certvalidator's default signature validator GOST (idempotent)."""
+    DefaultSignatureValidator.validate_signature = _default_validate_signature
 
 
 GOST_SIGNATURE_VALIDATOR = GostSignatureValidator()
