@@ -449,6 +449,7 @@ from api import cli_audit  # noqa: E402,F401 - registers ``audit``
 from api import cli_keys  # noqa: E402,F401 - registers ``keys``
 from api import cli_verify  # noqa: E402,F401 - registers ``cert verify``
 from api import cli_verification  # noqa: E402,F401 - verify and trust
+from api import cli_people  # noqa: E402,F401 - registers ``users``
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 
+from api.people import ConsolePolicy, PeopleService
 from api.settings import Settings
 from ca.applications import ApplicationService
 from ca.audit_checkpoints import AuditCheckpoints
@@ -308,6 +309,18 @@ class Services:
                            reconcile=self.settings.crl_schedule_seconds,
                            checkpoint=self.audit_checkpoints.checkpoint,
                            checkpoint_every=self.settings.audit_checkpoint_minutes * 60)
+
+    # -- people of the centre (issue 8) ----------------------------------------------
+
+    @cached_property
+    def people(self) -> PeopleService:
+        s = self.settings
+        policy = ConsolePolicy(idle=dt.timedelta(minutes=s.console_idle_minutes),
+                               absolute=dt.timedelta(hours=s.console_session_hours),
+                               lockout_failures=s.console_lockout_failures,
+                               lockout=dt.timedelta(minutes=s.console_lockout_minutes))
+        return PeopleService(self.registry, self.clock, SecretBox(self.master_key, "console secrets"), policy,
+                             issuer=s.organisation)
 
     def migrate(self) -> None:
         self.database.upgrade()

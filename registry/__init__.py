@@ -14,6 +14,7 @@ from registry.models import (
     CertificateRow,
     ClientFactorRow,
     ClientRow,
+    ConsoleSessionRow,
     CRLRow,
     DocumentRow,
     DocumentVersionRow,
@@ -21,6 +22,7 @@ from registry.models import (
     FactorProofRow,
     IssuanceJournalRow,
     OneTimeCodeRow,
+    PersonRow,
     RevocationRow,
     SigningAuthorisationRow,
     SigningRequestRow,
@@ -38,5 +40,5 @@ __all__ = [
     "Conflict", "Database", "IssuanceJournalRow", "Registry", "RegistryError", "RegistryTransaction",
     "sqlite_url", "BiometricAssertionRow", "BiometricChallengeRow", "ClientFactorRow", "ClientRow",
     "EvidenceRecordRow", "FactorProofRow", "OneTimeCodeRow", "SigningRequestRow", "WebhookDeliveryRow",
-    "WebhookEndpointRow",
+    "WebhookEndpointRow", "ConsoleSessionRow", "PersonRow",
 ]
