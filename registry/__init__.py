@@ -5,6 +5,7 @@ from registry.db import Database, sqlite_url
 from registry.models import (
     ActorRow,
     ApplicationRow,
+    ApprovalRow,
     AuditCheckpointRow,
     AuditRow,
     BiometricAssertionRow,
@@ -40,5 +41,5 @@ __all__ = [
     "Conflict", "Database", "IssuanceJournalRow", "Registry", "RegistryError", "RegistryTransaction",
     "sqlite_url", "BiometricAssertionRow", "BiometricChallengeRow", "ClientFactorRow", "ClientRow",
     "EvidenceRecordRow", "FactorProofRow", "OneTimeCodeRow", "SigningRequestRow", "WebhookDeliveryRow",
-    "WebhookEndpointRow", "ConsoleSessionRow", "PersonRow",
+    "WebhookEndpointRow", "ConsoleSessionRow", "PersonRow", "ApprovalRow",
 ]

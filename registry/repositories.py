@@ -20,6 +20,7 @@ from registry.db import Database
 from registry.models import (
     ActorRow,
     ApplicationRow,
+    ApprovalRow,
     BiometricAssertionRow,
     BiometricChallengeRow,
     CentreRow,
@@ -663,6 +664,25 @@ class ConsoleSessionRepository(_Repository):
         return list(self._session.execute(stmt.order_by(ConsoleSessionRow.id)).scalars())
 
 
+class ApprovalRepository(_Repository):
+    """Dual-control requests (issue 8); the row lock makes a decision happen once."""
+
+    def add(self, row: ApprovalRow) -> ApprovalRow:
+        return self._add(row)
+
+    def by_public_id(self, public_id: str, *, for_update: bool = False) -> ApprovalRow | None:
+        stmt = select(ApprovalRow).where(ApprovalRow.public_id == public_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return self._session.execute(stmt).scalar_one_or_none()
+
+    def search(self, *, status: str | None = None, limit: int = 100) -> list[ApprovalRow]:
+        stmt = select(ApprovalRow)
+        if status is not None:
+            stmt = stmt.where(ApprovalRow.status == status)
+        return list(self._session.execute(stmt.order_by(ApprovalRow.id.desc()).limit(limit)).scalars())
+
+
 class RegistryTransaction:
     """The repositories of one unit of work, on one database connection.
 
@@ -698,6 +718,7 @@ class RegistryTransaction:
         self.trust_anchors = TrustAnchorRepository(self)
         self.people = PeopleRepository(self)
         self.console_sessions = ConsoleSessionRepository(self)
+        self.approvals = ApprovalRepository(self)
         self.audit = AuditLog(self)
 
     @property
