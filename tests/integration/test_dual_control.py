@@ -85,6 +85,27 @@ def test_revoking_a_ca_certificate_waits_for_a_second_administrator(services, ht
     assert http.post(f"/certificates/{person.serial}/revoke", json={}, headers=keys["registrar"]).status_code == 200
 
 
+def test_a_cas_revocation_application_waits_for_a_second_administrator(services, http, keys):
+    """ROOT-6: approving a CA's own revocation application (appendix 3) is dual-controlled too."""
+    national = services.authority.issuing_ca("national").certificate
+    form = {"serial": format(national.serial_number, "x"), "issued_on": national.not_valid_before_utc.date().isoformat(),
+            "ca_name": "QOLTANBA NATIONAL CA", "organisation": "QOLTANBA", "ground": "ca-liquidation"}
+    submitted = http.post("/applications", json={"kind": "revocation-ca", "form": form,
+                                                 "attachments": [{"kind": "official-letter", "name": "l.pdf"}]})
+    assert submitted.status_code == 201, submitted.text
+    application = submitted.json()["id"]
+    problem(http.post(f"/applications/{application}/approve", json={}, headers=keys["registrar"]), 403)
+    request = asked(http.post(f"/applications/{application}/approve", json={}))
+    assert request["subject"] == f"application:{application}"
+    assert http.get(f"/applications/{application}").json()["status"] == "submitted"
+    assert status_of(http, form["serial"]) == "valid"
+    done = approve(http, request["id"], keys["admin-b"])
+    assert done.status_code == 200, done.text
+    assert done.json()["result"]["revocation"]["centre"] == "root"
+    assert http.get(f"/applications/{application}").json()["status"] == "revoked"
+    assert status_of(http, form["serial"]) == "revoked"
+
+
 def test_stopping_a_centre_waits_for_a_second_administrator(services, http, keys):
     """NAT-5 under dual control: nothing is revoked until the second approval; then everything at once."""
     people = [f.issue_person(services) for _ in range(2)]
