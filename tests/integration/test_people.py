@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 import urllib.parse
 from pathlib import Path
 
@@ -120,6 +121,25 @@ def test_a_totp_code_is_accepted_once(centre, web, clock):
     assert audit(centre, "console.login_failed")[-1].details["reason"] == "code-reused"
     clock.advance(dt.timedelta(seconds=30))
     assert login(web, "dana", seed, clock).status_code == 200      # the next step's code works
+
+
+def test_two_logins_at_once_with_one_code_open_one_session(centre, web, clock):
+    """The person's row is locked during a login, so a code is used once even by concurrent logins."""
+    seed = add_person(centre, "daulet", "registrar")
+    code = totp_code(seed, clock.now())
+    barrier, answers = threading.Barrier(2), []
+
+    def attempt() -> None:
+        barrier.wait()
+        answers.append(login(web, "daulet", seed, clock, code=code).status_code)
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers) == [200, 401]
+    assert [e.details["reason"] for e in audit(centre, "console.login_failed")] == ["code-reused"]
 
 
 def test_lockout_after_the_fifth_failure_refuses_even_the_right_password(centre, web, clock):
