@@ -151,8 +151,10 @@ class DualControl:
         now = self.clock.now().replace(microsecond=0)
         refusal: QoltanbaError | None = None
         with self.registry.transaction() as tx:
-            row = self._pending(tx, approval_id)
-            if not administrator:
+            row = self._existing(tx, approval_id)
+            if row.status != PENDING:
+                refusal = ConflictError(f"approval {approval_id} is already {row.status}; a decision is taken once")
+            elif not administrator:
                 refusal = NotPermitted("only an administrator may approve")
             elif now >= row.expires_at:
                 row.status, row.finished_at = EXPIRED, now
@@ -184,28 +186,31 @@ class DualControl:
     def reject(self, approval_id: str, by: str, note: str | None, *, administrator: bool) -> ApprovalView:
         """A second administrator refuses (or the requester withdraws): nothing is done."""
         now = self.clock.now().replace(microsecond=0)
+        refusal: QoltanbaError | None = None
         with self.registry.transaction() as tx:
-            row = self._pending(tx, approval_id)
-            if not administrator:
+            row = self._existing(tx, approval_id)
+            if row.status != PENDING:
+                refusal = ConflictError(f"approval {approval_id} is already {row.status}; a decision is taken once")
+            elif not administrator:
+                refusal = NotPermitted("only an administrator may reject")
+            if refusal is not None:
                 tx.audit.append(at=now, actor=by, action="approval.refused", subject=f"approval:{approval_id}",
-                                details={"action": row.action, "why": "only an administrator may reject"})
-                refused = True
+                                details={"action": row.action, "why": refusal.detail})
             else:
-                refused = False
                 row.status, row.decided_by, row.decided_at, row.note, row.finished_at = REJECTED, by, now, note, now
                 tx.audit.append(at=now, actor=by, action="approval.rejected", subject=f"approval:{approval_id}",
                                 details={"action": row.action, "withdrawn": by == row.requested_by, "note": note})
             view = ApprovalView.of(row, now)
-        if refused:
-            raise NotPermitted("only an administrator may reject")
+        if refusal is not None:
+            raise refusal
         return view
 
-    def _pending(self, tx, approval_id: str) -> ApprovalRow:  # noqa: ANN001 - RegistryTransaction
+    @staticmethod
+    def _existing(tx, approval_id: str) -> ApprovalRow:  # noqa: ANN001 - RegistryTransaction
+        # The row lock makes one decision win when two arrive at once; the other then sees it decided.
         row = tx.approvals.by_public_id(approval_id, for_update=True)
         if row is None:
             raise NotFound(f"no approval request {approval_id}")
-        if row.status != PENDING:
-            raise ConflictError(f"approval {approval_id} is already {row.status}; a decision is taken once")
         return row
 
     def _finish(self, approval_id: str, status: str, result: dict, by: str) -> ApprovalView:

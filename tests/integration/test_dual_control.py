@@ -198,6 +198,7 @@ def test_approving_twice_runs_the_action_once(services, http, keys):
     problem(approve(http, request["id"], keys["admin-b"]), 409)
     assert len([e for e in audit(services, "certificate.revoked") if e.subject == national]) == 1
     assert len(services.revocations.journal("root")) == 1
+    assert [e.actor for e in audit(services, "approval.refused")] == ["admin-c", "admin-b"]   # each refusal audited
 
 
 def test_concurrent_approvals_run_the_action_once(services, http, keys):
