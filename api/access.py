@@ -82,6 +82,8 @@ class AccessService:
         now = self.clock.now()
         try:
             with self.registry.transaction() as tx:
+                if tx.people.by_name(name) is not None:   # one namespace with console users (api/people.py)
+                    raise Conflict("people.name")
                 tx.actors.add(ActorRow(name=name, role=parsed.value, key_id=key_id, key_digest=_digest(secret),
                                        tenant=tenant, active=True, created_at=now))
                 tx.audit.append(at=now, actor=by, action="api_key.created", subject=f"actor:{name}",

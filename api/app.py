@@ -13,8 +13,10 @@ from api.context import Services
 from api.ratelimit import TokenBuckets
 from api.routes import (
     applications,
+    approvals,
     certificates,
     clients,
+    console,
     documents,
     hierarchy,
     journal,
@@ -64,7 +66,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         return None
 
     for module in (hierarchy, certificates, applications, journal, revocation, documents, signing, tsa, clients,
-                   signing_requests, verification):
+                   signing_requests, verification, console, approvals):
         app.include_router(module.router)
     app.include_router(signing_requests.client_router)
     app.router.routes.extend(status.ROUTES)

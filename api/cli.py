@@ -39,7 +39,8 @@ from ca.revocation_forms import REVOCATION_KINDS
 from ca.subject import SubjectData
 
 BOOTSTRAP_ACTOR, BOOTSTRAP_KEY_FILE = "bootstrap-admin", "bootstrap-admin.key"
-BAD_INPUT_CODES = frozenset({"invalid-input", "refused", "conflict"})
+# A wrong --actor for dual control (forbidden) is bad input too (issue 8).
+BAD_INPUT_CODES = frozenset({"invalid-input", "refused", "conflict", "forbidden", "dual-control-required"})
 
 Centre = enum.Enum("Centre", {code.upper(): code for code in CENTRES}, type=str)  # type: ignore[misc]
 
@@ -449,6 +450,8 @@ from api import cli_audit  # noqa: E402,F401 - registers ``audit``
 from api import cli_keys  # noqa: E402,F401 - registers ``keys``
 from api import cli_verify  # noqa: E402,F401 - registers ``cert verify``
 from api import cli_verification  # noqa: E402,F401 - verify and trust
+from api import cli_people  # noqa: E402,F401 - registers ``users``
+from api import cli_approvals  # noqa: E402,F401 - registers ``approvals``, ``ca key-create``, ``signing-policy``
 
 
 def main() -> None:

@@ -31,10 +31,13 @@ from api.cli import (
     cert_app,
     journal_app,
 )
+from api.approvals import revocation_params
+from api.cli_approvals import ask
 from ca.errors import InvalidInput
 from ca.grounds import GROUNDS, REASONS
 from ca.publication import DELTA, FULL
-from ca.revocation import CourtDecision, RevocationRequest
+from ca.approvals import DualControlRequired
+from ca.revocation import CA_REVOCATION, CENTRE_STOP, CourtDecision, RevocationRequest
 
 retention_app = _group("retention", "Retention: move certificates past their keeping period to the archive.")
 DateOpt = Optional[dt.datetime]
@@ -69,11 +72,15 @@ def cert_revoke(
         if court_decision is not None:
             decision = CourtDecision(court_decision, _date(court_date) or services.clock.now().date())
         chosen = ground or ("court-decision" if decision else "holder-application")
-        revocation = services.revocations.revoke(RevocationRequest(
+        request = RevocationRequest(
             serial=serial, actor=actor, reason=reason, ground=chosen, centre=_code(ca), court_decision=decision,
             left_job_on=_date(left_job_on), carrier_returned=carrier_returned, letter_number=letter_number,
-            letter_date=_date(letter_date), administrator=True))
-        _emit(revocation.as_json())
+            letter_date=_date(letter_date), administrator=True)
+        try:
+            _emit(services.revocations.revoke(request).as_json())
+        except DualControlRequired:
+            # A CA certificate (issue 8): recorded, waiting for a second administrator.
+            ask(services, CA_REVOCATION, revocation_params(request), actor)
 
 
 @app.command("crl")
@@ -99,12 +106,12 @@ def ca_stop(ca: Annotated[Centre, typer.Option("--ca", help="The centre that sto
             confirm: Annotated[bool, typer.Option("--yes", help="Confirm: every certificate it issued is "
                                                                 "revoked.")] = False,
             actor: ActorOpt = "cli", home: Home = DEFAULT_HOME) -> None:
-    """The centre stops work: revoke every certificate it issued, and its own."""
+    """Ask that the centre stop work, revoking every certificate it issued and its own; runs when a
+    second administrator approves (``approvals approve``)."""
     with _services(home) as services:
         if not confirm:
             raise InvalidInput("stopping a centre revokes every certificate it issued; add --yes to confirm")
-        done = services.revocations.stop_centre(ca.value, actor, administrator=True)
-        _emit({"centre": ca.value, "revoked": len(done)})
+        ask(services, CENTRE_STOP, {"centre": ca.value}, actor)
 
 
 @journal_app.command("revocations")

@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
+from api.people import ConsolePolicy, PeopleService
 from api.settings import Settings
 from ca.applications import ApplicationService
+from ca.approvals import Approval, DualControl, DualControlRequired
 from ca.audit_checkpoints import AuditCheckpoints
 from ca.authority import CertificationAuthority
 from ca.calendar import WorkingCalendar
@@ -205,10 +208,36 @@ class Services:
     def secret_box(self) -> SecretBox:
         return SecretBox(self.master_key, "factor secrets")
 
+    @property
+    def signing_policy_path(self) -> Path:
+        """Where the policy in force is read from and an approved change is written (issue 8)."""
+        return self.settings.signing_policy_file or self.settings.home / "signing-policy.json"
+
     @cached_property
     def signing_policies(self) -> SigningPolicies:
-        path = self.settings.signing_policy_file
-        return load_policies(path.read_bytes()) if path else default_policies()
+        path = self.signing_policy_path
+        return load_policies(path.read_bytes()) if self.settings.signing_policy_file or path.exists() \
+            else default_policies()
+
+    def change_signing_policy(self, policy: object, approval: Approval) -> dict:
+        """Put an approved signing policy in force: written to its file, used by this process at once.
+
+        Other serving processes read it when they start (and audit the new fingerprint then).
+        """
+        from api.approvals import SIGNING_POLICY_CHANGE, write_policy_file
+
+        if not approval.covers(SIGNING_POLICY_CHANGE, approval.requested_by):
+            raise DualControlRequired(SIGNING_POLICY_CHANGE, "changing the signing policy needs a second "
+                                                             "administrator's approval")
+        policies = load_policies(policy)
+        write_policy_file(self.signing_policy_path, policy)
+        # Services built on the old policy are rebuilt on first use; nothing else holds it.
+        for name in ("clients", "signing_requests", "client_signing"):
+            self.__dict__.pop(name, None)
+        self.__dict__["signing_policies"] = policies
+        self.record_signing_policy(actor=f"{approval.requested_by}+{approval.approved_by}")
+        return {"fingerprint": policies.fingerprint, "file": str(self.signing_policy_path),
+                "rules": [r.name for r in policies.rules]}
 
     @cached_property
     def sms(self) -> SMSSender:
@@ -328,6 +357,25 @@ class Services:
                            reconcile=self.settings.crl_schedule_seconds,
                            checkpoint=self.audit_checkpoints.checkpoint,
                            checkpoint_every=self.settings.audit_checkpoint_minutes * 60)
+
+    # -- people of the centre (issue 8) ----------------------------------------------
+
+    @cached_property
+    def people(self) -> PeopleService:
+        s = self.settings
+        policy = ConsolePolicy(idle=dt.timedelta(minutes=s.console_idle_minutes),
+                               absolute=dt.timedelta(hours=s.console_session_hours),
+                               lockout_failures=s.console_lockout_failures,
+                               lockout=dt.timedelta(minutes=s.console_lockout_minutes))
+        return PeopleService(self.registry, self.clock, SecretBox(self.master_key, "console secrets"), policy,
+                             issuer=s.organisation)
+
+    @cached_property
+    def dual_control(self) -> DualControl:
+        """Revoking a CA certificate, stopping a centre, creating a CA key, changing the signing policy."""
+        from api.approvals import build_dual_control
+
+        return build_dual_control(self)
 
     def migrate(self) -> None:
         self.database.upgrade()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fastapi import Depends, Header, Request
+from fastapi import Cookie, Depends, Header, Request
 
 from api.access import AccessService, Actor, Role
 from api.context import Services
+from api.people import SESSION_COOKIE, PeopleService
 
 
 def services(request: Request) -> Services:
@@ -18,11 +19,22 @@ def access(request: Request) -> AccessService:
     return request.app.state.access
 
 
-def actor(x_api_key: str | None = Header(default=None), authorization: str | None = Header(default=None),
-          access_service: AccessService = Depends(access)) -> Actor:
+def presented_credential(x_api_key: str | None = Header(default=None),
+                         authorization: str | None = Header(default=None),
+                         session_cookie: str | None = Cookie(default=None, alias=SESSION_COOKIE,
+                                                             include_in_schema=False)) -> str | None:
+    """An API key or a console session token: X-API-Key, then Authorization: Bearer, then the cookie."""
     presented = x_api_key
     if presented is None and authorization and authorization.lower().startswith("bearer "):
         presented = authorization[7:].strip()
+    return presented if presented is not None else session_cookie
+
+
+def actor(presented: str | None = Depends(presented_credential), access_service: AccessService = Depends(access),
+          svc: Services = Depends(services)) -> Actor:
+    # A console session (api/people.py) acts with its person's role on the same routes as an API key.
+    if PeopleService.is_session_token(presented):
+        return svc.people.authenticate(presented)  # type: ignore[arg-type]
     return access_service.authenticate(presented)
 
 

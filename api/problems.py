@@ -33,6 +33,7 @@ STATUS = {
     "rate-limited": 429,
     "review-window-open": 409,
     "unverifiable": 422,
+    "dual-control-required": 403,
 }
 TITLES = {
     "invalid-input": "The request has invalid fields",
@@ -53,6 +54,7 @@ TITLES = {
     "rate-limited": "Too many requests; try again later",
     "review-window-open": "The client's review window is still open",
     "unverifiable": "The input cannot be verified",
+    "dual-control-required": "A second administrator's approval is needed (POST /approvals)",
     "internal": "Internal error",
 }
 MEDIA_TYPE = "application/problem+json"

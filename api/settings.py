@@ -103,6 +103,19 @@ class Settings(BaseSettings):
     verify_online: bool = Field(default=False, description="let public verifications fetch OCSP/CRL from the "
                                                            "URLs in uploaded certificates")
 
+    # People of the certification centre (issue 8): console logins.
+    console_idle_minutes: float = Field(default=15, gt=0, le=24 * 60,
+                                        description="a console session ends after this long without a request")
+    console_session_hours: float = Field(default=8, gt=0, le=7 * 24,
+                                         description="a console session ends this long after login, used or not")
+    console_lockout_failures: int = Field(default=5, ge=1, le=100,
+                                          description="consecutive failed logins that lock a console account")
+    console_lockout_minutes: float = Field(default=15, gt=0, le=7 * 24 * 60,
+                                           description="how long a locked console account stays locked")
+    approval_ttl_hours: float = Field(default=24, gt=0, le=30 * 24,
+                                      description="how long a dual-control request waits for a second "
+                                                  "administrator before it lapses")
+
     @model_validator(mode="after")
     def _production_is_explicit(self) -> "Settings":
         if self.mode == "production":

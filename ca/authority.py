@@ -18,6 +18,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm as CryptographyUnsupported
 from cryptography.hazmat.primitives import serialization
 
+from ca.approvals import Approval, DualControlRequired
 from ca.clock import Clock, SystemClock
 from ca.errors import ConflictError, InvalidInput, NotFound, NotInitialised, Problem
 from ca.keycheck import parse_csr
@@ -27,6 +28,8 @@ from ca.profiles import PROFILES, CertificateProfile, HolderKind, Role
 from ca.subject import SubjectData, build_name, check_subject
 from keys import CarrierKey, KeyAlgorithm, KeyBackend, UnsupportedAlgorithm, algorithm_of, certificate_public_key
 from registry import CentreRow, Conflict, Registry, RegistryTransaction
+
+CA_KEY_CREATION = "ca-key.create"   # dual-controlled (issue 8, ca/approvals.py)
 
 SERVICE_HOLDERS = {
     "ocsp-root": (ROOT, "ocsp-responder"),
@@ -176,6 +179,44 @@ class CertificationAuthority:
         for name, (centre, profile_name) in SERVICE_HOLDERS.items():
             self._ensure_service_certificate(name, centre, profile_name, actor)
         return True
+
+    def check_ca_key(self, code: str, algorithm: str | None) -> KeyAlgorithm:
+        """The algorithm a new CA key for ``code`` gets (the centre's own by default); refuses unknowns."""
+        problems = []
+        if code not in CENTRES:
+            problems.append(Problem("centre", f"unknown centre {code!r}; known: {', '.join(CENTRES)}"))
+        chosen: KeyAlgorithm | None = None
+        try:
+            chosen = KeyAlgorithm(algorithm) if algorithm else None
+        except ValueError:
+            problems.append(Problem("algorithm", f"unknown algorithm {algorithm!r}; known: "
+                                                 f"{', '.join(a.value for a in KeyAlgorithm)}"))
+        if problems:
+            raise InvalidInput("the CA key cannot be created", problems)
+        return chosen or self.policy.centre(code).algorithm
+
+    def create_ca_key(self, code: str, algorithm: str | None, actor: str, approval: Approval | None) -> dict:
+        """Generate a new key pair for a centre in the key backend: the key ceremony's first step.
+
+        The hierarchy's first keys are made by ``initialise`` before any
+        administrator exists (bootstrap); every later CA key needs a second
+        administrator's approval. The key is recorded in the audit log by its
+        handle and public-key digest; certifying a centre onto it (rollover)
+        is a separate step, not built yet.
+        """
+        chosen = self.check_ca_key(code, algorithm)
+        if approval is None or not approval.covers(CA_KEY_CREATION, actor, centre=code):
+            raise DualControlRequired(CA_KEY_CREATION, "creating a CA key needs a second administrator's approval "
+                                                       "(dual control): ask with POST /approvals")
+        info = self.backend.generate(chosen, f"ca-{code}-{approval.id}")
+        spki = self.backend.public_key(info.handle).public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        created = {"centre": code, "handle": info.handle, "algorithm": chosen.value,
+                   "public_key_sha256": hashlib.sha256(spki).hexdigest()}
+        with self.registry.transaction() as tx:
+            tx.audit.append(at=self.clock.now(), actor=actor, action="ca_key.created", subject=code,
+                            details={**created, "approval": approval.id, "approved_by": approval.approved_by})
+        return created
 
     def _create_root(self, tx: RegistryTransaction, now: dt.datetime, actor: str) -> CentreRow:
         cp = self.policy.centre(ROOT)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from ca.approvals import Approval, DualControlRequired
 from ca.authority import CertificationAuthority
 from ca.errors import ConflictError, InvalidInput, NotFound, NotPermitted, Problem
 from ca.grounds import (
@@ -39,6 +40,8 @@ from registry import CertificateRow, RegistryTransaction, RevocationRow
 log = logging.getLogger(__name__)
 ALMATY = ZoneInfo("Asia/Almaty")
 REVOCATION_SEQUENCE = "revocation"
+# The dual-controlled actions of this module (issue 8).
+CA_REVOCATION, CENTRE_STOP = "ca-certificate.revoke", "centre.stop"
 _SERIAL = re.compile(r"^[0-9a-f]{1,40}$")
 
 JOURNAL_COLUMNS = ("number", "holder_name", "state_body", "letter_number", "letter_date", "valid_from", "valid_to",
@@ -68,6 +71,8 @@ class RevocationRequest:
     letter_number: str | None = None
     letter_date: dt.date | None = None
     administrator: bool = False   # the actor holds the administrator role
+    # A CA certificate is revoked only with a second administrator's approval (issue 8, ca/approvals.py).
+    approval: Approval | None = None
 
 
 @dataclass(frozen=True)
@@ -185,6 +190,20 @@ class RevocationService:
 
         The caller commits, then calls ``after_commit`` with the result.
         """
+        cert, centre = self._checked(tx, request)
+        if cert.profile in CA_PROFILES and not (request.approval is not None and request.approval.covers(
+                CA_REVOCATION, request.actor, serial=cert.serial)):
+            raise DualControlRequired(CA_REVOCATION, "revoking a CA certificate needs a second administrator's "
+                                                     "approval (dual control): ask with POST /approvals")
+        return self._record(tx, request, cert, centre), cert.issuer_id
+
+    def check(self, request: RevocationRequest) -> tuple[str, str, bool]:
+        """Every check of ``revoke`` without revoking: (serial, issuing centre, whether it is a CA certificate)."""
+        with self.registry.transaction(readonly=True) as tx:
+            cert, centre = self._checked(tx, request)
+            return cert.serial, centre, cert.profile in CA_PROFILES
+
+    def _checked(self, tx: RegistryTransaction, request: RevocationRequest) -> tuple[CertificateRow, str]:
         serial = normalise_serial(request.serial)
         problems = self._request_problems(request, serial)
         if problems:
@@ -197,7 +216,7 @@ class RevocationService:
             raise ConflictError(f"certificate {serial} is already {cert.status}")
         if (cert.profile in CA_PROFILES or cert.holder.startswith("service:")) and not request.administrator:
             raise NotPermitted("revoking a CA or service certificate needs the administrator role")
-        return self._record(tx, request, cert, centre), cert.issuer_id
+        return cert, centre
 
     def _record(self, tx: RegistryTransaction, request: RevocationRequest, cert: CertificateRow,
                 centre: str) -> Revocation:
@@ -222,7 +241,9 @@ class RevocationService:
                         details={"centre": centre, "reason": reason, "ground": ground.code, "seq": seq,
                                  "application_id": request.application_id,
                                  "court_decision": decision.number if decision else None,
-                                 "reported_late": late})
+                                 "reported_late": late,
+                                 **({"approval": request.approval.id, "approved_by": request.approval.approved_by}
+                                    if request.approval is not None else {})})
         return Revocation(serial=cert.serial, centre=centre, revoked_at=now, reason=reason, ground=ground.code,
                           seq=seq, reported_late=late)
 
@@ -242,22 +263,37 @@ class RevocationService:
 
     # -- a centre stops work -------------------------------------------------
 
-    def stop_centre(self, code: str, actor: str, *, administrator: bool) -> list[Revocation]:
-        """Revoke every certificate the centre issued, then its own (NAT-5, ROOT-6), in one transaction.
-
-        The centre is marked ``stopped`` and issues nothing more; revoking its
-        CA certificate at the parent makes everything below fail validation.
-        """
+    def check_stop(self, code: str, *, administrator: bool) -> None:
+        """Every check of ``stop_centre`` without stopping."""
         if not administrator:
             raise NotPermitted("stopping a centre needs the administrator role")
         if code not in CENTRES:
             raise InvalidInput("unknown centre", [Problem("centre", f"known: {', '.join(CENTRES)}")])
+        with self.registry.transaction(readonly=True) as tx:
+            self._running_centre(tx, code)
+
+    def _running_centre(self, tx: RegistryTransaction, code: str):  # noqa: ANN202 - (IssuingCA, CentreRow)
+        ca = self.authority.issuing_ca(code, tx)
+        centre_row = tx.centres.by_id(ca.centre_id)
+        if centre_row is None or centre_row.status == "stopped":
+            raise ConflictError(f"the {code} centre has already stopped")
+        return ca, centre_row
+
+    def stop_centre(self, code: str, actor: str, *, administrator: bool,
+                    approval: Approval | None = None) -> list[Revocation]:
+        """Revoke every certificate the centre issued, then its own (NAT-5, ROOT-6), in one transaction.
+
+        The centre is marked ``stopped`` and issues nothing more; revoking its
+        CA certificate at the parent makes everything below fail validation.
+        A second administrator must have approved (dual control, issue 8).
+        """
+        self.check_stop(code, administrator=administrator)
+        if approval is None or not approval.covers(CENTRE_STOP, actor, centre=code):
+            raise DualControlRequired(CENTRE_STOP, "stopping a centre needs a second administrator's approval "
+                                                   "(dual control): ask with POST /approvals")
         done: list[tuple[int, Revocation]] = []
         with self.registry.transaction() as tx:
-            ca = self.authority.issuing_ca(code, tx)
-            centre_row = tx.centres.by_id(ca.centre_id)
-            if centre_row is None or centre_row.status == "stopped":
-                raise ConflictError(f"the {code} centre has already stopped")
+            ca, centre_row = self._running_centre(tx, code)
             for cert in tx.certificates.valid_issued_by(ca.centre_id):
                 request = RevocationRequest(serial=cert.serial, actor=actor, ground=CENTRE_STOPPED,
                                             administrator=True)
@@ -267,12 +303,13 @@ class RevocationService:
                 own = tx.certificates.by_serial(centre_row.certificate_serial, parent.centre_id)
                 if own and own[0].status == "valid":
                     request = RevocationRequest(serial=own[0].serial, actor=actor, ground=CENTRE_STOPPED,
-                                                administrator=True)
+                                                administrator=True, approval=approval)
                     done.append((own[0].issuer_id, self._record(tx, request, own[0], ROOT)))
             centre_row.status = "stopped"
             tx.flush()
             tx.audit.append(at=self.clock.now(), actor=actor, action="centre.stopped", subject=code,
-                            details={"revoked": len(done)})
+                            details={"revoked": len(done), "approval": approval.id,
+                                     "approved_by": approval.approved_by})
         self.after_commit(done)
         return [r for _, r in done]
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from ca.approvals import Approval
 from ca.applications import ALMATY, ApplicationService, ApplicationView
 from ca.cms import CMSVerificationError, verify_signed_document
 from ca.errors import ConflictError, InvalidInput, NotFound, Problem
@@ -157,21 +158,23 @@ class RevocationApplications:
 
     # -- decisions ----------------------------------------------------------------
 
-    def approve(self, application_id: int, actor: str, *, administrator: bool) -> tuple[ApplicationView, Revocation]:
+    def approve(self, application_id: int, actor: str, *, administrator: bool,
+                approval: Approval | None = None) -> tuple[ApplicationView, Revocation]:
+        """Carry out a revocation application; a CA's (revocation-ca) needs a second administrator's approval."""
         with self.registry.transaction() as tx:
             row = tx.applications.by_id(application_id, for_update=True)
             if row is None or row.kind not in REVOCATION_KINDS:
                 raise NotFound(f"no revocation application {application_id}")
             if row.status != SUBMITTED:
                 raise ConflictError(f"application {application_id} is already {row.status}")
-            revocation = self._carry_out(tx, row, actor, administrator=administrator)
+            revocation = self._carry_out(tx, row, actor, administrator=administrator, approval=approval)
             view = self.applications.view(tx, row)
             centre_id = row.centre_id
         self.revocations.after_commit([(centre_id, revocation)])
         return view, revocation
 
     def _carry_out(self, tx: RegistryTransaction, row: ApplicationRow, actor: str, *,
-                   administrator: bool) -> Revocation:
+                   administrator: bool, approval: Approval | None = None) -> Revocation:
         form = REVOCATION_FORMS[row.kind].model_validate(row.form)
         centre = REVOCATION_KINDS[row.kind]
         extra: dict = {}
@@ -181,7 +184,8 @@ class RevocationApplications:
         elif isinstance(form, CARevocation):
             extra = dict(ground=form.ground)
         request = RevocationRequest(serial=row.target_serial or form.serial, actor=actor, reason=form.reason,
-                                    centre=centre, application_id=row.id, administrator=administrator, **extra)
+                                    centre=centre, application_id=row.id, administrator=administrator,
+                                    approval=approval, **extra)
         revocation, _ = self.revocations.revoke_in(tx, request)
         now = self.clock.now()
         row.status, row.decided_at, row.decided_by = REVOKED, now, actor

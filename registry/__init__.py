@@ -5,6 +5,7 @@ from registry.db import Database, sqlite_url
 from registry.models import (
     ActorRow,
     ApplicationRow,
+    ApprovalRow,
     AuditCheckpointRow,
     AuditRow,
     BiometricAssertionRow,
@@ -14,6 +15,7 @@ from registry.models import (
     CertificateRow,
     ClientFactorRow,
     ClientRow,
+    ConsoleSessionRow,
     CRLRow,
     DocumentRow,
     DocumentVersionRow,
@@ -21,6 +23,7 @@ from registry.models import (
     FactorProofRow,
     IssuanceJournalRow,
     OneTimeCodeRow,
+    PersonRow,
     RevocationRow,
     SigningAuthorisationRow,
     SigningRequestRow,
@@ -38,5 +41,5 @@ __all__ = [
     "Conflict", "Database", "IssuanceJournalRow", "Registry", "RegistryError", "RegistryTransaction",
     "sqlite_url", "BiometricAssertionRow", "BiometricChallengeRow", "ClientFactorRow", "ClientRow",
     "EvidenceRecordRow", "FactorProofRow", "OneTimeCodeRow", "SigningRequestRow", "WebhookDeliveryRow",
-    "WebhookEndpointRow",
+    "WebhookEndpointRow", "ConsoleSessionRow", "PersonRow", "ApprovalRow",
 ]

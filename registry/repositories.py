@@ -20,6 +20,7 @@ from registry.db import Database
 from registry.models import (
     ActorRow,
     ApplicationRow,
+    ApprovalRow,
     BiometricAssertionRow,
     BiometricChallengeRow,
     CentreRow,
@@ -27,6 +28,7 @@ from registry.models import (
     CertificateRow,
     ClientFactorRow,
     ClientRow,
+    ConsoleSessionRow,
     CRLRow,
     DocumentRow,
     DocumentVersionRow,
@@ -34,6 +36,7 @@ from registry.models import (
     FactorProofRow,
     IssuanceJournalRow,
     OneTimeCodeRow,
+    PersonRow,
     RevocationRow,
     SequenceRow,
     SigningAuthorisationRow,
@@ -62,7 +65,7 @@ def _constraint_of(error: IntegrityError) -> str:
     for name in ("uq_clients_tenant_id_number", "uq_biometric_assertions_provider_id",
                  "uq_factor_proofs_request_factor", "webhook_endpoints_tenant_key", "uq_certificates_single_key_holder", "uq_certificates_issuer_serial", "uq_crls_centre_number",
                  "uq_revocations_centre_serial", "uq_revocations_seq", "uq_document_versions_document_number",
-                 "fingerprint_sha256", "actors.name", "actors_name", "centres.code", "centres_code"):
+                 "fingerprint_sha256", "actors.name", "actors_name", "people.name", "people_name", "centres.code", "centres_code"):
         if name in text:
             return name
     # SQLite names columns, not constraints.
@@ -626,6 +629,60 @@ class TrustAnchorRepository(_Repository):
         self._session.flush()
 
 
+class PeopleRepository(_Repository):
+    """Console users (issue 8); looked up by name, locked for the login's read-modify-write."""
+
+    def add(self, row: PersonRow) -> PersonRow:
+        return self._add(row)
+
+    def by_name(self, name: str, *, for_update: bool = False) -> PersonRow | None:
+        stmt = select(PersonRow).where(PersonRow.name == name)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return self._session.execute(stmt).scalar_one_or_none()
+
+    def by_id(self, person_id: int) -> PersonRow | None:
+        return self._session.get(PersonRow, person_id)
+
+    def all(self) -> list[PersonRow]:
+        return list(self._session.execute(select(PersonRow).order_by(PersonRow.id)).scalars())
+
+
+class ConsoleSessionRepository(_Repository):
+    def add(self, row: ConsoleSessionRow) -> ConsoleSessionRow:
+        return self._add(row)
+
+    def by_token_id(self, token_id: str, *, for_update: bool = False) -> ConsoleSessionRow | None:
+        stmt = select(ConsoleSessionRow).where(ConsoleSessionRow.token_id == token_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return self._session.execute(stmt).scalar_one_or_none()
+
+    def open_of(self, person_id: int) -> list[ConsoleSessionRow]:
+        stmt = select(ConsoleSessionRow).where(ConsoleSessionRow.person_id == person_id,
+                                               ConsoleSessionRow.ended_at.is_(None))
+        return list(self._session.execute(stmt.order_by(ConsoleSessionRow.id)).scalars())
+
+
+class ApprovalRepository(_Repository):
+    """Dual-control requests (issue 8); the row lock makes a decision happen once."""
+
+    def add(self, row: ApprovalRow) -> ApprovalRow:
+        return self._add(row)
+
+    def by_public_id(self, public_id: str, *, for_update: bool = False) -> ApprovalRow | None:
+        stmt = select(ApprovalRow).where(ApprovalRow.public_id == public_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return self._session.execute(stmt).scalar_one_or_none()
+
+    def search(self, *, status: str | None = None, limit: int = 100) -> list[ApprovalRow]:
+        stmt = select(ApprovalRow)
+        if status is not None:
+            stmt = stmt.where(ApprovalRow.status == status)
+        return list(self._session.execute(stmt.order_by(ApprovalRow.id.desc()).limit(limit)).scalars())
+
+
 class RegistryTransaction:
     """The repositories of one unit of work, on one database connection.
 
@@ -659,6 +716,9 @@ class RegistryTransaction:
         self.webhook_endpoints = WebhookEndpointRepository(self)
         self.webhook_deliveries = WebhookDeliveryRepository(self)
         self.trust_anchors = TrustAnchorRepository(self)
+        self.people = PeopleRepository(self)
+        self.console_sessions = ConsoleSessionRepository(self)
+        self.approvals = ApprovalRepository(self)
         self.audit = AuditLog(self)
 
     @property

@@ -11,8 +11,11 @@ from fastapi import APIRouter, Depends, Query
 from api.access import READ, REGISTRAR, Actor, Role
 from api.context import Services
 from api.deps import require, services
+from api.routes.approvals import pending
 from api.schemas import ApplicationBody, ApproveBody, RefuseBody
 from ca.applications import ApplicationView
+from ca.approvals import DualControlRequired
+from ca.revocation import CA_REVOCATION
 from ca.errors import InvalidInput, Problem
 from ca.revocation_forms import REVOCATION_KINDS
 
@@ -64,8 +67,13 @@ def approve(application_id: int, body: ApproveBody | None = None, svc: Services 
             who: Actor = Depends(require(REGISTRAR))) -> dict:
     body = body or ApproveBody()
     if svc.applications.get(application_id).kind in REVOCATION_KINDS:
-        view, revocation = svc.revocation_applications.approve(application_id, who.name,
-                                                               administrator=who.role is Role.ADMINISTRATOR)
+        try:
+            view, revocation = svc.revocation_applications.approve(application_id, who.name,
+                                                                   administrator=who.role is Role.ADMINISTRATOR)
+        except DualControlRequired:
+            # A CA's revocation application (issue 8): 202, waiting for a second administrator.
+            return pending(svc.dual_control.request(CA_REVOCATION, {"application_id": application_id}, who.name,
+                                                    administrator=True))
         return {"application": view_json(view), "revocation": revocation.as_json()}
     approval = svc.applications.approve(application_id, who.name, passwords=body.passwords,
                                         algorithm=body.algorithm)

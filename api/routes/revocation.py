@@ -7,9 +7,13 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Response
 
 from api.access import ADMINISTRATOR, READ, REGISTRAR, Actor, Role
+from api.approvals import revocation_params
 from api.context import Services
 from api.deps import require, services
+from api.routes.approvals import pending
 from api.schemas import RevokeBody
+from ca.approvals import DualControlRequired
+from ca.revocation import CA_REVOCATION, CENTRE_STOP
 from ca.grounds import GROUNDS, REASONS, REVOCATION_REFUSAL_REASONS
 from ca.revocation import CourtDecision, RevocationRequest
 
@@ -21,18 +25,24 @@ router = APIRouter(tags=["revocation"])
 def revoke(serial: str, body: RevokeBody, svc: Services = Depends(services),
            who: Actor = Depends(require(REGISTRAR))) -> dict:
     decision = CourtDecision(body.court_decision.number, body.court_decision.date) if body.court_decision else None
-    revocation = svc.revocations.revoke(RevocationRequest(
+    request = RevocationRequest(
         serial=serial, actor=who.name, reason=body.reason, ground=body.ground, centre=body.centre,
         court_decision=decision, left_job_on=body.left_job_on, carrier_returned=body.carrier_returned,
         state_body=body.state_body, letter_number=body.letter_number, letter_date=body.letter_date,
-        administrator=who.role is Role.ADMINISTRATOR))
-    return revocation.as_json()
+        administrator=who.role is Role.ADMINISTRATOR)
+    try:
+        return svc.revocations.revoke(request).as_json()
+    except DualControlRequired:
+        # A CA certificate (issue 8): 202, waiting for a second administrator's approval.
+        return pending(svc.dual_control.request(CA_REVOCATION, revocation_params(request), who.name,
+                                                administrator=True))
 
 
-@router.post("/ca/{code}/stop", summary="The centre stops work: revoke everything it issued (role: administrator)")
+@router.post("/ca/{code}/stop", status_code=202,
+             summary="Ask that the centre stop work, revoking everything it issued; runs when a second "
+                     "administrator approves (role: administrator)")
 def stop(code: str, svc: Services = Depends(services), who: Actor = Depends(require(ADMINISTRATOR))) -> dict:
-    done = svc.revocations.stop_centre(code, who.name, administrator=True)
-    return {"centre": code, "revoked": [r.as_json() for r in done]}
+    return svc.dual_control.request(CENTRE_STOP, {"centre": code}, who.name, administrator=True).as_json()
 
 
 @router.get("/revocation-grounds", summary="Revocation grounds, reasons and refusal reasons (public)")

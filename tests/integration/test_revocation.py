@@ -9,6 +9,7 @@ import io
 import pytest
 from cryptography import x509
 
+from ca.approvals import DualControlRequired
 from ca.errors import ConflictError, InvalidInput, NotPermitted
 from ca.revocation import CourtDecision, RevocationRequest
 from tests.support import factories as f
@@ -143,9 +144,15 @@ def test_root6_ca_certificates_need_an_administrator_and_a_root_ground(services)
         services.revocations.revoke(RevocationRequest(serial=person.serial, actor="a", ground="ca-liquidation",
                                                       administrator=True))
     assert any("CA certificates only" in p.message for p in caught.value.problems)
-    done = services.revocations.revoke(RevocationRequest(serial=serial, actor="admin", ground="accreditation-expired",
-                                                         administrator=True))
-    assert (done.centre, done.reason) == ("root", "privilege-withdrawn")
+    # Issue 8: one administrator alone cannot; a second, different one approves, then it is done.
+    with pytest.raises(DualControlRequired):
+        services.revocations.revoke(RevocationRequest(serial=serial, actor="admin", ground="accreditation-expired",
+                                                      administrator=True))
+    asked = services.dual_control.request("ca-certificate.revoke", {"serial": serial,
+                                                                    "ground": "accreditation-expired"},
+                                          "admin", administrator=True)
+    done = services.dual_control.approve(asked.id, "second-admin", administrator=True).result
+    assert (done["centre"], done["reason"]) == ("root", "privilege-withdrawn")
     root_crl = x509.load_der_x509_crl(services.publisher.latest("root", "full").der)
     assert root_crl.get_revoked_certificate_by_serial_number(national_ca.serial_number) is not None
 
@@ -160,15 +167,18 @@ def test_root_certificate_cannot_be_revoked(services):
 def test_centre_stopping_revokes_everything_it_issued_and_its_own_certificate(services):
     """NAT-5: the centre stops work: every certificate it issued is revoked; it issues nothing more."""
     people = [f.issue_person(services) for _ in range(3)]
-    done = services.revocations.stop_centre("national", "admin", administrator=True)
-    assert {p.serial for p in people} <= {r.serial for r in done}
-    assert all(r.reason == "cessation-of-operation" for r in done)
+    with pytest.raises(DualControlRequired):   # issue 8: not by one administrator alone
+        services.revocations.stop_centre("national", "admin", administrator=True)
+    asked = services.dual_control.request("centre.stop", {"centre": "national"}, "admin", administrator=True)
+    done = services.dual_control.approve(asked.id, "second-admin", administrator=True).result["revoked"]
+    assert {p.serial for p in people} <= {r["serial"] for r in done}
+    assert all(r["reason"] == "cessation-of-operation" for r in done)
     national_ca = services.authority.issuing_ca("national").certificate
-    assert any(r.centre == "root" and int(r.serial, 16) == national_ca.serial_number for r in done)
+    assert any(r["centre"] == "root" and int(r["serial"], 16) == national_ca.serial_number for r in done)
     with services.registry.transaction() as tx:
         ca = services.authority.issuing_ca("national", tx)
         assert tx.certificates.valid_issued_by(ca.centre_id) == []
     with pytest.raises(ConflictError):
         f.issue_person(services)
     national_crl = x509.load_der_x509_crl(services.publisher.latest("national", "full").der)
-    assert len(national_crl) == len([r for r in done if r.centre == "national"])
+    assert len(national_crl) == len([r for r in done if r["centre"] == "national"])

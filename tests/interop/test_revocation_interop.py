@@ -162,7 +162,6 @@ def test_root6_revoking_a_ca_certificate_fails_everything_below_it(tmp_path):
     """ROOT-6: the root revokes the national CA's certificate; openssl then refuses its holders' certificates."""
     require_tool("openssl")
     from api.context import Services
-    from ca.revocation import RevocationRequest
 
     home = prepare_home(tmp_path / "home")
     services = Services.build(home.settings())
@@ -180,8 +179,11 @@ def test_root6_revoking_a_ca_certificate_fails_everything_below_it(tmp_path):
                                    str(tmp_path / "crls.pem"), str(leaf_pem)], capture_output=True, text=True)
 
         assert verify().returncode == 0
-        services.revocations.revoke(RevocationRequest(serial=format(national.serial_number, "x"), actor="admin",
-                                                      ground="ca-liquidation", administrator=True))
+        # A CA certificate: asked by one administrator, carried out when a second approves (issue 8).
+        asked = services.dual_control.request("ca-certificate.revoke", {"serial": format(national.serial_number, "x"),
+                                                                        "ground": "ca-liquidation"},
+                                              "admin", administrator=True)
+        services.dual_control.approve(asked.id, "second-admin", administrator=True)
         result = verify()
         assert result.returncode != 0 and "certificate revoked" in result.stdout + result.stderr
     finally:
