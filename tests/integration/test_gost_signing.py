@@ -5,8 +5,8 @@ PAdES engine (signing/engine.py) with a GOST key in the software backend,
 as the service signs for a client whose key it holds; and the NCA RK's real
 test key (tests/vectors/nca-rk, KZ-6). The certificates of the first two
 come from tests/support/gost_pki.py (a GOST root built in the test, shaped
-like the NCA's); our CAs issuing GOST certificates is separate work.
-pyHanko's validation with our signature validator and our verification
+like the NCA's); the last test goes the whole service path, with a GOST
+client key our national CA generated and certified. pyHanko's validation with our signature validator and our verification
 report are the judges.
 """
 
@@ -308,11 +308,8 @@ def test_kz5_a_gost_client_signature_time_stamped_by_our_tsa_is_b_t(services, ro
 
 
 def test_kz5_the_service_signs_for_a_client_whose_held_key_is_gost_with_the_visible_stamp(services, root) -> None:
-    """The service's own job (field, stamp with the IIN, reason) and engine, for a GOST key in its backend.
-
-    Issuing the client's GOST certificate through our national CA is the
-    GOST-CA work; the certificate here is from the test GOST root.
-    """
+    """The service's own job (field, stamp with the IIN, reason) and engine, for a GOST key in its backend,
+    under a GOST root (the certificate is from the test GOST root; the national CA's path is the last test)."""
     from signing.service import CLIENT_FIELD
     from tests.support import factories as f
     from tests.support.signing import latest_pdf, upload
@@ -367,3 +364,41 @@ def test_kz5_kz6_qoltanba_verify_as_a_process_judges_gost_pdfs(services, root, n
     assert result.returncode == 1, result.stdout + result.stderr
     (entry,) = json.loads(result.stdout)["signatures"]
     assert (entry["indication"], entry["sub_indication"]) == ("TOTAL-FAILED", "HASH_FAILURE")
+
+
+@pytest.mark.parametrize("algorithm", [KeyAlgorithm.GOST_2015_512, KeyAlgorithm.GOST_2015_256])
+def test_kz5_national_ca_issues_a_gost_client_key_and_the_service_signs_b_lt_with_it(services, algorithm) -> None:
+    """KZ-5: the whole service path with a GOST client: our national CA generates the client's GOST key into the
+    backend and certifies it, the client signs with an authorisation (sign_with_client_key), the MFO seal follows,
+    B-LT with our OCSP answers in the DSS; our report passes both, and pyHanko (with revocation from the DSS
+    only, hard-fail) calls the GOST signature intact, valid and trusted."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from tests.support.signing import client_with_held_key, latest_pdf, sign_client_and_seal, upload
+    from tests.support.verification import verifier_of
+
+    client = client_with_held_key(services, algorithm=algorithm)
+    assert client.certificate.signature_algorithm_oid.dotted_string.startswith("1.2.840.10045")   # ECDSA national CA
+    document = upload(services, client.iin)
+    sign_client_and_seal(services, client, document.id, level="B-LT")
+    pdf = latest_pdf(services, document.id)
+
+    report = verifier_of(services).verify(pdf)
+    client_entry, seal_entry = [e for e in report.signatures if e.kind == "signature"]
+    bits = 512 if algorithm is KeyAlgorithm.GOST_2015_512 else 256
+    assert client_entry.indication is PASSED and seal_entry.indication is PASSED, client_entry.verdict.reason
+    assert (client_entry.digest_algorithm, client_entry.signature_algorithm) == NAMES[bits]
+    assert client_entry.signer.iin == client.iin and client_entry.level == "B-LT"
+
+    root = asn1_x509.Certificate.load(services.authority.chain("national")[-1].public_bytes(Encoding.DER))
+    reader = PdfFileReader(io.BytesIO(pdf))
+    client_signature = reader.embedded_regular_signatures[0]
+    dss = reader.root["/DSS"]
+    vc = ValidationContext(trust_roots=[root], allow_fetching=False, revocation_mode="hard-fail",
+                           other_certs=[asn1_x509.Certificate.load(c.get_object().data) for c in dss["/Certs"]],
+                           ocsps=[o.get_object().data for o in dss["/OCSPs"]], signature_validator=SIGNATURE_VERIFIER)
+    status = asyncio.run(async_validate_pdf_signature(client_signature, vc))
+    assert status.intact and status.valid and status.trusted, status.pretty_print_details()
+
+    tampered_report = verifier_of(services).verify(tampered(pdf))
+    assert [e.indication for e in tampered_report.signatures if e.kind == "signature"][0] is FAILED
