@@ -9,6 +9,8 @@ from fastapi import APIRouter, Depends, Response
 from api.access import ADMINISTRATOR, READ, REGISTRAR, Actor, Role
 from api.context import Services
 from api.deps import require, services
+from api.openapi import problem_responses
+from api.rate_limit import limited
 from api.schemas import RevokeBody
 from ca.grounds import GROUNDS, REASONS, REVOCATION_REFUSAL_REASONS
 from ca.revocation import CourtDecision, RevocationRequest
@@ -17,7 +19,8 @@ router = APIRouter(tags=["revocation"])
 
 
 @router.post("/certificates/{serial}/revoke",
-             summary="Revoke a certificate (role: registrar; CA and service certificates: administrator)")
+             summary="Revoke a certificate (role: registrar; CA and service certificates: administrator)",
+             responses=problem_responses(409))
 def revoke(serial: str, body: RevokeBody, svc: Services = Depends(services),
            who: Actor = Depends(require(REGISTRAR))) -> dict:
     decision = CourtDecision(body.court_decision.number, body.court_decision.date) if body.court_decision else None
@@ -29,13 +32,15 @@ def revoke(serial: str, body: RevokeBody, svc: Services = Depends(services),
     return revocation.as_json()
 
 
-@router.post("/ca/{code}/stop", summary="The centre stops work: revoke everything it issued (role: administrator)")
+@router.post("/ca/{code}/stop", summary="The centre stops work: revoke everything it issued (role: administrator)",
+             responses=problem_responses(409))
 def stop(code: str, svc: Services = Depends(services), who: Actor = Depends(require(ADMINISTRATOR))) -> dict:
     done = svc.revocations.stop_centre(code, who.name, administrator=True)
     return {"centre": code, "revoked": [r.as_json() for r in done]}
 
 
-@router.get("/revocation-grounds", summary="Revocation grounds, reasons and refusal reasons (public)")
+@router.get("/revocation-grounds", summary="Revocation grounds, reasons and refusal reasons (public, rate-limited)",
+            dependencies=[Depends(limited("public"))])
 def grounds() -> dict:
     return {"reasons": list(REASONS),
             "grounds": [{"code": g.code, "text": g.text, "rule": g.rule, "centres": sorted(g.centres),
@@ -45,6 +50,8 @@ def grounds() -> dict:
 
 
 @router.get("/revocations/journal", response_model=None,
+            responses={200: {"content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+                                         "text/csv": {"schema": {"type": "string"}}}}},
             summary="The revocation journal (appendix 5 columns) as JSON or CSV (roles: read)")
 def journal(centre: Literal["root", "national", "government"] = "government",
             format: Literal["json", "csv"] = "json", svc: Services = Depends(services),
@@ -59,7 +66,8 @@ def journal(centre: Literal["root", "national", "government"] = "government",
             for n, r in enumerate(svc.revocations.journal(centre), start=1)]
 
 
-@router.post("/crl/{code}/publish", summary="Issue the centre's CRLs now (role: administrator)")
+@router.post("/crl/{code}/publish", summary="Issue the centre's CRLs now (role: administrator)",
+             responses=problem_responses(409))
 def publish(code: Literal["root", "national", "government"], svc: Services = Depends(services),
             who: Actor = Depends(require(ADMINISTRATOR))) -> list[dict]:
     return [crl.as_json() for crl in svc.publisher.publish(code)]
