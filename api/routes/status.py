@@ -96,6 +96,9 @@ async def ocsp_get(request: Request) -> Response:
 
 
 async def ocsp_post(request: Request) -> Response:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_OCSP_REQUEST:
+        return Response(MALFORMED, media_type=OCSP_RESPONSE)  # refused before a byte of the body is read
     body = b""
     async for chunk in request.stream():
         body += chunk
