@@ -9,7 +9,8 @@ once, by walking the route table, so no route can forget it:
 - it takes a path parameter: 404 (an unknown id, or another tenant's);
 - it takes a body: 400 (unreadable) and 413 (api/limits.py stops reading past the limit);
 - it is rate-limited: 429 with Retry-After;
-- any route: 504, the request-processing timeout (api/limits.py).
+- any route: 503 (not initialised, or the verification workers busy) and
+  504, the request-processing timeout (api/limits.py).
 
 All of them are RFC 9457 problem+json, described by the ``Problem`` schema.
 tests/integration/test_schemathesis.py holds the answers to the document.
@@ -57,7 +58,7 @@ DESCRIPTIONS = {
     422: "Invalid input: every field problem listed",
     423: "The signing request is locked",
     429: "Too many requests from this address; see Retry-After",
-    503: "The service cannot answer now",
+    503: "The service cannot answer now (not initialised, or busy)",
     504: "The request took longer than the processing limit; a write may still have completed",
 }
 
@@ -99,7 +100,7 @@ def takes_body(route: APIRoute) -> bool:
 
 def _automatic(route: APIRoute) -> list[int]:
     d = route.dependant
-    statuses = [504]
+    statuses = [503, 504]
     if needs_key(route):
         statuses += [401, 403]
     if d.path_params or d.query_params or d.header_params or takes_body(route):
