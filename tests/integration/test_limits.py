@@ -113,8 +113,11 @@ def test_every_public_route_is_rate_limited_or_a_written_exception(app) -> None:
             if route.include_in_schema:
                 documented = client.get("/openapi.json").json()["paths"][path][method.lower()]["responses"]
                 assert "Retry-After" in documented["429"]["headers"], (method, path)
+    # The app's own buckets again, made afresh from the settings.
     for attribute in ("public_limiter", "tsa_limiter", "verify_limiter"):
         delattr(app.state, attribute)
+    settings = app.state.services.settings
+    app.state.client_limiter = TokenBuckets(settings.client_rate_per_minute, settings.client_rate_burst)
 
 
 def _role(route: APIRoute) -> str | None:
