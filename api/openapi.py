@@ -18,12 +18,14 @@ tests/integration/test_schemathesis.py holds the answers to the document.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Annotated
 
 import fastapi.routing
 from fastapi import FastAPI, Path
 from fastapi.routing import APIRoute
+from starlette.routing import Route
 
 from api.deps import actor as actor_dependency
 from api.problems import MEDIA_TYPE
@@ -114,6 +116,27 @@ def _automatic(route: APIRoute) -> list[int]:
     return statuses
 
 
+def _add_plain_routes(app: FastAPI, schema: dict) -> None:
+    """Plain Starlette routes (OCSP, CRLs) that describe themselves with an ``openapi`` attribute."""
+    for route in app.routes:
+        described = getattr(getattr(route, "endpoint", None), "openapi", None)
+        if not isinstance(route, Route) or isinstance(route, APIRoute) or not described:
+            continue
+        path = route.path.replace(":path}", "}")
+        for method, operation in described.items():
+            declared = {p["name"] for p in operation.get("parameters", [])}
+            missing = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                       for name in re.findall(r"\{([^}]+)\}", path) if name not in declared]
+            operation = {**operation, "operationId": f"{route.name}_{method}_{len(schema['paths'])}",
+                         "parameters": [*operation.get("parameters", []), *missing]}
+            answers = {**operation["responses"], **{str(s): r for s, r in problem_responses(503, 504).items()}}
+            if "requestBody" in operation:
+                answers.update({str(s): r for s, r in problem_responses(413).items()})
+            if "{" in path:
+                answers.update({str(s): r for s, r in problem_responses(404).items()})
+            schema["paths"].setdefault(path, {})[method] = {**operation, "responses": answers}
+
+
 def install(app: FastAPI) -> None:
     generate = app.openapi
 
@@ -134,6 +157,7 @@ def install(app: FastAPI) -> None:
                     if 429 in (int(s) for s in answers if s.isdigit()):
                         answers["429"]["headers"] = {"Retry-After": {"schema": {"type": "integer"},
                                                                      "description": "seconds to wait"}}
+            _add_plain_routes(app, schema)
             schema["components"]["schemas"].pop("HTTPValidationError", None)
             schema["components"]["schemas"].pop("ValidationError", None)
             app.openapi_schema = schema
