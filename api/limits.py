@@ -19,9 +19,9 @@ server's business: uvicorn closes idle keep-alive connections after
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
-import anyio
 from fastapi import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -73,6 +73,14 @@ class BodyLimitMiddleware:
 
 
 class TimeoutMiddleware:
+    """504 problem+json for a request not answered in time, at a timer's cost (no task per request).
+
+    At the deadline a timer sends the 504 from its own task and cancels the
+    request's task: a handler awaiting the body stops at once; one in a
+    worker thread stops when the thread returns, and whatever it then
+    sends is dropped.
+    """
+
     def __init__(self, app: ASGIApp, seconds: float) -> None:
         self.app = app
         self.seconds = seconds
@@ -81,37 +89,42 @@ class TimeoutMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = timed_out = False
-        failure: BaseException | None = None
+        loop = asyncio.get_running_loop()
+        request_task = asyncio.current_task()
+        started = False
+        answer: asyncio.Task | None = None
 
         async def guarded(message: Message) -> None:
             nonlocal started
-            if timed_out:
+            if answer is not None:
                 return  # the 504 went out already; the late answer is dropped
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
-        async with anyio.create_task_group() as group:
-            async def watchdog() -> None:
-                nonlocal timed_out
-                await anyio.sleep(self.seconds)
-                if not started:
-                    timed_out = True
-                    answer = problem(504, "timeout", f"no answer within {self.seconds:g} s; a write this request "
-                                                     f"asked for may still have completed: read its state before "
-                                                     f"retrying", Request(scope))
-                    await answer(scope, receive, send)
-                    group.cancel_scope.cancel()
+        async def timed_out() -> None:
+            response = problem(504, "timeout", f"no answer within {self.seconds:g} s; a write this request asked "
+                                               f"for may still have completed: read its state before retrying",
+                               Request(scope))
+            await response(scope, receive, send)
 
-            group.start_soon(watchdog)
-            try:
-                await self.app(scope, receive, guarded)
-            except Exception as error:  # re-raised below, outside the task group, unwrapped
-                failure = error
-            group.cancel_scope.cancel()
-        if failure is not None and not timed_out:
-            raise failure
+        def expire() -> None:
+            nonlocal answer
+            if not started:
+                answer = loop.create_task(timed_out())
+                request_task.cancel()
+
+        timer = loop.call_later(self.seconds, expire)
+        try:
+            await self.app(scope, receive, guarded)
+        except asyncio.CancelledError:
+            if answer is None:
+                raise
+        finally:
+            timer.cancel()
+        if answer is not None:
+            request_task.uncancel()
+            await asyncio.shield(answer)
 
 
 def install(app, settings) -> None:  # noqa: ANN001 - FastAPI, api.settings.Settings

@@ -243,3 +243,38 @@ def test_a_request_that_stalls_gets_504_problem_at_the_timeout(services, keys) -
     assert status == 200
     documented = TestClient(slow_app).get("/openapi.json").json()["paths"]["/api-keys"]["post"]["responses"]
     assert documented["504"]["content"][PROBLEM]["schema"] == {"$ref": "#/components/schemas/Problem"}
+
+
+def test_a_handler_busy_in_a_worker_thread_gets_504_at_the_deadline_and_its_late_answer_is_dropped() -> None:
+    """A sync route runs in a worker thread that cannot be killed: the 504 goes out at the deadline anyway."""
+    import time
+
+    from starlette.concurrency import run_in_threadpool
+
+    from api.limits import TimeoutMiddleware
+
+    async def slow_route(scope, receive, send) -> None:  # noqa: ANN001 - ASGI
+        await run_in_threadpool(time.sleep, 1.5)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"late"})
+
+    sent: list[tuple[float, dict]] = []
+
+    async def send(message: dict) -> None:
+        sent.append((time.monotonic(), message))
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b""}
+
+    async def run() -> float:
+        began = time.monotonic()
+        await TimeoutMiddleware(slow_route, seconds=0.3)({"type": "http", "method": "GET", "path": "/slow",
+                                                          "headers": [], "query_string": b""}, receive, send)
+        return began
+
+    began = anyio.run(run)
+    starts = [(at, m) for at, m in sent if m["type"] == "http.response.start"]
+    assert [m["status"] for _at, m in starts] == [504]
+    assert starts[0][0] - began < 1.0        # at the deadline, not when the thread returned
+    assert b"late" not in b"".join(m.get("body", b"") for _at, m in sent)
+    assert json.loads(b"".join(m.get("body", b"") for _at, m in sent))["code"] == "timeout"
