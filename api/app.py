@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from api import problems
+from api import limits, openapi, problems
 from api.access import AccessService
 from api.context import Services
 from api.ratelimit import TokenBuckets
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.client_limiter = TokenBuckets(services.settings.client_rate_per_minute,
                                             services.settings.client_rate_burst)
     problems.install(app)
+    openapi.install(app)
 
     @app.get("/health", tags=["service"], summary="Liveness (public)")
     def health() -> dict:
@@ -71,5 +72,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(signing_requests.client_router)
     app.router.routes.extend(status.ROUTES)
     app.state.ocsp_get_paths = status.GetPaths()
+    # Size and time limits for every route; the cached OCSP answers, outermost, go out before either.
+    limits.install(app, services.settings)
     app.add_middleware(status.CachedOCSPMiddleware, services=services, paths=app.state.ocsp_get_paths)
     return app

@@ -201,12 +201,15 @@ def serve(home: Home = DEFAULT_HOME,
     with _services(home, migrated=False) as services:
         created, key_file = _initialise(services)
         host, port = host or services.settings.host, port or services.settings.port
+        keep_alive = services.settings.keep_alive_seconds
         if created or key_file:
             _emit({"initialised": created, "home": home.resolve(), "bootstrap_key_file": key_file})
     os.environ.update(QOLTANBA_HOME=str(home.resolve()), QOLTANBA_HOST=host, QOLTANBA_PORT=str(port))
     import uvicorn
 
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port)
+    # Idle keep-alive connections are closed after keep_alive_seconds; a request's own time is bounded by
+    # the app (api/limits.py, request_timeout_seconds).
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, timeout_keep_alive=keep_alive)
 
 
 @ca_app.command("chain")

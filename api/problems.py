@@ -34,6 +34,7 @@ STATUS = {
     "review-window-open": 409,
     "unverifiable": 422,
     "dual-control-required": 403,
+    "timeout": 504,
 }
 TITLES = {
     "invalid-input": "The request has invalid fields",
@@ -55,6 +56,9 @@ TITLES = {
     "review-window-open": "The client's review window is still open",
     "unverifiable": "The input cannot be verified",
     "dual-control-required": "A second administrator's approval is needed (POST /approvals)",
+    "timeout": "The request took longer than the processing limit",
+    "bad-request": "The request cannot be read",
+    "method-not-allowed": "Method not allowed",
     "internal": "Internal error",
 }
 MEDIA_TYPE = "application/problem+json"
@@ -93,9 +97,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large",
+        code = {400: "bad-request", 404: "not-found", 405: "method-not-allowed", 413: "payload-too-large",
                 415: "unsupported-media-type"}.get(error.status_code, "http-error")
-        return problem(error.status_code, code, str(error.detail), request)
+        # An unreadable body (FastAPI's 400, Starlette's multipart limits) names the body as the field.
+        fields = [{"field": "body", "message": str(error.detail)}] if error.status_code == 400 else None
+        return problem(error.status_code, code, str(error.detail), request, fields)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:

@@ -1,4 +1,8 @@
-"""A per-client token bucket for the public routes that cost real work (``/verify``).
+"""A per-client token bucket for the public routes (``/verify``, the TSA, the public reads).
+
+Every route that needs no API key spends from a bucket, or is named in the
+written exceptions of docs/SECURITY.md (OCSP, CRLs, CA certificates, health
+probes); tests/integration/test_limits.py walks the route table to hold it so.
 
 In-process and approximate on purpose: each serving process keeps its own
 buckets, keyed by the client's address as the ASGI server sees it, so N
@@ -16,13 +20,14 @@ import threading
 import time
 from collections.abc import Callable
 
+from starlette.requests import Request
+
 from ca.errors import QoltanbaError
 
 
 class RateLimited(QoltanbaError):
     def __init__(self, retry_after: int) -> None:
-        super().__init__("rate-limited", f"too many verification requests from this address; retry in "
-                                         f"{retry_after} s", [])
+        super().__init__("rate-limited", f"too many requests from this address; retry in {retry_after} s", [])
         self.retry_after = retry_after
 
 
@@ -53,4 +58,38 @@ class RateLimiter:
             self._buckets[key] = (tokens - 1, now)
 
 
-__all__ = ["RateLimited", "RateLimiter"]
+# bucket -> the settings giving its rate a minute and its burst
+BUCKETS = {"verify": ("verify_rate_per_minute", "verify_burst"),
+           "public": ("public_rate_per_minute", "public_burst"),
+           "tsa": ("tsa_rate_per_minute", "tsa_burst")}
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def limiter(request: Request, bucket: str) -> RateLimiter:
+    """The app's limiter for ``bucket`` (``app.state.<bucket>_limiter``), made from the settings on first use."""
+    name = f"{bucket}_limiter"
+    found = getattr(request.app.state, name, None)
+    if found is None:
+        settings = request.app.state.services.settings
+        rate, burst = (getattr(settings, field) for field in BUCKETS[bucket])
+        found = RateLimiter(rate / 60, burst)
+        setattr(request.app.state, name, found)
+    return found
+
+
+def limited(bucket: str) -> Callable[[Request], None]:
+    """A dependency spending one token of the caller's address from ``bucket``, before anything else is read."""
+
+    def take(request: Request) -> None:
+        limiter(request, bucket).check(client_address(request))
+
+    # api/openapi.py and the route-table walk find the limit by this mark.
+    take.rate_limit_bucket = bucket  # type: ignore[attr-defined]
+    take.__name__ = f"rate_limit_{bucket}"
+    return take
+
+
+__all__ = ["BUCKETS", "RateLimited", "RateLimiter", "client_address", "limited", "limiter"]

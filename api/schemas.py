@@ -14,6 +14,10 @@ from ca.profiles import Role as HolderRole
 from keys import KeyAlgorithm
 
 
+# The certification centres (ca.policy.CENTRES); a query naming another is a field problem, not a 404.
+CentreCode = Literal["root", "national", "government"]
+
+
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -44,7 +44,20 @@ class Settings(BaseSettings):
     government_name: str = Field(default="QOLTANBA GOVERNMENT CA", min_length=1, max_length=64)
     end_entity_validity_days: int = Field(default=365, ge=1, le=3650)
     lint_at_issuance: bool = False
-    max_request_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024,
+                                   description="largest body of any route but the uploads (POST /documents, "
+                                               "POST /verify: their own limits); 413 before reading further")
+    request_timeout_seconds: float = Field(default=120, gt=0, le=3600,
+                                           description="a request still unanswered after this gets 504 problem+json "
+                                                       "(api/limits.py); above verify_timeout_seconds")
+    keep_alive_seconds: int = Field(default=5, ge=1, le=300, description="uvicorn --timeout-keep-alive of "
+                                                                         "`qoltanba serve`")
+    public_rate_per_minute: float = Field(default=120, gt=0, description="public reads (/ca, /profiles, reasons "
+                                          "and grounds) per client address")
+    public_burst: int = Field(default=60, ge=1, description="public reads a client may make at once")
+    tsa_rate_per_minute: float = Field(default=600, gt=0, description="POST /tsa per client address (each one "
+                                       "is a signature and a registry write)")
+    tsa_burst: int = Field(default=100, ge=1, description="time-stamp queries a client may make at once")
     crl_next_update_hours: float = Field(default=24, gt=0, le=24 * 31, description="CRL nextUpdate - thisUpdate")
     crl_refresh_hours: float = Field(default=6, gt=0, description="re-issue CRLs older than this (schedule)")
     crl_full_on_revocation: bool = Field(default=True, description="re-issue the full CRL, not only the delta, "

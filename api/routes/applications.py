@@ -11,8 +11,9 @@ from fastapi import APIRouter, Depends, Query
 from api.access import READ, REGISTRAR, Actor, Role
 from api.context import Services
 from api.deps import require, services
+from api.openapi import MAX_ID, RowId, problem_responses
 from api.routes.approvals import pending
-from api.schemas import ApplicationBody, ApproveBody, RefuseBody
+from api.schemas import ApplicationBody, CentreCode, ApproveBody, RefuseBody
 from ca.applications import ApplicationView
 from ca.approvals import DualControlRequired
 from ca.revocation import CA_REVOCATION
@@ -30,7 +31,8 @@ def view_json(view: ApplicationView) -> dict:
     return data
 
 
-@router.post("/applications", status_code=201, summary="Submit an application (role: registrar)")
+@router.post("/applications", status_code=201, summary="Submit an application (role: registrar)",
+             responses=problem_responses(409))
 def submit(body: ApplicationBody, svc: Services = Depends(services),
            who: Actor = Depends(require(REGISTRAR))) -> dict:
     if body.kind in REVOCATION_KINDS:
@@ -49,21 +51,22 @@ def submit(body: ApplicationBody, svc: Services = Depends(services),
 
 
 @router.get("/applications", summary="List applications; overdue=true for those past due (roles: read)")
-def list_applications(centre: str | None = None,
+def list_applications(centre: CentreCode | None = None,
                       status: Literal["submitted", "issued", "refused", "revoked"] | None = None, overdue: bool = False,
-                      limit: int = Query(default=100, ge=1, le=1000), offset: int = Query(default=0, ge=0),
+                      limit: int = Query(default=100, ge=1, le=1000), offset: int = Query(default=0, ge=0, le=MAX_ID),
                       svc: Services = Depends(services), who: Actor = Depends(require(READ))) -> list[dict]:
     return [view_json(v) for v in svc.applications.list(centre=centre, status=status, overdue=overdue,
                                                         limit=limit, offset=offset)]
 
 
 @router.get("/applications/{application_id}", summary="One application and its status (roles: read)")
-def show(application_id: int, svc: Services = Depends(services), who: Actor = Depends(require(READ))) -> dict:
+def show(application_id: RowId, svc: Services = Depends(services), who: Actor = Depends(require(READ))) -> dict:
     return view_json(svc.applications.get(application_id))
 
 
-@router.post("/applications/{application_id}/approve", summary="Approve and issue (role: registrar)")
-def approve(application_id: int, body: ApproveBody | None = None, svc: Services = Depends(services),
+@router.post("/applications/{application_id}/approve", summary="Approve and issue (role: registrar)",
+             responses=problem_responses(409))
+def approve(application_id: RowId, body: ApproveBody | None = None, svc: Services = Depends(services),
             who: Actor = Depends(require(REGISTRAR))) -> dict:
     body = body or ApproveBody()
     if svc.applications.get(application_id).kind in REVOCATION_KINDS:
@@ -89,7 +92,8 @@ def approve(application_id: int, body: ApproveBody | None = None, svc: Services 
             "generated_passwords": approval.generated_passwords}
 
 
-@router.post("/applications/{application_id}/refuse", summary="Refuse with an enumerated reason (role: registrar)")
-def refuse(application_id: int, body: RefuseBody, svc: Services = Depends(services),
+@router.post("/applications/{application_id}/refuse", summary="Refuse with an enumerated reason (role: registrar)",
+             responses=problem_responses(409))
+def refuse(application_id: RowId, body: RefuseBody, svc: Services = Depends(services),
            who: Actor = Depends(require(REGISTRAR))) -> dict:
     return view_json(svc.applications.refuse(application_id, body.reason, body.detail, who.name))

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Query, Response
 from api.access import READ, REGISTRAR, Actor
 from api.context import Services
 from api.deps import require, services
-from api.schemas import IssueBody
+from api.openapi import MAX_ID, problem_responses
+from api.schemas import CentreCode, IssueBody
 from ca.authority import IssueRequest, KeySource
 from ca.errors import InvalidInput, Problem
 from ca.profiles import PROFILES, Role
@@ -36,7 +37,8 @@ def centre_for(profile: str, centre: str | None) -> str:
     return next(iter(prof.centres))
 
 
-@router.post("/certificates", status_code=201, summary="Issue a certificate directly (role: registrar)")
+@router.post("/certificates", status_code=201, summary="Issue a certificate directly (role: registrar)",
+             responses=problem_responses(409))
 def issue(body: IssueBody, svc: Services = Depends(services), who: Actor = Depends(require(REGISTRAR))) -> dict:
     if (body.csr_pem is None) == (body.carrier is None):
         raise InvalidInput("give exactly one key source", [Problem("csr_pem", "or carrier, not both, not neither")])
@@ -55,10 +57,10 @@ def issue(body: IssueBody, svc: Services = Depends(services), who: Actor = Depen
 
 
 @router.get("/certificates", summary="Search the registry (roles: administrator, registrar, auditor)")
-def search(centre: str | None = None, iin: str | None = Query(default=None, pattern=r"^\d{12}$"),
+def search(centre: CentreCode | None = None, iin: str | None = Query(default=None, pattern=r"^\d{12}$"),
            bin: str | None = Query(default=None, pattern=r"^\d{12}$"), profile: str | None = None,
            status: str | None = None, limit: int = Query(default=100, ge=1, le=1000),
-           offset: int = Query(default=0, ge=0), svc: Services = Depends(services),
+           offset: int = Query(default=0, ge=0, le=MAX_ID), svc: Services = Depends(services),
            who: Actor = Depends(require(READ))) -> list[dict]:
     views = svc.catalogue.search(centre=centre, iin=iin, bin=bin, profile=profile, status=status, limit=limit,
                                  offset=offset)
@@ -66,7 +68,7 @@ def search(centre: str | None = None, iin: str | None = Query(default=None, patt
 
 
 @router.get("/certificates/{serial}", summary="One certificate (roles: administrator, registrar, auditor)")
-def show(serial: str, centre: str | None = None, svc: Services = Depends(services),
+def show(serial: str, centre: CentreCode | None = None, svc: Services = Depends(services),
          who: Actor = Depends(require(READ))) -> dict:
     view, _der = svc.catalogue.find(serial, centre)
     return view.as_json()
@@ -74,7 +76,7 @@ def show(serial: str, centre: str | None = None, svc: Services = Depends(service
 
 @router.get("/certificates/{serial}/der", summary="The certificate in DER (roles: administrator, registrar, auditor)",
             response_class=Response, responses={200: {"content": {"application/pkix-cert": {}}}})
-def der(serial: str, centre: str | None = None, svc: Services = Depends(services),
+def der(serial: str, centre: CentreCode | None = None, svc: Services = Depends(services),
         who: Actor = Depends(require(READ))) -> Response:
     _view, data = svc.catalogue.find(serial, centre)
     return Response(data, media_type="application/pkix-cert")

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from api.access import DOCUMENT_READ, MFO, Actor
 from api.context import Services
 from api.deps import require, services
+from api.openapi import problem_responses
 from api.routes.documents import tenant_of
 from ca.errors import NotFound
 
@@ -56,7 +57,8 @@ class WebhookBody(BaseModel):
     url: str = Field(min_length=1, max_length=2048)
 
 
-@router.post("/clients", status_code=201, summary="Register a client; an SMS code confirms the phone (role: mfo)")
+@router.post("/clients", status_code=201, summary="Register a client; an SMS code confirms the phone (role: mfo)",
+             responses=problem_responses(409, 429))
 def register(body: ClientBody, response: Response, svc: Services = Depends(services),
              who: Actor = Depends(require(MFO))) -> dict:
     view = svc.clients.register(who.name, tenant_of(who, None), body.model_dump(exclude_none=True))
@@ -71,21 +73,23 @@ def show(client_id: str, svc: Services = Depends(services), who: Actor = Depends
 
 @router.post("/clients/{client_id}/factors", status_code=201,
              summary="Enrol a factor: totp (secret shown once), biometric (reference), eds (certificate), sms "
-                     "(a new phone, LOAN-9) (role: mfo)")
+                     "(a new phone, LOAN-9) (role: mfo)", responses=problem_responses(409, 429))
 def enrol(client_id: str, body: FactorBody, svc: Services = Depends(services),
           who: Actor = Depends(require(MFO))) -> dict:
     return svc.clients.enrol(who.name, tenant_of(who, None), client_id, body.model_dump(exclude_none=True)).as_json()
 
 
 @router.post("/clients/{client_id}/factors/{factor_id}/confirm",
-             summary="Confirm a phone by its SMS code or a TOTP factor by a first code (role: mfo)")
+             summary="Confirm a phone by its SMS code or a TOTP factor by a first code (role: mfo)",
+             responses=problem_responses(409, 423))
 def confirm(client_id: str, factor_id: str, body: CodeBody, svc: Services = Depends(services),
             who: Actor = Depends(require(MFO))) -> dict:
     return svc.clients.confirm(who.name, tenant_of(who, None), client_id, factor_id, body.code).as_json()
 
 
 @router.post("/clients/{client_id}/factors/{factor_id}/resend",
-             summary="A new confirmation code for a phone (throttled) (role: mfo)")
+             summary="A new confirmation code for a phone (throttled) (role: mfo)",
+             responses=problem_responses(409, 429))
 def resend(client_id: str, factor_id: str, svc: Services = Depends(services),
            who: Actor = Depends(require(MFO))) -> dict:
     return svc.clients.resend(who.name, tenant_of(who, None), client_id, factor_id).as_json()
@@ -99,7 +103,7 @@ async def register_webhook(body: WebhookBody, svc: Services = Depends(services),
     return registration.as_json()
 
 
-@router.get("/webhook", summary="The URL status changes are pushed to (role: mfo)")
+@router.get("/webhook", summary="The URL status changes are pushed to (role: mfo)", responses=problem_responses(404))
 def show_webhook(svc: Services = Depends(services), who: Actor = Depends(require(MFO))) -> dict:
     registration = svc.webhooks.registration(tenant_of(who, None))
     if registration is None:
@@ -107,7 +111,8 @@ def show_webhook(svc: Services = Depends(services), who: Actor = Depends(require
     return registration.as_json()
 
 
-@router.get("/dev/sms-outbox", summary="Development only: the SMS the outbox kept (roles: mfo, administrator)")
+@router.get("/dev/sms-outbox", summary="Development only: the SMS the outbox kept (roles: mfo, administrator)",
+            responses=problem_responses(404))
 def sms_outbox(phone: str | None = Query(default=None, max_length=16),
                tenant: str | None = Query(default=None, max_length=64), svc: Services = Depends(services),
                who: Actor = Depends(require(DOCUMENT_READ))) -> list[dict]:

@@ -15,6 +15,7 @@ from starlette.types import Message
 from api.access import DOCUMENT_READ, MFO, Actor, Forbidden, Role
 from api.context import Services
 from api.deps import require, services
+from api.openapi import MAX_ID, RowId, problem_responses
 from ca.errors import InvalidInput, Problem, QoltanbaError
 from signing import StoredPdf
 
@@ -34,6 +35,11 @@ _UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-da
             "(KZT), term_days, annual_effective_rate (%), interest_rate (%, optional), secured, purpose "
             "(business|consumer), template_version, title (optional)")},
     }}}}}}
+
+
+# A PDF download: the bytes, or 304 when If-None-Match names the current version's hash.
+PDF = {200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+       304: {"description": "Not modified: the ETag (the PDF's SHA-256) matches If-None-Match"}}
 
 
 class PayloadTooLarge(QoltanbaError):
@@ -82,7 +88,7 @@ async def _part(form, name: str) -> bytes | str | None:  # noqa: ANN001 - starle
     return value
 
 
-@router.post("/documents", status_code=201, openapi_extra=_UPLOAD_BODY,
+@router.post("/documents", status_code=201, openapi_extra=_UPLOAD_BODY, responses=problem_responses(409),
              summary="Upload a contract or amendment to be signed (role: mfo)")
 async def upload(request: Request, response: Response, svc: Services = Depends(services),
                  who: Actor = Depends(require(MFO))) -> dict:
@@ -108,7 +114,7 @@ async def upload(request: Request, response: Response, svc: Services = Depends(s
                                   "administrator)")
 def list_documents(contract_number: str | None = Query(default=None, min_length=1, max_length=64),
                    tenant: str | None = Query(default=None, max_length=64),
-                   limit: int = Query(default=100, ge=1, le=1000), offset: int = Query(default=0, ge=0),
+                   limit: int = Query(default=100, ge=1, le=1000), offset: int = Query(default=0, ge=0, le=MAX_ID),
                    svc: Services = Depends(services), who: Actor = Depends(require(DOCUMENT_READ))) -> list[dict]:
     views = svc.documents.list(tenant_of(who, tenant), contract_number=contract_number, limit=limit, offset=offset)
     return [v.as_json() for v in views]
@@ -121,18 +127,16 @@ def show(document_id: str, tenant: str | None = Query(default=None, max_length=6
     return svc.documents.get(tenant_of(who, tenant), document_id).as_json()
 
 
-@router.get("/documents/{document_id}/pdf", response_class=Response,
-            responses={200: {"content": {"application/pdf": {}}}},
+@router.get("/documents/{document_id}/pdf", response_class=Response, responses=PDF,
             summary="The latest version's PDF (roles: mfo, administrator)")
 def latest_pdf(document_id: str, request: Request, tenant: str | None = Query(default=None, max_length=64),
                svc: Services = Depends(services), who: Actor = Depends(require(DOCUMENT_READ))) -> Response:
     return pdf_response(svc.documents.latest_pdf(tenant_of(who, tenant), document_id), request)
 
 
-@router.get("/documents/{document_id}/versions/{number}/pdf", response_class=Response,
-            responses={200: {"content": {"application/pdf": {}}}},
+@router.get("/documents/{document_id}/versions/{number}/pdf", response_class=Response, responses=PDF,
             summary="One version's PDF (roles: mfo, administrator)")
-def version_pdf(document_id: str, number: int, request: Request,
+def version_pdf(document_id: str, number: RowId, request: Request,
                 tenant: str | None = Query(default=None, max_length=64), svc: Services = Depends(services),
                 who: Actor = Depends(require(DOCUMENT_READ))) -> Response:
     return pdf_response(svc.documents.version_pdf(tenant_of(who, tenant), document_id, number), request)

@@ -7,6 +7,7 @@ from cryptography.hazmat.primitives import serialization
 
 from api.context import Services
 from api.deps import services
+from api.rate_limit import limited
 from ca.policy import CENTRES, REFUSAL_REASONS
 from ca.profiles import PROFILES
 
@@ -15,7 +16,12 @@ router = APIRouter(tags=["hierarchy"])
 PEM = "application/x-pem-file"
 
 
-@router.get("/ca", summary="The certification centres (public)")
+# The CA certificates and chains are exempt from rate limits, like CRLs: every certificate's AIA names them
+# and relying parties fetch them while validating (docs/SECURITY.md "Rate limits"). The rest are limited.
+PUBLIC = [Depends(limited("public"))]
+
+
+@router.get("/ca", summary="The certification centres (public, rate-limited)", dependencies=PUBLIC)
 def centres(svc: Services = Depends(services)) -> list[dict]:
     result = []
     for code in CENTRES:
@@ -43,7 +49,7 @@ def ca_certificate(code: str, svc: Services = Depends(services)) -> Response:
     return Response(cert.public_bytes(serialization.Encoding.DER), media_type="application/pkix-cert")
 
 
-@router.get("/profiles", summary="Certificate profiles (public)")
+@router.get("/profiles", summary="Certificate profiles (public, rate-limited)", dependencies=PUBLIC)
 def profiles() -> list[dict]:
     return [{"name": p.name, "holder_kind": p.holder_kind.value, "centres": sorted(p.centres),
              "key_usage": sorted(p.key_usage), "extended_key_usage": list(p.extended_key_usage),
@@ -51,7 +57,8 @@ def profiles() -> list[dict]:
             for p in PROFILES.values()]
 
 
-@router.get("/refusal-reasons", summary="Each centre's enumerated refusal reasons (public)")
+@router.get("/refusal-reasons", summary="Each centre's enumerated refusal reasons (public, rate-limited)",
+            dependencies=PUBLIC)
 def refusal_reasons() -> dict[str, list[dict]]:
     return {code: [{"code": r.code, "text": r.text, "rule": r.rule} for r in reasons]
             for code, reasons in REFUSAL_REASONS.items()}

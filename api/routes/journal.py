@@ -7,25 +7,27 @@ from fastapi import APIRouter, Depends, Response
 from api.access import ADMINISTRATOR, READ, AccessService, Actor
 from api.context import Services
 from api.deps import access, require, services
-from api.schemas import ApiKeyBody
+from api.openapi import problem_responses
+from api.schemas import ApiKeyBody, CentreCode
 
 router = APIRouter()
 
 
 @router.get("/journal/issuance", tags=["journal"], summary="Issuance journal as JSON (roles: read)")
-def journal(centre: str | None = None, svc: Services = Depends(services),
+def journal(centre: CentreCode | None = None, svc: Services = Depends(services),
             who: Actor = Depends(require(READ))) -> list[dict]:
     return svc.catalogue.journal(centre)
 
 
 @router.get("/journal/issuance.csv", tags=["journal"], summary="Issuance journal as CSV (roles: read)",
-            response_class=Response, responses={200: {"content": {"text/csv": {}}}})
-def journal_csv(centre: str | None = None, svc: Services = Depends(services),
+            response_class=Response, responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+def journal_csv(centre: CentreCode | None = None, svc: Services = Depends(services),
                 who: Actor = Depends(require(READ))) -> Response:
     return Response(svc.catalogue.journal_csv(centre), media_type="text/csv; charset=utf-8")
 
 
-@router.post("/api-keys", status_code=201, tags=["access"], summary="Create an API key (role: administrator)")
+@router.post("/api-keys", status_code=201, tags=["access"], summary="Create an API key (role: administrator)",
+             responses=problem_responses(409))
 def create_key(body: ApiKeyBody, service: AccessService = Depends(access),
                who: Actor = Depends(require(ADMINISTRATOR))) -> dict:
     new = service.create_key(body.name, body.role, by=who.name, tenant=body.tenant)

@@ -10,6 +10,8 @@ from api.access import ADMINISTRATOR, READ, REGISTRAR, Actor, Role
 from api.approvals import revocation_params
 from api.context import Services
 from api.deps import require, services
+from api.openapi import problem_responses
+from api.rate_limit import limited
 from api.routes.approvals import pending
 from api.schemas import RevokeBody
 from ca.approvals import DualControlRequired
@@ -21,7 +23,8 @@ router = APIRouter(tags=["revocation"])
 
 
 @router.post("/certificates/{serial}/revoke",
-             summary="Revoke a certificate (role: registrar; CA and service certificates: administrator)")
+             summary="Revoke a certificate (role: registrar; CA and service certificates: administrator)",
+             responses=problem_responses(409))
 def revoke(serial: str, body: RevokeBody, svc: Services = Depends(services),
            who: Actor = Depends(require(REGISTRAR))) -> dict:
     decision = CourtDecision(body.court_decision.number, body.court_decision.date) if body.court_decision else None
@@ -40,12 +43,14 @@ def revoke(serial: str, body: RevokeBody, svc: Services = Depends(services),
 
 @router.post("/ca/{code}/stop", status_code=202,
              summary="Ask that the centre stop work, revoking everything it issued; runs when a second "
-                     "administrator approves (role: administrator)")
+                     "administrator approves (role: administrator)",
+             responses=problem_responses(409))
 def stop(code: str, svc: Services = Depends(services), who: Actor = Depends(require(ADMINISTRATOR))) -> dict:
     return svc.dual_control.request(CENTRE_STOP, {"centre": code}, who.name, administrator=True).as_json()
 
 
-@router.get("/revocation-grounds", summary="Revocation grounds, reasons and refusal reasons (public)")
+@router.get("/revocation-grounds", summary="Revocation grounds, reasons and refusal reasons (public, rate-limited)",
+            dependencies=[Depends(limited("public"))])
 def grounds() -> dict:
     return {"reasons": list(REASONS),
             "grounds": [{"code": g.code, "text": g.text, "rule": g.rule, "centres": sorted(g.centres),
@@ -55,6 +60,8 @@ def grounds() -> dict:
 
 
 @router.get("/revocations/journal", response_model=None,
+            responses={200: {"content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+                                         "text/csv": {"schema": {"type": "string"}}}}},
             summary="The revocation journal (appendix 5 columns) as JSON or CSV (roles: read)")
 def journal(centre: Literal["root", "national", "government"] = "government",
             format: Literal["json", "csv"] = "json", svc: Services = Depends(services),
@@ -69,7 +76,8 @@ def journal(centre: Literal["root", "national", "government"] = "government",
             for n, r in enumerate(svc.revocations.journal(centre), start=1)]
 
 
-@router.post("/crl/{code}/publish", summary="Issue the centre's CRLs now (role: administrator)")
+@router.post("/crl/{code}/publish", summary="Issue the centre's CRLs now (role: administrator)",
+             responses=problem_responses(409))
 def publish(code: Literal["root", "national", "government"], svc: Services = Depends(services),
             who: Actor = Depends(require(ADMINISTRATOR))) -> list[dict]:
     return [crl.as_json() for crl in svc.publisher.publish(code)]

@@ -18,7 +18,8 @@ from api.access import MFO, Actor
 from api.context import Services
 from api.schemas import base64_field
 from api.deps import require, services
-from api.routes.documents import pdf_response, tenant_of
+from api.openapi import problem_responses
+from api.routes.documents import PDF, pdf_response, tenant_of
 from ca.errors import ConflictError
 
 router = APIRouter(tags=["signing"])
@@ -63,7 +64,8 @@ def _certificate(text: str) -> bytes:
 
 
 @router.post("/documents/{document_id}/signatures/client", status_code=201,
-             summary="The client's signature with the key the service holds for them (role: mfo)")
+             summary="The client's signature with the key the service holds for them (role: mfo)",
+             responses=problem_responses(409))
 async def client_signature(document_id: str, body: ClientSignatureBody, svc: Services = Depends(services),
                            who: Actor = Depends(require(MFO))) -> dict:
     result = await run_in_threadpool(svc.signing.sign_with_client_key, who.name, tenant_of(who, None), document_id,
@@ -72,7 +74,7 @@ async def client_signature(document_id: str, body: ClientSignatureBody, svc: Ser
 
 
 @router.post("/documents/{document_id}/signatures/seal", status_code=201,
-             summary="The MFO's seal, last, locking the document (role: mfo)")
+             summary="The MFO's seal, last, locking the document (role: mfo)", responses=problem_responses(409))
 async def seal(document_id: str, body: SealBody | None = None, svc: Services = Depends(services),
                who: Actor = Depends(require(MFO))) -> dict:
     result = await run_in_threadpool(svc.signing.sign_with_seal, who.name, tenant_of(who, None), document_id,
@@ -81,7 +83,8 @@ async def seal(document_id: str, body: SealBody | None = None, svc: Services = D
 
 
 @router.post("/documents/{document_id}/signing-sessions", status_code=201,
-             summary="Start an external signature: what the client's own token must sign (role: mfo)")
+             summary="Start an external signature: what the client's own token must sign (role: mfo)",
+             responses=problem_responses(409))
 async def start_session(document_id: str, body: SessionBody, response: Response, svc: Services = Depends(services),
                         who: Actor = Depends(require(MFO))) -> dict:
     session = await run_in_threadpool(svc.signing.start_external, who.name, tenant_of(who, None), document_id,
@@ -92,7 +95,8 @@ async def start_session(document_id: str, body: SessionBody, response: Response,
 
 
 @router.post("/signing-sessions/{session_id}/complete", status_code=201,
-             summary="Finish an external signature with the raw signature or the token's CMS (role: mfo)")
+             summary="Finish an external signature with the raw signature or the token's CMS (role: mfo)",
+             responses=problem_responses(409))
 async def complete_session(session_id: str, body: CompleteBody, svc: Services = Depends(services),
                            who: Actor = Depends(require(MFO))) -> dict:
     result = await run_in_threadpool(svc.signing.complete_external, who.name, tenant_of(who, None), session_id,
@@ -101,7 +105,7 @@ async def complete_session(session_id: str, body: CompleteBody, svc: Services = 
 
 
 @router.get("/documents/{document_id}/signed.pdf", response_class=Response,
-            responses={200: {"content": {"application/pdf": {}}}},
+            responses={**PDF, **problem_responses(409)},
             summary="The final PDF, once the seal has locked it (role: mfo)")
 def final_pdf(document_id: str, request: Request, svc: Services = Depends(services),
               who: Actor = Depends(require(MFO))) -> Response:

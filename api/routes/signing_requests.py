@@ -19,14 +19,18 @@ from api.access import MFO, Actor
 from api.context import Services
 from api.schemas import base64_field
 from api.deps import require, services
-from api.routes.documents import pdf_response, tenant_of
+from api.openapi import problem_responses
+from api.routes.documents import PDF, pdf_response, tenant_of
 from ca.errors import ConflictError, InvalidInput, Problem
 from signing import StoredPdf
 from signing.proofs import ClientContext
 from signing.requests import SEALED, SIGNED
 
 router = APIRouter(tags=["signing requests"])
-client_router = APIRouter(prefix="/client/signing-requests", tags=["client"])
+# The client's routes: the token (401), the factors (403 refused, 409 out of order or the review window,
+# 423 locked after too many wrong codes).
+client_router = APIRouter(prefix="/client/signing-requests", tags=["client"],
+                          responses=problem_responses(401, 403, 409, 423))
 
 Level = Literal["B-B", "B-T", "B-LT", "B-LTA"]
 
@@ -46,7 +50,7 @@ class RequestBody(BaseModel):
 
 @router.post("/signing-requests", status_code=201,
              summary="Put a document before its client, under the policy for its kind (role: mfo); the answer "
-                     "carries the client's token, once")
+                     "carries the client's token, once", responses=problem_responses(409))
 async def create(body: RequestBody, response: Response, svc: Services = Depends(services),
                  who: Actor = Depends(require(MFO))) -> dict:
     view = await run_in_threadpool(svc.signing_requests.create, who.name, tenant_of(who, None),
@@ -60,13 +64,14 @@ def status(request_id: str, svc: Services = Depends(services), who: Actor = Depe
     return svc.signing_requests.get(tenant_of(who, None), request_id).as_json()
 
 
-@router.post("/signing-requests/{request_id}/cancel", summary="Cancel an open request (role: mfo)")
+@router.post("/signing-requests/{request_id}/cancel", summary="Cancel an open request (role: mfo)",
+             responses=problem_responses(409))
 def cancel(request_id: str, svc: Services = Depends(services), who: Actor = Depends(require(MFO))) -> dict:
     return svc.signing_requests.cancel(who.name, tenant_of(who, None), request_id).as_json()
 
 
 @router.get("/signing-requests/{request_id}/signed.pdf", response_class=Response,
-            responses={200: {"content": {"application/pdf": {}}}},
+            responses={**PDF, **problem_responses(409)},
             summary="The PDF once the client signed (sealed when the request asked for the seal) (role: mfo)")
 def signed_pdf(request_id: str, request: Request, svc: Services = Depends(services),
                who: Actor = Depends(require(MFO))) -> Response:
@@ -83,7 +88,8 @@ def _evidence(svc: Services, who: Actor, request_id: str):  # noqa: ANN202 - Evi
 
 @router.get("/signing-requests/{request_id}/evidence",
             summary="The evidence report: the exact JSON the seal signed (role: mfo)",
-            response_class=Response, responses={200: {"content": {"application/json": {}}}})
+            response_class=Response, responses={200: {"content": {"application/json": {}}},
+                                                **problem_responses(409)})
 async def evidence(request_id: str, svc: Services = Depends(services), who: Actor = Depends(require(MFO))) -> Response:
     view = await run_in_threadpool(_evidence, svc, who, request_id)
     return Response(view.report, media_type="application/json",
@@ -93,7 +99,8 @@ async def evidence(request_id: str, svc: Services = Depends(services), who: Acto
 
 @router.get("/signing-requests/{request_id}/evidence.p7s",
             summary="The MFO seal's detached CMS over the evidence report (role: mfo)",
-            response_class=Response, responses={200: {"content": {"application/pkcs7-signature": {}}}})
+            response_class=Response, responses={200: {"content": {"application/pkcs7-signature": {
+                "schema": {"type": "string", "format": "binary"}}}}, **problem_responses(409)})
 async def evidence_signature(request_id: str, svc: Services = Depends(services),
                              who: Actor = Depends(require(MFO))) -> Response:
     view = await run_in_threadpool(_evidence, svc, who, request_id)
@@ -108,6 +115,9 @@ def client_context(request: Request, user_agent: str | None = Header(default=Non
     host = request.client.host if request.client else None
     request.app.state.client_limiter.take(host or "unknown")
     return ClientContext(ip=host, user_agent=user_agent)
+
+
+client_context.rate_limit_bucket = "client"  # type: ignore[attr-defined] - found by api/openapi.py
 
 
 class CodeBody(BaseModel):
@@ -143,8 +153,7 @@ def client_view(request_id: str, token: str | None = Token, svc: Services = Depe
     return svc.client_signing.show(request_id, token)
 
 
-@client_router.get("/{request_id}/document.pdf", response_class=Response,
-                   responses={200: {"content": {"application/pdf": {}}}},
+@client_router.get("/{request_id}/document.pdf", response_class=Response, responses=PDF,
                    summary="The document as it will be signed: what the client reads (token)")
 def client_document(request_id: str, request: Request, token: str | None = Token, svc: Services = Depends(services),
                     ctx: ClientContext = Depends(client_context)) -> Response:

@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from api.context import Services
+from api.problems import problem
 from ca.policy import CENTRES
 from ca.publication import DELTA, FULL
 from ca.responder import MALFORMED
@@ -96,6 +97,9 @@ async def ocsp_get(request: Request) -> Response:
 
 
 async def ocsp_post(request: Request) -> Response:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_OCSP_REQUEST:
+        return Response(MALFORMED, media_type=OCSP_RESPONSE)  # refused before a byte of the body is read
     body = b""
     async for chunk in request.stream():
         body += chunk
@@ -117,15 +121,37 @@ async def _answer(body: bytes, request: Request) -> Response:
 async def crl(request: Request) -> Response:
     target = _CRL_FILES.get(request.path_params["name"])
     if target is None:
-        return Response(b"no such CRL\n", status_code=404, media_type="text/plain")
+        return problem(404, "not-found", f"no CRL named {request.path_params['name']!r}; "
+                                         f"known: {', '.join(sorted(_CRL_FILES))}", request)
     services = _services(request)
     published = await run_in_threadpool(services.publisher.latest, *target)
     if published is None:
-        return Response(b"no CRL published yet\n", status_code=404, media_type="text/plain")
+        return problem(404, "not-found", "no CRL published yet", request)
     return Response(published.der, media_type="application/pkix-crl",
                     headers={"Cache-Control": "max-age=60, public, no-transform",
                              "ETag": f'"{target[0]}-{published.number}"'})
 
+
+# These routes describe themselves for the OpenAPI document (api/openapi.py reads ``endpoint.openapi``).
+_BINARY = {"type": "string", "format": "binary"}
+_OCSP_ANSWER = {"200": {"description": "a DER OCSPResponse: an answer, or malformedRequest for what cannot be read "
+                                       "(RFC 6960 §2.3)", "content": {OCSP_RESPONSE: {"schema": _BINARY}}}}
+_CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"},
+         "description": "the centre (informational: the request names its issuer)"}
+ocsp_post.openapi = {"post": {"tags": ["status"], "summary": "OCSP (RFC 6960 appendix A.1), POST (public)",
+                              "requestBody": {"required": True, "content": {
+                                  "application/ocsp-request": {"schema": _BINARY}}},
+                              "responses": _OCSP_ANSWER}}
+ocsp_get.openapi = {"get": {"tags": ["status"], "summary": "OCSP GET: the base64 (URL-encoded) DER request in the "
+                                                          "path (public, cached)",
+                            "parameters": [_CODE, {"name": "request", "in": "path", "required": True,
+                                                   "schema": {"type": "string"}}],
+                            "responses": _OCSP_ANSWER}}
+crl.openapi = {"get": {"tags": ["status"], "summary": "A centre's full or delta CRL, as named in the CDP (public)",
+                       "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"},
+                                       "description": "root.crl, national-delta.crl, …"}],
+                       "responses": {"200": {"description": "the DER CRL", "content": {
+                           "application/pkix-crl": {"schema": _BINARY}}}}}}
 
 ROUTES = [
     Route("/ocsp/{code}", ocsp_post, methods=["POST"]),

@@ -13,6 +13,8 @@ from starlette.concurrency import run_in_threadpool
 
 from api.context import Services
 from api.deps import services
+from api.openapi import problem_responses
+from api.rate_limit import limited
 
 router = APIRouter(tags=["time-stamping"])
 
@@ -23,10 +25,11 @@ MAX_QUERY_BYTES = 64 * 1024
 
 
 @router.post(
-    "/tsa", summary="RFC 3161 time-stamp token for a message imprint (public)", response_class=Response,
-    responses={200: {"content": {REPLY: {}}, "description": "a DER TimeStampResp, granted or rejected"},
-               413: {"description": "query larger than 64 KiB"},
-               415: {"description": f"the body is not {QUERY}"}},
+    "/tsa", summary="RFC 3161 time-stamp token for a message imprint (public, rate-limited)", response_class=Response,
+    dependencies=[Depends(limited("tsa"))],
+    responses={200: {"content": {REPLY: {"schema": {"type": "string", "format": "binary"}}},
+                     "description": "a DER TimeStampResp, granted or rejected"},
+               **problem_responses(413, 415)},
     openapi_extra={"requestBody": {"required": True, "content": {
         QUERY: {"schema": {"type": "string", "format": "binary"}}}}},
 )

@@ -21,7 +21,8 @@ from starlette.datastructures import UploadFile
 from api.access import ADMINISTRATOR, READ, Actor
 from api.context import Services
 from api.deps import require, services
-from api.rate_limit import RateLimiter
+from api.openapi import problem_responses
+from api.rate_limit import limited
 from api.routes.documents import MULTIPART_ALLOWANCE, PayloadTooLarge, _capped
 from ca.errors import InvalidInput, Problem
 from signing.verification_context import VerificationOptions
@@ -42,18 +43,6 @@ class TrustAnchorBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     certificate: str = Field(min_length=1, max_length=256 * 1024, description="PEM (one or more CA certificates)")
     label: str = Field(min_length=1, max_length=120, description="what the anchor is, e.g. 'NCA RK RSA root'")
-
-
-def _limiter(request: Request, svc: Services) -> RateLimiter:
-    limiter = getattr(request.app.state, "verify_limiter", None)
-    if limiter is None:
-        limiter = request.app.state.verify_limiter = RateLimiter(svc.settings.verify_rate_per_minute / 60,
-                                                                 svc.settings.verify_burst)
-    return limiter
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def _at(value: str | None) -> dt.datetime | None:
@@ -78,11 +67,11 @@ async def _part(form, name: str) -> bytes | None:  # noqa: ANN001 - starlette Fo
     return value.encode()
 
 
-@router.post("/verify", openapi_extra=_UPLOAD_BODY,
+@router.post("/verify", openapi_extra=_UPLOAD_BODY, dependencies=[Depends(limited("verify"))],
+
              summary="Verify a signed PDF or CMS: the report with ETSI indications (public, rate-limited)")
 async def verify(request: Request, at: str | None = Query(default=None, description="validation time, ISO 8601"),
                  svc: Services = Depends(services)) -> JSONResponse:
-    _limiter(request, svc).check(_client(request))
     moment = _at(at)
     limit = 2 * svc.settings.verify_max_bytes + MULTIPART_ALLOWANCE
     declared = request.headers.get("content-length", "")
@@ -102,9 +91,9 @@ async def verify(request: Request, at: str | None = Query(default=None, descript
 
 @router.get("/verify/{document_id}", summary="What a stamp's QR code opens: hash and signature summary of one of "
                                              "our documents, no personal data (public, rate-limited)",
-            responses={200: {"content": {"application/json": {}, "text/html": {}}}})
+            responses={200: {"content": {"application/json": {}, "text/html": {}}}},
+            dependencies=[Depends(limited("verify"))])
 async def verify_stored(document_id: str, request: Request, svc: Services = Depends(services)):  # noqa: ANN201
-    _limiter(request, svc).check(_client(request))
     summary = await run_in_threadpool(svc.public_verification.summary, document_id)
     accept = request.headers.get("accept", "")
     if "text/html" in accept and "application/json" not in accept.split(",")[0]:
@@ -135,7 +124,7 @@ def trust_anchors(svc: Services = Depends(services), who: Actor = Depends(requir
 
 
 @router.post("/trust-anchors", status_code=201, summary="Import CA certificates as trust anchors "
-                                                        "(role: administrator)")
+                                                        "(role: administrator)", responses=problem_responses(409))
 def add_trust_anchor(body: TrustAnchorBody, svc: Services = Depends(services),
                      who: Actor = Depends(require(ADMINISTRATOR))) -> list[dict]:
     return [a.as_json() for a in svc.trust_store.add(body.certificate.encode(), body.label, who.name)]

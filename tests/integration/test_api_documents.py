@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.integration.test_api import PROBLEM, api_routes, fields, messages, problem
+from tests.integration.test_api import PROBLEM, fields, messages, problem
 from tests.support import factories as f
 from tests.support import pdfs
 
@@ -116,28 +116,7 @@ def test_missing_file_and_malformed_metadata_are_listed_together(http, alpha):
     assert listed(http, alpha) == []
 
 
-def test_another_tenants_document_answers_404_on_every_route_with_an_id(http, services, alpha, mfo_key):
-    beta = mfo_key("beta")
-    document = uploaded(http, alpha)
-    sign(services, "alpha", document["id"])
-    # The signing routes (POST, and the sealed PDF) have their own test in test_api_signing.py.
-    templates = sorted(path for path, methods, _route in api_routes(http.app)
-                       if path.startswith("/documents/{document_id}") and "GET" in methods
-                       and not path.endswith("/signed.pdf"))
-    assert len(templates) == 3
-    for template in templates:
-        theirs = template.replace("{document_id}", document["id"]).replace("{number}", "1")
-        unknown = template.replace("{document_id}", "f" * 32).replace("{number}", "1")
-        assert http.get(theirs, headers=alpha).status_code == 200
-        answer = problem(http.get(theirs, headers=beta), 404)
-        assert answer["title"] == problem(http.get(unknown, headers=beta), 404)["title"]
-        assert document["id"] in answer["detail"]
-    assert listed(http, beta) == [] and listed(http, alpha) == [document["id"]]
-    meta = document["metadata"]
-    amendment = f.loan_metadata(kind="amendment", contract=document["id"], contract_number=meta["contract_number"],
-                                client_id_number=meta["client_id_number"])
-    reported = problem(post_document(http, beta, metadata=amendment), 422)
-    assert fields(reported) == ["metadata.contract"] and "not found" in messages(reported)
+# Another tenant's ids on every route: tests/integration/test_tenants.py walks the route table.
 
 
 def test_amendment_over_http_needs_a_signed_contract(http, services, alpha):

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import serialization
 
 from keys import load_pkcs12
 from signing.stamping import holder_numbers
-from tests.integration.test_api import api_routes, problem
+from tests.integration.test_api import problem
 from tests.integration.test_api_documents import mfo_key, post_document  # noqa: F401 - fixture
 from tests.support import factories as f
 from tests.support.pdf_judges import pyhanko_statuses
@@ -91,24 +91,4 @@ def test_external_signature_over_http(http, services, alpha) -> None:
     assert status.bottom_line
 
 
-def test_another_tenant_gets_404_on_every_signing_route(http, services, alpha, mfo_key) -> None:  # noqa: F811
-    beta = mfo_key("beta")
-    client = client_with_held_key(services)
-    doc = _upload(http, alpha, client.iin)
-    cert_pem = client.certificate.public_bytes(serialization.Encoding.PEM).decode()
-    auth = authorise(services, doc, client.serial, tenant="alpha")
-    session = http.post(f"/documents/{doc}/signing-sessions", headers=alpha,
-                        json={"certificate": cert_pem, "authorisation": auth.id}).json()
-    bodies = {"/signatures/client": {"authorisation": "a" * 32}, "/signatures/seal": {},
-              "/signing-sessions": {"certificate": cert_pem, "authorisation": "a" * 32},
-              "/complete": {"signature": "AAAA"}}
-    routes = [(path, methods) for path, methods, _r in api_routes(http.app)
-              if path.startswith(("/documents/{document_id}/sig", "/signing-sessions/"))]
-    assert len(routes) == 5
-    for path, methods in routes:
-        url = path.replace("{document_id}", doc).replace("{session_id}", session["id"])
-        for method in methods:
-            body = next((b for suffix, b in bodies.items() if path.endswith(suffix)), None)
-            answer = http.request(method, url, headers=beta, json=body)
-            assert answer.status_code == 404, (method, path, answer.text)
-    assert len(http.get(f"/documents/{doc}", headers=alpha).json()["versions"]) == 1
+# Another tenant's ids on every signing route: tests/integration/test_tenants.py walks the route table.
