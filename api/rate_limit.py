@@ -61,7 +61,8 @@ class RateLimiter:
 # bucket -> the settings giving its rate a minute and its burst
 BUCKETS = {"verify": ("verify_rate_per_minute", "verify_burst"),
            "public": ("public_rate_per_minute", "public_burst"),
-           "tsa": ("tsa_rate_per_minute", "tsa_burst")}
+           "tsa": ("tsa_rate_per_minute", "tsa_burst"),
+           "login": ("login_rate_per_minute", "login_burst")}
 
 
 def client_address(request: Request) -> str:

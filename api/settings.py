@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     tsa_rate_per_minute: float = Field(default=600, gt=0, description="POST /tsa per client address (each one "
                                        "is a signature and a registry write)")
     tsa_burst: int = Field(default=100, ge=1, description="time-stamp queries a client may make at once")
+    login_rate_per_minute: float = Field(default=30, gt=0, description="POST /console/login per client address "
+                                         "(each attempt costs an argon2 hash; lockout is per account)")
+    login_burst: int = Field(default=20, ge=1, description="console logins a client address may try at once")
     crl_next_update_hours: float = Field(default=24, gt=0, le=24 * 31, description="CRL nextUpdate - thisUpdate")
     crl_refresh_hours: float = Field(default=6, gt=0, description="re-issue CRLs older than this (schedule)")
     crl_full_on_revocation: bool = Field(default=True, description="re-issue the full CRL, not only the delta, "

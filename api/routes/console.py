@@ -17,6 +17,8 @@ from api.context import Services
 from api.deps import actor, presented_credential, services
 from api.people import SESSION_COOKIE, PeopleService
 from api.access import Unauthenticated
+from api.openapi import problem_responses
+from api.rate_limit import limited
 from api.schemas import _Body
 
 router = APIRouter(tags=["console"])
@@ -30,8 +32,9 @@ class LoginBody(_Body):
                                                            "(script clients); browsers use the cookie")
 
 
-@router.post("/console/login", summary="Log in with name, password and TOTP code (public; sets the session "
-                                       "cookie)")
+@router.post("/console/login", summary="Log in with name, password and TOTP code (public, rate-limited; sets "
+                                       "the session cookie)", dependencies=[Depends(limited("login"))],
+             responses=problem_responses(401))
 def login(body: LoginBody, request: Request, response: Response, svc: Services = Depends(services)) -> dict:
     address = request.client.host if request.client else None
     session = svc.people.login(body.name, body.password, body.code, address)

@@ -124,7 +124,9 @@ def _role(route: APIRoute) -> str | None:
     """The identity a keyed route is called with: administrator where allowed, else mfo."""
     if not needs_key(route):
         return None
-    roles = next(d.call.__doc__ for d in route.dependant.dependencies if (d.call.__doc__ or "").startswith("needs"))
+    # A route open to any role (e.g. /console/me, /console/logout) has no "needs ..." dependency.
+    roles = next((d.call.__doc__ for d in route.dependant.dependencies if (d.call.__doc__ or "").startswith("needs")),
+                 "administrator")
     return "administrator" if "administrator" in roles else "mfo"
 
 

@@ -42,6 +42,9 @@ NOT_TENANT_DATA = {
     "/ca/{code}/stop": "a centre, administrator only",
     "/crl/{code}/publish": "a centre, administrator only",
     "/trust-anchors/{sha256}": "the verification trust store, administrator only",
+    "/approvals/{approval_id}": "dual-control requests of the centre's staff (issue 8); an mfo key gets 403",
+    "/approvals/{approval_id}/approve": "as above, administrator only",
+    "/approvals/{approval_id}/reject": "as above, administrator only",
     "/verify/{document_id}": "public by design: the stamp's QR code opens it; hash and verdicts, no personal data",
 }
 # The client's routes take no API key: the signing request's token authenticates each call
