@@ -27,6 +27,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from ca.errors import ConflictError, InvalidInput, Problem, QoltanbaError
+from ca.keycheck import load_certificate
 from registry import RegistryTransaction, SigningRequestRow
 from signing.policy import Factor
 from signing.proofs import ClientContext, FactorProofs, actor_of, missing_factors
@@ -195,9 +196,8 @@ class ClientSigning(FactorProofs):
 def _certificate(text: str) -> x509.Certificate:
     try:
         data = text.encode() if isinstance(text, str) else b""
-        if data.lstrip().startswith(b"-----BEGIN"):
-            return x509.load_pem_x509_certificate(data)
-        return x509.load_der_x509_certificate(base64.b64decode(data, validate=True))
+        return load_certificate(data if data.lstrip().startswith(b"-----BEGIN")
+                                else base64.b64decode(data, validate=True))
     except (ValueError, binascii.Error):
         raise InvalidInput("the certificate is refused", [Problem("certificate", "is not a PEM (or base64 DER) "
                                                                                  "X.509 certificate")]) from None
