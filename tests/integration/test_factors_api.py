@@ -190,6 +190,9 @@ def test_LOAN6_other_document_with_the_eds_alone(http, services, alpha) -> None:
     assert done.json()["status"] == "signed"      # the MFO seals later, as it asked
     assert http.get(f"/signing-requests/{created['id']}/signed.pdf", headers=alpha).status_code == 200
     assert http.post(f"/documents/{document}/signatures/seal", headers=alpha, json={"level": "B-B"}).status_code == 201
+    # The MFO's own seal moves the request along (signed -> sealed).
+    after = http.get(f"/signing-requests/{created['id']}", headers=alpha).json()
+    assert after["status"] == "sealed" and after["sealed_at"]
 
 
 def test_LOAN9_changing_the_phone_needs_biometrics_and_eds(http, services, alpha) -> None:
