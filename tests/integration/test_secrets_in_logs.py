@@ -27,12 +27,11 @@ from api.app import create_app
 from api.context import Services
 from tests.support import factories as f
 from tests.support.factors import CODE
+from tests.support.logscan import generic_findings
 from tests.support.server import MASTER_KEY, prepare_home, running_server
 from tests.support.signing import client_with_held_key, upload
 
 TENANT = "secret-mfo"
-PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
-API_KEY = re.compile(r"qk_[0-9a-f]{8,}_[A-Za-z0-9_-]{16,}")
 DEBUG_EVERYTHING = {
     "version": 1, "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
@@ -98,8 +97,7 @@ def _flows(http, services_for_setup, mfo: dict[str, str]) -> list[str]:
 
 
 def _findings(text: str, known: list[str]) -> list[str]:
-    found = [f"private key: {m.group(0)}" for m in PRIVATE_KEY.finditer(text)]
-    found += [f"API key: {m.group(0)[:12]}…" for m in API_KEY.finditer(text)]
+    found = generic_findings(text)
     for secret in known:
         digits = secret.isdigit()
         # A one-time code is six digits: count it only standing alone, not inside a
