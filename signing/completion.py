@@ -201,25 +201,30 @@ class ClientSigning(FactorProofs):
         seal is applied, or the request follows a seal already on the
         document, and the report is sealed.
         """
-        with self.registry.transaction(readonly=True) as tx:
-            pending = [(r.public_id, r.tenant, r.status, r.seal,
-                        tx.documents.by_id(r.tenant, r.document_id).status)
-                       for r in tx.signing_requests.signed_before(self.clock.now() - grace)]
         given_up = self.__dict__.setdefault("_given_up", set())
-        for request_id, tenant, status, seal, document_status in pending:
-            if request_id in given_up:
-                continue
+        with self.registry.transaction(readonly=True) as tx:
+            pending = [(r, tx.documents.by_id(r.tenant, r.document_id))
+                       for r in tx.signing_requests.signed_before(self.clock.now() - grace)
+                       if r.public_id not in given_up]
+        for row, document in pending:
+            actor = f"request:{row.public_id}"
             try:
-                if status == SIGNED and seal and document_status == "sealed":
-                    self._follow_seal(request_id, tenant)
-                self._finish(request_id)
+                if row.status == SIGNED and row.seal and document.status == "sealed":
+                    self._follow_seal(row.public_id)
+                elif row.status == SIGNED and row.seal:
+                    self.signing.sign_with_seal(actor, row.tenant, document.public_id, level=row.level,
+                                                on_stored=self._on_seal(row.tenant, actor))
+                self.evidence.report(actor, row.tenant, row.id)
             except QoltanbaError as error:
-                # Once per process: an operator fixes the cause (e.g. a revoked seal) and restarts.
-                given_up.add(request_id)
-                log.warning("signing request %s: finishing after an interruption failed: %s", request_id, error)
+                # Once per process, so a lasting cause (a revoked seal) is not retried every second;
+                # the operator fixes it and restarts, or the MFO seals through its route.
+                given_up.add(row.public_id)
+                log.warning("signing request %s: finishing after an interruption failed: %s", row.public_id, error)
+        if pending:
+            self.requests.events.kick()
         return len(pending)
 
-    def _follow_seal(self, request_id: str, tenant: str) -> None:
+    def _follow_seal(self, request_id: str) -> None:
         """The document was sealed without its request moving along: record the seal on the request."""
         with self.registry.transaction() as tx:
             row = tx.signing_requests.for_client(request_id, for_update=True)
@@ -227,15 +232,13 @@ class ClientSigning(FactorProofs):
             if row.status == SIGNED and latest.signature_field == SEAL_FIELD:
                 self._mark_sealed(tx, row, "system", version=latest.number, sha256=latest.sha256,
                                   signer_serial=latest.signer_serial or "")
-        self.requests.events.kick()
 
     def _finish(self, request_id: str) -> dict[str, Any]:
         """The MFO's seal (when the request asks for it), then the sealed evidence report."""
         with self.registry.transaction(readonly=True) as tx:
             row = tx.signing_requests.for_client(request_id)
             tenant, document, seal, level, actor = (row.tenant, tx.documents.by_id(row.tenant, row.document_id)
-                                                    .public_id, row.seal and row.status == SIGNED, row.level,
-                                                    f"request:{row.public_id}")
+                                                    .public_id, row.seal, row.level, f"request:{row.public_id}")
             internal_id = row.id
         if seal:
             try:
