@@ -14,7 +14,8 @@ the same home. After every kill the registry is read fresh and must hold:
   clients, and every certificate a client got back is in the registry, byte
   for byte; an application is ``issued`` exactly when its certificates are
   there;
-- no CRL number names two different CRLs;
+- no CRL number names two different CRLs, no time-stamp serial two
+  different signatures;
 - every stored document version is complete: its hash is its bytes' hash,
   it extends the previous version's bytes, its PDF parses and every
   signature in it is intact and valid (pyHanko); the PDF holds exactly as
@@ -38,6 +39,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import hashlib
+import io
 import json
 import os
 import random
@@ -167,6 +169,7 @@ class Checker:
         self.home = home
         self.seen_crls: dict[tuple[int, int], str] = {}
         self.verified_versions: set[int] = set()
+        self.tsa_serials: dict[int, bytes] = {}   # time-stamp serial -> the signature it stamps
 
     def check(self, outcomes: Outcomes) -> dict[str, int]:
         services = Services.build(self.home.settings())
@@ -221,6 +224,21 @@ class Checker:
             assert self.seen_crls.setdefault(key, row.sha256) == row.sha256, f"CRL number {row.number} was reused"
             assert hashlib.sha256(row.der).hexdigest() == row.sha256
 
+    def _time_stamps(self, pdf: bytes) -> None:
+        """Each signature's time-stamp serial names that signature only (the TSA commits a serial before use)."""
+        from asn1crypto import cms as asn1_cms
+        from pyhanko.pdf_utils.reader import PdfFileReader
+
+        for embedded in PdfFileReader(io.BytesIO(pdf)).embedded_regular_signatures:
+            signer = embedded.signer_info
+            for attribute in signer["unsigned_attrs"] or []:
+                if attribute["type"].native == "signature_time_stamp_token":
+                    token: asn1_cms.ContentInfo = attribute["values"][0]
+                    serial = token["content"]["encap_content_info"]["content"].parsed["serial_number"].native
+                    signature = signer["signature"].native
+                    assert self.tsa_serials.setdefault(serial, signature) == signature, \
+                        f"time-stamp serial {serial} was used twice"
+
     def _documents(self, tx, outcomes: Outcomes, root) -> dict[str, int]:
         versions = collections.defaultdict(list)
         for version in tx.session.scalars(select(DocumentVersionRow).order_by(DocumentVersionRow.number)).all():
@@ -242,6 +260,7 @@ class Checker:
                     statuses = pyhanko_statuses(version.content, root)
                     assert len(statuses) == sum(1 for v in chain[:number] if v.signature_field)
                     assert all(s.intact and s.valid for s in statuses), "a stored signature does not verify"
+                    self._time_stamps(version.content)
                     self.verified_versions.add(version.id)
                 stored.add((documents[document_id].public_id, version.number, version.sha256))
                 previous = version
@@ -271,6 +290,7 @@ class Checker:
                 if request.status == "sealed":
                     assert document.status == "sealed" and evidence[request.id].digest_sealed is not None
         return {"documents": len(documents), "versions": sum(len(c) for c in versions.values()),
+                "time_stamps": len(self.tsa_serials),
                 **{f"requests_{k}": v for k, v in states.items()}}
 
 
