@@ -31,7 +31,11 @@ the same home. After every kill the registry is read fresh and must hold:
   client signature, ``signed`` or ``sealed`` only when it does and its
   evidence record names that exact version's digest, ``sealed`` only when the
   document is; every signature a client was told about is stored;
-- ``qoltanba audit verify`` passes on the home.
+- at the end, what a crash cut off after a client's signature (the MFO's
+  seal, the sealed evidence report) is finished by the dispatcher's task
+  (``ClientSigning.finish_interrupted``): no request that asked for the seal
+  is left ``signed``, every evidence report is sealed, the registry still
+  passes every check above, and ``qoltanba audit verify`` passes on the home.
 """
 
 from __future__ import annotations
@@ -151,7 +155,8 @@ def _prepare_round(services, http, mfo: dict[str, str], registrar: dict[str, str
     return jobs
 
 
-def _fire(home, jobs: list[list[tuple]], outcomes: Outcomes) -> None:
+def _fire(home, jobs: list[list[tuple]], outcomes: Outcomes) -> ThreadPoolExecutor:
+    """Each group's requests in order, the groups at once; the pool is not waited for."""
     def run(group: list[tuple]) -> None:
         for path, body, headers in group:
             if _post(home.url + path, body, headers, outcomes) is None:
