@@ -299,7 +299,8 @@ class Services:
 
     @cached_property
     def dispatcher(self) -> Dispatcher:
-        return Dispatcher(self.webhooks, [self.webhooks.deliver_due, self.signing_requests.expire_due],
+        return Dispatcher(self.webhooks, [self.webhooks.deliver_due, self.signing_requests.expire_due,
+                                          self.client_signing.finish_interrupted],
                           poll=self.settings.webhook_poll_seconds)
 
     def record_signing_policy(self, actor: str = "system") -> bool:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from asn1crypto import csr as asn1_csr
 from asn1crypto import pem
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPublicKeyTypes
 
@@ -43,6 +44,27 @@ def key_problems(public_key: object, field: str = "csr") -> list[Problem]:
     return [Problem(field, f"key type {type(public_key).__name__} is not supported")]
 
 
+# What cryptography raises for a malformed certificate or request: ValueError for bad DER,
+# InvalidVersion (not a ValueError) for a version field out of range, UnsupportedAlgorithm
+# for an unknown curve or key type. Found by tests/integration/test_fuzz_parsers.py.
+MALFORMED_X509 = (ValueError, TypeError, x509.InvalidVersion, UnsupportedAlgorithm)
+
+
+def load_certificate(data: bytes) -> x509.Certificate:
+    """A PEM or DER certificate whose names, serial and extensions parse; ValueError otherwise.
+
+    cryptography parses the subject, issuer and extensions lazily, so they are
+    touched here: a malformed name must fail now, not in the caller's later use.
+    """
+    try:
+        cert = (x509.load_pem_x509_certificate(data) if data.lstrip().startswith(b"-----BEGIN")
+                else x509.load_der_x509_certificate(data))
+        cert.subject, cert.issuer, cert.serial_number, cert.extensions  # noqa: B018 - parse now
+        return cert
+    except MALFORMED_X509 as error:
+        raise ValueError(f"not a PEM or DER X.509 certificate ({type(error).__name__})") from None
+
+
 def csr_der(data: bytes) -> bytes:
     """The request in DER, whichever encoding it came in (call after ``parse_csr`` accepted it)."""
     if data.lstrip().startswith(b"-----"):
@@ -58,11 +80,12 @@ def parse_csr(data: bytes, field: str = "csr") -> tuple[CertificateIssuerPublicK
         return gost
     try:
         csr = x509.load_pem_x509_csr(data) if data.lstrip().startswith(b"-----") else x509.load_der_x509_csr(data)
-    except ValueError:
+        csr.subject, csr.extensions  # noqa: B018 - parsed lazily; a malformed request fails here
+    except MALFORMED_X509:
         return None, [Problem(field, "is not a PKCS#10 certificate request (PEM or DER)")]
     try:
         public_key = csr.public_key()
-    except (ValueError, TypeError):
+    except MALFORMED_X509:
         return None, [Problem(field, "its public key cannot be read")]
     problems = key_problems(public_key, field)
     try:

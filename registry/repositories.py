@@ -515,6 +515,16 @@ class SigningRequestRepository(_TenantScoped):
                 .order_by(SigningRequestRow.id).limit(limit).with_for_update(skip_locked=True))
         return list(self._session.execute(stmt).scalars())
 
+    def signed_before(self, before: dt.datetime, limit: int = 20) -> list[SigningRequestRow]:
+        """Requests the client signed before ``before`` that still wait for the seal or the evidence report."""
+        stmt = (select(SigningRequestRow).where(SigningRequestRow.status.in_(("signed", "sealed")),
+                                                SigningRequestRow.signed_at <= before)
+                .join(EvidenceRecordRow, EvidenceRecordRow.request_id == SigningRequestRow.id)
+                .where((EvidenceRecordRow.report.is_(None))
+                       | ((SigningRequestRow.status == "signed") & SigningRequestRow.seal.is_(True)))
+                .order_by(SigningRequestRow.id).limit(limit))
+        return list(self._session.execute(stmt).scalars())
+
     def of_document(self, tenant: str, document_id: int) -> list[SigningRequestRow]:
         stmt = select(SigningRequestRow).where(SigningRequestRow.tenant == tenant,
                                                SigningRequestRow.document_id == document_id)

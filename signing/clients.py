@@ -28,12 +28,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from ca import identity
 from ca.errors import ConflictError, InvalidInput, NotFound, Problem
 from ca.policy import NATIONAL
+from ca.keycheck import load_certificate
 from registry import ClientFactorRow, ClientRow, Conflict, Registry, RegistryTransaction
 from signing.accredited import AccreditedIssuers, holder_problems
 from signing.factors import FactorRefused, SMSSender, masked, new_totp_secret, provisioning_uri, totp_step
@@ -262,8 +262,8 @@ class ClientService:
         text = payload.get("certificate")
         try:
             data = text.encode() if isinstance(text, str) else b""
-            cert = (x509.load_pem_x509_certificate(data) if data.lstrip().startswith(b"-----BEGIN")
-                    else x509.load_der_x509_certificate(base64.b64decode(data, validate=True)))
+            cert = load_certificate(data if data.lstrip().startswith(b"-----BEGIN")
+                                    else base64.b64decode(data, validate=True))
         except (ValueError, binascii.Error):
             raise InvalidInput("the certificate is refused", [Problem("certificate", "is not a PEM (or base64 "
                                                                                      "DER) X.509 certificate")]) from None

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -27,11 +28,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from ca.errors import ConflictError, InvalidInput, Problem, QoltanbaError
+from ca.keycheck import load_certificate
 from registry import RegistryTransaction, SigningRequestRow
 from signing.policy import Factor
 from signing.proofs import ClientContext, FactorProofs, actor_of, missing_factors
 from signing.requests import EXPIRED, OPEN, SEALED, SIGNED, rule_of
-from signing.service import InvalidSignature, SignatureResult
+from signing.service import SEAL_FIELD, InvalidSignature, SignatureResult
 
 log = logging.getLogger(__name__)
 _AUTH_NAMES = {Factor.BIOMETRIC: "Biometric", Factor.SMS: "SMS", Factor.TOTP: "TOTP", Factor.EDS: "EDS"}
@@ -166,6 +168,73 @@ class ClientSigning(FactorProofs):
                                      signer_serial=result.signer_serial)
         return stored
 
+    def seal(self, actor: str, tenant: str, document_id: str, *, level: str | None = None) -> SignatureResult:
+        """The MFO's seal through its own route: the document's signed request becomes sealed with it."""
+        result = self.signing.sign_with_seal(actor, tenant, document_id, level=level,
+                                             on_stored=self._on_seal(tenant, actor))
+        self.requests.events.kick()
+        return result
+
+    def _on_seal(self, tenant: str, actor: str) -> Callable[[RegistryTransaction, SignatureResult], None]:
+        """Runs in the transaction that stores the seal: the signed request, its evidence, its event."""
+        def sealed(tx: RegistryTransaction, result: SignatureResult) -> None:
+            document = tx.documents.by_public_id(tenant, result.document)
+            for request in tx.signing_requests.of_document(tenant, document.id):
+                if request.status == SIGNED:
+                    self._mark_sealed(tx, request, actor, version=result.version, sha256=result.sha256,
+                                      signer_serial=result.signer_serial)
+        return sealed
+
+    def _mark_sealed(self, tx: RegistryTransaction, request: SigningRequestRow, actor: str, *, version: int,
+                     sha256: str, signer_serial: str) -> None:
+        row = tx.signing_requests.for_client(request.public_id, for_update=True)
+        row.sealed_at = self.clock.now()
+        self.evidence.sealed(tx, row, sha256=sha256, signer_serial=signer_serial, at=row.sealed_at)
+        self.requests.transition(tx, row, SEALED, actor, version=version, sha256=sha256)
+
+    def finish_interrupted(self, grace: dt.timedelta = dt.timedelta(seconds=30)) -> int:
+        """Finish what a crash cut off after the client's signature was stored (the dispatcher calls this).
+
+        The client's signature, the request's ``signed`` state and the evidence
+        record are one transaction; the MFO's seal and the sealed evidence
+        report follow in their own. A process killed in between leaves a
+        request ``signed`` that asked for the seal, or evidence without its
+        report: after ``grace`` (so a live request's own seal goes first) the
+        seal is applied, or the request follows a seal already on the
+        document, and the report is sealed.
+        """
+        given_up = self.__dict__.setdefault("_given_up", set())
+        with self.registry.transaction(readonly=True) as tx:
+            pending = [(r, tx.documents.by_id(r.tenant, r.document_id))
+                       for r in tx.signing_requests.signed_before(self.clock.now() - grace)
+                       if r.public_id not in given_up]
+        for row, document in pending:
+            actor = f"request:{row.public_id}"
+            try:
+                if row.status == SIGNED and row.seal and document.status == "sealed":
+                    self._follow_seal(row.public_id)
+                elif row.status == SIGNED and row.seal:
+                    self.signing.sign_with_seal(actor, row.tenant, document.public_id, level=row.level,
+                                                on_stored=self._on_seal(row.tenant, actor))
+                self.evidence.report(actor, row.tenant, row.id)
+            except QoltanbaError as error:
+                # Once per process, so a lasting cause (a revoked seal) is not retried every second;
+                # the operator fixes it and restarts, or the MFO seals through its route.
+                given_up.add(row.public_id)
+                log.warning("signing request %s: finishing after an interruption failed: %s", row.public_id, error)
+        if pending:
+            self.requests.events.kick()
+        return len(pending)
+
+    def _follow_seal(self, request_id: str) -> None:
+        """The document was sealed without its request moving along: record the seal on the request."""
+        with self.registry.transaction() as tx:
+            row = tx.signing_requests.for_client(request_id, for_update=True)
+            latest = tx.document_versions.latest(row.document_id)
+            if row.status == SIGNED and latest.signature_field == SEAL_FIELD:
+                self._mark_sealed(tx, row, "system", version=latest.number, sha256=latest.sha256,
+                                  signer_serial=latest.signer_serial or "")
+
     def _finish(self, request_id: str) -> dict[str, Any]:
         """The MFO's seal (when the request asks for it), then the sealed evidence report."""
         with self.registry.transaction(readonly=True) as tx:
@@ -174,14 +243,9 @@ class ClientSigning(FactorProofs):
                                                     .public_id, row.seal, row.level, f"request:{row.public_id}")
             internal_id = row.id
         if seal:
-            def sealed(tx: RegistryTransaction, result: SignatureResult) -> None:
-                row = tx.signing_requests.for_client(request_id, for_update=True)
-                row.sealed_at = self.clock.now()
-                self.evidence.sealed(tx, row, sha256=result.sha256, signer_serial=result.signer_serial,
-                                     at=row.sealed_at)
-                self.requests.transition(tx, row, SEALED, actor, version=result.version, sha256=result.sha256)
             try:
-                self.signing.sign_with_seal(actor, tenant, document, level=level, on_stored=sealed)
+                self.signing.sign_with_seal(actor, tenant, document, level=level,
+                                            on_stored=self._on_seal(tenant, actor))
             except QoltanbaError as error:
                 # The client's signature stands; the MFO may seal later through its own route.
                 log.warning("signing request %s: the seal was not applied: %s", request_id, error)
@@ -197,9 +261,8 @@ class ClientSigning(FactorProofs):
 def _certificate(text: str) -> x509.Certificate:
     try:
         data = text.encode() if isinstance(text, str) else b""
-        if data.lstrip().startswith(b"-----BEGIN"):
-            return x509.load_pem_x509_certificate(data)
-        return x509.load_der_x509_certificate(base64.b64decode(data, validate=True))
+        return load_certificate(data if data.lstrip().startswith(b"-----BEGIN")
+                                else base64.b64decode(data, validate=True))
     except (ValueError, binascii.Error):
         raise InvalidInput("the certificate is refused", [Problem("certificate", "is not a PEM (or base64 DER) "
                                                                                  "X.509 certificate")]) from None

@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives import serialization
 
 from ca.authority import CertificationAuthority
 from ca.errors import ConflictError, InvalidInput, NotFound, Problem
+from ca.keycheck import load_certificate
 from ca.policy import NATIONAL
 from registry import CertificateRow, DocumentRow, RegistryTransaction, SigningSessionRow
 from signing.accredited import AccreditedIssuers, holder_problems
@@ -440,9 +441,7 @@ class SigningService:
 
 def _load_certificate(data: bytes) -> x509.Certificate:
     try:
-        if data.lstrip().startswith(b"-----BEGIN"):
-            return x509.load_pem_x509_certificate(data)
-        return x509.load_der_x509_certificate(data)
+        return load_certificate(data)
     except ValueError:
         raise InvalidInput("the certificate cannot be read", [Problem("certificate", "is not a PEM or DER X.509 "
                                                                                      "certificate")]) from None

@@ -5,6 +5,7 @@ Keep this file to fixture definitions; put the machinery in tests/support/.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,42 @@ if TYPE_CHECKING:
     from api.context import Services
 
 _POSTGRES_FIXTURES = {"postgres_server", "postgres_url"}
+_SUITE_LOG = pytest.StashKey[tuple]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Every record the suite logs also goes to one file, scanned for secrets at the end
+    # (tests/support/logscan.py). The handler takes whatever level each logger already has.
+    import logging
+    import tempfile
+    from pathlib import Path
+
+    from tests.support.logscan import LOGS
+
+    handle, name = tempfile.mkstemp(prefix="qoltanba-suite-", suffix=".log")
+    os.close(handle)
+    handler = logging.FileHandler(name, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.getLogger().addHandler(handler)
+    config.stash[_SUITE_LOG] = (handler, Path(name))
+    LOGS.append(Path(name))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    import logging
+
+    from tests.support.logscan import LOGS, scan
+
+    handler, path = session.config.stash.get(_SUITE_LOG, (None, None))
+    if handler is not None:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+    found = scan(LOGS)
+    if found:
+        print("\nsecrets found in the logs written during the suite:\n  " + "\n  ".join(found))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    elif path is not None:
+        path.unlink(missing_ok=True)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

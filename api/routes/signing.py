@@ -77,7 +77,7 @@ async def client_signature(document_id: str, body: ClientSignatureBody, svc: Ser
              summary="The MFO's seal, last, locking the document (role: mfo)", responses=problem_responses(409))
 async def seal(document_id: str, body: SealBody | None = None, svc: Services = Depends(services),
                who: Actor = Depends(require(MFO))) -> dict:
-    result = await run_in_threadpool(svc.signing.sign_with_seal, who.name, tenant_of(who, None), document_id,
+    result = await run_in_threadpool(svc.client_signing.seal, who.name, tenant_of(who, None), document_id,
                                      level=body.level if body else None)
     return result.as_json()
 

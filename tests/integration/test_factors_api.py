@@ -190,6 +190,9 @@ def test_LOAN6_other_document_with_the_eds_alone(http, services, alpha) -> None:
     assert done.json()["status"] == "signed"      # the MFO seals later, as it asked
     assert http.get(f"/signing-requests/{created['id']}/signed.pdf", headers=alpha).status_code == 200
     assert http.post(f"/documents/{document}/signatures/seal", headers=alpha, json={"level": "B-B"}).status_code == 201
+    # The MFO's own seal moves the request along (signed -> sealed).
+    after = http.get(f"/signing-requests/{created['id']}", headers=alpha).json()
+    assert after["status"] == "sealed" and after["sealed_at"]
 
 
 def test_LOAN9_changing_the_phone_needs_biometrics_and_eds(http, services, alpha) -> None:
@@ -299,3 +302,42 @@ def test_the_mfo_cancels_and_the_client_can_do_nothing_more(http, services, alph
     assert len(http.get(f"/documents/{document}", headers=alpha).json()["versions"]) == 1
     # A new request may be made for the document now.
     assert _request(http, alpha, document, client["id"])["status"] == "open"
+
+
+def test_a_seal_cut_off_after_the_clients_signature_is_finished_later(http, services, alpha) -> None:
+    """The client's signature is stored, the MFO's seal is not (here: its certificate was revoked; a crash
+    leaves the same state): the request stays signed, then the dispatcher's task seals it and its evidence."""
+    from ca.authority import IssueRequest, KeySource
+    from ca.profiles import Role
+    from ca.revocation import RevocationRequest
+    from ca.subject import SubjectData
+
+    held = client_with_held_key(services)
+    client = register(http, alpha, services, iin=held.iin)
+    document = upload(http, alpha, iin=held.iin, kind="consent")
+    created = _request(http, alpha, document, client["id"])
+    page = SigningPage(http, services, created)
+    assert page.sms(client["phone"]).status_code == 200 and page.biometrics(held.iin).status_code == 200
+    seal = services.authority.service_certificate("mfo-seal")
+    services.revocations.revoke(RevocationRequest(serial=seal.serial, actor="test", reason="superseded",
+                                                  administrator=True))
+    done = page.confirm()
+    assert done.status_code == 200 and done.json()["status"] == "signed", done.text
+    assert services.client_signing.finish_interrupted(grace=dt.timedelta(0)) == 1   # no seal yet: given up
+    sp = services.authority.policy.services
+    services.authority.issue(IssueRequest(
+        centre="national", profile="legal-sign", actor="test", key=KeySource(service=True, algorithm=sp.algorithm),
+        subject=SubjectData(surname=sp.mfo_seal_surname, given_name=sp.mfo_seal_given_name, iin=sp.mfo_seal_iin,
+                            bin=sp.mfo_bin, organisation=sp.mfo_name, roles=(Role.MAY_SIGN,))),
+        holder_override="service:mfo-seal")
+    services.client_signing.__dict__.pop("_given_up", None)   # what a restart does
+    assert services.client_signing.finish_interrupted(grace=dt.timedelta(0)) == 1
+    after = http.get(f"/signing-requests/{created['id']}", headers=alpha).json()
+    assert after["status"] == "sealed" and after["sealed_at"]
+    final = http.get(f"/documents/{document}/signed.pdf", headers=alpha)
+    assert final.status_code == 200
+    statuses = pyhanko_statuses(final.content, _root(services))
+    assert len(statuses) == 2 and all(s.intact and s.valid for s in statuses)
+    evidence = http.get(f"/signing-requests/{created['id']}/evidence", headers=alpha)
+    assert evidence.status_code == 200 and b'"seal"' in evidence.content
+    assert services.client_signing.finish_interrupted(grace=dt.timedelta(0)) == 0

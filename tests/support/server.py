@@ -63,11 +63,17 @@ def prepare_home(path: Path, *, database_url: str | None = None, extra: dict[str
 
 
 @contextlib.contextmanager
-def running_server(home: Home, *, workers: int = 2, log: Path | None = None) -> Iterator[subprocess.Popen]:
-    out = open(log or home.path / "server.log", "ab")
+def running_server(home: Home, *, workers: int = 2, log: Path | None = None,
+                   log_config: Path | None = None) -> Iterator[subprocess.Popen]:
+    """``log_config``: a logging dictConfig file for uvicorn (e.g. every logger at DEBUG)."""
+    from tests.support.logscan import LOGS
+
+    LOGS.append(log or home.path / "server.log")   # scanned for secrets when the session ends
+    out = open(LOGS[-1], "ab")
+    logging_args = ["--log-config", str(log_config)] if log_config else ["--no-access-log", "--log-level", "warning"]
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
-         "--port", str(home.port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"],
+         "--port", str(home.port), "--workers", str(workers), *logging_args],
         env=home.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         _wait_ready(home, process)
