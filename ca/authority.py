@@ -26,7 +26,8 @@ from ca.issuer import CAEndpoints, CertificateIssuer, IssuingCA, SubjectPublicKe
 from ca.policy import CENTRES, GOVERNMENT, NATIONAL, ROOT, HierarchyPolicy
 from ca.profiles import PROFILES, CertificateProfile, HolderKind, Role
 from ca.subject import SubjectData, build_name, check_subject
-from keys import CarrierKey, KeyAlgorithm, KeyBackend, UnsupportedAlgorithm, algorithm_of, certificate_public_key
+from keys import (CarrierKey, KeyAlgorithm, KeyBackend, UnsupportedAlgorithm, algorithm_of, certificate_public_key,
+                  spki_of)
 from registry import CentreRow, Conflict, Registry, RegistryTransaction
 
 CA_KEY_CREATION = "ca-key.create"   # dual-controlled (issue 8, ca/approvals.py)
@@ -209,8 +210,7 @@ class CertificationAuthority:
             raise DualControlRequired(CA_KEY_CREATION, "creating a CA key needs a second administrator's approval "
                                                        "(dual control): ask with POST /approvals")
         info = self.backend.generate(chosen, f"ca-{code}-{approval.id}")
-        spki = self.backend.public_key(info.handle).public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        spki = spki_of(self.backend.public_key(info.handle))
         created = {"centre": code, "handle": info.handle, "algorithm": chosen.value,
                    "public_key_sha256": hashlib.sha256(spki).hexdigest()}
         with self.registry.transaction() as tx:

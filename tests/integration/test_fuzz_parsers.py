@@ -254,7 +254,9 @@ def world(services):
     application = http.post("/applications", json=individual_application()).json()["id"]
     victim = f.issue_person(services).serial
     cert_pem = held.certificate.public_bytes(serialization.Encoding.PEM).decode()
-    ids = {"application_id": str(application), "serial": victim, "document_id": document,
+    approval = http.post("/approvals", headers=keys["administrator"],
+                         json={"action": "ca-key.create", "params": {"centre": "government"}}).json()["id"]
+    ids = {"application_id": str(application), "serial": victim, "document_id": document, "approval_id": approval,
            "client_id": client["id"], "factor_id": client["factors"][0]["id"], "request_id": created["id"],
            "session_id": "0" * 32}
     valid = {
@@ -278,6 +280,9 @@ def world(services):
         "/client/signing-requests/{request_id}/eds": {"certificate": cert_pem},
         "/client/signing-requests/{request_id}/eds/signature": {"signature": "QUFB"},
         "/trust-anchors": {"certificate": cert_pem, "label": "fuzz"},
+        "/approvals": {"action": "centre.stop", "params": {"centre": "national"}},
+        "/approvals/{approval_id}/reject": {"note": "fuzz"},
+        "/console/login": {"name": "nobody", "password": "not-a-password", "code": "000000"},
     }
     routes = []
     for path, methods, route in api_routes(http.app):
