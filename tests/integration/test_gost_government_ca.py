@@ -10,6 +10,7 @@ these run on SQLite only.
 from __future__ import annotations
 
 import base64
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -32,6 +33,7 @@ from keys.gost import verify
 from keys.x509sign import build_csr
 from tests.integration.test_api import batch_application, new_iin, submit
 from tests.integration.test_cli import run
+from tests.support.pdfs import contract_pdf
 from tests.support.tools import require_tool
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -188,7 +190,8 @@ def test_gov3_gov7_cli_hands_out_a_gost_carrier_that_cert_verify_and_openssl_acc
     carrier; GOV-7/KZ-5: the key is GOST R 34.10-2015 512 like the centre's, it signs what its certificate
     verifies, and ``qoltanba cert verify`` accepts the certificate under the government CA (exit 0) and
     under the root with the CA as chain. OpenSSL checks the carrier's MAC and lists its certificates (it
-    has no GOST key type, so -nokeys)."""
+    has no GOST key type, so -nokeys). The holder then signs a PDF with the carrier (``qoltanba sign``) and
+    ``qoltanba verify`` calls it TOTAL-PASSED."""
     home = tmp_path / "home"
     run(home, "init")
     (tmp_path / "pw").write_text("carrier-password-1\n")
@@ -221,3 +224,11 @@ def test_gov3_gov7_cli_hands_out_a_gost_carrier_that_cert_verify_and_openssl_acc
                             capture_output=True, text=True, timeout=120)
     assert listed.returncode == 0, listed.stderr
     assert x509.load_pem_x509_certificates(listed.stdout.encode()) == [cert, government, root]
+
+    # The holder signs with the carrier as handed out: `qoltanba sign` (B-LT, GOST) and `qoltanba verify`.
+    (tmp_path / "c.pdf").write_bytes(contract_pdf(pages=1))
+    signed = run(home, "sign", str(tmp_path / "c.pdf"), str(tmp_path / "s.pdf"), "--p12", str(p12),
+                 "--password-file", str(tmp_path / "pw"))
+    assert json.loads(signed.stdout)["serial"] == format(cert.serial_number, "x")
+    report = run(home, "verify", str(tmp_path / "s.pdf"))
+    assert report.stdout.startswith("TOTAL-PASSED") and "ТЕСТОВ ТЕСТ" in report.stdout
