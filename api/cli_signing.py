@@ -19,13 +19,12 @@ from typing import Annotated, Optional
 
 import typer
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 
 from api.cli import DEFAULT_HOME, ActorOpt, Home, _emit, _fail, _read, _services, _writable, _write, app
 from api.context import Services
 from ca.errors import InvalidInput, Problem, QoltanbaError
 from ca.policy import CENTRES
-from keys import CarrierKey, KeyError_, load_pkcs12
+from keys import CarrierKey, KeyError_, certificate_public_key, load_pkcs12, spki_of
 from signing.pades import Level
 from signing.pdf_checks import field_taken, locked_by, pdf_problems, signature_fields
 from signing.stamping import display_name
@@ -33,7 +32,6 @@ from signing import validation_data
 from signing.validation_data import OurHierarchy, StatusUnavailable
 
 LEVELS = ", ".join(level.value for level in Level)
-_SPKI = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 @app.command("sign")
@@ -173,7 +171,7 @@ def _carrier(p12: Path, password_file: Path) -> tuple[CarrierKey, x509.Certifica
         raise InvalidInput(f"{p12}: {error}") from None
     if certificate is None:
         raise InvalidInput(f"{p12}: the PKCS#12 file holds no certificate for its key")
-    if certificate.public_key().public_bytes(*_SPKI) != key.public_key().public_bytes(*_SPKI):
+    if spki_of(certificate_public_key(certificate)) != spki_of(key.public_key()):  # GOST carriers too
         raise InvalidInput(f"{p12}: the certificate does not belong to the private key")
     return key, certificate, bag
 

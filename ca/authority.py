@@ -337,6 +337,20 @@ class CertificationAuthority:
         except Conflict as conflict:
             raise self._conflict_error(conflict, request) from conflict
 
+    def _generated_key_algorithm(self, request: IssueRequest) -> KeyAlgorithm:
+        """The algorithm of a key the centre generates for a holder when the request names none.
+
+        GOV-3/GOV-7: a GOST centre writes GOST keys onto the PKCS#12 carriers
+        it hands out, so its holders sign in the algorithm its relying parties
+        verify (the government CA: GOST R 34.10-2015 512 by default). Tokens
+        keep the service algorithm (PKCS#11 has no GOST mechanism here), and
+        so do carriers of an RSA/EC centre: a CA's RSA-4096 is no user key.
+        """
+        centre_algorithm = self.policy.centre(request.centre).algorithm
+        if request.key.pkcs12_password is not None and centre_algorithm.is_gost:
+            return centre_algorithm
+        return self.policy.services.algorithm
+
     @staticmethod
     def _conflict_error(conflict: Conflict, request: IssueRequest) -> ConflictError:
         if conflict.constraint == "uq_certificates_single_key_holder":
@@ -355,7 +369,7 @@ class CertificationAuthority:
         if request.centre == GOVERNMENT and tx.certificates.active_single_key(ca.centre_id, holder):
             raise self._conflict_error(Conflict("uq_certificates_single_key_holder"), request)
         now = self.clock.now().replace(microsecond=0)
-        algorithm = request.key.algorithm or self.policy.services.algorithm
+        algorithm = request.key.algorithm or self._generated_key_algorithm(request)
         carrier_key, key_handle, carrier, carrier_serial = None, None, "holder-csr", None
         if request.key.pkcs12_password is not None:
             carrier_key = CarrierKey.generate(algorithm)

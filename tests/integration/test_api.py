@@ -25,6 +25,7 @@ from fastapi.testclient import TestClient
 
 from api.deps import actor as actor_dependency
 from ca.identity import make_test_iin
+from keys import load_pkcs12
 
 BIN = "190340000017"
 PROBLEM = "application/problem+json"
@@ -388,8 +389,8 @@ def test_GOV4_government_batch_issues_carriers_and_refuses_a_second_key(http):
     assert set(result["generated_passwords"]) == set(iins)
     for issued in result["certificates"]:
         iin = re.search(r"IIN(\d{12})", issued["subject"]).group(1)
-        _key, cert, _chain = pkcs12.load_key_and_certificates(base64.b64decode(issued["pkcs12_base64"]),
-                                                              result["generated_passwords"][iin].encode())
+        _key, cert, _chain = load_pkcs12(base64.b64decode(issued["pkcs12_base64"]),
+                                         result["generated_passwords"][iin].encode())
         assert format(cert.serial_number, "x") == issued["serial"]
 
     journal = http.get("/journal/issuance.csv")

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import pkcs12
 
 from ca.errors import ConflictError, InvalidInput
+from keys import KeyAlgorithm, certificate_public_key, load_pkcs12, spki_of
 from tests.support import factories as f
 
 ID_COPY = [{"kind": "id-copy", "name": "id.pdf"}]
@@ -94,8 +94,9 @@ def test_root3_ca_application_due_in_15_working_days_and_root5_signed_by_root(se
 
 
 def test_gov3_gov4_batch_issues_carriers_journal_and_refuses_second_key(services):
-    """GOV-3: the centre generates each key onto a PKCS#12 carrier and journals it;
-    GOV-4: a second key for the same holder is refused with nothing written."""
+    """GOV-3: the centre generates each key onto a PKCS#12 carrier and journals it; GOV-7: a GOST
+    2015-512 key, the government centre's algorithm; GOV-4: a second key for the same holder is refused
+    with nothing written."""
     people = [f.iin(), f.iin()]
     view = services.applications.submit("government-batch", f.government_form(people),
                                         f.government_attachments(people), None, "registrar")
@@ -103,9 +104,10 @@ def test_gov3_gov4_batch_issues_carriers_journal_and_refuses_second_key(services
     assert len(approval.certificates) == 2
     for issued in approval.certificates:
         iin = issued.certificate.subject.get_attributes_for_oid(x509.NameOID.SERIAL_NUMBER)[0].value[3:]
-        key, cert, _chain = pkcs12.load_key_and_certificates(issued.pkcs12,
-                                                             approval.generated_passwords[iin].encode())
-        assert cert == issued.certificate and key.public_key() == cert.public_key()
+        key, cert, _chain = load_pkcs12(issued.pkcs12, approval.generated_passwords[iin].encode())
+        assert key.algorithm is KeyAlgorithm.GOST_2015_512
+        assert cert == issued.certificate
+        assert spki_of(key.public_key()) == spki_of(certificate_public_key(cert))
     csv_text = services.catalogue.journal_csv("government")
     rows = [line for line in csv_text.splitlines() if "01-15/123" in line]
     assert len(rows) == 2 and all(issued.carrier_serial in csv_text for issued in approval.certificates)

@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 
 from api import cli
 from ca.identity import make_test_iin
+from keys import load_pkcs12
 
 BIN = "190340000017"
 JOURNAL_COLUMNS = ["number", "state_body", "letter_number", "letter_date", "holder_name", "issued_at",
@@ -288,7 +289,7 @@ def test_government_batch_carriers_journal_and_gov4(home: Path, tmp_path: Path) 
         p12 = carriers / f"{iin}.p12"
         assert approved["carriers"][iin] == str(p12)
         assert stat.S_IMODE(p12.stat().st_mode) == 0o600
-        _key, cert, _chain = pkcs12.load_key_and_certificates(p12.read_bytes(), password.encode())
+        _key, cert, _chain = load_pkcs12(p12.read_bytes(), password.encode())
         assert format(cert.serial_number, "x") in approved["serials"]
 
     exported = run(home, "journal", "export", "--ca", "government").stdout

@@ -10,7 +10,9 @@ these run on SQLite only.
 from __future__ import annotations
 
 import base64
+import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -21,16 +23,18 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.serialization import pkcs12
 from typer.testing import CliRunner
 
 from api import cli
+from ca.certcheck import check_certificate
 from ca.ocsp import issuer_hashes
-from keys import KeyAlgorithm, SoftwareKeyBackend
+from keys import KeyAlgorithm, SoftwareKeyBackend, load_pkcs12
 from keys.gost import verify
 from keys.x509sign import build_csr
 from tests.integration.test_api import batch_application, new_iin, submit
 from tests.integration.test_cli import run
+from tests.support.pdfs import contract_pdf
+from tests.support.tools import require_tool
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 GOST_512_KEY = "1.2.398.3.10.1.1.2.2"
@@ -91,8 +95,9 @@ def _ocsp_status(http, gov_ca: x509.Certificate, serial: str) -> tuple[str, asn1
 
 @SQLITE_ONLY
 def test_gov3_gov5_gov6_government_batch_to_revocation_over_http_with_gost(services, http) -> None:
-    """GOV-3 carriers issued under the GOST CA; GOV-5 revocation on a letter; GOV-6 the GOST-signed CRL and
-    OCSP tell holders, each signature checked by our GOST verifier."""
+    """GOV-3 carriers issued under the GOST CA hold GOST 2015-512 keys (GOV-7) whose certificates verify
+    under the government CA (ca.certcheck, the path of `qoltanba cert verify`); GOV-5 revocation on a
+    letter; GOV-6 the GOST-signed CRL and OCSP tell holders, each signature checked by our GOST verifier."""
     gov_ca = services.authority.chain("government")[0]
     iins = [new_iin("F"), new_iin("M")]
     submitted = submit(http, batch_application(iins, "01-12/GOST"))
@@ -102,11 +107,17 @@ def test_gov3_gov5_gov6_government_batch_to_revocation_over_http_with_gost(servi
     serials = []
     for issued in result["certificates"]:
         iin = re.search(r"IIN(\d{12})", issued["subject"]).group(1)
-        _key, cert, chain = pkcs12.load_key_and_certificates(base64.b64decode(issued["pkcs12_base64"]),
-                                                             result["generated_passwords"][iin].encode())
+        key, cert, chain = load_pkcs12(base64.b64decode(issued["pkcs12_base64"]),
+                                       result["generated_passwords"][iin].encode())
+        assert key.algorithm is KeyAlgorithm.GOST_2015_512
         assert cert.signature_algorithm_oid.dotted_string == GOST_512_SIGNATURE
+        assert parsed(cert).public_key["algorithm"]["algorithm"].dotted == GOST_512_KEY
         check_signed_by(parsed(cert), parsed(gov_ca))
         assert chain and chain[0] == gov_ca
+        checked = check_certificate(parsed(cert), [parsed(gov_ca)], cert.not_valid_before_utc)
+        assert checked.valid, checked.reason
+        # The carrier's key is the certificate's: what it signs, the certificate's key verifies.
+        verify(parsed(cert).public_key, GOST_512_SIGNATURE, key.sign(b"act", "streebog512"), b"act")
         serials.append(issued["serial"])
     revoked, kept = serials
 
@@ -172,3 +183,52 @@ def test_gov7_cli_issues_a_gost_holder_certificate_that_cert_verify_accepts(tmp_
     (tmp_path / "bad.der").write_bytes(bytes(der))
     result = _cli_verify(tmp_path / "bad.der", "--trust", tmp_path / "government.der", code=1)
     assert "signature" in result.stdout
+
+
+def test_gov3_gov7_cli_hands_out_a_gost_carrier_that_cert_verify_and_openssl_accept(tmp_path: Path) -> None:
+    """GOV-3: ``qoltanba cert issue --ca government --p12-out`` generates the holder's key onto a PKCS#12
+    carrier; GOV-7/KZ-5: the key is GOST R 34.10-2015 512 like the centre's, it signs what its certificate
+    verifies, and ``qoltanba cert verify`` accepts the certificate under the government CA (exit 0) and
+    under the root with the CA as chain. OpenSSL checks the carrier's MAC and lists its certificates (it
+    has no GOST key type, so -nokeys). The holder then signs a PDF with the carrier (``qoltanba sign``) and
+    ``qoltanba verify`` calls it TOTAL-PASSED."""
+    home = tmp_path / "home"
+    run(home, "init")
+    (tmp_path / "pw").write_text("carrier-password-1\n")
+    p12 = tmp_path / "holder.p12"
+    run(home, "cert", "issue", "--profile", "government-employee", "--ca", "government", "--iin", new_iin(),
+        "--surname", "ТЕСТОВ", "--given-name", "ТЕСТ", "--bin", "190340000017", "--org", "МИНИСТЕРСТВО ТЕСТА",
+        "--p12-out", str(p12), "--password-file", str(tmp_path / "pw"))
+    key, cert, chain = load_pkcs12(p12.read_bytes(), b"carrier-password-1")
+    assert key.algorithm is KeyAlgorithm.GOST_2015_512
+    holder = parsed(cert)
+    assert holder.public_key["algorithm"]["algorithm"].dotted == GOST_512_KEY
+    assert holder["signature_algorithm"]["algorithm"].dotted == GOST_512_SIGNATURE
+    verify(holder.public_key, GOST_512_SIGNATURE, key.sign(b"order 1", "streebog512"), b"order 1")
+    with pytest.raises(InvalidSignature):
+        verify(holder.public_key, GOST_512_SIGNATURE, key.sign(b"order 1", "streebog512"), b"order 2")
+
+    government, root = chain
+    (tmp_path / "c.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "government.der").write_bytes(government.public_bytes(serialization.Encoding.DER))
+    (tmp_path / "root.pem").write_bytes(root.public_bytes(serialization.Encoding.PEM))
+    _cli_verify(tmp_path / "c.pem", "--trust", tmp_path / "government.der", code=0)
+    _cli_verify(tmp_path / "c.pem", "--trust", tmp_path / "root.pem", "--chain", tmp_path / "government.der", code=0)
+    # The national CA did not issue it: the same command refuses it there.
+    national = pem.unarmor(run(home, "ca", "chain", "--ca", "national").stdout.encode(), multiple=True)
+    (tmp_path / "national.der").write_bytes(next(national)[2])
+    _cli_verify(tmp_path / "c.pem", "--trust", tmp_path / "national.der", code=1)
+
+    openssl = require_tool("openssl")
+    listed = subprocess.run([openssl, "pkcs12", "-in", str(p12), "-nokeys", "-passin", "pass:carrier-password-1"],
+                            capture_output=True, text=True, timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    assert x509.load_pem_x509_certificates(listed.stdout.encode()) == [cert, government, root]
+
+    # The holder signs with the carrier as handed out: `qoltanba sign` (B-LT, GOST) and `qoltanba verify`.
+    (tmp_path / "c.pdf").write_bytes(contract_pdf(pages=1))
+    signed = run(home, "sign", str(tmp_path / "c.pdf"), str(tmp_path / "s.pdf"), "--p12", str(p12),
+                 "--password-file", str(tmp_path / "pw"))
+    assert json.loads(signed.stdout)["serial"] == format(cert.serial_number, "x")
+    report = run(home, "verify", str(tmp_path / "s.pdf"))
+    assert report.stdout.startswith("TOTAL-PASSED") and "ТЕСТОВ ТЕСТ" in report.stdout
