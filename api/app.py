@@ -39,8 +39,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         # publishes CRLs a crash or the clock left due.
         if services.authority.is_initialised():
             services.housekeeper.start()
-            # Webhook deliveries and request expiry; the policy in force is audited when it changed.
+            # Webhook deliveries and request expiry; the policy and the settings in force are audited
+            # when they changed since the last start.
             services.record_signing_policy()
+            services.record_settings()
             services.dispatcher.start()
         try:
             yield

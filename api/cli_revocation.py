@@ -94,7 +94,7 @@ def crl(ca: Annotated[Centre, typer.Option("--ca", help="Certification centre.")
         _writable(out)
         kind = DELTA if delta else FULL
         if new or services.publisher.stale(ca.value):
-            services.publisher.publish(ca.value)
+            services.publisher.publish(ca.value, actor="cli")
         published = services.publisher.latest(ca.value, kind)
         assert published is not None  # just published
         _write(out, published.der)

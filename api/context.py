@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 
 from api.people import ConsolePolicy, PeopleService
-from api.settings import Settings
+from api.settings import Settings, settings_snapshot
 from ca.applications import ApplicationService
 from ca.approvals import Approval, DualControl, DualControlRequired
 from ca.audit_checkpoints import AuditCheckpoints
@@ -317,6 +317,26 @@ class Services:
                                 "source": str(self.settings.signing_policy_file or "defaults"),
                                 "rules": [r.name for r in policies.rules]})
         return True
+
+    def record_settings(self, actor: str = "system") -> list[str]:
+        """An audit entry when the settings in force differ from the last ones recorded (issue 8).
+
+        The entry names every changed setting with its new value; a secret
+        (SecretStr: the master key) is recorded by a keyed fingerprint only,
+        so the log says that it changed, never what it is. Returns the names
+        of the changed settings ([] when nothing changed).
+        """
+        snapshot = settings_snapshot(self.settings)
+        with self.registry.transaction() as tx:
+            last = tx.audit.latest("settings.changed")
+            previous = dict(last.details.get("settings", {})) if last is not None else {}
+            changed = sorted(name for name in snapshot.keys() | previous.keys()
+                             if snapshot.get(name) != previous.get(name))
+            if not changed:
+                return []
+            tx.audit.append(at=self.clock.now(), actor=actor, action="settings.changed", subject="settings",
+                            details={"changed": changed, "settings": snapshot})
+        return changed
 
     @cached_property
     def audit_checkpoints(self) -> AuditCheckpoints:

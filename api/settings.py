@@ -6,6 +6,8 @@ production mode the service refuses to start on embedded defaults.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -190,3 +192,24 @@ class Settings(BaseSettings):
     @property
     def resolved_master_key_file(self) -> Path:
         return self.master_key_file or self.home / "master.key"
+
+
+_URL_PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
+
+
+def settings_snapshot(settings: Settings) -> dict[str, object]:
+    """Every setting as JSON for the audit log, with nothing secret in it.
+
+    A SecretStr (the master key) becomes a SHA-256 fingerprint (of a 256-bit
+    key: says whether it changed, reveals nothing); a password inside a
+    database URL is masked. Secret *files* (master key, PKCS#11 PIN) appear
+    as their paths only.
+    """
+    snapshot = settings.model_dump(mode="json")
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            snapshot[name] = "sha256:" + hashlib.sha256(value.get_secret_value().encode()).hexdigest()
+        elif isinstance(value, str) and "://" in value:
+            snapshot[name] = _URL_PASSWORD.sub(r"\1***@", value)
+    return snapshot

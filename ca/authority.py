@@ -435,9 +435,14 @@ class CertificationAuthority:
             certificate_serial=serial, form_numbers=journal.form_numbers, valid_from=cert.not_valid_before_utc,
             valid_to=cert.not_valid_after_utc, administrator=actor,
         ))
+        # Key generation and the CA key's use are part of the entry (issue 8): who made the holder's key
+        # (the centre, on which carrier and with which algorithm, or the holder, by CSR).
         tx.audit.append(at=now, actor=actor, action="certificate.issued", subject=serial,
                         details={"profile": prof.name, "issuer_id": issuer_id, "carrier": carrier,
-                                 "application_id": application_id})
+                                 "application_id": application_id,
+                                 "key": "generated" if algorithm is not None else "holder-csr",
+                                 "key_algorithm": algorithm.value if algorithm else _algorithm_name(cert),
+                                 "key_handle": key_handle, "carrier_serial": carrier_serial})
 
 
 def _algorithm_name(cert: x509.Certificate) -> str:

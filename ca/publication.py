@@ -83,8 +83,8 @@ class CRLPublisher:
     # -- issuing -------------------------------------------------------------
 
     def publish(self, code: str, *, after_revocation: bool = False, kinds: tuple[str, ...] | None = None,
-                attempts: int = 8) -> list[PublishedCRL]:
-        """Issue the centre's CRLs now: full and delta (or just the delta, per policy)."""
+                attempts: int = 8, actor: str = "system") -> list[PublishedCRL]:
+        """Issue the centre's CRLs now: full and delta (or just the delta, per policy); each one audited."""
         if kinds is None:
             full = not after_revocation or self.policy.full_on_revocation
             kinds = (FULL, DELTA) if full else (DELTA,)
@@ -99,6 +99,14 @@ class CRLPublisher:
                             base_number=crl.base_number, this_update=crl.this_update,
                             next_update=crl.next_update, covered_seq=covered, entries=crl.entries,
                             sha256=hashlib.sha256(crl.der).hexdigest(), der=crl.der, created_at=self.clock.now()))
+                        # The CA key's use and the CRL's issuance, in the transaction that stores it (issue 8).
+                        tx.audit.append(at=self.clock.now(), actor=actor, action="crl.issued",
+                                        subject=f"{ca.code}:{crl.number}", details={
+                                            "centre": ca.code, "kind": crl.kind, "number": crl.number,
+                                            "base_number": crl.base_number, "entries": crl.entries,
+                                            "this_update": crl.this_update.isoformat(),
+                                            "sha256": hashlib.sha256(crl.der).hexdigest(),
+                                            "key_handle": ca.key_handle})
             except Conflict as conflict:
                 if conflict.constraint != "uq_crls_centre_number":
                     raise

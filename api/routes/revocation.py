@@ -80,7 +80,7 @@ def journal(centre: Literal["root", "national", "government"] = "government",
              responses=problem_responses(409))
 def publish(code: Literal["root", "national", "government"], svc: Services = Depends(services),
             who: Actor = Depends(require(ADMINISTRATOR))) -> list[dict]:
-    return [crl.as_json() for crl in svc.publisher.publish(code)]
+    return [crl.as_json() for crl in svc.publisher.publish(code, actor=who.name)]
 
 
 @router.post("/retention/run", summary="Move certificates past retention to the archive (role: administrator)")
