@@ -9,6 +9,8 @@ asks, and its run, given the approval when a second one agrees:
 - ``centre.stop``: a centre stops work (NAT-5): everything it issued and its
   own certificate are revoked;
 - ``ca-key.create``: a new key pair for a centre in the key backend;
+- ``ca-key.retire``: a CA key destroyed in its backend (never the one its
+  centre signs with: that is ``centre.stop``);
 - ``signing-policy.change``: the signing policies (signing/policy.py) in force.
 """
 
@@ -20,7 +22,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from ca.approvals import Action, Approval, DualControl
-from ca.authority import CA_KEY_CREATION
+from ca.authority import CA_KEY_CREATION, CA_KEY_RETIREMENT
 from ca.errors import ConflictError, InvalidInput, Problem
 from ca.revocation import CA_REVOCATION, CENTRE_STOP, CourtDecision, RevocationRequest
 from signing.policy_loader import PolicyError, load_policies
@@ -116,6 +118,25 @@ def build_dual_control(svc: "Services") -> DualControl:
     def create_key(params: dict, approval: Approval) -> dict:
         return svc.authority.create_ca_key(params["centre"], params["algorithm"], approval.requested_by, approval)
 
+    # -- retiring a CA key ----------------------------------------------------------------
+    def check_retire(params: dict, by: str) -> tuple[str, dict]:
+        unknown = [Problem(k, "unknown field") for k in sorted(set(params) - {"centre", "handle"})]
+        try:
+            key = svc.authority.check_ca_key_retirement(params.get("centre"), params.get("handle"))
+        except InvalidInput as error:
+            raise InvalidInput(error.detail, unknown + error.problems) from None
+        except ConflictError:
+            if unknown:   # bad input first: every field problem is listed before any conflict
+                raise InvalidInput("the CA key cannot be retired", unknown) from None
+            raise
+        if unknown:
+            raise InvalidInput("the CA key cannot be retired", unknown)
+        # The approver sees which key will be destroyed: its public-key digest is fixed with the request.
+        return f"ca-key:{key['handle']}", {k: key[k] for k in ("centre", "handle", "algorithm", "public_key_sha256")}
+
+    def retire_key(params: dict, approval: Approval) -> dict:
+        return svc.authority.retire_ca_key(params["centre"], params["handle"], approval.requested_by, approval)
+
     # -- changing the signing policy -------------------------------------------------------
     def check_policy(params: dict, by: str) -> tuple[str, dict]:
         if set(params) != {"policy"}:
@@ -134,6 +155,8 @@ def build_dual_control(svc: "Services") -> DualControl:
     for action in (Action(CA_REVOCATION, "revoke a CA certificate", check_revocation, revoke),
                    Action(CENTRE_STOP, "stop a centre: revoke everything it issued", check_stop, stop),
                    Action(CA_KEY_CREATION, "create a CA key pair in the key backend", check_key, create_key),
+                   Action(CA_KEY_RETIREMENT, "retire a CA key: destroy it in the key backend", check_retire,
+                          retire_key),
                    Action(SIGNING_POLICY_CHANGE, "change the signing policy", check_policy, change_policy)):
         dual.register(action)
     return dual

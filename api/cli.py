@@ -454,7 +454,7 @@ from api import cli_keys  # noqa: E402,F401 - registers ``keys``
 from api import cli_verify  # noqa: E402,F401 - registers ``cert verify``
 from api import cli_verification  # noqa: E402,F401 - verify and trust
 from api import cli_people  # noqa: E402,F401 - registers ``users``
-from api import cli_approvals  # noqa: E402,F401 - registers ``approvals``, ``ca key-create``, ``signing-policy``
+from api import cli_approvals  # noqa: E402,F401 - registers ``approvals``, ``ca key-create``, ``ca key-retire``, ``signing-policy``
 
 
 def main() -> None:

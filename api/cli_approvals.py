@@ -1,7 +1,7 @@
 """``qoltanba approvals``: dual control on the command line (issue 8).
 
 Registered on ``api.cli`` (imported at its end). ``cert revoke`` of a CA
-certificate, ``ca stop``, ``ca key-create`` and ``signing-policy set`` only
+certificate, ``ca stop``, ``ca key-create``, ``ca key-retire`` and ``signing-policy set`` only
 record a request; a second administrator runs ``approvals approve ID``. On
 the command line ``--actor`` must name an active administrator (a console
 user or an API key's actor), and the approver must be a different one. The
@@ -21,7 +21,7 @@ from api.approvals import SIGNING_POLICY_CHANGE
 from api.cli import DEFAULT_HOME, ActorOpt, Centre, Home, _emit, _group, _read_json, _services, ca_app
 from api.context import Services
 from ca.approvals import STATUSES
-from ca.authority import CA_KEY_CREATION
+from ca.authority import CA_KEY_CREATION, CA_KEY_RETIREMENT
 from ca.errors import InvalidInput
 
 approvals_app = _group("approvals", "Dual control: requests waiting for a second administrator.")
@@ -55,7 +55,8 @@ def approvals_show(approval_id: ApprovalId, home: Home = DEFAULT_HOME) -> None:
 
 @approvals_app.command("request")
 def approvals_request(action: Annotated[str, typer.Option(help="ca-certificate.revoke, centre.stop, "
-                                                                "ca-key.create or signing-policy.change.")],
+                                                                "ca-key.create, ca-key.retire or "
+                                                                "signing-policy.change.")],
                       params_file: Annotated[Path, typer.Option(help="The action's parameters (JSON object).")],
                       actor: ActorOpt = "cli", home: Home = DEFAULT_HOME) -> None:
     """Ask for a dual-controlled action."""
@@ -91,6 +92,18 @@ def ca_key_create(ca: Annotated[Centre, typer.Option("--ca", help="The centre th
     with _services(home) as services:
         params = {"centre": ca.value, **({"algorithm": algorithm} if algorithm else {})}
         ask(services, CA_KEY_CREATION, params, actor)
+
+
+@ca_app.command("key-retire")
+def ca_key_retire(centre: Annotated[str, typer.Option("--centre", "--ca", help="The centre the key was made for.")],
+                  handle: Annotated[str, typer.Option(help="The key's handle, as ca-key.create returned it.")],
+                  actor: ActorOpt = "cli", home: Home = DEFAULT_HOME) -> None:
+    """Ask to destroy a CA key in the key backend (runs when a second administrator approves).
+
+    Never the key the centre signs with: that is `ca stop`.
+    """
+    with _services(home) as services:
+        ask(services, CA_KEY_RETIREMENT, {"centre": centre, "handle": handle}, actor)
 
 
 @policy_app.command("set")

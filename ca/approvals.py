@@ -1,7 +1,7 @@
 """Dual control (issue 8): a second, different administrator approves before the action runs.
 
-Revoking a CA certificate, stopping a centre, creating a CA key and changing
-the signing policy are asked for by one administrator and carried out only
+Revoking a CA certificate, stopping a centre, creating or retiring a CA key
+and changing the signing policy are asked for by one administrator and carried out only
 when another approves, as EJBCA's and Dogtag's approval workflows do. The
 request fixes what will be done (the action and its parameters, checked
 when asked, so a bad request is refused at once and never waits); the

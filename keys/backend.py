@@ -135,6 +135,12 @@ class KeyBackend(Protocol):
     def owns(self, handle: str) -> bool:
         """True when the handle is one of this backend's."""
 
+    def destroy(self, handle: str) -> None:
+        """Destroy the key pair for good: it can never be loaded or used again.
+
+        Raises KeyNotFound when the backend holds no such key (a second call).
+        """
+
 
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha224": hashes.SHA224,

@@ -194,6 +194,29 @@ class PKCS11KeyBackend:
     def owns(self, handle: str) -> bool:
         return isinstance(handle, str) and handle.startswith(HANDLE_PREFIX)
 
+    def destroy(self, handle: str) -> None:
+        """C_DestroyObject on the private key and its public key (by label, and by CKA_ID as a fallback)."""
+        label = self._label(handle)
+
+        def run(session: Any) -> None:
+            private = self._find(session, label, ObjectClass.PRIVATE_KEY)
+            public = self._find(session, label, ObjectClass.PUBLIC_KEY)
+            if public is None and private is not None:
+                try:
+                    public = session.get_key(object_class=ObjectClass.PUBLIC_KEY, id=private[Attribute.ID])
+                except (p11e.NoSuchKey, p11e.MultipleObjectsReturned, p11e.AttributeTypeInvalid):
+                    public = None
+            if private is None and public is None:
+                raise KeyNotFound(f"no key labelled {label!r} on token {self._token_label!r}")
+            with self._lock:
+                self._keys.pop(label, None)
+            # The private key first: once it is gone nothing can sign, whatever happens next.
+            for obj in (private, public):
+                if obj is not None:
+                    obj.destroy()
+
+        self._call(run)
+
     # -- management -----------------------------------------------------------
 
     def list_keys(self) -> list[KeyInfo]:

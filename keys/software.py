@@ -196,6 +196,31 @@ class SoftwareKeyBackend:
     def owns(self, handle: str) -> bool:
         return isinstance(handle, str) and handle.startswith(HANDLE_PREFIX)
 
+    def destroy(self, handle: str) -> None:
+        """Delete the encrypted key file, then its sidecar, and forget the cached key.
+
+        The key file goes first: what makes the key usable disappears before
+        what makes it visible, so an interruption leaves a sidecar without a
+        key (nothing can sign; calling again finishes). Deleting ciphertext
+        does not reach copies: backups of the key directory still hold it,
+        encrypted under the master key. Another process sharing the directory
+        keeps a key it already decrypted until it restarts.
+        """
+        key_id = self._key_id(handle)
+        with self._lock:
+            removed = False
+            for path in (self._key_path(key_id), self._meta_path(key_id)):
+                try:
+                    path.unlink()
+                    removed = True
+                except FileNotFoundError:
+                    pass
+            self._keys.pop(key_id, None)
+            self._meta.pop(key_id, None)
+            if not removed:
+                raise KeyNotFound(f"no software key {HANDLE_PREFIX}{key_id}")
+            _fsync_dir(self._dir)
+
     # -- management -----------------------------------------------------------
 
     def info(self, handle: str) -> KeyInfo:

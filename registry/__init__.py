@@ -9,6 +9,7 @@ from registry.models import (
     AuditCheckpointRow,
     AuditRow,
     BiometricAssertionRow,
+    CaKeyRetirementRow,
     BiometricChallengeRow,
     CentreRow,
     CertificateArchiveRow,
@@ -41,5 +42,5 @@ __all__ = [
     "Conflict", "Database", "IssuanceJournalRow", "Registry", "RegistryError", "RegistryTransaction",
     "sqlite_url", "BiometricAssertionRow", "BiometricChallengeRow", "ClientFactorRow", "ClientRow",
     "EvidenceRecordRow", "FactorProofRow", "OneTimeCodeRow", "SigningRequestRow", "WebhookDeliveryRow",
-    "WebhookEndpointRow", "ConsoleSessionRow", "PersonRow", "ApprovalRow",
+    "WebhookEndpointRow", "ConsoleSessionRow", "PersonRow", "ApprovalRow", "CaKeyRetirementRow",
 ]

@@ -89,6 +89,12 @@ class AuditLog:
         stmt = select(AuditRow).where(AuditRow.action == action).order_by(AuditRow.id.desc()).limit(1)
         return self._session.execute(stmt).scalar_one_or_none()
 
+    def of(self, action: str, subject: str) -> list[AuditRow]:
+        """Every entry of one action about one subject, oldest first (the CA keys a centre was given)."""
+        stmt = (select(AuditRow).where(AuditRow.action == action, AuditRow.subject == subject)
+                .order_by(AuditRow.id))
+        return list(self._session.execute(stmt).scalars())
+
     def verify(self) -> ChainBreak | None:
         """Walk the chain; return the first entry that does not fit, or None."""
         prev_hash, expected_id = GENESIS, 1

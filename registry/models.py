@@ -774,3 +774,25 @@ class ApprovalRow(Base):
     note: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict | None] = mapped_column(JSON)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class CaKeyRetirementRow(Base):
+    """A CA key destroyed in its backend after a second administrator approved (issue 8, ``ca-key.retire``).
+
+    The key's creation is in the audit log (``ca_key.created``, or
+    ``centre.created`` for the hierarchy's first keys); this table says it is
+    gone. The unique handle makes a retirement happen once, even when two
+    approvals of two requests for the same key arrive together.
+    """
+
+    __tablename__ = "ca_key_retirements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    handle: Mapped[str] = mapped_column(String(200), unique=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"))
+    algorithm: Mapped[str] = mapped_column(String(32))
+    public_key_sha256: Mapped[str] = mapped_column(String(64))
+    retired_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    retired_by: Mapped[str] = mapped_column(String(120))
+    approval: Mapped[str] = mapped_column(String(32))
+    approved_by: Mapped[str] = mapped_column(String(120))

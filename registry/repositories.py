@@ -23,6 +23,7 @@ from registry.models import (
     ApprovalRow,
     BiometricAssertionRow,
     BiometricChallengeRow,
+    CaKeyRetirementRow,
     CentreRow,
     CertificateArchiveRow,
     CertificateRow,
@@ -65,7 +66,8 @@ def _constraint_of(error: IntegrityError) -> str:
     for name in ("uq_clients_tenant_id_number", "uq_biometric_assertions_provider_id",
                  "uq_factor_proofs_request_factor", "webhook_endpoints_tenant_key", "uq_certificates_single_key_holder", "uq_certificates_issuer_serial", "uq_crls_centre_number",
                  "uq_revocations_centre_serial", "uq_revocations_seq", "uq_document_versions_document_number",
-                 "fingerprint_sha256", "actors.name", "actors_name", "people.name", "people_name", "centres.code", "centres_code"):
+                 "fingerprint_sha256", "actors.name", "actors_name", "people.name", "people_name", "centres.code", "centres_code",
+                 "ca_key_retirements.handle", "ca_key_retirements_handle"):
         if name in text:
             return name
     # SQLite names columns, not constraints.
@@ -693,6 +695,17 @@ class ApprovalRepository(_Repository):
         return list(self._session.execute(stmt.order_by(ApprovalRow.id.desc()).limit(limit)).scalars())
 
 
+class CaKeyRetirementRepository(_Repository):
+    """CA keys destroyed under dual control (issue 8); the unique handle makes it happen once."""
+
+    def add(self, row: CaKeyRetirementRow) -> CaKeyRetirementRow:
+        return self._add(row)
+
+    def by_handle(self, handle: str) -> CaKeyRetirementRow | None:
+        return self._session.execute(select(CaKeyRetirementRow).where(CaKeyRetirementRow.handle == handle)
+                                     ).scalar_one_or_none()
+
+
 class RegistryTransaction:
     """The repositories of one unit of work, on one database connection.
 
@@ -729,6 +742,7 @@ class RegistryTransaction:
         self.people = PeopleRepository(self)
         self.console_sessions = ConsoleSessionRepository(self)
         self.approvals = ApprovalRepository(self)
+        self.ca_key_retirements = CaKeyRetirementRepository(self)
         self.audit = AuditLog(self)
 
     @property

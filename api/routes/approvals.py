@@ -25,7 +25,8 @@ router = APIRouter(tags=["dual control"])
 
 class ApprovalRequestBody(_Body):
     action: str = Field(min_length=1, max_length=64, description="ca-certificate.revoke, centre.stop, "
-                                                                 "ca-key.create or signing-policy.change")
+                                                                 "ca-key.create, ca-key.retire or "
+                                                                 "signing-policy.change")
     params: dict[str, Any] = Field(default_factory=dict)
 
 

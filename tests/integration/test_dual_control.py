@@ -1,7 +1,7 @@
 """Dual control (issue 8): a second, different administrator approves before the action runs.
 
-Each of the four actions (revoke a CA certificate, stop a centre, create a
-CA key, change the signing policy) stays pending, with nothing changed,
+Each of the five actions (revoke a CA certificate, stop a centre, create or
+retire a CA key, change the signing policy) stays pending, with nothing changed,
 until a second administrator approves over HTTP; the requester cannot
 approve their own request, non-administrators cannot decide, a rejection
 means nothing happens, and a request runs once however often it is
@@ -12,6 +12,7 @@ procedure.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import threading
 from pathlib import Path
@@ -21,7 +22,10 @@ from cryptography import x509
 from fastapi.testclient import TestClient
 
 from api.access import AccessService
+from ca.approvals import Approval, DualControlRequired
 from ca.clock import FrozenClock
+from ca.errors import ConflictError, NotPermitted
+from keys import KeyNotFound, SoftwareKeyBackend, spki_of
 from signing.factors import totp_code
 from tests.integration.test_api import problem
 from tests.integration.test_cli import lines, run
@@ -279,3 +283,220 @@ def test_cli_stop_and_policy_change_need_a_second_administrator(tmp_path: Path):
     rejected = lines(run(home, "approvals", "reject", asked_change["id"], "--actor", "alma", "--note", "no"))[0]
     assert rejected["status"] == "rejected"
     assert lines(run(home, "signing-policy", "show"))[0]["fingerprint"] == policy["fingerprint"]
+
+
+# -- retiring a CA key ---------------------------------------------------------------------
+
+
+def created_ca_key(http, keys, centre: str = "national") -> dict:
+    """A CA key made for ``centre`` through dual control (EC P-256: quick), as ca-key.create returned it."""
+    request = asked(http.post("/approvals", json={"action": "ca-key.create",
+                                                  "params": {"centre": centre, "algorithm": "ec-p256"}}))
+    done = approve(http, request["id"], keys["admin-b"])
+    assert done.status_code == 200, done.text
+    return done.json()["result"]
+
+
+def ask_retire(http, centre: str, handle: str, **extra):
+    return http.post("/approvals", json={"action": "ca-key.retire", "params": {"centre": centre, "handle": handle},
+                                         **extra})
+
+
+def fresh_backend(services) -> SoftwareKeyBackend:
+    """The key directory read by a new process: nothing cached."""
+    return SoftwareKeyBackend(services.settings.home / "keys", services.master_key)
+
+
+def usable(backend, handle: str) -> bool:
+    try:
+        backend.public_key(handle)
+        backend.sign(handle, b"still here?", "sha256")
+    except KeyNotFound:
+        return False
+    return True
+
+
+def test_retiring_a_ca_key_waits_for_a_second_administrator(services, http, keys):
+    key = created_ca_key(http, keys)
+    request = asked(ask_retire(http, "national", key["handle"]))
+    assert request["action"] == "ca-key.retire" and request["subject"] == f"ca-key:{key['handle']}"
+    # the approver sees which key will be destroyed
+    assert request["params"] == {"centre": "national", "handle": key["handle"], "algorithm": "ec-p256",
+                                 "public_key_sha256": key["public_key_sha256"]}
+    assert usable(services.backend, key["handle"]) and usable(fresh_backend(services), key["handle"])
+    assert audit(services, "ca_key.retired") == []
+    done = approve(http, request["id"], keys["admin-b"])
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "executed" and done.json()["result"]["handle"] == key["handle"]
+    # gone: from this process's backend, from a new process's, and from the disk
+    for backend in (services.backend, fresh_backend(services)):
+        with pytest.raises(KeyNotFound):
+            backend.public_key(key["handle"])
+        with pytest.raises(KeyNotFound):
+            backend.sign(key["handle"], b"data", "sha256")
+    key_id = key["handle"].removeprefix("soft:")
+    assert list((services.settings.home / "keys").glob(f"{key_id}*")) == []
+    entry = audit(services, "ca_key.retired")[0]
+    assert entry.actor == "admin" and entry.subject == "national"
+    assert entry.details["handle"] == key["handle"]
+    assert entry.details["public_key_sha256"] == key["public_key_sha256"]
+    assert entry.details["approval"] == request["id"] and entry.details["approved_by"] == "admin-b"
+    # the centre signs on with its own key
+    assert f.issue_person(services).serial
+
+
+def test_retiring_a_ca_key_is_refused_without_a_second_administrator(services, http, keys):
+    key = created_ca_key(http, keys)
+    request = asked(ask_retire(http, "national", key["handle"]))
+    body = problem(approve(http, request["id"], {}), 403)                      # "admin", who asked
+    assert "second, different administrator" in body["detail"]
+    for who in ("registrar", "auditor"):
+        problem(approve(http, request["id"], keys[who]), 403)
+    assert http.get(f"/approvals/{request['id']}").json()["status"] == "pending"
+    assert usable(services.backend, key["handle"])
+    # Below HTTP too: the service itself demands an approval naming two people.
+    for approval in (None, Approval("x", "ca-key.retire", request["params"], "admin", "admin"),
+                     Approval("x", "ca-key.create", request["params"], "admin", "admin-b")):
+        with pytest.raises(DualControlRequired):
+            services.authority.retire_ca_key("national", key["handle"], "admin", approval)
+    assert usable(fresh_backend(services), key["handle"]) and audit(services, "ca_key.retired") == []
+
+
+def test_a_rejected_retirement_leaves_the_key(services, http, keys):
+    key = created_ca_key(http, keys)
+    request = asked(ask_retire(http, "national", key["handle"]))
+    rejected = http.post(f"/approvals/{request['id']}/reject", json={"note": "still needed"}, headers=keys["admin-b"])
+    assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
+    problem(approve(http, request["id"], keys["admin-c"]), 409)
+    assert usable(services.backend, key["handle"]) and usable(fresh_backend(services), key["handle"])
+    assert audit(services, "ca_key.retired") == []
+
+
+def test_retiring_the_key_a_centre_signs_with_is_refused(services, http, keys):
+    active = services.authority.issuing_ca("national").key_handle
+    body = problem(ask_retire(http, "national", active), 409)
+    assert "centre.stop" in body["detail"] and "signs with" in body["detail"]
+    assert http.get("/approvals").json() == [] and audit(services, "approval.") == []
+    assert usable(fresh_backend(services), active) and f.issue_person(services).serial
+    # Nor at approval time: the service checks again.
+    forged = Approval("x", "ca-key.retire", {"centre": "national", "handle": active}, "admin", "admin-b")
+    with pytest.raises(ConflictError, match="centre.stop"):
+        services.authority.retire_ca_key("national", active, "admin", forged)
+    assert usable(fresh_backend(services), active) and audit(services, "ca_key.retired") == []
+
+
+def test_a_ca_key_is_retired_once(services, http, keys):
+    key = created_ca_key(http, keys)
+    first, second = (asked(ask_retire(http, "national", key["handle"])) for _ in range(2))
+    assert approve(http, first["id"], keys["admin-b"]).status_code == 200
+    # the second request, asked before the key went, fails when approved; nothing more is done
+    body = problem(approve(http, second["id"], keys["admin-c"]), 409)
+    assert "already retired" in body["detail"]
+    assert http.get(f"/approvals/{second['id']}").json()["status"] == "failed"
+    # and a new request for it is refused when asked
+    assert "already retired" in problem(ask_retire(http, "national", key["handle"]), 409)["detail"]
+    assert len(audit(services, "ca_key.retired")) == 1
+    with services.registry.transaction() as tx:
+        assert tx.ca_key_retirements.by_handle(key["handle"]).approved_by == "admin-b"
+
+
+def test_retiring_an_unknown_ca_key_lists_every_problem_and_records_nothing(services, http, keys):
+    national = created_ca_key(http, keys)
+    before = len(http.get("/approvals").json())
+    body = problem(http.post("/approvals", json={"action": "ca-key.retire", "params": {"colour": "red"}}), 422)
+    assert {p["field"] for p in body["problems"]} == {"centre", "handle", "colour"}
+    body = problem(ask_retire(http, "moon", 42), 422)
+    assert {p["field"] for p in body["problems"]} == {"centre", "handle"}
+    for centre, handle in (("national", "soft:" + "ab" * 16),                 # never created
+                           ("government", national["handle"]),                # made for another centre
+                           ("national", services.authority.service_certificate("tsa").key_handle)):  # no CA key
+        body = problem(ask_retire(http, centre, handle), 422)
+        assert [p["field"] for p in body["problems"]] == ["handle"], body
+    assert len(http.get("/approvals").json()) == before
+    assert audit(services, "approval.requested")[-1].details["action"] == "ca-key.create"
+    assert usable(services.backend, national["handle"])
+
+
+def test_cli_key_retire_needs_a_second_administrator(tmp_path: Path):
+    home = tmp_path / "home"
+    run(home, "init")
+    for name in ("alma", "berik"):
+        run(home, "apikey", "create", "--name", name, "--role", "administrator")
+    pending = lines(run(home, "ca", "key-create", "--ca", "national", "--algorithm", "ec-p256", "--actor", "alma"))[0]
+    created = lines(run(home, "approvals", "approve", pending["id"], "--actor", "berik"))[0]["result"]
+    asked_retire = lines(run(home, "ca", "key-retire", "--centre", "national", "--handle", created["handle"],
+                             "--actor", "alma"))[0]
+    assert asked_retire["status"] == "pending" and asked_retire["action"] == "ca-key.retire"
+    assert "different administrator" in run(home, "approvals", "approve", asked_retire["id"], "--actor", "alma",
+                                            code=2).stderr
+    done = lines(run(home, "approvals", "approve", asked_retire["id"], "--actor", "berik"))[0]
+    assert done["status"] == "executed" and done["result"]["public_key_sha256"] == created["public_key_sha256"]
+    assert "already retired" in run(home, "ca", "key-retire", "--centre", "national", "--handle", created["handle"],
+                                    "--actor", "alma", code=2).stderr
+    assert "handle" in run(home, "ca", "key-retire", "--centre", "national", "--handle", "soft:nope",
+                           "--actor", "alma", code=2).stderr
+
+
+def test_retiring_a_ca_key_destroys_it_on_the_token(tmp_path):
+    """PKCS#11: after the second approval the private and public key objects are gone from the token."""
+    import pkcs11
+    from pkcs11 import Attribute
+
+    from api.context import Services
+    from api.settings import Settings
+    from tests.support.softhsm import softhsm_token
+
+    token = softhsm_token(tmp_path / "hsm")
+    pin_file = tmp_path / "pin"
+    pin_file.write_text(token.pin + "\n")
+    pin_file.chmod(0o600)
+    services = Services.build(Settings(
+        home=tmp_path / "home", database_url=f"sqlite:///{tmp_path / 'registry.db'}", master_key="11" * 32,
+        key_backend="pkcs11", pkcs11_module=token.module_path, pkcs11_token_label=token.label,
+        pkcs11_pin_file=pin_file, ca_algorithm="ec-p256"))
+    try:
+        services.migrate()
+        services.authority.initialise()
+        dual = services.dual_control
+
+        def decided(action: str, params: dict) -> dict:
+            request = dual.request(action, params, "alma", administrator=True)
+            done = dual.approve(request.id, "berik", administrator=True)
+            assert done.status == "executed", done
+            return done.result
+
+        key = decided("ca-key.create", {"centre": "national", "algorithm": "ec-p256"})
+        label = key["handle"].removeprefix("pkcs11:")
+        assert key["handle"].startswith("pkcs11:")
+        public = services.backend.public_key(key["handle"])
+        assert hashlib.sha256(spki_of(public)).hexdigest() == key["public_key_sha256"]
+
+        def objects() -> list:
+            # A second, PIN-less session, as another program would look (the backend holds the login).
+            session = pkcs11.lib(token.module_path).get_token(token_label=token.label).open()
+            try:
+                return [obj[Attribute.CLASS] for obj in session.get_objects({Attribute.LABEL: label})]
+            finally:
+                session.close()
+
+        assert len(objects()) == 2                                            # private and public key
+        request = dual.request("ca-key.retire", {"centre": "national", "handle": key["handle"]}, "alma",
+                               administrator=True)
+        with pytest.raises(NotPermitted):
+            dual.approve(request.id, "alma", administrator=True)              # not by the one who asked
+        assert len(objects()) == 2 and services.backend.public_key(key["handle"]) == public
+        done = dual.approve(request.id, "berik", administrator=True)
+        assert done.status == "executed" and done.result["handle"] == key["handle"]
+        assert objects() == []
+        with pytest.raises(KeyNotFound):
+            services.backend.public_key(key["handle"])
+        with pytest.raises(KeyNotFound):
+            services.backend.sign(key["handle"], b"data", "sha256")
+        # the centres' own keys are untouched
+        active = services.authority.issuing_ca("national").key_handle
+        assert services.backend.sign(active, b"data", "sha256")
+    finally:
+        backend = services.__dict__.get("backend")
+        if backend is not None:
+            backend.close()
+        services.close()

@@ -110,6 +110,28 @@ def test_private_key_is_not_extractable(token: SoftHSMToken, backend, rsa_key, e
         session.close()
 
 
+@pytest.mark.parametrize("algorithm", [KeyAlgorithm.EC_P256, KeyAlgorithm.RSA_2048])
+def test_destroy_removes_both_key_objects(token: SoftHSMToken, backend: PKCS11KeyBackend, ec_key,
+                                          algorithm: KeyAlgorithm) -> None:
+    info = backend.generate(algorithm, _label("doomed"))
+    backend.sign(info.handle, DATA, "sha256")                                 # cached in the backend
+    backend.destroy(info.handle)
+    session = pkcs11.lib(token.module_path).get_token(token_label=token.label).open()
+    try:
+        assert list(session.get_objects({Attribute.LABEL: info.label})) == []
+        assert session.get_key(object_class=ObjectClass.PRIVATE_KEY, label=ec_key.label)   # others stay
+    finally:
+        session.close()
+    with pytest.raises(KeyNotFound):
+        backend.sign(info.handle, DATA, "sha256")
+    with pytest.raises(KeyNotFound):
+        backend.public_key(info.handle)
+    with pytest.raises(KeyNotFound):
+        backend.destroy(info.handle)
+    assert verify_signature(backend.public_key(ec_key.handle), backend.sign(ec_key.handle, DATA, "sha256"),
+                            DATA, "sha256")
+
+
 def test_labels_are_unique(backend: PKCS11KeyBackend, ec_key) -> None:
     with pytest.raises(KeyExists):
         backend.generate(KeyAlgorithm.EC_P256, ec_key.label)

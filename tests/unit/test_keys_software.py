@@ -123,6 +123,38 @@ def test_unknown_and_malformed_handles(backend: SoftwareKeyBackend) -> None:
     assert not backend.owns("pkcs11:ca")
 
 
+def test_destroy_removes_the_key_for_good(tmp_path: Path) -> None:
+    backend = SoftwareKeyBackend(tmp_path / "keys", MASTER)
+    doomed = backend.generate(KeyAlgorithm.EC_P256, "doomed")
+    kept = backend.generate(KeyAlgorithm.EC_P256, "kept")
+    backend.destroy(doomed.handle)
+    assert sorted(p.name for p in (tmp_path / "keys").iterdir()) == sorted(
+        f"{kept.handle.removeprefix('soft:')}{suffix}" for suffix in (".json", ".key"))
+    for instance in (backend, SoftwareKeyBackend(tmp_path / "keys", MASTER)):   # cached and fresh
+        with pytest.raises(KeyNotFound):
+            instance.sign(doomed.handle, DATA, "sha256")
+        with pytest.raises(KeyNotFound):
+            instance.public_key(doomed.handle)
+        assert [i.handle for i in instance.list_keys()] == [kept.handle]
+        assert verify_signature(instance.public_key(kept.handle), instance.sign(kept.handle, DATA, "sha256"),
+                                DATA, "sha256")
+    with pytest.raises(KeyNotFound):
+        backend.destroy(doomed.handle)
+    with pytest.raises(KeyNotFound):
+        backend.destroy("soft:../../etc/passwd")
+
+
+def test_destroy_finishes_an_interrupted_destruction(tmp_path: Path) -> None:
+    backend = SoftwareKeyBackend(tmp_path / "keys", MASTER)
+    info = backend.generate(KeyAlgorithm.EC_P256, "half")
+    _key_file(tmp_path / "keys", info.handle).unlink()          # interrupted after the key file went
+    fresh = SoftwareKeyBackend(tmp_path / "keys", MASTER)
+    with pytest.raises(KeyNotFound):
+        fresh.sign(info.handle, DATA, "sha256")
+    fresh.destroy(info.handle)
+    assert list((tmp_path / "keys").iterdir()) == []
+
+
 def test_rotate_master(tmp_path: Path) -> None:
     backend = SoftwareKeyBackend(tmp_path, MASTER)
     infos = [backend.generate(a, a.value) for a in (KeyAlgorithm.RSA_2048, KeyAlgorithm.EC_P256)]
