@@ -112,7 +112,8 @@ class Settings(BaseSettings):
     verify_timeout_seconds: float = Field(default=30, gt=0, le=600,
                                           description="wall-clock limit of one verification's worker process")
     verify_memory_mb: int = Field(default=1024, ge=256, le=65536,
-                                  description="address-space limit of one verification's worker process")
+                                  description="address space one verification's worker may add to what it "
+                                              "maps when it starts (RLIMIT_AS)")
     verify_workers: int = Field(default=2, ge=1, le=64, description="verifications running at once per process")
     verify_rate_per_minute: float = Field(default=30, gt=0,
                                           description="POST /verify and GET /verify/{id} per client address")

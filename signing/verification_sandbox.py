@@ -68,12 +68,27 @@ class _Job:
     cpu_seconds: int
 
 
+def _mapped_bytes() -> int:
+    """The process's virtual size now (Linux /proc/self/statm), 0 where it cannot be read."""
+    import resource
+
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def _child(connection, job: _Job) -> None:  # noqa: ANN001 - multiprocessing Connection
     """In the child: limit ourselves, verify, send back ("report", json) or ("unverifiable", reason)."""
     import resource
 
     try:
-        resource.setrlimit(resource.RLIMIT_AS, (job.memory_bytes, job.memory_bytes))
+        # The limit counts from what the worker already maps: a forked child inherits its parent's address
+        # space (libraries, the stacks reserved for every thread the parent ever had), and a cap below that
+        # would leave no room even for the stack to grow — a segfault, not a refusal.
+        limit = _mapped_bytes() + job.memory_bytes
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         resource.setrlimit(resource.RLIMIT_CPU, (job.cpu_seconds, job.cpu_seconds + 1))
     except (ValueError, OSError) as exc:  # pragma: no cover - a platform without these limits
         log.warning("verification worker runs without resource limits: %s", exc)
