@@ -6,7 +6,7 @@ positions drawn both uniformly and next to the structures a verifier reads
 (/ByteRange, /Contents, xref, trailer, the DSS). Each input must give a
 report or ``UnverifiableInput``; any other exception, or one input taking
 longer than ``PER_INPUT_SECONDS``, fails. The run stops after
-``QOLTANBA_FUZZ_SECONDS`` (default 40) and prints how many inputs it tried.
+``QOLTANBA_VERIFY_FUZZ_SECONDS`` (default 20) and prints how many inputs it tried.
 
 The verifier runs in-process here, without the worker, so its own error
 handling is what is tested; the worker adds the time and memory limits on
@@ -28,7 +28,7 @@ from signing.verification_context import UnverifiableInput
 from tests.support.signing import embedded_services
 from tests.support.verification import signed_contract, verifier_of
 
-BUDGET_SECONDS = float(os.environ.get("QOLTANBA_FUZZ_SECONDS", "40"))
+BUDGET_SECONDS = float(os.environ.get("QOLTANBA_VERIFY_FUZZ_SECONDS", "20"))
 PER_INPUT_SECONDS = 20
 _LANDMARKS = re.compile(rb"/ByteRange|/Contents|xref|trailer|startxref|/DSS|/OCSPs|/Certs|/AcroForm|/Fields|obj")
 
