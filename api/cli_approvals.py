@@ -49,6 +49,7 @@ def approvals_list(status: Annotated[Optional[str], typer.Option(help=f"One of: 
 
 @approvals_app.command("show")
 def approvals_show(approval_id: ApprovalId, home: Home = DEFAULT_HOME) -> None:
+    """One request as JSON: what, who asked, its status and result."""
     with _services(home) as services:
         _emit(services.dual_control.get(approval_id).as_json())
 
