@@ -69,7 +69,9 @@ def fuzz(name: str, strategy: st.SearchStrategy, check, seconds: float = SECONDS
               suppress_health_check=list(HealthCheck))
     @given(strategy)
     def one(data) -> None:  # noqa: ANN001
-        if time.monotonic() > deadline:
+        # The floor is always tried (hypothesis's first draw alone can outlast a short budget on a loaded
+        # machine); after it, the clock decides.
+        if tried[0] >= floor and time.monotonic() > deadline:
             raise _Stop
         tried[0] += 1
         check(data)
