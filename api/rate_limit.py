@@ -46,16 +46,21 @@ class RateLimiter:
         """Take one token for ``key`` or raise ``RateLimited`` with the seconds to wait."""
         now = self.clock()
         with self._lock:
-            if len(self._buckets) >= self.max_keys:
-                # Memory stays bounded under an address-spraying flood; a
-                # full bucket for everyone is the cheap, fair reset.
-                self._buckets.clear()
             tokens, last = self._buckets.get(key, (float(self.burst), now))
             tokens = min(float(self.burst), tokens + (now - last) * self.rate)
             if tokens < 1:
                 self._buckets[key] = (tokens, now)
                 raise RateLimited(max(1, math.ceil((1 - tokens) / self.rate)))
+            if key not in self._buckets and len(self._buckets) >= self.max_keys:
+                self._forget_full(now)
             self._buckets[key] = (tokens - 1, now)
+
+    def _forget_full(self, now: float) -> None:
+        # Memory stays bounded under an address-spraying flood: buckets that have refilled carry no
+        # information, so they go first; if none has, the older half goes.
+        full = [k for k, (t, last) in self._buckets.items() if t + (now - last) * self.rate >= self.burst]
+        for key in full or list(self._buckets)[: len(self._buckets) // 2]:
+            del self._buckets[key]
 
 
 # bucket -> the settings giving its rate a minute and its burst

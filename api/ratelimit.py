@@ -10,40 +10,25 @@ proxy limits at the proxy as well (it sees the real addresses).
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 
+from api.rate_limit import RateLimited, RateLimiter
 from signing.factors import Throttled
 
 
-class TokenBuckets:
+class TokenBuckets(RateLimiter):
+    """``RateLimiter`` (api/rate_limit.py) sized a minute at a time, refusing with the factors' ``Throttled``."""
+
     def __init__(self, per_minute: int, burst: int, clock: Callable[[], float] = time.monotonic,
                  max_keys: int = 100_000) -> None:
         if per_minute < 1 or burst < 1:
             raise ValueError("a rate limit needs per_minute >= 1 and burst >= 1")
-        self.rate = per_minute / 60.0
-        self.burst = float(burst)
-        self.clock = clock
-        self.max_keys = max_keys
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
+        super().__init__(per_minute / 60.0, burst, clock, max_keys)
 
     def take(self, key: str) -> None:
         """Spend one token of ``key``'s bucket or raise ``Throttled`` with the wait."""
-        now = self.clock()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if tokens < 1:
-                self._buckets[key] = (tokens, now)
-                raise Throttled("too many calls from this address; slow down", (1 - tokens) / self.rate)
-            if key not in self._buckets and len(self._buckets) >= self.max_keys:
-                self._forget_full(now)
-            self._buckets[key] = (tokens - 1, now)
-
-    def _forget_full(self, now: float) -> None:
-        # Buckets that have refilled carry no information; dropping them bounds the memory.
-        full = [k for k, (t, last) in self._buckets.items() if t + (now - last) * self.rate >= self.burst]
-        for key in full or list(self._buckets)[: len(self._buckets) // 2]:
-            del self._buckets[key]
+        try:
+            self.check(key)
+        except RateLimited as limited:
+            raise Throttled("too many calls from this address; slow down", limited.retry_after) from None
