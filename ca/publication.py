@@ -94,18 +94,19 @@ class CRLPublisher:
             try:
                 with self.registry.transaction() as tx:
                     for crl, covered in draft:
+                        sha256 = hashlib.sha256(crl.der).hexdigest()
                         tx.crls.add(CRLRow(
                             centre_id=ca.centre_id, number=crl.number, kind=crl.kind,
                             base_number=crl.base_number, this_update=crl.this_update,
                             next_update=crl.next_update, covered_seq=covered, entries=crl.entries,
-                            sha256=hashlib.sha256(crl.der).hexdigest(), der=crl.der, created_at=self.clock.now()))
+                            sha256=sha256, der=crl.der, created_at=self.clock.now()))
                         # The CA key's use and the CRL's issuance, in the transaction that stores it (issue 8).
                         tx.audit.append(at=self.clock.now(), actor=actor, action="crl.issued",
                                         subject=f"{ca.code}:{crl.number}", details={
                                             "centre": ca.code, "kind": crl.kind, "number": crl.number,
                                             "base_number": crl.base_number, "entries": crl.entries,
                                             "this_update": crl.this_update.isoformat(),
-                                            "sha256": hashlib.sha256(crl.der).hexdigest(),
+                                            "sha256": sha256,
                                             "key_handle": ca.key_handle})
             except Conflict as conflict:
                 if conflict.constraint != "uq_crls_centre_number":

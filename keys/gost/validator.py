@@ -22,30 +22,20 @@ from asn1crypto import algos
 from asn1crypto import keys as asn1_keys
 from cryptography.exceptions import InvalidSignature
 from pyhanko_certvalidator.sig_validate import (
-    DEFAULT_SIGNATURE_VALIDATOR,
     DEFAULT_VALIDATION_CONTEXT,
     DefaultSignatureValidator,
     SignatureValidationContext,
-    SignatureValidator,
 )
 
 from keys.gost.x509 import UnsupportedGostAlgorithm, is_gost_key, is_gost_signature, scheme_oid_for, verify
 
 
-class GostSignatureValidator(SignatureValidator):
-    def __init__(self, fallback: SignatureValidator = DEFAULT_SIGNATURE_VALIDATOR) -> None:
-        self._fallback = fallback
+class GostSignatureValidator(DefaultSignatureValidator):
+    """pyhanko-certvalidator's default validator, which :func:`register` teaches GOST.
 
-    def validate_signature(
-        self,
-        signature: bytes,
-        signed_data: bytes,
-        public_key_info: asn1_keys.PublicKeyInfo,
-        signature_algorithm: algos.SignedDigestAlgorithm,
-        context: SignatureValidationContext = DEFAULT_VALIDATION_CONTEXT,
-    ) -> None:
-        if not _verify_if_gost(signature, signed_data, public_key_info, signature_algorithm, context):
-            self._fallback.validate_signature(signature, signed_data, public_key_info, signature_algorithm, context)
+    A named type and instance, so callers say that they rely on GOST; the
+    verification itself is the default's, one path for every context.
+    """
 
 
 def _verify_if_gost(signature: bytes, signed_data: bytes, public_key_info: asn1_keys.PublicKeyInfo,
@@ -77,4 +67,5 @@ def register() -> None:
     DefaultSignatureValidator.validate_signature = _default_validate_signature
 
 
+register()
 GOST_SIGNATURE_VALIDATOR = GostSignatureValidator()
