@@ -7,32 +7,57 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 VENV_PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 
 PORT ?= 8000
 QOLTANBA_HOME ?= ./.qoltanba
 PYTEST_ARGS ?=
+# pytest-xdist workers: one per core (each with its own PostgreSQL server and SoftHSM2 token).
+JOBS ?= auto
 
-.PHONY: help venv install sysdeps run test bench clean distclean
+.PHONY: help venv install install-dev lock lockcheck sysdeps run test bench clean distclean
 
 help:
-	@echo "make install   create $(VENV) and pip install -e '.[dev]' (when pyproject.toml or setup.py changes)"
+	@echo "make install   create $(VENV) and install the service from requirements.lock (no test tools)"
+	@echo "make lock      re-resolve pyproject.toml at the newest releases into requirements*.lock"
 	@echo "make sysdeps   install missing Debian packages (root on Debian only)"
 	@echo "make run       qoltanba init + serve on PORT=$(PORT), QOLTANBA_HOME=$(QOLTANBA_HOME)"
-	@echo "make test      import-linter + pytest (PYTEST_ARGS=...)"
+	@echo "make test      lock check + import-linter + pytest on both cores (PYTEST_ARGS=...)"
 	@echo "make bench     run benchmarks/*.py"
 	@echo "make clean     remove caches and build output; distclean also removes $(VENV)"
 
-venv install: $(STAMP)
-
+# Installs come from the lock files only, with hashes (pip --require-hashes):
+# requirements.lock for the service, requirements-dev.lock (the same pins and
+# the test tools) for the tests. `make lock` moves them forward on purpose.
 # setup.py builds the one native module (keys/gost/_native.c, Streebog);
 # scripts/builddeps.sh first makes sure a C compiler and Python's headers are there.
-$(STAMP): pyproject.toml setup.py keys/gost/_native.c keys/gost/_streebog_tables.h
+NATIVE := setup.py keys/gost/_native.c keys/gost/_streebog_tables.h
+PIP_LOCKED := $(VENV_PY) -m pip install --quiet --require-hashes --no-deps
+PIP_SELF := $(VENV_PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+
+venv install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml $(NATIVE)
 	@test -n "$(PYTHON)" || { echo "no python3.11 or python3 found" >&2; exit 1; }
 	bash scripts/builddeps.sh "$(PYTHON)"
 	test -x $(VENV_PY) || $(PYTHON) -m venv $(VENV)
-	$(VENV_PY) -m pip install --upgrade pip
-	$(VENV_PY) -m pip install -e '.[dev]'
+	$(PIP_LOCKED) -r requirements.lock
+	$(PIP_SELF)
+	rm -f $(DEV_STAMP)
 	touch $@
+
+
+install-dev: $(DEV_STAMP)
+
+$(DEV_STAMP): $(STAMP) requirements-dev.lock
+	$(PIP_LOCKED) -r requirements-dev.lock
+	touch $@
+
+lock: $(STAMP)
+	bash scripts/lock.sh $(VENV_PY)
+
+lockcheck: $(STAMP)
+	$(VENV_PY) scripts/lockcheck.py
 
 sysdeps:
 	bash scripts/sysdeps.sh
@@ -43,11 +68,11 @@ run: install
 	QOLTANBA_BASE_URL=$${QOLTANBA_BASE_URL:-http://127.0.0.1:$(PORT)} QOLTANBA_HOME=$(QOLTANBA_HOME) $(VENV)/bin/qoltanba init
 	QOLTANBA_BASE_URL=$${QOLTANBA_BASE_URL:-http://127.0.0.1:$(PORT)} QOLTANBA_HOME=$(QOLTANBA_HOME) QOLTANBA_PORT=$(PORT) exec $(VENV)/bin/qoltanba serve
 
-test: sysdeps install
+test: sysdeps install-dev lockcheck
 	$(VENV)/bin/lint-imports
-	$(VENV_PY) -m pytest -q $(PYTEST_ARGS)
+	$(VENV_PY) -m pytest -q -n $(JOBS) $(PYTEST_ARGS)
 
-bench: install
+bench: install-dev
 	bash scripts/sysdeps.sh wrk
 	@shopt -s nullglob; scripts=(benchmarks/*.py); \
 	if [ $${#scripts[@]} -eq 0 ]; then echo "bench: no benchmarks/*.py"; exit 0; fi; \

@@ -1,8 +1,12 @@
-"""The FastAPI application factory."""
+"""The FastAPI application factory (also an entry point: ``uvicorn api.app:create_app --factory``)."""
 
 from __future__ import annotations
 
-import contextlib
+from api.quiet import quiet_third_party  # first: before any third-party import (issue 22)
+
+quiet_third_party()
+
+import contextlib  # noqa: E402
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI

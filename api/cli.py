@@ -9,7 +9,11 @@ settings); 1 not found, not initialised or anything unexpected.
 
 from __future__ import annotations
 
-import contextlib
+from api.quiet import quiet_third_party  # first: before any third-party import (issue 22)
+
+quiet_third_party()
+
+import contextlib  # noqa: E402
 import dataclasses
 import datetime as dt
 import enum

@@ -20,12 +20,13 @@ from ca.housekeeping import Housekeeper
 from ca.publication import CRLPolicy, CRLPublisher
 from ca.responder import OCSPPolicy, OCSPResponder
 from ca.retention import RetentionService
-from ca.revocation import RevocationService
+from ca.revocation import REVOCATION_SEQUENCE, RevocationService
 from ca.revocation_applications import RevocationApplications
 from ca.policy import CENTRES, GOVERNMENT, NATIONAL, ROOT, CentrePolicy, HierarchyPolicy, ServicePolicy, default_policy
 from ca.tsa import TimeStampAuthority, TSAPolicy
 from keys import KeyBackend, PKCS11KeyBackend, SecretBox, SoftwareKeyBackend, load_master_key
 from registry import Database, Registry
+from registry.watermark import SequenceWatermark
 from signing import DocumentLimits, DocumentService
 from signing.authorisation import AuthorisationService
 from signing.accredited import AccreditedIssuers
@@ -142,7 +143,13 @@ class Services:
 
     @cached_property
     def responder(self) -> OCSPResponder:
-        return OCSPResponder(self.authority, OCSPPolicy(validity=dt.timedelta(minutes=self.settings.ocsp_validity_minutes)))
+        return OCSPResponder(self.authority, OCSPPolicy(validity=dt.timedelta(minutes=self.settings.ocsp_validity_minutes)),
+                             watermark=self.revocation_watermark.read)
+
+    @cached_property
+    def revocation_watermark(self) -> SequenceWatermark:
+        """Where the revocation sequence stands (one primary-key read): the responder's freshness check."""
+        return SequenceWatermark(self.database, REVOCATION_SEQUENCE)
 
     @cached_property
     def tsa(self) -> TimeStampAuthority:
@@ -406,5 +413,7 @@ class Services:
             self.housekeeper.stop()
         if "dispatcher" in self.__dict__:
             self.dispatcher.stop()
+        if "revocation_watermark" in self.__dict__:
+            self.revocation_watermark.close()
         if "database" in self.__dict__:
             self.database.dispose()

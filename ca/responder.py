@@ -9,9 +9,16 @@ signed each time, since the nonce is inside the signed data.
 
 Revocation replaces cached answers at once: in this process through the
 revocation service's listener call, in every other process through
-``watch`` (the registry's revocation sequence, polled every fraction of a
-second). A global epoch guards the race in which a miss reads "valid", a
-revocation lands, and the miss would then cache a stale "good".
+``watch`` (the registry's revocation sequence). Before it serves a cached
+answer the responder reads where that sequence stands (one primary-key
+read, ``watermark``); if it moved, the revocations committed since are
+applied first. So once a revocation has committed, no process answers
+"good" for it any more, however busy it is (issue 22: a poll every 0.2 s
+alone left a window in which a loaded responder still said "good" after
+the commit, and a revoked certificate could sign). The housekeeper's poll
+still runs, to pre-sign the "revoked" answers before anyone asks. A global
+epoch guards the race in which a miss reads "valid", a revocation lands,
+and the miss would then cache a stale "good".
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -59,7 +66,10 @@ class _Issuer:
 
 
 class OCSPResponder:
-    def __init__(self, authority: CertificationAuthority, policy: OCSPPolicy | None = None) -> None:
+    def __init__(self, authority: CertificationAuthority, policy: OCSPPolicy | None = None, *,
+                 watermark: Callable[[], int] | None = None) -> None:
+        """``watermark()``: the revocation sequence's committed value (registry.watermark); ``None``
+        trusts the listener call and the housekeeper's poll alone (a single process)."""
         self.authority = authority
         self.registry = authority.registry
         self.clock = authority.clock
@@ -71,11 +81,16 @@ class OCSPResponder:
         self._epoch = 0
         self._seen_seq: int | None = None
         self._lock = threading.Lock()
+        self.watermark = watermark
+        self._seen_mark: int | None = None
+        self._watch_lock = threading.RLock()
+        self._watching = False
 
     # -- answering -------------------------------------------------------------
 
     def cached(self, request: bytes) -> bytes | None:
-        """The pre-signed answer to exactly these request bytes, if fresh."""
+        """The pre-signed answer to exactly these request bytes, if fresh and no revocation came since."""
+        self._catch_up()
         hit = self._responses.get(request)
         if hit is None or self.clock.now() >= hit.refresh_at:
             return None
@@ -96,6 +111,7 @@ class OCSPResponder:
             return INTERNAL_ERROR
 
     def _answer(self, request: bytes, cert_ids: Sequence[CertID], nonce: bytes | None) -> bytes:
+        self._catch_up()
         epoch = self._epoch
         issuers = [self._issuer_of(cid) for cid in cert_ids]
         known = [i for i in issuers if i is not None]
@@ -154,22 +170,45 @@ class OCSPResponder:
         for request in requests:
             self.respond(request)   # pre-sign the "revoked" answer before anyone asks again
 
-    def watch(self) -> int:
-        """Apply revocations committed by other processes since the last call; returns how many."""
-        with self.registry.transaction(readonly=True) as tx:
-            if self._seen_seq is None:
-                self._seen_seq = tx.revocations.last_seq()
-                return 0
-            rows = tx.revocations.since(self._seen_seq)
-        for seq, centre_id, serial, revoked_at, reason in rows:
-            self.revoked(centre_id, serial, revoked_at, reason)
-            self._seen_seq = seq
-        return len(rows)
+    def watch(self) -> int | None:
+        """Apply revocations committed by other processes since the last call; returns how many.
+
+        ``None`` when called again from inside itself (re-signing an answer asks whether
+        to catch up): the outer call is applying them.
+        """
+        with self._watch_lock:
+            if self._watching:
+                return None
+            self._watching = True
+            try:
+                with self.registry.transaction(readonly=True) as tx:
+                    if self._seen_seq is None:
+                        self._seen_seq = tx.revocations.last_seq()
+                        return 0
+                    rows = tx.revocations.since(self._seen_seq)
+                for seq, centre_id, serial, revoked_at, reason in rows:
+                    self.revoked(centre_id, serial, revoked_at, reason)
+                    self._seen_seq = seq
+                return len(rows)
+            finally:
+                self._watching = False
+
+    def _catch_up(self) -> None:
+        """Apply what other processes revoked, if the revocation sequence moved since we last looked."""
+        if self.watermark is None:
+            return
+        mark = self.watermark()
+        if mark == self._seen_mark:
+            return
+        if self.watch() is not None:
+            self._seen_mark = mark
 
     def start_watching(self) -> None:
         """Remember where the revocation sequence stands, before the first answer is cached."""
-        self._seen_seq = None
-        self.watch()
+        with self._watch_lock:
+            self._seen_seq = None
+            self._seen_mark = None
+            self.watch()
 
     # -- the CAs and their responders -------------------------------------------
 

@@ -19,18 +19,23 @@ if TYPE_CHECKING:
 
 _POSTGRES_FIXTURES = {"postgres_server", "postgres_url"}
 _SUITE_LOG = pytest.StashKey[tuple]()
+_LOG_DIR = "QOLTANBA_SUITE_LOG_DIR"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # Every record the suite logs also goes to one file, scanned for secrets at the end
-    # (tests/support/logscan.py). The handler takes whatever level each logger already has.
+    # Every record the suite logs also goes to one file per process, scanned for secrets at the
+    # end (tests/support/logscan.py). The handler takes whatever level each logger already has.
+    # Under pytest-xdist each worker lists its logs (its own and its servers') in the directory
+    # the controller made; the controller scans them all when the last worker is done.
     import logging
     import tempfile
     from pathlib import Path
 
     from tests.support.logscan import LOGS
 
-    handle, name = tempfile.mkstemp(prefix="qoltanba-suite-", suffix=".log")
+    if not hasattr(config, "workerinput"):
+        os.environ[_LOG_DIR] = tempfile.mkdtemp(prefix="qoltanba-suite-logs-")
+    handle, name = tempfile.mkstemp(prefix="qoltanba-suite-", suffix=".log", dir=os.environ[_LOG_DIR])
     os.close(handle)
     handler = logging.FileHandler(name, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
@@ -41,19 +46,30 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     import logging
+    import shutil
+    from pathlib import Path
 
     from tests.support.logscan import LOGS, scan
 
-    handler, path = session.config.stash.get(_SUITE_LOG, (None, None))
+    handler, _ = session.config.stash.get(_SUITE_LOG, (None, None))
     if handler is not None:
         logging.getLogger().removeHandler(handler)
         handler.close()
-    found = scan(LOGS)
+    directory = Path(os.environ[_LOG_DIR])
+    workerinput = getattr(session.config, "workerinput", None)
+    if workerinput is not None:
+        (directory / f"manifest-{workerinput['workerid']}").write_text("\n".join(map(str, LOGS)))
+        return
+    paths = list(LOGS)
+    for manifest in directory.glob("manifest-*"):
+        paths += [Path(line) for line in manifest.read_text().splitlines() if line]
+    found = scan(paths)
     if found:
-        print("\nsecrets found in the logs written during the suite:\n  " + "\n  ".join(found))
+        print(f"\nsecrets found in the logs written during the suite (kept in {directory}):\n  "
+              + "\n  ".join(found))
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
-    elif path is not None:
-        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -64,6 +80,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         on_postgres = callspec is not None and callspec.params.get("database_url") == "postgresql"
         if on_postgres or _POSTGRES_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.postgres)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # QOLTANBA_REPEAT="name_a,name_b:20" runs the tests of those names 20 times each inside the
+    # run (issue 22: a flaky test shown steady amid the full suite's load).
+    spec = os.environ.get("QOLTANBA_REPEAT", "")
+    names, _, count = spec.rpartition(":")
+    if names and metafunc.function.__name__ in names.split(","):
+        metafunc.fixturenames.append("repeat_index")
+        metafunc.parametrize("repeat_index", range(int(count)), ids=lambda i: f"repeat{i}")
 
 
 # --- external tools --------------------------------------------------------

@@ -16,12 +16,15 @@ two hours for the review window (LOAN-5); pyHanko validates at our clock.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import io
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from asn1crypto import x509 as asn1_x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
@@ -232,6 +235,86 @@ def test_LOAN2_a_certificate_revoked_after_enrolment_signs_nothing(http, service
     shown = http.get(f"/documents/{document}", headers=alpha).json()
     assert shown["status"] == "uploaded" and len(shown["versions"]) == 1
     assert page.get().json()["status"] == "open"
+
+
+def _centre_status(centre: ForeignCentre, token) -> ocsp.OCSPCertStatus:
+    """The other centre's OCSP answer over HTTP, nonce-less (so from its cache when it has one)."""
+    from urllib.request import Request, urlopen
+
+    issuer = centre.chain[0]
+    body = (ocsp.OCSPRequestBuilder().add_certificate(token.certificate, issuer, hashes.SHA1()).build()
+            .public_bytes(serialization.Encoding.DER))
+    request = Request(f"http://127.0.0.1:{centre.home.port}/ocsp/national", data=body,
+                      headers={"Content-Type": "application/ocsp-request"})
+    with urlopen(request, timeout=10) as answer:
+        return ocsp.load_der_ocsp_response(answer.read()).certificate_status
+
+
+def test_issue22_the_centres_responder_answers_revoked_the_moment_the_revocation_commits(
+        centre: ForeignCentre) -> None:
+    """The root of issue 22's flaky revocation: a served responder (two workers) kept answering
+    its cached "good" until its next 0.2 s poll, so a revoked certificate could still be accepted
+    right after the revocation committed in another process. Now each worker checks the
+    revocation sequence before serving from its cache: asked the moment revoke() returns, every
+    time, the answer is "revoked"."""
+    for _ in range(5):
+        token = centre.token()
+        for _ in range(4):      # both workers have the "good" answer cached
+            assert _centre_status(centre, token) == ocsp.OCSPCertStatus.GOOD
+        centre.revoke(token)
+        assert [_centre_status(centre, token) for _ in range(4)] == [ocsp.OCSPCertStatus.REVOKED] * 4
+
+
+def _start_eds(page: SigningPage, token) -> bytes:
+    """The EDS factor started: the signed attributes the client's token is to sign."""
+    started = page.http.post(f"{page.base}/eds", headers=page.headers, json={"certificate": token.pem})
+    assert started.status_code == 201, started.text
+    return base64.b64decode(started.json()["signed_attributes"])
+
+
+def _submit_eds(page: SigningPage, token, attributes: bytes) -> tuple[float, int, dict]:
+    """(monotonic time the signature was submitted, its HTTP status, its body)."""
+    signature = base64.b64encode(token.key.sign(attributes, "sha256")).decode()
+    submitted = time.monotonic()
+    answer = page.http.post(f"{page.base}/eds/signature", headers=page.headers, json={"signature": signature})
+    return submitted, answer.status_code, answer.json()
+
+
+def test_LOAN2_revoked_during_concurrent_signing_every_signature_submitted_after_it_is_refused(
+        http, services, alpha, centre: ForeignCentre) -> None:
+    """Issue 22: eight documents wait for one client's EDS signature; four signatures are submitted
+    at once, the other centre revokes the certificate while they are in flight, and the other four
+    follow the moment the revocation has committed. Every signature submitted after the commit is
+    refused (422, revoked) and leaves its document unsigned; only those submitted before it may
+    have gone through. (The other centre's responder had a cached "good" for this certificate;
+    before the fix it kept serving it until its next 0.2 s poll.)"""
+    trust(http, centre.root_pem())
+    iin = f.iin()
+    token = centre.token(iin)
+    client = register(http, alpha, services, iin=iin, eds=token)
+    pending = []
+    for _ in range(8):
+        document = upload(http, alpha, iin=iin, kind="consent")
+        created = _request(http, alpha, document, client["id"])
+        assert created["policy"]["name"] == "LOAN-6"
+        page = SigningPage(http, services, created)
+        pending.append((document, page, _start_eds(page, token)))
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        before = [pool.submit(_submit_eds, page, token, attributes) for _, page, attributes in pending[:4]]
+        centre.revoke(token)
+        revoked = time.monotonic()
+        after = [pool.submit(_submit_eds, page, token, attributes) for _, page, attributes in pending[4:]]
+        outcomes = [future.result() for future in before + after]
+    for (submitted, status, body), (document, _, _) in zip(outcomes, pending):
+        shown = http.get(f"/documents/{document}", headers=alpha).json()
+        if submitted > revoked:
+            assert status == 422, body
+            assert any(p["message"].startswith("is revoked according to its issuer") for p in body["problems"]), body
+        if status == 422:
+            assert shown["status"] == "uploaded" and len(shown["versions"]) == 1, shown
+        else:
+            assert status == 200 and submitted < revoked, (status, body)
+    assert sum(1 for submitted, _, _ in outcomes if submitted > revoked) >= 4
 
 
 def test_LOAN2_legal_entity_contract_signed_with_its_representatives_accredited_certificate(

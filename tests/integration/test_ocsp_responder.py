@@ -101,20 +101,42 @@ def test_cached_answer_is_replaced_at_the_moment_of_revocation(services, person)
     assert ocsp.load_der_ocsp_response(replaced).certificate_status == ocsp.OCSPCertStatus.REVOKED
 
 
-def test_revocation_by_another_process_reaches_this_cache(services, person):
-    """Cross-process: another process's revocation is applied by ``watch`` (run every 0.2 s by the housekeeper)."""
+def test_revocation_by_another_process_is_answered_at_once(services, person):
+    """Issue 22: once another process's revocation has committed, this process's cache no longer says
+    "good" — before the housekeeper's next poll (none runs here), on the very next request."""
     cert, issuer = person
     body = _request(cert, issuer)
     services.responder.start_watching()
-    services.responder.respond(body)
+    first = services.responder.respond(body)
+    assert services.responder.cached(body) == first
     other = Services.build(services.settings)
     try:
         other.revocations.revoke(RevocationRequest(serial=format(cert.serial_number, "x"), actor="cli"))
     finally:
         other.close()
-    assert ocsp.load_der_ocsp_response(services.responder.cached(body)).certificate_status == ocsp.OCSPCertStatus.GOOD
-    assert services.responder.watch() == 1
     cached = services.responder.cached(body)
+    assert ocsp.load_der_ocsp_response(cached).certificate_status == ocsp.OCSPCertStatus.REVOKED
+    assert services.responder.watch() == 0     # already applied by the freshness check
+
+
+def test_revocation_by_another_process_reaches_a_cache_without_watermark_through_watch(services, person):
+    """Without the freshness check (a responder given no watermark), ``watch`` — the housekeeper's
+    0.2 s poll — is what applies another process's revocation."""
+    from ca.responder import OCSPResponder
+
+    responder = OCSPResponder(services.authority, services.responder.policy)
+    cert, issuer = person
+    body = _request(cert, issuer)
+    responder.start_watching()
+    responder.respond(body)
+    other = Services.build(services.settings)
+    try:
+        other.revocations.revoke(RevocationRequest(serial=format(cert.serial_number, "x"), actor="cli"))
+    finally:
+        other.close()
+    assert ocsp.load_der_ocsp_response(responder.cached(body)).certificate_status == ocsp.OCSPCertStatus.GOOD
+    assert responder.watch() == 1
+    cached = responder.cached(body)
     assert ocsp.load_der_ocsp_response(cached).certificate_status == ocsp.OCSPCertStatus.REVOKED
 
 
