@@ -9,7 +9,8 @@ VENV_PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-PORT ?= 8000
+# QOLTANBA_PORT in the environment is honoured too (make run PORT=… or QOLTANBA_PORT=… make run).
+PORT ?= $(or $(QOLTANBA_PORT),8000)
 QOLTANBA_HOME ?= ./.qoltanba
 PYTEST_ARGS ?=
 # pytest-xdist workers: one per core (each with its own PostgreSQL server and SoftHSM2 token).
