@@ -138,15 +138,30 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
 
 
 @pytest.fixture
-def services(tmp_path, database_url: str) -> Iterator["Services"]:
-    """An initialised hierarchy: migrated registry, software keys, three centres."""
+def services(tmp_path, database_url: str, request: pytest.FixtureRequest) -> Iterator["Services"]:
+    """An initialised hierarchy: migrated registry, software keys, three centres.
+
+    A copy of the test process's initialised home (tests/support/golden.py), not made anew.
+    """
+    yield from initialised_services(tmp_path, database_url, request)
+
+
+def initialised_services(tmp_path, database_url: str, request: pytest.FixtureRequest,
+                         clock_offset=None) -> Iterator["Services"]:  # noqa: ANN001
+    """Services over a copy of an initialised home; with ``clock_offset`` a clock frozen that far from now."""
+    import datetime as dt
+
     from api.context import Services
     from api.settings import Settings
+    from ca.clock import FrozenClock
+    from tests.support import golden
 
-    settings = Settings(home=tmp_path / "home", database_url=database_url, master_key="11" * 32)
-    svc = Services.build(settings)
-    svc.migrate()
-    svc.authority.initialise()
+    server = None if database_url.startswith("sqlite") else request.getfixturevalue("postgres_server")
+    home = golden.prepare(tmp_path, database_url, clock_offset=clock_offset, postgres_server=server)
+    clock = None
+    if clock_offset is not None:
+        clock = FrozenClock(dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + clock_offset)
+    svc = Services.build(Settings(home=home, database_url=database_url, master_key=golden.MASTER_KEY), clock)
     yield svc
     svc.close()
 

@@ -30,7 +30,6 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 
-from ca.clock import FrozenClock
 from tests.integration.test_api import problem
 from tests.integration.test_api_documents import mfo_key  # noqa: F401 - fixture
 from tests.support import factories as f
@@ -41,16 +40,11 @@ TWO_HOURS = dt.timedelta(hours=2, seconds=1)
 
 
 @pytest.fixture
-def services(tmp_path, database_url):
-    from api.context import Services
-    from api.settings import Settings
+def services(tmp_path, database_url, request):
+    """Our clock frozen five minutes ahead of the real time (a copy of an initialised home)."""
+    from tests.conftest import initialised_services
 
-    clock = FrozenClock(dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(minutes=5))
-    svc = Services.build(Settings(home=tmp_path / "home", database_url=database_url, master_key="11" * 32), clock)
-    svc.migrate()
-    svc.authority.initialise()
-    yield svc
-    svc.close()
+    yield from initialised_services(tmp_path, database_url, request, clock_offset=dt.timedelta(minutes=5))
 
 
 @pytest.fixture(scope="module")

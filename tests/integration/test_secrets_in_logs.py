@@ -47,7 +47,8 @@ def _flows(http, services_for_setup, mfo: dict[str, str]) -> list[str]:
     seen: list[str] = []
     made = http.post("/api-keys", json={"name": f"k-{secrets.token_hex(4)}", "role": "auditor"})
     assert made.status_code == 201, made.text
-    seen.append(made.json()["key"].rsplit("_", 1)[1])
+    # qk_<key id>_<secret>: the key id is hex, the secret (URL-safe base64) may itself hold "_".
+    seen.append(made.json()["key"].split("_", 2)[2])
     password = f"p12-{secrets.token_urlsafe(12)}"
     seen.append(password)
     body = {"profile": "individual-sign", "subject": {"surname": "Abenov", "given_name": "Nurlan", "iin": f.iin()},

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from ca.clock import FrozenClock
 from keys import load_pkcs12
 from tests.support import factories as f
 from tests.support.pdfs import contract_pdf
@@ -28,17 +27,11 @@ CODE = re.compile(r"\b(\d{6})\b")
 
 
 @pytest.fixture
-def services(tmp_path, database_url):
-    from api.context import Services
-    from api.settings import Settings
+def services(tmp_path, database_url, request):
+    """Our clock frozen three hours behind the real time (a copy of an initialised home)."""
+    from tests.conftest import initialised_services
 
-    clock = FrozenClock(dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(hours=3))
-    settings = Settings(home=tmp_path / "home", database_url=database_url, master_key="11" * 32)
-    svc = Services.build(settings, clock)
-    svc.migrate()
-    svc.authority.initialise()
-    yield svc
-    svc.close()
+    yield from initialised_services(tmp_path, database_url, request, clock_offset=-dt.timedelta(hours=3))
 
 
 def phone() -> str:

@@ -195,6 +195,18 @@ class PostgresServer:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         return self.url(name)
 
+    def create_database_from(self, name: str, template: str) -> str:
+        """Create database ``name`` as a copy of ``template`` (no one may be connected to it)."""
+        import psycopg
+        from psycopg import sql
+
+        _check_db_name(name)
+        _check_db_name(template)
+        with psycopg.connect(self.conninfo(), autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name),
+                                                                          sql.Identifier(template)))
+        return self.url(name)
+
     def drop_database(self, name: str) -> None:
         """Drop ``name`` if it exists, terminating open connections to it."""
         import psycopg
