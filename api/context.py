@@ -75,7 +75,8 @@ def verification_limits(settings: Settings) -> VerificationLimits:
 
 def sandbox_limits(settings: Settings) -> SandboxLimits:
     return SandboxLimits(timeout_seconds=settings.verify_timeout_seconds,
-                         memory_bytes=settings.verify_memory_mb * 1024 * 1024, workers=settings.verify_workers)
+                         memory_bytes=settings.verify_memory_mb * 1024 * 1024, workers=settings.verify_workers,
+                         per_source=settings.verify_per_address)
 
 
 @dataclass

@@ -115,6 +115,10 @@ class Settings(BaseSettings):
                                   description="address space one verification's worker may add to what it "
                                               "maps when it starts (RLIMIT_AS)")
     verify_workers: int = Field(default=2, ge=1, le=64, description="verifications running at once per process")
+    verify_per_address: int = Field(default=1, ge=1, le=63,
+                                    description="verifications one client address may have running or waiting "
+                                                "at once per process (429 beyond); below verify_workers, so one "
+                                                "address always leaves a worker to the others")
     verify_rate_per_minute: float = Field(default=30, gt=0,
                                           description="POST /verify and GET /verify/{id} per client address")
     verify_burst: int = Field(default=10, ge=1, description="requests a client may make at once before the rate "
@@ -161,6 +165,9 @@ class Settings(BaseSettings):
                              "QOLTANBA_ROOT/NATIONAL/GOVERNMENT_ALGORITHM")
         if self.crl_refresh_hours >= self.crl_next_update_hours:
             raise ValueError("QOLTANBA_CRL_REFRESH_HOURS must be below QOLTANBA_CRL_NEXT_UPDATE_HOURS")
+        if self.verify_per_address > max(1, self.verify_workers - 1):
+            raise ValueError("QOLTANBA_VERIFY_PER_ADDRESS must be below QOLTANBA_VERIFY_WORKERS (1 with one "
+                             "worker), or one client address could hold every verification worker")
         return self
 
     @property

@@ -65,7 +65,8 @@ class PublicVerification:
         self._cache: dict[str, tuple[float, dict]] = {}
         self._lock = threading.Lock()
 
-    def summary(self, document_id: str) -> dict:
+    def summary(self, document_id: str, source: str | None = None) -> dict:
+        """The page's content; a report not cached is verified under ``source``'s quota (the reader's address)."""
         if not _ID.fullmatch(document_id):
             raise NotFound(f"no document {document_id}")
         with self.registry.transaction(readonly=True) as tx:
@@ -80,7 +81,7 @@ class PublicVerification:
         if hit is not None and now - hit[0] < self.ttl:
             report = hit[1]
         else:
-            report = self.reports.verify(content)
+            report = self.reports.verify(content, source=source)
             with self._lock:
                 if len(self._cache) >= self.max_cached:
                     self._cache.clear()

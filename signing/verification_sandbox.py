@@ -17,7 +17,11 @@ line) may use plain ``fork``.
 
 At most ``workers`` children run at once; a request that cannot get a slot
 within ``queue_seconds`` is refused as busy, so a flood of uploads cannot
-fork the host to death (the HTTP route also rate-limits per client).
+fork the host to death (the HTTP route also rate-limits per client). A
+verification naming its ``source`` (the HTTP routes: the client address)
+is admitted only within that source's quota of ``per_source`` running or
+waiting (signing/verification_quota.py), so one source cannot hold every
+worker (issue 18, finding 9).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from typing import Any
 from ca.errors import QoltanbaError
 from signing.verification import VerificationLimits, Verifier, check_size
 from signing.verification_context import TrustAnchors, UnverifiableInput, VerificationOptions
+from signing.verification_quota import SourceQuota
 
 log = logging.getLogger(__name__)
 MiB = 1024 * 1024
@@ -47,6 +52,7 @@ class SandboxLimits:
     memory_bytes: int = 1024 * MiB
     workers: int = 2
     queue_seconds: float = 10.0
+    per_source: int = 1
 
     def __post_init__(self) -> None:
         if self.timeout_seconds <= 0 or self.queue_seconds < 0:
@@ -55,6 +61,10 @@ class SandboxLimits:
             raise ValueError("a verification worker needs at least 256 MiB of address space")
         if self.workers < 1:
             raise ValueError("at least one verification worker")
+        # Below the worker count, one source always leaves a worker to the others; one worker is the
+        # exception that cannot keep that promise (and a quota of one is the least there is).
+        if not 1 <= self.per_source <= max(1, self.workers - 1):
+            raise ValueError("a source's verifications at once must be at least 1 and below the worker count")
 
 
 @dataclass(frozen=True)
@@ -126,11 +136,24 @@ class SandboxedVerifier:
         if start_method == "forkserver":
             self.context.set_forkserver_preload(["signing.verification_sandbox"])
         self._slots = threading.BoundedSemaphore(self.sandbox.workers)
+        self.quota = SourceQuota(self.sandbox.per_source)
 
     def verify(self, data: bytes, *, detached: bytes | None = None, options: VerificationOptions | None = None,
-               extra_anchors: TrustAnchors | None = None) -> dict[str, Any]:
+               extra_anchors: TrustAnchors | None = None, source: str | None = None) -> dict[str, Any]:
+        """The report as JSON; ``source`` (a client address) is held to its quota, ``None`` (the CLI) is not.
+
+        Raises ``VerificationQuotaExceeded`` at once past the source's quota, ``VerificationBusy`` when no
+        worker came free in time, ``UnverifiableInput`` when the input cannot be verified.
+        """
         # The size is checked here too, so an oversized upload is never copied to a child.
         check_size(self.limits, data, detached)
+        if source is None:
+            return self._verify(data, detached, options, extra_anchors)
+        with self.quota.admit(source):
+            return self._verify(data, detached, options, extra_anchors)
+
+    def _verify(self, data: bytes, detached: bytes | None, options: VerificationOptions | None,
+                extra_anchors: TrustAnchors | None) -> dict[str, Any]:
         anchors: TrustAnchors = self.anchors_source()
         if extra_anchors is not None:
             anchors = anchors.plus(extra_anchors)

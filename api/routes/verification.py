@@ -3,8 +3,10 @@
 ``POST /verify`` and ``GET /verify/{document id}`` need no API key: courts,
 auditors and clients use them. Both are rate-limited per client address
 (api/rate_limit.py) and every verification runs in a limited worker process
-(signing/verification_sandbox.py). The trust store is read by staff roles and
-changed by administrators.
+(signing/verification_sandbox.py), at most ``QOLTANBA_VERIFY_PER_ADDRESS``
+of them per client address at once (signing/verification_quota.py: 429 past
+it, so one address cannot hold every worker). The trust store is read by
+staff roles and changed by administrators.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from api.access import ADMINISTRATOR, READ, Actor
 from api.context import Services
 from api.deps import require, services
 from api.openapi import problem_responses
-from api.rate_limit import limited
+from api.rate_limit import client_address, limited
 from api.routes.documents import MULTIPART_ALLOWANCE, PayloadTooLarge, _capped
 from ca.errors import InvalidInput, Problem
 from signing.verification_context import VerificationOptions
@@ -85,7 +87,8 @@ async def verify(request: Request, at: str | None = Query(default=None, descript
     if not data:
         raise InvalidInput("the request has invalid fields", [Problem("file", "upload the signed PDF or CMS")])
     options = VerificationOptions(at=moment, online=svc.settings.verify_online)
-    report = await run_in_threadpool(svc.verifier.verify, data, detached=detached, options=options)
+    report = await run_in_threadpool(svc.verifier.verify, data, detached=detached, options=options,
+                                     source=client_address(request))
     return JSONResponse(report)
 
 
@@ -94,7 +97,7 @@ async def verify(request: Request, at: str | None = Query(default=None, descript
             responses={200: {"content": {"application/json": {}, "text/html": {}}}},
             dependencies=[Depends(limited("verify"))])
 async def verify_stored(document_id: str, request: Request, svc: Services = Depends(services)):  # noqa: ANN201
-    summary = await run_in_threadpool(svc.public_verification.summary, document_id)
+    summary = await run_in_threadpool(svc.public_verification.summary, document_id, client_address(request))
     accept = request.headers.get("accept", "")
     if "text/html" in accept and "application/json" not in accept.split(",")[0]:
         return HTMLResponse(_page(summary), headers={"Cache-Control": "no-store"})
