@@ -37,8 +37,13 @@ DOCUMENT_READ = frozenset({Role.MFO, Role.ADMINISTRATOR})
 
 
 class Unauthenticated(QoltanbaError):
-    def __init__(self, detail: str = "a valid API key is required (header X-API-Key or Authorization: Bearer)"):
+    """``kind`` names what was rejected when a credential was presented (api/auth_failures.py counts it per
+    source; it writes no audit entry of its own, issue 18); None when none was, or it is a real one that ended."""
+
+    def __init__(self, detail: str = "a valid API key is required (header X-API-Key or Authorization: Bearer)",
+                 kind: str | None = None):
         super().__init__("unauthenticated", detail, [])
+        self.kind = kind
 
 
 class Forbidden(QoltanbaError):
@@ -93,19 +98,22 @@ class AccessService:
         return NewKey(Actor(name, parsed, tenant), f"qk_{key_id}_{secret}")
 
     def authenticate(self, presented: str | None) -> Actor:
-        if not presented or not presented.startswith("qk_") or presented.count("_") < 2:
+        """The actor of a valid, active key. A rejected key writes nothing: the edge counts it per source and
+        summarises the counts in the audit log (api/auth_failures.py, issue 18)."""
+        if not presented:
             raise Unauthenticated()
+        if not presented.startswith("qk_") or presented.count("_") < 2:
+            raise Unauthenticated(kind="api_key")
         key_id, secret = presented[3:].split("_", 1)
-        with self.registry.transaction() as tx:
+        with self.registry.transaction(readonly=True) as tx:
             row = tx.actors.by_key_id(key_id)
             # Compare even when the id is unknown, so timing says nothing.
             expected = row.key_digest if row is not None else _digest("no such key")
             matches = hmac.compare_digest(expected, _digest(secret))
             if matches and row is not None and row.active:
                 return Actor(row.name, Role(row.role), row.tenant)
-            tx.audit.append(at=self.clock.now(), actor="anonymous", action="api_key.rejected",
-                            subject=f"key:{key_id[:16]}", details={})
-        raise Unauthenticated("the API key is not valid")
+        raise Unauthenticated("the API key is not valid",
+                              kind="api_key_inactive" if matches and row is not None else "api_key")
 
     @staticmethod
     def require(actor: Actor, allowed: frozenset[Role]) -> None:

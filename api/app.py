@@ -7,6 +7,7 @@ from api.quiet import quiet_third_party  # first: before any third-party import 
 quiet_third_party()
 
 import contextlib  # noqa: E402
+import logging  # noqa: E402
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
@@ -54,6 +55,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             services.housekeeper.stop()
             if "dispatcher" in services.__dict__:
                 services.dispatcher.stop()
+            # Rejected credentials counted since the last summary are written before the process goes.
+            if "auth_failures" in services.__dict__:
+                try:
+                    services.auth_failures.flush()
+                except Exception:  # noqa: BLE001 - stopping goes on; the log says what was lost
+                    logging.getLogger("qoltanba.api").exception("the summary of rejected credentials was not written")
 
     app = FastAPI(title="Qoltanba", version="0.1.0", lifespan=lifespan,
                   description="Certification centres, registry and electronic signatures for Kazakhstan.")

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from api.auth_failures import AuthFailures
 from api.people import ConsolePolicy, PeopleService
+from api.rate_limit import RateLimiter
 from api.settings import Settings, settings_snapshot
 from ca.applications import ApplicationService
 from ca.approvals import Approval, DualControl, DualControlRequired
@@ -385,7 +387,15 @@ class Services:
         return Housekeeper(self.responder, self.publisher, poll=self.settings.status_poll_seconds,
                            reconcile=self.settings.crl_schedule_seconds,
                            checkpoint=self.audit_checkpoints.checkpoint,
-                           checkpoint_every=self.settings.audit_checkpoint_minutes * 60)
+                           checkpoint_every=self.settings.audit_checkpoint_minutes * 60,
+                           duties=[(self.auth_failures.flush, self.settings.auth_failure_summary_minutes * 60)])
+
+    @cached_property
+    def auth_failures(self) -> AuthFailures:
+        """Rejected credentials per source: limited, summarised in the audit log (issue 18)."""
+        s = self.settings
+        return AuthFailures(self.registry, self.clock, RateLimiter(s.auth_failure_rate_per_minute / 60,
+                                                                   s.auth_failure_burst))
 
     # -- people of the centre (issue 8) ----------------------------------------------
 
@@ -412,6 +422,8 @@ class Services:
     def close(self) -> None:
         if "housekeeper" in self.__dict__:
             self.housekeeper.stop()
+        if "auth_failures" in self.__dict__:
+            self.auth_failures.flush()   # what was counted since the last summary (nothing: no entry)
         if "dispatcher" in self.__dict__:
             self.dispatcher.stop()
         if "revocation_watermark" in self.__dict__:

@@ -4,7 +4,7 @@ Each route declares its own domain answers (404, 409, 423 …) with
 ``problem_responses``; what follows from the route's shape is added here
 once, by walking the route table, so no route can forget it:
 
-- a key is needed: 401 and 403;
+- a key is needed: 401 and 403, and 429 past the source's rejected credentials;
 - it takes parameters or a body: 422, every field problem listed;
 - it takes a path parameter: 404 (an unknown id, or another tenant's);
 - it takes a body: 400 (unreadable) and 413 (api/limits.py stops reading past the limit);
@@ -111,7 +111,8 @@ def _automatic(route: APIRoute) -> list[int]:
         statuses.append(404)
     if takes_body(route):
         statuses += [400, 413]
-    if rate_limit_bucket(route):
+    # A keyed route answers 429 too, past the source's bucket of rejected credentials (api/auth_failures.py).
+    if rate_limit_bucket(route) or needs_key(route):
         statuses.append(429)
     return statuses
 

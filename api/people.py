@@ -15,9 +15,11 @@ after ``idle`` without a request, ``absolute`` after the login, or at
 logout. After ``lockout_failures`` consecutive failures the account is
 locked for ``lockout``; while locked, even the right password is refused
 and not checked, so guessing cannot go on. Every refusal answers the same
-way (which of name, password, code or lock failed is in the audit log
-only), and an unknown name costs an argon2 verification too, so neither the
-answer nor its time says whether a name exists. Passwords and codes never
+way (which of password, code or lock failed is in the audit log only; an
+unknown name, tied to no account, is only counted per source and
+summarised, api/auth_failures.py), and an unknown name costs an argon2
+verification too, so neither the answer nor its time says whether a name
+exists. Passwords and codes never
 reach the audit log or any log.
 """
 
@@ -184,8 +186,12 @@ class PeopleService:
                 tx.audit.append(at=now, actor=row.name, action="console.login", subject=subject,
                                 details={"session": session.token_id, "address": address})
                 return NewSession(token, Actor(row.name, Role(row.role)), session.expires_at)
+            if row is None:
+                # An unknown name is no account: counted per source at the edge and summarised in the audit
+                # log (api/auth_failures.py), never an entry per request (issue 18).
+                raise Unauthenticated(REFUSED, kind="console_login_unknown_name")
             details: dict = {"reason": reason, "address": address}
-            if row is not None and reason not in ("locked", "inactive"):
+            if reason not in ("locked", "inactive"):
                 row.failures += 1
                 details["failures"] = row.failures
                 if row.failures >= self.policy.lockout_failures:
@@ -242,17 +248,16 @@ class PeopleService:
         """The person behind a live session token; the session's idle time restarts."""
         parts = presented[len(SESSION_PREFIX):].split("_", 1)
         if len(parts) != 2 or not parts[0] or len(parts[0]) > 32:
-            raise Unauthenticated("the session token is not valid")
+            raise Unauthenticated("the session token is not valid", kind="console_session")
         token_id, secret = parts
         now = self.clock.now()
         with self.registry.transaction() as tx:
             row = tx.console_sessions.by_token_id(token_id, for_update=True)
             expected = row.token_digest if row is not None else _digest("no such session")
             if not hmac.compare_digest(expected, _digest(secret)) or row is None:
-                tx.audit.append(at=now, actor="anonymous", action="console.session_rejected",
-                                subject=f"session:{token_id[:32]}", details={})
-                refused = "the session token is not valid"
-            elif row.ended_at is not None:
+                # Counted per source at the edge and summarised, not audited per request (issue 18).
+                raise Unauthenticated("the session token is not valid", kind="console_session")
+            if row.ended_at is not None:
                 refused = "the session has ended; log in again"
             else:
                 person = tx.people.by_id(row.person_id)

@@ -55,6 +55,16 @@ class RateLimiter:
                 self._forget_full(now)
             self._buckets[key] = (tokens - 1, now)
 
+    def wait(self, key: str) -> int | None:
+        """Seconds until ``key`` has a token again, or None when it has one now; nothing is taken."""
+        now = self.clock()
+        with self._lock:
+            found = self._buckets.get(key)
+            if found is None:
+                return None
+            tokens = min(float(self.burst), found[0] + (now - found[1]) * self.rate)
+            return None if tokens >= 1 else max(1, math.ceil((1 - tokens) / self.rate))
+
     def _forget_full(self, now: float) -> None:
         # Memory stays bounded under an address-spraying flood: buckets that have refilled carry no
         # information, so they go first; if none has, the older half goes.

@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     login_rate_per_minute: float = Field(default=30, gt=0, description="POST /console/login per client address "
                                          "(each attempt costs an argon2 hash; lockout is per account)")
     login_burst: int = Field(default=20, ge=1, description="console logins a client address may try at once")
+    auth_failure_rate_per_minute: float = Field(default=30, gt=0, description="rejected API keys and console "
+                                                "session tokens per client address (429 with Retry-After beyond)")
+    auth_failure_burst: int = Field(default=20, ge=1, description="rejected credentials a client address may "
+                                                                  "present at once before the rate applies")
+    auth_failure_summary_minutes: float = Field(default=5, gt=0, le=24 * 60,
+                                                description="how often the rejected credentials counted per "
+                                                            "source are written as one audit entry")
     crl_next_update_hours: float = Field(default=24, gt=0, le=24 * 31, description="CRL nextUpdate - thisUpdate")
     crl_refresh_hours: float = Field(default=6, gt=0, description="re-issue CRLs older than this (schedule)")
     crl_full_on_revocation: bool = Field(default=True, description="re-issue the full CRL, not only the delta, "

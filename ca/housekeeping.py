@@ -4,6 +4,8 @@ Every ``poll`` seconds: apply revocations other processes committed to the
 OCSP cache (the cross-process "within a second" guarantee). Every
 ``reconcile`` seconds: publish CRLs a crash or the clock left due. Every
 ``checkpoint_every`` seconds: sign and time-stamp the audit chain's end.
+Besides, each of ``duties`` at its own interval (the summary of rejected
+credentials, api/auth_failures.py).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from ca.publication import CRLPublisher
 from ca.responder import OCSPResponder
@@ -22,9 +24,11 @@ log = logging.getLogger(__name__)
 class Housekeeper:
     def __init__(self, responder: OCSPResponder, publisher: CRLPublisher, *, poll: float = 0.2,
                  reconcile: float = 60.0, checkpoint: Callable[[], object] | None = None,
-                 checkpoint_every: float = 3600.0) -> None:
-        if poll <= 0 or reconcile <= 0 or checkpoint_every <= 0:
+                 checkpoint_every: float = 3600.0,
+                 duties: Sequence[tuple[Callable[[], object], float]] = ()) -> None:
+        if poll <= 0 or reconcile <= 0 or checkpoint_every <= 0 or any(every <= 0 for _, every in duties):
             raise ValueError("housekeeping intervals must be positive")
+        self.duties = tuple(duties)
         self.responder = responder
         self.publisher = publisher
         self.poll = poll
@@ -50,6 +54,7 @@ class Housekeeper:
     def _run(self) -> None:
         next_reconcile = time.monotonic() + self.reconcile
         next_checkpoint = time.monotonic() + self.checkpoint_every
+        next_duty = [time.monotonic() + every for _, every in self.duties]
         while not self._stop.wait(self.poll):
             self._safely(self.responder.watch)
             if time.monotonic() >= next_reconcile:
@@ -58,6 +63,10 @@ class Housekeeper:
             if self.checkpoint is not None and time.monotonic() >= next_checkpoint:
                 self._safely(self.checkpoint)
                 next_checkpoint = time.monotonic() + self.checkpoint_every
+            for index, (duty, every) in enumerate(self.duties):
+                if time.monotonic() >= next_duty[index]:
+                    self._safely(duty)
+                    next_duty[index] = time.monotonic() + every
 
     @staticmethod
     def _safely(step) -> None:  # noqa: ANN001 - a bound method

@@ -495,6 +495,8 @@ class ClientFactorRow(Base):
     A TOTP seed is kept only sealed (AES-256-GCM under a key derived from
     the master key, bound to the factor's public id); ``last_step`` is the
     last TOTP time step accepted, so a code is never accepted twice.
+    ``failures`` counts wrong codes given to confirm a pending TOTP
+    enrolment; at the code policy's limit the enrolment is discarded.
     """
 
     __tablename__ = "client_factors"
@@ -508,6 +510,7 @@ class ClientFactorRow(Base):
     phone: Mapped[str | None] = mapped_column(String(16))
     secret: Mapped[bytes | None] = mapped_column(LargeBinary)
     last_step: Mapped[int | None] = mapped_column(BigInteger)
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     provider: Mapped[str | None] = mapped_column(String(64))
     reference: Mapped[str | None] = mapped_column(String(128))
     certificate_serial: Mapped[str | None] = mapped_column(String(40))

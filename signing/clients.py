@@ -32,10 +32,10 @@ from cryptography.hazmat.primitives import serialization
 
 from ca import identity
 from ca.errors import ConflictError, InvalidInput, NotFound, Problem
-from ca.policy import NATIONAL
 from ca.keycheck import load_certificate
 from registry import ClientFactorRow, ClientRow, Conflict, Registry, RegistryTransaction
-from signing.accredited import AccreditedIssuers, holder_problems
+from signing.accredited import holder_problems
+from signing.client_certificates import ClientCertificates
 from signing.factors import FactorRefused, SMSSender, masked, new_totp_secret, provisioning_uri, totp_step
 from signing.metadata import CLIENT_KINDS, DETAILS_CHANGE, ENTREPRENEUR, INDIVIDUAL, LEGAL_ENTITY
 from signing.otp import check_code, issue_code
@@ -110,38 +110,6 @@ def _text(payload: Mapping, name: str, problems: list[Problem], *, max_length: i
         problems.append(Problem(name, f"must be 1-{max_length} printable characters"))
         return None
     return value.strip()
-
-
-class Ours(Protocol):
-    def chain_of(self, certificate: x509.Certificate) -> object | None: ...
-
-
-class ClientCertificates:
-    """Which EDS certificates a client may enrol: LOAN-2's "issued by an accredited Kazakh CA"."""
-
-    def __init__(self, authority, ours: Ours, accredited: AccreditedIssuers) -> None:  # noqa: ANN001
-        self.authority = authority
-        self.ours = ours
-        self.accredited = accredited
-
-    def problems(self, certificate: x509.Certificate) -> list[Problem]:
-        """Everything that keeps the certificate from signing now, apart from whom it names."""
-        if self.ours.chain_of(certificate) is None:
-            return self.accredited.check(certificate)[1]
-        serial = format(certificate.serial_number, "x")
-        der = certificate.public_bytes(serialization.Encoding.DER)
-        with self.authority.registry.transaction(readonly=True) as tx:
-            national = self.authority.issuing_ca(NATIONAL, tx).centre_id
-            row = next((r for r in tx.certificates.by_serial(serial, national) if r.der == der), None)
-        if row is None:
-            return [Problem("certificate", "is not one of our national CA's certificates (not in the registry)")]
-        problems = []
-        if row.status != "valid":
-            problems.append(Problem("certificate", f"is {row.status}"))
-        now = self.authority.clock.now()
-        if not row.not_before <= now <= row.not_after:
-            problems.append(Problem("certificate", "is outside its validity period"))
-        return problems
 
 
 class ClientService:
@@ -324,7 +292,7 @@ class ClientService:
             if factor is None:
                 raise NotFound(f"no factor {factor_id}")
             if factor.status != PENDING:
-                raise ConflictError(f"the factor is {factor.status}, not waiting for confirmation")
+                raise ConflictError(self._not_pending(factor))
             if factor.kind == Factor.SMS.value:
                 refused = check_code(tx, self.secrets, now, factor=factor, request_id=None, binding=factor.public_id,
                                      document_sha256=None, code=code)
@@ -334,11 +302,7 @@ class ClientService:
                         sent[-1].superseded_at = now
                         refused += f"; after {self.codes.max_failures} wrong tries the code is void, ask for a new one"
             elif factor.kind == Factor.TOTP.value:
-                secret = self.secrets.open(factor.secret, f"totp:{factor.public_id}").decode()
-                step = totp_step(secret, code, now)
-                refused = "is wrong" if step is None else None
-                if step is not None:
-                    factor.last_step = step
+                refused = self._confirm_totp(tx, client, factor, code, now, actor)
             else:
                 raise ConflictError(f"a {factor.kind} factor needs no confirmation")
             if refused is None:
@@ -357,6 +321,30 @@ class ClientService:
         if refused is not None:
             raise FactorRefused("the code is refused", [Problem("code", refused)])
         return view
+
+    def _confirm_totp(self, tx: RegistryTransaction, client: ClientRow, factor: ClientFactorRow, code: str,
+                      now: dt.datetime, actor: str) -> str | None:
+        """None when ``code`` is the authenticator's; else why not. Wrong codes count, as a phone's do:
+        at ``codes.max_failures`` the pending enrolment is discarded (issue 18) and a new one is needed."""
+        secret = self.secrets.open(factor.secret, f"totp:{factor.public_id}").decode()
+        step = totp_step(secret, code, now)
+        if step is not None:
+            factor.last_step = step
+            return None
+        factor.failures += 1
+        if factor.failures < self.codes.max_failures:
+            return "is wrong"
+        factor.status, factor.revoked_at = REVOKED, now
+        tx.audit.append(at=now, actor=actor, action="factor.discarded", subject=f"client:{client.public_id}",
+                        details={"tenant": client.tenant, "factor": factor.public_id, "kind": factor.kind,
+                                 "failures": factor.failures, "stage": "enrolment"})
+        return f"is wrong; {self._not_pending(factor)}"
+
+    def _not_pending(self, factor: ClientFactorRow) -> str:
+        if factor.kind == Factor.TOTP.value and factor.confirmed_at is None and factor.status == REVOKED:
+            return (f"the TOTP enrolment was discarded after {factor.failures} wrong codes; "
+                    "enrol the authenticator again")
+        return f"the factor is {factor.status}, not waiting for confirmation"
 
     def resend(self, actor: str, tenant: str, client_id: str, factor_id: str) -> FactorView:
         """A new code for a phone waiting for confirmation (throttled)."""
@@ -401,4 +389,4 @@ def _no_extra(payload: Mapping, allowed: set[str]) -> None:
                                                      for k in extra])
 
 
-__all__ = ["ACTIVE", "PENDING", "REVOKED", "ClientService", "ClientView", "FactorView", "factor_view", "masked"]
+__all__ = ["ACTIVE", "PENDING", "REVOKED", "ClientCertificates", "ClientService", "ClientView", "FactorView", "factor_view", "masked"]

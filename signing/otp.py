@@ -66,8 +66,11 @@ def check_code(tx: RegistryTransaction, hasher: KeyedHash, now: dt.datetime, *, 
     row = matched[-1]
     if row.used_at is not None:
         return "was already used"
-    if row.superseded_at is not None:
+    if row.superseded_at is not None and row is not sent[-1]:
         return "was replaced by a newer code"
+    if row.superseded_at is not None:
+        # No code was sent after it: it was voided, which only too many wrong tries do (issue 18).
+        return "is void after too many wrong tries; ask for a new code"
     if now >= row.expires_at:
         return "has expired; ask for a new one"
     row.used_at = now

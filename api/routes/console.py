@@ -18,7 +18,7 @@ from api.deps import actor, presented_credential, services
 from api.people import SESSION_COOKIE, PeopleService
 from api.access import Unauthenticated
 from api.openapi import problem_responses
-from api.rate_limit import limited
+from api.rate_limit import client_address, limited
 from api.schemas import _Body
 
 router = APIRouter(tags=["console"])
@@ -37,7 +37,12 @@ class LoginBody(_Body):
              responses=problem_responses(401))
 def login(body: LoginBody, request: Request, response: Response, svc: Services = Depends(services)) -> dict:
     address = request.client.host if request.client else None
-    session = svc.people.login(body.name, body.password, body.code, address)
+    try:
+        session = svc.people.login(body.name, body.password, body.code, address)
+    except Unauthenticated as refused:
+        if refused.kind is not None:   # an unknown name: counted per source, summarised (issue 18)
+            svc.auth_failures.count(client_address(request), refused.kind)
+        raise
     max_age = int(svc.people.policy.absolute.total_seconds())
     response.set_cookie(SESSION_COOKIE, session.token, max_age=max_age, httponly=True, secure=True,
                         samesite="strict", path="/")

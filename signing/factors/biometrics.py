@@ -42,6 +42,9 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 # Movements a phone camera can check; a challenge draws an ordered subset.
 MOVEMENTS = ("turn-left", "turn-right", "look-up", "look-down", "blink", "smile", "open-mouth", "nod")
 MAX_ASSERTION_BYTES = 8 * 1024
+# iat is whole seconds since 1970; past the year 9999 (or before 1970) no datetime holds it, and no
+# provider dates an assertion there, so such a claim is a refusal like any other unreadable one.
+MAX_IAT = 253_402_300_799   # 9999-12-31T23:59:59Z
 
 
 class AssertionRejected(ValueError):
@@ -118,7 +121,8 @@ class SignedAssertionVerifier:
         try:
             header = json.loads(_unb64(header_b64))
             claims = json.loads(_unb64(payload_b64))
-        except ValueError:
+        except (ValueError, RecursionError):
+            # RecursionError: JSON nested deeper than the parser goes is no assertion either.
             raise AssertionRejected("the assertion's header or claims are not JSON") from None
         if not isinstance(header, dict) or header.get("alg") != self.algorithm:
             raise AssertionRejected(f"the assertion must be signed with {self.algorithm}")
@@ -152,8 +156,8 @@ def _claims(claims: object) -> Assertion:
     if not isinstance(claims.get("match"), bool) or not isinstance(claims.get("live"), bool):
         raise AssertionRejected("the assertion needs match and live as booleans")
     issued = claims.get("iat")
-    if isinstance(issued, bool) or not isinstance(issued, int):
-        raise AssertionRejected("the assertion needs iat, seconds since 1970")
+    if isinstance(issued, bool) or not isinstance(issued, int) or not 0 <= issued <= MAX_IAT:
+        raise AssertionRejected(f"the assertion needs iat, whole seconds since 1970 (0 to {MAX_IAT})")
     reference = claims.get("ref")
     if reference is not None and not isinstance(reference, str):
         raise AssertionRejected("ref must be a string")

@@ -64,7 +64,7 @@ def served(tmp_path_factory):
     with embedded_services(tmp_path_factory.mktemp("schemathesis") / "home") as services:
         # Generous buckets, so generated requests reach the handlers; the limits have their own test.
         s = services.settings
-        s.verify_burst = s.public_burst = s.tsa_burst = s.client_rate_burst = 100_000
+        s.verify_burst = s.public_burst = s.tsa_burst = s.client_rate_burst = s.auth_failure_burst = 100_000
         access = AccessService(services.registry, services.clock)
         keys = {"administrator": {"X-API-Key": access.create_key("fuzz-admin", "administrator", by="test").key},
                 "mfo": {"X-API-Key": access.create_key("fuzz-mfo", "mfo", by="test", tenant="fuzz").key},

@@ -135,6 +135,24 @@ def register(http, headers, services, *, iin: str, kind: str = "individual", bio
     return client
 
 
+def provider_signed(services, claims: dict) -> str:
+    """Any claims as a JWS signed with the biometric simulator's key: what a broken or hostile provider answers."""
+    import base64
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    key = serialization.load_pem_private_key(services.biometric_simulator.private_key_pem(), password=None)
+    header = b64(json.dumps({"alg": "ES256", "typ": "JWT"}).encode())
+    payload = b64(json.dumps(claims, separators=(",", ":")).encode())
+    r, s = decode_dss_signature(key.sign(f"{header}.{payload}".encode(), ec.ECDSA(hashes.SHA256())))
+    return f"{header}.{payload}.{b64(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+
+
 class SigningPage:
     """What the client's signing page does, through the client API with the request's token."""
 

@@ -40,3 +40,17 @@ def test_memory_stays_bounded_under_many_addresses() -> None:
     for n in range(1000):
         limiter.check(f"10.0.{n // 256}.{n % 256}")
     assert len(limiter._buckets) <= 100  # noqa: SLF001
+
+
+def test_wait_says_how_long_until_a_token_without_taking_one() -> None:
+    """Issue 18: the rejected-credentials limit asks before a look-up and spends only on a rejection."""
+    ticks = Ticks()
+    limiter = RateLimiter(rate=0.5, burst=2, clock=ticks)
+    assert limiter.wait("198.51.100.7") is None          # an unknown address has a full bucket
+    limiter.check("198.51.100.7")
+    assert limiter.wait("198.51.100.7") is None
+    assert limiter.wait("198.51.100.7") is None          # asking took nothing
+    limiter.check("198.51.100.7")
+    assert limiter.wait("198.51.100.7") == 2
+    ticks.now += 2
+    assert limiter.wait("198.51.100.7") is None
