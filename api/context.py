@@ -392,7 +392,7 @@ class Services:
         return Housekeeper(self.responder, self.publisher, poll=self.settings.status_poll_seconds,
                            reconcile=self.settings.crl_schedule_seconds,
                            checkpoint=self.audit_checkpoints.checkpoint_if_due,
-                           checkpoint_check=min(5.0, max(0.2, self.settings.audit_checkpoint_grace_seconds / 4)))
+                           checkpoint_check=1.0)
 
     # -- people of the centre (issue 8) ----------------------------------------------
 

@@ -61,6 +61,7 @@ class AuditCheckpoints:
         self.export = export
         self.policy = policy or CheckpointPolicy()
         self.witness = witness
+        self._last_problem: str | None = None
 
     # -- the anchor ----------------------------------------------------------------------
 
@@ -103,14 +104,26 @@ class AuditCheckpoints:
         """A checkpoint is due: ``policy.entries`` unsealed entries, or the oldest ``policy.interval`` old."""
         with self.registry.transaction(readonly=True) as tx:
             last = tx.audit.last_checkpoint()
-            run = tx.audit.pending(last.last_entry_id if last else 0, skip_action=CHECKPOINT_ACTION,
-                                   limit=self.policy.entries)
-        due = self.policy.due_at(run)
+            after = last.last_entry_id if last else 0
+            first = tx.audit.pending(after, skip_action=CHECKPOINT_ACTION)
+            nth = tx.audit.pending(after, skip_action=CHECKPOINT_ACTION, offset=self.policy.entries - 1)
+        due = self.policy.due_at(first[0][1] if first else None, nth[0][1] if nth else None)
         return due is not None and self.clock.now() >= due
 
     def checkpoint_if_due(self, actor: str = "system") -> AuditCheckpointRow | None:
-        """What the housekeeper runs every few seconds."""
-        return self.checkpoint(actor) if self.due() else None
+        """What the housekeeper runs every second: a checkpoint when one is due.
+
+        A trail that cannot be sealed (no anchor, a substituted certificate)
+        is logged once per distinct problem, not once a second, and
+        `audit verify` reports it.
+        """
+        try:
+            return self.checkpoint(actor) if self.due() else None
+        except AuditTrailError as error:
+            if str(error) != self._last_problem:
+                log.error("audit checkpoint refused: %s", error)
+            self._last_problem = str(error)
+            return None
 
     def checkpoint(self, actor: str = "system") -> AuditCheckpointRow | None:
         """Sign, time-stamp, store and export the chain's end; None when nothing was added since the last one."""
@@ -152,8 +165,10 @@ class AuditCheckpoints:
 
     def _export_missing(self, anchor: Anchor) -> int:
         """Append the newest checkpoints the export lacks (this one, or one a crash left), then the witness."""
+        # The first export (a home that had checkpoints before issue 18) takes every checkpoint.
+        window = _REPAIR_WINDOW if self.export.path.exists() else None
         with self.registry.transaction(readonly=True) as tx:
-            rows = tx.audit.checkpoints()[-_REPAIR_WINDOW:]
+            rows = tx.audit.checkpoints()[-window:] if window else tx.audit.checkpoints()
             records = [CheckpointRecord.of(r) for r in rows]
         authentic = [r for r in records if record_problem(r, anchor) is None]
         try:

@@ -31,7 +31,9 @@ class CheckpointPolicy:
     (``audit.checkpoint`` entries aside) number ``entries``, or the oldest of
     them is ``interval`` old, whichever comes first. ``grace`` is how long a
     due checkpoint may take to appear: verification reports an entry written
-    more than ``grace`` after its run of unsealed entries became due.
+    more than ``grace`` after its run of unsealed entries became due, and
+    any run longer than ``cap`` entries (twice ``entries``: room for what is
+    written between two due checks), whatever its entries' times say.
     """
 
     entries: int = 1000
@@ -46,13 +48,17 @@ class CheckpointPolicy:
         if self.grace < dt.timedelta(0):
             raise ValueError("the checkpoint grace must not be negative")
 
-    def due_at(self, run: list[tuple[int, dt.datetime]]) -> dt.datetime | None:
-        """When a run of unsealed entries ((id, at), oldest first) became due; None when it is not yet."""
-        if not run:
+    @property
+    def cap(self) -> int:
+        return 2 * self.entries
+
+    def due_at(self, first: dt.datetime | None, nth: dt.datetime | None) -> dt.datetime | None:
+        """When a run of unsealed entries became due, from the times of its first and its ``entries``-th
+        entry (None when the run is not that long); None for an empty run."""
+        if first is None:
             return None
-        by_time = run[0][1] + self.interval
-        by_count = run[self.entries - 1][1] if len(run) >= self.entries else None
-        return min(by_time, by_count) if by_count is not None else by_time
+        by_time = first + self.interval
+        return min(by_time, nth) if nth is not None else by_time
 
 
 @dataclass(frozen=True)

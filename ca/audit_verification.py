@@ -178,9 +178,15 @@ class AuditVerifier:
                 index += 1
             if action != CHECKPOINT_ACTION:
                 runs[index].append((entry_id, at))
-        grace = self.policy.grace
+        grace, cap = self.policy.grace, self.policy.cap
         for run in runs:
-            due = self.policy.due_at(run)
+            if len(run) > cap:
+                return [Finding(run[cap][0], f"no checkpoint seals entries {run[0][0]} to {run[cap][0]}: "
+                                             f"{len(run)} entries in a row are unsealed, more than {cap} (twice "
+                                             f"the {self.policy.entries} after which one is due); checkpoints "
+                                             "were deleted or none was made")]
+            nth = run[self.policy.entries - 1][1] if len(run) >= self.policy.entries else None
+            due = self.policy.due_at(run[0][1] if run else None, nth)
             late = next(((i, at) for i, at in run if due is not None and at > due + grace), None)
             if late is not None:
                 return [Finding(late[0], f"no checkpoint seals entries {run[0][0]} to {late[0]}: one was due at "

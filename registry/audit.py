@@ -124,10 +124,11 @@ class AuditLog:
         head = rawsql.execute(self._tx.connection, "audit.lock_head", _HEAD, ("id",), _lock_head_sql, (1,))
         return (head[0][0], head[0][1]) if head else (0, GENESIS)
 
-    def pending(self, after_id: int, *, skip_action: str, limit: int) -> list[tuple[int, dt.datetime]]:
-        """(id, at) of up to ``limit`` entries after ``after_id`` whose action is not ``skip_action``."""
+    def pending(self, after_id: int, *, skip_action: str, offset: int = 0,
+                limit: int = 1) -> list[tuple[int, dt.datetime]]:
+        """(id, at) of entries after ``after_id`` whose action is not ``skip_action``, from the ``offset``-th."""
         stmt = (select(AuditRow.id, AuditRow.at).where(AuditRow.id > after_id, AuditRow.action != skip_action)
-                .order_by(AuditRow.id).limit(limit))
+                .order_by(AuditRow.id).offset(offset).limit(limit))
         return [(row.id, row.at) for row in self._session.execute(stmt)]
 
     def timeline(self) -> list[tuple[int, dt.datetime, str]]:
