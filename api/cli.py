@@ -188,7 +188,10 @@ def _initialise(services: Services) -> tuple[bool, Path | None]:
     services.migrate()
     created = services.authority.initialise()
     # The audit and TSA certificates checkpoints must verify under, written outside the registry (issue 18).
-    services.audit_checkpoints.pin_anchor()
+    try:
+        services.audit_checkpoints.pin_anchor()
+    except QoltanbaError as error:   # no checkpoint is signed until it is restored; `audit verify` says so
+        typer.echo(f"warning: {error}", err=True)
     services.publisher.reconcile()   # the first CRLs, or those a crash left due
     with services.registry.transaction() as tx:
         if tx.actors.by_name(BOOTSTRAP_ACTOR) is not None:

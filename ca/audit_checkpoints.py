@@ -66,7 +66,16 @@ class AuditCheckpoints:
     # -- the anchor ----------------------------------------------------------------------
 
     def pin_anchor(self) -> bool:
-        """Write the audit and TSA certificates to the anchor file unless it exists (``init``)."""
+        """Write the audit and TSA certificates to the anchor file unless it exists (``init``).
+
+        Refused once checkpoints were exported under an anchor that is now
+        gone: pinning again would pin whatever the database holds today.
+        """
+        if self.anchor.exists():
+            return False
+        if self.export.read()[0]:
+            raise AuditTrailError(f"the audit anchor {self.anchor.path} is missing while checkpoints were "
+                                  f"exported ({self.export.path}); restore it from its copy")
         audit = x509.load_der_x509_certificate(self.authority.service_certificate(AUDIT_HOLDER).der)
         return self.anchor.pin(audit, self.tsa.certificate)
 
