@@ -95,7 +95,8 @@ class AuditCheckpoints:
                 made = tx.audit.last_checkpoint() is not None
             if made or self.export.read()[0]:
                 raise AuditTrailError(f"the audit anchor {self.anchor.path} is missing while checkpoints exist; "
-                                      "restore it from its copy")
+                                      "restore it from its copy (a home from before issue 18: run "
+                                      "`qoltanba init`)")
             self.pin_anchor()
             anchor = self.anchor.load()
             assert anchor is not None  # noqa: S101 - written just now

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import http.client
 import logging
 import os
 import re
@@ -82,6 +83,7 @@ class AuditAnchor:
             with os.fdopen(fd, "w", encoding="ascii") as handle:
                 handle.write(text)
                 handle.flush()
+                os.fchmod(handle.fileno(), 0o644)   # public certificates, whatever the umask
                 os.fsync(handle.fileno())
             # A hard link fails when the name exists: two processes pinning at once cannot replace each other.
             try:
@@ -186,8 +188,9 @@ class Witness:
                 problem = f"HTTP {response.status}"
         except urllib.error.HTTPError as error:
             problem = f"HTTP {error.code}"
-        except (urllib.error.URLError, OSError) as error:
+        except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as error:
+            # Never the exception's text alone: an invalid URL's message would repeat its credentials.
             problem = type(error).__name__ + (f": {error.reason}" if isinstance(error, urllib.error.URLError)
-                                              else "")
+                                              and not isinstance(error.reason, str) else "")
         log.warning("audit witness %s did not take checkpoint %d: %s", self.shown_url, record.sequence, problem)
         return False

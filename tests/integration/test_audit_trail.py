@@ -7,6 +7,7 @@ on SQLite and PostgreSQL; the witness is a real HTTP server on loopback.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import threading
 import time
@@ -161,3 +162,37 @@ def test_issue18_an_unreachable_witness_is_logged_and_the_checkpoint_still_made(
         assert svc.audit_checkpoints.verify().intact
     finally:
         svc.close()
+
+
+def test_issue18_checkpoints_from_before_issue_18_verify_and_are_all_exported_with_the_next(services) -> None:
+    """An upgraded home: a checkpoint in the old statement format (no sequence, no link), no anchor, no export."""
+    import hashlib
+
+    from sqlalchemy import select
+
+    from ca.audit_checkpoints import AUDIT_HOLDER
+    from ca.audit_records import statement_bytes
+    from keys import sign_tbs
+
+    f.issue_person(services)
+    audit = services.audit_checkpoints
+    with services.registry.transaction(readonly=True) as tx:
+        last_id, last_hash = tx.audit.head()
+    now = services.clock.now()
+    statement = statement_bytes(last_id, last_hash, now)          # issue 8's format
+    row = services.authority.service_certificate(AUDIT_HOLDER)
+    _alg, signature = sign_tbs(services.authority.backend, row.key_handle, statement, "sha256")
+    token = services.tsa.stamp(hashlib.sha256(statement).digest(), "sha256")
+    with services.database.engine.begin() as c:
+        c.execute(a.CHECKPOINTS.insert().values(
+            id=1, last_entry_id=last_id, last_hash=last_hash, created_at=now, statement=statement,
+            signature=signature, signer_serial=row.serial, hash_name="sha256", time_stamp=token))
+    assert not audit.anchor.exists() and audit.pin_anchor() is True   # `init` or `serve` after the upgrade
+    assert not audit.verify().intact                                  # not exported yet
+    f.issue_person(services)
+    assert audit.checkpoint().id == 2
+    assert [r.sequence for r in audit.export.read()[0]] == [1, 2]
+    assert audit.verify().intact
+    with services.database.engine.begin() as c:
+        assert json.loads(c.execute(select(a.CHECKPOINTS.c.statement).where(a.CHECKPOINTS.c.id == 2))
+                          .scalar_one())["previous"] == hashlib.sha256(statement).hexdigest()
