@@ -91,10 +91,12 @@ def _settings_reason(error: ValidationError) -> str:
 
 
 @contextlib.contextmanager
-def _services(home: Path, *, migrated: bool = True) -> Iterator[Services]:
+def _services(home: Path, *, migrated: bool = True, seal: bool = True) -> Iterator[Services]:
     """Services for one command; a QoltanbaError becomes an ``error:`` line and an exit code.
 
     ``migrated``: the command needs the registry's tables (all but init and serve).
+    ``seal``: first make an audit checkpoint that fell due while no serving process ran (issue 18), so
+    what the command writes starts a new run of entries; ``audit verify`` only reads.
     """
     try:
         settings = Settings(home=home)
@@ -107,11 +109,20 @@ def _services(home: Path, *, migrated: bool = True) -> Iterator[Services]:
     try:
         if migrated and "centres" not in services.database.table_names():
             raise NotInitialised()
+        if migrated and seal:
+            _seal_due(services)
         yield services
     except QoltanbaError as error:
         _fail(2 if error.code in BAD_INPUT_CODES else 1, str(error))
     finally:
         services.close()
+
+
+def _seal_due(services: Services) -> None:
+    try:
+        services.audit_checkpoints.checkpoint_if_due(actor="cli")
+    except (QoltanbaError, OSError) as error:
+        typer.echo(f"warning: no audit checkpoint was made: {error}", err=True)
 
 
 def _json_default(value: object) -> object:
@@ -176,6 +187,11 @@ def _initialise(services: Services) -> tuple[bool, Path | None]:
     """Migrate and initialise; the first time, also write the bootstrap administrator's key."""
     services.migrate()
     created = services.authority.initialise()
+    # The audit and TSA certificates checkpoints must verify under, written outside the registry (issue 18).
+    try:
+        services.audit_checkpoints.pin_anchor()
+    except QoltanbaError as error:   # no checkpoint is signed until it is restored; `audit verify` says so
+        typer.echo(f"warning: {error}", err=True)
     services.publisher.reconcile()   # the first CRLs, or those a crash left due
     with services.registry.transaction() as tx:
         if tx.actors.by_name(BOOTSTRAP_ACTOR) is not None:

@@ -13,7 +13,8 @@ from api.rate_limit import RateLimiter
 from api.settings import Settings, settings_snapshot
 from ca.applications import ApplicationService
 from ca.approvals import Approval, DualControl, DualControlRequired
-from ca.audit_checkpoints import AuditCheckpoints
+from ca.audit_checkpoints import AuditCheckpoints, CheckpointPolicy
+from ca.audit_outside import AuditAnchor, CheckpointExport, Witness
 from ca.authority import CertificationAuthority
 from ca.calendar import WorkingCalendar
 from ca.catalogue import CertificateCatalogue
@@ -350,7 +351,14 @@ class Services:
 
     @cached_property
     def audit_checkpoints(self) -> AuditCheckpoints:
-        return AuditCheckpoints(self.authority, self.tsa)
+        s = self.settings
+        policy = CheckpointPolicy(entries=s.audit_checkpoint_entries,
+                                  interval=dt.timedelta(minutes=s.audit_checkpoint_minutes),
+                                  grace=dt.timedelta(seconds=s.audit_checkpoint_grace_seconds))
+        return AuditCheckpoints(self.authority, self.tsa, policy=policy,
+                                anchor=AuditAnchor(s.resolved_audit_anchor_file),
+                                export=CheckpointExport(s.resolved_audit_export_file),
+                                witness=Witness(s.audit_witness_url) if s.audit_witness_url else None)
 
     @cached_property
     def trust_store(self) -> TrustStore:
@@ -386,8 +394,8 @@ class Services:
     def housekeeper(self) -> Housekeeper:
         return Housekeeper(self.responder, self.publisher, poll=self.settings.status_poll_seconds,
                            reconcile=self.settings.crl_schedule_seconds,
-                           checkpoint=self.audit_checkpoints.checkpoint,
-                           checkpoint_every=self.settings.audit_checkpoint_minutes * 60,
+                           checkpoint=self.audit_checkpoints.checkpoint_if_due,
+                           checkpoint_check=1.0,
                            duties=[(self.auth_failures.flush, self.settings.auth_failure_summary_minutes * 60)])
 
     @cached_property

@@ -93,8 +93,20 @@ class Settings(BaseSettings):
                                          description="how long an external signature may take to come back")
     authorisation_ttl_minutes: int = Field(default=5, ge=1, le=60,
                                            description="how long a client's signing authorisation stays usable")
-    audit_checkpoint_minutes: float = Field(default=60, gt=0, description="how often a serving process signs "
-                                                                        "and time-stamps the audit chain's end")
+    # The audit trail (issues 8 and 18): a checkpoint is due after so many entries or minutes, whichever first.
+    audit_checkpoint_minutes: float = Field(default=60, gt=0, description="a checkpoint is due when the oldest "
+                                            "entry no checkpoint seals is this old")
+    audit_checkpoint_entries: int = Field(default=1000, ge=1, le=1_000_000, description="a checkpoint is due when "
+                                          "this many entries are not sealed by one")
+    audit_checkpoint_grace_seconds: float = Field(default=60, ge=0, le=24 * 3600, description="how late a due "
+                                                  "checkpoint may come before `audit verify` reports the entries "
+                                                  "written meanwhile")
+    audit_export_file: Path | None = Field(default=None, description="append-only JSON-lines copy of every "
+                                           "checkpoint; default <home>/audit/checkpoints.jsonl")
+    audit_anchor_file: Path | None = Field(default=None, description="the audit and TSA certificates pinned at "
+                                           "init; default <home>/audit/anchor.pem")
+    audit_witness_url: str | None = Field(default=None, pattern=r"^https?://", description="each checkpoint is "
+                                          "also POSTed here (best effort; a failure is logged)")
     tsa_policy_oid: str = Field(default="1.2.398.3.3.2.6.1", pattern=r"^[0-2](\.(0|[1-9][0-9]*))+$",
                                 description="policy of the time-stamp tokens (DOMAIN.md KZ-3)")
     tsa_accuracy_ms: int = Field(default=1000, ge=1, le=60_000, description="accuracy the tokens claim")
@@ -203,6 +215,14 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home.resolve() / 'registry.db'}"
+
+    @property
+    def resolved_audit_export_file(self) -> Path:
+        return self.audit_export_file or self.home / "audit" / "checkpoints.jsonl"
+
+    @property
+    def resolved_audit_anchor_file(self) -> Path:
+        return self.audit_anchor_file or self.home / "audit" / "anchor.pem"
 
     @property
     def resolved_master_key_file(self) -> Path:

@@ -1,147 +1,202 @@
-"""Signed checkpoints of the audit chain, and the check of the whole log (issue 8).
+"""Signed checkpoints of the audit chain, and the check of the whole log (issues 8 and 18).
 
 The hash chain (registry/audit.py) catches an edited, removed or reordered
 entry as long as the attacker does not rewrite every hash after it and the
 chain head with them. A checkpoint closes that gap: the audit key signs
-"entry N has hash H at time T" and our TSA time-stamps the statement. A
-rewritten chain no longer ends in the hash a checkpoint signed, and entries
-cut from the end are missing below a signed entry number.
+"entry N has hash H at time T, checkpoint S follows the checkpoint whose
+statement hashes to P" and our TSA time-stamps the statement.
+
+Someone with every right on the database could still delete checkpoints
+with the entries they seal. So (issue 18) a checkpoint is due at a bounded
+interval (CheckpointPolicy: entries or time, whichever first), each one is
+appended to an export file outside the database and optionally posted to a
+witness, and verification pins the signer to the certificates written to
+the home's anchor file at ``init`` (ca/audit_outside.py,
+ca/audit_verification.py).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-import json
-from dataclasses import dataclass, field
+import logging
 
-from asn1crypto import cms as asn1_cms
-from asn1crypto import tsp as asn1_tsp
 from cryptography import x509
 
+from ca.audit_outside import Anchor, AuditAnchor, CheckpointExport, Witness, fingerprint
+from ca.audit_records import (
+    CHECKPOINT_ACTION,
+    AuditReport,
+    AuditTrailError,
+    CheckpointPolicy,
+    CheckpointRecord,
+    Finding,
+    statement_bytes,
+    statement_digest,
+)
+from ca.audit_verification import AuditVerifier, record_problem
 from ca.authority import CertificationAuthority
 from ca.tsa import TimeStampAuthority
 from keys import sign_tbs, verify_signature
 from registry import AuditCheckpointRow
 
+__all__ = ["AUDIT_HOLDER", "AuditCheckpoints", "AuditReport", "CheckpointPolicy", "Finding", "statement_bytes"]
+
 AUDIT_HOLDER = "audit"
-STATEMENT_TYPE = "qoltanba-audit-checkpoint"
+# A crash between a checkpoint's commit and its export leaves it unexported; each new checkpoint
+# exports those of the newest this many that the export lacks.
+_REPAIR_WINDOW = 16
 
-
-@dataclass(frozen=True)
-class Finding:
-    entry_id: int
-    problem: str
-
-    def as_json(self) -> dict:
-        return {"entry": self.entry_id, "problem": self.problem}
-
-
-@dataclass(frozen=True)
-class AuditReport:
-    entries: int
-    checkpoints: int
-    findings: tuple[Finding, ...] = field(default_factory=tuple)
-
-    @property
-    def intact(self) -> bool:
-        return not self.findings
-
-    def as_json(self) -> dict:
-        return {"intact": self.intact, "entries": self.entries, "checkpoints": self.checkpoints,
-                "findings": [f.as_json() for f in self.findings]}
-
-
-def statement_bytes(last_entry: int, last_hash: str, at: dt.datetime) -> bytes:
-    return json.dumps({"type": STATEMENT_TYPE, "last_entry": last_entry, "last_hash": last_hash,
-                       "at": at.astimezone(dt.timezone.utc).isoformat()},
-                      sort_keys=True, separators=(",", ":")).encode()
+log = logging.getLogger(__name__)
 
 
 class AuditCheckpoints:
-    def __init__(self, authority: CertificationAuthority, tsa: TimeStampAuthority) -> None:
+    def __init__(self, authority: CertificationAuthority, tsa: TimeStampAuthority, *, anchor: AuditAnchor,
+                 export: CheckpointExport, policy: CheckpointPolicy | None = None,
+                 witness: Witness | None = None) -> None:
         self.authority = authority
         self.registry = authority.registry
         self.clock = authority.clock
         self.tsa = tsa
+        self.anchor = anchor
+        self.export = export
+        self.policy = policy or CheckpointPolicy()
+        self.witness = witness
+        self._last_problem: str | None = None
+
+    # -- the anchor ----------------------------------------------------------------------
+
+    def pin_anchor(self) -> bool:
+        """Write the audit and TSA certificates to the anchor file unless it exists (``init``).
+
+        Refused once checkpoints were exported under an anchor that is now
+        gone: pinning again would pin whatever the database holds today.
+        """
+        if self.anchor.exists():
+            return False
+        if self.export.read()[0]:
+            raise AuditTrailError(f"the audit anchor {self.anchor.path} is missing while checkpoints were "
+                                  f"exported ({self.export.path}); restore it from its copy")
+        audit = x509.load_der_x509_certificate(self.authority.service_certificate(AUDIT_HOLDER).der)
+        return self.anchor.pin(audit, self.tsa.certificate)
+
+    def _signing_anchor(self) -> Anchor:
+        """The anchor, pinned now if this home never had one and never made a checkpoint.
+
+        A home initialised before issue 18 gets its anchor on first use; once
+        a checkpoint exists anywhere, a missing anchor is an error to repair
+        from a copy, not something to re-create from the database.
+        """
+        try:
+            anchor = self.anchor.load()
+        except ValueError as error:
+            raise AuditTrailError(str(error)) from error
+        if anchor is None:
+            with self.registry.transaction(readonly=True) as tx:
+                made = tx.audit.last_checkpoint() is not None
+            if made or self.export.read()[0]:
+                raise AuditTrailError(f"the audit anchor {self.anchor.path} is missing while checkpoints exist; "
+                                      "restore it from its copy (a home from before issue 18: run "
+                                      "`qoltanba init`)")
+            self.pin_anchor()
+            anchor = self.anchor.load()
+            assert anchor is not None  # noqa: S101 - written just now
+        audit_row = self.authority.service_certificate(AUDIT_HOLDER)
+        in_db = x509.load_der_x509_certificate(audit_row.der)
+        if fingerprint(in_db) != fingerprint(anchor.audit) or fingerprint(self.tsa.certificate) != \
+                fingerprint(anchor.tsa):
+            raise AuditTrailError("the audit or TSA certificate in the database is not the one pinned at init "
+                                  f"({self.anchor.path}); no checkpoint is signed")
+        return anchor
+
+    # -- making checkpoints ----------------------------------------------------------------
+
+    def due(self) -> bool:
+        """A checkpoint is due: ``policy.entries`` unsealed entries, or the oldest ``policy.interval`` old."""
+        with self.registry.transaction(readonly=True) as tx:
+            last = tx.audit.last_checkpoint()
+            after = last.last_entry_id if last else 0
+            first = tx.audit.pending(after, skip_action=CHECKPOINT_ACTION)
+            nth = tx.audit.pending(after, skip_action=CHECKPOINT_ACTION, offset=self.policy.entries - 1)
+        due = self.policy.due_at(first[0][1] if first else None, nth[0][1] if nth else None)
+        return due is not None and self.clock.now() >= due
+
+    def checkpoint_if_due(self, actor: str = "system") -> AuditCheckpointRow | None:
+        """What the housekeeper runs every second: a checkpoint when one is due.
+
+        A trail that cannot be sealed (no anchor, a substituted certificate)
+        is logged once per distinct problem, not once a second, and
+        `audit verify` reports it.
+        """
+        try:
+            return self.checkpoint(actor) if self.due() else None
+        except AuditTrailError as error:
+            if str(error) != self._last_problem:
+                log.error("audit checkpoint refused: %s", error)
+            self._last_problem = str(error)
+            return None
 
     def checkpoint(self, actor: str = "system") -> AuditCheckpointRow | None:
-        """Sign and time-stamp the chain's current end; None when nothing was added since the last one."""
+        """Sign, time-stamp, store and export the chain's end; None when nothing was added since the last one."""
+        anchor = self._signing_anchor()
         with self.registry.transaction(readonly=True) as tx:
             last_id, last_hash = tx.audit.head()
-            done = tx.audit.checkpoints()
+            last = tx.audit.last_checkpoint()
             # A checkpoint's own entry is not news: the next one would only sign that.
-            only_own = (done and last_id == done[-1].last_entry_id + 1
-                        and tx.audit.entry(last_id).action == "audit.checkpoint")
-        if last_id == 0 or (done and done[-1].last_entry_id == last_id) or only_own:
+            news = tx.audit.pending(last.last_entry_id if last else 0, skip_action=CHECKPOINT_ACTION, limit=1)
+            last_sequence = last.id if last else 0
+            previous = statement_digest(bytes(last.statement)) if last else None
+        if last_id == 0 or not news:
+            self._export_missing(anchor)
             return None
         now = self.clock.now()
-        statement = statement_bytes(last_id, last_hash, now)
+        sequence = last_sequence + 1
+        statement = statement_bytes(last_id, last_hash, now, sequence=sequence, previous=previous)
         row = self.authority.service_certificate(AUDIT_HOLDER)
         hash_name = self.authority.backend.algorithm(row.key_handle).default_hash
         _alg, signature = sign_tbs(self.authority.backend, row.key_handle, statement, hash_name)
+        if not verify_signature(anchor.audit.public_key(), signature, statement, hash_name):
+            raise AuditTrailError("the audit key does not match the audit certificate pinned at init; "
+                                  "no checkpoint is stored")
         token = self.tsa.stamp(hashlib.sha256(statement).digest(), "sha256")
         with self.registry.transaction() as tx:
+            # The head's row lock orders checkpoints of all processes: if another sealed meanwhile,
+            # this statement no longer follows the newest checkpoint and is dropped.
+            tx.audit.lock_head()
+            newest = tx.audit.last_checkpoint()
+            if (newest.id if newest else 0) != last_sequence:
+                return None
             checkpoint = tx.audit.add_checkpoint(AuditCheckpointRow(
-                last_entry_id=last_id, last_hash=last_hash, created_at=now, statement=statement,
+                id=sequence, last_entry_id=last_id, last_hash=last_hash, created_at=now, statement=statement,
                 signature=signature, signer_serial=row.serial, hash_name=hash_name, time_stamp=token))
-            tx.audit.append(at=now, actor=actor, action="audit.checkpoint", subject=f"audit:{last_id}",
+            tx.audit.append(at=now, actor=actor, action=CHECKPOINT_ACTION, subject=f"audit:{last_id}",
                             details={"checkpoint": checkpoint.id, "last_entry": last_id, "last_hash": last_hash})
+        self._export_missing(anchor)
         return checkpoint
 
-    def verify(self) -> AuditReport:
-        """The chain, then every checkpoint against it: what was changed, removed or reordered."""
-        findings: list[Finding] = []
+    def _export_missing(self, anchor: Anchor) -> int:
+        """Append the newest checkpoints the export lacks (this one, or one a crash left), then the witness."""
+        # The first export (a home that had checkpoints before issue 18) takes every checkpoint.
+        window = _REPAIR_WINDOW if self.export.path.exists() else None
         with self.registry.transaction(readonly=True) as tx:
-            broken = tx.audit.verify()
-            if broken is not None:
-                findings.append(Finding(broken.entry_id, broken.problem))
-            checkpoints = tx.audit.checkpoints()
-            previous_good = 0
-            for cp in checkpoints:
-                problem = self._checkpoint_problem(tx, cp, previous_good)
-                if problem is not None:
-                    findings.append(problem)
-                    break
-                previous_good = cp.last_entry_id
-            count = tx.audit.count()
-        return AuditReport(entries=count, checkpoints=len(checkpoints), findings=tuple(findings))
-
-    def _checkpoint_problem(self, tx, cp: AuditCheckpointRow, previous_good: int) -> Finding | None:
-        entry_id = cp.last_entry_id
-        if cp.statement != statement_bytes(cp.last_entry_id, cp.last_hash, cp.created_at):
-            return Finding(entry_id, f"checkpoint {cp.id} was altered: its statement does not match its fields")
-        certificates = {r.serial: r for r in tx.certificates.by_holder(f"service:{AUDIT_HOLDER}")}
-        signer = certificates.get(cp.signer_serial)
-        if signer is None or not verify_signature(x509.load_der_x509_certificate(signer.der).public_key(),
-                                                  cp.signature, cp.statement, cp.hash_name):
-            return Finding(entry_id, f"checkpoint {cp.id}'s signature does not verify with the audit certificate")
-        if not self._token_fits(cp):
-            return Finding(entry_id, f"checkpoint {cp.id}'s time-stamp does not cover its statement")
-        entry = tx.audit.entry(entry_id)
-        if entry is None:
-            return Finding(entry_id, f"entry {entry_id}, signed by checkpoint {cp.id}, is gone: entries were "
-                                     "removed")
-        if entry.entry_hash != cp.last_hash:
-            return Finding(previous_good + 1,
-                           f"the chain was rewritten after checkpoint {cp.id}: an entry between {previous_good + 1} "
-                           f"and {entry_id} was changed, removed or reordered and the hashes after it recomputed")
-        return None
-
-    def _token_fits(self, cp: AuditCheckpointRow) -> bool:
+            rows = tx.audit.checkpoints()[-window:] if window else tx.audit.checkpoints()
+            records = [CheckpointRecord.of(r) for r in rows]
+        authentic = [r for r in records if record_problem(r, anchor) is None]
         try:
-            signed = asn1_cms.ContentInfo.load(cp.time_stamp)["content"]
-            info = asn1_tsp.TSTInfo.load(signed["encap_content_info"]["content"].parsed.dump())
-            imprint = info["message_imprint"]["hashed_message"].native
-            signer_info = signed["signer_infos"][0]
-            attrs = signer_info["signed_attrs"]
-            digest = next(a["values"][0].native for a in attrs if a["type"].native == "message_digest")
-            hash_name = signer_info["digest_algorithm"]["algorithm"].native
-            content = signed["encap_content_info"]["content"].contents
-            tsa = self.tsa.certificate
-            return (imprint == hashlib.sha256(cp.statement).digest()
-                    and digest == hashlib.new(hash_name, content).digest()
-                    and verify_signature(tsa.public_key(), signer_info["signature"].native,
-                                         b"\x31" + attrs.dump()[1:], hash_name))
-        except (ValueError, KeyError, TypeError, StopIteration):
-            return False
+            fresh = self.export.append(authentic) if authentic else []
+        except OSError as error:
+            raise AuditTrailError(f"the checkpoint export {self.export.path} cannot be written: "
+                                  f"{error.strerror or error}") from error
+        if self.witness is not None:
+            for record in fresh:
+                self.witness.send(record)
+        return len(fresh)
+
+    # -- checking --------------------------------------------------------------------------
+
+    def verify(self) -> AuditReport:
+        """The chain, the checkpoints, the bound and the export: what was changed, removed or reordered."""
+        verifier = AuditVerifier(self.policy, self.anchor, self.export)
+        with self.registry.transaction(readonly=True) as tx:
+            findings, checkpoints, exported = verifier.findings(tx)
+            count = tx.audit.count()
+        return AuditReport(entries=count, checkpoints=checkpoints, findings=tuple(findings), exported=exported)

@@ -119,6 +119,28 @@ class AuditLog:
         head = self._session.get(AuditHeadRow, 1)
         return (0, GENESIS) if head is None else (head.last_id, head.last_hash)
 
+    def lock_head(self) -> tuple[int, str]:
+        """The head, row-locked until the transaction ends: no entry or checkpoint is added meanwhile."""
+        head = rawsql.execute(self._tx.connection, "audit.lock_head", _HEAD, ("id",), _lock_head_sql, (1,))
+        return (head[0][0], head[0][1]) if head else (0, GENESIS)
+
+    def pending(self, after_id: int, *, skip_action: str, offset: int = 0,
+                limit: int = 1) -> list[tuple[int, dt.datetime]]:
+        """(id, at) of entries after ``after_id`` whose action is not ``skip_action``, from the ``offset``-th."""
+        stmt = (select(AuditRow.id, AuditRow.at).where(AuditRow.id > after_id, AuditRow.action != skip_action)
+                .order_by(AuditRow.id).offset(offset).limit(limit))
+        return [(row.id, row.at) for row in self._session.execute(stmt)]
+
+    def timeline(self) -> list[tuple[int, dt.datetime, str]]:
+        """(id, at, action) of every entry, oldest first, without the details."""
+        stmt = select(AuditRow.id, AuditRow.at, AuditRow.action).order_by(AuditRow.id)
+        return [(row.id, row.at, row.action) for row in self._session.execute(stmt)]
+
+    def all_of(self, action: str) -> list[AuditRow]:
+        """Every entry of one action, oldest first."""
+        stmt = select(AuditRow).where(AuditRow.action == action).order_by(AuditRow.id)
+        return list(self._session.execute(stmt).scalars())
+
     def entry(self, entry_id: int) -> AuditRow | None:
         return self._session.get(AuditRow, entry_id)
 
@@ -133,3 +155,7 @@ class AuditLog:
 
     def checkpoints(self) -> list[AuditCheckpointRow]:
         return list(self._session.execute(select(AuditCheckpointRow).order_by(AuditCheckpointRow.id)).scalars())
+
+    def last_checkpoint(self) -> AuditCheckpointRow | None:
+        stmt = select(AuditCheckpointRow).order_by(AuditCheckpointRow.id.desc()).limit(1)
+        return self._session.execute(stmt).scalar_one_or_none()
