@@ -19,8 +19,9 @@ def access(request: Request) -> AccessService:
     return request.app.state.access
 
 
-def presented_credential(x_api_key: str | None = Header(default=None),
-                         authorization: str | None = Header(default=None),
+# The document states these as security requirements (api/openapi.py), not as parameters.
+def presented_credential(x_api_key: str | None = Header(default=None, include_in_schema=False),
+                         authorization: str | None = Header(default=None, include_in_schema=False),
                          session_cookie: str | None = Cookie(default=None, alias=SESSION_COOKIE,
                                                              include_in_schema=False)) -> str | None:
     """An API key or a console session token: X-API-Key, then Authorization: Bearer, then the cookie."""
