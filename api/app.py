@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from api import limits, openapi, problems
+from api import access_log, limits, openapi, problems
 from api.access import AccessService
 from api.context import Services
 from api.ratelimit import TokenBuckets
@@ -36,6 +36,8 @@ from api.settings import Settings
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     services = services or Services.build(settings or Settings())
+    # No personal data from query strings in uvicorn's access log, however the app is served.
+    access_log.install()
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
