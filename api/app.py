@@ -9,11 +9,12 @@ quiet_third_party()
 import contextlib  # noqa: E402
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api import access_log, limits, openapi, problems
 from api.access import AccessService
 from api.context import Services
+from api.deps import single_query_values
 from api.ratelimit import TokenBuckets
 from api.routes import (
     applications,
@@ -58,7 +59,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                 services.dispatcher.stop()
 
     app = FastAPI(title="Qoltanba", version="0.1.0", lifespan=lifespan,
-                  description="Certification centres, registry and electronic signatures for Kazakhstan.")
+                  description="Certification centres, registry and electronic signatures for Kazakhstan.",
+                  dependencies=[Depends(single_query_values)])
     app.state.services = services
     app.state.access = AccessService(services.registry, services.clock)
     app.state.client_limiter = TokenBuckets(services.settings.client_rate_per_minute,

@@ -4,7 +4,9 @@
   §15.5.6), also where several routes share a path (GET and PUT /webhook);
 - the OpenAPI document has no ``$ref`` to a schema it does not define;
 - an administrator's ``GET /documents`` without ``tenant`` does what the
-  document says (the parameter is optional): every tenant's documents.
+  document says (the parameter is optional): every tenant's documents;
+- and what schemathesis' negative_data_rejection found once it ran: a query
+  parameter given twice is refused, not read as its last value.
 """
 
 from __future__ import annotations
@@ -79,3 +81,20 @@ def test_an_administrator_lists_every_tenants_documents_without_naming_a_tenant(
     # The document says so.
     (tenant,) = [p for p in http.app.openapi()["paths"]["/documents"]["get"]["parameters"] if p["name"] == "tenant"]
     assert tenant["required"] is False and "every tenant" in tenant["description"]
+
+
+def test_a_query_parameter_given_twice_is_a_field_problem_not_its_last_value(app) -> None:
+    """Issue 18 (schemathesis' negative_data_rejection): ?phone=a&phone=b was read as its last value."""
+    from api.access import AccessService
+
+    services = app.state.services
+    key = AccessService(services.registry, services.clock).create_key("twice", "administrator", by="test").key
+    client = TestClient(app, headers={"X-API-Key": key})
+    answer = client.get("/dev/sms-outbox", params=[("phone", "+77011234567"), ("phone", "+77017654321"),
+                                                   ("tenant", "a"), ("tenant", "b")])
+    assert answer.status_code == 422 and answer.headers["content-type"] == "application/problem+json"
+    assert [p["field"] for p in answer.json()["problems"]] == ["query.phone", "query.tenant"]
+    assert client.get("/certificates", params=[("limit", "5"), ("limit", "500")]).status_code == 422
+    # One value each, or an undeclared parameter repeated: as before.
+    assert client.get("/dev/sms-outbox", params={"phone": "+77011234567", "tenant": "a"}).status_code == 200
+    assert client.get("/dev/sms-outbox", params=[("x", "1"), ("x", "2")]).status_code == 200
