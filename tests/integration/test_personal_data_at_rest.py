@@ -62,9 +62,9 @@ def test_serve_access_log_keeps_no_phone_number_or_iin_from_query_strings(tmp_pa
             except urllib.error.HTTPError:
                 pass   # refused or not: the access log records it either way
     text = log.read_text()
-    assert _mode(home.path / "registry.db") == 0o600
     assert "GET /dev/sms-outbox?phone=[redacted]&tenant=acme HTTP/1.1" in text, text[-2000:]
     assert "GET /certificates?iin=[redacted]&status=valid&limit=5 HTTP/1.1" in text, text[-2000:]
     assert "GET /applications?overdue=true HTTP/1.1" in text, text[-2000:]
     for secret in (PHONE, PHONE[1:], "7011234567", IIN, "%2B7701"):
         assert secret not in text, secret
+    assert _mode(home.path / "registry.db") == 0o600              # the file serve made, too
