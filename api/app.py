@@ -10,11 +10,12 @@ import contextlib  # noqa: E402
 import logging  # noqa: E402
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
-from api import limits, openapi, problems
+from api import access_log, limits, openapi, problems
 from api.access import AccessService
 from api.context import Services
+from api.deps import single_query_values
 from api.ratelimit import TokenBuckets
 from api.routes import (
     applications,
@@ -37,6 +38,8 @@ from api.settings import Settings
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     services = services or Services.build(settings or Settings())
+    # No personal data from query strings in uvicorn's access log, however the app is served.
+    access_log.install()
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -63,7 +66,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                     logging.getLogger("qoltanba.api").exception("the summary of rejected credentials was not written")
 
     app = FastAPI(title="Qoltanba", version="0.1.0", lifespan=lifespan,
-                  description="Certification centres, registry and electronic signatures for Kazakhstan.")
+                  description="Certification centres, registry and electronic signatures for Kazakhstan.",
+                  dependencies=[Depends(single_query_values)])
     app.state.services = services
     app.state.access = AccessService(services.registry, services.clock)
     app.state.client_limiter = TokenBuckets(services.settings.client_rate_per_minute,

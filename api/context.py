@@ -47,7 +47,7 @@ from signing.policy import SigningPolicies, default_policies
 from signing.policy_loader import load_policies
 from signing.completion import ClientSigning
 from signing.requests import SigningRequests
-from signing.webhooks import Dispatcher, WebhookService
+from signing.webhooks import AddressPolicy, Dispatcher, WebhookService
 from signing.engine import PAdESSigner
 from signing.pades import Level
 from signing.service import SigningPolicy, SigningService
@@ -282,7 +282,8 @@ class Services:
     @cached_property
     def webhooks(self) -> WebhookService:
         return WebhookService(self.registry, self.clock, SecretBox(self.master_key, "webhook secrets"),
-                              allow_http=self.settings.mode == "embedded")
+                              allow_http=self.settings.mode == "embedded",
+                              addresses=AddressPolicy(allow_private=self.settings.mode == "embedded"))
 
     @cached_property
     def clients(self) -> ClientService:

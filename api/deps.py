@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 
 from fastapi import Cookie, Depends, Header, Request
@@ -10,6 +11,37 @@ from api.access import AccessService, Actor, Role, Unauthenticated
 from api.context import Services
 from api.people import SESSION_COOKIE, PeopleService
 from api.rate_limit import client_address
+from ca.errors import InvalidInput, Problem
+
+
+def single_query_values(request: Request) -> None:
+    """A declared query parameter given twice is refused, not read as whichever value came last.
+
+    Every query parameter of the API is one value; ``?tenant=a&tenant=b``
+    or ``?phone=…&phone=…`` is ambiguous (a proxy or a log may read the first
+    where the handler reads the last), so it is a field problem. Found by
+    schemathesis' negative_data_rejection (issue 18). Undeclared parameters
+    are ignored, as ever.
+    """
+    if not request.url.query:
+        return
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    declared = _query_names(dependant)
+    counts = Counter(name for name, _value in request.query_params.multi_items() if name in declared)
+    repeated = sorted(name for name, count in counts.items() if count > 1)
+    if repeated:
+        raise InvalidInput("the request has invalid fields",
+                           [Problem(f"query.{name}", "given more than once; give one value") for name in repeated])
+
+
+def _query_names(dependant) -> set[str]:  # noqa: ANN001 - fastapi.dependencies.models.Dependant
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
 
 
 def services(request: Request) -> Services:
@@ -20,8 +52,9 @@ def access(request: Request) -> AccessService:
     return request.app.state.access
 
 
-def presented_credential(x_api_key: str | None = Header(default=None),
-                         authorization: str | None = Header(default=None),
+# The document states these as security requirements (api/openapi.py), not as parameters.
+def presented_credential(x_api_key: str | None = Header(default=None, include_in_schema=False),
+                         authorization: str | None = Header(default=None, include_in_schema=False),
                          session_cookie: str | None = Cookie(default=None, alias=SESSION_COOKIE,
                                                              include_in_schema=False)) -> str | None:
     """An API key or a console session token: X-API-Key, then Authorization: Bearer, then the cookie."""

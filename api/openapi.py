@@ -12,7 +12,12 @@ once, by walking the route table, so no route can forget it:
 - any route: 503 (not initialised, or the verification workers busy) and
   504, the request-processing timeout (api/limits.py).
 
-All of them are RFC 9457 problem+json, described by the ``Problem`` schema.
+All of them are RFC 9457 problem+json, described by the ``Problem`` schema;
+FastAPI's own 422 (``HTTPValidationError``, which this document does not
+define) is replaced on every operation, so no ``$ref`` dangles. A keyed
+route states its credentials as security requirements (an API key in
+``X-API-Key``, the same key or a console session as a bearer token, or the
+console's session cookie), not as optional headers.
 tests/integration/test_schemathesis.py holds the answers to the document.
 """
 
@@ -28,6 +33,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import Route
 
 from api.deps import actor as actor_dependency
+from api.people import SESSION_COOKIE
 from api.problems import MEDIA_TYPE
 
 _REF = {"$ref": "#/components/schemas/Problem"}
@@ -49,6 +55,14 @@ PROBLEM_SCHEMA = {
             "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}},
     },
 }
+SECURITY_SCHEMES = {
+    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "an API key, qk_<id>_<secret>"},
+    "bearer": {"type": "http", "scheme": "bearer", "description": "an API key or a console session token"},
+    "session": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE,
+                "description": "the console's session cookie (POST /console/login)"},
+}
+# Any one of them: a list of alternatives (OpenAPI 3.1 §4.8.30).
+KEYED = [{name: []} for name in SECURITY_SCHEMES]
 DESCRIPTIONS = {
     400: "The body cannot be read (not JSON of the declared media type, malformed multipart)",
     401: "No valid API key (or, on the client's routes, signing token)",
@@ -145,6 +159,7 @@ def install(app: FastAPI) -> None:
         if app.openapi_schema is None:
             schema = generate()
             schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+            schema["components"]["securitySchemes"] = SECURITY_SCHEMES
             for path, methods, route in routes(app):
                 if not route.include_in_schema:
                     continue
@@ -152,9 +167,17 @@ def install(app: FastAPI) -> None:
                     operation = schema["paths"][path][method.lower()]
                     answers = operation.setdefault("responses", {})
                     for status, response in problem_responses(*_automatic(route)).items():
-                        # FastAPI's own 422 describes its error list, not our problem+json.
-                        if str(status) not in answers or status == 422:
+                        if str(status) not in answers:
                             answers[str(status)] = response
+                    if "422" in answers:
+                        # FastAPI's own 422 describes its error list, not our problem+json; and it
+                        # declares one for the credential headers too, which cannot be invalid.
+                        if 422 in _automatic(route) or 422 in route.responses:
+                            answers["422"] = problem_responses(422)[422]
+                        else:
+                            del answers["422"]
+                    if needs_key(route):
+                        operation["security"] = KEYED
                     if 429 in (int(s) for s in answers if s.isdigit()):
                         answers["429"]["headers"] = {"Retry-After": {"schema": {"type": "integer"},
                                                                      "description": "seconds to wait"}}

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route, compile_path
 
 from ca.errors import QoltanbaError
 
@@ -80,7 +83,37 @@ def _field(error: dict) -> str:
     return ".".join(str(p) for p in error["loc"] if p != "body") or "body"
 
 
+class AllowedMethods:
+    """The methods every route of a path answers, for the ``Allow`` header of a 405 (RFC 9110 §15.5.6).
+
+    Starlette names only the methods of the one route that matched the path
+    first, while a path such as ``/webhook`` is served by several routes (GET
+    and PUT); the header must list them all. The route table is read once, on
+    the first 405, when every router has been included.
+    """
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        self._paths: list[tuple[re.Pattern, frozenset[str]]] | None = None
+
+    def _table(self) -> list[tuple[re.Pattern, frozenset[str]]]:
+        if self._paths is None:
+            from api.openapi import routes  # api.openapi imports this module
+
+            table = [(path, methods) for path, methods, _route in routes(self.app)]
+            table += [(r.path, r.methods) for r in self.app.routes if isinstance(r, Route) and not
+                      isinstance(r, APIRoute) and r.methods]
+            self._paths = [(compile_path(path)[0], frozenset(methods)) for path, methods in table]
+        return self._paths
+
+    def __call__(self, path: str) -> str:
+        methods = set().union(*(methods for pattern, methods in self._table() if pattern.match(path)))
+        return ", ".join(sorted(methods))
+
+
 def install(app: FastAPI) -> None:
+    allowed = AllowedMethods(app)
+
     @app.exception_handler(QoltanbaError)
     async def _domain(request: Request, error: QoltanbaError) -> JSONResponse:
         status = STATUS.get(error.code, 422)
@@ -101,7 +134,10 @@ def install(app: FastAPI) -> None:
                 415: "unsupported-media-type"}.get(error.status_code, "http-error")
         # An unreadable body (FastAPI's 400, Starlette's multipart limits) names the body as the field.
         fields = [{"field": "body", "message": str(error.detail)}] if error.status_code == 400 else None
-        return problem(error.status_code, code, str(error.detail), request, fields)
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = allowed(request.url.path) or headers.get("Allow", "")
+        return problem(error.status_code, code, str(error.detail), request, fields, headers or None)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from alembic import command
@@ -38,6 +39,26 @@ def _sqlite_begin_immediate(connection) -> None:  # noqa: ANN001 - SQLAlchemy Co
     connection.connection.driver_connection.execute("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
+def _private_sqlite_file(database: str | None) -> None:
+    """The registry holds personal data: its SQLite file is its owner's alone (0600), and so are -wal and -shm.
+
+    Created here, before SQLite opens it, with mode 0600 (whatever the
+    umask), because SQLite creates a file with 0644 and gives its -wal and
+    -shm files the database file's mode. A file an older version left
+    readable is tightened at the next start (issue 18, finding 8).
+    """
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.parent.is_dir():
+        return   # SQLite will say so when it connects
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for file in (path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal"))):
+        if file.exists() and file.stat().st_uid == os.getuid() and file.stat().st_mode & 0o077:
+            file.chmod(0o600)
+
+
 class Database:
     """One database, SQLite or PostgreSQL, with its sessions and migrations."""
 
@@ -45,6 +66,7 @@ class Database:
         self.url = url
         self.engine: Engine = create_engine(url, echo=echo, future=True, pool_pre_ping=not url.startswith("sqlite"))
         if self.engine.dialect.name == "sqlite":
+            _private_sqlite_file(self.engine.url.database)
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin_immediate)
 

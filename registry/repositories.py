@@ -400,9 +400,23 @@ class DocumentRepository(_Repository):
         stmt = select(DocumentRow).where(DocumentRow.public_id == public_id)
         return self._session.execute(stmt).scalar_one_or_none()
 
+    def across_tenants(self, public_id: str) -> DocumentRow | None:
+        """An administrator's read by id that names no tenant (the ids are 128-bit random, unique)."""
+        stmt = select(DocumentRow).where(DocumentRow.public_id == public_id)
+        return self._session.execute(stmt).scalar_one_or_none()
+
     def list(self, tenant: str, *, contract_number: str | None = None, contract_id: int | None = None,
              limit: int = 100, offset: int = 0) -> Sequence[DocumentRow]:
-        stmt = select(DocumentRow).where(DocumentRow.tenant == tenant)
+        return self._list(select(DocumentRow).where(DocumentRow.tenant == tenant), contract_number, contract_id,
+                          limit, offset)
+
+    def list_across_tenants(self, *, contract_number: str | None = None, limit: int = 100,
+                            offset: int = 0) -> Sequence[DocumentRow]:
+        """An administrator's list that names no tenant: every tenant's documents, in upload order."""
+        return self._list(select(DocumentRow), contract_number, None, limit, offset)
+
+    def _list(self, stmt, contract_number: str | None, contract_id: int | None, limit: int,  # noqa: ANN001
+              offset: int) -> Sequence[DocumentRow]:
         if contract_number is not None:
             stmt = stmt.where(DocumentRow.contract_number == contract_number)
         if contract_id is not None:

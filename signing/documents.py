@@ -35,6 +35,23 @@ _PUBLIC_ID = re.compile(r"[0-9a-f]{32}")
 _SERIAL = re.compile(r"[0-9a-fA-F]{1,40}")
 
 
+class EveryTenant:
+    """An administrator's read that names no tenant: it reaches every tenant's documents.
+
+    A distinct object, not ``None`` or an empty string, so that a missing
+    tenant (an MFO key without one) can never widen a read by accident; only
+    the API's read scope (api/routes/documents.py) hands it out, and only to
+    an administrator.
+    """
+
+    def __repr__(self) -> str:
+        return "EVERY_TENANT"
+
+
+EVERY_TENANT = EveryTenant()
+Scope = str | EveryTenant
+
+
 class NotIncrementalUpdate(ConflictError):
     """The new bytes do not extend the previous version: a signature already made would be lost."""
 
@@ -242,23 +259,26 @@ class DocumentService:
             contract=contract.public_id if contract else None, base_version=base.number if base else None,
             amendments=amendments)
 
-    def get(self, tenant: str, public_id: str) -> DocumentView:
+    def get(self, tenant: Scope, public_id: str) -> DocumentView:
         with self.registry.transaction(readonly=True) as tx:
             return self.view(tx, self._document(tx, tenant, public_id))
 
-    def list(self, tenant: str, *, contract_number: str | None = None, limit: int = 100,
+    def list(self, tenant: Scope, *, contract_number: str | None = None, limit: int = 100,
              offset: int = 0) -> list[DocumentView]:
         _require_tenant(tenant)
         with self.registry.transaction(readonly=True) as tx:
-            rows = tx.documents.list(tenant, contract_number=contract_number, limit=limit, offset=offset)
+            if isinstance(tenant, EveryTenant):
+                rows = tx.documents.list_across_tenants(contract_number=contract_number, limit=limit, offset=offset)
+            else:
+                rows = tx.documents.list(tenant, contract_number=contract_number, limit=limit, offset=offset)
             return [self.view(tx, row) for row in rows]
 
-    def latest_pdf(self, tenant: str, public_id: str) -> StoredPdf:
+    def latest_pdf(self, tenant: Scope, public_id: str) -> StoredPdf:
         with self.registry.transaction(readonly=True) as tx:
             document = self._document(tx, tenant, public_id)
             return _stored(document, tx.document_versions.latest(document.id))
 
-    def version_pdf(self, tenant: str, public_id: str, number: int) -> StoredPdf:
+    def version_pdf(self, tenant: Scope, public_id: str, number: int) -> StoredPdf:
         with self.registry.transaction(readonly=True) as tx:
             document = self._document(tx, tenant, public_id)
             version = tx.document_versions.by_number(document.id, number)
@@ -266,9 +286,12 @@ class DocumentService:
                 raise NotFound(f"document {public_id} has no version {number}")
             return _stored(document, version)
 
-    def _document(self, tx: RegistryTransaction, tenant: str, public_id: str) -> DocumentRow:
+    def _document(self, tx: RegistryTransaction, tenant: Scope, public_id: str) -> DocumentRow:
         _require_tenant(tenant)
-        row = tx.documents.by_public_id(tenant, public_id) if _PUBLIC_ID.fullmatch(public_id) else None
+        row = None
+        if _PUBLIC_ID.fullmatch(public_id):
+            row = (tx.documents.across_tenants(public_id) if isinstance(tenant, EveryTenant)
+                   else tx.documents.by_public_id(tenant, public_id))
         if row is None:
             raise NotFound(f"no document {public_id}")
         return row
@@ -281,8 +304,8 @@ def _stored(document: DocumentRow, version: DocumentVersionRow | None) -> Stored
                      content=version.content)
 
 
-def _require_tenant(tenant: str) -> None:
-    if not tenant:
+def _require_tenant(tenant: Scope) -> None:
+    if not isinstance(tenant, EveryTenant) and not tenant:
         raise InvalidInput("a document belongs to a tenant", [Problem("tenant", "is required")])
 
 

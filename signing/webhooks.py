@@ -12,7 +12,11 @@ Each POST carries the JSON body and three headers:
     X-Qoltanba-Signature  sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>
 
 The secret is made when the MFO registers its URL, shown once, and kept
-sealed under a key derived from the master key. Any 2xx answer delivers;
+sealed under a key derived from the master key. The URL's host may not be or
+resolve to a link-local, cloud metadata, loopback or private address (the
+last two allowed in embedded mode), checked when it is registered and again
+at each delivery, connecting only to the address checked
+(signing/webhook_addresses.py). Any 2xx answer delivers;
 anything else is retried with exponential backoff until the attempts run
 out, and the delivery is then marked failed.
 """
@@ -26,14 +30,13 @@ import json
 import logging
 import secrets
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from ca.errors import InvalidInput, Problem
 from registry import Registry, RegistryTransaction, WebhookDeliveryRow, WebhookEndpointRow
+from signing.webhook_addresses import AddressPolicy, GuardedTransport
 
 log = logging.getLogger(__name__)
 
@@ -49,16 +52,6 @@ class Sealer(Protocol):
 class Transport(Protocol):
     def post(self, url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
         """POST and return the HTTP status; raise OSError when nothing answered."""
-
-
-class URLLibTransport:
-    def post(self, url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
-        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s), checked
-                return response.status
-        except urllib.error.HTTPError as error:
-            return error.code
 
 
 @dataclass(frozen=True)
@@ -115,11 +108,16 @@ class _Claimed:
 
 class WebhookService:
     def __init__(self, registry: Registry, clock, sealer: Sealer, transport: Transport | None = None,
-                 policy: WebhookPolicy | None = None, allow_http: bool = True) -> None:
+                 policy: WebhookPolicy | None = None, allow_http: bool = True,
+                 addresses: AddressPolicy | None = None) -> None:
         self.registry = registry
         self.clock = clock
         self.sealer = sealer
-        self.transport = transport or URLLibTransport()
+        # Where a webhook may point (issue 18, finding 6); loopback and private networks only when
+        # the caller says so (embedded mode).
+        self.addresses = addresses or AddressPolicy(allow_private=False)
+        # The default transport checks the address it connects to, at every delivery.
+        self.transport = transport or GuardedTransport(self.addresses)
         self.policy = policy or WebhookPolicy()
         # Production refuses plain http: the body names documents and clients.
         self.allow_http = allow_http
@@ -133,6 +131,9 @@ class WebhookService:
         if not url.startswith(schemes) or len(url) > 2048 or any(c.isspace() for c in url):
             raise InvalidInput("the webhook URL is refused", [Problem("url", "must be an " + " or ".join(
                 s.rstrip(":/") for s in schemes) + " URL of at most 2048 characters")])
+        problems = self.addresses.url_problems(url)
+        if problems:
+            raise InvalidInput("the webhook URL is refused", problems)
         secret = secrets.token_hex(32)
         now = self.clock.now()
         with self.registry.transaction() as tx:
@@ -261,5 +262,5 @@ class Dispatcher:
             self.webhooks.wait(self.poll)
 
 
-__all__ = ["DELIVERED", "FAILED", "PENDING", "Dispatcher", "Registration", "Transport", "URLLibTransport",
-           "WebhookPolicy", "WebhookService", "body_of", "signature"]
+__all__ = ["DELIVERED", "FAILED", "PENDING", "AddressPolicy", "Dispatcher", "Registration", "Transport", "WebhookPolicy",
+           "WebhookService", "body_of", "signature"]

@@ -16,8 +16,9 @@ from api.access import DOCUMENT_READ, MFO, Actor
 from api.context import Services
 from api.deps import require, services
 from api.openapi import problem_responses
-from api.routes.documents import tenant_of
+from api.routes.documents import read_scope, tenant_of
 from ca.errors import NotFound
+from signing import EVERY_TENANT
 
 router = APIRouter(tags=["clients"])
 
@@ -119,4 +120,5 @@ def sms_outbox(phone: str | None = Query(default=None, max_length=16),
     # Outside embedded mode the route does not exist as far as anyone can tell.
     if not svc.settings.sms_outbox:
         raise NotFound("no such route")
-    return [m.as_json() for m in svc.sms.messages(tenant=tenant_of(who, tenant), phone=phone)]
+    scope = read_scope(who, tenant)
+    return [m.as_json() for m in svc.sms.messages(tenant=None if scope is EVERY_TENANT else scope, phone=phone)]

@@ -17,7 +17,8 @@ from api.context import Services
 from api.deps import require, services
 from api.openapi import MAX_ID, RowId, problem_responses
 from ca.errors import InvalidInput, Problem, QoltanbaError
-from signing import StoredPdf
+from signing import EVERY_TENANT, StoredPdf
+from signing.documents import Scope
 
 router = APIRouter(tags=["documents"])
 
@@ -59,6 +60,22 @@ def tenant_of(who: Actor, requested: str | None) -> str:
     if not tenant:
         raise InvalidInput("name the tenant", [Problem("tenant", "an administrator names the tenant to read")])
     return tenant
+
+
+TENANT = Query(default=None, max_length=64, description="administrator: read this tenant's documents only; "
+                                                        "omitted: every tenant's (an mfo key reads its own)")
+
+
+def read_scope(who: Actor, requested: str | None) -> Scope:
+    """Whose documents a read may reach: an MFO its own tenant's; an administrator the one named, or every one.
+
+    An administrator who names no tenant reads across tenants, as the
+    document's optional ``tenant`` says (issue 18, finding 7); writes keep
+    ``tenant_of``, which never widens.
+    """
+    if who.role is not Role.MFO and not requested and not who.tenant:
+        return EVERY_TENANT
+    return tenant_of(who, requested)
 
 
 def _capped(request: Request, limit: int) -> Request:
@@ -110,36 +127,36 @@ async def upload(request: Request, response: Response, svc: Services = Depends(s
     return view.as_json()
 
 
-@router.get("/documents", summary="The tenant's documents, optionally one contract number's (roles: mfo, "
-                                  "administrator)")
+@router.get("/documents", summary="The tenant's documents, optionally one contract number's (roles: mfo; "
+                                  "administrator: the tenant named, or every tenant's)")
 def list_documents(contract_number: str | None = Query(default=None, min_length=1, max_length=64),
-                   tenant: str | None = Query(default=None, max_length=64),
+                   tenant: str | None = TENANT,
                    limit: int = Query(default=100, ge=1, le=1000), offset: int = Query(default=0, ge=0, le=MAX_ID),
                    svc: Services = Depends(services), who: Actor = Depends(require(DOCUMENT_READ))) -> list[dict]:
-    views = svc.documents.list(tenant_of(who, tenant), contract_number=contract_number, limit=limit, offset=offset)
+    views = svc.documents.list(read_scope(who, tenant), contract_number=contract_number, limit=limit, offset=offset)
     return [v.as_json() for v in views]
 
 
 @router.get("/documents/{document_id}", summary="One document, its loan terms and versions (roles: mfo, "
                                                 "administrator)")
-def show(document_id: str, tenant: str | None = Query(default=None, max_length=64),
+def show(document_id: str, tenant: str | None = TENANT,
          svc: Services = Depends(services), who: Actor = Depends(require(DOCUMENT_READ))) -> dict:
-    return svc.documents.get(tenant_of(who, tenant), document_id).as_json()
+    return svc.documents.get(read_scope(who, tenant), document_id).as_json()
 
 
 @router.get("/documents/{document_id}/pdf", response_class=Response, responses=PDF,
             summary="The latest version's PDF (roles: mfo, administrator)")
-def latest_pdf(document_id: str, request: Request, tenant: str | None = Query(default=None, max_length=64),
+def latest_pdf(document_id: str, request: Request, tenant: str | None = TENANT,
                svc: Services = Depends(services), who: Actor = Depends(require(DOCUMENT_READ))) -> Response:
-    return pdf_response(svc.documents.latest_pdf(tenant_of(who, tenant), document_id), request)
+    return pdf_response(svc.documents.latest_pdf(read_scope(who, tenant), document_id), request)
 
 
 @router.get("/documents/{document_id}/versions/{number}/pdf", response_class=Response, responses=PDF,
             summary="One version's PDF (roles: mfo, administrator)")
 def version_pdf(document_id: str, number: RowId, request: Request,
-                tenant: str | None = Query(default=None, max_length=64), svc: Services = Depends(services),
+                tenant: str | None = TENANT, svc: Services = Depends(services),
                 who: Actor = Depends(require(DOCUMENT_READ))) -> Response:
-    return pdf_response(svc.documents.version_pdf(tenant_of(who, tenant), document_id, number), request)
+    return pdf_response(svc.documents.version_pdf(read_scope(who, tenant), document_id, number), request)
 
 
 def pdf_response(stored: StoredPdf, request: Request) -> Response:

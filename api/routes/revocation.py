@@ -45,7 +45,8 @@ def revoke(serial: str, body: RevokeBody, svc: Services = Depends(services),
              summary="Ask that the centre stop work, revoking everything it issued; runs when a second "
                      "administrator approves (role: administrator)",
              responses=problem_responses(409))
-def stop(code: str, svc: Services = Depends(services), who: Actor = Depends(require(ADMINISTRATOR))) -> dict:
+def stop(code: Literal["root", "national", "government"], svc: Services = Depends(services),
+         who: Actor = Depends(require(ADMINISTRATOR))) -> dict:
     return svc.dual_control.request(CENTRE_STOP, {"centre": code}, who.name, administrator=True).as_json()
 
 

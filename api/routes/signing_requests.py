@@ -163,7 +163,8 @@ def client_document(request_id: str, request: Request, token: str | None = Token
 
 @client_router.post("/{request_id}/factors/{factor}/start",
                     summary="sms: send a code; biometric: a liveness challenge; totp: ready (token)")
-async def client_start(request_id: str, factor: str, token: str | None = Token, svc: Services = Depends(services),
+async def client_start(request_id: str, factor: Literal["sms", "totp", "biometric"], token: str | None = Token,
+                       svc: Services = Depends(services),
                        ctx: ClientContext = Depends(client_context)) -> dict:
     return await run_in_threadpool(svc.client_signing.start, request_id, token, factor, ctx)
 

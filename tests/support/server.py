@@ -64,17 +64,21 @@ def prepare_home(path: Path, *, database_url: str | None = None, extra: dict[str
 
 @contextlib.contextmanager
 def running_server(home: Home, *, workers: int = 2, log: Path | None = None,
-                   log_config: Path | None = None) -> Iterator[subprocess.Popen]:
-    """``log_config``: a logging dictConfig file for uvicorn (e.g. every logger at DEBUG)."""
+                   log_config: Path | None = None, serve: bool = False) -> Iterator[subprocess.Popen]:
+    """``log_config``: a logging dictConfig file for uvicorn (e.g. every logger at DEBUG).
+
+    ``serve``: run ``qoltanba serve`` itself (one process, uvicorn's default logging with the access
+    log), as an operator does, instead of uvicorn with ``workers``.
+    """
     from tests.support.logscan import LOGS
 
     LOGS.append(log or home.path / "server.log")   # scanned for secrets when the session ends
     out = open(LOGS[-1], "ab")
     logging_args = ["--log-config", str(log_config)] if log_config else ["--no-access-log", "--log-level", "warning"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
-         "--port", str(home.port), "--workers", str(workers), *logging_args],
-        env=home.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    command = ([sys.executable, "-m", "api.cli", "serve", "--port", str(home.port)] if serve else
+               [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
+                "--port", str(home.port), "--workers", str(workers), *logging_args])
+    process = subprocess.Popen(command, env=home.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         _wait_ready(home, process)
         yield process
