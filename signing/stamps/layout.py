@@ -13,14 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from signing.stamps.content import StampContent
 from signing.stamps.font import stamp_font
 from signing.stamps.qr import qr_drawing
-
-if TYPE_CHECKING:
-    from signing.stamps.stamp import StampContent
 
 # Kazakhstan has had one time zone, UTC+5, since 1 March 2024; the tz
 # database's Asia/Almaty carries that change and the older UTC+6 for

@@ -1,11 +1,16 @@
-"""The visible signature stamp on a contract's last page (issue 4).
+"""The visible signature stamp on a contract's last page: what it shows, where it goes, how pyHanko draws it (issue 4).
 
 Each signature (the client's, the MFO's seal, any more) gets a stamp in its
 own widget on the last page: the signer's name, IIN and/or BIN, the
 certificate's serial, the signing time in Asia/Almaty, a role line and a QR
-code with the document's verification URL.
+code with the document's verification URL. One box per signature, so they
+never overlap (``signing.pades.placement``).
 
-The signing engine plugs it into pyHanko's ``PdfSigner`` as a stamp style::
+:class:`StampPlanner` turns a signer's certificate into the signature's
+``FieldPlan``: the box of the ``index``-th signature and a
+:class:`StampContent` (``signing.stamps.content``) read from the
+certificate's NCA-style subject. The signing engine plugs the stamp into
+pyHanko's ``PdfSigner`` as a stamp style::
 
     content = StampContent(signer_name=..., serial=..., signed_at=..., role="Client",
                            verify_url=..., iin=...)
@@ -28,77 +33,27 @@ on the project's 2-core machine, 0.7 ms with a fixed QR mask
 from __future__ import annotations
 
 import datetime as dt
-import re
+import logging
 import zlib
 from dataclasses import dataclass
 from typing import Literal
 
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils import generic, layout
 from pyhanko.pdf_utils.content import ResourceType
 from pyhanko.pdf_utils.writer import BasePdfFileWriter
 from pyhanko.stamp import BaseStamp, BaseStampStyle
 
-from ca.errors import InvalidInput, Problem
-from signing.stamps.font import font_reference, plain_name, stamp_font
+from ca.errors import InvalidInput
+from ca.subject import holder_numbers as read_holder_numbers
+from signing.pades.pdf import FieldPlan
 from signing.pades.placement import STAMP_HEIGHT, STAMP_WIDTH
+from signing.stamps.content import STAMP_CONTENT_KEY, StampContent, stamp_text_params
+from signing.stamps.font import font_reference, plain_name, stamp_font
 from signing.stamps.layout import StampGeometry, compose
 
-STAMP_CONTENT_KEY = "qoltanba"
-
-# A longer URL makes a denser symbol: at 120 characters (version 7, level M)
-# a module is still ~1.2 pt, ~3 pixels at 200 dpi.
-MAX_URL_LENGTH = 120
-
-_TWELVE_DIGITS = re.compile(r"[0-9]{12}")
-_URL = re.compile(r"https?://[!-~]+")
-
-
-@dataclass(frozen=True)
-class StampContent:
-    """What one signature's stamp shows. Validated when built (raises InvalidInput listing every problem).
-
-    ``serial`` is the signer certificate's serial number (shown in hex);
-    ``signed_at`` an aware datetime (shown in Asia/Almaty); ``role`` free
-    text such as "Client" or "MFO seal"; ``verify_url`` what the QR code
-    holds. At least one of ``iin`` (an individual) and ``bin`` (a legal
-    entity) is given, each 12 digits.
-    """
-
-    signer_name: str
-    serial: int
-    signed_at: dt.datetime
-    role: str
-    verify_url: str
-    iin: str | None = None
-    bin: str | None = None
-
-    def __post_init__(self) -> None:
-        problems = []
-        if not isinstance(self.signer_name, str) or not self.signer_name.strip():
-            problems.append(Problem("signer_name", "must not be empty"))
-        if not isinstance(self.serial, int) or isinstance(self.serial, bool) or self.serial <= 0:
-            problems.append(Problem("serial", "must be a positive integer (RFC 5280 §4.1.2.2)"))
-        if not isinstance(self.signed_at, dt.datetime) or self.signed_at.utcoffset() is None:
-            problems.append(Problem("signed_at", "must be a datetime with a time zone"))
-        if not isinstance(self.role, str) or not self.role.strip():
-            problems.append(Problem("role", "must not be empty"))
-        if not isinstance(self.verify_url, str) or not _URL.fullmatch(self.verify_url):
-            problems.append(Problem("verify_url", "must be an http(s) URL of printable ASCII without spaces"))
-        elif len(self.verify_url) > MAX_URL_LENGTH:
-            problems.append(Problem("verify_url", f"must be at most {MAX_URL_LENGTH} characters"))
-        for name in ("iin", "bin"):
-            value = getattr(self, name)
-            if value is not None and not (isinstance(value, str) and _TWELVE_DIGITS.fullmatch(value)):
-                problems.append(Problem(name, "must be 12 digits"))
-        if self.iin is None and self.bin is None:
-            problems.append(Problem("iin", "an IIN or a BIN is required"))
-        if problems:
-            raise InvalidInput("invalid signature stamp content", problems)
-
-
-def stamp_text_params(content: StampContent) -> dict:
-    """The ``appearance_text_params`` that carry ``content`` to :class:`QoltanbaStampStyle`."""
-    return {STAMP_CONTENT_KEY: content}
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -167,11 +122,41 @@ class QoltanbaStamp(BaseStamp):
         }, encoded_data=data)
 
 
-__all__ = [
-    "MAX_URL_LENGTH",
-    "STAMP_CONTENT_KEY",
-    "QoltanbaStamp",
-    "QoltanbaStampStyle",
-    "StampContent",
-    "stamp_text_params",
-]
+def holder_numbers(certificate: x509.Certificate) -> tuple[str | None, str | None]:
+    """(IIN, BIN) from an NCA-style subject (DOMAIN.md KZ-1: SERIALNUMBER=IIN…, OU=BIN…)."""
+    def values(oid) -> list[str]:
+        return [str(a.value) for a in certificate.subject.get_attributes_for_oid(oid)]
+
+    return read_holder_numbers(values(NameOID.SERIAL_NUMBER), values(NameOID.ORGANIZATIONAL_UNIT_NAME))
+
+
+def display_name(certificate: x509.Certificate) -> str:
+    names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(names[0].value) if names else certificate.subject.rfc4514_string()
+
+
+class StampPlanner:
+    def __init__(self, verify_url: str, style: QoltanbaStampStyle | None = None) -> None:
+        # ``verify_url`` holds ``{document}``: the page a verifier's phone opens.
+        self.verify_url = verify_url
+        self.style = style or QoltanbaStampStyle()
+
+    def plan(self, field_name: str, index: int, *, certificate: x509.Certificate, document_id: str, role: str,
+             signed_at: dt.datetime, lock: bool = False, reason: str | None = None,
+             location: str | None = None) -> FieldPlan:
+        """The ``index``-th signature's field, with its stamp when the certificate names its holder."""
+        iin, bin_ = holder_numbers(certificate)
+        try:
+            content = StampContent(signer_name=display_name(certificate), serial=certificate.serial_number,
+                                   signed_at=signed_at, role=role, iin=iin, bin=bin_,
+                                   verify_url=self.verify_url.format(document=document_id))
+        except InvalidInput as error:
+            # A certificate from another issuer may carry no IIN or BIN: the
+            # signature is still made, without a stamp, and the reason logged.
+            log.warning("signature %s without a visible stamp: %s", field_name, error)
+            return FieldPlan(name=field_name, lock=lock, reason=reason, location=location)
+        return FieldPlan(name=field_name, stamp_index=index, lock=lock, reason=reason, location=location,
+                         stamp_style=self.style, text_params=stamp_text_params(content))
+
+
+__all__ = ["QoltanbaStamp", "QoltanbaStampStyle", "StampPlanner", "display_name", "holder_numbers"]

@@ -217,8 +217,6 @@ class VerificationReport:
         return bool(self.signatures) and all(s.indication is Indication.TOTAL_PASSED for s in self.signatures)
 
     def sentence(self) -> str:
-        from signing.verification.words import document_sentence
-
         return document_sentence(self)
 
     def as_json(self) -> dict[str, Any]:
@@ -235,7 +233,22 @@ class VerificationReport:
         }
 
 
+def document_sentence(report: VerificationReport) -> str:
+    """The whole document in one sentence (each signature's is words.signature_sentence)."""
+    verdict = report.verdict
+    count = len(report.signatures)
+    noun = "signature" if count == 1 else "signatures"
+    if verdict.indication is Indication.TOTAL_PASSED:
+        return f"All {count} {noun} valid." if count > 1 else "The signature is valid."
+    failing = [s for s in report.signatures if s.indication is not Indication.TOTAL_PASSED]
+    if not report.signatures:
+        return "The document cannot be confirmed as signed: it carries no signature."
+    state = "is NOT valid" if verdict.indication is Indication.TOTAL_FAILED else "cannot be confirmed as valid"
+    names = ", ".join(repr(s.field) if s.field else s.kind for s in failing)
+    return f"The document {state}: {len(failing)} of {count} {noun} did not pass ({names})."
+
+
 __all__ = [
     "CMS", "COVERAGES", "CertificateView", "DOCUMENT_TIMESTAMP", "Indication", "MODIFICATIONS", "RevocationView",
-    "SIGNATURE", "SignatureReport", "SignerView", "TimeStampView", "VerificationReport", "Verdict",
+    "SIGNATURE", "SignatureReport", "SignerView", "TimeStampView", "VerificationReport", "Verdict", "document_sentence",
 ]

@@ -3,19 +3,16 @@
 The sentence says the verdict first, then who signed and when, then what
 the reader should know (changes after signing, revocation, trust). It is
 English, as the rest of the API; a program reads ``indication`` and
-``sub_indication`` instead.
+``sub_indication`` instead. The document's sentence needs only the report's
+verdicts, so it lives beside ``VerificationReport`` (report.py), which says
+it in its JSON; it is re-exported here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from signing.verification.report import (
-    DOCUMENT_TIMESTAMP,
-    Indication,
-    SignatureReport,
-    VerificationReport,
-)
+from signing.verification.report import DOCUMENT_TIMESTAMP, Indication, SignatureReport, document_sentence
 
 _WHY = {
     "FORMAT_FAILURE": "its structure is broken or the document was changed in a way the signature forbids",
@@ -92,20 +89,6 @@ def signature_sentence(report: SignatureReport) -> str:
     if report.coverage == "entire_revision" and report.modification in (None, "none"):
         words.append("Only validation data or time-stamps were added after it.")
     return " ".join(words)
-
-
-def document_sentence(report: VerificationReport) -> str:
-    verdict = report.verdict
-    count = len(report.signatures)
-    noun = "signature" if count == 1 else "signatures"
-    if verdict.indication is Indication.TOTAL_PASSED:
-        return f"All {count} {noun} valid." if count > 1 else "The signature is valid."
-    failing = [s for s in report.signatures if s.indication is not Indication.TOTAL_PASSED]
-    if not report.signatures:
-        return "The document cannot be confirmed as signed: it carries no signature."
-    state = "is NOT valid" if verdict.indication is Indication.TOTAL_FAILED else "cannot be confirmed as valid"
-    names = ", ".join(repr(s.field) if s.field else s.kind for s in failing)
-    return f"The document {state}: {len(failing)} of {count} {noun} did not pass ({names})."
 
 
 __all__ = ["document_sentence", "signature_sentence"]
