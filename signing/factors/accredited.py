@@ -43,8 +43,8 @@ from ca.cms import SIGNATURE_VERIFIER
 from ca.errors import InvalidInput, Problem
 from signing.documents.metadata import LEGAL_ENTITY
 from signing.pades import ValidationData
-from signing.stamps import holder_numbers
 from signing.pades.validation_data import StatusUnavailable, ValidationDataCollector, fetch_url
+from signing.stamps import holder_numbers
 
 log = logging.getLogger(__name__)
 

@@ -34,13 +34,13 @@ from ca import identity
 from ca.errors import ConflictError, InvalidInput, NotFound, Problem
 from ca.keycheck import load_certificate
 from registry import ClientFactorRow, ClientRow, Conflict, Registry, RegistryTransaction
+from signing.documents.metadata import CLIENT_KINDS, DETAILS_CHANGE, ENTREPRENEUR, INDIVIDUAL, LEGAL_ENTITY
 from signing.factors.accredited import holder_problems
 from signing.factors.client_certificates import ClientCertificates
 from signing.factors.codes import new_totp_secret, provisioning_uri, totp_step
 from signing.factors.errors import FactorRefused
-from signing.factors.sms import SMSSender, masked
-from signing.documents.metadata import CLIENT_KINDS, DETAILS_CHANGE, ENTREPRENEUR, INDIVIDUAL, LEGAL_ENTITY
 from signing.factors.otp import check_code, issue_code
+from signing.factors.sms import SMSSender, masked
 from signing.policies.policy import CodePolicy, Factor
 
 PENDING, ACTIVE, REVOKED = "pending", "active", "revoked"

@@ -41,8 +41,8 @@ from pyhanko.sign.timestamps import TimeStamper
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.stamp import BaseStampStyle
 
-from signing.pades.signed_data import SignerIdentity, pyhanko_digest_name
 from signing.pades.placement import last_page_size, stamp_box
+from signing.pades.signed_data import SignerIdentity, pyhanko_digest_name
 
 # A signature placeholder must hold the CMS in hex: the signer's chain, the
 # signature value, a time-stamp token with the TSA's certificate, and room for

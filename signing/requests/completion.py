@@ -31,9 +31,9 @@ from ca.errors import ConflictError, InvalidInput, Problem, QoltanbaError
 from ca.keycheck import load_certificate
 from registry import RegistryTransaction, SigningRequestRow
 from signing.policies.policy import Factor
-from signing.requests.proofs import ClientContext, FactorProofs, actor_of, missing_factors
 from signing.requests.lifecycle import EXPIRED, OPEN, SEALED, SIGNED, rule_of
-from signing.requests.service import SEAL_FIELD, InvalidSignature, SignatureResult
+from signing.requests.proofs import ClientContext, FactorProofs, actor_of, missing_factors
+from signing.requests.signatures import SEAL_FIELD, InvalidSignature, SignatureResult
 
 log = logging.getLogger(__name__)
 _AUTH_NAMES = {Factor.BIOMETRIC: "Biometric", Factor.SMS: "SMS", Factor.TOTP: "TOTP", Factor.EDS: "EDS"}

@@ -28,10 +28,10 @@ from typing import Any, Protocol
 from ca.errors import ConflictError, InvalidInput, NotFound, Problem, QoltanbaError
 from ca.policy import NATIONAL
 from registry import CertificateRow, ClientRow, DocumentRow, Registry, RegistryTransaction, SigningRequestRow
-from signing.factors import FactorRefused, RequestLocked
 from signing.documents.metadata import AMENDMENT, LEGAL_ENTITY
-from signing.policies.policy import BUSINESS, CONSUMER, Factor, SigningPolicies, SigningRule
+from signing.factors import FactorRefused, RequestLocked
 from signing.policies.loader import load_rule
+from signing.policies.policy import BUSINESS, CONSUMER, Factor, SigningPolicies, SigningRule
 
 OPEN, SIGNED, SEALED, CANCELLED, EXPIRED, LOCKED = "open", "signed", "sealed", "cancelled", "expired", "locked"
 STATUSES = (OPEN, SIGNED, SEALED, CANCELLED, EXPIRED, LOCKED)

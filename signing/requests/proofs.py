@@ -28,9 +28,7 @@ from registry import (
     RegistryTransaction,
     SigningRequestRow,
 )
-from signing.factors.authorisation import AuthorisationService
 from signing.documents import StoredPdf
-from signing.requests.evidence import EvidenceService
 from signing.factors import (
     AssertionRejected,
     AssertionVerifier,
@@ -41,8 +39,10 @@ from signing.factors import (
     new_challenge,
     totp_step,
 )
+from signing.factors.authorisation import AuthorisationService
 from signing.factors.otp import check_code, issue_code
 from signing.policies.policy import Factor
+from signing.requests.evidence import EvidenceService
 from signing.requests.lifecycle import OPEN, SigningRequests, rule_of, token_digest
 from signing.requests.service import SigningService
 

@@ -17,10 +17,8 @@ A crash between 2 and 3 leaves nothing behind but a used time-stamp serial.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from cryptography import x509
@@ -31,82 +29,29 @@ from ca.errors import ConflictError, InvalidInput, NotFound, Problem
 from ca.keycheck import load_certificate
 from ca.policy import NATIONAL
 from registry import CertificateRow, DocumentRow, RegistryTransaction, SigningSessionRow
+from signing.documents import DocumentService
+from signing.documents.metadata import LEGAL_ENTITY
 from signing.factors.accredited import AccreditedIssuers, holder_problems
 from signing.factors.authorisation import AuthorisationService, NotAuthorised
-from signing.documents import DocumentService
-from signing.pades.engine import BackendKey, PAdESSigner, SignatureJob, SignatureRejected
-from signing.documents.metadata import LEGAL_ENTITY
 from signing.pades import FieldPlan, Level, PreparedSignature, ValidationData
+from signing.pades.engine import BackendKey, PAdESSigner, SignatureJob, SignatureRejected
 from signing.pades.signed_data import SignerIdentity, digest, signature_time_stamp
+from signing.requests.signatures import (
+    CLIENT,
+    CLIENT_FIELD,
+    SEAL,
+    SEAL_FIELD,
+    STATUS_CLIENT_SIGNED,
+    STATUS_SEALED,
+    STATUS_UPLOADED,
+    ExternalSession,
+    InvalidSignature,
+    OnStored,
+    SignatureResult,
+    SigningPolicy,
+    session_view,
+)
 from signing.stamps import StampPlanner
-
-CLIENT, SEAL = "client", "seal"
-STATUS_UPLOADED, STATUS_CLIENT_SIGNED, STATUS_SEALED = "uploaded", "client-signed", "sealed"
-CLIENT_FIELD, SEAL_FIELD = "Client-Signature", "MFO-Seal"
-
-
-class InvalidSignature(InvalidInput):
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail, [Problem("signature", detail)])
-        self.code = "invalid-signature"
-
-
-@dataclass(frozen=True)
-class SigningPolicy:
-    """Per-request choices and their defaults (issue 4: B-LT for contracts)."""
-
-    default_level: dict[str, Level] = field(default_factory=lambda: {"contract": Level.B_LT,
-                                                                     "amendment": Level.B_LT})
-    session_ttl: dt.timedelta = dt.timedelta(minutes=15)
-    seal_holder: str = "service:mfo-seal"
-
-    def __post_init__(self) -> None:
-        if self.session_ttl <= dt.timedelta(0):
-            raise ValueError("session_ttl must be positive")
-
-
-@dataclass(frozen=True)
-class SignatureResult:
-    document: str
-    version: int
-    sha256: str
-    field: str
-    signatory: str
-    signer_serial: str
-    level: str
-    status: str
-
-    def as_json(self) -> dict:
-        return {"document": self.document, "version": self.version, "sha256": self.sha256, "field": self.field,
-                "signatory": self.signatory, "signer_serial": self.signer_serial, "level": self.level,
-                "status": self.status}
-
-
-# Called inside the transaction that stores a signature, so whatever the
-# caller records about it (the signing request, its evidence) is committed
-# together with the signed version or not at all.
-OnStored = Callable[[RegistryTransaction, "SignatureResult"], None]
-
-
-@dataclass(frozen=True)
-class ExternalSession:
-    id: str
-    document: str
-    level: str
-    hash_algorithm: str
-    document_digest: bytes
-    signed_attributes: bytes
-    expires_at: dt.datetime
-
-    def as_json(self) -> dict:
-        import base64
-        attrs_digest = digest(self.hash_algorithm, self.signed_attributes)
-        return {"id": self.id, "document": self.document, "level": self.level,
-                "hash_algorithm": self.hash_algorithm,
-                "document_digest": base64.b64encode(self.document_digest).decode(),
-                "signed_attributes": base64.b64encode(self.signed_attributes).decode(),
-                "signed_attributes_digest": base64.b64encode(attrs_digest).decode(),
-                "expires_at": self.expires_at.isoformat()}
 
 
 @dataclass(frozen=True)
@@ -257,7 +202,7 @@ class SigningService:
                             details={"tenant": tenant, "session": row.public_id, "signer_serial": cert_row.serial,
                                      "document_digest": prepared.document_digest.hex(),
                                      "authorisation": authorisation})
-            return _session_view(row, document_id)
+            return session_view(row, document_id)
 
     def complete_external(self, actor: str, tenant: str, session_id: str, *, signature: bytes | None = None,
                           cms: bytes | None = None, on_stored: OnStored | None = None) -> SignatureResult:
@@ -447,7 +392,7 @@ def _load_certificate(data: bytes) -> x509.Certificate:
                                                                                      "certificate")]) from None
 
 
-def _session_view(row: SigningSessionRow, document_id: str) -> ExternalSession:
-    return ExternalSession(id=row.public_id, document=document_id, level=row.level, hash_algorithm=row.hash_name,
-                           document_digest=row.document_digest, signed_attributes=row.signed_attributes,
-                           expires_at=row.expires_at)
+# The signatures' vocabulary is signatures.py; importers of this module find it here too.
+__all__ = ["CLIENT", "CLIENT_FIELD", "SEAL", "SEAL_FIELD", "STATUS_CLIENT_SIGNED", "STATUS_SEALED", "STATUS_UPLOADED",
+           "ExternalSession", "InvalidSignature", "OnStored", "Ours", "SignatureResult", "SigningPolicy",
+           "SigningService"]

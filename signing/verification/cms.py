@@ -32,7 +32,7 @@ from signing.verification.context import (
     raised_here,
 )
 from signing.verification.indication import Findings, judge
-from signing.verification.pdf import broken, signature_token, unsupported
+from signing.verification.reading import broken, signature_token, unsupported
 from signing.verification.report import (
     CERTIFICATE_CHAIN_GENERAL_FAILURE,
     CMS,

@@ -13,6 +13,8 @@ For each document time-stamp and signature, oldest first:
 3. ``indication.judge`` turns the findings into an ETSI
    indication; ``words`` writes the sentence.
 
+Reading the PDF, its DSS and the signatures' CMS is ``reading``.
+
 A signature whose dictionary or CMS cannot be read is reported as
 TOTAL-FAILED/FORMAT_FAILURE; only a file that cannot be read as a PDF at all
 raises ``UnverifiableInput``.
@@ -21,18 +23,10 @@ raises ``UnverifiableInput``.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import logging
-from dataclasses import replace
 
-from asn1crypto import core, tsp
-from asn1crypto import crl as asn1_crl
-from asn1crypto import ocsp as asn1_ocsp
-from pyhanko.pdf_utils.decode_limits import DecodeLimits, DecodePurpose
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import enumerate_sig_fields
-from pyhanko.sign.general import find_unique_cms_attribute
-from pyhanko.sign.validation.dss import DocumentSecurityStore, NoDSSFoundError
 from pyhanko.sign.validation.pdf_embedded import (
     EmbeddedPdfSignature,
     async_validate_pdf_signature,
@@ -50,114 +44,30 @@ from signing.verification.context import (
     raised_here,
 )
 from signing.verification.indication import COVERAGE_NAMES, MODIFICATION_NAMES, Findings, judge
+from signing.verification.reading import (
+    broken,
+    field_kind,
+    finish,
+    gen_time_of,
+    policy_of,
+    serial_of,
+    short_error,
+    signature_evidence,
+    signature_token,
+    tst_info,
+    unsupported,
+)
 from signing.verification.report import (
     CERTIFICATE_CHAIN_GENERAL_FAILURE,
-    CRYPTO_CONSTRAINTS_FAILURE,
     DOCUMENT_TIMESTAMP,
-    FORMAT_FAILURE,
     SIGNATURE,
     RevocationView,
     SignatureReport,
     TimeStampView,
-    Verdict,
 )
-from signing.verification.words import signature_sentence
 
 log = logging.getLogger(__name__)
 PADES_SUBFILTER = "/ETSI.CAdES.detached"
-
-
-def open_pdf(data: bytes, *, strict: bool) -> PdfFileReader:
-    # ISO 32000-1 §7.5.2; readers accept the header anywhere in the first kilobyte.
-    if b"%PDF-" not in data[:1024]:
-        raise UnverifiableInput("the input is not a PDF (no %PDF- header in its first kilobyte)")
-    try:
-        # pyHanko's limits for untrusted input (its defaults, named here so a
-        # later default cannot loosen them unnoticed): object streams 64 MiB,
-        # any stream 256 MiB, 1100:1 ratio, a decode budget for the document.
-        reader = PdfFileReader(io.BytesIO(data), strict=strict, decode_limits=DecodeLimits.for_untrusted_input())
-        if reader.encrypted:
-            # Signed PDFs may be encrypted with an empty user password; the
-            # signature's /Contents is never encrypted.
-            result = reader.decrypt(b"")
-            if getattr(result, "status", None) is not None and "FAILED" in str(result.status):
-                raise UnverifiableInput("the PDF is password-protected")
-        reader.root  # noqa: B018 - the catalogue must resolve for anything else to work
-    except UnverifiableInput:
-        raise
-    except Exception as exc:  # noqa: BLE001 - hostile input: any parser failure is "cannot be read"
-        hint = " (read strictly; a lenient reading may succeed)" if strict and "Strict" in type(exc).__name__ else ""
-        raise UnverifiableInput(f"the PDF cannot be read: {_short(exc)}{hint}") from None
-    return reader
-
-
-def _short(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
-
-
-def document_evidence(reader: PdfFileReader) -> tuple[Evidence, list[str]]:
-    """The DSS's certificates, OCSP responses and CRLs (PAdES B-LT), read once."""
-    try:
-        dss = DocumentSecurityStore.read_dss(reader)
-    except NoDSSFoundError:
-        return Evidence(), []
-    except Exception as exc:  # noqa: BLE001 - a broken DSS is reported, not fatal
-        return Evidence(), [f"the Document Security Store cannot be read: {_short(exc)}"]
-    try:
-        # What DocumentSecurityStore.as_validation_context reads, read once
-        # for every moment a context is needed at.
-        return Evidence(list(dss.load_certs()),
-                        [asn1_ocsp.OCSPResponse.load(r.get_object().read_data(DecodePurpose.OCSP_RESPONSE))
-                         for r in dss.ocsps],
-                        [asn1_crl.CertificateList.load(r.get_object().read_data(DecodePurpose.CRL))
-                         for r in dss.crls]), []
-    except Exception as exc:  # noqa: BLE001
-        return Evidence(), [f"the Document Security Store cannot be read: {_short(exc)}"]
-
-
-def signature_evidence(signed_data) -> Evidence:  # noqa: ANN001 - asn1crypto SignedData
-    """Certificates in the CMS and the Adobe revocation archive among the signed attributes."""
-    evidence = Evidence()
-    for choice in signed_data["certificates"] or ():
-        if choice.name == "certificate":
-            evidence.certificates.append(choice.chosen)
-    signer_info = signed_data["signer_infos"][0]
-    try:
-        archive = find_unique_cms_attribute(signer_info["signed_attrs"], "adobe_revocation_info_archival")
-    except Exception:  # noqa: BLE001 - absent, repeated or malformed: no archive to use
-        return evidence
-    evidence.crls.extend(archive["crl"] or ())
-    evidence.ocsps.extend(archive["ocsp"] or ())
-    return evidence
-
-
-def _tst_info(token_signed_data) -> tsp.TSTInfo | None:  # noqa: ANN001
-    content = token_signed_data["encap_content_info"]["content"]
-    if isinstance(content, core.ParsableOctetString):
-        parsed = content.parsed
-        if isinstance(parsed, tsp.TSTInfo):
-            return parsed
-    return None
-
-
-def signature_token(signer_info) -> tsp.TSTInfo | None:  # noqa: ANN001
-    """The first signature time-stamp token's TSTInfo (RFC 3161 in the unsigned attributes)."""
-    unsigned = signer_info["unsigned_attrs"]
-    if isinstance(unsigned, core.Void):
-        return None
-    for attribute in unsigned:
-        if attribute["type"].native == "signature_time_stamp_token":
-            for token in attribute["values"]:
-                return _tst_info(token["content"])
-    return None
-
-
-def _gen_time(info: tsp.TSTInfo | None) -> dt.datetime | None:
-    try:
-        return info["gen_time"].native if info is not None else None
-    except (ValueError, TypeError):
-        return None
 
 
 class PdfVerification:
@@ -188,7 +98,7 @@ class PdfVerification:
                 if raised_here(exc):
                     raise
                 log.debug("signature %s cannot be processed", embedded.field_name, exc_info=exc)
-                report = broken(embedded.field_name, _kind(embedded.sig_object), exc)
+                report = broken(embedded.field_name, field_kind(embedded.sig_object), exc)
             done[id(embedded)] = report
         return [done[id(e)] for e in entries] + failed
 
@@ -199,7 +109,7 @@ class PdfVerification:
         except MemoryError:
             raise
         except Exception as exc:  # noqa: BLE001 - a form tree that loops or will not parse
-            raise UnverifiableInput(f"the PDF's signature fields cannot be read: {_short(exc)}") from None
+            raise UnverifiableInput(f"the PDF's signature fields cannot be read: {short_error(exc)}") from None
         for name, value, field_ref in fields:
             try:
                 embedded = EmbeddedPdfSignature(self.reader, field_ref, name)
@@ -210,22 +120,22 @@ class PdfVerification:
             except Exception as exc:  # noqa: BLE001
                 if raised_here(exc):
                     raise
-                failed.append(broken(name, _kind(value), exc))
+                failed.append(broken(name, field_kind(value), exc))
         entries.sort(key=lambda e: e.signed_revision)
         return entries, failed
 
     async def _timestamp(self, embedded: EmbeddedPdfSignature) -> SignatureReport:
-        info = _tst_info(embedded.signed_data)
-        gen_time = _gen_time(info)
+        info = tst_info(embedded.signed_data)
+        gen_time = gen_time_of(info)
         moment = gen_time if gen_time is not None and gen_time <= self.time else self.time
         status = await async_validate_pdf_timestamp(embedded, self.factory.at(moment))
-        view = TimeStampView(tsa=tsa_name(status.signing_cert), gen_time=gen_time, serial=_serial(info),
-                             policy=_policy(info), intact=status.intact, valid=status.valid, trusted=status.trusted)
+        view = TimeStampView(tsa=tsa_name(status.signing_cert), gen_time=gen_time, serial=serial_of(info),
+                             policy=policy_of(info), intact=status.intact, valid=status.valid, trusted=status.trusted)
         if view.ok and gen_time <= self.time:
             self.poes.append((embedded.signed_revision, gen_time))
         findings, warnings = await self._findings(embedded, status, poe=gen_time if view.ok else None)
         chain, anchor = chain_views(status.validation_path)
-        return _finish(SignatureReport(
+        return finish(SignatureReport(
             kind=DOCUMENT_TIMESTAMP, field=embedded.field_name, intact=status.intact, valid=status.valid,
             verdict=judge(findings), modification=findings.modification, coverage=findings.coverage, level=None,
             signer=signer_view(status.signing_cert), chain=chain, trust_anchor=anchor, timestamp=view,
@@ -239,7 +149,7 @@ class PdfVerification:
             return unsupported(SIGNATURE, embedded.field_name, embedded.signer_cert, problem,
                                embedded.signed_revision)
         token = signature_token(embedded.signer_info)
-        token_time = _gen_time(token)
+        token_time = gen_time_of(token)
         document_poe = min((t for rev, t in self.poes if rev > embedded.signed_revision), default=None)
         extra = signature_evidence(embedded.signed_data)
         proven = [t for t in (token_time, document_poe) if t is not None and t <= self.time]
@@ -259,12 +169,12 @@ class PdfVerification:
         chain, anchor = chain_views(status.validation_path)
         view = None
         if stamp is not None:
-            view = TimeStampView(tsa=tsa_name(stamp.signing_cert), gen_time=stamp.timestamp, serial=_serial(token),
-                                 policy=_policy(token), intact=stamp.intact, valid=stamp.valid,
+            view = TimeStampView(tsa=tsa_name(stamp.signing_cert), gen_time=stamp.timestamp, serial=serial_of(token),
+                                 policy=policy_of(token), intact=stamp.intact, valid=stamp.valid,
                                  trusted=stamp.trusted)
         signer = signer_view(status.signing_cert)
         sig_object = embedded.sig_object
-        return _finish(SignatureReport(
+        return finish(SignatureReport(
             kind=SIGNATURE, field=embedded.field_name, intact=status.intact, valid=status.valid,
             verdict=judge(findings), modification=findings.modification, coverage=findings.coverage,
             level=self._level(embedded, _stamped(stamp) or document_poe is not None, extra, document_poe),
@@ -293,7 +203,7 @@ class PdfVerification:
             problem, detail = await diagnose(status.signing_cert, (extra or Evidence()).certificates, context,
                                              poe is not None)
         if isinstance(status.diff_result, Exception):
-            warnings.append(f"difference analysis: {_short(status.diff_result)}")
+            warnings.append(f"difference analysis: {short_error(status.diff_result)}")
         fit = signer_view(status.signing_cert).key_usage_fit if status.signing_cert is not None else False
         return Findings(intact=status.intact, valid=status.valid, coverage=coverage, modification=modification,
                         lock_broken=lock_broken, changes_allowed=status.docmdp_ok is not False,
@@ -335,57 +245,6 @@ def _stamped(stamp) -> bool:  # noqa: ANN001
     return stamp is not None and stamp.intact and stamp.valid
 
 
-def _finish(report: SignatureReport) -> SignatureReport:
-    return replace(report, sentence=signature_sentence(report))
-
-
-def _kind(sig_object) -> str:  # noqa: ANN001
-    try:
-        return DOCUMENT_TIMESTAMP if sig_object.get_object().get("/Type") == "/DocTimeStamp" else SIGNATURE
-    except Exception:  # noqa: BLE001
-        return SIGNATURE
-
-
-def unsupported(kind: str, field: str | None, cert, reason: str,  # noqa: ANN001 - asn1crypto Certificate
-                revision: int | None = None) -> SignatureReport:
-    """A signature in an algorithm we cannot check: neither valid nor broken."""
-    try:
-        signer = signer_view(cert) if cert is not None else None
-    except Exception:  # noqa: BLE001 - an unreadable certificate leaves the signer unnamed
-        signer = None
-    return _finish(SignatureReport(kind=kind, field=field, intact=False, valid=False,
-                                   verdict=Verdict.indeterminate(CRYPTO_CONSTRAINTS_FAILURE, reason),
-                                   modification=None, coverage=None, level=None, signer=signer, revision=revision))
-
-
-def broken(field: str | None, kind: str, exc: BaseException) -> SignatureReport:
-    """An entry for a signature that could not be processed: FORMAT_FAILURE, unless pyHanko said why."""
-    reason = f"the signature cannot be processed: {_short(exc)}"
-    ades = getattr(exc, "ades_subindication", None)
-    if ades is not None and type(ades).__name__ == "AdESIndeterminate":
-        verdict = Verdict.indeterminate(ades.name, reason)   # e.g. NO_SIGNING_CERTIFICATE_FOUND
-    elif ades is not None and type(ades).__name__ == "AdESFailure":
-        verdict = Verdict.failed(ades.name, reason)
-    else:
-        verdict = Verdict.failed(FORMAT_FAILURE, reason)
-    return _finish(SignatureReport(kind=kind, field=field, intact=False, valid=False, verdict=verdict,
-                                   modification=None, coverage=None, level=None, signer=None))
-
-
-def _serial(info: tsp.TSTInfo | None) -> str | None:
-    try:
-        return format(info["serial_number"].native, "x") if info is not None else None
-    except (ValueError, TypeError):
-        return None
-
-
-def _policy(info: tsp.TSTInfo | None) -> str | None:
-    try:
-        return info["policy"].dotted if info is not None else None
-    except (ValueError, TypeError):
-        return None
-
-
 def _text(sig_object, key: str) -> str | None:  # noqa: ANN001
     value = sig_object.get(key)
     return str(value) if value is not None else None
@@ -401,5 +260,4 @@ def _factors(sig_object) -> dict | None:  # noqa: ANN001
             (str(auth_time) if auth_time is not None else None)}
 
 
-__all__ = ["PdfVerification", "broken", "document_evidence", "open_pdf", "signature_evidence", "signature_token",
-           "unsupported"]
+__all__ = ["PADES_SUBFILTER", "PdfVerification"]

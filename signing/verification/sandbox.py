@@ -33,9 +33,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ca.errors import QoltanbaError
-from signing.verification.verifier import VerificationLimits, Verifier, check_size
 from signing.verification.context import TrustAnchors, UnverifiableInput, VerificationOptions
 from signing.verification.quota import SourceQuota
+from signing.verification.verifier import VerificationLimits, Verifier, check_size
 
 log = logging.getLogger(__name__)
 MiB = 1024 * 1024

@@ -29,7 +29,8 @@ from signing.verification.context import (
     VerificationOptions,
     raised_here,
 )
-from signing.verification.pdf import PdfVerification, document_evidence, open_pdf
+from signing.verification.pdf import PdfVerification
+from signing.verification.reading import document_evidence, open_pdf
 from signing.verification.report import VerificationReport
 
 log = logging.getLogger(__name__)
