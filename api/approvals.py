@@ -11,7 +11,7 @@ asks, and its run, given the approval when a second one agrees:
 - ``ca-key.create``: a new key pair for a centre in the key backend;
 - ``ca-key.retire``: a CA key destroyed in its backend (never the one its
   centre signs with: that is ``centre.stop``);
-- ``signing-policy.change``: the signing policies (signing/policy.py) in force.
+- ``signing-policy.change``: the signing policies (signing/policies/policy.py) in force.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from ca.approvals import Action, Approval, DualControl
 from ca.authority import CA_KEY_CREATION, CA_KEY_RETIREMENT
 from ca.errors import ConflictError, InvalidInput, Problem
 from ca.revocation import CA_REVOCATION, CENTRE_STOP, CourtDecision, RevocationRequest
-from signing.policy_loader import PolicyError, load_policies
+from signing.policies.loader import PolicyError, load_policies
 
 if TYPE_CHECKING:
     from api.context import Services

@@ -26,10 +26,10 @@ from ca.errors import InvalidInput, Problem, QoltanbaError
 from ca.policy import CENTRES
 from keys import CarrierKey, KeyError_, certificate_public_key, load_pkcs12, spki_of
 from signing.pades import Level
-from signing.pdf_checks import field_taken, locked_by, pdf_problems, signature_fields
-from signing.stamping import display_name
-from signing import validation_data
-from signing.validation_data import OurHierarchy, StatusUnavailable
+from signing.documents.pdf_checks import field_taken, locked_by, pdf_problems, signature_fields
+from signing.stamps import display_name
+from signing.pades import validation_data
+from signing.pades.validation_data import OurHierarchy, StatusUnavailable
 
 LEVELS = ", ".join(level.value for level in Level)
 

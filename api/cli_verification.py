@@ -23,14 +23,14 @@ from api.cli import DEFAULT_HOME, ActorOpt, Home, _emit, _fail, _group, _read, _
 from api.context import Services, sandbox_limits, verification_limits
 from api.settings import Settings
 from ca.errors import InvalidInput, QoltanbaError
-from signing.verification_context import (
+from signing.verification.context import (
     TrustAnchors,
     UnreadableCertificate,
     UnverifiableInput,
     VerificationOptions,
     read_certificates,
 )
-from signing.verification_sandbox import SandboxedVerifier
+from signing.verification.sandbox import SandboxedVerifier
 
 DER = Encoding.DER
 

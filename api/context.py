@@ -31,10 +31,10 @@ from keys import KeyBackend, PKCS11KeyBackend, SecretBox, SoftwareKeyBackend, lo
 from registry import Database, Registry
 from registry.watermark import SequenceWatermark
 from signing import DocumentLimits, DocumentService
-from signing.authorisation import AuthorisationService
-from signing.accredited import AccreditedIssuers
-from signing.clients import ClientCertificates, ClientService
-from signing.evidence import EvidenceService
+from signing.factors.authorisation import AuthorisationService
+from signing.factors.accredited import AccreditedIssuers
+from signing.factors.clients import ClientCertificates, ClientService
+from signing.requests.evidence import EvidenceService
 from signing.factors import (
     AssertionVerifier,
     BiometricProviderSimulator,
@@ -43,21 +43,21 @@ from signing.factors import (
     SMSSender,
     WebhookSMSGateway,
 )
-from signing.policy import SigningPolicies, default_policies
-from signing.policy_loader import load_policies
-from signing.completion import ClientSigning
+from signing.policies.policy import SigningPolicies, default_policies
+from signing.policies.loader import load_policies
+from signing.requests.completion import ClientSigning
 from signing.requests import SigningRequests
 from signing.webhooks import AddressPolicy, Dispatcher, WebhookService
-from signing.engine import PAdESSigner
+from signing.pades.engine import PAdESSigner
 from signing.pades import Level
-from signing.service import SigningPolicy, SigningService
-from signing.stamping import StampPlanner
-from signing.timestamps import InProcessTimeStamper
-from signing.trust_store import TrustStore
+from signing.requests.service import SigningPolicy, SigningService
+from signing.stamps import StampPlanner
+from signing.pades.timestamps import InProcessTimeStamper
+from signing.verification.trust_store import TrustStore
 from signing.verification import VerificationLimits
-from signing.verification_public import PublicVerification
-from signing.verification_sandbox import SandboxedVerifier, SandboxLimits
-from signing.validation_data import OurHierarchy, ValidationDataCollector
+from signing.verification.public import PublicVerification
+from signing.verification.sandbox import SandboxedVerifier, SandboxLimits
+from signing.pades.validation_data import OurHierarchy, ValidationDataCollector
 
 
 def policy_from(settings: Settings) -> HierarchyPolicy:

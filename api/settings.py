@@ -111,7 +111,7 @@ class Settings(BaseSettings):
                                 description="policy of the time-stamp tokens (DOMAIN.md KZ-3)")
     tsa_accuracy_ms: int = Field(default=1000, ge=1, le=60_000, description="accuracy the tokens claim")
     # The client's will (issue 5).
-    signing_policy_file: Path | None = Field(default=None, description="JSON signing policies (signing/policy.py); "
+    signing_policy_file: Path | None = Field(default=None, description="JSON signing policies (signing/policies/policy.py); "
                                                                        "default: DOMAIN.md §3's")
     sms_gateway_url: str | None = Field(default=None, pattern=r"^https?://", description="the SMS gateway's HTTP "
                                         "webhook; unset: the development outbox (embedded mode only)")

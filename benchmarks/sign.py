@@ -1,6 +1,6 @@
 """PAdES signatures per second of a 2-page contract: ours against stock pyHanko, same run.
 
-Ours: the service's signing engine (signing/engine.py) with the key already
+Ours: the service's signing engine (signing/pades/engine.py) with the key already
 open, as the service holds it: pyHanko lays out the field and the visible
 stamp, our pre-encoded CMS is assembled around one key operation. B-LT adds
 a signature time-stamp from our TSA (in-process) and the chain's OCSP
@@ -66,7 +66,7 @@ def _holder(services: Services, directory: Path, name: str, key) -> tuple[Path, 
 
 
 def run(level: Level, name: str, services: Services, directory: Path, key, seconds: float) -> dict:
-    from signing.timestamps import InProcessTimeStamper
+    from signing.pades.timestamps import InProcessTimeStamper
 
     key_file, cert_file, certificate = _holder(services, directory, f"{name}-{level.value}", key)
     ca_chain = services.authority.chain("national")
@@ -79,12 +79,12 @@ def run(level: Level, name: str, services: Services, directory: Path, key, secon
                           document_id="bench", role="Client")
 
     def ours_once() -> bytes:
-        return signing.engine.sign(pdf, job, ours_key)
+        return signing.pades.engine.sign(pdf, job, ours_key)
 
     timestamper = InProcessTimeStamper(services.tsa)
     root = asn1_x509.Certificate.load(ca_chain[-1].public_bytes(serialization.Encoding.DER))
     if level.long_term:
-        data = signing.engine.validation.collect([(certificate, *ca_chain), signing.engine.tsa_chain])
+        data = signing.pades.engine.validation.collect([(certificate, *ca_chain), signing.pades.engine.tsa_chain])
         context_args = dict(trust_roots=[root], allow_fetching=False,
                             ocsps=[asn1_ocsp.OCSPResponse.load(o) for o in data.ocsp_responses],
                             crls=[asn1_crl.CertificateList.load(c) for c in data.crls],

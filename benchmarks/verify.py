@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 from asn1crypto import pem as asn1_pem  # noqa: E402
 from asn1crypto import x509 as asn1_x509  # noqa: E402
 
-from signing import pdf_hex  # noqa: E402
+from signing.verification import pdf_hex  # noqa: E402
 
 
 def pyhanko_validation(pdf: bytes, root: asn1_x509.Certificate) -> bool:
@@ -80,8 +80,8 @@ def _line(name: str, value: float, unit: str, baseline: float, digits: int = 1) 
 
 def measure_rates(pdf: bytes, root_der: bytes, seconds: float) -> list[str]:
     from signing.verification import Verifier
-    from signing.verification_context import TrustAnchors
-    from signing.verification_sandbox import SandboxedVerifier
+    from signing.verification.context import TrustAnchors
+    from signing.verification.sandbox import SandboxedVerifier
 
     anchors = TrustAnchors.from_der([root_der])
     root = asn1_x509.Certificate.load(root_der)
@@ -120,7 +120,7 @@ def memory_probe(kind: str, pdf_path: str, root_path: str) -> None:
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
     pdf, root_der = Path(pdf_path).read_bytes(), Path(root_path).read_bytes()
     from signing.verification import Verifier
-    from signing.verification_context import TrustAnchors
+    from signing.verification.context import TrustAnchors
 
     if kind == "ours":
         verifier = Verifier(TrustAnchors.from_der([root_der]))

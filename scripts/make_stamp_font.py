@@ -5,7 +5,7 @@ Usage: python scripts/make_stamp_font.py [SOURCE.ttf]
 fonts-dejavu-core). Needs fontTools (the ``dev`` extra); the service itself
 does not: it reads the metrics written next to the font.
 
-Writes signing/fonts/QolSans.ttf and signing/fonts/QolSans.json. The JSON
+Writes signing/stamps/fonts/QolSans.ttf and signing/stamps/fonts/QolSans.json. The JSON
 holds what the stamp needs to lay out text and describe the font in PDF
 (glyph ids by code point, advance widths, vertical metrics), so the service
 never parses the TrueType file. Run it again only to change the character
@@ -24,7 +24,7 @@ from fontTools import subset
 from fontTools.ttLib import TTFont
 
 DEFAULT_SOURCE = Path("/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed.ttf")
-OUT_DIR = Path(__file__).resolve().parents[1] / "signing" / "fonts"
+OUT_DIR = Path(__file__).resolve().parents[1] / "signing" / "stamps" / "fonts"
 
 # Names on stamps come from certificates (Cyrillic, with Kazakh letters) and
 # sometimes from foreign passports (Latin with diacritics); Kazakh in Latin

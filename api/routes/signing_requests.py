@@ -23,7 +23,7 @@ from api.openapi import problem_responses
 from api.routes.documents import PDF, pdf_response, tenant_of
 from ca.errors import ConflictError, InvalidInput, Problem
 from signing import StoredPdf
-from signing.proofs import ClientContext
+from signing.requests.proofs import ClientContext
 from signing.requests import SEALED, SIGNED
 
 router = APIRouter(tags=["signing requests"])

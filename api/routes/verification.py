@@ -3,8 +3,8 @@
 ``POST /verify`` and ``GET /verify/{document id}`` need no API key: courts,
 auditors and clients use them. Both are rate-limited per client address
 (api/rate_limit.py) and every verification runs in a limited worker process
-(signing/verification_sandbox.py), at most ``QOLTANBA_VERIFY_PER_ADDRESS``
-of them per client address at once (signing/verification_quota.py: 429 past
+(signing/verification/sandbox.py), at most ``QOLTANBA_VERIFY_PER_ADDRESS``
+of them per client address at once (signing/verification/quota.py: 429 past
 it, so one address cannot hold every worker). The trust store is read by
 staff roles and changed by administrators.
 """
@@ -27,7 +27,7 @@ from api.openapi import problem_responses
 from api.rate_limit import client_address, limited
 from api.routes.documents import MULTIPART_ALLOWANCE, PayloadTooLarge, _capped
 from ca.errors import InvalidInput, Problem
-from signing.verification_context import VerificationOptions
+from signing.verification.context import VerificationOptions
 
 router = APIRouter(tags=["verification"])
 

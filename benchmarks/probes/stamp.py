@@ -34,7 +34,7 @@ from pyhanko.sign.fields import SigFieldSpec, append_signature_field  # noqa: E4
 from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, SimpleSigner  # noqa: E402
 from pyhanko_certvalidator.registry import SimpleCertificateStore  # noqa: E402
 
-from signing.stamp import (  # noqa: E402
+from signing.stamps import (  # noqa: E402
     STAMP_HEIGHT, STAMP_WIDTH, QoltanbaStampStyle, StampContent, field_spec, last_page_size, stamp_text_params,
 )
 from tests.support.stamp_pdfs import ThrowawayCA, contract_pdf  # noqa: E402

@@ -1,8 +1,8 @@
 """The client's factors: SMS codes, TOTP, biometrics with liveness; the mechanics only (issue 5).
 
-Which factors a document needs is policy (``signing/policy.py``); the
-registry work and the order of steps are in ``signing/requests.py`` and
-``signing/proofs.py``.
+Which factors a document needs is policy (``signing/policies/policy.py``); the
+registry work and the order of steps are in ``signing/requests/lifecycle.py`` and
+``signing/requests/proofs.py``.
 """
 
 from signing.factors.biometrics import (

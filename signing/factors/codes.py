@@ -1,4 +1,4 @@
-"""One-time codes and TOTP (RFC 6238), the mechanics; the rules are in signing/policy.py.
+"""One-time codes and TOTP (RFC 6238), the mechanics; the rules are in signing/policies/policy.py.
 
 A one-time code is drawn uniformly (``secrets``), sent once and kept only as
 a keyed hash (HMAC-SHA256 under a key derived from the master key) over

@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from keys import load_pkcs12
-from signing.stamping import holder_numbers
+from signing.stamps import holder_numbers
 from tests.integration.test_api import problem
 from tests.integration.test_api_documents import mfo_key, post_document  # noqa: F401 - fixture
 from tests.support import factories as f

@@ -17,9 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from ca.errors import ConflictError
-from signing.authorisation import NotAuthorised
+from signing.factors.authorisation import NotAuthorised
 from signing.factors import FactorRefused, RequestLocked, Throttled, totp_code
-from signing.proofs import ClientContext
+from signing.requests.proofs import ClientContext
 from signing.webhooks import WebhookPolicy
 from tests.support import factories as f
 from tests.support.factors import last_code, phone, services  # noqa: F401 - fixture

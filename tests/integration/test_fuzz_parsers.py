@@ -12,7 +12,7 @@ One place for all of them (issue 8), each run for ``QOLTANBA_FUZZ_SECONDS``
   ``internalError`` (the responder's catch-all for a bug);
 - TSA queries (the TSA): a ``TimeStampResp``, granted or refused with one
   failure reason, never ``systemFailure``;
-- PDF uploads (``DocumentService.upload``, with ``signing.pdf_checks``):
+- PDF uploads (``DocumentService.upload``, with ``signing.documents.pdf_checks``):
   a stored document or ``InvalidInput``; an accepted PDF's signature fields
   and lock are readable;
 - JSON bodies of every route that takes one, through the ASGI app with a key
@@ -201,7 +201,7 @@ def test_tsa_queries_get_a_timestamp_reply_never_system_failure(services, record
 
 def test_pdf_uploads_are_stored_or_refused_with_problems(services, record_property) -> None:
     from ca.errors import InvalidInput
-    from signing.pdf_checks import locked_by, signature_fields
+    from signing.documents.pdf_checks import locked_by, signature_fields
 
     seeds = [contract_pdf(pages=1), contract_pdf(pages=3)]
     iin = f.iin()

@@ -1,7 +1,7 @@
 """PDF and CMS signatures with GOST 2015 keys (issue 7, DOMAIN.md KZ-5), verified by pyHanko and our report.
 
 Three signers: pyHanko's own ``PdfSigner`` with our ``GostSigner``; our
-PAdES engine (signing/engine.py) with a GOST key in the software backend,
+PAdES engine (signing/pades/engine.py) with a GOST key in the software backend,
 as the service signs for a client whose key it holds; and the NCA RK's real
 test key (tests/vectors/nca-rk, KZ-6). The certificates of the first two
 come from tests/support/gost_pki.py (a GOST root built in the test, shaped
@@ -29,13 +29,13 @@ from ca.clock import FrozenClock
 from ca.cms import SIGNATURE_VERIFIER, verify_signed_document
 from keys import KeyAlgorithm, SoftwareKeyBackend
 from keys.gost.pkcs12 import load_gost_pkcs12
-from signing.engine import BackendKey, PAdESSigner, SignatureJob
-from signing.gost_signer import GostSigner
+from signing.pades.engine import BackendKey, PAdESSigner, SignatureJob
+from signing.pades.gost_signer import GostSigner
 from signing.pades import FieldPlan, Level
-from signing.signed_data import SignerIdentity
+from signing.pades.signed_data import SignerIdentity
 from signing.verification import Verifier
-from signing.verification_context import TrustAnchors, VerificationOptions
-from signing.verification_report import Indication
+from signing.verification.context import TrustAnchors, VerificationOptions
+from signing.verification.report import Indication
 from tests.support.gost_pdfs import SIGNED_AT, engine_signed_pdf, pyhanko_signed_pdf
 from tests.support.gost_pki import gost_end_entity, gost_root, to_crypto
 from tests.support.pdfs import contract_pdf
@@ -163,7 +163,7 @@ def test_kz5_our_engine_gost_signature_with_a_broken_value_is_sig_crypto_failure
 
 
 def test_kz5_engine_refuses_an_outside_gost_value_that_does_not_verify(root, client) -> None:
-    from signing.engine import SignatureRejected
+    from signing.pades.engine import SignatureRejected
 
     _bits, key, cert = client
     engine = PAdESSigner(FrozenClock(AT))
@@ -178,7 +178,7 @@ def test_kz5_engine_refuses_an_outside_gost_value_that_does_not_verify(root, cli
 
 def test_kz5_engine_embeds_a_clients_own_gost_cms_over_the_document_digest(root, client) -> None:
     """Way 2 with a whole CMS (NCALayer's hash signing), here made by pyHanko with our GostSigner."""
-    from signing.engine import SignatureRejected
+    from signing.pades.engine import SignatureRejected
 
     _bits, key, cert = client
     engine = PAdESSigner(FrozenClock(AT))
@@ -310,7 +310,7 @@ def test_kz5_a_gost_client_signature_time_stamped_by_our_tsa_is_b_t(services, ro
 def test_kz5_the_service_signs_for_a_client_whose_held_key_is_gost_with_the_visible_stamp(services, root) -> None:
     """The service's own job (field, stamp with the IIN, reason) and engine, for a GOST key in its backend,
     under a GOST root (the certificate is from the test GOST root; the national CA's path is the last test)."""
-    from signing.service import CLIENT_FIELD
+    from signing.requests.service import CLIENT_FIELD
     from tests.support import factories as f
     from tests.support.signing import latest_pdf, upload
     from tests.support.verification import anchors_of

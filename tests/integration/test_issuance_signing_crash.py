@@ -21,8 +21,8 @@ the same home. After every kill the registry is read fresh and must hold:
   signature in it is intact and valid (pyHanko); the PDF holds exactly as
   many signatures as versions made by a signature; the document's status is
   what its last signature says;
-- nothing signed but unrecorded. The states (signing/service.py,
-  signing/requests.py, signing/completion.py): a document is ``uploaded``
+- nothing signed but unrecorded. The states (signing/requests/service.py,
+  signing/requests/lifecycle.py, signing/requests/completion.py): a document is ``uploaded``
   (one version, no signature), ``client-signed`` (last signature the
   client's) or ``sealed`` (last signature the MFO's seal); an authorisation
   is unconsumed or consumed, and it is consumed exactly when a version

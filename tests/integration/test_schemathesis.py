@@ -94,7 +94,7 @@ EXCLUDED: dict[tuple[str, str], str] = {
         "the code's length from the signing policy in force (QOLTANBA_SIGNING_POLICY_FILE)"),
     ("positive_data_acceptance", "PUT /webhook"): _RULES.format(
         "the URL's host and the addresses it resolves to at the time (never link-local, metadata, ...: "
-        "signing/webhook_addresses.py)"),
+        "signing/webhooks/addresses.py)"),
     # RFC 6960 §2.3: a malformed OCSP request is answered with an OCSPResponse whose status is
     # malformedRequest (application/ocsp-response), the protocol's own refusal OCSP clients read, not
     # an HTTP 4xx; test_ocsp_responder.py holds it.

@@ -12,9 +12,9 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 
 from ca.errors import ConflictError, InvalidInput, NotFound
 from keys import KeyAlgorithm, load_pkcs12
-from signing.authorisation import NotAuthorised
-from signing.stamping import holder_numbers
-from signing.service import STATUS_CLIENT_SIGNED, STATUS_SEALED, InvalidSignature
+from signing.factors.authorisation import NotAuthorised
+from signing.stamps import holder_numbers
+from signing.requests.service import STATUS_CLIENT_SIGNED, STATUS_SEALED, InvalidSignature
 from tests.support import factories as f
 from tests.support.factors import token_cms
 from tests.support.pdf_judges import pyhanko_statuses

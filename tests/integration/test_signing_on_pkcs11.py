@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from keys import KeyAlgorithm
-from signing.authorisation import NotAuthorised
+from signing.factors.authorisation import NotAuthorised
 from tests.support.pdf_judges import pyhanko_statuses
 from tests.support.signing import TENANT, authorise, client_with_held_key, latest_pdf, upload
 from tests.support.softhsm import softhsm_token

@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives import serialization
 from ca.clock import FrozenClock
 from ca.revocation import RevocationRequest
 from signing.verification import Verifier
-from signing.verification_context import TrustAnchors, VerificationOptions, read_certificates
-from signing.verification_report import Indication
+from signing.verification.context import TrustAnchors, VerificationOptions, read_certificates
+from signing.verification.report import Indication
 from tests.support.signing import client_with_held_key, latest_pdf, upload
 from tests.support.verification import (
     anchors_of,
@@ -192,8 +192,8 @@ def test_trust_store_adds_lists_and_removes_an_imported_anchor(services) -> None
 
 @pytest.mark.parametrize("attached", [False, True], ids=["detached", "attached"])
 def test_cms_made_by_our_code_is_total_passed_and_a_changed_file_is_hash_failure(services, attached) -> None:
-    from signing.engine import BackendKey
-    from signing.verification_context import UnverifiableInput
+    from signing.pades.engine import BackendKey
+    from signing.verification.context import UnverifiableInput
     from tests.support.verification import our_cms
 
     client = client_with_held_key(services)

@@ -60,7 +60,7 @@ def test_post_verify_answers_the_report_without_an_api_key(anon, contract) -> No
 
 
 def test_post_verify_takes_a_detached_cms_with_its_file_and_refuses_what_it_cannot_read(anon, services) -> None:
-    from signing.engine import BackendKey
+    from signing.pades.engine import BackendKey
     from tests.support.signing import client_with_held_key
     from tests.support.verification import our_cms
 

@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from signing.verification_context import UnverifiableInput
+from signing.verification.context import UnverifiableInput
 from tests.support.signing import embedded_services
 from tests.support.verification import signed_contract, verifier_of
 

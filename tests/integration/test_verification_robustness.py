@@ -12,8 +12,8 @@ import time
 import pytest
 
 from signing.verification import VerificationLimits
-from signing.verification_context import TrustAnchors, UnverifiableInput
-from signing.verification_sandbox import SandboxedVerifier, SandboxLimits
+from signing.verification.context import TrustAnchors, UnverifiableInput
+from signing.verification.sandbox import SandboxedVerifier, SandboxLimits
 from tests.support.hostile_pdfs import HOSTILE, huge_array
 from tests.support.pdfs import BAD_INPUTS
 from tests.support.signing import embedded_services

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from fastapi.testclient import TestClient
 
-from signing.webhook_addresses import AddressPolicy
+from signing.webhooks.addresses import AddressPolicy
 from signing.webhooks import FAILED, PENDING, WebhookPolicy, WebhookService
 
 TENANT = "hooks"

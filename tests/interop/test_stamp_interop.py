@@ -32,7 +32,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from signing.stamp import QoltanbaStampStyle, StampContent, field_spec, last_page_size, stamp_text_params
+from signing.stamps import QoltanbaStampStyle, StampContent, field_spec, last_page_size, stamp_text_params
 from tests.support.stamp_pdfs import Holder, ThrowawayCA, contract_pdf
 from tests.support.tools import require_tool
 

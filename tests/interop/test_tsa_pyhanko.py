@@ -24,7 +24,7 @@ from pyhanko.sign.validation import validate_pdf_timestamp
 from pyhanko_certvalidator import ValidationContext
 
 from ca.tsa import TimeStampAuthority, TSAPolicy
-from signing.timestamps import InProcessTimeStamper
+from signing.pades.timestamps import InProcessTimeStamper
 
 pytestmark = pytest.mark.interop
 

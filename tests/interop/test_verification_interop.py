@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from ca.revocation import RevocationRequest
-from signing.stamping import holder_numbers
-from signing.verification_context import TrustAnchors, VerificationOptions, read_certificates
+from signing.stamps import holder_numbers
+from signing.verification.context import TrustAnchors, VerificationOptions, read_certificates
 from signing.verification import Verifier
 from tests.support import factories as f
 from tests.support.pdf_judges import nss_database, pdfsig

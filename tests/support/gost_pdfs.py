@@ -10,10 +10,10 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 
 from ca.clock import FrozenClock
-from signing.engine import PAdESSigner, SignatureJob
-from signing.gost_signer import GostSigner
+from signing.pades.engine import PAdESSigner, SignatureJob
+from signing.pades.gost_signer import GostSigner
 from signing.pades import FieldPlan, Level
-from signing.signed_data import SignerIdentity
+from signing.pades.signed_data import SignerIdentity
 from tests.support.gost_pki import ISSUED_AT, to_crypto
 from tests.support.pdfs import contract_pdf
 
@@ -31,7 +31,7 @@ def pyhanko_signed_pdf(key, cert: asn1_x509.Certificate, chain=()) -> bytes:
 
 def engine_signed_pdf(key, cert: asn1_x509.Certificate, chain=(), *, engine: PAdESSigner | None = None,
                       level: Level = Level.B_B) -> bytes:
-    """Our own PAdES path: pyHanko lays out the field, signing/signed_data.py builds the GOST CMS."""
+    """Our own PAdES path: pyHanko lays out the field, signing/pades/signed_data.py builds the GOST CMS."""
     engine = engine or PAdESSigner(FrozenClock(SIGNED_AT))
     job = SignatureJob(SignerIdentity(to_crypto(cert), tuple(to_crypto(c) for c in chain)),
                        FieldPlan(name="Client-Signature"), level)

@@ -3,7 +3,7 @@
 A contract is signed with the service's own helpers (tests/support/signing.py);
 the spoilers change one thing each: a byte, a page added after the seal, a
 signer revoked before signing. CMS signatures are made with our own CMS
-builder (signing/signed_data.py), detached or with the content attached.
+builder (signing/pades/signed_data.py), detached or with the content attached.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
-from signing.engine import BackendKey
+from signing.pades.engine import BackendKey
 from signing.pades import Level
-from signing.service import CLIENT_FIELD
-from signing.signed_data import SignerIdentity, digest
+from signing.requests.service import CLIENT_FIELD
+from signing.pades.signed_data import SignerIdentity, digest
 from signing.verification import Verifier
-from signing.verification_context import TrustAnchors
+from signing.verification.context import TrustAnchors
 from tests.support.signing import TENANT, authorise, client_with_held_key, latest_pdf, sign_client_and_seal, upload
 
 
@@ -80,7 +80,7 @@ def with_page_added(pdf: bytes) -> bytes:
 
 
 def our_cms(key, certificate, chain, content: bytes, *, attached: bool = False) -> bytes:
-    """A CMS SignedData over ``content`` built by signing/signed_data.py (detached, or with eContent added).
+    """A CMS SignedData over ``content`` built by signing/pades/signed_data.py (detached, or with eContent added).
 
     The hash is the signer's: SHA-256, or for a GOST key its Streebog (DOMAIN.md KZ-5).
     """

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from signing.limits import DocumentLimits
-from signing.metadata import DocumentMetadata, parse_metadata
+from signing.documents.limits import DocumentLimits
+from signing.documents.metadata import DocumentMetadata, parse_metadata
 from tests.support import factories as f
 
 LIMITS = DocumentLimits()

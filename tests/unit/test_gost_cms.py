@@ -24,8 +24,8 @@ from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from ca.cms import SIGNATURE_VERIFIER, CMSVerificationError, verify_signed_document
 from keys.gost import TC26_256_A, TC26_512_A, GostPrivateKey, streebog256, streebog512
-from signing.gost_signer import GostSigner
-from signing.signed_data import SignerIdentity, digest
+from signing.pades.gost_signer import GostSigner
+from signing.pades.signed_data import SignerIdentity, digest
 from tests.support.gost_pki import gost_end_entity, gost_root, to_crypto
 from tests.support.verification import our_cms
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from signing.pdf_checks import field_taken, locked_by, pdf_problems, signature_fields
+from signing.documents.pdf_checks import field_taken, locked_by, pdf_problems, signature_fields
 from tests.support import pdfs
 
 

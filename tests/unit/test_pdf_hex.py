@@ -7,7 +7,7 @@ import io
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from signing import pdf_hex
+from signing.verification import pdf_hex
 
 _ALPHABET = b"0123456789abcdefABCDEF \n\r\t\f\x00<>%()gZ\\"
 

@@ -1,4 +1,4 @@
-"""The hand-built CMS SignedData (signing/signed_data.py) against asn1crypto and the RFCs."""
+"""The hand-built CMS SignedData (signing/pades/signed_data.py) against asn1crypto and the RFCs."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from cryptography.x509.oid import NameOID
 
 from keys import verify_signature
 from keys.software import sign_with
-from signing.signed_data import SignerIdentity, issuer_and_serial, signature_time_stamp
+from signing.pades.signed_data import SignerIdentity, issuer_and_serial, signature_time_stamp
 
 
 def _certificate(key, serial: int, *, issuer_key=None, issuer_name=None) -> x509.Certificate:

@@ -1,4 +1,4 @@
-"""Signing policies as data (signing/policy.py): the defaults of DOMAIN.md §3 and the strict loader."""
+"""Signing policies as data (signing/policies/policy.py): the defaults of DOMAIN.md §3 and the strict loader."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from signing.policy import Factor, default_policies
-from signing.policy_loader import PolicyError, load_policies
+from signing.policies.policy import Factor, default_policies
+from signing.policies.loader import PolicyError, load_policies
 
 BIO, EDS, SMS, TOTP = Factor.BIOMETRIC, Factor.EDS, Factor.SMS, Factor.TOTP
 POLICIES = default_policies()

@@ -6,8 +6,8 @@ import pytest
 from pydantic import ValidationError
 
 from api.settings import Settings
-from signing.verification_quota import SourceQuota, VerificationQuotaExceeded
-from signing.verification_sandbox import SandboxLimits
+from signing.verification.quota import SourceQuota, VerificationQuotaExceeded
+from signing.verification.sandbox import SandboxLimits
 
 
 def test_a_source_past_its_quota_is_refused_at_once_with_a_retry_after() -> None:

@@ -13,13 +13,13 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.writer import PdfFileWriter
 
 from ca.errors import InvalidInput
-from signing.stamp import (
+from signing.stamps import (
     PAGE_MARGIN, STAMP_CONTENT_KEY, QoltanbaStampStyle, StampContent, field_spec, last_page_size, stamp_box,
     stamp_text_params,
 )
-from signing.stamp_font import stamp_font
-from signing.stamp_layout import StampGeometry, compose, format_serial, format_signing_time, stamp_lines
-from signing.stamp_qr import QUIET_ZONE, qr_drawing, qr_modules
+from signing.stamps.font import stamp_font
+from signing.stamps.layout import StampGeometry, compose, format_serial, format_signing_time, stamp_lines
+from signing.stamps.qr import QUIET_ZONE, qr_drawing, qr_modules
 from tests.support.stamp_pdfs import contract_pdf
 
 A4 = (595, 842)

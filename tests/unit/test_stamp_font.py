@@ -13,10 +13,10 @@ from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from signing.stamp_font import FONT_RESOURCE_PREFIX, font_reference, stamp_font
+from signing.stamps.font import FONT_RESOURCE_PREFIX, font_reference, stamp_font
 from tests.support.stamp_pdfs import contract_pdf
 
-FONTS = resources.files("signing") / "fonts"
+FONTS = resources.files("signing.stamps") / "fonts"
 
 
 def test_metrics_file_describes_the_bundled_font_program() -> None:

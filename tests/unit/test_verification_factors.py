@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pyhanko.pdf_utils import generic
 
-from signing.verification_pdf import _factors  # noqa: PLC2701 - the one rule under test
+from signing.verification.pdf import _factors  # noqa: PLC2701 - the one rule under test
 
 
 def _dictionary(**entries) -> generic.DictionaryObject:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from signing.verification_indication import Findings, judge
-from signing.verification_report import Indication
+from signing.verification.indication import Findings, judge
+from signing.verification.report import Indication
 
 T0 = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.timezone.utc)
 

@@ -4,7 +4,7 @@ Revision ID: 0011
 Revises: 0010
 
 Past the signing policy's ``codes.max_failures`` the pending enrolment is
-discarded, as a phone's confirmation code is voided (signing/clients.py).
+discarded, as a phone's confirmation code is voided (signing/factors/clients.py).
 """
 from alembic import op
 import sqlalchemy as sa

@@ -1,0 +1,52 @@
+"""Which EDS certificates a client may enrol (LOAN-2: issued by an accredited Kazakh CA, issue 5).
+
+One of our national CA's, valid in our registry, or one of an accredited
+centre imported into the trust store, chaining to that anchor, valid and
+not revoked according to its issuer (signing/factors/accredited.py).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from ca.errors import Problem
+from ca.policy import NATIONAL
+from signing.factors.accredited import AccreditedIssuers
+
+
+class Ours(Protocol):
+    def chain_of(self, certificate: x509.Certificate) -> object | None: ...
+
+
+class ClientCertificates:
+    """Which EDS certificates a client may enrol: LOAN-2's "issued by an accredited Kazakh CA"."""
+
+    def __init__(self, authority, ours: Ours, accredited: AccreditedIssuers) -> None:  # noqa: ANN001
+        self.authority = authority
+        self.ours = ours
+        self.accredited = accredited
+
+    def problems(self, certificate: x509.Certificate) -> list[Problem]:
+        """Everything that keeps the certificate from signing now, apart from whom it names."""
+        if self.ours.chain_of(certificate) is None:
+            return self.accredited.check(certificate)[1]
+        serial = format(certificate.serial_number, "x")
+        der = certificate.public_bytes(serialization.Encoding.DER)
+        with self.authority.registry.transaction(readonly=True) as tx:
+            national = self.authority.issuing_ca(NATIONAL, tx).centre_id
+            row = next((r for r in tx.certificates.by_serial(serial, national) if r.der == der), None)
+        if row is None:
+            return [Problem("certificate", "is not one of our national CA's certificates (not in the registry)")]
+        problems = []
+        if row.status != "valid":
+            problems.append(Problem("certificate", f"is {row.status}"))
+        now = self.authority.clock.now()
+        if not row.not_before <= now <= row.not_after:
+            problems.append(Problem("certificate", "is outside its validity period"))
+        return problems
+
+
+__all__ = ["ClientCertificates"]

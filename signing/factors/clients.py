@@ -1,0 +1,394 @@
+"""Clients and their enrolled factors, within one MFO's tenant (issue 5, LOAN-7).
+
+An MFO registers a client: IIN (checksum), name, phone, kind (individual,
+individual entrepreneur, legal entity with its BIN). The phone is confirmed
+by an SMS code (LOAN-7) before it can carry signing codes. Then factors are
+enrolled: a TOTP authenticator (its seed shown once, kept sealed, confirmed
+by a first code), a biometric enrolment with the identity provider (its
+reference), and EDS certificates (serial and issuer, with the certificate).
+
+An EDS certificate is enrolled only if it could sign now (LOAN-2: issued by
+an accredited Kazakh CA): one of our national CA's, valid in our registry,
+or one of an accredited centre imported into the trust store, chaining to
+that anchor, valid, and not revoked according to its issuer's OCSP or CRL
+fetched at enrolment (signing/factors/accredited.py); and it names the client.
+
+LOAN-9: a new phone number for a client whose phone is already confirmed
+is accepted only with a signed request for a details-change document of
+that client; once the new phone is confirmed the old one is revoked.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from cryptography.hazmat.primitives import serialization
+
+from ca import identity
+from ca.errors import ConflictError, InvalidInput, NotFound, Problem
+from ca.keycheck import load_certificate
+from registry import ClientFactorRow, ClientRow, Conflict, Registry, RegistryTransaction
+from signing.documents.metadata import CLIENT_KINDS, DETAILS_CHANGE, ENTREPRENEUR, INDIVIDUAL, LEGAL_ENTITY
+from signing.factors.accredited import holder_problems
+from signing.factors.client_certificates import ClientCertificates
+from signing.factors.codes import new_totp_secret, provisioning_uri, totp_step
+from signing.factors.errors import FactorRefused
+from signing.factors.otp import check_code, issue_code
+from signing.factors.sms import SMSSender, masked
+from signing.policies.policy import CodePolicy, Factor
+
+PENDING, ACTIVE, REVOKED = "pending", "active", "revoked"
+
+
+class Secrets(Protocol):
+    def seal(self, plaintext: bytes, context: str) -> bytes: ...
+
+    def open(self, sealed: bytes, context: str) -> bytes: ...
+
+    def keyed_hash(self, *parts: str | bytes) -> str: ...
+
+    def matches(self, expected_hex: str, *parts: str | bytes) -> bool: ...
+
+
+@dataclass(frozen=True)
+class FactorView:
+    id: str
+    kind: str
+    status: str
+    created_at: dt.datetime
+    confirmed_at: dt.datetime | None
+    phone: str | None = None
+    provider: str | None = None
+    reference: str | None = None
+    certificate_serial: str | None = None
+    certificate_issuer: str | None = None
+    # Shown once, when a TOTP factor is enrolled.
+    secret: str | None = None
+    uri: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        shown = {k: v for k, v in self.__dict__.items() if v is not None and k not in ("created_at", "confirmed_at")}
+        return shown | {"created_at": self.created_at.isoformat(),
+                        "confirmed_at": self.confirmed_at.isoformat() if self.confirmed_at else None}
+
+
+@dataclass(frozen=True)
+class ClientView:
+    id: str
+    kind: str
+    iin: str
+    bin: str | None
+    name: str
+    phone: str
+    created_at: dt.datetime
+    factors: tuple[FactorView, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "iin": self.iin, "bin": self.bin, "name": self.name,
+                "phone": self.phone, "created_at": self.created_at.isoformat(),
+                "factors": [f.as_json() for f in self.factors]}
+
+
+def factor_view(row: ClientFactorRow) -> FactorView:
+    return FactorView(id=row.public_id, kind=row.kind, status=row.status, created_at=row.created_at,
+                      confirmed_at=row.confirmed_at, phone=row.phone, provider=row.provider, reference=row.reference,
+                      certificate_serial=row.certificate_serial, certificate_issuer=row.certificate_issuer)
+
+
+def _text(payload: Mapping, name: str, problems: list[Problem], *, max_length: int,
+          required: bool = True) -> str | None:
+    value = payload.get(name)
+    if value is None:
+        if required:
+            problems.append(Problem(name, "is required"))
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > max_length or not value.isprintable():
+        problems.append(Problem(name, f"must be 1-{max_length} printable characters"))
+        return None
+    return value.strip()
+
+
+class ClientService:
+    def __init__(self, registry: Registry, clock, secrets_: Secrets, sms: SMSSender, codes: CodePolicy,
+                 provider: str, issuer: str = "Qoltanba", certificates: ClientCertificates | None = None) -> None:
+        """``certificates`` checks EDS certificates at enrolment; without it only whom they name is checked."""
+        self.certificates = certificates
+        self.registry = registry
+        self.clock = clock
+        self.secrets = secrets_
+        self.sms = sms
+        self.codes = codes
+        self.provider = provider
+        self.issuer = issuer
+
+    # -- registration --------------------------------------------------------------------
+
+    def register(self, actor: str, tenant: str, payload: Mapping) -> ClientView:
+        """Register a client and send the code that confirms the phone (LOAN-7)."""
+        problems: list[Problem] = []
+        kind = payload.get("kind")
+        if kind not in CLIENT_KINDS:
+            problems.append(Problem("kind", "must be one of: " + ", ".join(CLIENT_KINDS)))
+        iin = _text(payload, "iin", problems, max_length=12)
+        if iin is not None:
+            problems += [Problem("iin", m) for m in identity.validate_iin(iin)]
+        bin_ = _text(payload, "bin", problems, max_length=12, required=kind == LEGAL_ENTITY)
+        if bin_ is not None:
+            problems += [Problem("bin", m) for m in identity.validate_bin(bin_)]
+            if kind == INDIVIDUAL:
+                problems.append(Problem("bin", "an individual has no BIN"))
+            elif kind == ENTREPRENEUR and bin_[4:5] != "6":
+                problems.append(Problem("bin", "an entrepreneur's BIN is that of a joint entrepreneurship "
+                                               "(5th digit 6); leave it out otherwise"))
+            elif kind == LEGAL_ENTITY and bin_[4:5] == "6":
+                problems.append(Problem("bin", "a joint entrepreneurship's BIN is not a legal entity's"))
+        name = _text(payload, "name", problems, max_length=200)
+        phone = _text(payload, "phone", problems, max_length=32)
+        if phone is not None:
+            phone_problems = identity.validate_phone(phone)
+            problems += [Problem("phone", m) for m in phone_problems]
+            phone = identity.normalize_phone(phone) if not phone_problems else None
+        if problems:
+            raise InvalidInput("the client is refused", problems)
+        now = self.clock.now()
+        try:
+            with self.registry.transaction() as tx:
+                client = tx.clients.add(ClientRow(
+                    public_id=secrets.token_hex(16), tenant=tenant, kind=kind, id_number=bin_ or iin, iin=iin,
+                    bin=bin_, name=name, phone=phone, created_at=now, created_by=actor))
+                factor = tx.client_factors.add(ClientFactorRow(
+                    public_id=secrets.token_hex(16), client_id=client.id, kind=Factor.SMS.value, status=PENDING,
+                    phone=phone, created_at=now))
+                code, _row = issue_code(tx, self.secrets, self.codes, now, factor=factor, request_id=None,
+                                        binding=factor.public_id, document_sha256=None)
+                tx.audit.append(at=now, actor=actor, action="client.registered", subject=f"client:{client.public_id}",
+                                details={"tenant": tenant, "kind": kind})
+                view = self._view(tx, client)
+        except Conflict:
+            raise ConflictError("this tenant has registered this client already") from None
+        self._send(tenant, phone, code, "to confirm this phone for signing with Qoltanba")
+        return view
+
+    def get(self, tenant: str, client_id: str) -> ClientView:
+        with self.registry.transaction(readonly=True) as tx:
+            return self._view(tx, self._client(tx, tenant, client_id))
+
+    # -- factors --------------------------------------------------------------------------
+
+    def enrol(self, actor: str, tenant: str, client_id: str, payload: Mapping) -> FactorView:
+        kind = payload.get("kind")
+        handlers = {Factor.TOTP.value: self._enrol_totp, Factor.BIOMETRIC.value: self._enrol_biometric,
+                    Factor.EDS.value: self._enrol_eds, Factor.SMS.value: self._enrol_phone}
+        if kind not in handlers:
+            raise InvalidInput("the factor is refused", [Problem("kind", "must be one of: " + ", ".join(handlers))])
+        # An EDS certificate's chain and status may be fetched over the network: before the transaction.
+        extra = {"checked": self._check_eds(payload)} if kind == Factor.EDS.value else {}
+        now = self.clock.now()
+        with self.registry.transaction() as tx:
+            client = self._client(tx, tenant, client_id)
+            view, code = handlers[kind](tx, client, payload, now, **extra)
+            tx.audit.append(at=now, actor=actor, action="factor.enrolled", subject=f"client:{client.public_id}",
+                            details={"tenant": tenant, "factor": view.id, "kind": kind, "status": view.status})
+        if code is not None:
+            self._send(tenant, view.phone, code, "to confirm this phone for signing with Qoltanba")
+        return view
+
+    def _enrol_totp(self, tx: RegistryTransaction, client: ClientRow, payload: Mapping, now: dt.datetime):
+        _no_extra(payload, {"kind"})
+        public_id = secrets.token_hex(16)
+        secret = new_totp_secret()
+        tx.client_factors.add(ClientFactorRow(
+            public_id=public_id, client_id=client.id, kind=Factor.TOTP.value, status=PENDING,
+            secret=self.secrets.seal(secret.encode(), f"totp:{public_id}"), created_at=now))
+        uri = provisioning_uri(secret, f"{client.name} ({client.iin[-4:]})", self.issuer)
+        return FactorView(id=public_id, kind=Factor.TOTP.value, status=PENDING, created_at=now, confirmed_at=None,
+                          secret=secret, uri=uri), None
+
+    def _enrol_biometric(self, tx: RegistryTransaction, client: ClientRow, payload: Mapping, now: dt.datetime):
+        _no_extra(payload, {"kind", "reference", "provider"})
+        problems: list[Problem] = []
+        reference = _text(payload, "reference", problems, max_length=128)
+        provider = payload.get("provider", self.provider)
+        if provider != self.provider:
+            problems.append(Problem("provider", f"must be the configured identity provider, {self.provider!r}"))
+        if problems:
+            raise InvalidInput("the biometric enrolment is refused", problems)
+        for old in tx.client_factors.of_client(client.id, kind=Factor.BIOMETRIC.value, status=ACTIVE):
+            old.status, old.revoked_at = REVOKED, now
+        row = tx.client_factors.add(ClientFactorRow(
+            public_id=secrets.token_hex(16), client_id=client.id, kind=Factor.BIOMETRIC.value, status=ACTIVE,
+            provider=provider, reference=reference, created_at=now, confirmed_at=now))
+        return factor_view(row), None
+
+    def _check_eds(self, payload: Mapping) -> tuple[x509.Certificate, list[Problem]]:
+        """The certificate read, and every problem that keeps it from signing (chain, validity, status)."""
+        _no_extra(payload, {"kind", "certificate"})
+        text = payload.get("certificate")
+        try:
+            data = text.encode() if isinstance(text, str) else b""
+            cert = load_certificate(data if data.lstrip().startswith(b"-----BEGIN")
+                                    else base64.b64decode(data, validate=True))
+        except (ValueError, binascii.Error):
+            raise InvalidInput("the certificate is refused", [Problem("certificate", "is not a PEM (or base64 "
+                                                                                     "DER) X.509 certificate")]) from None
+        return cert, self.certificates.problems(cert) if self.certificates is not None else []
+
+    def _enrol_eds(self, tx: RegistryTransaction, client: ClientRow, payload: Mapping, now: dt.datetime, *,
+                   checked: tuple[x509.Certificate, list[Problem]]):
+        cert, problems = checked
+        problems = problems + holder_problems(cert, client_kind=client.kind, iin=client.iin, bin_=client.bin)
+        if problems:
+            raise InvalidInput("the certificate is refused", problems)
+        serial, issuer = format(cert.serial_number, "x"), cert.issuer.rfc4514_string()
+        if any(f.certificate_serial == serial and f.certificate_issuer == issuer
+               for f in tx.client_factors.of_client(client.id, kind=Factor.EDS.value, status=ACTIVE)):
+            raise ConflictError("this certificate is enrolled already")
+        row = tx.client_factors.add(ClientFactorRow(
+            public_id=secrets.token_hex(16), client_id=client.id, kind=Factor.EDS.value, status=ACTIVE,
+            certificate_serial=serial, certificate_issuer=issuer,
+            certificate_der=cert.public_bytes(serialization.Encoding.DER), created_at=now, confirmed_at=now))
+        return factor_view(row), None
+
+    def _enrol_phone(self, tx: RegistryTransaction, client: ClientRow, payload: Mapping, now: dt.datetime):
+        """LOAN-9: another phone only with a signed details-change request of this client."""
+        _no_extra(payload, {"kind", "phone", "details_change_request"})
+        problems: list[Problem] = []
+        phone = _text(payload, "phone", problems, max_length=32)
+        if phone is not None:
+            phone_problems = identity.validate_phone(phone)
+            problems += [Problem("phone", m) for m in phone_problems]
+            phone = identity.normalize_phone(phone) if not phone_problems else None
+        if problems:
+            raise InvalidInput("the phone is refused", problems)
+        if tx.client_factors.of_client(client.id, kind=Factor.SMS.value, status=ACTIVE):
+            request_id = payload.get("details_change_request")
+            request = tx.signing_requests.by_public_id(client.tenant, request_id) if isinstance(request_id, str) \
+                else None
+            document = tx.documents.by_id(client.tenant, request.document_id) if request is not None else None
+            if (request is None or request.client_id != client.id or request.status not in ("signed", "sealed")
+                    or document is None or document.kind != DETAILS_CHANGE):
+                raise ConflictError("LOAN-9: a new phone number needs the client's signed details change "
+                                    "(biometrics and EDS); name its signing request in details_change_request",
+                                    [Problem("details_change_request", "is not a signed details-change request "
+                                                                       "of this client")])
+        row = tx.client_factors.add(ClientFactorRow(
+            public_id=secrets.token_hex(16), client_id=client.id, kind=Factor.SMS.value, status=PENDING,
+            phone=phone, created_at=now))
+        code, _ = issue_code(tx, self.secrets, self.codes, now, factor=row, request_id=None, binding=row.public_id,
+                             document_sha256=None)
+        return factor_view(row), code
+
+    def confirm(self, actor: str, tenant: str, client_id: str, factor_id: str, code: str) -> FactorView:
+        """A pending phone (by its SMS code) or TOTP (by a first code) becomes active."""
+        now = self.clock.now()
+        refused = None
+        with self.registry.transaction() as tx:
+            client = self._client(tx, tenant, client_id)
+            factor = tx.client_factors.by_public_id(client.id, factor_id, for_update=True)
+            if factor is None:
+                raise NotFound(f"no factor {factor_id}")
+            if factor.status != PENDING:
+                raise ConflictError(self._not_pending(factor))
+            if factor.kind == Factor.SMS.value:
+                refused = check_code(tx, self.secrets, now, factor=factor, request_id=None, binding=factor.public_id,
+                                     document_sha256=None, code=code)
+                if refused is not None:
+                    sent = tx.one_time_codes.sent(factor.id, None, "enrolment")
+                    if sent and sent[-1].attempts >= self.codes.max_failures and sent[-1].superseded_at is None:
+                        sent[-1].superseded_at = now
+                        refused += f"; after {self.codes.max_failures} wrong tries the code is void, ask for a new one"
+            elif factor.kind == Factor.TOTP.value:
+                refused = self._confirm_totp(tx, client, factor, code, now, actor)
+            else:
+                raise ConflictError(f"a {factor.kind} factor needs no confirmation")
+            if refused is None:
+                factor.status, factor.confirmed_at = ACTIVE, now
+                if factor.kind == Factor.SMS.value:
+                    # The confirmed phone replaces the earlier ones (LOAN-9 allowed it).
+                    for old in tx.client_factors.of_client(client.id, kind=Factor.SMS.value, status=ACTIVE):
+                        if old.id != factor.id:
+                            old.status, old.revoked_at = REVOKED, now
+                    client.phone = factor.phone
+            tx.audit.append(at=now, actor=actor, action="factor.confirmed" if refused is None else "factor.failed",
+                            subject=f"client:{client.public_id}",
+                            details={"tenant": tenant, "factor": factor.public_id, "kind": factor.kind,
+                                     "stage": "enrolment", **({"reason": refused} if refused else {})})
+            view = factor_view(factor)
+        if refused is not None:
+            raise FactorRefused("the code is refused", [Problem("code", refused)])
+        return view
+
+    def _confirm_totp(self, tx: RegistryTransaction, client: ClientRow, factor: ClientFactorRow, code: str,
+                      now: dt.datetime, actor: str) -> str | None:
+        """None when ``code`` is the authenticator's; else why not. Wrong codes count, as a phone's do:
+        at ``codes.max_failures`` the pending enrolment is discarded (issue 18) and a new one is needed."""
+        secret = self.secrets.open(factor.secret, f"totp:{factor.public_id}").decode()
+        step = totp_step(secret, code, now)
+        if step is not None:
+            factor.last_step = step
+            return None
+        factor.failures += 1
+        if factor.failures < self.codes.max_failures:
+            return "is wrong"
+        factor.status, factor.revoked_at = REVOKED, now
+        tx.audit.append(at=now, actor=actor, action="factor.discarded", subject=f"client:{client.public_id}",
+                        details={"tenant": client.tenant, "factor": factor.public_id, "kind": factor.kind,
+                                 "failures": factor.failures, "stage": "enrolment"})
+        return f"is wrong; {self._not_pending(factor)}"
+
+    def _not_pending(self, factor: ClientFactorRow) -> str:
+        if factor.kind == Factor.TOTP.value and factor.confirmed_at is None and factor.status == REVOKED:
+            return (f"the TOTP enrolment was discarded after {factor.failures} wrong codes; "
+                    "enrol the authenticator again")
+        return f"the factor is {factor.status}, not waiting for confirmation"
+
+    def resend(self, actor: str, tenant: str, client_id: str, factor_id: str) -> FactorView:
+        """A new code for a phone waiting for confirmation (throttled)."""
+        now = self.clock.now()
+        with self.registry.transaction() as tx:
+            client = self._client(tx, tenant, client_id)
+            factor = tx.client_factors.by_public_id(client.id, factor_id, for_update=True)
+            if factor is None:
+                raise NotFound(f"no factor {factor_id}")
+            if factor.kind != Factor.SMS.value or factor.status != PENDING:
+                raise ConflictError("only a phone waiting for confirmation gets a new code")
+            code, _ = issue_code(tx, self.secrets, self.codes, now, factor=factor, request_id=None,
+                                 binding=factor.public_id, document_sha256=None)
+            view = factor_view(factor)
+        self._send(tenant, factor.phone, code, "to confirm this phone for signing with Qoltanba")
+        return view
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _send(self, tenant: str, phone: str, code: str, purpose: str) -> None:
+        minutes = int(self.codes.ttl.total_seconds() // 60)
+        self.sms.send(tenant, phone, f"Qoltanba: {code} is your code {purpose}. Valid {minutes} min. "
+                                     "Do not share it with anyone.")
+
+    def _client(self, tx: RegistryTransaction, tenant: str, client_id: str) -> ClientRow:
+        row = tx.clients.by_public_id(tenant, client_id) if isinstance(client_id, str) and len(client_id) == 32 \
+            else None
+        if row is None:
+            raise NotFound(f"no client {client_id}")
+        return row
+
+    def _view(self, tx: RegistryTransaction, row: ClientRow) -> ClientView:
+        factors = tuple(factor_view(f) for f in tx.client_factors.of_client(row.id))
+        return ClientView(id=row.public_id, kind=row.kind, iin=row.iin, bin=row.bin, name=row.name, phone=row.phone,
+                          created_at=row.created_at, factors=factors)
+
+
+def _no_extra(payload: Mapping, allowed: set[str]) -> None:
+    extra = sorted(set(payload) - allowed)
+    if extra:
+        raise InvalidInput("the factor is refused", [Problem(k, "unknown field for this kind of factor")
+                                                     for k in extra])
+
+
+__all__ = ["ACTIVE", "PENDING", "REVOKED", "ClientCertificates", "ClientService", "ClientView", "FactorView", "factor_view", "masked"]

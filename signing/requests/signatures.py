@@ -1,0 +1,96 @@
+"""What a signature made by ``SigningService`` is: signatories and fields, statuses, choices, results (issue 4).
+
+The client signs first in the ``Client-Signature`` field, the MFO's seal last
+in ``MFO-Seal``; the document's status follows them (``uploaded``,
+``client-signed``, ``sealed``). A signature made by the client's own token
+runs as an ``ExternalSession`` between its two halves.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ca.errors import InvalidInput, Problem
+from registry import RegistryTransaction, SigningSessionRow
+from signing.pades.pdf import Level
+from signing.pades.signed_data import digest
+
+CLIENT, SEAL = "client", "seal"
+STATUS_UPLOADED, STATUS_CLIENT_SIGNED, STATUS_SEALED = "uploaded", "client-signed", "sealed"
+CLIENT_FIELD, SEAL_FIELD = "Client-Signature", "MFO-Seal"
+
+
+class InvalidSignature(InvalidInput):
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, [Problem("signature", detail)])
+        self.code = "invalid-signature"
+
+
+@dataclass(frozen=True)
+class SigningPolicy:
+    """Per-request choices and their defaults (issue 4: B-LT for contracts)."""
+
+    default_level: dict[str, Level] = field(default_factory=lambda: {"contract": Level.B_LT,
+                                                                     "amendment": Level.B_LT})
+    session_ttl: dt.timedelta = dt.timedelta(minutes=15)
+    seal_holder: str = "service:mfo-seal"
+
+    def __post_init__(self) -> None:
+        if self.session_ttl <= dt.timedelta(0):
+            raise ValueError("session_ttl must be positive")
+
+
+@dataclass(frozen=True)
+class SignatureResult:
+    document: str
+    version: int
+    sha256: str
+    field: str
+    signatory: str
+    signer_serial: str
+    level: str
+    status: str
+
+    def as_json(self) -> dict:
+        return {"document": self.document, "version": self.version, "sha256": self.sha256, "field": self.field,
+                "signatory": self.signatory, "signer_serial": self.signer_serial, "level": self.level,
+                "status": self.status}
+
+
+# Called inside the transaction that stores a signature, so whatever the
+# caller records about it (the signing request, its evidence) is committed
+# together with the signed version or not at all.
+OnStored = Callable[[RegistryTransaction, "SignatureResult"], None]
+
+
+@dataclass(frozen=True)
+class ExternalSession:
+    id: str
+    document: str
+    level: str
+    hash_algorithm: str
+    document_digest: bytes
+    signed_attributes: bytes
+    expires_at: dt.datetime
+
+    def as_json(self) -> dict:
+        attrs_digest = digest(self.hash_algorithm, self.signed_attributes)
+        return {"id": self.id, "document": self.document, "level": self.level,
+                "hash_algorithm": self.hash_algorithm,
+                "document_digest": base64.b64encode(self.document_digest).decode(),
+                "signed_attributes": base64.b64encode(self.signed_attributes).decode(),
+                "signed_attributes_digest": base64.b64encode(attrs_digest).decode(),
+                "expires_at": self.expires_at.isoformat()}
+
+
+def session_view(row: SigningSessionRow, document_id: str) -> ExternalSession:
+    return ExternalSession(id=row.public_id, document=document_id, level=row.level, hash_algorithm=row.hash_name,
+                           document_digest=row.document_digest, signed_attributes=row.signed_attributes,
+                           expires_at=row.expires_at)
+
+
+__all__ = ["CLIENT", "CLIENT_FIELD", "SEAL", "SEAL_FIELD", "STATUS_CLIENT_SIGNED", "STATUS_SEALED", "STATUS_UPLOADED",
+           "ExternalSession", "InvalidSignature", "OnStored", "SignatureResult", "SigningPolicy", "session_view"]

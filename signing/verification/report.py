@@ -1,0 +1,254 @@
+"""The verification report: one object per signature and document time-stamp (issue 6).
+
+The JSON keys are what integrators script against, so they are stable:
+``kind``, ``field``, ``intact``, ``valid``, ``indication``,
+``sub_indication``, ``modification``, ``coverage``, ``level`` and
+``signer`` on every entry, the rest documented in README "Verification".
+Indications are ETSI EN 319 102-1's (§5.1.3): TOTAL-PASSED, INDETERMINATE,
+TOTAL-FAILED, each with its sub-indication.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Indication(str, enum.Enum):
+    TOTAL_PASSED = "TOTAL-PASSED"
+    INDETERMINATE = "INDETERMINATE"
+    TOTAL_FAILED = "TOTAL-FAILED"
+
+    @property
+    def rank(self) -> int:
+        return {"TOTAL-PASSED": 0, "INDETERMINATE": 1, "TOTAL-FAILED": 2}[self.value]
+
+
+# Sub-indications we produce (ETSI EN 319 102-1 §5.1.3, Table 5), plus one of
+# our own for a document that carries no signature at all.
+FORMAT_FAILURE = "FORMAT_FAILURE"
+HASH_FAILURE = "HASH_FAILURE"
+SIG_CRYPTO_FAILURE = "SIG_CRYPTO_FAILURE"
+REVOKED = "REVOKED"
+NOT_YET_VALID = "NOT_YET_VALID"
+SIG_CONSTRAINTS_FAILURE = "SIG_CONSTRAINTS_FAILURE"
+CHAIN_CONSTRAINTS_FAILURE = "CHAIN_CONSTRAINTS_FAILURE"
+CERTIFICATE_CHAIN_GENERAL_FAILURE = "CERTIFICATE_CHAIN_GENERAL_FAILURE"
+CRYPTO_CONSTRAINTS_FAILURE = "CRYPTO_CONSTRAINTS_FAILURE"
+NO_CERTIFICATE_CHAIN_FOUND = "NO_CERTIFICATE_CHAIN_FOUND"
+REVOKED_NO_POE = "REVOKED_NO_POE"
+REVOKED_CA_NO_POE = "REVOKED_CA_NO_POE"
+OUT_OF_BOUNDS_NO_POE = "OUT_OF_BOUNDS_NO_POE"
+TRY_LATER = "TRY_LATER"
+NO_SIGNATURE_FOUND = "NO_SIGNATURE_FOUND"
+
+SIGNATURE, DOCUMENT_TIMESTAMP, CMS = "signature", "document_timestamp", "cms"
+MODIFICATIONS = ("none", "form_filling", "annotations", "other")
+COVERAGES = ("entire_file", "entire_revision", "partial", "unclear")
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.astimezone(dt.timezone.utc).isoformat()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    indication: Indication
+    sub_indication: str | None = None
+    reason: str = ""
+
+    @classmethod
+    def passed(cls) -> "Verdict":
+        return cls(Indication.TOTAL_PASSED)
+
+    @classmethod
+    def failed(cls, sub_indication: str, reason: str) -> "Verdict":
+        return cls(Indication.TOTAL_FAILED, sub_indication, reason)
+
+    @classmethod
+    def indeterminate(cls, sub_indication: str, reason: str) -> "Verdict":
+        return cls(Indication.INDETERMINATE, sub_indication, reason)
+
+
+@dataclass(frozen=True)
+class CertificateView:
+    subject: str
+    issuer: str
+    serial: str
+    sha256: str
+    not_before: dt.datetime | None = None
+    not_after: dt.datetime | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"subject": self.subject, "issuer": self.issuer, "serial": self.serial, "sha256": self.sha256,
+                "not_before": _iso(self.not_before), "not_after": _iso(self.not_after)}
+
+
+@dataclass(frozen=True)
+class SignerView:
+    """Who signed, read from an NCA-style subject (DOMAIN.md KZ-1, KZ-4)."""
+
+    name: str
+    iin: str | None
+    bin: str | None
+    organisation: str | None
+    roles: tuple[str, ...]
+    certificate: CertificateView
+    key_usage: tuple[str, ...]
+    extended_key_usage: tuple[str, ...]
+    key_usage_fit: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {"name": self.name, "iin": self.iin, "bin": self.bin, "organisation": self.organisation,
+                "roles": list(self.roles), "certificate": self.certificate.as_json(),
+                "key_usage": list(self.key_usage), "extended_key_usage": list(self.extended_key_usage),
+                "key_usage_fit": self.key_usage_fit}
+
+
+@dataclass(frozen=True)
+class TimeStampView:
+    """A time-stamp token: the signature's own, or the one a document time-stamp is."""
+
+    tsa: str | None
+    gen_time: dt.datetime | None
+    serial: str | None
+    policy: str | None
+    intact: bool
+    valid: bool
+    trusted: bool
+
+    @property
+    def ok(self) -> bool:
+        return self.intact and self.valid and self.trusted and self.gen_time is not None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"tsa": self.tsa, "gen_time": _iso(self.gen_time), "serial": self.serial, "policy": self.policy,
+                "intact": self.intact, "valid": self.valid, "trusted": self.trusted}
+
+
+@dataclass(frozen=True)
+class RevocationView:
+    """The signer certificate's status at ``checked_at`` and where it came from."""
+
+    status: str                  # good, revoked, unknown, not_checked
+    checked_at: dt.datetime | None = None
+    source: str | None = None    # document (DSS / CMS), online, or None
+    revoked_at: dt.datetime | None = None
+    reason: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"status": self.status, "checked_at": _iso(self.checked_at), "source": self.source,
+                "revoked_at": _iso(self.revoked_at), "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class SignatureReport:
+    kind: str
+    field: str | None
+    intact: bool
+    valid: bool
+    verdict: Verdict
+    modification: str | None
+    coverage: str | None
+    level: str | None
+    signer: SignerView | None
+    sentence: str = ""
+    chain: tuple[CertificateView, ...] = ()
+    trust_anchor: CertificateView | None = None
+    claimed_signing_time: dt.datetime | None = None
+    timestamp: TimeStampView | None = None
+    best_signature_time: dt.datetime | None = None
+    revocation: RevocationView = field(default_factory=lambda: RevocationView("not_checked"))
+    factors: dict[str, Any] | None = None
+    digest_algorithm: str | None = None
+    signature_algorithm: str | None = None
+    revision: int | None = None
+    reason: str | None = None
+    location: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def indication(self) -> Indication:
+        return self.verdict.indication
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind, "field": self.field, "intact": self.intact, "valid": self.valid,
+            "indication": self.verdict.indication.value, "sub_indication": self.verdict.sub_indication,
+            "modification": self.modification, "coverage": self.coverage, "level": self.level,
+            "signer": self.signer.as_json() if self.signer else None,
+            "sentence": self.sentence, "detail": self.verdict.reason or None,
+            "chain": [c.as_json() for c in self.chain],
+            "trust_anchor": self.trust_anchor.as_json() if self.trust_anchor else None,
+            "claimed_signing_time": _iso(self.claimed_signing_time),
+            "timestamp": self.timestamp.as_json() if self.timestamp else None,
+            "best_signature_time": _iso(self.best_signature_time),
+            "revocation": self.revocation.as_json(), "factors": self.factors,
+            "digest_algorithm": self.digest_algorithm, "signature_algorithm": self.signature_algorithm,
+            "revision": self.revision, "reason": self.reason, "location": self.location,
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    """Every signature of one input, and the document's overall indication (the worst of them)."""
+
+    kind: str                    # pdf or cms
+    signatures: tuple[SignatureReport, ...]
+    validation_time: dt.datetime
+    sha256: str
+    size: int
+    trust_anchors: tuple[CertificateView, ...] = ()
+    online: bool = False
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def verdict(self) -> Verdict:
+        if not self.signatures:
+            return Verdict.indeterminate(NO_SIGNATURE_FOUND, "the input carries no signature")
+        worst = max(self.signatures, key=lambda s: s.verdict.indication.rank)
+        return worst.verdict
+
+    @property
+    def all_passed(self) -> bool:
+        return bool(self.signatures) and all(s.indication is Indication.TOTAL_PASSED for s in self.signatures)
+
+    def sentence(self) -> str:
+        return document_sentence(self)
+
+    def as_json(self) -> dict[str, Any]:
+        verdict = self.verdict
+        return {
+            "kind": self.kind, "indication": verdict.indication.value, "sub_indication": verdict.sub_indication,
+            "sentence": self.sentence(),
+            "document": {"sha256": self.sha256, "size": self.size},
+            "validation_time": _iso(self.validation_time),
+            "revocation_fetching": self.online,
+            "trust_anchors": [a.as_json() for a in self.trust_anchors],
+            "warnings": list(self.warnings),
+            "signatures": [s.as_json() for s in self.signatures],
+        }
+
+
+def document_sentence(report: VerificationReport) -> str:
+    """The whole document in one sentence (each signature's is words.signature_sentence)."""
+    verdict = report.verdict
+    count = len(report.signatures)
+    noun = "signature" if count == 1 else "signatures"
+    if verdict.indication is Indication.TOTAL_PASSED:
+        return f"All {count} {noun} valid." if count > 1 else "The signature is valid."
+    failing = [s for s in report.signatures if s.indication is not Indication.TOTAL_PASSED]
+    if not report.signatures:
+        return "The document cannot be confirmed as signed: it carries no signature."
+    state = "is NOT valid" if verdict.indication is Indication.TOTAL_FAILED else "cannot be confirmed as valid"
+    names = ", ".join(repr(s.field) if s.field else s.kind for s in failing)
+    return f"The document {state}: {len(failing)} of {count} {noun} did not pass ({names})."
+
+
+__all__ = [
+    "CMS", "COVERAGES", "CertificateView", "DOCUMENT_TIMESTAMP", "Indication", "MODIFICATIONS", "RevocationView",
+    "SIGNATURE", "SignatureReport", "SignerView", "TimeStampView", "VerificationReport", "Verdict", "document_sentence",
+]

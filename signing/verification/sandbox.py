@@ -1,0 +1,194 @@
+"""Verification in a child process with a time and memory limit, for hostile input.
+
+A PDF is a graph an attacker draws: object loops, deep nesting, streams
+that decompress a thousandfold, cross-reference tables that send the parser
+round in circles. pyHanko's decode limits and strict reader stop most of
+it; the child process stops the rest. Each verification runs in a fresh
+process with an address-space limit (RLIMIT_AS) and a CPU-time limit
+(RLIMIT_CPU), and is killed when it overruns its wall-clock time. A crash,
+an exhausted limit or a timeout becomes an ``UnverifiableInput`` with one
+sentence saying which.
+
+Children come from a fork server that has imported pyHanko and the
+verification modules once (``forkserver`` start method), so a child starts
+in a few milliseconds and inherits no threads, locks or database
+connections of the serving process. A single-threaded caller (the command
+line) may use plain ``fork``.
+
+At most ``workers`` children run at once; a request that cannot get a slot
+within ``queue_seconds`` is refused as busy, so a flood of uploads cannot
+fork the host to death (the HTTP route also rate-limits per client). A
+verification naming its ``source`` (the HTTP routes: the client address)
+is admitted only within that source's quota of ``per_source`` running or
+waiting (signing/verification/quota.py), so one source cannot hold every
+worker (issue 18, finding 9).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from ca.errors import QoltanbaError
+from signing.verification.context import TrustAnchors, UnverifiableInput, VerificationOptions
+from signing.verification.quota import SourceQuota
+from signing.verification.verifier import VerificationLimits, Verifier, check_size
+
+log = logging.getLogger(__name__)
+MiB = 1024 * 1024
+
+
+class VerificationBusy(QoltanbaError):
+    def __init__(self) -> None:
+        super().__init__("unavailable", "every verification worker is busy; try again in a few seconds", [])
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    timeout_seconds: float = 30.0
+    memory_bytes: int = 1024 * MiB
+    workers: int = 2
+    queue_seconds: float = 10.0
+    per_source: int = 1
+
+    def __post_init__(self) -> None:
+        if self.timeout_seconds <= 0 or self.queue_seconds < 0:
+            raise ValueError("the verification timeout must be positive")
+        if self.memory_bytes < 256 * MiB:
+            raise ValueError("a verification worker needs at least 256 MiB of address space")
+        if self.workers < 1:
+            raise ValueError("at least one verification worker")
+        # Below the worker count, one source always leaves a worker to the others; one worker is the
+        # exception that cannot keep that promise (and a quota of one is the least there is).
+        if not 1 <= self.per_source <= max(1, self.workers - 1):
+            raise ValueError("a source's verifications at once must be at least 1 and below the worker count")
+
+
+@dataclass(frozen=True)
+class _Job:
+    data: bytes
+    detached: bytes | None
+    options: VerificationOptions
+    anchors: tuple[bytes, ...]
+    limits: VerificationLimits
+    memory_bytes: int
+    cpu_seconds: int
+
+
+def _mapped_bytes() -> int:
+    """The process's virtual size now (Linux /proc/self/statm), 0 where it cannot be read."""
+    import resource
+
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _child(connection, job: _Job) -> None:  # noqa: ANN001 - multiprocessing Connection
+    """In the child: limit ourselves, verify, send back ("report", json) or ("unverifiable", reason)."""
+    import resource
+
+    try:
+        # The limit counts from what the worker already maps: a forked child inherits its parent's address
+        # space (libraries, the stacks reserved for every thread the parent ever had), and a cap below that
+        # would leave no room even for the stack to grow — a segfault, not a refusal.
+        limit = _mapped_bytes() + job.memory_bytes
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        resource.setrlimit(resource.RLIMIT_CPU, (job.cpu_seconds, job.cpu_seconds + 1))
+    except (ValueError, OSError) as exc:  # pragma: no cover - a platform without these limits
+        log.warning("verification worker runs without resource limits: %s", exc)
+    logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
+    logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
+    try:
+        verifier = Verifier(TrustAnchors.from_der(job.anchors), job.limits)
+        report = verifier.verify(job.data, detached=job.detached, options=job.options)
+        answer: tuple[str, Any] = ("report", report.as_json())
+    except UnverifiableInput as exc:
+        answer = ("unverifiable", exc.detail)
+    except MemoryError:
+        answer = ("unverifiable", "the input needs more memory than a verification may use")
+    except BaseException as exc:  # noqa: BLE001 - the child's last word, whatever happened
+        # Whatever reaches here is a bug of ours (the verifier turns the
+        # parsers' failures into UnverifiableInput): log it, answer anyway.
+        log.error("verification failed unexpectedly", exc_info=exc)
+        answer = ("unverifiable", f"the input cannot be processed ({type(exc).__name__})")
+    try:
+        connection.send(answer)
+    finally:
+        connection.close()
+
+
+class SandboxedVerifier:
+    """``Verifier.verify`` in a limited child process; answers the report as JSON."""
+
+    def __init__(self, anchors_source, limits: VerificationLimits | None = None,  # noqa: ANN001
+                 sandbox: SandboxLimits | None = None, start_method: str = "forkserver") -> None:
+        """``anchors_source()`` returns the trust anchors to use, asked once per verification."""
+        self.anchors_source = anchors_source
+        self.limits = limits or VerificationLimits()
+        self.sandbox = sandbox or SandboxLimits()
+        self.context = multiprocessing.get_context(start_method)
+        if start_method == "forkserver":
+            self.context.set_forkserver_preload(["signing.verification.sandbox"])
+        self._slots = threading.BoundedSemaphore(self.sandbox.workers)
+        self.quota = SourceQuota(self.sandbox.per_source)
+
+    def verify(self, data: bytes, *, detached: bytes | None = None, options: VerificationOptions | None = None,
+               extra_anchors: TrustAnchors | None = None, source: str | None = None) -> dict[str, Any]:
+        """The report as JSON; ``source`` (a client address) is held to its quota, ``None`` (the CLI) is not.
+
+        Raises ``VerificationQuotaExceeded`` at once past the source's quota, ``VerificationBusy`` when no
+        worker came free in time, ``UnverifiableInput`` when the input cannot be verified.
+        """
+        # The size is checked here too, so an oversized upload is never copied to a child.
+        check_size(self.limits, data, detached)
+        if source is None:
+            return self._verify(data, detached, options, extra_anchors)
+        with self.quota.admit(source):
+            return self._verify(data, detached, options, extra_anchors)
+
+    def _verify(self, data: bytes, detached: bytes | None, options: VerificationOptions | None,
+                extra_anchors: TrustAnchors | None) -> dict[str, Any]:
+        anchors: TrustAnchors = self.anchors_source()
+        if extra_anchors is not None:
+            anchors = anchors.plus(extra_anchors)
+        job = _Job(bytes(data), detached, options or VerificationOptions(), anchors.der(), self.limits,
+                   self.sandbox.memory_bytes, int(self.sandbox.timeout_seconds) + 1)
+        if not self._slots.acquire(timeout=self.sandbox.queue_seconds):
+            raise VerificationBusy()
+        try:
+            kind, value = self._run(job)
+        finally:
+            self._slots.release()
+        if kind != "report":
+            raise UnverifiableInput(value)
+        return value
+
+    def _run(self, job: _Job) -> tuple[str, Any]:
+        receiver, sender = self.context.Pipe(duplex=False)
+        process = self.context.Process(target=_child, args=(sender, job), daemon=True)
+        process.start()
+        sender.close()
+        try:
+            if not receiver.poll(self.sandbox.timeout_seconds):
+                return "unverifiable", (f"the verification took longer than {self.sandbox.timeout_seconds:g} "
+                                        "seconds and was stopped")
+            try:
+                return receiver.recv()
+            except (EOFError, OSError):
+                process.join(1)
+                return "unverifiable", ("the verification worker stopped without an answer (exit code "
+                                        f"{process.exitcode}); the input exhausts its limits")
+        finally:
+            receiver.close()
+            if process.is_alive():
+                process.kill()
+            process.join(5)
+
+
+__all__ = ["SandboxLimits", "SandboxedVerifier", "VerificationBusy"]

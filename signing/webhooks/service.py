@@ -1,0 +1,266 @@
+"""Status changes pushed to the MFO backend's webhook: signed, retried, idempotent (issue 5).
+
+An event is written as a delivery row in the same transaction as the change
+it reports (an outbox), so no change goes unreported and no report precedes
+its change. Deliveries are sent afterwards by whichever serving process
+claims them first (a lease on the row), outside any transaction.
+
+Each POST carries the JSON body and three headers:
+
+    X-Qoltanba-Delivery   the delivery id: the same on every retry; receivers deduplicate on it
+    X-Qoltanba-Timestamp  seconds since 1970 when this attempt was signed
+    X-Qoltanba-Signature  sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>
+
+The secret is made when the MFO registers its URL, shown once, and kept
+sealed under a key derived from the master key. The URL's host may not be or
+resolve to a link-local, cloud metadata, loopback or private address (the
+last two allowed in embedded mode), checked when it is registered and again
+at each delivery, connecting only to the address checked
+(signing/webhooks/addresses.py). Any 2xx answer delivers;
+anything else is retried with exponential backoff until the attempts run
+out, and the delivery is then marked failed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from ca.errors import InvalidInput, Problem
+from registry import Registry, RegistryTransaction, WebhookDeliveryRow, WebhookEndpointRow
+from signing.webhooks.addresses import AddressPolicy, GuardedTransport
+
+log = logging.getLogger(__name__)
+
+PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+
+
+class Sealer(Protocol):
+    def seal(self, plaintext: bytes, context: str) -> bytes: ...
+
+    def open(self, sealed: bytes, context: str) -> bytes: ...
+
+
+class Transport(Protocol):
+    def post(self, url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
+        """POST and return the HTTP status; raise OSError when nothing answered."""
+
+
+@dataclass(frozen=True)
+class WebhookPolicy:
+    first_retry: dt.timedelta = dt.timedelta(seconds=5)
+    max_retry: dt.timedelta = dt.timedelta(hours=1)
+    max_attempts: int = 10
+    lease: dt.timedelta = dt.timedelta(minutes=2)
+    timeout: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.first_retry <= dt.timedelta(0) or self.max_retry < self.first_retry:
+            raise ValueError("retries need 0 < first_retry <= max_retry")
+        if not 1 <= self.max_attempts <= 50:
+            raise ValueError("max_attempts must be 1-50")
+
+    def backoff(self, attempts: int) -> dt.timedelta:
+        """Wait after the ``attempts``-th failure: first_retry, doubled each time, capped."""
+        return min(self.first_retry * (2 ** (attempts - 1)), self.max_retry)
+
+
+def signature(secret: bytes, timestamp: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def body_of(row: WebhookDeliveryRow) -> bytes:
+    """The delivery's body; the same bytes on every attempt."""
+    document = {"id": row.public_id, "event": row.event, "created_at": row.created_at.isoformat(),
+                "data": row.payload}
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+@dataclass(frozen=True)
+class Registration:
+    tenant: str
+    url: str
+    secret: str | None = None   # shown once, when made
+
+    def as_json(self) -> dict:
+        shown = {"tenant": self.tenant, "url": self.url}
+        return shown | ({"secret": self.secret} if self.secret else {})
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    public_id: str
+    event: str
+    url: str | None
+    secret: bytes | None
+    body: bytes
+    attempts: int
+
+
+class WebhookService:
+    def __init__(self, registry: Registry, clock, sealer: Sealer, transport: Transport | None = None,
+                 policy: WebhookPolicy | None = None, allow_http: bool = True,
+                 addresses: AddressPolicy | None = None) -> None:
+        self.registry = registry
+        self.clock = clock
+        self.sealer = sealer
+        # Where a webhook may point (issue 18, finding 6); loopback and private networks only when
+        # the caller says so (embedded mode).
+        self.addresses = addresses or AddressPolicy(allow_private=False)
+        # The default transport checks the address it connects to, at every delivery.
+        self.transport = transport or GuardedTransport(self.addresses)
+        self.policy = policy or WebhookPolicy()
+        # Production refuses plain http: the body names documents and clients.
+        self.allow_http = allow_http
+        self._wake = threading.Event()
+
+    # -- registration -----------------------------------------------------------------
+
+    def register(self, actor: str, tenant: str, url: str) -> Registration:
+        """Set the tenant's URL and make a new signing secret (the old one stops working)."""
+        schemes = ("https://", "http://") if self.allow_http else ("https://",)
+        if not url.startswith(schemes) or len(url) > 2048 or any(c.isspace() for c in url):
+            raise InvalidInput("the webhook URL is refused", [Problem("url", "must be an " + " or ".join(
+                s.rstrip(":/") for s in schemes) + " URL of at most 2048 characters")])
+        problems = self.addresses.url_problems(url)
+        if problems:
+            raise InvalidInput("the webhook URL is refused", problems)
+        secret = secrets.token_hex(32)
+        now = self.clock.now()
+        with self.registry.transaction() as tx:
+            row = tx.webhook_endpoints.of_tenant(tenant, for_update=True)
+            sealed = self.sealer.seal(secret.encode(), f"webhook:{tenant}")
+            if row is None:
+                tx.webhook_endpoints.add(WebhookEndpointRow(tenant=tenant, url=url, secret=sealed, created_at=now,
+                                                            updated_at=now, updated_by=actor))
+            else:
+                row.url, row.secret, row.updated_at, row.updated_by = url, sealed, now, actor
+            tx.audit.append(at=now, actor=actor, action="webhook.registered", subject=f"tenant:{tenant}",
+                            details={"url": url})
+        return Registration(tenant, url, secret)
+
+    def registration(self, tenant: str) -> Registration | None:
+        with self.registry.transaction(readonly=True) as tx:
+            row = tx.webhook_endpoints.of_tenant(tenant)
+            return Registration(tenant, row.url) if row else None
+
+    # -- events ------------------------------------------------------------------------
+
+    def enqueue(self, tx: RegistryTransaction, *, tenant: str, event: str, subject: str, data: dict) -> None:
+        """Record an event in the caller's transaction, if the tenant has a webhook."""
+        if tx.webhook_endpoints.of_tenant(tenant) is None:
+            return
+        now = self.clock.now()
+        tx.webhook_deliveries.add(WebhookDeliveryRow(
+            public_id=secrets.token_hex(16), tenant=tenant, event=event, subject=subject, payload=data,
+            status=PENDING, attempts=0, next_attempt_at=now, created_at=now))
+
+    def kick(self) -> None:
+        """Wake the dispatcher: something was just committed."""
+        self._wake.set()
+
+    def wait(self, timeout: float) -> None:
+        self._wake.wait(timeout)
+        self._wake.clear()
+
+    # -- delivery ----------------------------------------------------------------------
+
+    def deliver_due(self, limit: int = 20) -> int:
+        """Send what is due now; returns how many were delivered."""
+        claimed = self._claim(limit)
+        delivered = 0
+        for item in claimed:
+            status, error = self._attempt(item)
+            delivered += self._record(item, status, error)
+        return delivered
+
+    def _claim(self, limit: int) -> list[_Claimed]:
+        now = self.clock.now()
+        claimed = []
+        with self.registry.transaction() as tx:
+            for row in tx.webhook_deliveries.due(now, limit):
+                endpoint = tx.webhook_endpoints.of_tenant(row.tenant)
+                secret = (self.sealer.open(endpoint.secret, f"webhook:{row.tenant}") if endpoint else None)
+                # The lease keeps other workers off the row while this one sends.
+                row.next_attempt_at = now + self.policy.lease
+                claimed.append(_Claimed(row.id, row.public_id, row.event, endpoint.url if endpoint else None, secret,
+                                        body_of(row), row.attempts))
+        return claimed
+
+    def _attempt(self, item: _Claimed) -> tuple[int | None, str | None]:
+        if item.url is None or item.secret is None:
+            return None, "the tenant's webhook is no longer registered"
+        timestamp = str(int(self.clock.now().timestamp()))
+        headers = {"Content-Type": "application/json", "User-Agent": "Qoltanba-Webhooks/1",
+                   "X-Qoltanba-Delivery": item.public_id, "X-Qoltanba-Event": item.event,
+                   "X-Qoltanba-Timestamp": timestamp, "X-Qoltanba-Signature": signature(item.secret, timestamp,
+                                                                                        item.body)}
+        try:
+            status = self.transport.post(item.url, item.body, headers, self.policy.timeout)
+        except (OSError, ValueError) as error:
+            return None, f"{type(error).__name__}: {error}"[:500]
+        return status, None if 200 <= status < 300 else f"answered {status}"
+
+    def _record(self, item: _Claimed, status: int | None, error: str | None) -> int:
+        now = self.clock.now()
+        with self.registry.transaction() as tx:
+            row = tx.webhook_deliveries.by_id(item.id, for_update=True)
+            if row is None or row.status != PENDING:
+                return 0
+            row.attempts = item.attempts + 1
+            row.last_status, row.last_error = status, error
+            if error is None:
+                row.status, row.delivered_at = DELIVERED, now
+                return 1
+            if item.url is None or row.attempts >= self.policy.max_attempts:
+                row.status = FAILED
+                log.warning("webhook delivery %s failed for good: %s", row.public_id, error)
+            else:
+                row.next_attempt_at = now + self.policy.backoff(row.attempts)
+            return 0
+
+
+class Dispatcher:
+    """A daemon thread running the due work (webhook deliveries, request expiry) every ``poll`` seconds."""
+
+    def __init__(self, webhooks: WebhookService, tasks: list[Callable[[], object]], poll: float = 1.0) -> None:
+        self.webhooks = webhooks
+        self.tasks = tasks
+        self.poll = poll
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="qoltanba-dispatcher", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.webhooks.kick()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for task in self.tasks:
+                try:
+                    task()
+                except Exception:  # noqa: BLE001 - the loop must outlive one bad round
+                    log.exception("dispatcher task %s failed", getattr(task, "__name__", task))
+            self.webhooks.wait(self.poll)
+
+
+__all__ = ["DELIVERED", "FAILED", "PENDING", "AddressPolicy", "Dispatcher", "Registration", "Transport", "WebhookPolicy",
+           "WebhookService", "body_of", "signature"]
