@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives import serialization
 from ca import identity
 from ca.errors import ConflictError, InvalidInput, NotFound, Problem
 from ca.keycheck import load_certificate
-from registry import ClientFactorRow, ClientRow, Conflict, Registry, RegistryTransaction
+from registry import ClientFactorRow, ClientRow, Conflict, FactorStatus, Registry, RegistryTransaction
 from signing.accredited import holder_problems
 from signing.client_certificates import ClientCertificates
 from signing.factors import FactorRefused, SMSSender, masked, new_totp_secret, provisioning_uri, totp_step
@@ -41,7 +41,7 @@ from signing.metadata import CLIENT_KINDS, DETAILS_CHANGE, ENTREPRENEUR, INDIVID
 from signing.otp import check_code, issue_code
 from signing.policy import CodePolicy, Factor
 
-PENDING, ACTIVE, REVOKED = "pending", "active", "revoked"
+PENDING, ACTIVE, REVOKED = FactorStatus.PENDING, FactorStatus.ACTIVE, FactorStatus.REVOKED
 
 
 class Secrets(Protocol):

@@ -30,7 +30,7 @@ from ca.authority import CertificationAuthority
 from ca.errors import ConflictError, InvalidInput, NotFound, Problem
 from ca.keycheck import load_certificate
 from ca.policy import NATIONAL
-from registry import CertificateRow, DocumentRow, RegistryTransaction, SigningSessionRow
+from registry import CertificateRow, DocumentRow, DocumentStatus, RegistryTransaction, SigningSessionRow
 from signing.accredited import AccreditedIssuers, holder_problems
 from signing.authorisation import AuthorisationService, NotAuthorised
 from signing.documents import DocumentService
@@ -41,7 +41,8 @@ from signing.signed_data import SignerIdentity, digest, signature_time_stamp
 from signing.stamping import StampPlanner
 
 CLIENT, SEAL = "client", "seal"
-STATUS_UPLOADED, STATUS_CLIENT_SIGNED, STATUS_SEALED = "uploaded", "client-signed", "sealed"
+STATUS_UPLOADED, STATUS_CLIENT_SIGNED, STATUS_SEALED = (DocumentStatus.UPLOADED, DocumentStatus.CLIENT_SIGNED,
+                                                       DocumentStatus.SEALED)
 CLIENT_FIELD, SEAL_FIELD = "Client-Signature", "MFO-Seal"
 
 
