@@ -27,7 +27,7 @@ from ca.revocation import REVOCATION_SEQUENCE, RevocationService
 from ca.revocation_applications import RevocationApplications
 from ca.policy import CENTRES, GOVERNMENT, NATIONAL, ROOT, CentrePolicy, HierarchyPolicy, ServicePolicy, default_policy
 from ca.tsa import TimeStampAuthority, TSAPolicy
-from keys import KeyBackend, PKCS11KeyBackend, SecretBox, SoftwareKeyBackend, load_master_key
+from keys import KeyBackend, PKCS11KeyBackend, SecretBox, SoftwareKeyBackend, load_master_key, simulator_key
 from registry import Database, Registry
 from registry.watermark import SequenceWatermark
 from signing import DocumentLimits, DocumentService
@@ -264,13 +264,7 @@ class Services:
         s = self.settings
         if s.biometric_provider_key_file or s.mode != "embedded":
             return None
-        path = s.home / "biometric-simulator.pem"
-        if not path.exists():
-            simulator = BiometricProviderSimulator(s.biometric_provider)
-            path.touch(mode=0o600)
-            path.write_bytes(simulator.private_key_pem())
-            return simulator
-        return BiometricProviderSimulator.from_pem(path.read_bytes(), s.biometric_provider)
+        return BiometricProviderSimulator(s.biometric_provider, simulator_key(s.home / "biometric-simulator.pem"))
 
     @cached_property
     def assertion_verifier(self) -> AssertionVerifier:

@@ -43,10 +43,10 @@ from ca.revocation_forms import REVOCATION_KINDS
 from ca.profiles import Role
 from ca.subject import SubjectData
 from keys import KeyAlgorithm, KeyBackend
-from registry import ApplicationRow, Conflict, RegistryTransaction
+from registry import ApplicationRow, ApplicationStatus, Conflict, RegistryTransaction
 
 ALMATY = ZoneInfo("Asia/Almaty")
-SUBMITTED, ISSUED, REFUSED = "submitted", "issued", "refused"
+SUBMITTED, ISSUED, REFUSED = ApplicationStatus.SUBMITTED, ApplicationStatus.ISSUED, ApplicationStatus.REFUSED
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ import hashlib
 import logging
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 
 from ca.audit_outside import Anchor, AuditAnchor, CheckpointExport, Witness, fingerprint
 from ca.audit_records import (
@@ -154,9 +155,11 @@ class AuditCheckpoints:
         row = self.authority.service_certificate(AUDIT_HOLDER)
         hash_name = self.authority.backend.algorithm(row.key_handle).default_hash
         _alg, signature = sign_tbs(self.authority.backend, row.key_handle, statement, hash_name)
-        if not verify_signature(anchor.audit.public_key(), signature, statement, hash_name):
+        try:
+            verify_signature(anchor.audit.public_key(), signature, statement, hash_name)
+        except InvalidSignature:
             raise AuditTrailError("the audit key does not match the audit certificate pinned at init; "
-                                  "no checkpoint is stored")
+                                  "no checkpoint is stored") from None
         token = self.tsa.stamp(hashlib.sha256(statement).digest(), "sha256")
         with self.registry.transaction() as tx:
             # The head's row lock orders checkpoints of all processes: if another sealed meanwhile,

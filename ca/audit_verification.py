@@ -24,6 +24,7 @@ import hashlib
 
 from asn1crypto import cms as asn1_cms
 from asn1crypto import tsp as asn1_tsp
+from cryptography.exceptions import InvalidSignature
 
 from ca.audit_outside import Anchor, AuditAnchor, CheckpointExport
 from ca.audit_records import (
@@ -48,7 +49,9 @@ def record_problem(record: CheckpointRecord, anchor: Anchor) -> str | None:
                               previous=body.get("previous"))
     if rebuilt != record.statement or body.get("sequence") not in (None, record.sequence):
         return "was altered: its statement does not match its fields"
-    if not verify_signature(anchor.audit.public_key(), record.signature, record.statement, record.hash_name):
+    try:
+        verify_signature(anchor.audit.public_key(), record.signature, record.statement, record.hash_name)
+    except InvalidSignature:
         return "is not signed by the audit certificate pinned at init (the audit anchor)"
     if not token_fits(record.time_stamp, record.statement, anchor):
         return "has a time-stamp that does not cover its statement or is not from the pinned TSA"
@@ -66,12 +69,13 @@ def token_fits(token: bytes, statement: bytes, anchor: Anchor) -> bool:
         digest = next(a["values"][0].native for a in attrs if a["type"].native == "message_digest")
         hash_name = signer_info["digest_algorithm"]["algorithm"].native
         content = signed["encap_content_info"]["content"].contents
-        return (imprint == hashlib.sha256(statement).digest()
-                and digest == hashlib.new(hash_name, content).digest()
-                and verify_signature(anchor.tsa.public_key(), signer_info["signature"].native,
-                                     b"\x31" + attrs.dump()[1:], hash_name))
-    except (ValueError, KeyError, TypeError, StopIteration):
+        if imprint != hashlib.sha256(statement).digest() or digest != hashlib.new(hash_name, content).digest():
+            return False
+        verify_signature(anchor.tsa.public_key(), signer_info["signature"].native, b"\x31" + attrs.dump()[1:],
+                         hash_name)
+    except (InvalidSignature, ValueError, KeyError, TypeError, StopIteration):
         return False
+    return True
 
 
 class AuditVerifier:

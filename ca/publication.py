@@ -19,8 +19,10 @@ import hashlib
 import logging
 import os
 import threading
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 from cryptography import x509
 
@@ -70,7 +72,48 @@ class PublishedCRL:
                 "sha256": hashlib.sha256(self.der).hexdigest()}
 
 
+# -- the storage the publisher uses (Boulder's per-role storage interface) ---------
+
+
+class CRLRows(Protocol):
+    def add(self, row: CRLRow) -> CRLRow: ...
+    def last_number(self, centre_id: int) -> int: ...
+    def latest(self, centre_id: int, kind: str) -> CRLRow | None: ...
+    def latest_meta(self, centre_id: int, kind: str) -> tuple[int, int, dt.datetime, dt.datetime] | None: ...
+    def numbers(self, centre_id: int) -> list[int]: ...
+
+
+class RevocationFeed(Protocol):
+    def last_seq(self, centre_id: int | None = None) -> int: ...
+    def crl_entries(self, centre_id: int, *,
+                    after_seq: int = 0) -> list[tuple[str, dt.datetime, str, int, dt.datetime]]: ...
+
+
+class AuditTrail(Protocol):
+    def append(self, *, at: dt.datetime, actor: str, action: str, subject: str,
+               details: dict[str, Any] | None = None) -> int: ...
+
+
+class CRLStore(Protocol):
+    """What the publisher reads and writes in one unit of work: CRLs, the revocations they list, the audit."""
+
+    @property
+    def crls(self) -> CRLRows: ...
+    @property
+    def revocations(self) -> RevocationFeed: ...
+    @property
+    def audit(self) -> AuditTrail: ...
+
+
+class CRLStorage(Protocol):
+    """The registry as the publisher sees it (``registry.Registry`` is one)."""
+
+    def transaction(self, *, readonly: bool = False) -> AbstractContextManager[CRLStore]: ...
+
+
 class CRLPublisher:
+    registry: CRLStorage
+
     def __init__(self, authority: CertificationAuthority, policy: CRLPolicy | None = None) -> None:
         self.authority = authority
         self.registry = authority.registry

@@ -27,7 +27,9 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import Protocol
 
 from cryptography import x509
 
@@ -65,7 +67,36 @@ class _Issuer:
     centre_id: int
 
 
+# -- the storage the responder uses (Boulder's per-role storage interface) ---------
+
+
+class CertificateStatuses(Protocol):
+    def status_of(self, issuer_id: int, serial: str) -> tuple[str, dt.datetime | None, str | None] | None: ...
+
+
+class RevocationFeed(Protocol):
+    def last_seq(self, centre_id: int | None = None) -> int: ...
+    def since(self, seq: int, limit: int = 10000) -> list[tuple[int, int, str, dt.datetime, str]]: ...
+
+
+class OCSPStore(Protocol):
+    """What the responder reads in one unit of work: a certificate's status, revocations since a ``seq``."""
+
+    @property
+    def certificates(self) -> CertificateStatuses: ...
+    @property
+    def revocations(self) -> RevocationFeed: ...
+
+
+class OCSPStorage(Protocol):
+    """The registry as the responder sees it (``registry.Registry`` is one); it only reads."""
+
+    def transaction(self, *, readonly: bool = False) -> AbstractContextManager[OCSPStore]: ...
+
+
 class OCSPResponder:
+    registry: OCSPStorage
+
     def __init__(self, authority: CertificationAuthority, policy: OCSPPolicy | None = None, *,
                  watermark: Callable[[], int] | None = None) -> None:
         """``watermark()``: the revocation sequence's committed value (registry.watermark); ``None``

@@ -17,8 +17,9 @@ import io
 import logging
 import re
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from ca.approvals import Approval, DualControlRequired
@@ -35,7 +36,7 @@ from ca.grounds import (
     REASONS,
 )
 from ca.policy import CENTRES, GOVERNMENT, ROOT
-from registry import CertificateRow, RegistryTransaction, RevocationRow
+from registry import CentreRow, CertificateRow, CertificateStatus, RevocationRow
 
 log = logging.getLogger(__name__)
 ALMATY = ZoneInfo("Asia/Almaty")
@@ -100,6 +101,56 @@ class Publisher(Protocol):
     def publish(self, code: str, *, after_revocation: bool = True) -> object: ...
 
 
+# -- the storage the service uses (Boulder's per-role storage interface) -----------
+
+
+class CertificateRows(Protocol):
+    def by_serial(self, serial: str, issuer_id: int | None = None, *,
+                  for_update: bool = False) -> list[CertificateRow]: ...
+    def valid_issued_by(self, issuer_id: int) -> list[CertificateRow]: ...
+
+
+class CentreRows(Protocol):
+    def by_id(self, centre_id: int) -> CentreRow | None: ...
+    def all(self) -> list[CentreRow]: ...   # read by the authority's issuing_ca(code, tx)
+
+
+class Sequences(Protocol):
+    def next(self, name: str) -> int: ...
+
+
+class RevocationRows(Protocol):
+    def add(self, row: RevocationRow) -> RevocationRow: ...
+    def entries(self, centre_id: int) -> list[RevocationRow]: ...
+
+
+class AuditTrail(Protocol):
+    def append(self, *, at: dt.datetime, actor: str, action: str, subject: str,
+               details: dict[str, Any] | None = None) -> int: ...
+
+
+class RevocationStore(Protocol):
+    """What revoking reads and writes in one unit of work (``registry.RegistryTransaction`` is one)."""
+
+    @property
+    def certificates(self) -> CertificateRows: ...
+    @property
+    def centres(self) -> CentreRows: ...
+    @property
+    def sequences(self) -> Sequences: ...
+    @property
+    def revocations(self) -> RevocationRows: ...
+    @property
+    def audit(self) -> AuditTrail: ...
+    def flush(self) -> None: ...
+
+
+class RevocationStorage(Protocol):
+    """The registry as the revocation service sees it (``registry.Registry`` is one)."""
+
+    def transaction(self, *, readonly: bool = False) -> AbstractContextManager[RevocationStore]: ...
+
+
 def normalise_serial(serial: str) -> str:
     """Hex as the registry keeps it: lower case, no colons or 0x, no leading zeros."""
     text = serial.strip().lower().replace(":", "")
@@ -109,6 +160,8 @@ def normalise_serial(serial: str) -> str:
 
 
 class RevocationService:
+    registry: RevocationStorage
+
     def __init__(self, authority: CertificationAuthority, publisher: Publisher | None = None,
                  listeners: Iterable[RevocationListener] = ()) -> None:
         self.authority = authority
@@ -176,7 +229,7 @@ class RevocationService:
         self.after_commit([(centre_id, revocation)])
         return revocation
 
-    def _find(self, tx: RegistryTransaction, serial: str, centre: str | None) -> tuple[CertificateRow, str]:
+    def _find(self, tx: RevocationStore, serial: str, centre: str | None) -> tuple[CertificateRow, str]:
         issuer_id = self.authority.issuing_ca(centre, tx).centre_id if centre else None
         rows = tx.certificates.by_serial(serial, issuer_id, for_update=True)
         if not rows:
@@ -185,7 +238,7 @@ class RevocationService:
             raise InvalidInput("the serial is ambiguous", [Problem("centre", "name the issuing centre")])
         return rows[0], tx.centres.by_id(rows[0].issuer_id).code  # type: ignore[union-attr]
 
-    def revoke_in(self, tx: RegistryTransaction, request: RevocationRequest) -> tuple[Revocation, int]:
+    def revoke_in(self, tx: RevocationStore, request: RevocationRequest) -> tuple[Revocation, int]:
         """Check and record one revocation inside the caller's unit of work; returns it and the issuer's id.
 
         The caller commits, then calls ``after_commit`` with the result.
@@ -203,7 +256,7 @@ class RevocationService:
             cert, centre = self._checked(tx, request)
             return cert.serial, centre, cert.profile in CA_PROFILES
 
-    def _checked(self, tx: RegistryTransaction, request: RevocationRequest) -> tuple[CertificateRow, str]:
+    def _checked(self, tx: RevocationStore, request: RevocationRequest) -> tuple[CertificateRow, str]:
         serial = normalise_serial(request.serial)
         problems = self._request_problems(request, serial)
         if problems:
@@ -212,13 +265,13 @@ class RevocationService:
         problems = self._certificate_problems(request, cert, centre)
         if problems:
             raise InvalidInput("the certificate cannot be revoked", problems)
-        if cert.status != "valid":
+        if cert.status != CertificateStatus.VALID:
             raise ConflictError(f"certificate {serial} is already {cert.status}")
         if (cert.profile in CA_PROFILES or cert.holder.startswith("service:")) and not request.administrator:
             raise NotPermitted("revoking a CA or service certificate needs the administrator role")
         return cert, centre
 
-    def _record(self, tx: RegistryTransaction, request: RevocationRequest, cert: CertificateRow,
+    def _record(self, tx: RevocationStore, request: RevocationRequest, cert: CertificateRow,
                 centre: str) -> Revocation:
         ground = GROUNDS[request.ground]
         reason = request.reason or ground.default_reason
@@ -226,7 +279,7 @@ class RevocationService:
         today = now.astimezone(ALMATY).date()
         late = bool(request.left_job_on and (today - request.left_job_on).days > LEFT_JOB_REPORT_DAYS)
         seq = tx.sequences.next(REVOCATION_SEQUENCE)
-        cert.status, cert.revoked_at, cert.revocation_reason = "revoked", now, reason
+        cert.status, cert.revoked_at, cert.revocation_reason = CertificateStatus.REVOKED, now, reason
         cert.single_key_holder = None   # GOV-4: the holder may now be given a new key
         decision = request.court_decision
         tx.revocations.add(RevocationRow(
@@ -272,7 +325,7 @@ class RevocationService:
         with self.registry.transaction(readonly=True) as tx:
             self._running_centre(tx, code)
 
-    def _running_centre(self, tx: RegistryTransaction, code: str):  # noqa: ANN202 - (IssuingCA, CentreRow)
+    def _running_centre(self, tx: RevocationStore, code: str):  # noqa: ANN202 - (IssuingCA, CentreRow)
         ca = self.authority.issuing_ca(code, tx)
         centre_row = tx.centres.by_id(ca.centre_id)
         if centre_row is None or centre_row.status == "stopped":
@@ -301,7 +354,7 @@ class RevocationService:
             if code != ROOT:
                 parent = self.authority.issuing_ca(ROOT, tx)
                 own = tx.certificates.by_serial(centre_row.certificate_serial, parent.centre_id)
-                if own and own[0].status == "valid":
+                if own and own[0].status == CertificateStatus.VALID:
                     request = RevocationRequest(serial=own[0].serial, actor=actor, ground=CENTRE_STOPPED,
                                                 administrator=True, approval=approval)
                     done.append((own[0].issuer_id, self._record(tx, request, own[0], ROOT)))

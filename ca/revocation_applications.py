@@ -32,9 +32,9 @@ from ca.revocation_forms import (
     LegalEntityRevocation,
     review,
 )
-from registry import ApplicationRow, CertificateRow, RegistryTransaction
+from registry import ApplicationRow, ApplicationStatus, CertificateRow, RegistryTransaction
 
-SUBMITTED, REVOKED = "submitted", "revoked"
+SUBMITTED, REVOKED = ApplicationStatus.SUBMITTED, ApplicationStatus.REVOKED
 # NAT-6, GOV-5, ROOT-6: carried out within 2 working days of the application.
 REVOCATION_WORKING_DAYS = 2
 _NATIONAL_KINDS = ("revocation-individual", "revocation-legal-entity")

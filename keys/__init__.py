@@ -19,6 +19,7 @@ from keys.backend import (
     MasterKeyMismatch,
     SignatureCheckFailed,
     UnsupportedAlgorithm,
+    VerifiedSignature,
     WrongPassword,
     algorithm_of,
     hash_algorithm,
@@ -29,6 +30,7 @@ from keys.carrier import CarrierKey, load_pkcs12
 from keys.master import load_master_key
 from keys.pkcs11 import PKCS11KeyBackend
 from keys.secretbox import SecretBox, SecretUnreadable, derive_key
+from keys.simulator import load_simulator_key, simulator_key, simulator_key_pem
 from keys.software import SoftwareKeyBackend
 from keys.x509sign import (
     certificate_public_key,
@@ -59,6 +61,7 @@ __all__ = [
     "SignatureCheckFailed",
     "SoftwareKeyBackend",
     "UnsupportedAlgorithm",
+    "VerifiedSignature",
     "WrongPassword",
     "algorithm_of",
     "certificate_public_key",
@@ -68,12 +71,15 @@ __all__ = [
     "key_identifier",
     "load_master_key",
     "load_pkcs12",
+    "load_simulator_key",
     "normalise_hash_name",
     "placeholder_public_key",
     "public_key_from_spki",
     "sign_certificate",
     "sign_tbs",
     "signature_algorithm_der",
+    "simulator_key",
+    "simulator_key_pem",
     "spki_of",
     "verify_signature",
 ]

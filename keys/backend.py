@@ -190,29 +190,36 @@ def algorithm_of(public_key: PublicKeyTypes) -> KeyAlgorithm:
     raise UnsupportedAlgorithm(f"unsupported public key {type(public_key).__name__}")
 
 
+@dataclass(frozen=True)
+class VerifiedSignature:
+    """What ``verify_signature`` returns when the signature verifies: the key's kind and the hash."""
+
+    key_kind: str   # "rsa", "ec" or "gost"
+    hash_name: str
+
+
 def verify_signature(
     public_key: PublicKeyTypes, signature: bytes, data: bytes, hash_name: str
-) -> bool:
-    """True when ``signature`` is this project's RSA/ECDSA/GOST signature over ``data``.
+) -> VerifiedSignature:
+    """Check this project's RSA/ECDSA/GOST ``signature`` over ``data``; raise ``InvalidSignature`` if it fails.
 
+    As pyca/cryptography's own ``verify`` does: a bad signature cannot be
+    mistaken for a good one by a caller that forgets to look at a boolean.
     GOST signatures are in the NCA's byte layout (keys/gost/signature.py).
     """
     if isinstance(public_key, GostPublicKey):
-        try:
-            public_key.verify(signature, data, normalise_hash_name(hash_name))
-        except InvalidSignature:
-            return False
-        return True
+        name = normalise_hash_name(hash_name)
+        public_key.verify(signature, data, name)
+        return VerifiedSignature("gost", name)
     digest = hash_algorithm(hash_name)
-    try:
-        if isinstance(public_key, rsa.RSAPublicKey):
-            public_key.verify(signature, data, padding.PKCS1v15(), digest)
-        elif isinstance(public_key, ec.EllipticCurvePublicKey):
-            public_key.verify(signature, data, ec.ECDSA(digest))
-        else:
-            raise UnsupportedAlgorithm(
-                f"unsupported public key {type(public_key).__name__}"
-            )
-    except InvalidSignature:
-        return False
-    return True
+    name = digest.name
+    if isinstance(public_key, rsa.RSAPublicKey):
+        public_key.verify(signature, data, padding.PKCS1v15(), digest)
+        return VerifiedSignature("rsa", name)
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        public_key.verify(signature, data, ec.ECDSA(digest))
+        return VerifiedSignature("ec", name)
+    raise UnsupportedAlgorithm(
+        f"unsupported public key {type(public_key).__name__}"
+    )
+

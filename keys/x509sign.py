@@ -23,6 +23,7 @@ from asn1crypto import core as asn1_core
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
@@ -97,10 +98,12 @@ def sign_tbs(
     sig_alg = signature_algorithm_der(backend.algorithm(handle), name)
     signature = backend.sign(handle, tbs_der, name)
     if not isinstance(backend, SoftwareKeyBackend):
-        if not verify_signature(backend.public_key(handle), signature, tbs_der, name):
+        try:
+            verify_signature(backend.public_key(handle), signature, tbs_der, name)
+        except InvalidSignature:
             raise SignatureCheckFailed(
                 f"{backend.name} returned a signature that {handle} does not verify"
-            )
+            ) from None
     return sig_alg, signature
 
 

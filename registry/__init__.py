@@ -1,10 +1,12 @@
 """Persistence: the registry of centres, certificates, applications, journals, actors, documents and audit."""
 
 from registry.audit import AuditLog, ChainBreak
+from registry.constraints import constraint_name
 from registry.db import Database, sqlite_url
 from registry.models import (
     ActorRow,
     ApplicationRow,
+    ApplicationStatus,
     ApprovalRow,
     AuditCheckpointRow,
     AuditRow,
@@ -14,20 +16,24 @@ from registry.models import (
     CentreRow,
     CertificateArchiveRow,
     CertificateRow,
+    CertificateStatus,
     ClientFactorRow,
     ClientRow,
     ConsoleSessionRow,
     CRLRow,
     DocumentRow,
+    DocumentStatus,
     DocumentVersionRow,
     EvidenceRecordRow,
     FactorProofRow,
+    FactorStatus,
     IssuanceJournalRow,
     OneTimeCodeRow,
     PersonRow,
     RevocationRow,
     SigningAuthorisationRow,
     SigningRequestRow,
+    SigningRequestStatus,
     SigningSessionRow,
     TrustAnchorRow,
     WebhookDeliveryRow,
@@ -43,4 +49,6 @@ __all__ = [
     "sqlite_url", "BiometricAssertionRow", "BiometricChallengeRow", "ClientFactorRow", "ClientRow",
     "EvidenceRecordRow", "FactorProofRow", "OneTimeCodeRow", "SigningRequestRow", "WebhookDeliveryRow",
     "WebhookEndpointRow", "ConsoleSessionRow", "PersonRow", "ApprovalRow", "CaKeyRetirementRow",
+    "ApplicationStatus", "CertificateStatus", "DocumentStatus", "FactorStatus", "SigningRequestStatus",
+    "constraint_name",
 ]

@@ -12,16 +12,14 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from registry import rawsql
 from registry.models import AuditCheckpointRow, AuditHeadRow, AuditRow
-
-if TYPE_CHECKING:
-    from registry.repositories import RegistryTransaction
+from registry.unit_of_work import UnitOfWork
 
 GENESIS = "0" * 64
 _HEAD = AuditHeadRow.__table__
@@ -53,7 +51,7 @@ class ChainBreak:
 
 
 class AuditLog:
-    def __init__(self, tx: "RegistryTransaction") -> None:
+    def __init__(self, tx: UnitOfWork) -> None:
         self._tx = tx
 
     @property

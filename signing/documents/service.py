@@ -22,7 +22,7 @@ from typing import Any
 
 from ca.clock import Clock
 from ca.errors import ConflictError, InvalidInput, NotFound, Problem
-from registry import Conflict, DocumentRow, DocumentVersionRow, Registry, RegistryTransaction
+from registry import Conflict, DocumentRow, DocumentStatus, DocumentVersionRow, Registry, RegistryTransaction
 from signing.documents.limits import DocumentLimits
 from signing.documents.metadata import AMENDMENT, CONTRACT, PREFIX, DocumentMetadata, parse_metadata
 from signing.documents.pdf_checks import pdf_problems
@@ -30,7 +30,7 @@ from signing.documents.pdf_checks import pdf_problems
 UPLOADED = "uploaded"
 # Why a version exists. The signing engine appends the others; "uploaded" is version 1 only.
 VERSION_REASONS = (UPLOADED, "signature", "seal", "dss", "document-timestamp")
-STATUS_UPLOADED = "uploaded"
+STATUS_UPLOADED = DocumentStatus.UPLOADED
 _PUBLIC_ID = re.compile(r"[0-9a-f]{32}")
 _SERIAL = re.compile(r"[0-9a-fA-F]{1,40}")
 

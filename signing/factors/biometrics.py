@@ -39,6 +39,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
+from keys import load_simulator_key, simulator_key, simulator_key_pem
+
 # Movements a phone camera can check; a challenge draws an ordered subset.
 MOVEMENTS = ("turn-left", "turn-right", "look-up", "look-down", "blink", "smile", "open-mouth", "nod")
 MAX_ASSERTION_BYTES = 8 * 1024
@@ -204,7 +206,7 @@ class BiometricProviderSimulator:
 
     def __init__(self, name: str = "simulator", private_key: ec.EllipticCurvePrivateKey | None = None) -> None:
         self.name = name
-        self._key = private_key or ec.generate_private_key(ec.SECP256R1())
+        self._key = private_key or simulator_key()
 
     @property
     def public_key(self) -> ec.EllipticCurvePublicKey:
@@ -215,15 +217,11 @@ class BiometricProviderSimulator:
                                             serialization.PublicFormat.SubjectPublicKeyInfo)
 
     def private_key_pem(self) -> bytes:
-        return self._key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption())
+        return simulator_key_pem(self._key)
 
     @classmethod
     def from_pem(cls, pem: bytes, name: str = "simulator") -> "BiometricProviderSimulator":
-        key = serialization.load_pem_private_key(pem, password=None)
-        if not isinstance(key, ec.EllipticCurvePrivateKey):
-            raise ValueError("the simulator's key must be EC P-256")
-        return cls(name, key)
+        return cls(name, load_simulator_key(pem))
 
     def verifier(self) -> SignedAssertionVerifier:
         return SignedAssertionVerifier(self.name, self.public_key)

@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives import serialization
 from ca import identity
 from ca.errors import ConflictError, InvalidInput, NotFound, Problem
 from ca.keycheck import load_certificate
-from registry import ClientFactorRow, ClientRow, Conflict, Registry, RegistryTransaction
+from registry import ClientFactorRow, ClientRow, Conflict, FactorStatus, Registry, RegistryTransaction
 from signing.documents.metadata import CLIENT_KINDS, DETAILS_CHANGE, ENTREPRENEUR, INDIVIDUAL, LEGAL_ENTITY
 from signing.factors.accredited import holder_problems
 from signing.factors.client_certificates import ClientCertificates
@@ -43,7 +43,7 @@ from signing.factors.otp import check_code, issue_code
 from signing.factors.sms import SMSSender, masked
 from signing.policies.policy import CodePolicy, Factor
 
-PENDING, ACTIVE, REVOKED = "pending", "active", "revoked"
+PENDING, ACTIVE, REVOKED = FactorStatus.PENDING, FactorStatus.ACTIVE, FactorStatus.REVOKED
 
 
 class Secrets(Protocol):

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from asn1crypto import cms as asn1_cms
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from pyhanko.sign.timestamps import TimeStamper
 
@@ -124,10 +125,13 @@ class PAdESSigner:
         if cms is not None:
             container = self._client_cms(prepared, job, cms)
         else:
-            if verify and not verify_signature(certificate_public_key(job.identity.certificate), signature,
-                                               prepared.signed_attributes, prepared.hash_name):
-                raise SignatureRejected("the signature does not verify with the signer's certificate "
-                                        "over the signed attributes that were given out")
+            if verify:
+                try:
+                    verify_signature(certificate_public_key(job.identity.certificate), signature,
+                                     prepared.signed_attributes, prepared.hash_name)
+                except InvalidSignature:
+                    raise SignatureRejected("the signature does not verify with the signer's certificate "
+                                            "over the signed attributes that were given out") from None
             unsigned = ()
             if job.level.time_stamped:
                 unsigned = (signature_time_stamp(self.time_stamp_token(signature, prepared.hash_name)),)
@@ -188,9 +192,11 @@ class PAdESSigner:
                 raise SignatureRejected("the CMS is signed by another certificate than the one announced")
             signed_attrs = b"\x31" + attrs.dump()[1:]
             signature = signer["signature"].native
-            if not verify_signature(certificate_public_key(job.identity.certificate), signature, signed_attrs,
-                                    prepared.hash_name):
-                raise SignatureRejected("the CMS signature does not verify")
+            try:
+                verify_signature(certificate_public_key(job.identity.certificate), signature, signed_attrs,
+                                 prepared.hash_name)
+            except InvalidSignature:
+                raise SignatureRejected("the CMS signature does not verify") from None
             if job.level.time_stamped:
                 token = asn1_cms.ContentInfo.load(self.time_stamp_token(signature, prepared.hash_name))
                 unsigned = signer["unsigned_attrs"]

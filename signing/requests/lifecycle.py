@@ -27,13 +27,23 @@ from typing import Any, Protocol
 
 from ca.errors import ConflictError, InvalidInput, NotFound, Problem, QoltanbaError
 from ca.policy import NATIONAL
-from registry import CertificateRow, ClientRow, DocumentRow, Registry, RegistryTransaction, SigningRequestRow
+from registry import (
+    CertificateRow,
+    ClientRow,
+    DocumentRow,
+    Registry,
+    RegistryTransaction,
+    SigningRequestRow,
+    SigningRequestStatus,
+)
 from signing.documents.metadata import AMENDMENT, LEGAL_ENTITY
 from signing.factors import FactorRefused, RequestLocked
 from signing.policies.loader import load_rule
 from signing.policies.policy import BUSINESS, CONSUMER, Factor, SigningPolicies, SigningRule
 
-OPEN, SIGNED, SEALED, CANCELLED, EXPIRED, LOCKED = "open", "signed", "sealed", "cancelled", "expired", "locked"
+OPEN, SIGNED, SEALED, CANCELLED, EXPIRED, LOCKED = (SigningRequestStatus.OPEN, SigningRequestStatus.SIGNED,
+                                                   SigningRequestStatus.SEALED, SigningRequestStatus.CANCELLED,
+                                                   SigningRequestStatus.EXPIRED, SigningRequestStatus.LOCKED)
 STATUSES = (OPEN, SIGNED, SEALED, CANCELLED, EXPIRED, LOCKED)
 STATUS_EVENT = "signing_request.status"
 

@@ -14,12 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ca.errors import InvalidInput, Problem
-from registry import RegistryTransaction, SigningSessionRow
+from registry import DocumentStatus, RegistryTransaction, SigningSessionRow
 from signing.pades.pdf import Level
 from signing.pades.signed_data import digest
 
 CLIENT, SEAL = "client", "seal"
-STATUS_UPLOADED, STATUS_CLIENT_SIGNED, STATUS_SEALED = "uploaded", "client-signed", "sealed"
+STATUS_UPLOADED, STATUS_CLIENT_SIGNED, STATUS_SEALED = (DocumentStatus.UPLOADED, DocumentStatus.CLIENT_SIGNED,
+                                                       DocumentStatus.SEALED)
 CLIENT_FIELD, SEAL_FIELD = "Client-Signature", "MFO-Seal"
 
 

@@ -1,0 +1,108 @@
+"""The hierarchy: centres, their certificates (live and archived) and the registry's counters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from registry.models.base import Base, UTCDateTime
+
+
+class CertificateStatus(enum.StrEnum):
+    """A certificate's status as stored in ``certificates.status`` (RFC 5280 terms, lower case).
+
+    A ``StrEnum``: members are the very strings stored and shown by the API.
+    """
+
+    VALID = "valid"
+    REVOKED = "revoked"
+
+
+class CentreRow(Base):
+    """A certification centre of the hierarchy (root, national, government)."""
+
+    __tablename__ = "centres"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"))
+    key_handle: Mapped[str] = mapped_column(String(200))
+    key_algorithm: Mapped[str] = mapped_column(String(32))
+    certificate_serial: Mapped[str] = mapped_column(String(40))
+    certificate_der: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class _CertificateColumns:
+    """The columns a certificate keeps, live or archived."""
+
+    serial: Mapped[str] = mapped_column(String(40))
+    profile: Mapped[str] = mapped_column(String(40))
+    subject_dn: Mapped[str] = mapped_column(Text)
+    common_name: Mapped[str] = mapped_column(String(200))
+    iin: Mapped[str | None] = mapped_column(String(12))
+    bin: Mapped[str | None] = mapped_column(String(12))
+    email: Mapped[str | None] = mapped_column(String(254))
+    organisation: Mapped[str | None] = mapped_column(String(255))
+    holder: Mapped[str] = mapped_column(String(64))
+    single_key_holder: Mapped[str | None] = mapped_column(String(64))
+    not_before: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    not_after: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), default=CertificateStatus.VALID)
+    key_algorithm: Mapped[str] = mapped_column(String(32))
+    key_carrier: Mapped[str] = mapped_column(String(32))
+    key_handle: Mapped[str | None] = mapped_column(String(200))
+    fingerprint_sha256: Mapped[str] = mapped_column(String(64))
+    der: Mapped[bytes] = mapped_column(LargeBinary)
+    issued_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # Revocation is kept on the certificate's own row (NAT-5: date and time);
+    # the full record, with its grounds and journal columns, is a RevocationRow.
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    revocation_reason: Mapped[str | None] = mapped_column(String(32))
+
+
+class CertificateRow(_CertificateColumns, Base):
+    __tablename__ = "certificates"
+    __table_args__ = (
+        UniqueConstraint("issuer_id", "serial", name="uq_certificates_issuer_serial"),
+        # GOV-4: NULL while not applicable, so only one active key per holder.
+        UniqueConstraint("issuer_id", "single_key_holder", name="uq_certificates_single_key_holder"),
+        Index("ix_certificates_iin", "iin"),
+        Index("ix_certificates_bin", "bin"),
+        Index("ix_certificates_issuer_status", "issuer_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("centres.id"))
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
+
+
+class CertificateArchiveRow(_CertificateColumns, Base):
+    """Certificates past their retention period (ROOT-7, NAT-8: 5 years; GOV-6: 10).
+
+    The same columns as ``certificates`` plus when the row moved here. No
+    foreign keys: an archive outlives the rows it once pointed at.
+    """
+
+    __tablename__ = "certificate_archive"
+    __table_args__ = (UniqueConstraint("issuer_id", "serial", name="uq_certificate_archive_issuer_serial"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issuer_id: Mapped[int] = mapped_column(Integer)
+    application_id: Mapped[int | None] = mapped_column(Integer)
+    archived_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class SequenceRow(Base):
+    """Named counters advanced inside a transaction (the row lock orders their users)."""
+
+    __tablename__ = "sequences"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -1,0 +1,146 @@
+"""The client's will (issue 5): clients, factors, signing requests, proofs, codes, biometrics, evidence."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from registry.models import (
+    BiometricAssertionRow,
+    BiometricChallengeRow,
+    ClientFactorRow,
+    ClientRow,
+    EvidenceRecordRow,
+    FactorProofRow,
+    OneTimeCodeRow,
+    SigningRequestRow,
+    SigningRequestStatus,
+)
+from registry.repositories.base import _Repository, _TenantScoped
+
+
+class ClientRepository(_TenantScoped):
+    row_type = ClientRow
+
+    def by_id(self, tenant: str, client_id: int) -> ClientRow | None:
+        stmt = select(ClientRow).where(ClientRow.tenant == tenant, ClientRow.id == client_id)
+        return self._session.execute(stmt).scalar_one_or_none()
+
+    def by_id_number(self, tenant: str, id_number: str) -> ClientRow | None:
+        stmt = select(ClientRow).where(ClientRow.tenant == tenant, ClientRow.id_number == id_number)
+        return self._session.execute(stmt).scalar_one_or_none()
+
+
+class ClientFactorRepository(_Repository):
+    """A client's factors; found through the client, which is found within its tenant."""
+
+    def add(self, row: ClientFactorRow) -> ClientFactorRow:
+        return self._add(row)
+
+    def of_client(self, client_id: int, *, kind: str | None = None, status: str | None = None,
+                  for_update: bool = False) -> list[ClientFactorRow]:
+        stmt = select(ClientFactorRow).where(ClientFactorRow.client_id == client_id)
+        if kind is not None:
+            stmt = stmt.where(ClientFactorRow.kind == kind)
+        if status is not None:
+            stmt = stmt.where(ClientFactorRow.status == status)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return list(self._session.execute(stmt.order_by(ClientFactorRow.id)).scalars())
+
+    def by_public_id(self, client_id: int, public_id: str, *, for_update: bool = False) -> ClientFactorRow | None:
+        stmt = select(ClientFactorRow).where(ClientFactorRow.client_id == client_id,
+                                             ClientFactorRow.public_id == public_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return self._session.execute(stmt).scalar_one_or_none()
+
+
+class SigningRequestRepository(_TenantScoped):
+    row_type = SigningRequestRow
+
+    def for_client(self, public_id: str, *, for_update: bool = False) -> SigningRequestRow | None:
+        """The request a client's token names; the caller checks the token before showing anything."""
+        stmt = select(SigningRequestRow).where(SigningRequestRow.public_id == public_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return self._session.execute(stmt).scalar_one_or_none()
+
+    def open_expired(self, now: dt.datetime, limit: int = 100) -> list[SigningRequestRow]:
+        stmt = (select(SigningRequestRow).where(SigningRequestRow.status == SigningRequestStatus.OPEN,
+                                                SigningRequestRow.expires_at <= now)
+                .order_by(SigningRequestRow.id).limit(limit).with_for_update(skip_locked=True))
+        return list(self._session.execute(stmt).scalars())
+
+    def signed_before(self, before: dt.datetime, limit: int = 20) -> list[SigningRequestRow]:
+        """Requests the client signed before ``before`` that still wait for the seal or the evidence report."""
+        waiting = (SigningRequestStatus.SIGNED, SigningRequestStatus.SEALED)
+        stmt = (select(SigningRequestRow).where(SigningRequestRow.status.in_(waiting),
+                                                SigningRequestRow.signed_at <= before)
+                .join(EvidenceRecordRow, EvidenceRecordRow.request_id == SigningRequestRow.id)
+                .where((EvidenceRecordRow.report.is_(None))
+                       | ((SigningRequestRow.status == SigningRequestStatus.SIGNED) & SigningRequestRow.seal.is_(True)))
+                .order_by(SigningRequestRow.id).limit(limit))
+        return list(self._session.execute(stmt).scalars())
+
+    def of_document(self, tenant: str, document_id: int) -> list[SigningRequestRow]:
+        stmt = select(SigningRequestRow).where(SigningRequestRow.tenant == tenant,
+                                               SigningRequestRow.document_id == document_id)
+        return list(self._session.execute(stmt.order_by(SigningRequestRow.id)).scalars())
+
+
+class FactorProofRepository(_Repository):
+    def add(self, row: FactorProofRow) -> FactorProofRow:
+        return self._add(row)
+
+    def of_request(self, request_id: int) -> list[FactorProofRow]:
+        stmt = select(FactorProofRow).where(FactorProofRow.request_id == request_id).order_by(FactorProofRow.id)
+        return list(self._session.execute(stmt).scalars())
+
+
+class OneTimeCodeRepository(_Repository):
+    def add(self, row: OneTimeCodeRow) -> OneTimeCodeRow:
+        return self._add(row)
+
+    def sent(self, factor_id: int, request_id: int | None, purpose: str, *,
+             for_update: bool = False) -> list[OneTimeCodeRow]:
+        """Every code sent for this factor and request (or enrolment), oldest first."""
+        stmt = select(OneTimeCodeRow).where(OneTimeCodeRow.factor_id == factor_id, OneTimeCodeRow.purpose == purpose)
+        stmt = stmt.where(OneTimeCodeRow.request_id.is_(None) if request_id is None
+                          else OneTimeCodeRow.request_id == request_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return list(self._session.execute(stmt.order_by(OneTimeCodeRow.id)).scalars())
+
+
+class BiometricChallengeRepository(_Repository):
+    def add(self, row: BiometricChallengeRow) -> BiometricChallengeRow:
+        return self._add(row)
+
+    def of_request(self, request_id: int, *, for_update: bool = False) -> list[BiometricChallengeRow]:
+        stmt = select(BiometricChallengeRow).where(BiometricChallengeRow.request_id == request_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return list(self._session.execute(stmt.order_by(BiometricChallengeRow.id)).scalars())
+
+
+class BiometricAssertionRepository(_Repository):
+    def add(self, row: BiometricAssertionRow) -> BiometricAssertionRow:
+        """Raises ``Conflict("uq_biometric_assertions_provider_id")`` for an assertion id seen before."""
+        return self._add(row)
+
+    def seen(self, provider: str, assertion_id: str) -> bool:
+        stmt = select(BiometricAssertionRow.id).where(BiometricAssertionRow.provider == provider,
+                                                      BiometricAssertionRow.assertion_id == assertion_id)
+        return self._session.execute(stmt).first() is not None
+
+
+class EvidenceRepository(_TenantScoped):
+    row_type = EvidenceRecordRow
+
+    def of_request(self, request_id: int, *, for_update: bool = False) -> EvidenceRecordRow | None:
+        stmt = select(EvidenceRecordRow).where(EvidenceRecordRow.request_id == request_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return self._session.execute(stmt).scalar_one_or_none()

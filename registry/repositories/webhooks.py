@@ -1,0 +1,46 @@
+"""Webhook endpoints and deliveries."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from registry.models import WebhookDeliveryRow, WebhookEndpointRow
+from registry.repositories.base import _Repository
+
+
+class WebhookEndpointRepository(_Repository):
+    def add(self, row: WebhookEndpointRow) -> WebhookEndpointRow:
+        return self._add(row)
+
+    def of_tenant(self, tenant: str, *, for_update: bool = False) -> WebhookEndpointRow | None:
+        stmt = select(WebhookEndpointRow).where(WebhookEndpointRow.tenant == tenant)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return self._session.execute(stmt).scalar_one_or_none()
+
+
+class WebhookDeliveryRepository(_Repository):
+    def add(self, row: WebhookDeliveryRow) -> WebhookDeliveryRow:
+        return self._add(row)
+
+    def due(self, now: dt.datetime, limit: int = 20) -> list[WebhookDeliveryRow]:
+        """Pending deliveries whose time has come, locked; other workers skip them (PostgreSQL)."""
+        stmt = (select(WebhookDeliveryRow)
+                .where(WebhookDeliveryRow.status == "pending", WebhookDeliveryRow.next_attempt_at <= now)
+                .order_by(WebhookDeliveryRow.next_attempt_at, WebhookDeliveryRow.id).limit(limit)
+                .with_for_update(skip_locked=True))
+        return list(self._session.execute(stmt).scalars())
+
+    def by_id(self, delivery_id: int, *, for_update: bool = False) -> WebhookDeliveryRow | None:
+        stmt = select(WebhookDeliveryRow).where(WebhookDeliveryRow.id == delivery_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return self._session.execute(stmt).scalar_one_or_none()
+
+    def of_tenant(self, tenant: str, *, subject: str | None = None, limit: int = 100) -> list[WebhookDeliveryRow]:
+        stmt = select(WebhookDeliveryRow).where(WebhookDeliveryRow.tenant == tenant)
+        if subject is not None:
+            stmt = stmt.where(WebhookDeliveryRow.subject == subject)
+        return list(self._session.execute(stmt.order_by(WebhookDeliveryRow.id).limit(limit)).scalars())
