@@ -22,7 +22,6 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from ca.approvals import Approval, DualControlRequired
-from ca.authority import CertificationAuthority
 from ca.errors import ConflictError, InvalidInput, NotFound, NotPermitted, Problem
 from ca.grounds import (
     CA_PROFILES,
@@ -34,8 +33,10 @@ from ca.grounds import (
     LEFT_JOB_REPORT_DAYS,
     REASONS,
 )
+from ca.issuer import IssuingCA
 from ca.policy import CENTRES, GOVERNMENT, ROOT
-from registry import CertificateRow, RegistryTransaction, RevocationRow
+from ca.clock import Clock
+from registry import CertificateRow, Registry, RegistryTransaction, RevocationRow
 
 log = logging.getLogger(__name__)
 ALMATY = ZoneInfo("Asia/Almaty")
@@ -100,6 +101,12 @@ class Publisher(Protocol):
     def publish(self, code: str, *, after_revocation: bool = True) -> object: ...
 
 
+class Centres(Protocol):
+    """What revocation reads of the hierarchy (ca.hierarchy.Hierarchy)."""
+
+    def issuing_ca(self, code: str, tx: RegistryTransaction | None = None) -> IssuingCA: ...
+
+
 def normalise_serial(serial: str) -> str:
     """Hex as the registry keeps it: lower case, no colons or 0x, no leading zeros."""
     text = serial.strip().lower().replace(":", "")
@@ -109,11 +116,11 @@ def normalise_serial(serial: str) -> str:
 
 
 class RevocationService:
-    def __init__(self, authority: CertificationAuthority, publisher: Publisher | None = None,
+    def __init__(self, registry: Registry, clock: Clock, centres: Centres, publisher: Publisher | None = None,
                  listeners: Iterable[RevocationListener] = ()) -> None:
-        self.authority = authority
-        self.registry = authority.registry
-        self.clock = authority.clock
+        self.registry = registry
+        self.clock = clock
+        self.centres = centres
         self.publisher = publisher
         self.listeners = list(listeners)
 
@@ -177,7 +184,7 @@ class RevocationService:
         return revocation
 
     def _find(self, tx: RegistryTransaction, serial: str, centre: str | None) -> tuple[CertificateRow, str]:
-        issuer_id = self.authority.issuing_ca(centre, tx).centre_id if centre else None
+        issuer_id = self.centres.issuing_ca(centre, tx).centre_id if centre else None
         rows = tx.certificates.by_serial(serial, issuer_id, for_update=True)
         if not rows:
             raise NotFound(f"no certificate with serial {serial}" + (f" at the {centre} centre" if centre else ""))
@@ -273,7 +280,7 @@ class RevocationService:
             self._running_centre(tx, code)
 
     def _running_centre(self, tx: RegistryTransaction, code: str):  # noqa: ANN202 - (IssuingCA, CentreRow)
-        ca = self.authority.issuing_ca(code, tx)
+        ca = self.centres.issuing_ca(code, tx)
         centre_row = tx.centres.by_id(ca.centre_id)
         if centre_row is None or centre_row.status == "stopped":
             raise ConflictError(f"the {code} centre has already stopped")
@@ -299,7 +306,7 @@ class RevocationService:
                                             administrator=True)
                 done.append((cert.issuer_id, self._record(tx, request, cert, code)))
             if code != ROOT:
-                parent = self.authority.issuing_ca(ROOT, tx)
+                parent = self.centres.issuing_ca(ROOT, tx)
                 own = tx.certificates.by_serial(centre_row.certificate_serial, parent.centre_id)
                 if own and own[0].status == "valid":
                     request = RevocationRequest(serial=own[0].serial, actor=actor, ground=CENTRE_STOPPED,
@@ -317,7 +324,7 @@ class RevocationService:
 
     def journal(self, centre: str) -> list[RevocationRow]:
         with self.registry.transaction() as tx:
-            ca = self.authority.issuing_ca(centre, tx)
+            ca = self.centres.issuing_ca(centre, tx)
             return tx.revocations.entries(ca.centre_id)
 
     def journal_csv(self, centre: str) -> str:
