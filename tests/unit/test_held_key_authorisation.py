@@ -23,7 +23,6 @@ from registry import CertificateRow
 from signing.authorisation import Authorisation, AuthorisationService, NotAuthorised
 from signing.held_keys import HeldKeys, HeldKeySigner, SealKey
 
-
 NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.timezone.utc)
 DOCUMENT = b"%PDF-1.7 the loan contract, version 1"
 OTHER_DOCUMENT = b"%PDF-1.7 the loan contract, version 2"
