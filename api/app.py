@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Each serving process watches for revocations made by the others and
         # publishes CRLs a crash or the clock left due.
-        if services.authority.is_initialised():
+        if services.hierarchy.is_initialised():
             services.housekeeper.start()
             # Webhook deliveries and request expiry; the policy and the settings in force are audited
             # when they changed since the last start.

@@ -22,7 +22,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from ca.approvals import Action, Approval, DualControl
-from ca.authority import CA_KEY_CREATION, CA_KEY_RETIREMENT
+from ca.ceremony import CA_KEY_CREATION, CA_KEY_RETIREMENT
 from ca.errors import ConflictError, InvalidInput, Problem
 from ca.revocation import CA_REVOCATION, CENTRE_STOP, CourtDecision, RevocationRequest
 from signing.policies.loader import PolicyError, load_policies
@@ -112,17 +112,17 @@ def build_dual_control(svc: "Services") -> DualControl:
             problems.append(Problem("centre", "the centre's code is required"))
         if problems:
             raise InvalidInput("the CA key cannot be asked for", problems)
-        algorithm = svc.authority.check_ca_key(params["centre"], params.get("algorithm"))
+        algorithm = svc.ca_keys.check_ca_key(params["centre"], params.get("algorithm"))
         return f"centre:{params['centre']}", {"centre": params["centre"], "algorithm": algorithm.value}
 
     def create_key(params: dict, approval: Approval) -> dict:
-        return svc.authority.create_ca_key(params["centre"], params["algorithm"], approval.requested_by, approval)
+        return svc.ca_keys.create_ca_key(params["centre"], params["algorithm"], approval.requested_by, approval)
 
     # -- retiring a CA key ----------------------------------------------------------------
     def check_retire(params: dict, by: str) -> tuple[str, dict]:
         unknown = [Problem(k, "unknown field") for k in sorted(set(params) - {"centre", "handle"})]
         try:
-            key = svc.authority.check_ca_key_retirement(params.get("centre"), params.get("handle"))
+            key = svc.ca_keys.check_ca_key_retirement(params.get("centre"), params.get("handle"))
         except InvalidInput as error:
             raise InvalidInput(error.detail, unknown + error.problems) from None
         except ConflictError:
@@ -135,7 +135,7 @@ def build_dual_control(svc: "Services") -> DualControl:
         return f"ca-key:{key['handle']}", {k: key[k] for k in ("centre", "handle", "algorithm", "public_key_sha256")}
 
     def retire_key(params: dict, approval: Approval) -> dict:
-        return svc.authority.retire_ca_key(params["centre"], params["handle"], approval.requested_by, approval)
+        return svc.ca_keys.retire_ca_key(params["centre"], params["handle"], approval.requested_by, approval)
 
     # -- changing the signing policy -------------------------------------------------------
     def check_policy(params: dict, by: str) -> tuple[str, dict]:

@@ -33,7 +33,7 @@ from pydantic import ValidationError
 from api.access import AccessService
 from api.context import Services
 from api.settings import Settings
-from ca.authority import IssueRequest, KeySource
+from ca.issuance import IssueRequest, KeySource
 from ca.errors import InvalidInput, NotInitialised, Problem, QoltanbaError
 from ca.forms import KIND_GOVERNMENT
 from ca.policy import CENTRES
@@ -186,7 +186,7 @@ def _code(centre: Optional[Centre]) -> str | None:
 def _initialise(services: Services) -> tuple[bool, Path | None]:
     """Migrate and initialise; the first time, also write the bootstrap administrator's key."""
     services.migrate()
-    created = services.authority.initialise()
+    created = services.bootstrap.initialise()
     # The audit and TSA certificates checkpoints must verify under, written outside the registry (issue 18).
     try:
         services.audit_checkpoints.pin_anchor()
@@ -237,7 +237,7 @@ def ca_chain(ca: Annotated[Centre, typer.Option("--ca", help="Certification cent
              home: Home = DEFAULT_HOME) -> None:
     """The centre's chain as PEM, issuing CA first and root last."""
     with _services(home) as services:
-        typer.echo("".join(_pem(cert) for cert in services.authority.chain(ca.value)), nl=False)
+        typer.echo("".join(_pem(cert) for cert in services.hierarchy.chain(ca.value)), nl=False)
 
 
 # -- cert ------------------------------------------------------------------------
@@ -281,7 +281,7 @@ def cert_issue(
         subject = SubjectData(surname=surname, given_name=given_name, patronymic=patronymic, iin=iin, email=email,
                               bin=bin, organisation=org, locality=locality, state=state, common_name=common_name,
                               roles=tuple(role or ()))
-        issued = services.authority.issue(IssueRequest(centre=_code(ca) or _default_centre(profile),
+        issued = services.issuance.issue(IssueRequest(centre=_code(ca) or _default_centre(profile),
                                                        profile=profile, subject=subject, key=key, actor=actor))
         if issued.pkcs12 is not None and p12_out is not None:
             _write(p12_out, issued.pkcs12, 0o600)

@@ -21,7 +21,7 @@ from api.approvals import SIGNING_POLICY_CHANGE
 from api.cli import DEFAULT_HOME, ActorOpt, Centre, Home, _emit, _group, _read_json, _services, ca_app
 from api.context import Services
 from ca.approvals import STATUSES
-from ca.authority import CA_KEY_CREATION, CA_KEY_RETIREMENT
+from ca.ceremony import CA_KEY_CREATION, CA_KEY_RETIREMENT
 from ca.errors import InvalidInput
 
 approvals_app = _group("approvals", "Dual control: requests waiting for a second administrator.")

@@ -196,7 +196,7 @@ def _chain(services: Services, certificate: x509.Certificate, bag: list[x509.Cer
     ``complete``: B-LT and B-LTA need the whole path, since each
     certificate's status is asked of the next one up.
     """
-    ours = OurHierarchy(services.authority, CENTRES).chain_of(certificate)
+    ours = OurHierarchy(services.hierarchy, CENTRES).chain_of(certificate)
     now = services.clock.now()
     if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
         raise InvalidInput("the certificate cannot sign now",
@@ -209,7 +209,7 @@ def _chain(services: Services, certificate: x509.Certificate, bag: list[x509.Cer
 
 def _ours_valid(services: Services, certificate: x509.Certificate, chain: tuple[x509.Certificate, ...]) -> None:
     """Our registry knows the certificate's status: a revoked one signs nothing."""
-    centre = next((code for code in CENTRES if chain and services.authority.chain(code)[0] == chain[0]), None)
+    centre = next((code for code in CENTRES if chain and services.hierarchy.chain(code)[0] == chain[0]), None)
     if centre is None:   # the root's own certificate: no registry row above it
         return
     view, _der = services.catalogue.find(format(certificate.serial_number, "x"), centre)

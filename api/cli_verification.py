@@ -58,12 +58,12 @@ def _anchors(home: Path, settings: Settings, trust: list[Path]) -> tuple[TrustAn
         services = Services.build(settings)
         try:
             tables = services.database.table_names()
-            if "centres" not in tables or not services.authority.is_initialised():
+            if "centres" not in tables or not services.hierarchy.is_initialised():
                 notes.append(f"the home {home} is not initialised: only --trust anchors are trusted")
             elif "trust_anchors" not in tables:
                 notes.append(f"the home {home} predates the trust store (run `qoltanba init` to migrate it): "
                              "only its root and --trust anchors are trusted")
-                anchors = TrustAnchors.from_der([services.authority.chain("national")[-1].public_bytes(DER)])
+                anchors = TrustAnchors.from_der([services.hierarchy.chain("national")[-1].public_bytes(DER)])
             else:
                 anchors = services.trust_store.anchors()
         finally:

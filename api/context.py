@@ -15,25 +15,38 @@ from ca.applications import ApplicationService
 from ca.approvals import Approval, DualControl, DualControlRequired
 from ca.audit_checkpoints import AuditCheckpoints, CheckpointPolicy
 from ca.audit_outside import AuditAnchor, CheckpointExport, Witness
-from ca.authority import CertificationAuthority
+from ca.bootstrap import Bootstrap
 from ca.calendar import WorkingCalendar
 from ca.catalogue import CertificateCatalogue
+from ca.ceremony import CAKeyCeremony
 from ca.clock import Clock, SystemClock
+from ca.hierarchy import Hierarchy
 from ca.housekeeping import Housekeeper
+from ca.issuance import Issuance
 from ca.publication import CRLPolicy, CRLPublisher
 from ca.responder import OCSPPolicy, OCSPResponder
 from ca.retention import RetentionService
 from ca.revocation import REVOCATION_SEQUENCE, RevocationService
 from ca.revocation_applications import RevocationApplications
 from ca.policy import CENTRES, GOVERNMENT, NATIONAL, ROOT, CentrePolicy, HierarchyPolicy, ServicePolicy, default_policy
+from ca.signers import Keyring, Signer
 from ca.tsa import TimeStampAuthority, TSAPolicy
-from keys import KeyBackend, PKCS11KeyBackend, SecretBox, SoftwareKeyBackend, load_master_key, simulator_key
+from keys import (
+    KeyBackend,
+    KeyGenerator,
+    PKCS11KeyBackend,
+    SecretBox,
+    SoftwareKeyBackend,
+    load_master_key,
+    simulator_key,
+)
 from registry import Database, Registry
 from registry.watermark import SequenceWatermark
 from signing import DocumentLimits, DocumentService
 from signing.factors.authorisation import AuthorisationService
 from signing.factors.accredited import AccreditedIssuers
 from signing.factors.clients import ClientCertificates, ClientService
+from signing.factors.held_keys import HeldKeys, SealKey
 from signing.requests.evidence import EvidenceService
 from signing.factors import (
     AssertionVerifier,
@@ -121,9 +134,59 @@ class Services:
     def policy(self) -> HierarchyPolicy:
         return policy_from(self.settings)
 
+    # -- the hierarchy and its keys: each key reaches only the component that signs with it ----------
+
     @cached_property
-    def authority(self) -> CertificationAuthority:
-        return CertificationAuthority(self.registry, self.backend, self.policy, self.clock)
+    def hierarchy(self) -> Hierarchy:
+        """The centres, their chains and the service certificates (reading only)."""
+        return Hierarchy(self.registry, self.policy.base_url)
+
+    @cached_property
+    def bootstrap(self) -> Bootstrap:
+        """``init``: the centres' keys and certificates and the service certificates, once."""
+        return Bootstrap(self.registry, self.clock, self.policy, self.backend, self.hierarchy, self.issuance)
+
+    @cached_property
+    def issuance(self) -> Issuance:
+        return Issuance(self.registry, self.clock, self.policy, self.hierarchy, self.ca_signers,
+                        KeyGenerator(self.backend))
+
+    @cached_property
+    def ca_keys(self) -> CAKeyCeremony:
+        """New CA keys and their retirement, dual-controlled."""
+        return CAKeyCeremony(self.registry, self.clock, self.policy, self.backend)
+
+    @cached_property
+    def ca_signers(self) -> dict[str, Signer]:
+        """Each centre's CA key: for issuance (all three) and the centre's CRLs (its own)."""
+        return {code: self.keyring.centre(code) for code in CENTRES}
+
+    @cached_property
+    def ocsp_signers(self) -> dict[str, Signer]:
+        """Each centre's delegated OCSP responder key."""
+        return {code: self.keyring.service(f"ocsp-{code}") for code in CENTRES}
+
+    @cached_property
+    def tsa_signer(self) -> Signer:
+        return self.keyring.service("tsa")
+
+    @cached_property
+    def audit_signer(self) -> Signer:
+        return self.keyring.service("audit")
+
+    @cached_property
+    def held_keys(self) -> HeldKeys:
+        """Clients' keys the service holds; each signs only with the client's authorisation object."""
+        return HeldKeys(self.backend)
+
+    @cached_property
+    def seal_key(self) -> SealKey:
+        return SealKey(self.backend, self.signing_defaults.seal_holder)
+
+    @cached_property
+    def keyring(self) -> Keyring:
+        """Makes each key's signer; only the wiring holds it."""
+        return Keyring(self.hierarchy, self.backend)
 
     @cached_property
     def calendar(self) -> WorkingCalendar:
@@ -131,23 +194,25 @@ class Services:
 
     @cached_property
     def applications(self) -> ApplicationService:
-        return ApplicationService(self.authority, self.calendar)
+        return ApplicationService(self.registry, self.clock, self.policy, self.hierarchy, self.issuance,
+                                  self.calendar)
 
     @cached_property
     def catalogue(self) -> CertificateCatalogue:
-        return CertificateCatalogue(self.authority)
+        return CertificateCatalogue(self.registry, self.hierarchy)
 
     @cached_property
     def publisher(self) -> CRLPublisher:
         s = self.settings
-        return CRLPublisher(self.authority, CRLPolicy(
+        return CRLPublisher(self.registry, self.clock, self.hierarchy, self.ca_signers, CRLPolicy(
             next_update=dt.timedelta(hours=s.crl_next_update_hours),
             refresh_after=dt.timedelta(hours=s.crl_refresh_hours),
             full_on_revocation=s.crl_full_on_revocation, export_dir=s.resolved_crl_export_dir))
 
     @cached_property
     def responder(self) -> OCSPResponder:
-        return OCSPResponder(self.authority, OCSPPolicy(validity=dt.timedelta(minutes=self.settings.ocsp_validity_minutes)),
+        return OCSPResponder(self.registry, self.clock, self.hierarchy, self.ocsp_signers,
+                             OCSPPolicy(validity=dt.timedelta(minutes=self.settings.ocsp_validity_minutes)),
                              watermark=self.revocation_watermark.read)
 
     @cached_property
@@ -158,12 +223,12 @@ class Services:
     @cached_property
     def tsa(self) -> TimeStampAuthority:
         s = self.settings
-        return TimeStampAuthority(self.authority, self.clock, TSAPolicy(
+        return TimeStampAuthority(self.registry, self.tsa_signer, self.clock, TSAPolicy(
             policy_oid=s.tsa_policy_oid, accuracy=dt.timedelta(milliseconds=s.tsa_accuracy_ms)))
 
     @cached_property
     def revocations(self) -> RevocationService:
-        return RevocationService(self.authority, self.publisher, listeners=[self.responder])
+        return RevocationService(self.registry, self.clock, self.hierarchy, self.publisher, listeners=[self.responder])
 
     @cached_property
     def revocation_applications(self) -> RevocationApplications:
@@ -171,7 +236,7 @@ class Services:
 
     @cached_property
     def retention(self) -> RetentionService:
-        return RetentionService(self.authority)
+        return RetentionService(self.registry, self.clock, self.hierarchy)
 
     @cached_property
     def documents(self) -> DocumentService:
@@ -184,7 +249,7 @@ class Services:
 
     @cached_property
     def our_hierarchy(self) -> OurHierarchy:
-        return OurHierarchy(self.authority, CENTRES)
+        return OurHierarchy(self.hierarchy, CENTRES)
 
     @cached_property
     def validation_collector(self) -> ValidationDataCollector:
@@ -199,19 +264,24 @@ class Services:
     @cached_property
     def signing_engine(self) -> PAdESSigner:
         """Signatures time-stamped by our TSA and long-term data from our responder, in-process."""
-        tsa_chain = (self.tsa.certificate, *self.authority.chain(NATIONAL))
+        tsa_chain = (self.tsa.certificate, *self.hierarchy.chain(NATIONAL))
         return PAdESSigner(self.clock, tsa=self.tsa, timestamper=InProcessTimeStamper(self.tsa),
                            validation=self.validation_collector, tsa_chain=tsa_chain)
 
     @cached_property
-    def signing(self) -> SigningService:
+    def signing_defaults(self) -> SigningPolicy:
         s = self.settings
-        policy = SigningPolicy(default_level={"contract": Level(s.default_signature_level),
-                                              "amendment": Level(s.default_signature_level)},
-                               session_ttl=dt.timedelta(minutes=s.signing_session_minutes))
-        stamps = StampPlanner(s.base_url.rstrip("/") + "/verify/{document}")
-        return SigningService(self.authority, self.documents, self.signing_engine, self.authorisations, stamps,
-                              policy, accredited=self.accredited_issuers, ours=self.our_hierarchy)
+        return SigningPolicy(default_level={"contract": Level(s.default_signature_level),
+                                            "amendment": Level(s.default_signature_level)},
+                             session_ttl=dt.timedelta(minutes=s.signing_session_minutes))
+
+    @cached_property
+    def signing(self) -> SigningService:
+        stamps = StampPlanner(self.settings.base_url.rstrip("/") + "/verify/{document}")
+        return SigningService(self.registry, self.clock, self.hierarchy, self.documents, self.signing_engine,
+                              self.authorisations, stamps, held_keys=self.held_keys, seal=self.seal_key,
+                              policy=self.signing_defaults, accredited=self.accredited_issuers,
+                              ours=self.our_hierarchy)
 
     # -- the client's will (issue 5) ---------------------------------------------------
 
@@ -287,11 +357,11 @@ class Services:
 
     @cached_property
     def client_certificates(self) -> ClientCertificates:
-        return ClientCertificates(self.authority, self.our_hierarchy, self.accredited_issuers)
+        return ClientCertificates(self.registry, self.clock, self.hierarchy, self.our_hierarchy, self.accredited_issuers)
 
     @cached_property
     def signing_requests(self) -> SigningRequests:
-        return SigningRequests(self.registry, self.clock, self.signing_policies, self.webhooks, self.authority,
+        return SigningRequests(self.registry, self.clock, self.signing_policies, self.webhooks, self.hierarchy,
                                mrp_kzt=self.settings.mrp_kzt)
 
     @cached_property
@@ -350,7 +420,7 @@ class Services:
         policy = CheckpointPolicy(entries=s.audit_checkpoint_entries,
                                   interval=dt.timedelta(minutes=s.audit_checkpoint_minutes),
                                   grace=dt.timedelta(seconds=s.audit_checkpoint_grace_seconds))
-        return AuditCheckpoints(self.authority, self.tsa, policy=policy,
+        return AuditCheckpoints(self.registry, self.clock, self.hierarchy, self.audit_signer, self.tsa, policy=policy,
                                 anchor=AuditAnchor(s.resolved_audit_anchor_file),
                                 export=CheckpointExport(s.resolved_audit_export_file),
                                 witness=Witness(s.audit_witness_url) if s.audit_witness_url else None)
@@ -362,8 +432,8 @@ class Services:
         def own_roots() -> list:
             # Our root never changes once the hierarchy exists; before
             # ``init`` there is none and only imported anchors are trusted.
-            if not roots and self.authority.is_initialised():
-                roots.append(self.authority.chain(NATIONAL)[-1])
+            if not roots and self.hierarchy.is_initialised():
+                roots.append(self.hierarchy.chain(NATIONAL)[-1])
             return roots
 
         return TrustStore(self.registry, self.clock, own_roots)

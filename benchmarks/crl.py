@@ -9,7 +9,7 @@ byte-for-byte ours.
 
 Two shapes of entries, generated in revocation order as the registry hands
 them over (RevocationRepository.crl_entries orders by sequence):
-- ours (the headline): 159-bit serials as ca.authority.new_serial() makes
+- ours (the headline): 159-bit serials as ca.issuance.new_serial() makes
   them, revocations spread over three years, a reason code on half the entries;
 - issue: 64-bit random serials and no reason codes, ~28 octets an entry,
   the shape of the issue's "about 28 MB".
@@ -38,7 +38,7 @@ from cryptography import x509  # noqa: E402
 from cryptography.x509.oid import NameOID  # noqa: E402
 
 from ca.crl import REASON_CODES, CRLParams, encode_tbs_crl, sign_crl  # noqa: E402
-from keys import KeyAlgorithm, SoftwareKeyBackend, signature_algorithm_der  # noqa: E402
+from keys import KeyAlgorithm, KeySigner, SoftwareKeyBackend, signature_algorithm_der  # noqa: E402
 
 THIS_UPDATE = dt.datetime(2026, 11, 21, 12, 0, 0, tzinfo=dt.timezone.utc)
 REASONS = [REASON_CODES[r] for r in ("key-compromise", "affiliation-changed", "superseded",
@@ -136,7 +136,7 @@ def main() -> None:
     sig_alg = signature_algorithm_der(KeyAlgorithm.EC_P256, "sha256")
 
     issue = entries_issue(count, rng)
-    seconds, der = best_of(args.runs, lambda: sign_crl(backend, handle, params, issue))
+    seconds, der = best_of(args.runs, lambda: sign_crl(KeySigner(backend, handle), params, issue))
     print(f"issue shape (64-bit serials, no reasons): {count} entries, {len(der) / 1e6:.1f} MB, "
           f"ours {seconds:.3f} s (best of {args.runs})", flush=True)
     if args.baseline in ("issue", "both"):
@@ -145,7 +145,7 @@ def main() -> None:
 
     ours = entries_ours(count, rng)
     with_reason = sum(1 for e in ours if e[2] is not None)
-    seconds, der = best_of(args.runs, lambda: sign_crl(backend, handle, params, ours))
+    seconds, der = best_of(args.runs, lambda: sign_crl(KeySigner(backend, handle), params, ours))
     encode_only, _ = best_of(args.runs, lambda: encode_tbs_crl(params, ours, sig_alg))
     print(f"our shape (159-bit serials, {with_reason} with a reason code): {count} entries, "
           f"{len(der) / 1e6:.1f} MB, ours {seconds:.3f} s (encoding alone {encode_only:.3f} s; "

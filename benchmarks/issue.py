@@ -1,6 +1,6 @@
 """Certificates issued per second through the service layer, against raw `cryptography`.
 
-Ours: ``CertificationAuthority.issue`` on an embedded home (SQLite, software
+Ours: ``Issuance.issue`` (ca/issuance.py) on an embedded home (SQLite, software
 keys): subject checks, profile, build, sign, registry row, issuance-journal
 row and audit entry, one committed transaction per certificate.
 Baseline: ``cryptography``'s CertificateBuilder with the same CA key and the
@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 
 from api.context import Services  # noqa: E402
 from api.settings import Settings  # noqa: E402
-from ca.authority import IssueRequest, KeySource, new_serial  # noqa: E402
+from ca.issuance import IssueRequest, KeySource, new_serial  # noqa: E402
 from ca.identity import make_test_iin  # noqa: E402
 from ca.profiles import PROFILES  # noqa: E402
 from ca.subject import SubjectData, build_name  # noqa: E402
@@ -49,9 +49,9 @@ def run(algorithm: KeyAlgorithm, seconds: float) -> dict:
     home = Path(tempfile.mkdtemp(prefix="qoltanba-bench-"))
     svc = Services.build(Settings(home=home, ca_algorithm=algorithm, master_key=secrets.token_hex(32)))
     svc.migrate()
-    svc.authority.initialise()
-    authority = svc.authority
-    ca = authority.issuing_ca("national")
+    svc.bootstrap.initialise()
+    issuance = svc.issuance
+    ca = svc.hierarchy.issuing_ca("national")
     profile = PROFILES["individual-sign"]
     holder_key = ec.generate_private_key(ec.SECP256R1()).public_key()
     people = iins(200)
@@ -63,15 +63,15 @@ def run(algorithm: KeyAlgorithm, seconds: float) -> dict:
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
     def raw_once(i: int) -> None:
-        builder = authority.issuer.build(ca=ca, profile=profile, subject=build_name(profile, subjects[i % 200]),
-                                         public_key=holder_key, serial=new_serial(), not_before=now,
-                                         not_after=now + dt.timedelta(days=365))
+        builder = issuance.issuer.build(ca=ca, profile=profile, subject=build_name(profile, subjects[i % 200]),
+                                        public_key=holder_key, serial=new_serial(), not_before=now,
+                                        not_after=now + dt.timedelta(days=365))
         builder.sign(private_key, hash_alg)
 
     def ours_once(i: int) -> None:
-        authority.issue(IssueRequest(centre="national", profile="individual-sign", subject=subjects[i % 200],
-                                     key=KeySource(csr=b"verified-at-submission"), actor="bench"),
-                        public_key=holder_key)
+        issuance.issue(IssueRequest(centre="national", profile="individual-sign", subject=subjects[i % 200],
+                                    key=KeySource(csr=b"verified-at-submission"), actor="bench"),
+                       public_key=holder_key)
 
     def timed(fn, seconds_each: float) -> tuple[int, float]:  # noqa: ANN001
         count, start = 0, time.perf_counter()

@@ -58,7 +58,7 @@ def wrk(url: str, seconds: int, connections: int, script: Path | None = None) ->
 
 
 def ocsp_paths(services: Services, count: int, revoked_share: float) -> list[str]:
-    issuer = services.authority.issuing_ca("national").certificate
+    issuer = services.hierarchy.issuing_ca("national").certificate
     paths = []
     for i in range(count):
         issued = f.issue_person(services)

@@ -44,7 +44,7 @@ from pyhanko_certvalidator import ValidationContext  # noqa: E402
 
 from api.context import Services  # noqa: E402
 from api.settings import Settings  # noqa: E402
-from ca.authority import IssueRequest, KeySource  # noqa: E402
+from ca.issuance import IssueRequest, KeySource  # noqa: E402
 from ca.subject import SubjectData  # noqa: E402
 from keys import CarrierKey  # noqa: E402
 from signing.pades import Level  # noqa: E402
@@ -56,7 +56,7 @@ PEM = serialization.Encoding.PEM
 
 def _holder(services: Services, directory: Path, name: str, key) -> tuple[Path, Path, object]:
     csr = f.csr_pem(key=key)
-    issued = services.authority.issue(IssueRequest(
+    issued = services.issuance.issue(IssueRequest(
         centre="national", profile="individual-sign", actor="bench", key=KeySource(csr=csr),
         subject=SubjectData(surname="Тестов", given_name="Бенчмарк", iin=f.iin())))
     key_file, cert_file = directory / f"{name}.key", directory / f"{name}.crt"
@@ -69,7 +69,7 @@ def run(level: Level, name: str, services: Services, directory: Path, key, secon
     from signing.pades.timestamps import InProcessTimeStamper
 
     key_file, cert_file, certificate = _holder(services, directory, f"{name}-{level.value}", key)
-    ca_chain = services.authority.chain("national")
+    ca_chain = services.hierarchy.chain("national")
     chain_file = directory / "national-chain.pem"
     chain_file.write_bytes(b"".join(c.public_bytes(PEM) for c in ca_chain))
     pdf = contract_pdf(pages=2)
@@ -134,7 +134,7 @@ def main() -> None:
         directory = Path(tmp)
         services = Services.build(Settings(home=directory / "home", base_url="http://127.0.0.1:8000"))
         services.migrate()
-        services.authority.initialise()
+        services.bootstrap.initialise()
         keys = {"rsa2048": rsa.generate_private_key(65537, 2048), "p256": ec.generate_private_key(ec.SECP256R1())}
         for level in (Level.B_B, Level.B_LT):
             for name, key in keys.items():

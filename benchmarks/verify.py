@@ -173,14 +173,14 @@ def _signed_contracts(directory: Path) -> tuple[bytes, bytes, bytes]:
     services = Services.build(Settings(home=directory / "home", base_url="http://127.0.0.1:8000",
                                        master_key="88" * 32))
     services.migrate()
-    services.authority.initialise()
+    services.bootstrap.initialise()
     made = []
     for pages in (2, 500):
         client = client_with_held_key(services)
         document = upload(services, client.iin, pages=pages)
         sign_client_and_seal(services, client, document.id, level="B-LT")
         made.append(latest_pdf(services, document.id))
-    root = services.authority.chain("national")[-1].public_bytes(serialization.Encoding.DER)
+    root = services.hierarchy.chain("national")[-1].public_bytes(serialization.Encoding.DER)
     services.close()
     return made[0], made[1], root
 

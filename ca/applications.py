@@ -12,15 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass, field
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from ca.authority import (
-    CertificationAuthority,
-    IssuedCertificate,
-    IssueRequest,
-    JournalContext,
-    KeySource,
-)
+from ca.clock import Clock
+from ca.issuance import IssuedCertificate, IssueRequest, JournalContext, KeySource
+from ca.issuer import IssuingCA
 from ca.calendar import WorkingCalendar
 from ca.errors import ConflictError, InvalidInput, NotFound, Problem, QoltanbaError
 from ca.forms import (
@@ -38,12 +35,12 @@ from ca.forms import (
 )
 from ca.keycheck import csr_der, parse_csr
 from ca.grounds import REVOCATION_REFUSAL_REASONS
-from ca.policy import REFUSAL_REASONS
+from ca.policy import REFUSAL_REASONS, HierarchyPolicy
 from ca.revocation_forms import REVOCATION_KINDS
 from ca.profiles import Role
 from ca.subject import SubjectData
 from keys import KeyAlgorithm, KeyBackend
-from registry import ApplicationRow, ApplicationStatus, Conflict, RegistryTransaction
+from registry import ApplicationRow, ApplicationStatus, Conflict, Registry, RegistryTransaction
 
 ALMATY = ZoneInfo("Asia/Almaty")
 SUBMITTED, ISSUED, REFUSED = ApplicationStatus.SUBMITTED, ApplicationStatus.ISSUED, ApplicationStatus.REFUSED
@@ -77,11 +74,26 @@ class Approval:
     generated_passwords: dict[str, str]
 
 
+class Centres(Protocol):
+    """What the applications service reads of the hierarchy (ca.hierarchy.Hierarchy)."""
+
+    def issuing_ca(self, code: str, tx: RegistryTransaction | None = None) -> IssuingCA: ...
+
+
+class Issuer(Protocol):
+    """What an approved application asks of issuance (ca.issuance.Issuance)."""
+
+    def issue(self, request: IssueRequest, *, tx: RegistryTransaction | None = None) -> IssuedCertificate: ...
+
+
 class ApplicationService:
-    def __init__(self, authority: CertificationAuthority, calendar: WorkingCalendar | None = None) -> None:
-        self.authority = authority
-        self.registry = authority.registry
-        self.clock = authority.clock
+    def __init__(self, registry: Registry, clock: Clock, policy: HierarchyPolicy, centres: Centres,
+                 issuance: Issuer, calendar: WorkingCalendar | None = None) -> None:
+        self.registry = registry
+        self.clock = clock
+        self.policy = policy
+        self.centres = centres
+        self.issuance = issuance
         self.calendar = calendar or WorkingCalendar()
 
     def today(self) -> dt.date:
@@ -122,8 +134,8 @@ class ApplicationService:
         centre_code = KINDS[kind]
         now = self.clock.now()
         due = self.calendar.add_working_days(now.astimezone(ALMATY).date(),
-                                             self.authority.policy.centre(centre_code).review_working_days)
-        ca = self.authority.issuing_ca(centre_code)
+                                             self.policy.centre(centre_code).review_working_days)
+        ca = self.centres.issuing_ca(centre_code)
         with self.registry.transaction() as tx:
             row = tx.applications.add(ApplicationRow(
                 centre_id=ca.centre_id, kind=kind, status=SUBMITTED, form=parsed.model_dump(mode="json"),
@@ -134,7 +146,7 @@ class ApplicationService:
             return self.view(tx, row)
 
     def _holders_with_keys(self, form: GovernmentBatchApplication) -> list[Problem]:
-        ca = self.authority.issuing_ca("government")
+        ca = self.centres.issuing_ca("government")
         problems = []
         with self.registry.transaction() as tx:
             for i, person in enumerate(form.persons):
@@ -155,7 +167,7 @@ class ApplicationService:
 
     def list(self, *, centre: str | None = None, status: str | None = None, overdue: bool = False,
              limit: int = 100, offset: int = 0) -> list[ApplicationView]:
-        centre_id = self.authority.issuing_ca(centre).centre_id if centre else None
+        centre_id = self.centres.issuing_ca(centre).centre_id if centre else None
         with self.registry.transaction() as tx:
             rows = tx.applications.search(centre_id=centre_id, status=status,
                                           overdue_on=self.today() if overdue else None, limit=limit, offset=offset)
@@ -194,7 +206,7 @@ class ApplicationService:
                     raise ConflictError(f"application {application_id} asks for a revocation; approve it "
                                         "through the revocation applications")
                 requests = self._requests(row, actor, passwords or {}, generated, token, algorithm)
-                issued = [self.authority.issue(r, tx=tx) for r in requests]
+                issued = [self.issuance.issue(r, tx=tx) for r in requests]
                 row.status, row.decided_at, row.decided_by = ISSUED, now, actor
                 tx.applications.flush()
                 tx.audit.append(at=now, actor=actor, action="application.approved", subject=f"application:{row.id}",

@@ -20,6 +20,8 @@ from __future__ import annotations
 import hashlib
 import logging
 
+from typing import Protocol
+
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
@@ -35,10 +37,11 @@ from ca.audit_records import (
     statement_digest,
 )
 from ca.audit_verification import AuditVerifier, record_problem
-from ca.authority import CertificationAuthority
+from ca.clock import Clock
+from ca.signers import Signer
 from ca.tsa import TimeStampAuthority
-from keys import sign_tbs, verify_signature
-from registry import AuditCheckpointRow
+from keys import verify_signature
+from registry import AuditCheckpointRow, CertificateRow, Registry
 
 __all__ = ["AUDIT_HOLDER", "AuditCheckpoints", "AuditReport", "CheckpointPolicy", "Finding", "statement_bytes"]
 
@@ -50,13 +53,22 @@ _REPAIR_WINDOW = 16
 log = logging.getLogger(__name__)
 
 
+class ServiceCertificates(Protocol):
+    """What the checkpoints read of the hierarchy (ca.hierarchy.Hierarchy): the audit certificate the
+    database holds now, compared with the one pinned at init."""
+
+    def service_certificate(self, name: str) -> CertificateRow: ...
+
+
 class AuditCheckpoints:
-    def __init__(self, authority: CertificationAuthority, tsa: TimeStampAuthority, *, anchor: AuditAnchor,
-                 export: CheckpointExport, policy: CheckpointPolicy | None = None,
-                 witness: Witness | None = None) -> None:
-        self.authority = authority
-        self.registry = authority.registry
-        self.clock = authority.clock
+    def __init__(self, registry: Registry, clock: Clock, certificates: ServiceCertificates, signer: Signer,
+                 tsa: TimeStampAuthority, *, anchor: AuditAnchor, export: CheckpointExport,
+                 policy: CheckpointPolicy | None = None, witness: Witness | None = None) -> None:
+        """``signer``: the audit key's, built in the wiring; the only key the checkpoints can use."""
+        self.registry = registry
+        self.clock = clock
+        self.certificates = certificates
+        self.signer = signer
         self.tsa = tsa
         self.anchor = anchor
         self.export = export
@@ -77,7 +89,7 @@ class AuditCheckpoints:
         if self.export.read()[0]:
             raise AuditTrailError(f"the audit anchor {self.anchor.path} is missing while checkpoints were "
                                   f"exported ({self.export.path}); restore it from its copy")
-        audit = x509.load_der_x509_certificate(self.authority.service_certificate(AUDIT_HOLDER).der)
+        audit = x509.load_der_x509_certificate(self.certificates.service_certificate(AUDIT_HOLDER).der)
         return self.anchor.pin(audit, self.tsa.certificate)
 
     def _signing_anchor(self) -> Anchor:
@@ -101,7 +113,7 @@ class AuditCheckpoints:
             self.pin_anchor()
             anchor = self.anchor.load()
             assert anchor is not None  # noqa: S101 - written just now
-        audit_row = self.authority.service_certificate(AUDIT_HOLDER)
+        audit_row = self.certificates.service_certificate(AUDIT_HOLDER)
         in_db = x509.load_der_x509_certificate(audit_row.der)
         if fingerprint(in_db) != fingerprint(anchor.audit) or fingerprint(self.tsa.certificate) != \
                 fingerprint(anchor.tsa):
@@ -152,9 +164,9 @@ class AuditCheckpoints:
         now = self.clock.now()
         sequence = last_sequence + 1
         statement = statement_bytes(last_id, last_hash, now, sequence=sequence, previous=previous)
-        row = self.authority.service_certificate(AUDIT_HOLDER)
-        hash_name = self.authority.backend.algorithm(row.key_handle).default_hash
-        _alg, signature = sign_tbs(self.authority.backend, row.key_handle, statement, hash_name)
+        row = self.certificates.service_certificate(AUDIT_HOLDER)
+        hash_name = self.signer.algorithm.default_hash
+        _alg, signature = self.signer.sign_tbs(statement, hash_name)
         try:
             verify_signature(anchor.audit.public_key(), signature, statement, hash_name)
         except InvalidSignature:

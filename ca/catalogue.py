@@ -6,11 +6,12 @@ import csv
 import datetime as dt
 import io
 from dataclasses import asdict, dataclass
+from typing import Protocol
 
-from ca.authority import CertificationAuthority
+from ca.issuer import IssuingCA
 from ca.errors import NotFound
 from ca.policy import CENTRES
-from registry import CertificateRow, IssuanceJournalRow
+from registry import CertificateRow, IssuanceJournalRow, Registry, RegistryTransaction
 
 JOURNAL_COLUMNS = ("number", "state_body", "letter_number", "letter_date", "holder_name", "issued_at",
                    "carrier_serial", "certificate_serial", "form_numbers", "valid_from", "valid_to",
@@ -44,13 +45,19 @@ class CertificateView:
         return data
 
 
+class Centres(Protocol):
+    """What the catalogue reads of the hierarchy (ca.hierarchy.Hierarchy)."""
+
+    def issuing_ca(self, code: str, tx: RegistryTransaction | None = None) -> IssuingCA: ...
+
+
 class CertificateCatalogue:
-    def __init__(self, authority: CertificationAuthority) -> None:
-        self.authority = authority
-        self.registry = authority.registry
+    def __init__(self, registry: Registry, centres: Centres) -> None:
+        self.registry = registry
+        self.centres = centres
 
     def _codes(self) -> dict[int, str]:
-        return {self.authority.issuing_ca(code).centre_id: code for code in CENTRES}
+        return {self.centres.issuing_ca(code).centre_id: code for code in CENTRES}
 
     @staticmethod
     def _view(row: CertificateRow, codes: dict[int, str]) -> CertificateView:
@@ -65,7 +72,7 @@ class CertificateCatalogue:
         """One certificate by serial (hex, any case, optional 0x); its view and DER."""
         normalised = serial.lower().removeprefix("0x").lstrip("0") or "0"
         codes = self._codes()
-        issuer_id = self.authority.issuing_ca(centre).centre_id if centre else None
+        issuer_id = self.centres.issuing_ca(centre).centre_id if centre else None
         with self.registry.transaction() as tx:
             rows = tx.certificates.by_serial(normalised, issuer_id)
         if not rows:
@@ -78,14 +85,14 @@ class CertificateCatalogue:
                profile: str | None = None, status: str | None = None, limit: int = 100,
                offset: int = 0) -> list[CertificateView]:
         codes = self._codes()
-        issuer_id = self.authority.issuing_ca(centre).centre_id if centre else None
+        issuer_id = self.centres.issuing_ca(centre).centre_id if centre else None
         with self.registry.transaction() as tx:
             rows = tx.certificates.search(issuer_id=issuer_id, iin=iin, bin=bin, profile=profile, status=status,
                                           limit=limit, offset=offset)
         return [self._view(r, codes) for r in rows]
 
     def journal(self, centre: str | None = None) -> list[dict]:
-        issuer_id = self.authority.issuing_ca(centre).centre_id if centre else None
+        issuer_id = self.centres.issuing_ca(centre).centre_id if centre else None
         with self.registry.transaction() as tx:
             rows = tx.journal.entries(issuer_id)
         return [_journal_dict(r) for r in rows]

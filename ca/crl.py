@@ -18,7 +18,7 @@ from operator import floordiv, getitem, itemgetter, mod
 
 from asn1crypto import x509 as asn1_x509
 
-from keys import KeyBackend, UnsupportedAlgorithm, normalise_hash_name, sign_tbs, signature_algorithm_der
+from keys import KeySigner, UnsupportedAlgorithm, normalise_hash_name, signature_algorithm_der
 
 # RFC 5280 §5.3.1 CRLReason, in kebab case. 7 is not used.
 REASON_CODES: dict[str, int] = {
@@ -121,18 +121,17 @@ def assemble_crl(tbs_der: bytes, signature_algorithm_der: bytes, signature: byte
                      bit_string_header, b"\x00", signature))
 
 
-def sign_crl(backend: KeyBackend, handle: str, params: CRLParams, entries: Sequence,
-             hash_name: str | None = None) -> bytes:
-    """Encode and sign a CRL with the CA key ``handle``; DER out.
+def sign_crl(key: KeySigner, params: CRLParams, entries: Sequence, hash_name: str | None = None) -> bytes:
+    """Encode and sign a CRL with the CA's key; DER out.
 
     The hash defaults to the one the project pairs with the key type; a GOST
     key signs with its Streebog and the Kazakh GOST signature OID (issue 7).
     """
-    algorithm = backend.algorithm(handle)
+    algorithm = key.algorithm
     name = normalise_hash_name(hash_name) if hash_name else algorithm.default_hash
     sig_alg = signature_algorithm_der(algorithm, name)
     tbs = encode_tbs_crl(params, entries, sig_alg)
-    used_alg, signature = sign_tbs(backend, handle, tbs, name)
+    used_alg, signature = key.sign_tbs(tbs, name)
     if used_alg != sig_alg:
         # RFC 5280 §5.1.1.2: signatureAlgorithm must equal the TBS's signature field.
         raise UnsupportedAlgorithm("the signing algorithm differs from the one encoded in the TBSCertList")

@@ -1,7 +1,7 @@
 """Building and signing certificates from a profile: the mechanism, no policy.
 
 The issuer does what the profile says and nothing else; whether a request
-may be issued at all was decided before it is called (ca/authority.py).
+may be issued at all was decided before it is called (ca/issuance.py).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -16,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPub
 from cryptography.x509.oid import AuthorityInformationAccessOID, ObjectIdentifier
 
 from ca.profiles import CertificateProfile, Role
-from keys import KeyBackend, key_identifier, placeholder_public_key, sign_certificate
+from keys import key_identifier, placeholder_public_key
 from keys.gost import GostPublicKey
 
 # A holder's public key: what ``cryptography`` holds, or a GOST key (issue 7).
@@ -119,11 +120,15 @@ def _ekus(oids: tuple[str, ...]) -> x509.ExtendedKeyUsage:
     return x509.ExtendedKeyUsage([ObjectIdentifier(o) for o in oids])
 
 
-class CertificateIssuer:
-    """Signs certificates with a CA key held by a key backend."""
+class CASigner(Protocol):
+    """The one CA key a certificate is signed with (``keys.KeySigner``, ``ca.signers.Signer``)."""
 
-    def __init__(self, backend: KeyBackend) -> None:
-        self._backend = backend
+    def sign_certificate(self, builder: x509.CertificateBuilder, hash_name: str | None = None, *,
+                         subject_public_key: SubjectPublicKey | None = None) -> x509.Certificate: ...
+
+
+class CertificateIssuer:
+    """Builds certificates from a profile and has the CA's signer sign them; holds no key."""
 
     def build(self, *, ca: IssuingCA | None, profile: CertificateProfile, subject: x509.Name,
               public_key: SubjectPublicKey, serial: int, not_before: dt.datetime,
@@ -166,8 +171,9 @@ class CertificateIssuer:
                 builder = builder.add_extension(extension, critical=critical)
         return builder
 
-    def sign(self, builder: x509.CertificateBuilder, key_handle: str,
+    @staticmethod
+    def sign(builder: x509.CertificateBuilder, ca_key: CASigner,
              public_key: SubjectPublicKey | None = None) -> x509.Certificate:
-        """Sign as the CA key ``key_handle``; ``public_key`` is the one given to :meth:`build`."""
-        return sign_certificate(self._backend, key_handle, builder, subject_public_key=public_key)
+        """Sign as the CA key ``ca_key``; ``public_key`` is the one given to :meth:`build`."""
+        return ca_key.sign_certificate(builder, subject_public_key=public_key)
 

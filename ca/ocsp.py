@@ -26,7 +26,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from keys import KeyBackend, normalise_hash_name, sign_tbs, spki_of
+from keys import KeySigner, normalise_hash_name, spki_of
 from keys.der import tlv
 
 MAX_CERT_IDS = 20
@@ -431,17 +431,16 @@ def _cert_status(status: SingleStatus) -> bytes:
 class ResponseSigner:
     """Signs BasicOCSPResponses as one responder key (CA key or delegated responder)."""
 
-    def __init__(self, backend: KeyBackend, handle: str, responder_certificate: x509.Certificate,
+    def __init__(self, key: KeySigner, responder_certificate: x509.Certificate,
                  hash_name: str | None = None) -> None:
         # Compared as SubjectPublicKeyInfo DER, which any key type has (GOST too, issue 7).
         cert = asn1_x509.Certificate.load(responder_certificate.public_bytes(serialization.Encoding.DER))
-        if cert.public_key.dump() != spki_of(backend.public_key(handle)):
+        if cert.public_key.dump() != spki_of(key.public_key):
             # Caught now rather than by every relying party later.
-            raise ValueError(f"{handle} does not hold the responder certificate's key")
-        self._backend = backend
-        self._handle = handle
+            raise ValueError(f"{key.handle} does not hold the responder certificate's key")
+        self._key = key
         # A GOST key signs with its own Streebog and the Kazakh GOST signature OID.
-        self._hash_name = normalise_hash_name(hash_name) if hash_name else backend.algorithm(handle).default_hash
+        self._hash_name = normalise_hash_name(hash_name) if hash_name else key.algorithm.default_hash
         _, key_bits = _subject_and_key(responder_certificate)
         # RFC 6960 §4.2.1 ResponderID byKey [2]: SHA-1 of the key BIT STRING's value.
         self._responder_id = tlv(0xA2, tlv(0x04, hashlib.sha1(key_bits).digest()))
@@ -460,7 +459,7 @@ class ResponseSigner:
             raise ValueError("nextUpdate is before thisUpdate")
         tbs = tlv(0x30, self._responder_id + _generalized_time(produced_at)
                    + _responses(statuses, this_update, next_update) + _nonce_extension(nonce))
-        sig_alg, signature = sign_tbs(self._backend, self._handle, tbs, self._hash_name)
+        sig_alg, signature = self._key.sign_tbs(tbs, self._hash_name)
         basic = tlv(0x30, tbs + sig_alg + tlv(0x03, b"\x00" + signature) + self._certs)
         response_bytes = tlv(0x30, tlv(0x06, _BASIC_OID) + tlv(0x04, basic))
         return tlv(0x30, _SUCCESSFUL + tlv(0xA0, response_bytes))

@@ -19,6 +19,7 @@ import hashlib
 import logging
 import os
 import threading
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,12 +27,13 @@ from typing import Any, Protocol
 
 from cryptography import x509
 
-from ca.authority import CertificationAuthority
+from ca.clock import Clock
 from ca.crl import REASON_CODES, CRLParams, sign_crl
 from ca.errors import NotFound
 from ca.issuer import IssuingCA
 from ca.policy import CENTRES
-from registry import Conflict, CRLRow
+from ca.signers import Signer
+from registry import Conflict, CRLRow, Registry, RegistryTransaction
 
 log = logging.getLogger(__name__)
 FULL, DELTA = "full", "delta"
@@ -111,13 +113,22 @@ class CRLStorage(Protocol):
     def transaction(self, *, readonly: bool = False) -> AbstractContextManager[CRLStore]: ...
 
 
+class Centres(Protocol):
+    """What the publisher reads of the hierarchy (ca.hierarchy.Hierarchy)."""
+
+    def issuing_ca(self, code: str, tx: RegistryTransaction | None = None) -> IssuingCA: ...
+
+
 class CRLPublisher:
     registry: CRLStorage
 
-    def __init__(self, authority: CertificationAuthority, policy: CRLPolicy | None = None) -> None:
-        self.authority = authority
-        self.registry = authority.registry
-        self.clock = authority.clock
+    def __init__(self, registry: Registry, clock: Clock, centres: Centres, signers: Mapping[str, Signer],
+                 policy: CRLPolicy | None = None) -> None:
+        """``signers``: each centre's CA key, built in the wiring; the publisher signs CRLs and nothing else."""
+        self.registry = registry
+        self.clock = clock
+        self.centres = centres
+        self.keys = dict(signers)
         self.policy = policy or CRLPolicy()
         self._cache: dict[tuple[str, str], PublishedCRL] = {}
         self._entries: dict[int, _Entries] = {}
@@ -131,7 +142,7 @@ class CRLPublisher:
         if kinds is None:
             full = not after_revocation or self.policy.full_on_revocation
             kinds = (FULL, DELTA) if full else (DELTA,)
-        ca = self.authority.issuing_ca(code)
+        ca = self.centres.issuing_ca(code)
         for _ in range(attempts):
             draft = self._draft(ca, kinds)
             try:
@@ -198,7 +209,7 @@ class CRLPublisher:
         params = CRLParams(issuer_name_der=cert.subject.public_bytes(), authority_key_identifier=ski,
                            this_update=now, next_update=next_update, crl_number=number, delta_base=base,
                            freshest_crl_url=ca.endpoints.delta_crl if kind == FULL else None)
-        der = sign_crl(self.authority.backend, ca.key_handle, params, rows)
+        der = sign_crl(self.keys[ca.code].key, params, rows)
         return PublishedCRL(centre=ca.code, kind=kind, number=number, this_update=now, next_update=next_update,
                             entries=len(rows), der=der, base_number=base)
 
@@ -206,7 +217,7 @@ class CRLPublisher:
 
     def stale(self, code: str) -> bool:
         """True when the centre has no CRL, misses a committed revocation, or is due for refresh."""
-        ca = self.authority.issuing_ca(code)
+        ca = self.centres.issuing_ca(code)
         now = self.clock.now()
         with self.registry.transaction(readonly=True) as tx:
             last_seq = tx.revocations.last_seq(ca.centre_id)
@@ -236,7 +247,7 @@ class CRLPublisher:
 
     def latest(self, code: str, kind: str, *, refresh: bool = True) -> PublishedCRL | None:
         """The newest committed CRL of a kind; cached per process, checked against the registry."""
-        ca = self.authority.issuing_ca(code)
+        ca = self.centres.issuing_ca(code)
         cached = self._cache.get((code, kind))
         if cached is not None and not refresh:
             return cached
@@ -254,7 +265,7 @@ class CRLPublisher:
         return crl
 
     def numbers(self, code: str) -> list[int]:
-        ca = self.authority.issuing_ca(code)
+        ca = self.centres.issuing_ca(code)
         with self.registry.transaction(readonly=True) as tx:
             return tx.crls.numbers(ca.centre_id)
 

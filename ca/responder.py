@@ -26,17 +26,19 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
-from cryptography import x509
 
-from ca.authority import CertificationAuthority
+from ca.clock import Clock
 from ca.crl import REASON_CODES
 from ca.ocsp import CertID, OCSPRequestError, ResponseSigner, SingleStatus, error_response, issuer_hashes, parse_request
+from ca.issuer import IssuingCA
 from ca.policy import CENTRES
+from ca.signers import Signer
+from registry import Registry, RegistryTransaction
 
 log = logging.getLogger(__name__)
 MALFORMED = error_response("malformedRequest")
@@ -94,16 +96,25 @@ class OCSPStorage(Protocol):
     def transaction(self, *, readonly: bool = False) -> AbstractContextManager[OCSPStore]: ...
 
 
+class Centres(Protocol):
+    """What the responder reads of the hierarchy (ca.hierarchy.Hierarchy): the CAs it answers for."""
+
+    def issuing_ca(self, code: str, tx: RegistryTransaction | None = None) -> IssuingCA: ...
+
+
 class OCSPResponder:
     registry: OCSPStorage
 
-    def __init__(self, authority: CertificationAuthority, policy: OCSPPolicy | None = None, *,
-                 watermark: Callable[[], int] | None = None) -> None:
-        """``watermark()``: the revocation sequence's committed value (registry.watermark); ``None``
-        trusts the listener call and the housekeeper's poll alone (a single process)."""
-        self.authority = authority
-        self.registry = authority.registry
-        self.clock = authority.clock
+    def __init__(self, registry: Registry, clock: Clock, centres: Centres, signers: Mapping[str, Signer],
+                 policy: OCSPPolicy | None = None, *, watermark: Callable[[], int] | None = None) -> None:
+        """``signers``: each centre's delegated responder key (``ocsp-<centre>``), built in the wiring; the
+        responder holds no other key. ``watermark()``: the revocation sequence's committed value
+        (registry.watermark); ``None`` trusts the listener call and the housekeeper's poll alone (a single
+        process)."""
+        self.registry = registry
+        self.clock = clock
+        self.centres = centres
+        self.keys = dict(signers)
         self.policy = policy or OCSPPolicy()
         self._issuers: dict[tuple[str, bytes, bytes], _Issuer] | None = None
         self._signers: dict[str, ResponseSigner] = {}
@@ -247,7 +258,7 @@ class OCSPResponder:
         if self._issuers is None:
             issuers = {}
             for code in CENTRES:
-                ca = self.authority.issuing_ca(code)
+                ca = self.centres.issuing_ca(code)
                 for hash_name, (name_hash, key_hash) in issuer_hashes(ca.certificate).items():
                     issuers[(hash_name, name_hash, key_hash)] = _Issuer(code, ca.centre_id)
             self._issuers = issuers
@@ -256,9 +267,8 @@ class OCSPResponder:
     def _signer(self, code: str) -> ResponseSigner:
         signer = self._signers.get(code)
         if signer is None:
-            row = self.authority.service_certificate(f"ocsp-{code}")
-            signer = ResponseSigner(self.authority.backend, row.key_handle,  # type: ignore[arg-type]
-                                    x509.load_der_x509_certificate(row.der))
+            key = self.keys[code]
+            signer = ResponseSigner(key.key, key.certificate)
             self._signers[code] = signer
         return signer
 

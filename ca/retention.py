@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Protocol
 
-from ca.authority import CertificationAuthority
+from ca.clock import Clock
+from ca.issuer import IssuingCA
 from ca.policy import CENTRES, GOVERNMENT, NATIONAL, ROOT
+from registry import Registry, RegistryTransaction
 
 RETENTION_YEARS = {ROOT: 5, NATIONAL: 5, GOVERNMENT: 10}
 
@@ -36,11 +39,17 @@ def years_before(moment: dt.datetime, years: int) -> dt.datetime:
         return moment.replace(year=moment.year - years, day=28)
 
 
+class Centres(Protocol):
+    """What retention reads of the hierarchy (ca.hierarchy.Hierarchy)."""
+
+    def issuing_ca(self, code: str, tx: RegistryTransaction | None = None) -> IssuingCA: ...
+
+
 class RetentionService:
-    def __init__(self, authority: CertificationAuthority) -> None:
-        self.authority = authority
-        self.registry = authority.registry
-        self.clock = authority.clock
+    def __init__(self, registry: Registry, clock: Clock, centres: Centres) -> None:
+        self.registry = registry
+        self.clock = clock
+        self.centres = centres
 
     def run(self, actor: str = "retention") -> list[RetentionResult]:
         now = self.clock.now()
@@ -48,7 +57,7 @@ class RetentionService:
         for code in CENTRES:
             cutoff = years_before(now, RETENTION_YEARS[code])
             with self.registry.transaction() as tx:
-                ca = self.authority.issuing_ca(code, tx)
+                ca = self.centres.issuing_ca(code, tx)
                 ids = tx.certificates.expired_terminated_before(ca.centre_id, cutoff)
                 moved = tx.certificates.archive(ids, now)
                 if moved:

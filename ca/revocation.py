@@ -23,7 +23,6 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from ca.approvals import Approval, DualControlRequired
-from ca.authority import CertificationAuthority
 from ca.errors import ConflictError, InvalidInput, NotFound, NotPermitted, Problem
 from ca.grounds import (
     CA_PROFILES,
@@ -35,8 +34,10 @@ from ca.grounds import (
     LEFT_JOB_REPORT_DAYS,
     REASONS,
 )
+from ca.issuer import IssuingCA
 from ca.policy import CENTRES, GOVERNMENT, ROOT
-from registry import CentreRow, CertificateRow, CertificateStatus, RevocationRow
+from ca.clock import Clock
+from registry import CentreRow, CertificateRow, CertificateStatus, Registry, RegistryTransaction, RevocationRow
 
 log = logging.getLogger(__name__)
 ALMATY = ZoneInfo("Asia/Almaty")
@@ -151,6 +152,12 @@ class RevocationStorage(Protocol):
     def transaction(self, *, readonly: bool = False) -> AbstractContextManager[RevocationStore]: ...
 
 
+class Centres(Protocol):
+    """What revocation reads of the hierarchy (ca.hierarchy.Hierarchy)."""
+
+    def issuing_ca(self, code: str, tx: RegistryTransaction | None = None) -> IssuingCA: ...
+
+
 def normalise_serial(serial: str) -> str:
     """Hex as the registry keeps it: lower case, no colons or 0x, no leading zeros."""
     text = serial.strip().lower().replace(":", "")
@@ -162,11 +169,11 @@ def normalise_serial(serial: str) -> str:
 class RevocationService:
     registry: RevocationStorage
 
-    def __init__(self, authority: CertificationAuthority, publisher: Publisher | None = None,
+    def __init__(self, registry: Registry, clock: Clock, centres: Centres, publisher: Publisher | None = None,
                  listeners: Iterable[RevocationListener] = ()) -> None:
-        self.authority = authority
-        self.registry = authority.registry
-        self.clock = authority.clock
+        self.registry = registry
+        self.clock = clock
+        self.centres = centres
         self.publisher = publisher
         self.listeners = list(listeners)
 
@@ -230,7 +237,7 @@ class RevocationService:
         return revocation
 
     def _find(self, tx: RevocationStore, serial: str, centre: str | None) -> tuple[CertificateRow, str]:
-        issuer_id = self.authority.issuing_ca(centre, tx).centre_id if centre else None
+        issuer_id = self.centres.issuing_ca(centre, tx).centre_id if centre else None
         rows = tx.certificates.by_serial(serial, issuer_id, for_update=True)
         if not rows:
             raise NotFound(f"no certificate with serial {serial}" + (f" at the {centre} centre" if centre else ""))
@@ -326,7 +333,7 @@ class RevocationService:
             self._running_centre(tx, code)
 
     def _running_centre(self, tx: RevocationStore, code: str):  # noqa: ANN202 - (IssuingCA, CentreRow)
-        ca = self.authority.issuing_ca(code, tx)
+        ca = self.centres.issuing_ca(code, tx)
         centre_row = tx.centres.by_id(ca.centre_id)
         if centre_row is None or centre_row.status == "stopped":
             raise ConflictError(f"the {code} centre has already stopped")
@@ -352,7 +359,7 @@ class RevocationService:
                                             administrator=True)
                 done.append((cert.issuer_id, self._record(tx, request, cert, code)))
             if code != ROOT:
-                parent = self.authority.issuing_ca(ROOT, tx)
+                parent = self.centres.issuing_ca(ROOT, tx)
                 own = tx.certificates.by_serial(centre_row.certificate_serial, parent.centre_id)
                 if own and own[0].status == CertificateStatus.VALID:
                     request = RevocationRequest(serial=own[0].serial, actor=actor, ground=CENTRE_STOPPED,
@@ -370,7 +377,7 @@ class RevocationService:
 
     def journal(self, centre: str) -> list[RevocationRow]:
         with self.registry.transaction() as tx:
-            ca = self.authority.issuing_ca(centre, tx)
+            ca = self.centres.issuing_ca(centre, tx)
             return tx.revocations.entries(ca.centre_id)
 
     def journal_csv(self, centre: str) -> str:

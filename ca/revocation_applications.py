@@ -44,7 +44,7 @@ class RevocationApplications:
     def __init__(self, applications: ApplicationService, revocations: RevocationService) -> None:
         self.applications = applications
         self.revocations = revocations
-        self.authority = revocations.authority
+        self.centres = revocations.centres
         self.registry = revocations.registry
         self.clock = revocations.clock
 
@@ -77,7 +77,7 @@ class RevocationApplications:
         now = self.clock.now()
         due = self.applications.calendar.add_working_days(now.astimezone(ALMATY).date(), REVOCATION_WORKING_DAYS)
         with self.registry.transaction() as tx:
-            ca = self.authority.issuing_ca(centre, tx)
+            ca = self.centres.issuing_ca(centre, tx)
             cert, match_problems = self._match(tx, ca.centre_id, parsed)
             problems += match_problems
             if signed is not None:

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.x509 import ObjectIdentifier
 
-from ca.authority import SERVICE_HOLDERS, CertificationAuthority
 from ca.clock import Clock
 from ca.errors import QoltanbaError
 from ca.profiles import POLICY_TSA
+from ca.signers import Signer
 from ca.tsp import (
     HASH_SIZES,
     TimeStampQuery,
@@ -36,6 +36,7 @@ from ca.tsp import (
     rejection,
     tst_info,
 )
+from registry import Registry
 
 log = logging.getLogger(__name__)
 
@@ -107,13 +108,13 @@ class TSAPolicy:
 class TimeStampAuthority:
     """Answers RFC 3161 queries and stamps digests for in-process callers."""
 
-    def __init__(self, authority: CertificationAuthority, clock: Clock | None = None,
-                 policy: TSAPolicy | None = None) -> None:
-        self.authority = authority
-        self.registry = authority.registry
-        self.clock = clock or authority.clock
+    def __init__(self, registry: Registry, signer: Signer, clock: Clock, policy: TSAPolicy | None = None) -> None:
+        """``signer``: the TSA key's, and the only key the TSA can use (built in the wiring)."""
+        self.registry = registry
+        self.clock = clock
         self.policy = policy or TSAPolicy()
-        self._signer: TokenSigner | None = None
+        self.signer = signer
+        self._token_signer_: TokenSigner | None = None
         self._lock = threading.Lock()
 
     def respond(self, query_der: bytes) -> bytes:
@@ -164,14 +165,12 @@ class TimeStampAuthority:
     def _token_signer(self) -> TokenSigner:
         # The TSA certificate does not change while the process runs, so it
         # is read and parsed once.
-        signer = self._signer
+        signer = self._token_signer_
         if signer is None:
             with self._lock:
-                if self._signer is None:
-                    row = self.authority.service_certificate(SERVICE_HOLDER)
-                    centre = SERVICE_HOLDERS[SERVICE_HOLDER][0]
-                    intermediates = tuple(self.authority.chain(centre)[:-1])
-                    self._signer = TokenSigner(self.authority.backend, row.key_handle,  # type: ignore[arg-type]
-                                               x509.load_der_x509_certificate(row.der), chain=intermediates)
-                signer = self._signer
+                if self._token_signer_ is None:
+                    # With certReq the issuing CA goes along, not the root (the verifier's anchor).
+                    self._token_signer_ = TokenSigner(self.signer.key, self.signer.certificate,
+                                                      chain=self.signer.chain[:-1])
+                signer = self._token_signer_
         return signer

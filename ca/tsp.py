@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives import serialization
 
 from ca.errors import Problem, QoltanbaError
 from ca.ocsp import OpaqueExtensions
-from keys import KeyBackend, hash_for, sign_tbs
+from keys import KeySigner, hash_for
 from keys.der import tlv
 
 # Far above any real query (an imprint of at most 64 octets, a nonce, an OID);
@@ -209,16 +209,15 @@ class TokenSigner:
     new parent, which made a token cost 40 ms instead of 2.
     """
 
-    def __init__(self, backend: KeyBackend, handle: str, certificate: x509.Certificate,
+    def __init__(self, key: KeySigner, certificate: x509.Certificate,
                  hash_name: str | None = None, chain: tuple[x509.Certificate, ...] = ()) -> None:
         spki = serialization.PublicFormat.SubjectPublicKeyInfo
         if (certificate.public_key().public_bytes(serialization.Encoding.DER, spki)
-                != backend.public_key(handle).public_bytes(serialization.Encoding.DER, spki)):
+                != key.public_key.public_bytes(serialization.Encoding.DER, spki)):
             # Caught now rather than by every relying party later.
-            raise ValueError(f"{handle} does not hold the TSA certificate's key")
-        self._backend = backend
-        self._handle = handle
-        self.hash_name = hash_name or hash_for(backend.algorithm(handle)).name
+            raise ValueError(f"{key.handle} does not hold the TSA certificate's key")
+        self._key = key
+        self.hash_name = hash_name or hash_for(key.algorithm).name
         self.certificate = certificate
         self.certificate_der = certificate.public_bytes(serialization.Encoding.DER)
         # With certReq the issuing CA goes along too: a verifier holding only
@@ -257,7 +256,7 @@ class TokenSigner:
         attributes = b"".join(sorted((*self._fixed_attributes, message_digest)))
         # RFC 5652 §5.4: the signature covers the attributes' DER with the
         # SET OF tag, not the [0] IMPLICIT tag they carry in SignerInfo.
-        sig_alg, signature = sign_tbs(self._backend, self._handle, tlv(0x31, attributes), self.hash_name)
+        sig_alg, signature = self._key.sign_tbs(tlv(0x31, attributes), self.hash_name)
         signer_info = tlv(0x30, b"\x02\x01\x01" + self._sid + self._digest_algorithm + tlv(0xA0, attributes)
                            + sig_alg + tlv(0x04, signature))
         encapsulated = tlv(0x30, _OID_TST_INFO + tlv(0xA0, tlv(0x04, tst_info_der)))

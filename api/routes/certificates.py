@@ -11,7 +11,7 @@ from api.context import Services
 from api.deps import require, services
 from api.openapi import MAX_ID, problem_responses
 from api.schemas import CentreCode, IssueBody
-from ca.authority import IssueRequest, KeySource
+from ca.issuance import IssueRequest, KeySource
 from ca.errors import InvalidInput, Problem
 from ca.profiles import PROFILES, Role
 from ca.subject import SubjectData
@@ -44,7 +44,7 @@ def issue(body: IssueBody, svc: Services = Depends(services), who: Actor = Depen
         raise InvalidInput("give exactly one key source", [Problem("csr_pem", "or carrier, not both, not neither")])
     key = (KeySource(csr=body.csr_pem.encode()) if body.csr_pem is not None
            else KeySource(pkcs12_password=body.carrier.password.encode(), algorithm=body.carrier.algorithm))
-    issued = svc.authority.issue(IssueRequest(centre=centre_for(body.profile, body.centre), profile=body.profile,
+    issued = svc.issuance.issue(IssueRequest(centre=centre_for(body.profile, body.centre), profile=body.profile,
                                               subject=subject_of(body), key=key, actor=who.name))
     result = {"serial": issued.serial, "centre": issued.centre, "profile": issued.profile,
               "subject": issued.certificate.subject.rfc4514_string(),

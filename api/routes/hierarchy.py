@@ -25,7 +25,7 @@ PUBLIC = [Depends(limited("public"))]
 def centres(svc: Services = Depends(services)) -> list[dict]:
     result = []
     for code in CENTRES:
-        ca = svc.authority.issuing_ca(code)
+        ca = svc.hierarchy.issuing_ca(code)
         cert = ca.certificate
         result.append({"code": code, "subject": cert.subject.rfc4514_string(), "serial": format(cert.serial_number, "x"),
                        "not_before": cert.not_valid_before_utc.isoformat(),
@@ -38,14 +38,14 @@ def centres(svc: Services = Depends(services)) -> list[dict]:
 @router.get("/ca/{code}/chain", summary="PEM chain, issuing CA first, root last (public)",
             response_class=Response, responses={200: {"content": {PEM: {}}}})
 def chain(code: str, svc: Services = Depends(services)) -> Response:
-    body = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in svc.authority.chain(code))
+    body = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in svc.hierarchy.chain(code))
     return Response(body, media_type=PEM)
 
 
 @router.get("/ca/{code}.cer", summary="The CA certificate in DER, as named in AIA (public)",
             response_class=Response, responses={200: {"content": {"application/pkix-cert": {}}}})
 def ca_certificate(code: str, svc: Services = Depends(services)) -> Response:
-    cert = svc.authority.issuing_ca(code).certificate
+    cert = svc.hierarchy.issuing_ca(code).certificate
     return Response(cert.public_bytes(serialization.Encoding.DER), media_type="application/pkix-cert")
 
 

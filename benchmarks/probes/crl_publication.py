@@ -13,8 +13,8 @@ from registry.models import RevocationRow
 from sqlalchemy import insert
 N = int(sys.argv[1])
 d = Path(tempfile.mkdtemp())
-s = Services.build(Settings(home=d, master_key="33"*32)); s.migrate(); s.authority.initialise()
-cid = s.authority.issuing_ca("national").centre_id
+s = Services.build(Settings(home=d, master_key="33"*32)); s.migrate(); s.bootstrap.initialise()
+cid = s.hierarchy.issuing_ca("national").centre_id
 now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 t = time.perf_counter()
 with s.registry.transaction() as tx:

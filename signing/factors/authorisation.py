@@ -8,13 +8,19 @@ policy demands. Granting is for the factor check (issue 5) alone; the
 signing service checks the authorisation before it signs and consumes it in
 the same transaction that stores the signed version, so a crash leaves
 either both or neither.
+
+The key itself demands it too (pyca/cryptography's "hard to misuse"): a held
+key's signer (signing/factors/held_keys.py) signs only when handed an
+``Authorisation`` object, and only this module can make one, from a grant
+it recorded (``grant``, ``unlock``). The object is bound to the document
+state, the signer certificate and the tenant, and is spent by its first
+signature.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
-from dataclasses import dataclass
 
 from ca.errors import QoltanbaError
 from registry import RegistryTransaction, SigningAuthorisationRow
@@ -25,14 +31,51 @@ class NotAuthorised(QoltanbaError):
         super().__init__("authorisation-required", detail, [])
 
 
-@dataclass(frozen=True)
+# Only this module holds it, so only this module makes an Authorisation.
+_GRANTED = object()
+
+
 class Authorisation:
-    id: str
-    document_id: str
-    document_sha256: str
-    signer_serial: str
-    granted_at: dt.datetime
-    expires_at: dt.datetime
+    """A granted authorisation: what a held key's signer demands before it signs, once."""
+
+    __slots__ = ("id", "document_id", "document_sha256", "signer_serial", "tenant", "granted_at", "expires_at",
+                 "_spent")
+
+    def __init__(self, *, id: str, document_id: str, document_sha256: str, signer_serial: str,  # noqa: A002
+                 tenant: str, granted_at: dt.datetime, expires_at: dt.datetime, _by: object = None) -> None:
+        if _by is not _GRANTED:
+            raise TypeError("an Authorisation is made by the factor check only (AuthorisationService.grant/unlock)")
+        self.id = id
+        self.document_id = document_id
+        self.document_sha256 = document_sha256
+        self.signer_serial = signer_serial
+        self.tenant = tenant
+        self.granted_at = granted_at
+        self.expires_at = expires_at
+        self._spent = False
+
+    def __copy__(self) -> "Authorisation":
+        raise TypeError("an Authorisation cannot be copied: it is spent by one signature")
+
+    def __deepcopy__(self, memo: dict) -> "Authorisation":
+        raise TypeError("an Authorisation cannot be copied: it is spent by one signature")
+
+    def __reduce__(self):  # noqa: ANN204 - pickling would copy it too
+        raise TypeError("an Authorisation cannot be copied: it is spent by one signature")
+
+    @property
+    def spent(self) -> bool:
+        return self._spent
+
+    def spend(self, *, document_sha256: str, signer_serial: str) -> None:
+        """Used up by the signature it unlocks; refused for another document state or signer, or a second time."""
+        if self._spent:
+            raise NotAuthorised("the authorisation was already used")
+        if document_sha256 != self.document_sha256:
+            raise NotAuthorised("the authorisation was given for another state of the document")
+        if signer_serial.lower() != self.signer_serial:
+            raise NotAuthorised("the authorisation was given for another signer certificate")
+        self._spent = True
 
     def as_json(self) -> dict:
         return {"id": self.id, "document": self.document_id, "document_sha256": self.document_sha256,
@@ -56,6 +99,13 @@ class AuthorisationService:
         tx.audit.append(at=now, actor=granted_by, action="signing.authorised", subject=document_public_id,
                         details={"authorisation": row.public_id, "signer_serial": row.signer_serial,
                                  "document_sha256": document_sha256})
+        return _view(row, document_public_id)
+
+    def unlock(self, tx: RegistryTransaction, authorisation_id: str | None, *, tenant: str, document_row_id: int,
+               document_public_id: str, document_sha256: str) -> Authorisation:
+        """The authorisation object a held key demands, made from the grant recorded for this document state."""
+        row = self.check(tx, authorisation_id, tenant=tenant, document_row_id=document_row_id,
+                         document_public_id=document_public_id, document_sha256=document_sha256)
         return _view(row, document_public_id)
 
     def check(self, tx: RegistryTransaction, authorisation_id: str | None, *, tenant: str, document_row_id: int,
@@ -82,4 +132,5 @@ class AuthorisationService:
 
 def _view(row: SigningAuthorisationRow, document_public_id: str) -> Authorisation:
     return Authorisation(id=row.public_id, document_id=document_public_id, document_sha256=row.document_sha256,
-                         signer_serial=row.signer_serial, granted_at=row.granted_at, expires_at=row.expires_at)
+                         signer_serial=row.signer_serial, tenant=row.tenant, granted_at=row.granted_at,
+                         expires_at=row.expires_at, _by=_GRANTED)

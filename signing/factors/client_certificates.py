@@ -12,8 +12,11 @@ from typing import Protocol
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from ca.clock import Clock
 from ca.errors import Problem
+from ca.issuer import IssuingCA
 from ca.policy import NATIONAL
+from registry import Registry, RegistryTransaction
 from signing.factors.accredited import AccreditedIssuers
 
 
@@ -21,11 +24,20 @@ class Ours(Protocol):
     def chain_of(self, certificate: x509.Certificate) -> object | None: ...
 
 
+class Centres(Protocol):
+    """What the enrolment check reads of the hierarchy (ca.hierarchy.Hierarchy)."""
+
+    def issuing_ca(self, code: str, tx: RegistryTransaction | None = None) -> IssuingCA: ...
+
+
 class ClientCertificates:
     """Which EDS certificates a client may enrol: LOAN-2's "issued by an accredited Kazakh CA"."""
 
-    def __init__(self, authority, ours: Ours, accredited: AccreditedIssuers) -> None:  # noqa: ANN001
-        self.authority = authority
+    def __init__(self, registry: Registry, clock: Clock, centres: Centres, ours: Ours,
+                 accredited: AccreditedIssuers) -> None:
+        self.registry = registry
+        self.clock = clock
+        self.centres = centres
         self.ours = ours
         self.accredited = accredited
 
@@ -35,15 +47,15 @@ class ClientCertificates:
             return self.accredited.check(certificate)[1]
         serial = format(certificate.serial_number, "x")
         der = certificate.public_bytes(serialization.Encoding.DER)
-        with self.authority.registry.transaction(readonly=True) as tx:
-            national = self.authority.issuing_ca(NATIONAL, tx).centre_id
+        with self.registry.transaction(readonly=True) as tx:
+            national = self.centres.issuing_ca(NATIONAL, tx).centre_id
             row = next((r for r in tx.certificates.by_serial(serial, national) if r.der == der), None)
         if row is None:
             return [Problem("certificate", "is not one of our national CA's certificates (not in the registry)")]
         problems = []
         if row.status != "valid":
             problems.append(Problem("certificate", f"is {row.status}"))
-        now = self.authority.clock.now()
+        now = self.clock.now()
         if not row.not_before <= now <= row.not_after:
             problems.append(Problem("certificate", "is outside its validity period"))
         return problems

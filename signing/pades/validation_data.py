@@ -158,11 +158,17 @@ def fetch_url(url: str) -> bytes:
     return _fetch(url)
 
 
+class Chains(Protocol):
+    """What recognising our certificates reads of the hierarchy (ca.hierarchy.Hierarchy)."""
+
+    def chain(self, code: str) -> list[x509.Certificate]: ...
+
+
 class OurHierarchy:
     """Recognises certificates our centres issued (issuer name and key identifier)."""
 
-    def __init__(self, authority, centres: Iterable[str]) -> None:
-        self._authority = authority
+    def __init__(self, chains: Chains, centres: Iterable[str]) -> None:
+        self._chains_of = chains
         self._centres = tuple(centres)
         self._chains: dict[tuple[bytes, bytes | None], tuple[x509.Certificate, ...]] | None = None
 
@@ -170,7 +176,7 @@ class OurHierarchy:
         if self._chains is None:
             chains = {}
             for code in self._centres:
-                chain = tuple(self._authority.chain(code))
+                chain = tuple(self._chains_of.chain(code))
                 chains[(chain[0].subject.public_bytes(), _key_id(chain[0]))] = chain
             self._chains = chains
         return self._chains

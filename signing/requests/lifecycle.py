@@ -56,7 +56,9 @@ class Events(Protocol):
     def kick(self) -> None: ...
 
 
-class Authority(Protocol):
+class Centres(Protocol):
+    """What signing requests read of the hierarchy (ca.hierarchy.Hierarchy)."""
+
     def issuing_ca(self, code: str, tx: RegistryTransaction): ...
 
 
@@ -107,13 +109,13 @@ def rule_of(row: SigningRequestRow) -> SigningRule:
 
 
 class SigningRequests:
-    def __init__(self, registry: Registry, clock, policies: SigningPolicies, events: Events, authority: Authority,
+    def __init__(self, registry: Registry, clock, policies: SigningPolicies, events: Events, centres: Centres,
                  *, mrp_kzt: int) -> None:
         self.registry = registry
         self.clock = clock
         self.policies = policies
         self.events = events
-        self.authority = authority
+        self.centres = centres
         self.mrp_kzt = mrp_kzt
 
     # -- the MFO backend's side ------------------------------------------------------------
@@ -264,7 +266,7 @@ class SigningRequests:
 
     def held_certificate(self, tx: RegistryTransaction, client: ClientRow) -> CertificateRow | None:
         """The client's valid certificate of our national CA whose key the service holds, newest first."""
-        national = self.authority.issuing_ca(NATIONAL, tx).centre_id
+        national = self.centres.issuing_ca(NATIONAL, tx).centre_id
         now = self.clock.now()
         rows = [r for r in tx.certificates.search(issuer_id=national, iin=client.iin, status="valid", limit=1000)
                 if r.key_handle and r.not_before <= now <= r.not_after

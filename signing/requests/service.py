@@ -24,15 +24,17 @@ from typing import Protocol
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from ca.authority import CertificationAuthority
+from ca.clock import Clock
 from ca.errors import ConflictError, InvalidInput, NotFound, Problem
+from ca.issuer import IssuingCA
 from ca.keycheck import load_certificate
 from ca.policy import NATIONAL
-from registry import CertificateRow, DocumentRow, RegistryTransaction, SigningSessionRow
+from registry import CertificateRow, DocumentRow, Registry, RegistryTransaction, SigningSessionRow
 from signing.documents import DocumentService
 from signing.documents.metadata import LEGAL_ENTITY
 from signing.factors.accredited import AccreditedIssuers, holder_problems
 from signing.factors.authorisation import AuthorisationService, NotAuthorised
+from signing.factors.held_keys import HeldKeys, SealKey
 from signing.pades import FieldPlan, Level, PreparedSignature, ValidationData
 from signing.pades.engine import BackendKey, PAdESSigner, SignatureJob, SignatureRejected
 from signing.pades.signed_data import SignerIdentity, digest, signature_time_stamp
@@ -62,6 +64,7 @@ class _ClientCertificate:
     serial: str
     chain: tuple[x509.Certificate, ...]
     key_handle: str | None = None
+    row: CertificateRow | None = None
     # For a certificate of an imported accredited centre: the revocation
     # answers fetched when it was checked, embedded as they are (B-LT).
     validation: ValidationData | None = None
@@ -69,6 +72,14 @@ class _ClientCertificate:
 
 class Ours(Protocol):
     def chain_of(self, certificate: x509.Certificate) -> object | None: ...
+
+
+class Chains(Protocol):
+    """What the signing service reads of the hierarchy (ca.hierarchy.Hierarchy)."""
+
+    def issuing_ca(self, code: str, tx: RegistryTransaction | None = None) -> IssuingCA: ...
+
+    def chain(self, code: str) -> list[x509.Certificate]: ...
 
 
 @dataclass(frozen=True)
@@ -87,17 +98,21 @@ class _Snapshot:
 
 
 class SigningService:
-    def __init__(self, authority: CertificationAuthority, documents: DocumentService, engine: PAdESSigner,
-                 authorisations: AuthorisationService, stamps: StampPlanner,
-                 policy: SigningPolicy | None = None, accredited: AccreditedIssuers | None = None,
-                 ours: Ours | None = None) -> None:
-        """``accredited`` checks clients' certificates of imported accredited centres (none: ours only);
+    def __init__(self, registry: Registry, clock: Clock, chains: Chains, documents: DocumentService,
+                 engine: PAdESSigner, authorisations: AuthorisationService, stamps: StampPlanner, *,
+                 held_keys: HeldKeys, seal: SealKey, policy: SigningPolicy | None = None,
+                 accredited: AccreditedIssuers | None = None, ours: Ours | None = None) -> None:
+        """``held_keys``: clients' keys the service holds, each signing only with the client's authorisation
+        object; ``seal``: the MFO seal's key (both built in the wiring: no key backend here).
+        ``accredited`` checks clients' certificates of imported accredited centres (none: ours only);
         ``ours`` tells our hierarchy's certificates from theirs."""
-        self.authority = authority
+        self.registry = registry
+        self.clock = clock
+        self.chains = chains
+        self.held_keys = held_keys
+        self.seal = seal
         self.accredited = accredited
         self.ours = ours
-        self.registry = authority.registry
-        self.clock = authority.clock
         self.documents = documents
         self.engine = engine
         self.authorisations = authorisations
@@ -113,16 +128,17 @@ class SigningService:
         """Way 1: the client's key held by the service, unlocked by their authorisation."""
         with self.registry.transaction(readonly=True) as tx:
             snap = self._snapshot(tx, tenant, document_id, CLIENT)
-            auth = self.authorisations.check(tx, authorisation, tenant=tenant, document_row_id=snap.document_row_id,
-                                             document_public_id=document_id, document_sha256=snap.version_sha256)
+            auth = self.authorisations.unlock(tx, authorisation, tenant=tenant, document_row_id=snap.document_row_id,
+                                              document_public_id=document_id, document_sha256=snap.version_sha256)
             cert_row = self._client_certificate(tx, auth.signer_serial, snap)
-            if not cert_row.key_handle:
+            if not cert_row.key_handle or cert_row.row is None:
                 raise ConflictError("the client's key is not held by the service; use external signing")
+            key = self.held_keys.signer(cert_row.row)
         job = self.job_for(x509.load_der_x509_certificate(cert_row.der), cert_row.chain,
                            level=self._level(level, snap.kind), field_name=CLIENT_FIELD, index=snap.signatures,
                            document_id=document_id, role="Client", reason=self._reason(snap),
                            signature_entries=signature_entries)
-        pdf = self.engine.sign(snap.content, job, BackendKey(self.authority.backend, cert_row.key_handle))
+        pdf = self.engine.sign(snap.content, job, key.unlocked(auth, snap.content))
         return self._store(actor, tenant, snap, pdf, job, CLIENT, consume=authorisation, on_stored=on_stored)
 
     def sign_with_seal(self, actor: str, tenant: str, document_id: str, *, level: str | None = None,
@@ -134,7 +150,7 @@ class SigningService:
         job = self.job_for(x509.load_der_x509_certificate(seal.der), self._chain_of(seal),
                            level=self._level(level, snap.kind), field_name=SEAL_FIELD, index=snap.signatures,
                            document_id=document_id, role="MFO seal", lock=True)
-        pdf = self.engine.sign(snap.content, job, BackendKey(self.authority.backend, seal.key_handle))
+        pdf = self.engine.sign(snap.content, job, self.seal.signer(seal))
         return self._store(actor, tenant, snap, pdf, job, SEAL, on_stored=on_stored)
 
     def seal_detached(self, content: bytes) -> bytes:
@@ -147,7 +163,7 @@ class SigningService:
             seal = self._seal(tx)
         identity = SignerIdentity(x509.load_der_x509_certificate(seal.der), self._chain_of(seal))
         attributes = identity.signed_attributes(digest(identity.hash_name, content))
-        signature = self.authority.backend.sign(seal.key_handle, attributes, identity.hash_name)
+        signature = self.seal.signer(seal).sign(attributes, identity.hash_name)
         unsigned = ()
         if self.engine.tsa is not None:
             unsigned = (signature_time_stamp(self.engine.time_stamp_token(signature, identity.hash_name)),)
@@ -328,7 +344,7 @@ class SigningService:
         Clients' certificates come from the national CA (individuals and
         legal entities, DOMAIN.md §1); a serial is unique per issuer.
         """
-        national = self.authority.issuing_ca(NATIONAL, tx).centre_id
+        national = self.chains.issuing_ca(NATIONAL, tx).centre_id
         rows = [r for r in tx.certificates.by_serial(serial.lower(), national)
                 if der is None or r.der == der]
         row = rows[0] if rows else None
@@ -347,14 +363,15 @@ class SigningService:
                                                    f"({snap.client_id_number})"))
         if problems:
             raise InvalidInput("the certificate cannot sign this document", problems)
-        return _ClientCertificate(der=row.der, serial=row.serial, chain=self._chain_of(row), key_handle=row.key_handle)
+        return _ClientCertificate(der=row.der, serial=row.serial, chain=self._chain_of(row), key_handle=row.key_handle,
+                                  row=row)
 
     def _chain_of(self, row: CertificateRow) -> tuple[x509.Certificate, ...]:
         """The issuing centre's chain (issuing CA first, root last)."""
         if not self._centre_codes:
             with self.registry.transaction(readonly=True) as tx:
                 self._centre_codes.update({c.id: c.code for c in tx.centres.all()})
-        return tuple(self.authority.chain(self._centre_codes[row.issuer_id]))
+        return tuple(self.chains.chain(self._centre_codes[row.issuer_id]))
 
     def _open_session(self, tx: RegistryTransaction, tenant: str, session_id: str) -> SigningSessionRow:
         row = tx.signing_sessions.by_public_id(tenant, session_id) if len(session_id) == 32 else None

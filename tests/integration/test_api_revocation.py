@@ -16,7 +16,7 @@ def test_registrar_revokes_a_person_but_not_a_ca(services, http):
     issued = f.issue_person(services)
     ok = http.post(f"/certificates/{issued.serial}/revoke", json={"reason": "superseded"}, headers=registrar)
     assert ok.status_code == 200 and ok.json()["reason"] == "superseded"
-    national_ca = format(services.authority.issuing_ca("national").certificate.serial_number, "x")
+    national_ca = format(services.hierarchy.issuing_ca("national").certificate.serial_number, "x")
     denied = http.post(f"/certificates/{national_ca}/revoke", json={"ground": "ca-liquidation"}, headers=registrar)
     assert denied.status_code == 403 and denied.headers["content-type"] == "application/problem+json"
     assert http.post(f"/ca/national/stop", headers=registrar).status_code == 403

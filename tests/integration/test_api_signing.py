@@ -46,7 +46,7 @@ def test_client_then_seal_then_the_final_pdf(http, services, alpha) -> None:
     final = http.get(f"/documents/{doc}/signed.pdf", headers=alpha)
     assert final.status_code == 200 and final.headers["content-type"] == "application/pdf"
     assert final.headers["X-Document-SHA256"] == hashlib.sha256(final.content).hexdigest() == sealed.json()["sha256"]
-    statuses = pyhanko_statuses(final.content, services.authority.chain("national")[-1])
+    statuses = pyhanko_statuses(final.content, services.hierarchy.chain("national")[-1])
     assert len(statuses) == 2 and all(s.bottom_line for s in statuses)
 
 
@@ -87,7 +87,7 @@ def test_external_signature_over_http(http, services, alpha) -> None:
     problem(http.post(f"/signing-sessions/{session['id']}/complete", headers=alpha, json={
         "signature": base64.b64encode(key.sign(attrs, "sha256")).decode()}), 409)
     pdf = http.get(f"/documents/{doc}/pdf", headers=alpha).content
-    (status,) = pyhanko_statuses(pdf, services.authority.chain("national")[-1], revocation=True)
+    (status,) = pyhanko_statuses(pdf, services.hierarchy.chain("national")[-1], revocation=True)
     assert status.bottom_line
 
 

@@ -88,7 +88,7 @@ def test_root3_ca_application_due_in_15_working_days_and_root5_signed_by_root(se
                                         f.csr_pem(), "registrar")
     assert services.calendar.working_days_between(view.submitted_at.date(), view.due_date) in (15, 16)
     issued = services.applications.approve(view.id, "administrator").certificates[0].certificate
-    root = services.authority.chain("root")[0]
+    root = services.hierarchy.chain("root")[0]
     issued.verify_directly_issued_by(root)
     assert issued.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
 

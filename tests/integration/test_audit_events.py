@@ -29,9 +29,9 @@ def test_each_crl_issued_is_an_audit_entry_naming_its_number_and_the_key_that_si
     numbers = {("national", crl["number"]) for crl in published.json()}
     entries = [e for e in _entries(services, "crl.issued") if (e.details["centre"], e.details["number"]) not in before]
     assert {(e.details["centre"], e.details["number"]) for e in entries} == numbers
-    key_handle = services.authority.issuing_ca("national").key_handle
+    key_handle = services.hierarchy.issuing_ca("national").key_handle
     assert all(e.actor == "admin" and e.details["key_handle"] == key_handle for e in entries)
-    centre_id = services.authority.issuing_ca("national").centre_id
+    centre_id = services.hierarchy.issuing_ca("national").centre_id
     with services.registry.transaction(readonly=True) as tx:
         stored = {row.number: row.sha256 for row in (tx.crls.latest(centre_id, kind) for kind in ("full", "delta"))
                   if row is not None}

@@ -180,8 +180,8 @@ def test_issue18_checkpoints_from_before_issue_18_verify_and_are_all_exported_wi
         last_id, last_hash = tx.audit.head()
     now = services.clock.now()
     statement = statement_bytes(last_id, last_hash, now)          # issue 8's format
-    row = services.authority.service_certificate(AUDIT_HOLDER)
-    _alg, signature = sign_tbs(services.authority.backend, row.key_handle, statement, "sha256")
+    row = services.hierarchy.service_certificate(AUDIT_HOLDER)
+    _alg, signature = sign_tbs(services.backend, row.key_handle, statement, "sha256")
     token = services.tsa.stamp(hashlib.sha256(statement).digest(), "sha256")
     with services.database.engine.begin() as c:
         c.execute(a.CHECKPOINTS.insert().values(

@@ -26,7 +26,8 @@ from cryptography.x509.oid import NameOID
 from pkcs11 import Attribute, ObjectClass
 from pkcs11 import exceptions as p11e
 
-from ca.authority import SERVICE_HOLDERS, IssuedCertificate, IssueRequest, KeySource
+from ca.hierarchy import SERVICE_HOLDERS
+from ca.issuance import IssuedCertificate, IssueRequest, KeySource
 from ca.identity import make_test_iin
 from ca.subject import SubjectData
 from tests.support.judges import blocking, format_findings, openssl_verify, pkilint_findings
@@ -63,13 +64,13 @@ def hierarchy(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     )
     services = Services.build(settings)
     services.migrate()
-    assert services.authority.initialise() is True
+    assert services.bootstrap.initialise() is True
 
     holder_key = ec.generate_private_key(ec.SECP256R1())
     csr = (x509.CertificateSigningRequestBuilder()
            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "holder")]))
            .sign(holder_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM))
-    issued = services.authority.issue(IssueRequest(
+    issued = services.issuance.issue(IssueRequest(
         centre="national", profile="individual-sign",
         subject=SubjectData(surname="Тестов", given_name="Тест", patronymic="Тестович",
                             iin=make_test_iin(dt.date(1985, 3, 14), "M", 1), email="testov@example.kz"),
@@ -100,7 +101,7 @@ def test_ca_keys_live_on_the_token(hierarchy: Hierarchy) -> None:
         assert cert.public_key() == services.backend.public_key(row.key_handle)
     # The service keys (OCSP responders, TSA, MFO seal) are on the token too.
     for name in SERVICE_HOLDERS:
-        row = services.authority.service_certificate(name)
+        row = services.hierarchy.service_certificate(name)
         assert row.key_handle and row.key_handle.startswith("pkcs11:"), (name, row.key_handle)
 
 
@@ -113,22 +114,22 @@ def test_root5_root_signed_the_centres(hierarchy: Hierarchy) -> None:
         cert = x509.load_der_x509_certificate(rows[code].certificate_der)
         assert rows[code].parent_id == rows["root"].id
         cert.verify_directly_issued_by(root)
-        assert hierarchy.services.authority.chain(code) == [cert, root]
+        assert hierarchy.services.hierarchy.chain(code) == [cert, root]
 
 
 def test_issued_certificate_verifies(hierarchy: Hierarchy, tmp_path) -> None:
     services = hierarchy.services
     cert = hierarchy.issued.certificate
-    national = services.authority.chain("national")[0]
+    national = services.hierarchy.chain("national")[0]
     cert.verify_directly_issued_by(national)
     # A certificate from another centre's key would not verify.
     with pytest.raises(Exception):
-        cert.verify_directly_issued_by(services.authority.chain("government")[0])
+        cert.verify_directly_issued_by(services.hierarchy.chain("government")[0])
     if services.settings.ca_algorithm.is_rsa:
         assert isinstance(national.public_key(), rsa.RSAPublicKey)
     else:
         assert isinstance(national.public_key(), ec.EllipticCurvePublicKey)
-    ok, output = openssl_verify(hierarchy.issued.pem, services.authority.chain("national"), tmp_path,
+    ok, output = openssl_verify(hierarchy.issued.pem, services.hierarchy.chain("national"), tmp_path,
                                 purpose="smimesign")
     assert ok, output
 
@@ -183,7 +184,7 @@ def test_gov3_government_ca_writes_holder_keys_to_a_token(tmp_path) -> None:
     carrier = PKCS11KeyBackend(token.module_path, token.label, token.pin)
     svc = Services.build(Settings(home=tmp_path / "home", master_key="33" * 32))
     svc.migrate()
-    svc.authority.initialise()
+    svc.bootstrap.initialise()
     person = f.iin()
     view = svc.applications.submit("government-batch", f.government_form([person], "TOKEN-1"),
                                    f.government_attachments([person]), None, "registrar")

@@ -47,7 +47,7 @@ def _carrier(home: Home, directory: Path, name: str) -> Signer:
     services = Services.build(home.settings())
     try:
         issued = f.issue_person(services, password=PASSWORD.rstrip("\n").encode())
-        root = services.authority.chain("national")[-1]
+        root = services.hierarchy.chain("national")[-1]
     finally:
         services.close()
     p12, password_file = directory / f"{name}.p12", directory / f"{name}.pw"

@@ -26,7 +26,7 @@ def pg_services(tmp_path, postgres_url):
 
     svc = Services.build(Settings(home=tmp_path / "home", database_url=postgres_url, master_key="11" * 32))
     svc.migrate()
-    svc.authority.initialise()
+    svc.bootstrap.initialise()
     yield svc
     svc.close()
 
@@ -60,7 +60,7 @@ def test_parallel_issuance_revocation_and_signing_keep_the_registry_consistent(p
     crl = x509.load_der_x509_crl(services.publisher.latest("national", "full").der)
     listed = {format(entry.serial_number, "x") for entry in crl}
     assert listed == set(doomed)
-    national = services.authority.issuing_ca("national").centre_id
+    national = services.hierarchy.issuing_ca("national").centre_id
     with services.registry.transaction(readonly=True) as tx:
         assert tx.audit.verify() is None
         journal = [r.serial for r in tx.revocations.entries(national)]

@@ -36,8 +36,9 @@ def test_full_and_delta_share_one_increasing_number_sequence(services):
 
 def test_delta_carries_revocations_since_its_base(services, tmp_path):
     """RFC 5280 §5.2.4: with full CRLs on schedule only, the delta lists what the base lacks."""
-    publisher = CRLPublisher(services.authority, CRLPolicy(full_on_revocation=False))
-    revocations = RevocationService(services.authority, publisher)
+    publisher = CRLPublisher(services.registry, services.clock, services.hierarchy, services.ca_signers,
+                             CRLPolicy(full_on_revocation=False))
+    revocations = RevocationService(services.registry, services.clock, services.hierarchy, publisher)
     base = publisher.publish("national")[0]
     issued = f.issue_person(services)
     revocations.revoke(RevocationRequest(serial=issued.serial, actor="t", reason="key-compromise"))
@@ -85,7 +86,7 @@ def test_reconcile_publishes_a_revocation_left_without_its_crl(services):
     """A crash between the revocation's commit and its CRL: the next start publishes it."""
     services.publisher.publish("national")
     issued = f.issue_person(services)
-    RevocationService(services.authority, publisher=None).revoke(RevocationRequest(serial=issued.serial, actor="t"))
+    RevocationService(services.registry, services.clock, services.hierarchy, publisher=None).revoke(RevocationRequest(serial=issued.serial, actor="t"))
     assert services.publisher.stale("national")
     services.publisher.reconcile()
     crl = x509.load_der_x509_crl(services.publisher.latest("national", "full").der)
@@ -95,9 +96,8 @@ def test_reconcile_publishes_a_revocation_left_without_its_crl(services):
 
 def test_schedule_reissues_crls_before_next_update(services):
     clock = FrozenClock(dt.datetime.now(dt.timezone.utc))
-    services.authority.clock = clock
-    publisher = CRLPublisher(services.authority, CRLPolicy(next_update=dt.timedelta(hours=24),
-                                                           refresh_after=dt.timedelta(hours=6)))
+    publisher = CRLPublisher(services.registry, clock, services.hierarchy, services.ca_signers,
+                             CRLPolicy(next_update=dt.timedelta(hours=24), refresh_after=dt.timedelta(hours=6)))
     publisher.reconcile()
     assert not publisher.stale("root")
     clock.advance(dt.timedelta(hours=7))
@@ -127,8 +127,7 @@ def test_retention_archives_after_5_years_and_10_at_government_and_runs_twice(se
         services.revocations.revoke(RevocationRequest(serial=issued.serial, actor="t", carrier_returned=True))
     crl_count = len(services.publisher.numbers("national"))
     clock = FrozenClock(services.clock.now() + dt.timedelta(days=366 * 5 + 2))
-    services.authority.clock = clock
-    retention = RetentionService(services.authority)
+    retention = RetentionService(services.registry, clock, services.hierarchy)
     moved = {r.centre: r.archived for r in retention.run()}
     assert moved["national"] >= 1 and moved["government"] == 0
     with services.registry.transaction() as tx:
@@ -137,7 +136,7 @@ def test_retention_archives_after_5_years_and_10_at_government_and_runs_twice(se
     with services.registry.transaction() as tx:
         assert not tx.certificates.by_serial(national.serial)
         assert tx.certificates.by_serial(gov.serial)
-        centre_id = services.authority.issuing_ca("national", tx).centre_id
+        centre_id = services.hierarchy.issuing_ca("national", tx).centre_id
         assert tx.certificates.status_of(centre_id, national.serial)[0] == "revoked"
     assert len(services.publisher.numbers("national")) == crl_count
     clock.advance(dt.timedelta(days=366 * 5))

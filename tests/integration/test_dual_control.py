@@ -43,7 +43,7 @@ def keys(services) -> dict[str, dict]:
 
 
 def serial_of(services, centre: str) -> str:
-    return format(services.authority.issuing_ca(centre).certificate.serial_number, "x")
+    return format(services.hierarchy.issuing_ca(centre).certificate.serial_number, "x")
 
 
 def status_of(http, serial: str) -> str:
@@ -91,7 +91,7 @@ def test_revoking_a_ca_certificate_waits_for_a_second_administrator(services, ht
 
 def test_a_cas_revocation_application_waits_for_a_second_administrator(services, http, keys):
     """ROOT-6: approving a CA's own revocation application (appendix 3) is dual-controlled too."""
-    national = services.authority.issuing_ca("national").certificate
+    national = services.hierarchy.issuing_ca("national").certificate
     form = {"serial": format(national.serial_number, "x"), "issued_on": national.not_valid_before_utc.date().isoformat(),
             "ca_name": "QOLTANBA NATIONAL CA", "organisation": "QOLTANBA", "ground": "ca-liquidation"}
     submitted = http.post("/applications", json={"kind": "revocation-ca", "form": form,
@@ -358,7 +358,7 @@ def test_retiring_a_ca_key_is_refused_without_a_second_administrator(services, h
     for approval in (None, Approval("x", "ca-key.retire", request["params"], "admin", "admin"),
                      Approval("x", "ca-key.create", request["params"], "admin", "admin-b")):
         with pytest.raises(DualControlRequired):
-            services.authority.retire_ca_key("national", key["handle"], "admin", approval)
+            services.ca_keys.retire_ca_key("national", key["handle"], "admin", approval)
     assert usable(fresh_backend(services), key["handle"]) and audit(services, "ca_key.retired") == []
 
 
@@ -373,7 +373,7 @@ def test_a_rejected_retirement_leaves_the_key(services, http, keys):
 
 
 def test_retiring_the_key_a_centre_signs_with_is_refused(services, http, keys):
-    active = services.authority.issuing_ca("national").key_handle
+    active = services.hierarchy.issuing_ca("national").key_handle
     body = problem(ask_retire(http, "national", active), 409)
     assert "centre.stop" in body["detail"] and "signs with" in body["detail"]
     assert http.get("/approvals").json() == [] and audit(services, "approval.") == []
@@ -381,7 +381,7 @@ def test_retiring_the_key_a_centre_signs_with_is_refused(services, http, keys):
     # Nor at approval time: the service checks again.
     forged = Approval("x", "ca-key.retire", {"centre": "national", "handle": active}, "admin", "admin-b")
     with pytest.raises(ConflictError, match="centre.stop"):
-        services.authority.retire_ca_key("national", active, "admin", forged)
+        services.ca_keys.retire_ca_key("national", active, "admin", forged)
     assert usable(fresh_backend(services), active) and audit(services, "ca_key.retired") == []
 
 
@@ -409,7 +409,7 @@ def test_retiring_an_unknown_ca_key_lists_every_problem_and_records_nothing(serv
     assert {p["field"] for p in body["problems"]} == {"centre", "handle"}
     for centre, handle in (("national", "soft:" + "ab" * 16),                 # never created
                            ("government", national["handle"]),                # made for another centre
-                           ("national", services.authority.service_certificate("tsa").key_handle)):  # no CA key
+                           ("national", services.hierarchy.service_certificate("tsa").key_handle)):  # no CA key
         body = problem(ask_retire(http, centre, handle), 422)
         assert [p["field"] for p in body["problems"]] == ["handle"], body
     assert len(http.get("/approvals").json()) == before
@@ -456,7 +456,7 @@ def test_retiring_a_ca_key_destroys_it_on_the_token(tmp_path):
         pkcs11_pin_file=pin_file, ca_algorithm="ec-p256"))
     try:
         services.migrate()
-        services.authority.initialise()
+        services.bootstrap.initialise()
         dual = services.dual_control
 
         def decided(action: str, params: dict) -> dict:
@@ -493,7 +493,7 @@ def test_retiring_a_ca_key_destroys_it_on_the_token(tmp_path):
         with pytest.raises(KeyNotFound):
             services.backend.sign(key["handle"], b"data", "sha256")
         # the centres' own keys are untouched
-        active = services.authority.issuing_ca("national").key_handle
+        active = services.hierarchy.issuing_ca("national").key_handle
         assert services.backend.sign(active, b"data", "sha256")
     finally:
         backend = services.__dict__.get("backend")

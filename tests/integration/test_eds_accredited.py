@@ -182,7 +182,7 @@ def _signed_contract(http, services, headers, centre: ForeignCentre, page: Signi
     dss = DocumentSecurityStore.read_dss(PdfFileReader(io.BytesIO(pdf)))
     answered = {ocsp.load_der_ocsp_response(ref.get_object().data).serial_number for ref in dss.ocsps}
     assert int(token.serial, 16) in answered
-    ours = services.authority.chain("national")[-1]
+    ours = services.hierarchy.chain("national")[-1]
     client_status, seal_status = _judge(pdf, [centre.root, ours], services.clock.now())
     assert client_status.bottom_line, client_status.pretty_print_details()
     assert client_status.signing_cert.serial_number == int(token.serial, 16)

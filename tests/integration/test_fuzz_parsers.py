@@ -125,7 +125,7 @@ def services(tmp_path_factory):
                          client_rate_per_minute=10_000, client_rate_burst=10_000)
     svc = Services.build(settings_)
     svc.migrate()
-    svc.authority.initialise()
+    svc.bootstrap.initialise()
     yield svc
     svc.close()
 
@@ -170,7 +170,7 @@ def test_cms_gives_a_signed_document_or_a_verification_error(services, record_pr
 
 def test_ocsp_requests_get_an_ocsp_response_never_internal_error(services, record_property) -> None:
     issued = f.issue_person(services)
-    issuer = services.authority.issuing_ca("national").certificate
+    issuer = services.hierarchy.issuing_ca("national").certificate
     seeds = [ocsp.OCSPRequestBuilder().add_certificate(issued.certificate, issuer, algorithm)
              .add_extension(x509.OCSPNonce(os.urandom(16)), critical=False).build()
              .public_bytes(serialization.Encoding.DER) for algorithm in (hashes.SHA1(), hashes.SHA256())]

@@ -55,17 +55,17 @@ def check_signed_by(signed: asn1_x509.Certificate, issuer: asn1_x509.Certificate
 @SQLITE_ONLY
 def test_gov7_init_makes_the_government_ca_gost_and_the_others_ecdsa(services) -> None:
     """GOV-7: the government CA's key is GOST R 34.10-2015 512 (KZ-5); root and national stay ECDSA."""
-    gov, root = (parsed(c) for c in services.authority.chain("government"))
+    gov, root = (parsed(c) for c in services.hierarchy.chain("government"))
     assert gov.public_key["algorithm"]["algorithm"].dotted == GOST_512_KEY
     assert gov["signature_algorithm"]["algorithm"].native == "sha256_ecdsa"  # the root signs it
     assert root.public_key["algorithm"]["algorithm"].native == "ec"
-    national = parsed(services.authority.chain("national")[0])
+    national = parsed(services.hierarchy.chain("national")[0])
     assert national.public_key["algorithm"]["algorithm"].native == "ec"
     with services.registry.transaction() as tx:
         assert {r.code: r.key_algorithm for r in tx.centres.all()} == {
             "root": "ec-p256", "national": "ec-p256", "government": "gost2015-512"}
     # The government OCSP responder signs like its centre.
-    responder = parsed(services.authority.service_certificate("ocsp-government").der)
+    responder = parsed(services.hierarchy.service_certificate("ocsp-government").der)
     assert responder.public_key["algorithm"]["algorithm"].dotted == GOST_512_KEY
     assert responder["signature_algorithm"]["algorithm"].dotted == GOST_512_SIGNATURE
     check_signed_by(responder, gov)
@@ -98,7 +98,7 @@ def test_gov3_gov5_gov6_government_batch_to_revocation_over_http_with_gost(servi
     """GOV-3 carriers issued under the GOST CA hold GOST 2015-512 keys (GOV-7) whose certificates verify
     under the government CA (ca.certcheck, the path of `qoltanba cert verify`); GOV-5 revocation on a
     letter; GOV-6 the GOST-signed CRL and OCSP tell holders, each signature checked by our GOST verifier."""
-    gov_ca = services.authority.chain("government")[0]
+    gov_ca = services.hierarchy.chain("government")[0]
     iins = [new_iin("F"), new_iin("M")]
     submitted = submit(http, batch_application(iins, "01-12/GOST"))
     approved = http.post(f"/applications/{submitted['id']}/approve")

@@ -289,7 +289,7 @@ def services(tmp_path_factory):
     svc = Services.build(Settings(home=tmp_path_factory.mktemp("gost-tsa") / "home", master_key="44" * 32),
                          clock=FrozenClock(start))
     svc.migrate()
-    svc.authority.initialise()
+    svc.bootstrap.initialise()
     yield svc
     svc.close()
 
@@ -316,7 +316,7 @@ def test_kz5_the_service_signs_for_a_client_whose_held_key_is_gost_with_the_visi
     from tests.support.verification import anchors_of
 
     iin = f.iin()
-    backend = services.authority.backend
+    backend = services.backend
     info = backend.generate(KeyAlgorithm.GOST_2015_512, "client-gost-service")
     cert = gost_end_entity(root, backend.public_key(info.handle), iin=iin)
     document = upload(services, iin)
@@ -390,7 +390,7 @@ def test_kz5_national_ca_issues_a_gost_client_key_and_the_service_signs_b_lt_wit
     assert (client_entry.digest_algorithm, client_entry.signature_algorithm) == NAMES[bits]
     assert client_entry.signer.iin == client.iin and client_entry.level == "B-LT"
 
-    root = asn1_x509.Certificate.load(services.authority.chain("national")[-1].public_bytes(Encoding.DER))
+    root = asn1_x509.Certificate.load(services.hierarchy.chain("national")[-1].public_bytes(Encoding.DER))
     reader = PdfFileReader(io.BytesIO(pdf))
     client_signature = reader.embedded_regular_signatures[0]
     dss = reader.root["/DSS"]

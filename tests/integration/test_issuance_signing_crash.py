@@ -182,7 +182,7 @@ class Checker:
             with services.registry.transaction(readonly=True) as tx:
                 counts = self._certificates(tx, outcomes)
                 self._crls(tx)
-                counts |= self._documents(tx, outcomes, services.authority.chain("national")[-1])
+                counts |= self._documents(tx, outcomes, services.hierarchy.chain("national")[-1])
             return counts
         finally:
             services.close()

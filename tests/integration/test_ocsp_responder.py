@@ -33,7 +33,7 @@ def _post(http, body: bytes, code: str = "national") -> ocsp.OCSPResponse:
 
 @pytest.fixture
 def person(services):
-    return f.issue_person(services).certificate, services.authority.issuing_ca("national").certificate
+    return f.issue_person(services).certificate, services.hierarchy.issuing_ca("national").certificate
 
 
 def test_good_then_revoked_with_time_and_reason(services, http, person):
@@ -124,7 +124,8 @@ def test_revocation_by_another_process_reaches_a_cache_without_watermark_through
     0.2 s poll — is what applies another process's revocation."""
     from ca.responder import OCSPResponder
 
-    responder = OCSPResponder(services.authority, services.responder.policy)
+    responder = OCSPResponder(services.registry, services.clock, services.hierarchy, services.ocsp_signers,
+                              services.responder.policy)
     cert, issuer = person
     body = _request(cert, issuer)
     responder.start_watching()

@@ -41,7 +41,7 @@ def centre(tmp_path, database_url, clock) -> Services:
                         console_lockout_minutes=15)
     svc = Services.build(settings, clock=clock)
     svc.migrate()
-    svc.authority.initialise()
+    svc.bootstrap.initialise()
     yield svc
     svc.close()
 

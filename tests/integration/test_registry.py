@@ -7,14 +7,14 @@ import datetime as dt
 import pytest
 from sqlalchemy import text
 
-from ca.authority import IssueRequest, KeySource
+from ca.issuance import IssueRequest, KeySource
 from ca.subject import SubjectData
 from registry import Conflict, Database
 from tests.support import factories as f
 
 
 def issue(services, iin: str | None = None):
-    return services.authority.issue(IssueRequest(
+    return services.issuance.issue(IssueRequest(
         centre="national", profile="individual-sign", key=KeySource(csr=f.csr_pem()), actor="test",
         subject=SubjectData(surname="Тестов", given_name="Тест", iin=iin or f.iin())))
 
@@ -96,7 +96,7 @@ def test_lint_at_issuance_setting_issues_clean_certificates(tmp_path):
 
     svc = Services.build(Settings(home=tmp_path / "h", master_key="22" * 32, lint_at_issuance=True))
     svc.migrate()
-    svc.authority.initialise()
+    svc.bootstrap.initialise()
     assert svc.policy.lint_at_issuance
     issued = issue(svc)
     assert issued.serial
@@ -107,7 +107,7 @@ def test_service_certificates_keep_their_profile_validity(services):
     """The TSA certificate lives five years (its profile); people's certificates one year."""
     from cryptography import x509 as _x509
 
-    tsa = _x509.load_der_x509_certificate(services.authority.service_certificate("tsa").der)
+    tsa = _x509.load_der_x509_certificate(services.hierarchy.service_certificate("tsa").der)
     assert (tsa.not_valid_after_utc - tsa.not_valid_before_utc).days == 1825
     person = issue(services).certificate
     assert (person.not_valid_after_utc - person.not_valid_before_utc).days == 365

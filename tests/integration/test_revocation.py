@@ -135,7 +135,7 @@ def test_revoking_twice_is_a_conflict_and_changes_nothing(services):
 
 def test_root6_ca_certificates_need_an_administrator_and_a_root_ground(services):
     """ROOT-6: the root revokes CA certificates (liquidation, accreditation expired, ...); administrators only."""
-    national_ca = services.authority.issuing_ca("national").certificate
+    national_ca = services.hierarchy.issuing_ca("national").certificate
     serial = format(national_ca.serial_number, "x")
     with pytest.raises(NotPermitted):
         services.revocations.revoke(RevocationRequest(serial=serial, actor="registrar", ground="ca-liquidation"))
@@ -158,7 +158,7 @@ def test_root6_ca_certificates_need_an_administrator_and_a_root_ground(services)
 
 
 def test_root_certificate_cannot_be_revoked(services):
-    root = services.authority.issuing_ca("root").certificate
+    root = services.hierarchy.issuing_ca("root").certificate
     with pytest.raises(InvalidInput):
         services.revocations.revoke(RevocationRequest(serial=format(root.serial_number, "x"), actor="a",
                                                       administrator=True))
@@ -173,10 +173,10 @@ def test_centre_stopping_revokes_everything_it_issued_and_its_own_certificate(se
     done = services.dual_control.approve(asked.id, "second-admin", administrator=True).result["revoked"]
     assert {p.serial for p in people} <= {r["serial"] for r in done}
     assert all(r["reason"] == "cessation-of-operation" for r in done)
-    national_ca = services.authority.issuing_ca("national").certificate
+    national_ca = services.hierarchy.issuing_ca("national").certificate
     assert any(r["centre"] == "root" and int(r["serial"], 16) == national_ca.serial_number for r in done)
     with services.registry.transaction() as tx:
-        ca = services.authority.issuing_ca("national", tx)
+        ca = services.hierarchy.issuing_ca("national", tx)
         assert tx.certificates.valid_issued_by(ca.centre_id) == []
     with pytest.raises(ConflictError):
         f.issue_person(services)

@@ -50,8 +50,8 @@ def test_nat6_paper_application_is_due_in_two_working_days_then_flagged_overdue(
     assert revocation is None and view.status == "submitted" and view.target_serial == issued.serial
     today = services.clock.now().astimezone(ALMATY).date()
     assert view.due_date == services.calendar.add_working_days(today, 2) and not view.overdue
-    services.authority.clock = FrozenClock(services.clock.now() + dt.timedelta(days=10))
-    services.applications.clock = services.authority.clock
+    services.issuance.clock = FrozenClock(services.clock.now() + dt.timedelta(days=10))
+    services.applications.clock = services.issuance.clock
     assert view.id in [v.id for v in services.applications.list(overdue=True)]
     done, revocation = services.revocation_applications.approve(view.id, "reg", administrator=False)
     assert done.status == "revoked" and revocation.reason == "key-compromise"

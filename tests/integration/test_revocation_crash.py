@@ -48,7 +48,7 @@ def _check(home, certs: dict[str, x509.Certificate], seen_numbers: dict[int, str
     try:
         services.publisher.reconcile()   # what every serving process does when it starts
         with services.registry.transaction() as tx:
-            centre_id = services.authority.issuing_ca("national", tx).centre_id
+            centre_id = services.hierarchy.issuing_ca("national", tx).centre_id
             revoked = {s for s in certs if tx.certificates.by_serial(s)[0].status == "revoked"}
             journal = {r.serial for r in tx.revocations.entries(centre_id)}
         assert revoked == journal, "a certificate row and its journal line disagree"
@@ -57,7 +57,7 @@ def _check(home, certs: dict[str, x509.Certificate], seen_numbers: dict[int, str
         assert listed & set(certs) == revoked, "the CRL misses or invents a revocation"
         exported = (services.settings.resolved_crl_export_dir / "national.crl").read_bytes()
         assert exported == crl.der, "the exported file is not the newest CRL"
-        issuer = services.authority.issuing_ca("national").certificate
+        issuer = services.hierarchy.issuing_ca("national").certificate
         for serial in random.sample(sorted(certs), 5):
             request = ocsp.OCSPRequestBuilder().add_certificate(certs[serial], issuer, hashes.SHA1()).build()
             answer = ocsp.load_der_ocsp_response(services.responder.respond(

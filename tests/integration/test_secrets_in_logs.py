@@ -126,7 +126,7 @@ def test_no_secret_in_the_logs_at_debug_in_process(tmp_path, caplog) -> None:
     services = Services.build(Settings(home=tmp_path / "home", master_key=master))
     try:
         services.migrate()
-        services.authority.initialise()
+        services.bootstrap.initialise()
         admin, mfo = _keys(services)
         with TestClient(create_app(services=services), headers=admin) as http:
             known = _flows(http, services, mfo)

@@ -22,7 +22,7 @@ from tests.support.signing import TENANT, authorise, client_with_held_key, lates
 
 
 def _root(services):
-    return services.authority.chain("national")[-1]
+    return services.hierarchy.chain("national")[-1]
 
 
 def _versions(services, document_id: str) -> list:

@@ -31,7 +31,7 @@ def token_services(tmp_path_factory):
                                        key_backend="pkcs11", pkcs11_module=token.module_path,
                                        pkcs11_token_label=token.label, pkcs11_pin_file=pin_file))
     services.migrate()
-    services.authority.initialise()
+    services.bootstrap.initialise()
     try:
         yield services
     finally:
@@ -50,7 +50,7 @@ def test_client_key_and_seal_on_the_token_sign_a_contract_at_b_lt(token_services
     auth = authorise(services, doc.id, client.serial)
     services.signing.sign_with_client_key("mfo", TENANT, doc.id, authorisation=auth.id, level="B-LT")
     services.signing.sign_with_seal("mfo", TENANT, doc.id, level="B-LT")
-    statuses = pyhanko_statuses(latest_pdf(services, doc.id), services.authority.chain("national")[-1],
+    statuses = pyhanko_statuses(latest_pdf(services, doc.id), services.hierarchy.chain("national")[-1],
                                 revocation=True)
     assert len(statuses) == 2
     for status in statuses:

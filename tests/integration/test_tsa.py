@@ -56,7 +56,7 @@ def tst_info(token: asn1_cms.ContentInfo) -> asn1_tsp.TSTInfo:
 
 
 def tsa_certificate(services: Services) -> x509.Certificate:
-    return x509.load_der_x509_certificate(services.authority.service_certificate("tsa").der)
+    return x509.load_der_x509_certificate(services.hierarchy.service_certificate("tsa").der)
 
 
 # --- granted tokens -----------------------------------------------------------------
@@ -122,13 +122,13 @@ def test_serial_numbers_are_unique_between_two_services_stamping_at_once(service
 
 def test_gen_time_comes_from_the_injected_clock(services):
     at = tsa_certificate(services).not_valid_before_utc + dt.timedelta(days=3, microseconds=654321)
-    tsa = TimeStampAuthority(services.authority, FrozenClock(at))
+    tsa = TimeStampAuthority(services.registry, services.tsa_signer, FrozenClock(at))
     assert tst_info(granted_token(tsa.respond(query())))["gen_time"].native == at.replace(microsecond=0)
 
 
 def test_sub_second_accuracy_gives_milliseconds(services):
     at = tsa_certificate(services).not_valid_before_utc + dt.timedelta(days=3, microseconds=654321)
-    tsa = TimeStampAuthority(services.authority, FrozenClock(at), TSAPolicy(accuracy=dt.timedelta(milliseconds=20)))
+    tsa = TimeStampAuthority(services.registry, services.tsa_signer, FrozenClock(at), TSAPolicy(accuracy=dt.timedelta(milliseconds=20)))
     info = tst_info(granted_token(tsa.respond(query())))
     assert info["gen_time"].native == at.replace(microsecond=654000)
     assert info["accuracy"].native == {"seconds": None, "millis": 20, "micros": None}
@@ -161,7 +161,7 @@ def test_signature_verifies_with_the_tsa_public_key(services):
     carried = {c.chosen.dump() for c in signed_data["certificates"]}
     # The TSA's certificate and its issuing CA (not the root: the verifier's own anchor).
     assert carried == {certificate.public_bytes(serialization.Encoding.DER),
-                       services.authority.chain("national")[0].public_bytes(serialization.Encoding.DER)}
+                       services.hierarchy.chain("national")[0].public_bytes(serialization.Encoding.DER)}
 
 
 def test_without_cert_req_the_certificate_is_left_out(services):
@@ -211,7 +211,7 @@ def test_refusals_are_rejections_with_the_rfc3161_fail_info(services, der, fail_
 
 def test_a_tsa_certificate_not_valid_now_is_system_failure_logged_without_secrets(services, caplog):
     late = tsa_certificate(services).not_valid_after_utc + dt.timedelta(days=1)
-    tsa = TimeStampAuthority(services.authority, FrozenClock(late))
+    tsa = TimeStampAuthority(services.registry, services.tsa_signer, FrozenClock(late))
     with caplog.at_level(logging.ERROR, logger="ca.tsa"):
         reply = read_response(tsa.respond(query()))
     assert (reply.status, reply.fail_info) == ("rejection", {"systemFailure"})
@@ -224,9 +224,9 @@ def test_an_internal_failure_is_system_failure_not_an_exception(services, caplog
     def broken(*_args: object) -> bytes:
         raise RuntimeError("the HSM went away")
 
-    tsa = TimeStampAuthority(services.authority)
+    tsa = TimeStampAuthority(services.registry, services.tsa_signer, services.clock)
     tsa.certificate  # noqa: B018 - load the signer before the backend breaks
-    monkeypatch.setattr(services.authority.backend, "sign", broken)
+    monkeypatch.setattr(services.backend, "sign", broken)
     with caplog.at_level(logging.ERROR, logger="ca.tsa"):
         reply = read_response(tsa.respond(query()))
     assert (reply.status, reply.fail_info) == ("rejection", {"systemFailure"})

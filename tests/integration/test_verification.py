@@ -43,7 +43,7 @@ def services(tmp_path_factory):
     settings = Settings(home=tmp_path_factory.mktemp("verification") / "home", master_key="33" * 32)
     svc = Services.build(settings, clock=FrozenClock(start))
     svc.migrate()
-    svc.authority.initialise()
+    svc.bootstrap.initialise()
     yield svc
     svc.close()
 
@@ -181,7 +181,7 @@ def test_trust_store_adds_lists_and_removes_an_imported_anchor(services) -> None
 
     with pytest.raises(ConflictError):
         store.add(pem, "again", "test")
-    leaf = services.authority.chain("national")[0].public_bytes(serialization.Encoding.PEM)
+    leaf = services.hierarchy.chain("national")[0].public_bytes(serialization.Encoding.PEM)
     assert store.add(leaf, "national CA", "test")  # a CA certificate, so it may be an anchor
     person = client_with_held_key(services).certificate.public_bytes(serialization.Encoding.PEM)
     with pytest.raises(InvalidInput, match="CA certificates"):
@@ -198,8 +198,8 @@ def test_cms_made_by_our_code_is_total_passed_and_a_changed_file_is_hash_failure
 
     client = client_with_held_key(services)
     content = "Заявление о досрочном погашении, договор MK-2026/7".encode()
-    cms = our_cms(BackendKey(services.authority.backend, client.key_handle), client.certificate,
-                  services.authority.chain("national"), content, attached=attached)
+    cms = our_cms(BackendKey(services.backend, client.key_handle), client.certificate,
+                  services.hierarchy.chain("national"), content, attached=attached)
     verifier = verifier_of(services)
     report = verifier.verify(cms, detached=None if attached else content)
     (entry,) = report.signatures

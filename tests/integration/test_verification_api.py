@@ -28,7 +28,7 @@ def services(tmp_path_factory):
                         verify_burst=20, verify_timeout_seconds=60)
     svc = Services.build(settings)
     svc.migrate()
-    svc.authority.initialise()
+    svc.bootstrap.initialise()
     yield svc
     svc.close()
 
@@ -66,8 +66,8 @@ def test_post_verify_takes_a_detached_cms_with_its_file_and_refuses_what_it_cann
 
     client = client_with_held_key(services)
     content = b"repayment schedule v3"
-    cms = our_cms(BackendKey(services.authority.backend, client.key_handle), client.certificate,
-                  services.authority.chain("national"), content)
+    cms = our_cms(BackendKey(services.backend, client.key_handle), client.certificate,
+                  services.hierarchy.chain("national"), content)
     response = anon.post("/verify", files={"file": ("s.p7s", base64.b64encode(cms)), "detached": ("s.txt", content)})
     assert response.status_code == 200 and response.json()["signatures"][0]["intact"], response.text
     refused = anon.post("/verify", files={"file": ("notes.txt", b"just some text, no signature")})

@@ -35,7 +35,7 @@ def files(services, tmp_path_factory) -> dict[str, Path]:
     paths["good"].write_bytes(pdf)
     paths["tampered"].write_bytes(tampered(pdf))
     paths["junk"].write_bytes(b"%PDF-1.7\n this is not really a PDF \n%%EOF")
-    paths["root"].write_bytes(services.authority.chain("national")[-1].public_bytes(serialization.Encoding.PEM))
+    paths["root"].write_bytes(services.hierarchy.chain("national")[-1].public_bytes(serialization.Encoding.PEM))
     return paths
 
 

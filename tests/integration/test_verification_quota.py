@@ -41,7 +41,7 @@ def services(tmp_path_factory):
                         verify_workers=2, verify_timeout_seconds=TIMEOUT)
     svc = Services.build(settings)
     svc.migrate()
-    svc.authority.initialise()
+    svc.bootstrap.initialise()
     yield svc
     svc.close()
 

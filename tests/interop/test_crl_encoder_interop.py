@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
 from ca.crl import REASON_CODES, CRLParams, sign_crl
-from keys import KeyAlgorithm, SoftwareKeyBackend, sign_certificate
+from keys import KeyAlgorithm, KeySigner, SoftwareKeyBackend, sign_certificate
 from tests.support.judges import BLOCKING
 from tests.support.tools import require_tool, skip_or_fail
 
@@ -64,7 +64,7 @@ class CA:
             delta_base=40 if kind == "delta" else None,
             freshest_crl_url=None if kind == "delta" else "http://pki.example.kz/crl/interop-delta.crl",
         )
-        return sign_crl(self.backend, self.handle, params, [] if kind == "empty" else entries)
+        return sign_crl(KeySigner(self.backend, self.handle), params, [] if kind == "empty" else entries)
 
 
 def some_entries(count: int, seed: int) -> list[tuple[int, int, int | None]]:

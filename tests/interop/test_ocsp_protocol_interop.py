@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from keys import KeySigner
 from ca.ocsp import ParsedRequest, ResponseSigner, SingleStatus, error_response, issuer_hashes, parse_request
 from tests.support.judges import BLOCKING, Finding, format_findings
 from tests.support.tools import require_tool, skip_or_fail
@@ -137,7 +138,7 @@ def test_openssl_notices_a_wrong_nonce(pki: PKI, files: Path, now: dt.datetime) 
 
 def test_openssl_verifies_a_response_the_ca_signs_itself(pki: PKI, files: Path, now: dt.datetime) -> None:
     _, parsed = _openssl_request(files, "-no_nonce")
-    signer = ResponseSigner(pki.backend, pki.ca_handle, pki.ca)
+    signer = ResponseSigner(KeySigner(pki.backend, pki.ca_handle), pki.ca)
     (files / "resp-by-ca.der").write_bytes(_respond(pki, parsed, "good", now, signer))
     proc = _openssl("-respin", "resp-by-ca.der", "-issuer", "ca.pem", "-cert", "leaf.pem",
                     "-CAfile", "ca.pem", "-no_nonce", cwd=files)

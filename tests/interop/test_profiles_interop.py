@@ -29,7 +29,8 @@ from cryptography.x509.oid import (
     NameOID,
 )
 
-from ca.authority import SERVICE_HOLDERS, IssuedCertificate, IssueRequest, KeySource
+from ca.hierarchy import SERVICE_HOLDERS
+from ca.issuance import IssuedCertificate, IssueRequest, KeySource
 from ca.identity import make_test_iin
 from ca.profiles import PROFILES, Role
 from ca.subject import SubjectData
@@ -150,7 +151,7 @@ def subject_for(profile: str, serial: int = 1, **overrides) -> SubjectData:
 def issue(services, profile: str, centre: str | None = None, *, key: str = "ec-p256",
           subject: SubjectData | None = None) -> IssuedCertificate:
     centre = centre or sorted(PROFILES[profile].centres)[0]
-    return services.authority.issue(IssueRequest(
+    return services.issuance.issue(IssueRequest(
         centre=centre, profile=profile, subject=subject or subject_for(profile),
         key=KeySource(csr=_csr(key)), actor="test"))
 
@@ -213,17 +214,17 @@ def test_profile_passes_pkilint_and_openssl(services, tmp_path, profile, centre,
     """pkilint (RFC 5280) finds no ERROR/FATAL; openssl verifies the chain and the purpose."""
     issued = issue(services, profile, centre, key=key)
     if profile == "subordinate-ca":
-        chain = services.authority.chain("root")
+        chain = services.hierarchy.chain("root")
     else:
-        chain = services.authority.chain(centre)
+        chain = services.hierarchy.chain(centre)
     _judge(issued.pem, chain, tmp_path, PURPOSES.get(profile, ()))
 
 
 @SQLITE_ONLY
 def test_root_certificate_passes_pkilint_and_openssl(services, tmp_path):
     """The self-signed root (ROOT-5: it signs with its own key) is clean and a trust anchor for openssl."""
-    root = services.authority.chain("root")[-1]
-    assert services.authority.chain("national")[-1] == root
+    root = services.hierarchy.chain("root")[-1]
+    assert services.hierarchy.chain("national")[-1] == root
     _judge(root.public_bytes(serialization.Encoding.PEM), [root], tmp_path)
 
 
@@ -231,7 +232,7 @@ def test_root_certificate_passes_pkilint_and_openssl(services, tmp_path):
 @pytest.mark.parametrize("code", ["national", "government"])
 def test_centre_certificate_passes_pkilint_and_openssl(services, tmp_path, code):
     """The subordinate centres' certificates init made, judged like any other."""
-    chain = services.authority.chain(code)
+    chain = services.hierarchy.chain(code)
     _judge(chain[0].public_bytes(serialization.Encoding.PEM), chain[1:], tmp_path, ("any",))
 
 
@@ -240,20 +241,20 @@ def test_centre_certificate_passes_pkilint_and_openssl(services, tmp_path, code)
 def test_service_certificate_passes_pkilint_and_openssl(services, tmp_path, name):
     """The OCSP, TSA and MFO seal certificates init made."""
     centre, profile = SERVICE_HOLDERS[name]
-    row = services.authority.service_certificate(name)
-    _judge(_pem(row.der), services.authority.chain(centre), tmp_path, PURPOSES.get(profile, ()))
+    row = services.hierarchy.service_certificate(name)
+    _judge(_pem(row.der), services.hierarchy.chain(centre), tmp_path, PURPOSES.get(profile, ()))
 
 
 @SQLITE_ONLY
 def test_judges_are_not_vacuous(services, tmp_path):
     """openssl refuses a wrong chain and an expired moment; pkilint reports a broken certificate."""
     issued = issue(services, "individual-sign", key="rsa-2048")
-    ok, output = openssl_verify(issued.pem, services.authority.chain("government"), tmp_path)
+    ok, output = openssl_verify(issued.pem, services.hierarchy.chain("government"), tmp_path)
     assert not ok, output
     after = issued.certificate.not_valid_after_utc + dt.timedelta(days=1)
-    ok, output = openssl_verify(issued.pem, services.authority.chain("national"), tmp_path, at=after)
+    ok, output = openssl_verify(issued.pem, services.hierarchy.chain("national"), tmp_path, at=after)
     assert not ok and "expired" in output, output
-    ok, output = openssl_verify(issued.pem, services.authority.chain("national"), tmp_path,
+    ok, output = openssl_verify(issued.pem, services.hierarchy.chain("national"), tmp_path,
                                 at=issued.certificate.not_valid_before_utc + dt.timedelta(days=30))
     assert ok, output
     # A certificate with an empty subject and no SAN is an RFC 5280 error.
@@ -283,11 +284,11 @@ def _gost_csr(tmp_path: Path) -> bytes:
 def test_gov7_government_centre_signs_with_gost_and_our_verifier_judges_it(services, tmp_path, key):
     """GOV-7, KZ-5: the government CA's key and signatures are GOST R 34.10-2015 512; pkilint lints the
     structure, our GOST verifier the chain and purposes, and it is not vacuous."""
-    chain = services.authority.chain("government")
+    chain = services.hierarchy.chain("government")
     gov_ca = chain[0]
     assert gov_ca.public_key_algorithm_oid.dotted_string == GOST_2015_512_KEY
     csr = _gost_csr(tmp_path) if key.startswith("gost") else _csr(key)
-    issued = services.authority.issue(IssueRequest(
+    issued = services.issuance.issue(IssueRequest(
         centre="government", profile="government-employee", subject=subject_for("government-employee"),
         key=KeySource(csr=csr), actor="test"))
     assert issued.certificate.signature_algorithm_oid.dotted_string == GOST_2015_512_SIGNATURE
@@ -298,7 +299,7 @@ def test_gov7_government_centre_signs_with_gost_and_our_verifier_judges_it(servi
     der = bytearray(issued.certificate.public_bytes(serialization.Encoding.DER))
     der[-10] ^= 0x01
     assert gost_verify(bytes(der), chain) == (False, "the issuer's signature does not verify")
-    assert not gost_verify(issued.pem, services.authority.chain("national"))[0]
+    assert not gost_verify(issued.pem, services.hierarchy.chain("national"))[0]
     assert not gost_verify(issued.pem, chain, ("timestampsign",))[0]
     late = issued.certificate.not_valid_after_utc + dt.timedelta(days=1)
     assert "expired" in gost_verify(issued.pem, chain, at=late)[1]
@@ -388,7 +389,7 @@ def test_nat4_subject_and_issuer_fields(services):
     issuer = dict(_values(cert.issuer))
     assert issuer[NameOID.COUNTRY_NAME] == "KZ"
     assert issuer[NameOID.ORGANIZATION_NAME] and issuer[NameOID.COMMON_NAME]
-    assert cert.issuer == services.authority.chain("national")[0].subject
+    assert cert.issuer == services.hierarchy.chain("national")[0].subject
 
 
 def _key_usage(cert: x509.Certificate) -> set[str]:
@@ -461,7 +462,7 @@ def test_kz3_policy_oid(services, profile):
 @pytest.mark.parametrize("code", ["national", "government"])
 def test_kz3_centre_certificates_carry_the_ca_policy(services, code):
     """KZ-3: the intermediate CAs carry 1.2.398.3.3.1.1, as the NCA's intermediate does."""
-    cert = services.authority.chain(code)[0]
+    cert = services.hierarchy.chain(code)[0]
     assert [p.policy_identifier.dotted_string for p in _policies(cert)] == [POLICY_OIDS["subordinate-ca"]]
 
 
@@ -510,7 +511,7 @@ def test_nat8_end_entity_has_aia_and_crl_points_at_base_url(services, how, what,
     if how == "issue":
         cert = issue(services, what, centre, key="rsa-2048").certificate
     else:
-        cert = x509.load_der_x509_certificate(services.authority.service_certificate(what).der)
+        cert = x509.load_der_x509_certificate(services.hierarchy.service_certificate(what).der)
     base = services.settings.base_url
     aia = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
     by_method: dict = {}
@@ -523,7 +524,7 @@ def test_nat8_end_entity_has_aia_and_crl_points_at_base_url(services, how, what,
     assert urls == [f"{base}/crl/{centre}.crl"]
     assert all(u.startswith(base + "/") for u in urls)
     # the CA named in AIA is the one that signed it
-    verify_issued_by(cert, services.authority.chain(centre)[0])
+    verify_issued_by(cert, services.hierarchy.chain(centre)[0])
 
 
 @pytest.mark.parametrize("profile", SUBSCRIBER)
@@ -538,11 +539,11 @@ def test_nat2_gov7_end_entity_validity_is_one_year(services, profile):
 
 def test_root5_hierarchy_is_signed_by_the_root(services):
     """ROOT-5: the centres' certificates are signed by the root CA's key; the root signs itself."""
-    root = services.authority.chain("root")[-1]
+    root = services.hierarchy.chain("root")[-1]
     assert root.issuer == root.subject
     root.verify_directly_issued_by(root)
     for code in ("national", "government"):
-        chain = services.authority.chain(code)
+        chain = services.hierarchy.chain(code)
         assert len(chain) == 2 and chain[-1] == root
         chain[0].verify_directly_issued_by(root)
         bc = chain[0].extensions.get_extension_for_class(x509.BasicConstraints).value

@@ -167,7 +167,7 @@ def test_root6_revoking_a_ca_certificate_fails_everything_below_it(tmp_path):
     services = Services.build(home.settings())
     try:
         leaf = f.issue_person(services).certificate
-        root, national = (services.authority.issuing_ca(c).certificate for c in ("root", "national"))
+        root, national = (services.hierarchy.issuing_ca(c).certificate for c in ("root", "national"))
         chain = _pem(tmp_path / "chain.pem", national, root)
         leaf_pem = _pem(tmp_path / "leaf.pem", leaf)
 

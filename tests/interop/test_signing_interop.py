@@ -22,7 +22,7 @@ def sqlite_services(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def nss(sqlite_services, tmp_path_factory) -> Path:
-    return nss_database(tmp_path_factory.mktemp("nss"), sqlite_services.authority.chain("national")[-1])
+    return nss_database(tmp_path_factory.mktemp("nss"), sqlite_services.hierarchy.chain("national")[-1])
 
 
 def _write(tmp_path: Path, name: str, data: bytes) -> Path:
@@ -48,16 +48,16 @@ def test_client_plus_seal_contract_is_valid_and_trusted_for_pdfsig_pyhanko_and_q
         assert signature.certificate == "Certificate is Trusted.", signature.raw
     ok, output = qpdf_check(path)
     assert ok, output
-    statuses = pyhanko_statuses(pdf, services.authority.chain("national")[-1], revocation=True)
+    statuses = pyhanko_statuses(pdf, services.hierarchy.chain("national")[-1], revocation=True)
     assert len(statuses) == 2 and all(s.bottom_line for s in statuses)
     # The stamps (last page): the client's name and IIN, the seal's BIN, both serials, the QR codes.
     text = last_page_text(path, 2)
-    seal = services.authority.service_certificate("mfo-seal")
+    seal = services.hierarchy.service_certificate("mfo-seal")
     for expected in ("СӘРСЕНБАЕВА", client.iin, seal.bin, client.serial.upper(), "Asia/Almaty"):
         assert expected.lower() in text.lower(), (expected, text)
     assert qr_codes_on_page(path, 2, tmp_path) == [f"{services.settings.base_url}/verify/{doc.id}"] * 2
     if level == "B-LTA":
-        stamps = pyhanko_timestamp_statuses(pdf, services.authority.chain("national")[-1])
+        stamps = pyhanko_timestamp_statuses(pdf, services.hierarchy.chain("national")[-1])
         assert stamps and all(s.intact and s.valid and s.trusted for s in stamps)
 
 
@@ -94,5 +94,5 @@ def test_one_changed_byte_makes_pdfsig_and_pyhanko_report_the_signatures_invalid
     path = _write(tmp_path, "tampered.pdf", bytes(pdf))
     signatures = pdfsig(path, nss)
     assert len(signatures) == 2 and not any(s.signature_valid for s in signatures), [s.raw for s in signatures]
-    statuses = pyhanko_statuses(bytes(pdf), services.authority.chain("national")[-1])
+    statuses = pyhanko_statuses(bytes(pdf), services.hierarchy.chain("national")[-1])
     assert not any(s.intact for s in statuses)

@@ -54,7 +54,7 @@ def test_pyhanko_document_timestamp_validates_against_our_root(services):
     stamped = _timestamp(InProcessTimeStamper(services.tsa))
     signatures = PdfFileReader(io.BytesIO(stamped)).embedded_signatures
     assert len(signatures) == 1
-    root, national = services.authority.chain("national")[::-1]
+    root, national = services.hierarchy.chain("national")[::-1]
     # Our certificates name live CRL and OCSP addresses; nothing serves them
     # here, so revocation is soft-fail and nothing is fetched.
     context = ValidationContext(trust_roots=[_asn1(root)], other_certs=[_asn1(national)], allow_fetching=False)
@@ -67,6 +67,6 @@ def test_pyhanko_document_timestamp_validates_against_our_root(services):
 
 def test_pyhanko_sees_a_refusal_as_a_timestamp_request_error(services):
     # A TSA that takes SHA-512 imprints only refuses pyHanko's SHA-256 query.
-    sha512_only = TimeStampAuthority(services.authority, policy=TSAPolicy(hash_algorithms=frozenset({"sha512"})))
+    sha512_only = TimeStampAuthority(services.registry, services.tsa_signer, services.clock, policy=TSAPolicy(hash_algorithms=frozenset({"sha512"})))
     with pytest.raises(TimestampRequestError, match="badAlg"):
         _timestamp(InProcessTimeStamper(sha512_only))

@@ -51,7 +51,7 @@ def services(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def nss(services, tmp_path_factory) -> Path:
-    return nss_database(tmp_path_factory.mktemp("nss"), services.authority.chain("national")[-1])
+    return nss_database(tmp_path_factory.mktemp("nss"), services.hierarchy.chain("national")[-1])
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +128,7 @@ def _holder_files(services, directory: Path) -> tuple[Path, Path, Path, object]:
                                            serialization.NoEncryption()))
     paths[1].write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     paths[2].write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM)
-                                  for c in services.authority.chain("national")))
+                                  for c in services.hierarchy.chain("national")))
     return (*paths, issued)
 
 
@@ -143,7 +143,7 @@ def test_openssl_cms_signatures_verify_and_openssl_agrees(services, tmp_path, at
                     "-inkey", key, "-certfile", chain, "-outform", "DER", "-out", signature,
                     *(["-nodetach"] if attached else [])], check=True, capture_output=True, timeout=60)
     root = tmp_path / "root.pem"
-    root.write_bytes(services.authority.chain("national")[-1].public_bytes(serialization.Encoding.PEM))
+    root.write_bytes(services.hierarchy.chain("national")[-1].public_bytes(serialization.Encoding.PEM))
     judge = subprocess.run([openssl, "cms", "-verify", "-binary", "-inform", "DER", "-in", signature, "-CAfile", root,
                             "-purpose", "any", "-out", "/dev/null",
                             *([] if attached else ["-content", content])], capture_output=True, timeout=60)

@@ -44,7 +44,7 @@ class ForeignCentre:
     @property
     def chain(self) -> list[x509.Certificate]:
         with self._services() as svc:
-            return list(svc.authority.chain("national"))
+            return list(svc.hierarchy.chain("national"))
 
     def root_pem(self) -> str:
         return self.root.public_bytes(serialization.Encoding.PEM).decode()

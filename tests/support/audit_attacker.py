@@ -36,7 +36,7 @@ def build(tmp_path, database_url: str, **extra):
                         audit_checkpoint_grace_seconds=GRACE_SECONDS, **extra)
     svc = Services.build(settings, clock=clock)
     svc.migrate()
-    svc.authority.initialise()
+    svc.bootstrap.initialise()
     assert svc.audit_checkpoints.pin_anchor() is True          # what `qoltanba init` does
     return svc, clock
 

@@ -74,7 +74,7 @@ def issue_person(services, *, centre: str = "national", profile: str = "individu
 
     ``password``: the centre generates the key into a PKCS#12 carrier (government CA style).
     """
-    from ca.authority import IssueRequest, KeySource
+    from ca.issuance import IssueRequest, KeySource
     from ca.profiles import Role
     from ca.subject import SubjectData
 
@@ -86,7 +86,7 @@ def issue_person(services, *, centre: str = "national", profile: str = "individu
     key = KeySource(pkcs12_password=password) if password else KeySource(csr=csr_pem())
     if centre == "government":
         profile = "government-employee"
-    return services.authority.issue(IssueRequest(centre=centre, profile=profile, subject=subject, key=key,
+    return services.issuance.issue(IssueRequest(centre=centre, profile=profile, subject=subject, key=key,
                                                  actor="test"))
 
 

@@ -68,7 +68,7 @@ def _make(kind: str, offset: dt.timedelta | None, postgres_server) -> _Image:  #
                          _clock(offset, now))
     try:
         svc.migrate()
-        svc.authority.initialise()
+        svc.bootstrap.initialise()
     finally:
         svc.close()
     if sqlite_file is not None:

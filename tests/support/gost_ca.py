@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from ca.issuer import CAEndpoints, CertificateIssuer, IssuingCA
 from ca.profiles import PROFILES, HolderKind
 from ca.subject import SubjectData, build_name
-from keys import KeyAlgorithm, SoftwareKeyBackend
+from keys import KeyAlgorithm, KeySigner, SoftwareKeyBackend
 
 NOW = dt.datetime(2026, 11, 21, 10, 0, tzinfo=dt.timezone.utc)
 
@@ -27,7 +27,7 @@ class GostCA:
     def __init__(self, directory: Path, algorithm: KeyAlgorithm, at: dt.datetime = NOW) -> None:
         self.at = at
         self.backend = SoftwareKeyBackend(directory, b"k" * 32)
-        self.issuer = CertificateIssuer(self.backend)
+        self.issuer = CertificateIssuer()
         self.handle = self.backend.generate(algorithm, "ca-government").handle
         key = self.backend.public_key(self.handle)
         prof = PROFILES["root-ca"]
@@ -35,7 +35,7 @@ class GostCA:
                                     subject=build_name(prof, SubjectData(common_name="GOST CA", organisation="Q")),
                                     public_key=key, serial=1 << 100, not_before=at - dt.timedelta(days=1),
                                     not_after=at + dt.timedelta(days=3650))
-        self.certificate = self.issuer.sign(builder, self.handle, key)
+        self.certificate = self.issuer.sign(builder, KeySigner(self.backend, self.handle), key)
         self.ca = IssuingCA(code="government", certificate=self.certificate, key_handle=self.handle,
                             endpoints=CAEndpoints("http://ca.test", "government"))
 
@@ -49,7 +49,7 @@ class GostCA:
         builder = self.issuer.build(ca=self.ca, profile=prof, subject=build_name(prof, subject),
                                     public_key=public_key, serial=serial, not_before=self.at - dt.timedelta(hours=1),
                                     not_after=self.at + dt.timedelta(days=365))
-        return self.issuer.sign(builder, self.handle, public_key)
+        return self.issuer.sign(builder, KeySigner(self.backend, self.handle), public_key)
 
     def new_key(self, algorithm: KeyAlgorithm, label: str) -> tuple[str, object]:
         handle = self.backend.generate(algorithm, label).handle

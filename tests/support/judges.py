@@ -142,7 +142,7 @@ def openssl_verify(cert_pem: bytes, chain: Sequence[x509.Certificate], tmp_dir: 
                    strict: bool = True) -> tuple[bool, str]:
     """Run ``openssl verify`` on a certificate against ``chain``.
 
-    ``chain`` is as ``CertificationAuthority.chain`` gives it: issuing CA
+    ``chain`` is as ``Hierarchy.chain`` gives it: issuing CA
     first, root last. The root is the only trust anchor (``-CAfile``), the
     others are ``-untrusted`` intermediates. ``at`` sets ``-attime``;
     ``purpose`` adds ``-purpose`` (e.g. ``smimesign``, ``sslclient``);

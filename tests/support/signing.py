@@ -30,12 +30,12 @@ class Client:
 
 def client_with_held_key(services, *, algorithm=None, iin: str | None = None) -> Client:
     """A borrower whose signing key the national CA generated into the service's backend."""
-    from ca.authority import IssueRequest, KeySource
+    from ca.issuance import IssueRequest, KeySource
     from ca.subject import SubjectData
     from keys import KeyAlgorithm
 
     iin = iin or f.iin()
-    issued = services.authority.issue(IssueRequest(
+    issued = services.issuance.issue(IssueRequest(
         centre="national", profile="individual-sign", actor="test",
         subject=SubjectData(surname="Сәрсенбаева", given_name="Әйгерім", iin=iin),
         key=KeySource(service=True, algorithm=algorithm or KeyAlgorithm.EC_P256)))
@@ -78,7 +78,7 @@ def embedded_services(home: Path, master_key: str = "55" * 32) -> Iterator:
 
     svc = Services.build(Settings(home=home, master_key=master_key))
     svc.migrate()
-    svc.authority.initialise()
+    svc.bootstrap.initialise()
     try:
         yield svc
     finally:

@@ -25,7 +25,7 @@ from tests.support.signing import TENANT, authorise, client_with_held_key, lates
 
 
 def anchors_of(services) -> TrustAnchors:
-    root = services.authority.chain("national")[-1]
+    root = services.hierarchy.chain("national")[-1]
     return TrustAnchors.from_der([root.public_bytes(serialization.Encoding.DER)])
 
 
@@ -53,10 +53,10 @@ def sign_with_revoked_certificate(services, client, pdf: bytes, document_id: str
     The revocation data embedded for B-LT is our responder's answer at
     signing time: "revoked", with the revocation time.
     """
-    chain = tuple(services.authority.chain("national"))
+    chain = tuple(services.hierarchy.chain("national"))
     job = services.signing.job_for(client.certificate, chain, level=Level(level), field_name=CLIENT_FIELD, index=0,
                                    document_id=document_id, role="Client")
-    return services.signing_engine.sign(pdf, job, BackendKey(services.authority.backend, client.key_handle))
+    return services.signing_engine.sign(pdf, job, BackendKey(services.backend, client.key_handle))
 
 
 def tampered(pdf: bytes, marker: bytes = b"Microcredit contract") -> bytes:

@@ -17,7 +17,7 @@ from cryptography.x509.oid import NameOID
 
 from ca import crl as crl_module
 from ca.crl import REASON_CODES, CRLParams, assemble_crl, encode_tbs_crl, sign_crl
-from keys import KeyAlgorithm, SoftwareKeyBackend, sign_certificate, signature_algorithm_der
+from keys import KeyAlgorithm, KeySigner, SoftwareKeyBackend, sign_certificate, signature_algorithm_der
 
 MASTER = bytes(range(32))
 UTC = dt.timezone.utc
@@ -25,7 +25,7 @@ THIS_UPDATE = dt.datetime(2026, 11, 21, 9, 30, 0, tzinfo=UTC)
 NEXT_UPDATE = THIS_UPDATE + dt.timedelta(days=1)
 DELTA_URL = "http://pki.example.kz/crl/national-delta.crl"
 ECDSA_SHA256 = signature_algorithm_der(KeyAlgorithm.EC_P256, "sha256")
-SERIAL_159 = (1 << 158) | 0x1234567890ABCDEF  # the shape of ca.authority.new_serial()
+SERIAL_159 = (1 << 158) | 0x1234567890ABCDEF  # the shape of ca.issuance.new_serial()
 
 
 def epoch(*args: int) -> int:
@@ -92,7 +92,7 @@ def tbs_of(der: bytes) -> asn1_crl.TbsCertList:
 
 
 def test_full_crl_reads_back_field_by_field(ec_ca: CA) -> None:
-    crl = x509.load_der_x509_crl(sign_crl(ec_ca.backend, ec_ca.handle, ec_ca.params(), ENTRIES))
+    crl = x509.load_der_x509_crl(sign_crl(KeySigner(ec_ca.backend, ec_ca.handle), ec_ca.params(), ENTRIES))
     assert crl.issuer == ec_ca.certificate.subject
     assert crl.last_update_utc == THIS_UPDATE
     assert crl.next_update_utc == NEXT_UPDATE
@@ -110,7 +110,7 @@ def test_full_crl_reads_back_field_by_field(ec_ca: CA) -> None:
 
 
 def test_entries_read_back_in_order_with_dates_and_reasons(ec_ca: CA) -> None:
-    crl = x509.load_der_x509_crl(sign_crl(ec_ca.backend, ec_ca.handle, ec_ca.params(), ENTRIES))
+    crl = x509.load_der_x509_crl(sign_crl(KeySigner(ec_ca.backend, ec_ca.handle), ec_ca.params(), ENTRIES))
     assert len(crl) == len(ENTRIES)
     for revoked, (serial, revoked_at, reason) in zip(crl, ENTRIES):
         assert revoked.serial_number == serial
@@ -136,7 +136,7 @@ def _reason_code(flag: x509.ReasonFlags) -> int:
 
 def test_every_reason_code_but_unspecified_is_encoded(ec_ca: CA) -> None:
     entries = [(100 + code, epoch(2026, 1, 1), code) for code in REASON_CODES.values()]
-    crl = x509.load_der_x509_crl(sign_crl(ec_ca.backend, ec_ca.handle, ec_ca.params(), entries))
+    crl = x509.load_der_x509_crl(sign_crl(KeySigner(ec_ca.backend, ec_ca.handle), ec_ca.params(), entries))
     for revoked, (_, _, code) in zip(crl, entries):
         if code == 0:
             # RFC 5280 §5.3.1: unspecified is expressed by leaving reasonCode out.
@@ -155,7 +155,7 @@ def test_reason_code_names_are_rfc_5280_in_kebab_case() -> None:
 
 def test_delta_crl_carries_critical_delta_indicator_and_no_freshest_crl(ec_ca: CA) -> None:
     params = ec_ca.params(crl_number=9, delta_base=7, freshest_crl_url=None)
-    crl = x509.load_der_x509_crl(sign_crl(ec_ca.backend, ec_ca.handle, params, ENTRIES[:2]))
+    crl = x509.load_der_x509_crl(sign_crl(KeySigner(ec_ca.backend, ec_ca.handle), params, ENTRIES[:2]))
     indicator = crl.extensions.get_extension_for_class(x509.DeltaCRLIndicator)
     assert indicator.critical and indicator.value.crl_number == 7
     assert crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number == 9
@@ -165,7 +165,7 @@ def test_delta_crl_carries_critical_delta_indicator_and_no_freshest_crl(ec_ca: C
 
 
 def test_version_is_v2_and_signature_fields_match(ec_ca: CA) -> None:
-    der = sign_crl(ec_ca.backend, ec_ca.handle, ec_ca.params(), ENTRIES)
+    der = sign_crl(KeySigner(ec_ca.backend, ec_ca.handle), ec_ca.params(), ENTRIES)
     certificate_list = asn1_crl.CertificateList.load(der, strict=True)
     tbs = certificate_list["tbs_cert_list"]
     assert tbs["version"].native == "v2"
@@ -176,7 +176,7 @@ def test_version_is_v2_and_signature_fields_match(ec_ca: CA) -> None:
 @pytest.mark.parametrize("which", ["ec_ca", "rsa_ca"])
 def test_signature_verifies_with_the_ca_public_key(which: str, request: pytest.FixtureRequest) -> None:
     ca: CA = request.getfixturevalue(which)
-    crl = x509.load_der_x509_crl(sign_crl(ca.backend, ca.handle, ca.params(), ENTRIES))
+    crl = x509.load_der_x509_crl(sign_crl(KeySigner(ca.backend, ca.handle), ca.params(), ENTRIES))
     assert crl.is_signature_valid(ca.public_key)
     assert isinstance(crl.signature_hash_algorithm, hashes.SHA256)
     other = CA(ca.backend, KeyAlgorithm.EC_P256)
@@ -184,13 +184,13 @@ def test_signature_verifies_with_the_ca_public_key(which: str, request: pytest.F
 
 
 def test_explicit_hash_is_used(ec_ca: CA) -> None:
-    crl = x509.load_der_x509_crl(sign_crl(ec_ca.backend, ec_ca.handle, ec_ca.params(), ENTRIES, "sha384"))
+    crl = x509.load_der_x509_crl(sign_crl(KeySigner(ec_ca.backend, ec_ca.handle), ec_ca.params(), ENTRIES, "sha384"))
     assert isinstance(crl.signature_hash_algorithm, hashes.SHA384)
     assert crl.is_signature_valid(ec_ca.public_key)
 
 
 def test_empty_crl_leaves_revoked_certificates_out(ec_ca: CA) -> None:
-    der = sign_crl(ec_ca.backend, ec_ca.handle, ec_ca.params(), [])
+    der = sign_crl(KeySigner(ec_ca.backend, ec_ca.handle), ec_ca.params(), [])
     crl = x509.load_der_x509_crl(der)
     assert len(crl) == 0 and crl.is_signature_valid(ec_ca.public_key)
     # RFC 5280 §5.1.2.6: absent, not an empty SEQUENCE.
@@ -261,7 +261,7 @@ def test_large_crl_with_long_form_lengths_matches_asn1crypto(ec_ca: CA) -> None:
     (SERIAL_159, "40" + "00" * 11 + "1234567890abcdef"), ((1 << 159) - 1, "7f" + "ff" * 19),
 ])
 def test_serials_are_minimal_positive_integers(ec_ca: CA, serial: int, content: str) -> None:
-    tbs = tbs_of(sign_crl(ec_ca.backend, ec_ca.handle, ec_ca.params(), [(serial, epoch(2026, 1, 1), None)]))
+    tbs = tbs_of(sign_crl(KeySigner(ec_ca.backend, ec_ca.handle), ec_ca.params(), [(serial, epoch(2026, 1, 1), None)]))
     integer = tbs["revoked_certificates"][0]["user_certificate"]
     assert integer.contents.hex() == content
     assert integer.native == serial
@@ -282,7 +282,7 @@ def test_generalized_time_from_2050_and_before_1950(ec_ca: CA) -> None:
                           next_update=dt.datetime(2050, 1, 1, tzinfo=UTC))
     entries = [(11, epoch(2050, 1, 1), 1), (12, epoch(2049, 12, 31, 23, 59, 59), None),
                (13, epoch(1949, 12, 31, 23, 59, 59), None), (14, epoch(1950, 1, 1), 2)]
-    der = sign_crl(ec_ca.backend, ec_ca.handle, params, entries)
+    der = sign_crl(KeySigner(ec_ca.backend, ec_ca.handle), params, entries)
     tbs = tbs_of(der)
     assert tbs["this_update"].name == "utc_time" and tbs["next_update"].name == "general_time"
     assert tbs["next_update"].chosen.contents == b"20500101000000Z"

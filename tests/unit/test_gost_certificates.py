@@ -27,7 +27,7 @@ from ca.issuer import CAEndpoints, CertificateIssuer, IssuingCA
 from ca.keycheck import parse_csr
 from ca.profiles import PROFILES
 from ca.subject import SubjectData, build_name
-from keys import KeyAlgorithm, SoftwareKeyBackend, certificate_public_key, key_identifier
+from keys import KeyAlgorithm, KeySigner, SoftwareKeyBackend, certificate_public_key, key_identifier
 from keys.gost import GOST_SIGNATURE_VALIDATOR, GostPublicKey, public_key, signature_algorithm_der, spki_der, streebog512, verify
 from keys.gost.pkcs12 import load_gost_pkcs12
 from keys.x509sign import build_csr
@@ -136,19 +136,19 @@ def test_kz5_gost_holder_key_under_an_ecdsa_ca(tmp_path: Path) -> None:
     """A holder's GOST key in a certificate signed by an ECDSA CA: the signature stays ECDSA."""
     h = GostCA(tmp_path, KeyAlgorithm.GOST_2015_256)
     ec_backend = SoftwareKeyBackend(tmp_path / "ec", b"e" * 32)
-    ec_issuer = CertificateIssuer(ec_backend)
+    ec_issuer = CertificateIssuer()
     handle = ec_backend.generate(KeyAlgorithm.EC_P256, "ca").handle
     builder = ec_issuer.build(ca=None, profile=PROFILES["root-ca"],
                               subject=build_name(PROFILES["root-ca"], SubjectData(common_name="EC CA", organisation="Q")),
                               public_key=ec_backend.public_key(handle), serial=3, not_before=NOW,
                               not_after=NOW + dt.timedelta(days=30))
-    ec_ca = ec_issuer.sign(builder, handle)
+    ec_ca = ec_issuer.sign(builder, KeySigner(ec_backend, handle))
     gost_key = h.backend.public_key(h.handle)
     ca = IssuingCA(code="national", certificate=ec_ca, key_handle=handle, endpoints=CAEndpoints("http://t", "n"))
     prof = PROFILES["individual-sign"]
     cert = ec_issuer.sign(ec_issuer.build(ca=ca, profile=prof, subject=build_name(prof, SubjectData(
         surname="А", given_name="Б", iin="900101300017")), public_key=gost_key, serial=9, not_before=NOW,
-        not_after=NOW + dt.timedelta(days=30)), handle, gost_key)
+        not_after=NOW + dt.timedelta(days=30)), KeySigner(ec_backend, handle), gost_key)
     assert cert.signature_algorithm_oid.dotted_string == "1.2.840.10045.4.3.2"
     ec_ca.public_key().verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))
     assert parsed(cert).public_key.dump() == spki_der(gost_key)

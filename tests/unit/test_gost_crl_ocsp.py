@@ -20,7 +20,7 @@ from pyhanko_certvalidator.errors import RevokedError
 
 from ca.crl import CRLParams, sign_crl
 from ca.ocsp import ResponseSigner, SingleStatus, issuer_hashes, parse_request
-from keys import KeyAlgorithm, key_identifier
+from keys import KeyAlgorithm, KeySigner, key_identifier
 from keys.gost import GOST_SIGNATURE_VALIDATOR, verify
 from tests.support.gost_ca import NOW, GostCA, parsed
 
@@ -39,7 +39,7 @@ def _crl(ca: GostCA, entries: list) -> bytes:
     params = CRLParams(issuer_name_der=ca.certificate.subject.public_bytes(),
                        authority_key_identifier=key_identifier(ca.backend.public_key(ca.handle)),
                        this_update=NOW, next_update=NOW + dt.timedelta(days=1), crl_number=3)
-    return sign_crl(ca.backend, ca.handle, params, entries)
+    return sign_crl(KeySigner(ca.backend, ca.handle), params, entries)
 
 
 def _flip(der: bytes, offset: int) -> bytes:
@@ -114,7 +114,7 @@ def test_gov7_gost_ocsp_responses_verify_and_read_back(gost_ca: GostCA, responde
     else:
         handle, key = gost_ca.new_key(gost_ca.backend.algorithm(gost_ca.handle), "ocsp")
         certificate = gost_ca.issue(key, profile="ocsp-responder", serial=55)
-    signer = ResponseSigner(gost_ca.backend, handle, certificate)
+    signer = ResponseSigner(KeySigner(gost_ca.backend, handle), certificate)
     good_id = parse_request(_request(gost_ca, 101)).cert_ids[0]
     revoked_id = parse_request(_request(gost_ca, 102)).cert_ids[0]
     der = signer.sign([SingleStatus(good_id, "good"),
@@ -147,9 +147,9 @@ def _judge_with_ocsp(tmp_path: Path, delegated: bool) -> None:
     gost_ca = GostCA(tmp_path, KeyAlgorithm.GOST_2015_512)
     if delegated:
         handle, key = gost_ca.new_key(KeyAlgorithm.GOST_2015_512, "ocsp")
-        signer = ResponseSigner(gost_ca.backend, handle, gost_ca.issue(key, profile="ocsp-responder", serial=55))
+        signer = ResponseSigner(KeySigner(gost_ca.backend, handle), gost_ca.issue(key, profile="ocsp-responder", serial=55))
     else:
-        signer = ResponseSigner(gost_ca.backend, gost_ca.handle, gost_ca.certificate)
+        signer = ResponseSigner(KeySigner(gost_ca.backend, gost_ca.handle), gost_ca.certificate)
     _h, holder = gost_ca.new_key(KeyAlgorithm.GOST_2015_256, "holder")
     ca = parsed(gost_ca.certificate)
     for serial, status in ((101, "good"), (102, "revoked")):
@@ -180,4 +180,4 @@ def test_ocsp_signer_refuses_a_key_that_is_not_the_responder_certificates(tmp_pa
     gost_ca = GostCA(tmp_path, KeyAlgorithm.GOST_2015_512)
     other, _key = gost_ca.new_key(KeyAlgorithm.GOST_2015_512, "other")
     with pytest.raises(ValueError, match="does not hold"):
-        ResponseSigner(gost_ca.backend, other, gost_ca.certificate)
+        ResponseSigner(KeySigner(gost_ca.backend, other), gost_ca.certificate)

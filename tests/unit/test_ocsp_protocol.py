@@ -33,7 +33,7 @@ from ca.ocsp import (
     issuer_hashes,
     parse_request,
 )
-from keys import KeyAlgorithm, SoftwareKeyBackend, sign_certificate, verify_signature
+from keys import KeyAlgorithm, KeySigner, SoftwareKeyBackend, sign_certificate, verify_signature
 
 MASTER = bytes(range(32))
 NOW = dt.datetime(2025, 3, 14, 9, 26, 53, 589793, tzinfo=dt.timezone.utc)
@@ -68,7 +68,7 @@ class PKI:
             _name("Leaf"), ca_name, leaf_key, at).add_extension(_key_usage(cert_sign=False), critical=True))
 
     def signer(self) -> ResponseSigner:
-        return ResponseSigner(self.backend, self.responder_handle, self.responder)
+        return ResponseSigner(KeySigner(self.backend, self.responder_handle), self.responder)
 
 
 def _name(cn: str) -> x509.Name:
@@ -473,7 +473,7 @@ def test_several_statuses_keep_order_and_cert_id_bytes(pki: PKI) -> None:
 
 
 def test_ca_key_can_sign_its_own_responses(pki: PKI) -> None:
-    signer = ResponseSigner(pki.backend, pki.ca_handle, pki.ca, "sha384")
+    signer = ResponseSigner(KeySigner(pki.backend, pki.ca_handle), pki.ca, "sha384")
     der = signer.sign([SingleStatus(_cert_id(pki), "good")], produced_at=NOW, this_update=NOW,
                       next_update=None)
     response = c_ocsp.load_der_ocsp_response(der)
@@ -483,7 +483,7 @@ def test_ca_key_can_sign_its_own_responses(pki: PKI) -> None:
 
 def test_signer_refuses_a_certificate_for_another_key(pki: PKI) -> None:
     with pytest.raises(ValueError):
-        ResponseSigner(pki.backend, pki.responder_handle, pki.ca)
+        ResponseSigner(KeySigner(pki.backend, pki.responder_handle), pki.ca)
 
 
 @pytest.mark.parametrize("kwargs", [

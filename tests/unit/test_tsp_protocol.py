@@ -34,7 +34,7 @@ from ca.tsp import (
     rejection,
     tst_info,
 )
-from keys import KeyAlgorithm, SoftwareKeyBackend, sign_certificate, verify_signature
+from keys import KeyAlgorithm, KeySigner, SoftwareKeyBackend, sign_certificate, verify_signature
 
 MASTER = bytes(range(32))
 NOW = dt.datetime(2026, 3, 14, 9, 26, 53, 589793, tzinfo=dt.timezone.utc)
@@ -229,7 +229,7 @@ def _token(signer: TokenSigner, *, include_certificate: bool = True, nonce: int 
 def test_token_signature_verifies_with_the_tsa_key(backend, algorithm):
     handle = backend.generate(algorithm, f"tsa-{algorithm.value}").handle
     certificate = _tsa_certificate(backend, handle)
-    token = asn1_cms.ContentInfo.load(_token(TokenSigner(backend, handle, certificate)))
+    token = asn1_cms.ContentInfo.load(_token(TokenSigner(KeySigner(backend, handle), certificate)))
     signed_data = token["content"]
     signer_info = signed_data["signer_infos"][0]
     attributes = {a["type"].native: a["values"][0] for a in signer_info["signed_attrs"]}
@@ -247,7 +247,7 @@ def test_ess_cert_id_v2_is_sha256_of_the_certificate_with_issuer_and_serial(back
     """RFC 5816 §2.2.1."""
     handle = backend.generate(KeyAlgorithm.EC_P256, "tsa-ess").handle
     certificate = _tsa_certificate(backend, handle)
-    signer_info = asn1_cms.ContentInfo.load(_token(TokenSigner(backend, handle, certificate)))[
+    signer_info = asn1_cms.ContentInfo.load(_token(TokenSigner(KeySigner(backend, handle), certificate)))[
         "content"]["signer_infos"][0]
     attribute = next(a for a in signer_info["signed_attrs"] if a["type"].native == "signing_certificate_v2")
     cert_id = attribute["values"][0]["certs"][0]
@@ -260,7 +260,7 @@ def test_ess_cert_id_v2_is_sha256_of_the_certificate_with_issuer_and_serial(back
 
 def test_tst_info_fields(backend):
     handle = backend.generate(KeyAlgorithm.EC_P256, "tsa-fields").handle
-    signer = TokenSigner(backend, handle, _tsa_certificate(backend, handle))
+    signer = TokenSigner(KeySigner(backend, handle), _tsa_certificate(backend, handle))
     info = asn1_cms.ContentInfo.load(_token(signer))["content"]["encap_content_info"]["content"].parsed
     assert info["version"].native == "v1" and info["policy"].dotted == KZ3_TSA
     assert info["serial_number"].native == 17 and info["nonce"].native == 99
@@ -282,7 +282,7 @@ def _child_tags(der: bytes) -> list[int]:
 
 def test_certificates_only_when_asked(backend):
     handle = backend.generate(KeyAlgorithm.EC_P256, "tsa-certreq").handle
-    signer = TokenSigner(backend, handle, _tsa_certificate(backend, handle))
+    signer = TokenSigner(KeySigner(backend, handle), _tsa_certificate(backend, handle))
     with_cert = asn1_cms.ContentInfo.load(_token(signer, include_certificate=True))["content"]
     without = asn1_cms.ContentInfo.load(_token(signer, include_certificate=False))["content"]
     assert len(with_cert["certificates"]) == 1
@@ -291,7 +291,7 @@ def test_certificates_only_when_asked(backend):
 
 def test_granted_response_reads_back_with_the_token(backend):
     handle = backend.generate(KeyAlgorithm.EC_P256, "tsa-granted").handle
-    token = _token(TokenSigner(backend, handle, _tsa_certificate(backend, handle)))
+    token = _token(TokenSigner(KeySigner(backend, handle), _tsa_certificate(backend, handle)))
     reply = read_response(granted(token))
     assert reply.granted and reply.token == token and reply.fail_info == frozenset()
     assert asn1_tsp.TimeStampResp.load(granted(token))["status"]["status"].native == "granted"
@@ -301,4 +301,4 @@ def test_signer_refuses_a_certificate_for_another_key(backend):
     handle = backend.generate(KeyAlgorithm.EC_P256, "tsa-mine").handle
     other = backend.generate(KeyAlgorithm.EC_P256, "tsa-other").handle
     with pytest.raises(ValueError, match="does not hold"):
-        TokenSigner(backend, handle, _tsa_certificate(backend, other))
+        TokenSigner(KeySigner(backend, handle), _tsa_certificate(backend, other))
