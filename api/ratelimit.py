@@ -13,12 +13,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from api.rate_limit import RateLimited, RateLimiter
+from api.http.rate_limit import RateLimited, RateLimiter
 from signing.factors import Throttled
 
 
 class TokenBuckets(RateLimiter):
-    """``RateLimiter`` (api/rate_limit.py) sized a minute at a time, refusing with the factors' ``Throttled``."""
+    """``RateLimiter`` (api/http/rate_limit.py) sized a minute at a time, refusing with the factors' ``Throttled``."""
 
     def __init__(self, per_minute: int, burst: int, clock: Callable[[], float] = time.monotonic,
                  max_keys: int = 100_000) -> None:

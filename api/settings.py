@@ -51,7 +51,7 @@ class Settings(BaseSettings):
                                                "POST /verify: their own limits); 413 before reading further")
     request_timeout_seconds: float = Field(default=120, gt=0, le=3600,
                                            description="a request still unanswered after this gets 504 problem+json "
-                                                       "(api/limits.py); above verify_timeout_seconds")
+                                                       "(api/http/limits.py); above verify_timeout_seconds")
     keep_alive_seconds: int = Field(default=5, ge=1, le=300, description="uvicorn --timeout-keep-alive of "
                                                                          "`qoltanba serve`")
     public_rate_per_minute: float = Field(default=120, gt=0, description="public reads (/ca, /profiles, reasons "

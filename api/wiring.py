@@ -1,0 +1,441 @@
+"""Wiring: the one place that turns settings into services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from ca.auth_failures import AuthFailures
+from ca.people import ConsolePolicy, PeopleService
+from api.http.rate_limit import RateLimiter
+from api.settings import Settings, settings_snapshot
+from ca.applications import ApplicationService
+from ca.approvals import Approval, DualControl, DualControlRequired
+from ca.audit_checkpoints import AuditCheckpoints, CheckpointPolicy
+from ca.audit_outside import AuditAnchor, CheckpointExport, Witness
+from ca.authority import CertificationAuthority
+from ca.calendar import WorkingCalendar
+from ca.catalogue import CertificateCatalogue
+from ca.clock import Clock, SystemClock
+from ca.housekeeping import Housekeeper
+from ca.publication import CRLPolicy, CRLPublisher
+from ca.responder import OCSPPolicy, OCSPResponder
+from ca.retention import RetentionService
+from ca.revocation import REVOCATION_SEQUENCE, RevocationService
+from ca.revocation_applications import RevocationApplications
+from ca.policy import CENTRES, GOVERNMENT, NATIONAL, ROOT, CentrePolicy, HierarchyPolicy, ServicePolicy, default_policy
+from ca.tsa import TimeStampAuthority, TSAPolicy
+from keys import KeyBackend, PKCS11KeyBackend, SecretBox, SoftwareKeyBackend, load_master_key
+from registry import Database, Registry
+from registry.watermark import SequenceWatermark
+from signing import DocumentLimits, DocumentService
+from signing.authorisation import AuthorisationService
+from signing.accredited import AccreditedIssuers
+from signing.clients import ClientCertificates, ClientService
+from signing.evidence import EvidenceService
+from signing.factors import (
+    AssertionVerifier,
+    BiometricProviderSimulator,
+    SignedAssertionVerifier,
+    SMSOutbox,
+    SMSSender,
+    WebhookSMSGateway,
+)
+from signing.policy import SigningPolicies, default_policies
+from signing.policy_loader import load_policies
+from signing.completion import ClientSigning
+from signing.requests import SigningRequests
+from signing.webhooks import AddressPolicy, Dispatcher, WebhookService
+from signing.engine import PAdESSigner
+from signing.pades import Level
+from signing.service import SigningPolicy, SigningService
+from signing.stamping import StampPlanner
+from signing.timestamps import InProcessTimeStamper
+from signing.trust_store import TrustStore
+from signing.verification import VerificationLimits
+from signing.verification_public import PublicVerification
+from signing.verification_sandbox import SandboxedVerifier, SandboxLimits
+from signing.validation_data import OurHierarchy, ValidationDataCollector
+
+
+def policy_from(settings: Settings) -> HierarchyPolicy:
+    base = default_policy(settings.base_url, settings.ca_algorithm)
+    names = {ROOT: settings.root_name, NATIONAL: settings.national_name, GOVERNMENT: settings.government_name}
+    algorithms = settings.centre_algorithms
+    centres = {code: CentrePolicy(code, names[code], settings.organisation, algorithms[code], cp.validity,
+                                  cp.review_working_days) for code, cp in base.centres.items()}
+    return HierarchyPolicy(base_url=settings.base_url, centres=centres,
+                           services=ServicePolicy(algorithm=settings.service_algorithm),
+                           end_entity_validity=dt.timedelta(days=settings.end_entity_validity_days),
+                           lint_at_issuance=settings.lint_at_issuance)
+
+
+def verification_limits(settings: Settings) -> VerificationLimits:
+    return VerificationLimits(max_bytes=settings.verify_max_bytes, max_detached_bytes=settings.verify_max_bytes)
+
+
+def sandbox_limits(settings: Settings) -> SandboxLimits:
+    return SandboxLimits(timeout_seconds=settings.verify_timeout_seconds,
+                         memory_bytes=settings.verify_memory_mb * 1024 * 1024, workers=settings.verify_workers,
+                         per_source=settings.verify_per_address)
+
+
+@dataclass
+class Services:
+    """Everything a request or a command needs, built once per process."""
+
+    settings: Settings
+    clock: Clock
+
+    @classmethod
+    def build(cls, settings: Settings, clock: Clock | None = None) -> "Services":
+        settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return cls(settings=settings, clock=clock or SystemClock())
+
+    @cached_property
+    def database(self) -> Database:
+        return Database(self.settings.resolved_database_url)
+
+    @cached_property
+    def registry(self) -> Registry:
+        return Registry(self.database)
+
+    @cached_property
+    def backend(self) -> KeyBackend:
+        s = self.settings
+        if s.key_backend == "pkcs11":
+            pin = s.pkcs11_pin_file.read_text().strip()  # type: ignore[union-attr]
+            return PKCS11KeyBackend(s.pkcs11_module, s.pkcs11_token_label, pin)  # type: ignore[arg-type]
+        return SoftwareKeyBackend(s.home / "keys", self.master_key)
+
+    @cached_property
+    def master_key(self) -> bytes:
+        """The software keys' master key; it also seals factor secrets (issue 5) on any key backend."""
+        s = self.settings
+        secret = s.master_key.get_secret_value() if s.master_key else None
+        return load_master_key(s.resolved_master_key_file, secret, create=s.mode == "embedded")
+
+    @cached_property
+    def policy(self) -> HierarchyPolicy:
+        return policy_from(self.settings)
+
+    @cached_property
+    def authority(self) -> CertificationAuthority:
+        return CertificationAuthority(self.registry, self.backend, self.policy, self.clock)
+
+    @cached_property
+    def calendar(self) -> WorkingCalendar:
+        return WorkingCalendar()
+
+    @cached_property
+    def applications(self) -> ApplicationService:
+        return ApplicationService(self.authority, self.calendar)
+
+    @cached_property
+    def catalogue(self) -> CertificateCatalogue:
+        return CertificateCatalogue(self.authority)
+
+    @cached_property
+    def publisher(self) -> CRLPublisher:
+        s = self.settings
+        return CRLPublisher(self.authority, CRLPolicy(
+            next_update=dt.timedelta(hours=s.crl_next_update_hours),
+            refresh_after=dt.timedelta(hours=s.crl_refresh_hours),
+            full_on_revocation=s.crl_full_on_revocation, export_dir=s.resolved_crl_export_dir))
+
+    @cached_property
+    def responder(self) -> OCSPResponder:
+        return OCSPResponder(self.authority, OCSPPolicy(validity=dt.timedelta(minutes=self.settings.ocsp_validity_minutes)),
+                             watermark=self.revocation_watermark.read)
+
+    @cached_property
+    def revocation_watermark(self) -> SequenceWatermark:
+        """Where the revocation sequence stands (one primary-key read): the responder's freshness check."""
+        return SequenceWatermark(self.database, REVOCATION_SEQUENCE)
+
+    @cached_property
+    def tsa(self) -> TimeStampAuthority:
+        s = self.settings
+        return TimeStampAuthority(self.authority, self.clock, TSAPolicy(
+            policy_oid=s.tsa_policy_oid, accuracy=dt.timedelta(milliseconds=s.tsa_accuracy_ms)))
+
+    @cached_property
+    def revocations(self) -> RevocationService:
+        return RevocationService(self.authority, self.publisher, listeners=[self.responder])
+
+    @cached_property
+    def revocation_applications(self) -> RevocationApplications:
+        return RevocationApplications(self.applications, self.revocations)
+
+    @cached_property
+    def retention(self) -> RetentionService:
+        return RetentionService(self.authority)
+
+    @cached_property
+    def documents(self) -> DocumentService:
+        limits = DocumentLimits(max_document_bytes=self.settings.max_document_bytes, mrp_kzt=self.settings.mrp_kzt)
+        return DocumentService(self.registry, self.clock, limits)
+
+    @cached_property
+    def authorisations(self) -> AuthorisationService:
+        return AuthorisationService(self.clock, dt.timedelta(minutes=self.settings.authorisation_ttl_minutes))
+
+    @cached_property
+    def our_hierarchy(self) -> OurHierarchy:
+        return OurHierarchy(self.authority, CENTRES)
+
+    @cached_property
+    def validation_collector(self) -> ValidationDataCollector:
+        """Revocation data: our responder in-process, other issuers' OCSP or CRL over HTTP."""
+        return ValidationDataCollector(self.our_hierarchy, self.responder)
+
+    @cached_property
+    def accredited_issuers(self) -> AccreditedIssuers:
+        """Clients' certificates of the accredited centres imported into the trust store (LOAN-2)."""
+        return AccreditedIssuers(lambda: self.trust_store.anchors().der(), self.validation_collector, self.clock)
+
+    @cached_property
+    def signing_engine(self) -> PAdESSigner:
+        """Signatures time-stamped by our TSA and long-term data from our responder, in-process."""
+        tsa_chain = (self.tsa.certificate, *self.authority.chain(NATIONAL))
+        return PAdESSigner(self.clock, tsa=self.tsa, timestamper=InProcessTimeStamper(self.tsa),
+                           validation=self.validation_collector, tsa_chain=tsa_chain)
+
+    @cached_property
+    def signing(self) -> SigningService:
+        s = self.settings
+        policy = SigningPolicy(default_level={"contract": Level(s.default_signature_level),
+                                              "amendment": Level(s.default_signature_level)},
+                               session_ttl=dt.timedelta(minutes=s.signing_session_minutes))
+        stamps = StampPlanner(s.base_url.rstrip("/") + "/verify/{document}")
+        return SigningService(self.authority, self.documents, self.signing_engine, self.authorisations, stamps,
+                              policy, accredited=self.accredited_issuers, ours=self.our_hierarchy)
+
+    # -- the client's will (issue 5) ---------------------------------------------------
+
+    @cached_property
+    def secret_box(self) -> SecretBox:
+        return SecretBox(self.master_key, "factor secrets")
+
+    @property
+    def signing_policy_path(self) -> Path:
+        """Where the policy in force is read from and an approved change is written (issue 8)."""
+        return self.settings.signing_policy_file or self.settings.home / "signing-policy.json"
+
+    @cached_property
+    def signing_policies(self) -> SigningPolicies:
+        path = self.signing_policy_path
+        return load_policies(path.read_bytes()) if self.settings.signing_policy_file or path.exists() \
+            else default_policies()
+
+    def change_signing_policy(self, policy: object, approval: Approval) -> dict:
+        """Put an approved signing policy in force: written to its file, used by this process at once.
+
+        Other serving processes read it when they start (and audit the new fingerprint then).
+        """
+        from ca.dual_control import SIGNING_POLICY_CHANGE, write_policy_file
+
+        if not approval.covers(SIGNING_POLICY_CHANGE, approval.requested_by):
+            raise DualControlRequired(SIGNING_POLICY_CHANGE, "changing the signing policy needs a second "
+                                                             "administrator's approval")
+        policies = load_policies(policy)
+        write_policy_file(self.signing_policy_path, policy)
+        # Services built on the old policy are rebuilt on first use; nothing else holds it.
+        for name in ("clients", "signing_requests", "client_signing"):
+            self.__dict__.pop(name, None)
+        self.__dict__["signing_policies"] = policies
+        self.record_signing_policy(actor=f"{approval.requested_by}+{approval.approved_by}")
+        return {"fingerprint": policies.fingerprint, "file": str(self.signing_policy_path),
+                "rules": [r.name for r in policies.rules]}
+
+    @cached_property
+    def sms(self) -> SMSSender:
+        s = self.settings
+        if s.sms_gateway_url:
+            token = s.sms_gateway_token_file.read_text().strip() if s.sms_gateway_token_file else None
+            return WebhookSMSGateway(s.sms_gateway_url, token)
+        return SMSOutbox(self.clock)
+
+    @cached_property
+    def biometric_simulator(self) -> BiometricProviderSimulator | None:
+        """The development identity provider, its key kept in the home; None when a real one is configured."""
+        s = self.settings
+        if s.biometric_provider_key_file or s.mode != "embedded":
+            return None
+        path = s.home / "biometric-simulator.pem"
+        if not path.exists():
+            simulator = BiometricProviderSimulator(s.biometric_provider)
+            path.touch(mode=0o600)
+            path.write_bytes(simulator.private_key_pem())
+            return simulator
+        return BiometricProviderSimulator.from_pem(path.read_bytes(), s.biometric_provider)
+
+    @cached_property
+    def assertion_verifier(self) -> AssertionVerifier:
+        s = self.settings
+        if s.biometric_provider_key_file:
+            return SignedAssertionVerifier.from_pem(s.biometric_provider, s.biometric_provider_key_file.read_bytes())
+        return self.biometric_simulator.verifier()
+
+    @cached_property
+    def webhooks(self) -> WebhookService:
+        return WebhookService(self.registry, self.clock, SecretBox(self.master_key, "webhook secrets"),
+                              allow_http=self.settings.mode == "embedded",
+                              addresses=AddressPolicy(allow_private=self.settings.mode == "embedded"))
+
+    @cached_property
+    def clients(self) -> ClientService:
+        return ClientService(self.registry, self.clock, self.secret_box, self.sms, self.signing_policies.codes,
+                             provider=self.settings.biometric_provider, issuer=self.settings.organisation,
+                             certificates=self.client_certificates)
+
+    @cached_property
+    def client_certificates(self) -> ClientCertificates:
+        return ClientCertificates(self.authority, self.our_hierarchy, self.accredited_issuers)
+
+    @cached_property
+    def signing_requests(self) -> SigningRequests:
+        return SigningRequests(self.registry, self.clock, self.signing_policies, self.webhooks, self.authority,
+                               mrp_kzt=self.settings.mrp_kzt)
+
+    @cached_property
+    def evidence(self) -> EvidenceService:
+        return EvidenceService(self.registry, self.clock, self.signing)
+
+    @cached_property
+    def client_signing(self) -> ClientSigning:
+        return ClientSigning(self.signing_requests, self.signing, self.authorisations, self.evidence,
+                             self.secret_box, self.sms, self.assertion_verifier)
+
+    @cached_property
+    def dispatcher(self) -> Dispatcher:
+        return Dispatcher(self.webhooks, [self.webhooks.deliver_due, self.signing_requests.expire_due,
+                                          self.client_signing.finish_interrupted],
+                          poll=self.settings.webhook_poll_seconds)
+
+    def record_signing_policy(self, actor: str = "system") -> bool:
+        """An audit entry when the signing policy in force differs from the last one recorded."""
+        policies = self.signing_policies
+        with self.registry.transaction() as tx:
+            last = tx.audit.latest("signing.policy_changed")
+            previous = last.details.get("fingerprint") if last is not None else None
+            if previous == policies.fingerprint:
+                return False
+            tx.audit.append(at=self.clock.now(), actor=actor, action="signing.policy_changed",
+                            subject="signing-policy", details={
+                                "fingerprint": policies.fingerprint, "previous": previous,
+                                "source": str(self.settings.signing_policy_file or "defaults"),
+                                "rules": [r.name for r in policies.rules]})
+        return True
+
+    def record_settings(self, actor: str = "system") -> list[str]:
+        """An audit entry when the settings in force differ from the last ones recorded (issue 8).
+
+        The entry names every changed setting with its new value; a secret
+        (SecretStr: the master key) is recorded by a keyed fingerprint only,
+        so the log says that it changed, never what it is. Returns the names
+        of the changed settings ([] when nothing changed).
+        """
+        snapshot = settings_snapshot(self.settings)
+        with self.registry.transaction() as tx:
+            last = tx.audit.latest("settings.changed")
+            previous = dict(last.details.get("settings", {})) if last is not None else {}
+            changed = sorted(name for name in snapshot.keys() | previous.keys()
+                             if snapshot.get(name) != previous.get(name))
+            if not changed:
+                return []
+            tx.audit.append(at=self.clock.now(), actor=actor, action="settings.changed", subject="settings",
+                            details={"changed": changed, "settings": snapshot})
+        return changed
+
+    @cached_property
+    def audit_checkpoints(self) -> AuditCheckpoints:
+        s = self.settings
+        policy = CheckpointPolicy(entries=s.audit_checkpoint_entries,
+                                  interval=dt.timedelta(minutes=s.audit_checkpoint_minutes),
+                                  grace=dt.timedelta(seconds=s.audit_checkpoint_grace_seconds))
+        return AuditCheckpoints(self.authority, self.tsa, policy=policy,
+                                anchor=AuditAnchor(s.resolved_audit_anchor_file),
+                                export=CheckpointExport(s.resolved_audit_export_file),
+                                witness=Witness(s.audit_witness_url) if s.audit_witness_url else None)
+
+    @cached_property
+    def trust_store(self) -> TrustStore:
+        roots: list = []
+
+        def own_roots() -> list:
+            # Our root never changes once the hierarchy exists; before
+            # ``init`` there is none and only imported anchors are trusted.
+            if not roots and self.authority.is_initialised():
+                roots.append(self.authority.chain(NATIONAL)[-1])
+            return roots
+
+        return TrustStore(self.registry, self.clock, own_roots)
+
+    @cached_property
+    def verification_limits(self) -> VerificationLimits:
+        return verification_limits(self.settings)
+
+    @cached_property
+    def sandbox_limits(self) -> SandboxLimits:
+        return sandbox_limits(self.settings)
+
+    @cached_property
+    def verifier(self) -> SandboxedVerifier:
+        """Verifications in limited worker processes, trusting the trust store (issue 6)."""
+        return SandboxedVerifier(self.trust_store.anchors, self.verification_limits, self.sandbox_limits)
+
+    @cached_property
+    def public_verification(self) -> PublicVerification:
+        return PublicVerification(self.registry, self.verifier)
+
+    @cached_property
+    def housekeeper(self) -> Housekeeper:
+        return Housekeeper(self.responder, self.publisher, poll=self.settings.status_poll_seconds,
+                           reconcile=self.settings.crl_schedule_seconds,
+                           checkpoint=self.audit_checkpoints.checkpoint_if_due,
+                           checkpoint_check=1.0,
+                           duties=[(self.auth_failures.flush, self.settings.auth_failure_summary_minutes * 60)])
+
+    @cached_property
+    def auth_failures(self) -> AuthFailures:
+        """Rejected credentials per source: limited, summarised in the audit log (issue 18)."""
+        s = self.settings
+        return AuthFailures(self.registry, self.clock, RateLimiter(s.auth_failure_rate_per_minute / 60,
+                                                                   s.auth_failure_burst))
+
+    # -- people of the centre (issue 8) ----------------------------------------------
+
+    @cached_property
+    def people(self) -> PeopleService:
+        s = self.settings
+        policy = ConsolePolicy(idle=dt.timedelta(minutes=s.console_idle_minutes),
+                               absolute=dt.timedelta(hours=s.console_session_hours),
+                               lockout_failures=s.console_lockout_failures,
+                               lockout=dt.timedelta(minutes=s.console_lockout_minutes))
+        return PeopleService(self.registry, self.clock, SecretBox(self.master_key, "console secrets"), policy,
+                             issuer=s.organisation)
+
+    @cached_property
+    def dual_control(self) -> DualControl:
+        """Revoking a CA certificate, stopping a centre, creating a CA key, changing the signing policy."""
+        from ca.dual_control import build_dual_control
+
+        return build_dual_control(self)
+
+    def migrate(self) -> None:
+        self.database.upgrade()
+
+    def close(self) -> None:
+        if "housekeeper" in self.__dict__:
+            self.housekeeper.stop()
+        if "auth_failures" in self.__dict__:
+            self.auth_failures.flush()   # what was counted since the last summary (nothing: no entry)
+        if "dispatcher" in self.__dict__:
+            self.dispatcher.stop()
+        if "revocation_watermark" in self.__dict__:
+            self.revocation_watermark.close()
+        if "database" in self.__dict__:
+            self.database.dispose()
