@@ -9,12 +9,16 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from keys import KeyAlgorithm
+
+if TYPE_CHECKING:   # types only: reading the settings needs neither the registry nor a clock
+    from ca.clock import Clock
+    from registry import Registry
 
 
 class Settings(BaseSettings):
@@ -248,3 +252,24 @@ def settings_snapshot(settings: Settings) -> dict[str, object]:
         elif isinstance(value, str) and "://" in value:
             snapshot[name] = _URL_PASSWORD.sub(r"\1***@", value)
     return snapshot
+
+
+def record_settings(settings: Settings, registry: "Registry", clock: "Clock", actor: str = "system") -> list[str]:
+    """An audit entry when the settings in force differ from the last ones recorded (issue 8).
+
+    The entry names every changed setting with its new value; a secret
+    (SecretStr: the master key) is recorded by a keyed fingerprint only,
+    so the log says that it changed, never what it is. Returns the names
+    of the changed settings ([] when nothing changed).
+    """
+    snapshot = settings_snapshot(settings)
+    with registry.transaction() as tx:
+        last = tx.audit.latest("settings.changed")
+        previous = dict(last.details.get("settings", {})) if last is not None else {}
+        changed = sorted(name for name in snapshot.keys() | previous.keys()
+                         if snapshot.get(name) != previous.get(name))
+        if not changed:
+            return []
+        tx.audit.append(at=clock.now(), actor=actor, action="settings.changed", subject="settings",
+                        details={"changed": changed, "settings": snapshot})
+    return changed

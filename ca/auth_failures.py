@@ -7,7 +7,7 @@ anyone could grow the audit log without authenticating (500 entries in
 
 - it is counted in this process's memory, per source address and kind;
 - it spends a token of the source's bucket (the one token bucket,
-  api/http/rate_limit.py; ``QOLTANBA_AUTH_FAILURE_RATE_PER_MINUTE`` / ``_BURST``).
+  ca/rate_limit.py; ``QOLTANBA_AUTH_FAILURE_RATE_PER_MINUTE`` / ``_BURST``).
   While the bucket is empty, a credential from that source is refused with
   429 and Retry-After before it is even looked up, as a locked console
   account's password is not checked (ca/people.py);
@@ -31,8 +31,8 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
-from api.http.rate_limit import RateLimited, RateLimiter
 from ca.clock import Clock
+from ca.rate_limit import RateLimited, RateLimiter
 from registry import Registry
 
 # Kinds of rejected credential, the keys of each source's counts in the summary.

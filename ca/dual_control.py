@@ -1,4 +1,4 @@
-"""The dual-controlled actions (issue 8), wired to the services that carry them out.
+"""The dual-controlled actions of the centres (issue 8), bound to the services that carry them out.
 
 The mechanism (pending, approve once, reject, expiry, audit) is
 ca/approvals.py; here each action gets its check, run when an administrator
@@ -11,26 +11,46 @@ asks, and its run, given the approval when a second one agrees:
 - ``ca-key.create``: a new key pair for a centre in the key backend;
 - ``ca-key.retire``: a CA key destroyed in its backend (never the one its
   centre signs with: that is ``centre.stop``);
-- ``signing-policy.change``: the signing policies (signing/policy.py) in force.
+- ``signing-policy.change``: the signing policies (signing/policy.py) in force;
+  that action is signing's own (signing/policy_change.py), registered by the
+  wiring beside these.
+
+The services are reached through :class:`CentreServices`, a narrow view the
+wiring (api/wiring.py) satisfies; each is looked up only when an action's
+check or run needs it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from ca.applications import ApplicationService
 from ca.approvals import Action, Approval, DualControl
-from ca.authority import CA_KEY_CREATION, CA_KEY_RETIREMENT
+from ca.authority import CA_KEY_CREATION, CA_KEY_RETIREMENT, CertificationAuthority
+from ca.clock import Clock
 from ca.errors import ConflictError, InvalidInput, Problem
-from ca.revocation import CA_REVOCATION, CENTRE_STOP, CourtDecision, RevocationRequest
-from signing.policy_loader import PolicyError, load_policies
+from ca.revocation import CA_REVOCATION, CENTRE_STOP, CourtDecision, RevocationRequest, RevocationService
+from ca.revocation_applications import RevocationApplications
+from registry import Registry
 
-if TYPE_CHECKING:
-    from api.wiring import Services
 
-SIGNING_POLICY_CHANGE = "signing-policy.change"
+class CentreServices(Protocol):
+    """What the centres' dual-controlled actions use (api/wiring.py's ``Services`` has each)."""
+
+    @property
+    def applications(self) -> ApplicationService: ...
+
+    @property
+    def revocations(self) -> RevocationService: ...
+
+    @property
+    def revocation_applications(self) -> RevocationApplications: ...
+
+    @property
+    def authority(self) -> CertificationAuthority: ...
+
+
 _REVOCATION_FIELDS = ("reason", "ground", "centre", "letter_number", "state_body")
 
 
@@ -66,8 +86,10 @@ def revocation_request(params: dict, actor: str, approval: Approval | None = Non
                              administrator=True, approval=approval, **extra)
 
 
-def build_dual_control(svc: "Services") -> DualControl:
-    dual = DualControl(svc.registry, svc.clock, dt.timedelta(hours=svc.settings.approval_ttl_hours))
+def build_dual_control(svc: CentreServices, registry: Registry, clock: Clock, ttl: dt.timedelta,
+                       *extra: Action) -> DualControl:
+    """Dual control with the centres' actions and ``extra`` ones (the signing policy's, from the wiring)."""
+    dual = DualControl(registry, clock, ttl)
 
     # -- revoking a CA certificate ---------------------------------------------------
     def check_revocation(params: dict, by: str) -> tuple[str, dict]:
@@ -137,45 +159,14 @@ def build_dual_control(svc: "Services") -> DualControl:
     def retire_key(params: dict, approval: Approval) -> dict:
         return svc.authority.retire_ca_key(params["centre"], params["handle"], approval.requested_by, approval)
 
-    # -- changing the signing policy -------------------------------------------------------
-    def check_policy(params: dict, by: str) -> tuple[str, dict]:
-        if set(params) != {"policy"}:
-            raise InvalidInput("the policy change cannot be asked for",
-                               [Problem("policy", "give the whole signing policy (JSON object) as policy")])
-        try:
-            policies = load_policies(params["policy"])
-        except PolicyError as error:
-            raise InvalidInput("the signing policy is refused",
-                               [Problem("policy", problem) for problem in error.problems]) from None
-        return "signing-policy", {"policy": params["policy"], "fingerprint": policies.fingerprint}
-
-    def change_policy(params: dict, approval: Approval) -> dict:
-        return svc.change_signing_policy(params["policy"], approval)
-
     for action in (Action(CA_REVOCATION, "revoke a CA certificate", check_revocation, revoke),
                    Action(CENTRE_STOP, "stop a centre: revoke everything it issued", check_stop, stop),
                    Action(CA_KEY_CREATION, "create a CA key pair in the key backend", check_key, create_key),
                    Action(CA_KEY_RETIREMENT, "retire a CA key: destroy it in the key backend", check_retire,
                           retire_key),
-                   Action(SIGNING_POLICY_CHANGE, "change the signing policy", check_policy, change_policy)):
+                   *extra):
         dual.register(action)
     return dual
 
 
-def write_policy_file(path: os.PathLike, policy: object) -> None:
-    """Atomically: a reader (another process starting) sees the old file or the new one."""
-    text = json.dumps(policy, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-    tmp = f"{os.fspath(path)}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-__all__ = ["SIGNING_POLICY_CHANGE", "build_dual_control", "revocation_params", "revocation_request",
-           "write_policy_file"]
+__all__ = ["CentreServices", "build_dual_control", "revocation_params", "revocation_request"]

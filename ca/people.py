@@ -40,8 +40,8 @@ from ca.access import Actor, Role, Unauthenticated
 from ca.clock import Clock
 from ca.errors import ConflictError, InvalidInput, NotFound, Problem
 from keys import SecretBox
+from keys.totp import new_totp_secret, provisioning_uri, totp_step
 from registry import Conflict, ConsoleSessionRow, PersonRow, Registry, RegistryTransaction
-from signing.factors import new_totp_secret, provisioning_uri, totp_step
 
 PEOPLE_ROLES = (Role.ADMINISTRATOR, Role.REGISTRAR, Role.AUDITOR)
 SESSION_PREFIX = "qs_"

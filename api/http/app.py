@@ -12,9 +12,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import Depends, FastAPI
 
-from api import access_log, limits, openapi, problems
-from ca.access import AccessService
-from api.wiring import Services
+from api.http import access_log, limits, openapi, problems
 from api.http.deps import single_query_values
 from api.http.rate_limit import TokenBuckets
 from api.http.routes import (
@@ -34,6 +32,8 @@ from api.http.routes import (
     verification,
 )
 from api.settings import Settings
+from api.wiring import Services
+from ca.access import AccessService
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:

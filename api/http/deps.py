@@ -7,11 +7,11 @@ from collections.abc import Callable
 
 from fastapi import Cookie, Depends, Header, Request
 
-from ca.access import AccessService, Actor, Role, Unauthenticated
-from api.wiring import Services
-from ca.people import SESSION_COOKIE, PeopleService
 from api.http.rate_limit import client_address
+from api.wiring import Services
+from ca.access import AccessService, Actor, Role, Unauthenticated
 from ca.errors import InvalidInput, Problem
+from ca.people import SESSION_COOKIE, PeopleService
 
 
 def single_query_values(request: Request) -> None:

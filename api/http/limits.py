@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.http.problems import problem
+from ca.errors import QoltanbaError
 
 
 def _declared_length(scope: Scope) -> int | None:
@@ -34,6 +35,35 @@ def _declared_length(scope: Scope) -> int | None:
         if name == b"content-length":
             return int(value) if value.isdigit() else None
     return None
+
+
+# The multipart framing and the metadata part come on top of an uploaded PDF itself.
+MULTIPART_ALLOWANCE = 256 * 1024
+
+
+class PayloadTooLarge(QoltanbaError):
+    def __init__(self, limit: int) -> None:
+        super().__init__("payload-too-large", f"the request body is over {limit} bytes", [])
+
+
+def capped(request: Request, limit: int) -> Request:
+    """The same request, whose body stops being read once it passes ``limit`` bytes.
+
+    Content-Length is checked first; this also stops a chunked body that
+    declares no length.
+    """
+    received = 0
+
+    async def receive() -> Message:
+        nonlocal received
+        message = await request.receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise PayloadTooLarge(limit)
+        return message
+
+    return Request(request.scope, receive)
 
 
 class BodyLimitMiddleware:
@@ -128,8 +158,6 @@ class TimeoutMiddleware:
 
 
 def install(app, settings) -> None:  # noqa: ANN001 - FastAPI, api.settings.Settings
-    from api.http.routes.documents import MULTIPART_ALLOWANCE
-
     app.add_middleware(BodyLimitMiddleware, default=lambda: settings.max_request_bytes, uploads={
         ("POST", "/documents"): lambda: settings.max_document_bytes + MULTIPART_ALLOWANCE,
         ("POST", "/verify"): lambda: 2 * settings.verify_max_bytes + MULTIPART_ALLOWANCE})

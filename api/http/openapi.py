@@ -27,14 +27,14 @@ import re
 from collections.abc import Iterator
 from typing import Annotated
 
-import fastapi.routing
 from fastapi import FastAPI, Path
 from fastapi.routing import APIRoute
 from starlette.routing import Route
 
 from api.http.deps import actor as actor_dependency
-from ca.people import SESSION_COOKIE
 from api.http.problems import MEDIA_TYPE
+from api.http.route_table import routes
+from ca.people import SESSION_COOKIE
 
 _REF = {"$ref": "#/components/schemas/Problem"}
 # Registry ids are signed 64-bit integers; a larger one could only fail inside the database driver.
@@ -83,15 +83,6 @@ def problem_responses(*statuses: int) -> dict[int | str, dict]:
     """``responses=`` for a route decorator: these statuses answer problem+json."""
     return {status: {"description": DESCRIPTIONS.get(status, "Problem"), "content": {MEDIA_TYPE: {"schema": _REF}}}
             for status in statuses}
-
-
-def routes(app: FastAPI) -> list[tuple[str, set[str], APIRoute]]:
-    """(path, methods, route) of every FastAPI route, included routers flattened."""
-    contexts = getattr(fastapi.routing, "iter_route_contexts", None)
-    if contexts is None:  # FastAPI before included routers were kept as a tree
-        return [(r.path, r.methods, r) for r in app.routes if isinstance(r, APIRoute)]
-    return [(c.path, c.methods, c.original_route) for c in contexts(app.routes)
-            if isinstance(c.original_route, APIRoute)]
 
 
 def _calls(dependant) -> Iterator:  # noqa: ANN001 - fastapi.dependencies.models.Dependant

@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route, compile_path
 
+from api.http.route_table import routes
 from ca.errors import QoltanbaError
 
 log = logging.getLogger("qoltanba.api")
@@ -98,8 +99,6 @@ class AllowedMethods:
 
     def _table(self) -> list[tuple[re.Pattern, frozenset[str]]]:
         if self._paths is None:
-            from api.http.openapi import routes  # api.http.openapi imports this module
-
             table = [(path, methods) for path, methods, _route in routes(self.app)]
             table += [(r.path, r.methods) for r in self.app.routes if isinstance(r, Route) and not
                       isinstance(r, APIRoute) and r.methods]

@@ -1,8 +1,17 @@
-"""A per-client token bucket for the public routes (``/verify``, the TSA, the public reads).
+"""Rate limits of the HTTP routes: one door for every bucket a request spends from (issue 21).
 
-Every route that needs no API key spends from a bucket, or is named in the
-written exceptions of docs/SECURITY.md (OCSP, CRLs, CA certificates, health
-probes); tests/integration/test_limits.py walks the route table to hold it so.
+Two kinds of route need no API key, so a stranger can call them, and each
+spends from a token bucket per client address (the mechanism is
+ca/rate_limit.py; the rejected-credentials bucket of the keyed routes is
+ca/auth_failures.py):
+
+- the public routes (``/verify``, the TSA, the public reads, the console
+  login): ``limited(bucket)``, a dependency; every route that needs no API
+  key spends from a bucket, or is named in the written exceptions of
+  docs/SECURITY.md (OCSP, CRLs, CA certificates, health probes);
+  tests/integration/test_limits.py walks the route table to hold it so;
+- the client API (issue 5, ``X-Signing-Token``): ``TokenBuckets``, sized a
+  minute at a time, refusing with the factors' ``Throttled``.
 
 In-process and approximate on purpose: each serving process keeps its own
 buckets, keyed by the client's address as the ASGI server sees it, so N
@@ -15,63 +24,13 @@ being drowned when there is none.
 
 from __future__ import annotations
 
-import math
-import threading
 import time
 from collections.abc import Callable
 
 from starlette.requests import Request
 
-from ca.errors import QoltanbaError
-
-
-class RateLimited(QoltanbaError):
-    def __init__(self, retry_after: int) -> None:
-        super().__init__("rate-limited", f"too many requests from this address; retry in {retry_after} s", [])
-        self.retry_after = retry_after
-
-
-class RateLimiter:
-    """``rate`` requests a second on average per key, ``burst`` at once."""
-
-    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic,
-                 max_keys: int = 100_000) -> None:
-        if rate <= 0 or burst < 1:
-            raise ValueError("the rate must be positive and the burst at least 1")
-        self.rate, self.burst, self.clock, self.max_keys = rate, burst, clock, max_keys
-        self._buckets: dict[str, tuple[float, float]] = {}   # key -> (tokens, last refill)
-        self._lock = threading.Lock()
-
-    def check(self, key: str) -> None:
-        """Take one token for ``key`` or raise ``RateLimited`` with the seconds to wait."""
-        now = self.clock()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (float(self.burst), now))
-            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
-            if tokens < 1:
-                self._buckets[key] = (tokens, now)
-                raise RateLimited(max(1, math.ceil((1 - tokens) / self.rate)))
-            if key not in self._buckets and len(self._buckets) >= self.max_keys:
-                self._forget_full(now)
-            self._buckets[key] = (tokens - 1, now)
-
-    def wait(self, key: str) -> int | None:
-        """Seconds until ``key`` has a token again, or None when it has one now; nothing is taken."""
-        now = self.clock()
-        with self._lock:
-            found = self._buckets.get(key)
-            if found is None:
-                return None
-            tokens = min(float(self.burst), found[0] + (now - found[1]) * self.rate)
-            return None if tokens >= 1 else max(1, math.ceil((1 - tokens) / self.rate))
-
-    def _forget_full(self, now: float) -> None:
-        # Memory stays bounded under an address-spraying flood: buckets that have refilled carry no
-        # information, so they go first; if none has, the older half goes.
-        full = [k for k, (t, last) in self._buckets.items() if t + (now - last) * self.rate >= self.burst]
-        for key in full or list(self._buckets)[: len(self._buckets) // 2]:
-            del self._buckets[key]
-
+from ca.rate_limit import RateLimited, RateLimiter
+from signing.factors import Throttled
 
 # bucket -> the settings giving its rate a minute and its burst
 BUCKETS = {"verify": ("verify_rate_per_minute", "verify_burst"),
@@ -108,4 +67,26 @@ def limited(bucket: str) -> Callable[[Request], None]:
     return take
 
 
-__all__ = ["BUCKETS", "RateLimited", "RateLimiter", "client_address", "limited", "limiter"]
+class TokenBuckets(RateLimiter):
+    """The client API's buckets (issue 5): ``per_minute`` a minute per address, refusing with ``Throttled``.
+
+    The client routes need no API key, so they are the ones a stranger can
+    call: each address gets ``burst`` calls at once and ``per_minute`` a minute
+    after that (``app.state.client_limiter``).
+    """
+
+    def __init__(self, per_minute: int, burst: int, clock: Callable[[], float] = time.monotonic,
+                 max_keys: int = 100_000) -> None:
+        if per_minute < 1 or burst < 1:
+            raise ValueError("a rate limit needs per_minute >= 1 and burst >= 1")
+        super().__init__(per_minute / 60.0, burst, clock, max_keys)
+
+    def take(self, key: str) -> None:
+        """Spend one token of ``key``'s bucket or raise ``Throttled`` with the wait."""
+        try:
+            self.check(key)
+        except RateLimited as limited:
+            raise Throttled("too many calls from this address; slow down", limited.retry_after) from None
+
+
+__all__ = ["BUCKETS", "RateLimited", "RateLimiter", "TokenBuckets", "client_address", "limited", "limiter"]

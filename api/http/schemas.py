@@ -18,11 +18,11 @@ from keys import KeyAlgorithm
 CentreCode = Literal["root", "national", "government"]
 
 
-class _Body(BaseModel):
+class StrictBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class SubjectBody(_Body):
+class SubjectBody(StrictBody):
     surname: str | None = None
     given_name: str | None = None
     patronymic: str | None = None
@@ -37,13 +37,13 @@ class SubjectBody(_Body):
     roles: list[HolderRole] = Field(default_factory=list)
 
 
-class CarrierBody(_Body):
+class CarrierBody(StrictBody):
     type: Literal["pkcs12"] = "pkcs12"
     password: str = Field(max_length=256, description="at least 8 characters")
     algorithm: KeyAlgorithm | None = None
 
 
-class IssueBody(_Body):
+class IssueBody(StrictBody):
     profile: str
     centre: str | None = Field(default=None, description="defaults to the one centre issuing the profile")
     subject: SubjectBody
@@ -51,7 +51,7 @@ class IssueBody(_Body):
     carrier: CarrierBody | None = Field(default=None, description="the centre generates the key into a PKCS#12")
 
 
-class ApplicationBody(_Body):
+class ApplicationBody(StrictBody):
     kind: Literal["ca", "individual", "legal-entity", "government-batch", "revocation-individual",
                   "revocation-legal-entity", "revocation-government", "revocation-ca"]
     form: dict[str, Any] | None = Field(default=None, description="required unless signed_document holds it")
@@ -62,12 +62,12 @@ class ApplicationBody(_Body):
                                                     "applicant's valid EDS (base64 DER or PEM), NAT-7")
 
 
-class CourtDecisionBody(_Body):
+class CourtDecisionBody(StrictBody):
     number: str = Field(min_length=1, max_length=64)
     date: dt.date
 
 
-class RevokeBody(_Body):
+class RevokeBody(StrictBody):
     reason: str | None = Field(default=None, description="RFC 5280 reason in kebab case, e.g. key-compromise")
     ground: str = Field(default="holder-application", description="see GET /revocation-grounds")
     centre: str | None = None
@@ -79,18 +79,18 @@ class RevokeBody(_Body):
     letter_date: dt.date | None = None
 
 
-class ApproveBody(_Body):
+class ApproveBody(StrictBody):
     passwords: dict[str, str] = Field(default_factory=dict,
                                       description="government batch: PKCS#12 password per IIN; others generated")
     algorithm: KeyAlgorithm | None = None
 
 
-class RefuseBody(_Body):
+class RefuseBody(StrictBody):
     reason: str = Field(min_length=1, max_length=64)
     detail: str = Field(min_length=1, max_length=4000)
 
 
-class ApiKeyBody(_Body):
+class ApiKeyBody(StrictBody):
     name: str = Field(min_length=1, max_length=120)
     role: Literal["administrator", "registrar", "auditor", "mfo"]
     tenant: str | None = Field(default=None, max_length=64)

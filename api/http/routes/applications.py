@@ -8,16 +8,16 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from ca.access import READ, REGISTRAR, Actor, Role
-from api.wiring import Services
 from api.http.deps import require, services
 from api.http.openapi import MAX_ID, RowId, problem_responses
 from api.http.routes.approvals import pending
 from api.http.schemas import ApplicationBody, CentreCode, ApproveBody, RefuseBody
+from api.wiring import Services
+from ca.access import READ, REGISTRAR, Actor, Role
 from ca.applications import ApplicationView
 from ca.approvals import DualControlRequired
-from ca.revocation import CA_REVOCATION
 from ca.errors import InvalidInput, Problem
+from ca.revocation import CA_REVOCATION
 from ca.revocation_forms import REVOCATION_KINDS
 
 router = APIRouter(tags=["applications"])

@@ -14,23 +14,23 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from ca.access import ADMINISTRATOR, READ, Actor, Role
-from api.wiring import Services
 from api.http.deps import require, services
-from api.http.schemas import _Body
+from api.http.schemas import StrictBody
+from api.wiring import Services
+from ca.access import ADMINISTRATOR, READ, Actor, Role
 from ca.approvals import STATUSES, ApprovalView
 
 router = APIRouter(tags=["dual control"])
 
 
-class ApprovalRequestBody(_Body):
+class ApprovalRequestBody(StrictBody):
     action: str = Field(min_length=1, max_length=64, description="ca-certificate.revoke, centre.stop, "
                                                                  "ca-key.create, ca-key.retire or "
                                                                  "signing-policy.change")
     params: dict[str, Any] = Field(default_factory=dict)
 
 
-class RejectBody(_Body):
+class RejectBody(StrictBody):
     note: str | None = Field(default=None, max_length=2000)
 
 

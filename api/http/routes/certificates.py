@@ -6,11 +6,11 @@ import base64
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from ca.access import READ, REGISTRAR, Actor
-from api.wiring import Services
 from api.http.deps import require, services
 from api.http.openapi import MAX_ID, problem_responses
 from api.http.schemas import CentreCode, IssueBody
+from api.wiring import Services
+from ca.access import READ, REGISTRAR, Actor
 from ca.authority import IssueRequest, KeySource
 from ca.errors import InvalidInput, Problem
 from ca.profiles import PROFILES, Role

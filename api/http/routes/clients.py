@@ -12,11 +12,11 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from ca.access import DOCUMENT_READ, MFO, Actor
-from api.wiring import Services
 from api.http.deps import require, services
 from api.http.openapi import problem_responses
 from api.http.routes.documents import read_scope, tenant_of
+from api.wiring import Services
+from ca.access import DOCUMENT_READ, MFO, Actor
 from ca.errors import NotFound
 from signing import EVERY_TENANT
 

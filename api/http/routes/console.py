@@ -12,19 +12,19 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
 
-from ca.access import Actor
-from api.wiring import Services
 from api.http.deps import actor, presented_credential, services
-from ca.people import SESSION_COOKIE, PeopleService
-from ca.access import Unauthenticated
 from api.http.openapi import problem_responses
 from api.http.rate_limit import client_address, limited
-from api.http.schemas import _Body
+from api.http.schemas import StrictBody
+from api.wiring import Services
+from ca.access import Actor
+from ca.access import Unauthenticated
+from ca.people import SESSION_COOKIE, PeopleService
 
 router = APIRouter(tags=["console"])
 
 
-class LoginBody(_Body):
+class LoginBody(StrictBody):
     name: str = Field(min_length=1, max_length=120)
     password: str = Field(min_length=1, max_length=1024)
     code: str = Field(pattern=r"^[0-9]{6}$", description="the authenticator's current TOTP code")

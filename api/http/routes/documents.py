@@ -10,20 +10,18 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
-from starlette.types import Message
 
-from ca.access import DOCUMENT_READ, MFO, Actor, Forbidden, Role
-from api.wiring import Services
 from api.http.deps import require, services
+from api.http.limits import MULTIPART_ALLOWANCE, PayloadTooLarge, capped
 from api.http.openapi import MAX_ID, RowId, problem_responses
-from ca.errors import InvalidInput, Problem, QoltanbaError
+from api.wiring import Services
+from ca.access import DOCUMENT_READ, MFO, Actor, Forbidden, Role
+from ca.errors import InvalidInput, Problem
 from signing import EVERY_TENANT, StoredPdf
 from signing.documents import Scope
 
 router = APIRouter(tags=["documents"])
 
-# The multipart framing and the metadata part come on top of the PDF itself.
-MULTIPART_ALLOWANCE = 256 * 1024
 MAX_METADATA_BYTES = 64 * 1024
 
 _UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
@@ -41,11 +39,6 @@ _UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-da
 # A PDF download: the bytes, or 304 when If-None-Match names the current version's hash.
 PDF = {200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
        304: {"description": "Not modified: the ETag (the PDF's SHA-256) matches If-None-Match"}}
-
-
-class PayloadTooLarge(QoltanbaError):
-    def __init__(self, limit: int) -> None:
-        super().__init__("payload-too-large", f"the request body is over {limit} bytes", [])
 
 
 def tenant_of(who: Actor, requested: str | None) -> str:
@@ -78,26 +71,6 @@ def read_scope(who: Actor, requested: str | None) -> Scope:
     return tenant_of(who, requested)
 
 
-def _capped(request: Request, limit: int) -> Request:
-    """The same request, whose body stops being read once it passes ``limit`` bytes.
-
-    Content-Length is checked first; this also stops a chunked body that
-    declares no length.
-    """
-    received = 0
-
-    async def receive() -> Message:
-        nonlocal received
-        message = await request.receive()
-        if message["type"] == "http.request":
-            received += len(message.get("body", b""))
-            if received > limit:
-                raise PayloadTooLarge(limit)
-        return message
-
-    return Request(request.scope, receive)
-
-
 async def _part(form, name: str) -> bytes | str | None:  # noqa: ANN001 - starlette FormData
     value = form.get(name)
     if isinstance(value, UploadFile):
@@ -114,7 +87,7 @@ async def upload(request: Request, response: Response, svc: Services = Depends(s
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(limit)
-    form = await _capped(request, limit).form(max_files=2, max_fields=8, max_part_size=MAX_METADATA_BYTES)
+    form = await capped(request, limit).form(max_files=2, max_fields=8, max_part_size=MAX_METADATA_BYTES)
     try:
         pdf, metadata = await _part(form, "file"), await _part(form, "metadata")
     finally:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Response
 from cryptography.hazmat.primitives import serialization
 
-from api.wiring import Services
 from api.http.deps import services
 from api.http.rate_limit import limited
+from api.wiring import Services
 from ca.policy import CENTRES, REFUSAL_REASONS
 from ca.profiles import PROFILES
 

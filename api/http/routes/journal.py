@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Response
 
-from ca.access import ADMINISTRATOR, READ, AccessService, Actor
-from api.wiring import Services
 from api.http.deps import access, require, services
 from api.http.openapi import problem_responses
 from api.http.schemas import ApiKeyBody, CentreCode
+from api.wiring import Services
+from ca.access import ADMINISTRATOR, READ, AccessService, Actor
 
 router = APIRouter()
 

@@ -6,17 +6,17 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Response
 
-from ca.access import ADMINISTRATOR, READ, REGISTRAR, Actor, Role
-from ca.dual_control import revocation_params
-from api.wiring import Services
 from api.http.deps import require, services
 from api.http.openapi import problem_responses
 from api.http.rate_limit import limited
 from api.http.routes.approvals import pending
 from api.http.schemas import RevokeBody
+from api.wiring import Services
+from ca.access import ADMINISTRATOR, READ, REGISTRAR, Actor, Role
 from ca.approvals import DualControlRequired
-from ca.revocation import CA_REVOCATION, CENTRE_STOP
+from ca.dual_control import revocation_params
 from ca.grounds import GROUNDS, REASONS, REVOCATION_REFUSAL_REASONS
+from ca.revocation import CA_REVOCATION, CENTRE_STOP
 from ca.revocation import CourtDecision, RevocationRequest
 
 router = APIRouter(tags=["revocation"])

@@ -14,12 +14,12 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from ca.access import MFO, Actor
-from api.wiring import Services
-from api.http.schemas import base64_field
 from api.http.deps import require, services
 from api.http.openapi import problem_responses
 from api.http.routes.documents import PDF, pdf_response, tenant_of
+from api.http.schemas import base64_field
+from api.wiring import Services
+from ca.access import MFO, Actor
 from ca.errors import ConflictError
 
 router = APIRouter(tags=["signing"])

@@ -18,8 +18,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from api.wiring import Services
 from api.http.problems import problem
+from api.wiring import Services
 from ca.policy import CENTRES
 from ca.publication import DELTA, FULL
 from ca.responder import MALFORMED

@@ -11,10 +11,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.wiring import Services
 from api.http.deps import services
 from api.http.openapi import problem_responses
 from api.http.rate_limit import limited
+from api.wiring import Services
 
 router = APIRouter(tags=["time-stamping"])
 

@@ -20,12 +20,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from ca.access import ADMINISTRATOR, READ, Actor
-from api.wiring import Services
 from api.http.deps import require, services
+from api.http.limits import MULTIPART_ALLOWANCE, PayloadTooLarge, capped
 from api.http.openapi import problem_responses
 from api.http.rate_limit import client_address, limited
-from api.http.routes.documents import MULTIPART_ALLOWANCE, PayloadTooLarge, _capped
+from api.wiring import Services
+from ca.access import ADMINISTRATOR, READ, Actor
 from ca.errors import InvalidInput, Problem
 from signing.verification_context import VerificationOptions
 
@@ -79,7 +79,7 @@ async def verify(request: Request, at: str | None = Query(default=None, descript
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(limit)
-    form = await _capped(request, limit).form(max_files=2, max_fields=2)
+    form = await capped(request, limit).form(max_files=2, max_fields=2)
     try:
         data, detached = await _part(form, "file"), await _part(form, "detached")
     finally:

@@ -1,4 +1,10 @@
-"""Wiring: the one place that turns settings into services."""
+"""Wiring: the one place that turns settings into services (``Services``, the object graph).
+
+Each member is built on first use and kept for the process; the HTTP app
+(api/http/app.py) and every command (api/cli/common.py) build one
+``Services`` from the settings. What the settings mean as the domain's
+policies and limits is api/wiring/policies.py.
+"""
 
 from __future__ import annotations
 
@@ -7,79 +13,54 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from ca.auth_failures import AuthFailures
-from ca.people import ConsolePolicy, PeopleService
-from api.http.rate_limit import RateLimiter
-from api.settings import Settings, settings_snapshot
+from api.settings import Settings, record_settings
+from api.wiring.policies import policy_from, sandbox_limits, verification_limits
 from ca.applications import ApplicationService
-from ca.approvals import Approval, DualControl, DualControlRequired
+from ca.approvals import Approval, DualControl
 from ca.audit_checkpoints import AuditCheckpoints, CheckpointPolicy
 from ca.audit_outside import AuditAnchor, CheckpointExport, Witness
+from ca.auth_failures import AuthFailures
 from ca.authority import CertificationAuthority
 from ca.calendar import WorkingCalendar
 from ca.catalogue import CertificateCatalogue
 from ca.clock import Clock, SystemClock
+from ca.dual_control import build_dual_control
 from ca.housekeeping import Housekeeper
+from ca.people import ConsolePolicy, PeopleService
+from ca.policy import CENTRES, NATIONAL, HierarchyPolicy
 from ca.publication import CRLPolicy, CRLPublisher
+from ca.rate_limit import RateLimiter
 from ca.responder import OCSPPolicy, OCSPResponder
 from ca.retention import RetentionService
 from ca.revocation import REVOCATION_SEQUENCE, RevocationService
 from ca.revocation_applications import RevocationApplications
-from ca.policy import CENTRES, GOVERNMENT, NATIONAL, ROOT, CentrePolicy, HierarchyPolicy, ServicePolicy, default_policy
 from ca.tsa import TimeStampAuthority, TSAPolicy
 from keys import KeyBackend, PKCS11KeyBackend, SecretBox, SoftwareKeyBackend, load_master_key
 from registry import Database, Registry
 from registry.watermark import SequenceWatermark
 from signing import DocumentLimits, DocumentService
-from signing.authorisation import AuthorisationService
 from signing.accredited import AccreditedIssuers
+from signing.authorisation import AuthorisationService
 from signing.clients import ClientCertificates, ClientService
 from signing.evidence import EvidenceService
-from signing.factors import (
-    AssertionVerifier,
-    BiometricProviderSimulator,
-    SignedAssertionVerifier,
-    SMSOutbox,
-    SMSSender,
-    WebhookSMSGateway,
-)
-from signing.policy import SigningPolicies, default_policies
-from signing.policy_loader import load_policies
+from signing.factors import (AssertionVerifier, BiometricProviderSimulator, SignedAssertionVerifier, SMSOutbox,
+                             SMSSender, WebhookSMSGateway)
 from signing.completion import ClientSigning
-from signing.requests import SigningRequests
-from signing.webhooks import AddressPolicy, Dispatcher, WebhookService
 from signing.engine import PAdESSigner
 from signing.pades import Level
+from signing.policy import SigningPolicies, default_policies
+from signing.policy_change import policy_action, put_in_force, record_policy
+from signing.policy_loader import load_policies
+from signing.requests import SigningRequests
 from signing.service import SigningPolicy, SigningService
 from signing.stamping import StampPlanner
 from signing.timestamps import InProcessTimeStamper
 from signing.trust_store import TrustStore
+from signing.validation_data import OurHierarchy, ValidationDataCollector
 from signing.verification import VerificationLimits
 from signing.verification_public import PublicVerification
 from signing.verification_sandbox import SandboxedVerifier, SandboxLimits
-from signing.validation_data import OurHierarchy, ValidationDataCollector
-
-
-def policy_from(settings: Settings) -> HierarchyPolicy:
-    base = default_policy(settings.base_url, settings.ca_algorithm)
-    names = {ROOT: settings.root_name, NATIONAL: settings.national_name, GOVERNMENT: settings.government_name}
-    algorithms = settings.centre_algorithms
-    centres = {code: CentrePolicy(code, names[code], settings.organisation, algorithms[code], cp.validity,
-                                  cp.review_working_days) for code, cp in base.centres.items()}
-    return HierarchyPolicy(base_url=settings.base_url, centres=centres,
-                           services=ServicePolicy(algorithm=settings.service_algorithm),
-                           end_entity_validity=dt.timedelta(days=settings.end_entity_validity_days),
-                           lint_at_issuance=settings.lint_at_issuance)
-
-
-def verification_limits(settings: Settings) -> VerificationLimits:
-    return VerificationLimits(max_bytes=settings.verify_max_bytes, max_detached_bytes=settings.verify_max_bytes)
-
-
-def sandbox_limits(settings: Settings) -> SandboxLimits:
-    return SandboxLimits(timeout_seconds=settings.verify_timeout_seconds,
-                         memory_bytes=settings.verify_memory_mb * 1024 * 1024, workers=settings.verify_workers,
-                         per_source=settings.verify_per_address)
+from signing.webhooks import AddressPolicy, Dispatcher, WebhookService
 
 
 @dataclass
@@ -235,13 +216,7 @@ class Services:
 
         Other serving processes read it when they start (and audit the new fingerprint then).
         """
-        from ca.dual_control import SIGNING_POLICY_CHANGE, write_policy_file
-
-        if not approval.covers(SIGNING_POLICY_CHANGE, approval.requested_by):
-            raise DualControlRequired(SIGNING_POLICY_CHANGE, "changing the signing policy needs a second "
-                                                             "administrator's approval")
-        policies = load_policies(policy)
-        write_policy_file(self.signing_policy_path, policy)
+        policies = put_in_force(self.signing_policy_path, policy, approval)
         # Services built on the old policy are rebuilt on first use; nothing else holds it.
         for name in ("clients", "signing_requests", "client_signing"):
             self.__dict__.pop(name, None)
@@ -317,38 +292,13 @@ class Services:
 
     def record_signing_policy(self, actor: str = "system") -> bool:
         """An audit entry when the signing policy in force differs from the last one recorded."""
-        policies = self.signing_policies
-        with self.registry.transaction() as tx:
-            last = tx.audit.latest("signing.policy_changed")
-            previous = last.details.get("fingerprint") if last is not None else None
-            if previous == policies.fingerprint:
-                return False
-            tx.audit.append(at=self.clock.now(), actor=actor, action="signing.policy_changed",
-                            subject="signing-policy", details={
-                                "fingerprint": policies.fingerprint, "previous": previous,
-                                "source": str(self.settings.signing_policy_file or "defaults"),
-                                "rules": [r.name for r in policies.rules]})
-        return True
+        return record_policy(self.registry, self.clock, self.signing_policies,
+                             str(self.settings.signing_policy_file or "defaults"), actor)
 
     def record_settings(self, actor: str = "system") -> list[str]:
-        """An audit entry when the settings in force differ from the last ones recorded (issue 8).
-
-        The entry names every changed setting with its new value; a secret
-        (SecretStr: the master key) is recorded by a keyed fingerprint only,
-        so the log says that it changed, never what it is. Returns the names
-        of the changed settings ([] when nothing changed).
-        """
-        snapshot = settings_snapshot(self.settings)
-        with self.registry.transaction() as tx:
-            last = tx.audit.latest("settings.changed")
-            previous = dict(last.details.get("settings", {})) if last is not None else {}
-            changed = sorted(name for name in snapshot.keys() | previous.keys()
-                             if snapshot.get(name) != previous.get(name))
-            if not changed:
-                return []
-            tx.audit.append(at=self.clock.now(), actor=actor, action="settings.changed", subject="settings",
-                            details={"changed": changed, "settings": snapshot})
-        return changed
+        """An audit entry when the settings in force differ from the last ones recorded (issue 8); the names
+        of the changed settings, [] when nothing changed (api/settings.py, ``record_settings``)."""
+        return record_settings(self.settings, self.registry, self.clock, actor)
 
     @cached_property
     def audit_checkpoints(self) -> AuditCheckpoints:
@@ -421,9 +371,9 @@ class Services:
     @cached_property
     def dual_control(self) -> DualControl:
         """Revoking a CA certificate, stopping a centre, creating a CA key, changing the signing policy."""
-        from ca.dual_control import build_dual_control
-
-        return build_dual_control(self)
+        return build_dual_control(self, self.registry, self.clock,
+                                  dt.timedelta(hours=self.settings.approval_ttl_hours),
+                                  policy_action(self.change_signing_policy))
 
     def migrate(self) -> None:
         self.database.upgrade()
@@ -439,3 +389,6 @@ class Services:
             self.revocation_watermark.close()
         if "database" in self.__dict__:
             self.database.dispose()
+
+
+__all__ = ["Services", "policy_from", "sandbox_limits", "verification_limits"]
