@@ -1,7 +1,4 @@
-"""``qoltanba audit``: check the audit trail, or sign a checkpoint now (issues 8 and 18).
-
-Registered on ``api.cli`` (imported at its end).
-"""
+"""``qoltanba audit``: check the audit trail, or sign a checkpoint now (issues 8 and 18)."""
 
 from __future__ import annotations
 
@@ -9,12 +6,12 @@ import json
 
 import typer
 
-from api.cli import DEFAULT_HOME, ActorOpt, Home, _emit, _group, _services
+from api.cli.common import DEFAULT_HOME, ActorOpt, Home, emit, group, open_services
 
-audit_app = _group("audit", "The audit log: verify its hash chain, checkpoints and export, sign a checkpoint.")
+app = group("The audit log: verify its hash chain, checkpoints and export, sign a checkpoint.")
 
 
-@audit_app.command("verify")
+@app.command("verify")
 def audit_verify(json_out: bool = typer.Option(False, "--json", help="The full report as JSON."),
                  home: Home = DEFAULT_HOME) -> None:
     """Exit 0 when the trail is intact; 1 with one line naming the first thing changed, removed or missing.
@@ -22,7 +19,7 @@ def audit_verify(json_out: bool = typer.Option(False, "--json", help="The full r
     Checks the hash chain, each checkpoint against the certificates pinned at init (the anchor file),
     the bound on unsealed entries, and the database against the exported checkpoints.
     """
-    with _services(home, seal=False) as services:
+    with open_services(home, seal=False) as services:
         report = services.audit_checkpoints.verify()
     if json_out:
         typer.echo(json.dumps(report.as_json(), ensure_ascii=False))
@@ -36,10 +33,10 @@ def audit_verify(json_out: bool = typer.Option(False, "--json", help="The full r
     raise typer.Exit(0 if report.intact else 1)
 
 
-@audit_app.command("checkpoint")
+@app.command("checkpoint")
 def audit_checkpoint(actor: ActorOpt = "cli", home: Home = DEFAULT_HOME) -> None:
     """Sign, time-stamp and export the chain's current end (nothing when no entry was added since the last one)."""
-    with _services(home, seal=False) as services:
+    with open_services(home, seal=False) as services:
         row = services.audit_checkpoints.checkpoint(actor=actor)
-    _emit({"checkpoint": row.id, "last_entry": row.last_entry_id, "last_hash": row.last_hash} if row
+    emit({"checkpoint": row.id, "last_entry": row.last_entry_id, "last_hash": row.last_hash} if row
           else {"checkpoint": None, "reason": "no entry since the last checkpoint"})

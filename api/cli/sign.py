@@ -1,10 +1,9 @@
 """``qoltanba sign``: a PAdES signature with a PKCS#12 carrier, on the home itself (issue 4).
 
-Registered on ``api.cli``'s app (imported at its end). No server need run:
-the signature goes through the service's own engine
-(``Services.signing_engine``), which time-stamps with the home's TSA and asks
-the home's OCSP responder in-process; only a certificate of another issuer
-sends its status requests over the network. Every refusal happens before
+No server need run: the signature goes through the service's own engine
+(``Services.signing_engine``), which time-stamps with the home's TSA and
+asks the home's OCSP responder in-process; only a certificate of another
+issuer sends its status requests over the network. Every refusal happens before
 anything is written, as one ``error:`` line and exit code 2.
 """
 
@@ -15,23 +14,29 @@ import hashlib
 import logging
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from cryptography import x509
 
-from api.cli import DEFAULT_HOME, ActorOpt, Home, _emit, _fail, _read, _services, _writable, _write, app
-from api.wiring import Services
+from api.cli.common import DEFAULT_HOME, ActorOpt, Home, commands, emit, fail, open_services, read, writable, write
 from ca.errors import InvalidInput, Problem, QoltanbaError
 from ca.policy import CENTRES
 from keys import CarrierKey, KeyError_, certificate_public_key, load_pkcs12, spki_of
+from signing import validation_data
 from signing.pades import Level
 from signing.pdf_checks import field_taken, locked_by, pdf_problems, signature_fields
 from signing.stamping import display_name
-from signing import validation_data
 from signing.validation_data import OurHierarchy, StatusUnavailable
 
+if TYPE_CHECKING:
+    from api.wiring import Services
+
+# This module is imported only when ``sign`` runs or shows its help (api/cli/lazy.py): what signing needs is
+# imported above, once.
 LEVELS = ", ".join(level.value for level in Level)
+
+app = commands()
 
 
 @app.command("sign")
@@ -55,8 +60,8 @@ def sign(
     TSA and OCSP responder, in-process."""
     if not home.is_dir():
         # Checked before the services are built, which would create the directory.
-        _fail(2, f"the home {home} does not exist; run `qoltanba init --home {home}` first")
-    with _services(home, migrated=False) as services:
+        fail(2, f"the home {home} does not exist; run `qoltanba init --home {home}` first")
+    with open_services(home, migrated=False) as services:
         chosen = _level(level)
         _initialised(services, home)
         pdf = _pdf(source)
@@ -87,8 +92,8 @@ def sign(
                                      "level": chosen.value, "field": name,
                                      "in_sha256": hashlib.sha256(pdf).hexdigest(), "out_sha256": out_sha256,
                                      "out": str(target.resolve())})
-        _write(target, signed)
-        _emit({"out": target, "field": name, "level": chosen.value, "signer": display_name(certificate),
+        write(target, signed)
+        emit({"out": target, "field": name, "level": chosen.value, "signer": display_name(certificate),
                "serial": serial, "sha256": out_sha256})
 
 
@@ -126,14 +131,14 @@ def _level(value: str) -> Level:
         raise InvalidInput(f"unknown level {value!r}; give one of {LEVELS}") from None
 
 
-def _initialised(services: Services, home: Path) -> None:
+def _initialised(services: "Services", home: Path) -> None:
     """Signing needs the home's centres, TSA and responder: an empty home is bad input here."""
     if "centres" not in services.database.table_names():
         raise InvalidInput(f"the home {home} is not initialised; run `qoltanba init --home {home}` first")
 
 
 def _pdf(source: Path) -> bytes:
-    pdf = _read(source, "input PDF")
+    pdf = read(source, "input PDF")
     problems = pdf_problems(pdf, max_bytes=None, field=str(source))
     if problems:
         raise InvalidInput("cannot sign the input", problems)
@@ -151,12 +156,12 @@ def _target(source: Path, target: Path, force: bool) -> None:
         raise InvalidInput("OUT.pdf must not be IN.pdf: the input is kept as it was signed")
     if target.is_dir():
         raise InvalidInput(f"cannot write {target}: it is a directory")
-    _writable(target)
+    writable(target)
 
 
 def _password(path: Path) -> bytes:
     """The file's content without one trailing newline (an editor's), exactly as typed otherwise."""
-    data = _read(path, "password")
+    data = read(path, "password")
     for ending in (b"\r\n", b"\n"):
         if data.endswith(ending):
             return data[: -len(ending)]
@@ -164,7 +169,7 @@ def _password(path: Path) -> bytes:
 
 
 def _carrier(p12: Path, password_file: Path) -> tuple[CarrierKey, x509.Certificate, list[x509.Certificate]]:
-    data, password = _read(p12, "PKCS#12"), _password(password_file)
+    data, password = read(p12, "PKCS#12"), _password(password_file)
     try:
         key, certificate, bag = load_pkcs12(data, password)
     except KeyError_ as error:
@@ -189,7 +194,7 @@ def _field(pdf: bytes, name: str | None) -> str:
     return f"Signature{number}"
 
 
-def _chain(services: Services, certificate: x509.Certificate, bag: list[x509.Certificate], *,
+def _chain(services: "Services", certificate: x509.Certificate, bag: list[x509.Certificate], *,
            complete: bool) -> tuple[x509.Certificate, ...]:
     """Issuing CA first, root last: ours from the hierarchy, another issuer's from the file.
 
@@ -207,7 +212,7 @@ def _chain(services: Services, certificate: x509.Certificate, bag: list[x509.Cer
     return _ordered(certificate, bag, complete=complete)
 
 
-def _ours_valid(services: Services, certificate: x509.Certificate, chain: tuple[x509.Certificate, ...]) -> None:
+def _ours_valid(services: "Services", certificate: x509.Certificate, chain: tuple[x509.Certificate, ...]) -> None:
     """Our registry knows the certificate's status: a revoked one signs nothing."""
     centre = next((code for code in CENTRES if chain and services.authority.chain(code)[0] == chain[0]), None)
     if centre is None:   # the root's own certificate: no registry row above it

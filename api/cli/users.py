@@ -1,6 +1,6 @@
 """``qoltanba users``: the centre's people who log in to the web console (issue 8).
 
-Registered on ``api.cli`` (imported at its end). The password comes from a
+The password comes from a
 file, never the command line (which other users of the host can read in the
 process list); the TOTP provisioning URI is printed once, for the person to
 scan into an authenticator app, and cannot be shown again.
@@ -13,46 +13,46 @@ from typing import Annotated
 
 import typer
 
-from api.cli import DEFAULT_HOME, ActorOpt, Home, _emit, _group, _read, _services
+from api.cli.common import DEFAULT_HOME, ActorOpt, Home, emit, group, open_services, read
 from ca.errors import InvalidInput
 
-users_app = _group("users", "People of the centre who log in to the web console (password + TOTP).")
+app = group("People of the centre who log in to the web console (password + TOTP).")
 
 
-@users_app.command("add")
+@app.command("add")
 def users_add(name: Annotated[str, typer.Argument(help="The login name.")],
               role: Annotated[str, typer.Option(help="administrator, registrar or auditor.")],
               password_file: Annotated[Path, typer.Option(help="A file holding the password (one line).")],
               actor: ActorOpt = "cli", home: Home = DEFAULT_HOME) -> None:
     """Create a console user; prints the TOTP provisioning URI this once only."""
-    with _services(home) as services:
-        raw = _read(password_file, "password")
+    with open_services(home) as services:
+        raw = read(password_file, "password")
         try:
             password = raw.rstrip(b"\r\n").decode("utf-8")
         except UnicodeDecodeError:
             raise InvalidInput(f"the password file {password_file} is not UTF-8 text") from None
         new = services.people.add(name, role, password, by=actor)
-        _emit({"name": new.name, "role": new.role, "totp_uri": new.provisioning_uri,
+        emit({"name": new.name, "role": new.role, "totp_uri": new.provisioning_uri,
                "note": "scan the URI into an authenticator app now; it is not shown again"})
 
 
-@users_app.command("list")
+@app.command("list")
 def users_list(home: Home = DEFAULT_HOME) -> None:
     """Console users, one JSON line each (never a secret)."""
-    with _services(home) as services:
+    with open_services(home) as services:
         for person in services.people.list():
-            _emit(person)
+            emit(person)
 
 
-@users_app.command("unlock")
+@app.command("unlock")
 def users_unlock(name: str, actor: ActorOpt = "cli", home: Home = DEFAULT_HOME) -> None:
     """Lift a lockout before it lapses."""
-    with _services(home) as services:
-        _emit(services.people.unlock(name, by=actor))
+    with open_services(home) as services:
+        emit(services.people.unlock(name, by=actor))
 
 
-@users_app.command("deactivate")
+@app.command("deactivate")
 def users_deactivate(name: str, actor: ActorOpt = "cli", home: Home = DEFAULT_HOME) -> None:
     """The user may no longer log in; open sessions end now."""
-    with _services(home) as services:
-        _emit(services.people.deactivate(name, by=actor))
+    with open_services(home) as services:
+        emit(services.people.deactivate(name, by=actor))

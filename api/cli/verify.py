@@ -1,11 +1,19 @@
-"""``qoltanba verify`` and ``qoltanba trust``: verification reports on the command line (issue 6).
+"""Verification on the command line: ``qoltanba verify`` (a signed PDF or CMS) and ``qoltanba cert verify``.
 
-``verify`` works on a home directly, with no server: it trusts the home's
-root and imported anchors when the home is initialised, plus every
-``--trust`` PEM; with no home it trusts only those. Exit codes differ from
-the other commands on purpose, so scripts can branch on the verdict: 0 every
-signature TOTAL-PASSED, 1 any other indication (or no signature at all), 2
+``verify`` (issue 6) works on a home directly, with no server: it trusts the
+home's root and imported anchors when the home is initialised, plus every
+``--trust`` PEM; with no home it trusts only those. ``cert verify`` checks
+one certificate's signature and chain offline (RSA, ECDSA, GOST), against
+the ``--trust`` anchors only; the ``cert`` group (api/cli/cert.py) lists it.
+
+Exit codes differ from the other commands on purpose, so scripts can branch
+on the verdict: 0 every signature TOTAL-PASSED (the certificate valid), 1
+any other indication or no signature at all (the certificate invalid), 2
 the input cannot be processed (one ``error:`` line on stderr).
+
+This module is imported whenever the ``cert`` group is, so what a
+verification needs (pyHanko, the registry) is imported inside the commands
+(start-up, issue 21).
 """
 
 from __future__ import annotations
@@ -13,48 +21,46 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from cryptography.hazmat.primitives.serialization import Encoding
-from pydantic import ValidationError
 
-from api.cli import DEFAULT_HOME, ActorOpt, Home, _emit, _fail, _group, _read, _services, _settings_reason, app
-from api.wiring import Services, sandbox_limits, verification_limits
-from api.settings import Settings
+from api.cli.common import DEFAULT_HOME, Home, commands, fail, read, settings_reason
 from ca.errors import InvalidInput, QoltanbaError
-from signing.verification_context import (
-    TrustAnchors,
-    UnreadableCertificate,
-    UnverifiableInput,
-    VerificationOptions,
-    read_certificates,
-)
-from signing.verification_sandbox import SandboxedVerifier
 
-DER = Encoding.DER
-
-trust_app = _group("trust", "The verification trust store: our root plus imported anchors.")
+if TYPE_CHECKING:
+    from api.settings import Settings
+    from signing.verification_context import TrustAnchors
 
 EXIT_PASSED, EXIT_NOT_PASSED, EXIT_UNPROCESSABLE = 0, 1, 2
 
+app = commands()
 
-def _moment(text: str | None) -> dt.datetime | None:
-    """ISO 8601; a date alone is its midnight UTC, a time without a zone is UTC."""
+
+def moment(text: str | None) -> dt.datetime | None:
+    """``--at``: ISO 8601; a date alone is its midnight UTC, a time without a zone is UTC."""
     if text is None:
         return None
     try:
-        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        at = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        _fail(EXIT_UNPROCESSABLE, f"--at {text!r} is not an ISO 8601 time (e.g. 2027-01-31T12:00:00Z)")
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.timezone.utc)
+        fail(EXIT_UNPROCESSABLE, f"--at {text!r} is not an ISO 8601 date or time (e.g. 2027-01-31T12:00:00Z)")
+    return at if at.tzinfo is not None else at.replace(tzinfo=dt.timezone.utc)
 
 
-def _anchors(home: Path, settings: Settings, trust: list[Path]) -> tuple[TrustAnchors, list[str]]:
+# -- a signed PDF or CMS ------------------------------------------------------------------------
+
+def _anchors(home: Path, settings: "Settings", trust: list[Path]) -> tuple["TrustAnchors", list[str]]:
     """The home's trust store (read only: verify never writes to a home), plus the --trust files."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from signing.verification_context import TrustAnchors, UnreadableCertificate, read_certificates
+
     notes = []
     anchors = TrustAnchors()
     if (home / "registry.db").exists() or settings.database_url:
+        from api.wiring import Services   # only with a home to read
+
         services = Services.build(settings)
         try:
             tables = services.database.table_names()
@@ -63,7 +69,8 @@ def _anchors(home: Path, settings: Settings, trust: list[Path]) -> tuple[TrustAn
             elif "trust_anchors" not in tables:
                 notes.append(f"the home {home} predates the trust store (run `qoltanba init` to migrate it): "
                              "only its root and --trust anchors are trusted")
-                anchors = TrustAnchors.from_der([services.authority.chain("national")[-1].public_bytes(DER)])
+                root = services.authority.chain("national")[-1]
+                anchors = TrustAnchors.from_der([root.public_bytes(Encoding.DER)])
             else:
                 anchors = services.trust_store.anchors()
         finally:
@@ -72,7 +79,7 @@ def _anchors(home: Path, settings: Settings, trust: list[Path]) -> tuple[TrustAn
         notes.append(f"no home at {home}: only --trust anchors are trusted")
     for path in trust:
         try:
-            anchors = anchors.plus(TrustAnchors(tuple(read_certificates(_read(path, "trust anchor")))))
+            anchors = anchors.plus(TrustAnchors(tuple(read_certificates(read(path, "trust anchor")))))
         except UnreadableCertificate as error:
             raise InvalidInput(f"the trust anchor file {path} cannot be read: {error}") from None
     return anchors, notes
@@ -92,7 +99,7 @@ def _summary(name: str, report: dict) -> str:
     return "\n".join(lines)
 
 
-@app.command()
+@app.command("verify")
 def verify(
     file: Annotated[Path, typer.Argument(help="A signed PDF, or a CMS signature (.p7s/.cms: DER, PEM or base64).")],
     detached: Annotated[Optional[Path], typer.Option(help="The signed file, for a detached CMS.")] = None,
@@ -108,25 +115,33 @@ def verify(
     home: Home = DEFAULT_HOME,
 ) -> None:
     """Verify a signed PDF or CMS: exit 0 when every signature is TOTAL-PASSED, 1 otherwise, 2 when unreadable."""
+    # What verifying needs, imported when it runs (start-up, issue 21).
+    from pydantic import ValidationError
+
+    from api.settings import Settings
+    from api.wiring.policies import sandbox_limits, verification_limits
+    from signing.verification_context import UnverifiableInput, VerificationOptions
+    from signing.verification_sandbox import SandboxedVerifier
+
     try:
         settings = Settings(home=home)
     except ValidationError as error:
-        _fail(EXIT_UNPROCESSABLE, _settings_reason(error))
+        fail(EXIT_UNPROCESSABLE, settings_reason(error))
     try:
-        options = VerificationOptions(at=_moment(at), online=online, strict=not lenient)
+        options = VerificationOptions(at=moment(at), online=online, strict=not lenient)
         anchors, notes = _anchors(home, settings, list(trust or ()))
         for note in notes:
             typer.echo(f"note: {note}", err=True)
-        data = _read(file, "input")
-        detached_data = _read(detached, "detached") if detached is not None else None
+        data = read(file, "input")
+        detached_data = read(detached, "detached") if detached is not None else None
         # The command line is single-threaded: plain fork starts the worker at once.
         verifier = SandboxedVerifier(lambda: anchors, verification_limits(settings), sandbox_limits(settings),
                                      start_method="fork")
         report = verifier.verify(data, detached=detached_data, options=options)
     except UnverifiableInput as error:
-        _fail(EXIT_UNPROCESSABLE, f"{file}: {error.detail}")
+        fail(EXIT_UNPROCESSABLE, f"{file}: {error.detail}")
     except QoltanbaError as error:
-        _fail(EXIT_UNPROCESSABLE, str(error))
+        fail(EXIT_UNPROCESSABLE, str(error))
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
@@ -135,27 +150,40 @@ def verify(
     raise typer.Exit(EXIT_PASSED if passed else EXIT_NOT_PASSED)
 
 
-@trust_app.command("list")
-def trust_list(home: Home = DEFAULT_HOME) -> None:
-    """Every trust anchor, one JSON line each: our root, then the imported ones."""
-    with _services(home) as services:
-        for anchor in services.trust_store.list():
-            _emit(anchor.as_json())
+# -- one certificate, offline ----------------------------------------------------------------------
+
+def cert_verify(
+    cert: Annotated[Path, typer.Argument(metavar="CERT", help="The certificate (PEM or DER).")],
+    trust: Annotated[list[Path], typer.Option("--trust", help="A trust anchor, root or intermediate (PEM or DER; "
+                                                              "a PEM file may hold several); repeatable.")],
+    chain: Annotated[Optional[list[Path]], typer.Option("--chain", help="Intermediate certificates to build the "
+                                                                        "path with, not trusted; repeatable.")]
+    = None,
+    at: Annotated[Optional[str], typer.Option("--at", help="Validate at this time (ISO 8601, UTC if no zone); "
+                                                          "default now.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")] = False,
+) -> None:
+    """Verify a certificate's signature and chain (RSA, ECDSA, GOST): exit 0 valid, 1 invalid, 2 bad input."""
+    from ca.certcheck import check_certificate, read_certificates   # at run time (start-up, issue 21)
+
+    when = moment(at) or dt.datetime.now(dt.timezone.utc)
+    try:
+        certificate = read_certificates(read(cert, "certificate"), f"certificate file {cert}")
+        if len(certificate) != 1:
+            fail(EXIT_UNPROCESSABLE, f"the certificate file {cert} holds {len(certificate)} certificates; give one")
+        anchors = [a for path in trust for a in read_certificates(read(path, "trust anchor"),
+                                                                   f"trust anchor file {path}")]
+        intermediates = [c for path in chain or () for c in read_certificates(read(path, "chain"),
+                                                                              f"chain file {path}")]
+        result = check_certificate(certificate[0], anchors, when, intermediates)
+    except QoltanbaError as error:
+        fail(EXIT_UNPROCESSABLE, str(error))
+    if as_json:
+        typer.echo(json.dumps(result.as_json(), ensure_ascii=False))
+    else:
+        typer.echo(f"valid: {result.subject}" if result.valid else f"invalid: {result.reason}")
+    if not result.valid:
+        raise typer.Exit(EXIT_NOT_PASSED)
 
 
-@trust_app.command("add")
-def trust_add(pem: Annotated[Path, typer.Option(help="CA certificate(s), PEM (a bundle is fine) or DER.")],
-              label: Annotated[str, typer.Option(help="What it is, e.g. 'NCA RK RSA root'.")],
-              actor: ActorOpt = "cli", home: Home = DEFAULT_HOME) -> None:
-    """Import CA certificates as trust anchors for verification."""
-    with _services(home) as services:
-        for anchor in services.trust_store.add(_read(pem, "certificate"), label, actor):
-            _emit(anchor.as_json())
-
-
-@trust_app.command("remove")
-def trust_remove(sha256: Annotated[str, typer.Argument(help="The anchor's SHA-256 fingerprint (hex).")],
-                 actor: ActorOpt = "cli", home: Home = DEFAULT_HOME) -> None:
-    """Remove an imported trust anchor."""
-    with _services(home) as services:
-        _emit(services.trust_store.remove(sha256, actor).as_json())
+__all__ = ["EXIT_NOT_PASSED", "EXIT_PASSED", "EXIT_UNPROCESSABLE", "app", "cert_verify", "moment", "verify"]
