@@ -16,7 +16,7 @@ asks, and its run, given the approval when a second one agrees:
   wiring beside these.
 
 The services are reached through :class:`CentreServices`, a narrow view the
-wiring (api/wiring.py) satisfies; each is looked up only when an action's
+wiring (api/wiring/) satisfies; each is looked up only when an action's
 check or run needs it.
 """
 
@@ -36,7 +36,7 @@ from registry import Registry
 
 
 class CentreServices(Protocol):
-    """What the centres' dual-controlled actions use (api/wiring.py's ``Services`` has each)."""
+    """What the centres' dual-controlled actions use (``Services`` of api/wiring/ has each)."""
 
     @property
     def applications(self) -> ApplicationService: ...

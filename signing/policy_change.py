@@ -4,7 +4,7 @@ An administrator asks with the whole new policy; the check loads it with
 the strict loader (signing/policy_loader.py), so a bad policy is refused
 when asked and never waits for approval. When a second administrator
 approves, the policy is written to its file atomically and audited by its
-fingerprint. The wiring (api/wiring.py) registers :func:`policy_action`
+fingerprint. The wiring (api/wiring/) registers :func:`policy_action`
 with the centres' actions (ca/dual_control.py) and rebuilds the services
 that hold the old policy; other serving processes read the file when they
 start and audit the new fingerprint then.

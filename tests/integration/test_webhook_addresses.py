@@ -56,7 +56,7 @@ def svc(tmp_path_factory):
 
 
 def production(svc) -> WebhookService:  # noqa: ANN001 - api.wiring.Services
-    """The webhook service as production mode builds it (api/wiring.py), on the same registry."""
+    """The webhook service as production mode builds it (api/wiring/), on the same registry."""
     return WebhookService(svc.registry, svc.clock, svc.webhooks.sealer, allow_http=False,
                           addresses=AddressPolicy(allow_private=False),
                           policy=WebhookPolicy(max_attempts=1))
