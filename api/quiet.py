@@ -3,7 +3,7 @@
 A library's deprecation warning about its own use of another library
 (pyHanko importing cryptography's DSA types, say) tells our users nothing
 they can act on and breaks the one-line stderr the CLI promises. The entry
-points (``qoltanba``, ``python -m api.cli``, ``uvicorn api.app:create_app``) call :func:`quiet_third_party`
+points (``qoltanba``, ``python -m api.cli``, ``uvicorn api.http.app:create_app``) call :func:`quiet_third_party`
 before they import any third-party module. Warnings raised in our own
 modules (``api``, ``ca``, ``signing``, ``registry``, ``keys``) — including a
 third-party deprecation our own call triggers, which Python attributes to the

@@ -9,12 +9,16 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from keys import KeyAlgorithm
+
+if TYPE_CHECKING:   # types only: reading the settings needs neither the registry nor a clock
+    from ca.clock import Clock
+    from registry import Registry
 
 
 class Settings(BaseSettings):
@@ -51,7 +55,7 @@ class Settings(BaseSettings):
                                                "POST /verify: their own limits); 413 before reading further")
     request_timeout_seconds: float = Field(default=120, gt=0, le=3600,
                                            description="a request still unanswered after this gets 504 problem+json "
-                                                       "(api/limits.py); above verify_timeout_seconds")
+                                                       "(api/http/limits.py); above verify_timeout_seconds")
     keep_alive_seconds: int = Field(default=5, ge=1, le=300, description="uvicorn --timeout-keep-alive of "
                                                                          "`qoltanba serve`")
     public_rate_per_minute: float = Field(default=120, gt=0, description="public reads (/ca, /profiles, reasons "
@@ -248,3 +252,24 @@ def settings_snapshot(settings: Settings) -> dict[str, object]:
         elif isinstance(value, str) and "://" in value:
             snapshot[name] = _URL_PASSWORD.sub(r"\1***@", value)
     return snapshot
+
+
+def record_settings(settings: Settings, registry: "Registry", clock: "Clock", actor: str = "system") -> list[str]:
+    """An audit entry when the settings in force differ from the last ones recorded (issue 8).
+
+    The entry names every changed setting with its new value; a secret
+    (SecretStr: the master key) is recorded by a keyed fingerprint only,
+    so the log says that it changed, never what it is. Returns the names
+    of the changed settings ([] when nothing changed).
+    """
+    snapshot = settings_snapshot(settings)
+    with registry.transaction() as tx:
+        last = tx.audit.latest("settings.changed")
+        previous = dict(last.details.get("settings", {})) if last is not None else {}
+        changed = sorted(name for name in snapshot.keys() | previous.keys()
+                         if snapshot.get(name) != previous.get(name))
+        if not changed:
+            return []
+        tx.audit.append(at=clock.now(), actor=actor, action="settings.changed", subject="settings",
+                        details={"changed": changed, "settings": snapshot})
+    return changed

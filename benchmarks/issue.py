@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 
-from api.context import Services  # noqa: E402
+from api.wiring import Services  # noqa: E402
 from api.settings import Settings  # noqa: E402
 from ca.issuance import IssueRequest, KeySource, new_serial  # noqa: E402
 from ca.identity import make_test_iin  # noqa: E402

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
 from cryptography.x509 import ocsp  # noqa: E402
 
-from api.context import Services  # noqa: E402
+from api.wiring import Services  # noqa: E402
 from ca.revocation import RevocationRequest  # noqa: E402
 from tests.support import factories as f  # noqa: E402
 from tests.support.server import fetch, prepare_home, running_server  # noqa: E402

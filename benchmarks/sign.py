@@ -42,7 +42,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noq
 from pyhanko.sign import fields, signers  # noqa: E402
 from pyhanko_certvalidator import ValidationContext  # noqa: E402
 
-from api.context import Services  # noqa: E402
+from api.wiring import Services  # noqa: E402
 from api.settings import Settings  # noqa: E402
 from ca.issuance import IssueRequest, KeySource  # noqa: E402
 from ca.subject import SubjectData  # noqa: E402

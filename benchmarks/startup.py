@@ -100,21 +100,21 @@ def _line(name: str, ours: float, baseline: float) -> str:
 def _signed_contract(directory: Path) -> tuple[Path, Path, Path]:
     from cryptography.hazmat.primitives import serialization
 
-    from api.context import Services
+    from api.wiring import Services
     from api.settings import Settings
     from tests.support.signing import client_with_held_key, latest_pdf, sign_client_and_seal, upload
 
     home = directory / "home"
     services = Services.build(Settings(home=home, base_url="http://127.0.0.1:8000", master_key="99" * 32))
     services.migrate()
-    services.authority.initialise()
+    services.bootstrap.initialise()
     client = client_with_held_key(services)
     document = upload(services, client.iin, pages=2)
     sign_client_and_seal(services, client, document.id, level="B-LT")
     pdf = directory / "contract.pdf"
     pdf.write_bytes(latest_pdf(services, document.id))
     root = directory / "root.pem"
-    root.write_bytes(services.authority.chain("national")[-1].public_bytes(serialization.Encoding.PEM))
+    root.write_bytes(services.hierarchy.chain("national")[-1].public_bytes(serialization.Encoding.PEM))
     services.close()
     return home, pdf, root
 

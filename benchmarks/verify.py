@@ -166,7 +166,7 @@ def measure_memory(pdf: bytes, root_der: bytes, directory: Path) -> list[str]:
 def _signed_contracts(directory: Path) -> tuple[bytes, bytes, bytes]:
     from cryptography.hazmat.primitives import serialization
 
-    from api.context import Services
+    from api.wiring import Services
     from api.settings import Settings
     from tests.support.signing import client_with_held_key, latest_pdf, sign_client_and_seal, upload
 

@@ -6,7 +6,7 @@ OCSP cache (the cross-process "within a second" guarantee). Every
 ``checkpoint_check`` seconds: sign, time-stamp and export the audit chain's
 end if a checkpoint is due (issue 18: after N entries or M minutes).
 Besides, each of ``duties`` at its own interval (the summary of rejected
-credentials, api/auth_failures.py).
+credentials, ca/auth_failures.py).
 """
 
 from __future__ import annotations

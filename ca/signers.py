@@ -117,7 +117,7 @@ class Keys(Protocol):
 
 
 class Keyring:
-    """The wiring's tool (api/context.py): makes the signer of one key, to hand to the one component using it.
+    """The wiring's tool (api/wiring.py): makes the signer of one key, to hand to the one component using it.
 
     Only the wiring holds a keyring: it reaches every key of the backend.
     """

@@ -1,7 +1,7 @@
 """A signer bound to one key: what a component that may use that key (and no other) receives.
 
 Boulder's CA holds keys, its RA never does; here each key is reached through
-a ``KeySigner`` made for it in the wiring (api/context.py) and handed to the
+a ``KeySigner`` made for it in the wiring (api/wiring.py) and handed to the
 one component that signs with it: the TSA, an OCSP responder, a centre's CRL
 publisher, the audit checkpoints, the MFO's seal. The backend stays behind
 the signer, so a component holding one can ask for this key's signature and

@@ -15,7 +15,7 @@ from tests.support import tools
 from tests.support.postgres import PostgresServer, PostgresUnavailable
 
 if TYPE_CHECKING:
-    from api.context import Services
+    from api.wiring import Services
 
 _POSTGRES_FIXTURES = {"postgres_server", "postgres_url"}
 _SUITE_LOG = pytest.StashKey[tuple]()
@@ -151,7 +151,7 @@ def initialised_services(tmp_path, database_url: str, request: pytest.FixtureReq
     """Services over a copy of an initialised home; with ``clock_offset`` a clock frozen that far from now."""
     import datetime as dt
 
-    from api.context import Services
+    from api.wiring import Services
     from api.settings import Settings
     from ca.clock import FrozenClock
     from tests.support import golden
@@ -168,7 +168,7 @@ def initialised_services(tmp_path, database_url: str, request: pytest.FixtureReq
 
 @pytest.fixture
 def admin_key(services) -> str:
-    from api.access import AccessService
+    from ca.access import AccessService
 
     return AccessService(services.registry, services.clock).create_key("admin", "administrator", by="test").key
 
@@ -178,7 +178,7 @@ def http(services, admin_key):
     """The app through httpx (in-process ASGI transport), with an administrator's key."""
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
+    from api.http.app import create_app
 
     with TestClient(create_app(services=services), headers={"X-API-Key": admin_key}) as client:
         yield client

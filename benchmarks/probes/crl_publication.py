@@ -7,7 +7,7 @@ loads every entry into the publisher, the later ones read only new rows).
 import sys, time, tempfile, secrets, datetime as dt
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from api.context import Services
+from api.wiring import Services
 from api.settings import Settings
 from registry.models import RevocationRow
 from sqlalchemy import insert

@@ -40,7 +40,7 @@ class EveryTenant:
 
     A distinct object, not ``None`` or an empty string, so that a missing
     tenant (an MFO key without one) can never widen a read by accident; only
-    the API's read scope (api/routes/documents.py) hands it out, and only to
+    the API's read scope (api/http/routes/documents.py) hands it out, and only to
     an administrator.
     """
 

@@ -1,6 +1,6 @@
 """The keys the signing service signs with: clients' keys it holds, and the MFO's seal.
 
-Both are made in the wiring (api/context.py) around the key backend, which
+Both are made in the wiring (api/wiring.py) around the key backend, which
 the signing service itself never sees. A client's held key signs only when
 handed the ``Authorisation`` object the factor check made for this document
 state and this certificate (signing/factors/authorisation.py), and only once per

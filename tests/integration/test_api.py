@@ -23,7 +23,7 @@ from cryptography.x509.oid import NameOID
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from api.deps import actor as actor_dependency
+from api.http.deps import actor as actor_dependency
 from ca.identity import make_test_iin
 from keys import load_pkcs12
 
@@ -31,7 +31,7 @@ BIN = "190340000017"
 PROBLEM = "application/problem+json"
 PUBLIC_PATHS = ["/health", "/ca", "/ca/national/chain", "/ca/national.cer", "/profiles", "/refusal-reasons",
                 "/openapi.json"]
-# The CRL and OCSP endpoints (api/routes/status.py) are plain Starlette routes, public by design.
+# The CRL and OCSP endpoints (api/http/routes/status.py) are plain Starlette routes, public by design.
 # The client's signing routes (issue 5) take no API key: the client is no API user; the signing
 # request's token (X-Signing-Token, compared in constant time) authenticates each call instead,
 # and every address is rate-limited.

@@ -154,7 +154,7 @@ def small_uploads(services):
 
 
 def test_a_body_over_the_limit_answers_413_before_it_is_read(http, alpha, small_uploads):
-    from api.routes.documents import MULTIPART_ALLOWANCE
+    from api.http.routes.documents import MULTIPART_ALLOWANCE
 
     body_limit = small_uploads + MULTIPART_ALLOWANCE
     boundary = "qoltanba-boundary"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.access import AccessService
+from ca.access import AccessService
 from tests.support import factories as f
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from api.context import Services
+from api.wiring import Services
 from api.settings import Settings, settings_snapshot
 from tests.support import factories as f
 

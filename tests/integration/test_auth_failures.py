@@ -11,7 +11,7 @@ import time
 
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from api.http.app import create_app
 from tests.integration.test_api import problem
 
 ATTACKER, SPRAYER, GUESSER, OFFICE = "203.0.113.7", "203.0.113.8", "203.0.113.9", "198.51.100.2"

@@ -39,13 +39,13 @@ CENTRE_CODES = ("root", "national", "government")
 @dataclass
 class Hierarchy:
     token: SoftHSMToken
-    services: object  # api.context.Services
+    services: object  # api.wiring.Services
     issued: IssuedCertificate
 
 
 @pytest.fixture(scope="module", params=["ec-p256", "rsa-2048"])
 def hierarchy(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hierarchy]:
-    from api.context import Services
+    from api.wiring import Services
     from api.settings import Settings
 
     token = softhsm_token(tmp_path_factory.mktemp("hsm"))
@@ -175,7 +175,7 @@ def test_ca_private_keys_are_not_extractable(hierarchy: Hierarchy) -> None:
 def test_gov3_government_ca_writes_holder_keys_to_a_token(tmp_path) -> None:
     """GOV-3: the operator generates each holder's key on a key carrier that is a
     PKCS#11 token; the certificate binds the token's key and the journal names the carrier."""
-    from api.context import Services
+    from api.wiring import Services
     from api.settings import Settings
     from keys import PKCS11KeyBackend
     from tests.support import factories as f

@@ -25,7 +25,7 @@ from cryptography.x509 import ocsp
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 
-from api.context import Services
+from api.wiring import Services
 from tests.support import factories as f
 from tests.support.pdf_judges import nss_database, pdfsig, pyhanko_statuses, qpdf_check
 from tests.support.pdfs import contract_pdf, encrypted_pdf, not_a_pdf

@@ -21,7 +21,7 @@ from tests.support.signing import TENANT, authorise, client_with_held_key, uploa
 
 @pytest.fixture
 def pg_services(tmp_path, postgres_url):
-    from api.context import Services
+    from api.wiring import Services
     from api.settings import Settings
 
     svc = Services.build(Settings(home=tmp_path / "home", database_url=postgres_url, master_key="11" * 32))

@@ -7,7 +7,7 @@ import threading
 
 from cryptography import x509
 
-from api.context import Services
+from api.wiring import Services
 from ca.clock import FrozenClock
 from ca.publication import CRLPolicy, CRLPublisher
 from ca.retention import RetentionService

@@ -21,7 +21,7 @@ import pytest
 from cryptography import x509
 from fastapi.testclient import TestClient
 
-from api.access import AccessService
+from ca.access import AccessService
 from ca.approvals import Approval, DualControlRequired
 from ca.clock import FrozenClock
 from ca.errors import ConflictError, NotPermitted
@@ -442,7 +442,7 @@ def test_retiring_a_ca_key_destroys_it_on_the_token(tmp_path):
     import pkcs11
     from pkcs11 import Attribute
 
-    from api.context import Services
+    from api.wiring import Services
     from api.settings import Settings
     from tests.support.softhsm import softhsm_token
 

@@ -270,7 +270,7 @@ def test_bad_requests_list_every_problem_and_change_nothing(http, services, alph
 
 
 def test_client_routes_need_the_token_and_are_rate_limited(http, services, alpha) -> None:
-    from api.ratelimit import TokenBuckets
+    from api.http.rate_limit import TokenBuckets
 
     iin = f.iin()
     token = own_token(services, iin)

@@ -118,7 +118,7 @@ def hostile(seeds: list[bytes], max_size: int = 512) -> st.SearchStrategy[bytes]
 
 @pytest.fixture(scope="module")
 def services(tmp_path_factory):
-    from api.context import Services
+    from api.wiring import Services
     from api.settings import Settings
 
     settings_ = Settings(home=tmp_path_factory.mktemp("fuzz") / "home", master_key="66" * 32,
@@ -238,8 +238,8 @@ ODD = st.sampled_from(["", "0" * 32, "a" * 300, "-----BEGIN CERTIFICATE-----\nAA
 @pytest.fixture(scope="module")
 def world(services):
     """Real ids for the routes' paths, keys for each role, and a valid body for each route."""
-    from api.access import AccessService
-    from api.app import create_app
+    from ca.access import AccessService
+    from api.http.app import create_app
     from tests.support.factors import SigningPage, register
 
     access = AccessService(services.registry, services.clock)

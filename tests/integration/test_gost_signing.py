@@ -282,7 +282,7 @@ def test_kz6_cms_signed_with_the_ncas_real_gost_key_verifies(nca, attached) -> N
 
 @pytest.fixture(scope="module")
 def services(tmp_path_factory):
-    from api.context import Services
+    from api.wiring import Services
     from api.settings import Settings
 
     start = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)

@@ -24,7 +24,7 @@ METHODS = ("get", "put", "post", "delete", "patch")
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    from api.app import create_app
+    from api.http.app import create_app
     from tests.support.signing import embedded_services
 
     with embedded_services(tmp_path_factory.mktemp("semantics") / "home") as services:
@@ -85,7 +85,7 @@ def test_an_administrator_lists_every_tenants_documents_without_naming_a_tenant(
 
 def test_a_query_parameter_given_twice_is_a_field_problem_not_its_last_value(app) -> None:
     """Issue 18 (schemathesis' negative_data_rejection): ?phone=a&phone=b was read as its last value."""
-    from api.access import AccessService
+    from ca.access import AccessService
 
     services = app.state.services
     key = AccessService(services.registry, services.clock).create_key("twice", "administrator", by="test").key

@@ -59,7 +59,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select
 
-from api.context import Services
+from api.wiring import Services
 from registry.models import (
     ApplicationRow,
     AuditRow,
@@ -313,8 +313,8 @@ def test_sigkill_during_issuance_and_signing_leaves_all_or_nothing(tmp_path, dat
     from typer.testing import CliRunner
 
     from api import cli
-    from api.access import AccessService
-    from api.app import create_app
+    from ca.access import AccessService
+    from api.http.app import create_app
 
     url = request.getfixturevalue("postgres_url") if database == "postgresql" else None
     home = prepare_home(tmp_path / "home", database_url=url)

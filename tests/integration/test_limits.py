@@ -24,7 +24,7 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from api.openapi import needs_key, rate_limit_bucket, takes_body
+from api.http.openapi import needs_key, rate_limit_bucket, takes_body
 from tests.support.signing import embedded_services
 
 PROBLEM = "application/problem+json"
@@ -70,14 +70,14 @@ def services(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def app(services):
-    from api.app import create_app
+    from api.http.app import create_app
 
     return create_app(services=services)
 
 
 @pytest.fixture(scope="module")
 def keys(services):
-    from api.access import AccessService
+    from ca.access import AccessService
 
     access = AccessService(services.registry, services.clock)
     return {"administrator": access.create_key("limits-admin", "administrator", by="test").key,
@@ -85,8 +85,8 @@ def keys(services):
 
 
 def test_every_public_route_is_rate_limited_or_a_written_exception(app) -> None:
-    from api.rate_limit import RateLimiter
-    from api.ratelimit import TokenBuckets
+    from api.http.rate_limit import RateLimiter
+    from api.http.rate_limit import TokenBuckets
 
     public = [(m, p, r) for m, p, r in all_routes(app) if not (isinstance(r, APIRoute) and needs_key(r))]
     labels = {f"{m} {p}" for m, p, _r in public}
@@ -181,9 +181,9 @@ def small_limits(services):
 
 
 def test_every_route_with_a_body_stops_at_its_limit_with_413(app, keys, small_limits) -> None:
-    from api.routes.documents import MULTIPART_ALLOWANCE
-    from api.routes.status import MAX_OCSP_REQUEST
-    from api.routes.tsa import MAX_QUERY_BYTES
+    from api.http.routes.documents import MULTIPART_ALLOWANCE
+    from api.http.routes.status import MAX_OCSP_REQUEST
+    from api.http.routes.tsa import MAX_QUERY_BYTES
     from ca.responder import MALFORMED
 
     s = small_limits
@@ -227,7 +227,7 @@ def test_every_route_with_a_body_stops_at_its_limit_with_413(app, keys, small_li
 
 
 def test_a_request_that_stalls_gets_504_problem_at_the_timeout(services, keys) -> None:
-    from api.app import create_app
+    from api.http.app import create_app
 
     services.settings.request_timeout_seconds = 0.5
     try:
@@ -253,7 +253,7 @@ def test_a_handler_busy_in_a_worker_thread_gets_504_at_the_deadline_and_its_late
 
     from starlette.concurrency import run_in_threadpool
 
-    from api.limits import TimeoutMiddleware
+    from api.http.limits import TimeoutMiddleware
 
     async def slow_route(scope, receive, send) -> None:  # noqa: ANN001 - ASGI
         await run_in_threadpool(time.sleep, 1.5)

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509 import ocsp
 
-from api.context import Services
+from api.wiring import Services
 from ca.revocation import RevocationRequest
 from tests.support import factories as f
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.context import Services
+from api.http.app import create_app
+from api.wiring import Services
 from api.settings import Settings
 from ca.clock import FrozenClock
 from signing.factors import totp_code
@@ -198,7 +198,7 @@ def test_auditor_session_reads_but_may_not_write(centre, web, clock):
         assert tx.certificates.count() == before
         assert tx.actors.by_name("sneaky") is None
     # API keys keep working beside sessions.
-    from api.access import AccessService
+    from ca.access import AccessService
 
     key = AccessService(centre.registry, centre.clock).create_key("reg-key", "registrar", by="test").key
     assert web.post("/certificates", json=issue_body(), headers={"X-API-Key": key}).status_code == 201

@@ -22,7 +22,7 @@ def _mode(path) -> int:  # noqa: ANN001 - pathlib.Path
 
 def test_the_registry_database_and_its_wal_and_shm_files_are_created_0600(tmp_path) -> None:
     """Issue 18, finding 8: registry.db was created with mode 0644, readable by every user of the host."""
-    from api.context import Services
+    from api.wiring import Services
     from api.settings import Settings
 
     home = tmp_path / "home"

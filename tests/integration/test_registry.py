@@ -91,7 +91,7 @@ def test_application_dates_are_stored_timezone_aware(services):
 
 def test_lint_at_issuance_setting_issues_clean_certificates(tmp_path):
     """With QOLTANBA_LINT_AT_ISSUANCE every profile still issues (its output is lint-clean)."""
-    from api.context import Services
+    from api.wiring import Services
     from api.settings import Settings
 
     svc = Services.build(Settings(home=tmp_path / "h", master_key="22" * 32, lint_at_issuance=True))

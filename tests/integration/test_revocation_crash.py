@@ -23,13 +23,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
-from api.context import Services
+from api.wiring import Services
 from tests.support import factories as f
 from tests.support.server import prepare_home
 
 CHILD = textwrap.dedent("""
     import sys
-    from api.context import Services
+    from api.wiring import Services
     from api.settings import Settings
     from ca.revocation import RevocationRequest
     services = Services.build(Settings())

@@ -117,8 +117,8 @@ def _der(_context, value) -> dict:  # noqa: ANN001 - schemathesis' serializer si
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    from api.access import AccessService
-    from api.app import create_app
+    from ca.access import AccessService
+    from api.http.app import create_app
 
     with embedded_services(tmp_path_factory.mktemp("schemathesis") / "home") as services:
         # Generous buckets, so generated requests reach the handlers; the limits have their own test.

@@ -22,9 +22,9 @@ import secrets
 import httpx
 from fastapi.testclient import TestClient
 
-from api.access import AccessService
-from api.app import create_app
-from api.context import Services
+from ca.access import AccessService
+from api.http.app import create_app
+from api.wiring import Services
 from tests.support import factories as f
 from tests.support.factors import CODE
 from tests.support.logscan import generic_findings

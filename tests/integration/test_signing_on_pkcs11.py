@@ -19,7 +19,7 @@ from tests.support.softhsm import softhsm_token
 
 @pytest.fixture(scope="module")
 def token_services(tmp_path_factory):
-    from api.context import Services
+    from api.wiring import Services
     from api.settings import Settings
 
     token = softhsm_token(tmp_path_factory.mktemp("hsm"))

@@ -21,7 +21,7 @@ import re
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from api.openapi import needs_key, routes
+from api.http.openapi import needs_key, routes
 from tests.integration.test_api import problem
 from tests.integration.test_api_documents import mfo_key, post_document  # noqa: F401 - fixture
 from tests.support import factories as f

@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from api.app import create_app
-from api.context import Services
+from api.http.app import create_app
+from api.wiring import Services
 from api.settings import Settings
 from ca.clock import FrozenClock
 from ca.tsa import TimeStampAuthority, TSAPolicy

@@ -36,7 +36,7 @@ PASSED, FAILED, INDETERMINATE = Indication.TOTAL_PASSED, Indication.TOTAL_FAILED
 
 @pytest.fixture(scope="module")
 def services(tmp_path_factory):
-    from api.context import Services
+    from api.wiring import Services
     from api.settings import Settings
 
     start = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)

@@ -21,7 +21,7 @@ NCA_ROOT = Path(__file__).resolve().parents[1] / "vectors" / "nca-rk" / "ca" / "
 
 @pytest.fixture(scope="module")
 def services(tmp_path_factory):
-    from api.context import Services
+    from api.wiring import Services
     from api.settings import Settings
 
     settings = Settings(home=tmp_path_factory.mktemp("verify-api") / "home", master_key="44" * 32,
@@ -35,7 +35,7 @@ def services(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def anon(services):
-    from api.app import create_app
+    from api.http.app import create_app
 
     with TestClient(create_app(services=services)) as client:
         yield client
@@ -78,7 +78,7 @@ def test_post_verify_takes_a_detached_cms_with_its_file_and_refuses_what_it_cann
 
 
 def test_verify_is_rate_limited_per_client_address(services, contract) -> None:
-    from api.app import create_app
+    from api.http.app import create_app
 
     services.settings.verify_burst = 2
     services.settings.verify_rate_per_minute = 1
@@ -113,7 +113,7 @@ def test_qr_code_page_shows_hash_and_verdicts_but_no_personal_data(anon, contrac
 
 
 def test_trust_anchors_are_imported_and_removed_by_an_administrator(anon, services) -> None:
-    from api.access import AccessService
+    from ca.access import AccessService
 
     access = AccessService(services.registry, services.clock)
     admin = {"X-API-Key": access.create_key("verify-admin", "administrator", by="test").key}

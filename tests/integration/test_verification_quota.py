@@ -10,7 +10,7 @@ is held until the limit kills it.
 
 The TestClients stand for two client addresses (``client=``), as the ASGI
 server reports them; that is the address the rate limiter and the quota key
-on (api/rate_limit.py: forwarded headers only through the server's own
+on (api/http/rate_limit.py: forwarded headers only through the server's own
 ``--proxy-headers`` rule).
 """
 
@@ -34,7 +34,7 @@ TIMEOUT = 8        # seconds; the huge array needs about twice that (7 s for hal
 
 @pytest.fixture(scope="module")
 def services(tmp_path_factory):
-    from api.context import Services
+    from api.wiring import Services
     from api.settings import Settings
 
     settings = Settings(home=tmp_path_factory.mktemp("verify-quota") / "home", master_key="47" * 32,
@@ -48,7 +48,7 @@ def services(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def app(services):
-    from api.app import create_app
+    from api.http.app import create_app
 
     return create_app(services=services)
 

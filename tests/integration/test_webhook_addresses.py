@@ -44,7 +44,7 @@ PRIVATE = ["http://127.0.0.1:9/hook", "http://localhost:9/hook", "http://[::1]:9
 
 @pytest.fixture(scope="module")
 def svc(tmp_path_factory):
-    from api.context import Services
+    from api.wiring import Services
     from api.settings import Settings
 
     services = Services.build(Settings(home=tmp_path_factory.mktemp("webhooks") / "home", master_key="66" * 32))
@@ -55,8 +55,8 @@ def svc(tmp_path_factory):
         services.close()
 
 
-def production(svc) -> WebhookService:  # noqa: ANN001 - api.context.Services
-    """The webhook service as production mode builds it (api/context.py), on the same registry."""
+def production(svc) -> WebhookService:  # noqa: ANN001 - api.wiring.Services
+    """The webhook service as production mode builds it (api/wiring/), on the same registry."""
     return WebhookService(svc.registry, svc.clock, svc.webhooks.sealer, allow_http=False,
                           addresses=AddressPolicy(allow_private=False),
                           policy=WebhookPolicy(max_attempts=1))
@@ -64,8 +64,8 @@ def production(svc) -> WebhookService:  # noqa: ANN001 - api.context.Services
 
 def test_webhook_urls_of_link_local_or_metadata_addresses_are_refused_with_422_naming_url(svc) -> None:
     """Issue 18, finding 6: http://169.254.169.254/latest was accepted. Now 422 on url, and nothing registered."""
-    from api.access import AccessService
-    from api.app import create_app
+    from ca.access import AccessService
+    from api.http.app import create_app
 
     key = AccessService(svc.registry, svc.clock).create_key("hooks-mfo", "mfo", by="test", tenant=TENANT).key
     http = TestClient(create_app(services=svc), headers={"X-API-Key": key})

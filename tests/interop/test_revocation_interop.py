@@ -40,7 +40,7 @@ def _pem(path: Path, *certs: x509.Certificate) -> Path:
 
 
 def _issue(home: Home, work: Path, name: str) -> tuple[x509.Certificate, Path]:
-    from api.context import Services
+    from api.wiring import Services
 
     services = Services.build(home.settings())
     try:
@@ -161,7 +161,7 @@ def test_pyhanko_certvalidator_fetching_live_rejects_the_revoked_certificate(liv
 def test_root6_revoking_a_ca_certificate_fails_everything_below_it(tmp_path):
     """ROOT-6: the root revokes the national CA's certificate; openssl then refuses its holders' certificates."""
     require_tool("openssl")
-    from api.context import Services
+    from api.wiring import Services
 
     home = prepare_home(tmp_path / "home")
     services = Services.build(home.settings())

@@ -69,7 +69,7 @@ class ForeignCentre:
 
     @contextlib.contextmanager
     def _services(self, clock=None) -> Iterator:  # noqa: ANN001
-        from api.context import Services
+        from api.wiring import Services
 
         update = {name.removeprefix("QOLTANBA_").lower(): value for name, value in NAMES.items()}
         update["ocsp_validity_minutes"] = int(update["ocsp_validity_minutes"])

@@ -27,7 +27,7 @@ LOG, HEAD, CHECKPOINTS = AuditRow.__table__, AuditHeadRow.__table__, AuditCheckp
 
 
 def build(tmp_path, database_url: str, **extra):
-    from api.context import Services
+    from api.wiring import Services
     from api.settings import Settings
 
     clock = FrozenClock(dt.datetime.now(dt.timezone.utc).replace(microsecond=0))

@@ -50,7 +50,7 @@ def _clock(offset: dt.timedelta | None, at: dt.datetime):  # noqa: ANN202
 
 
 def _make(kind: str, offset: dt.timedelta | None, postgres_server) -> _Image:  # noqa: ANN001
-    from api.context import Services
+    from api.wiring import Services
     from api.settings import Settings
 
     index = len(_IMAGES)

@@ -76,7 +76,7 @@ def running_server(home: Home, *, workers: int = 2, log: Path | None = None,
     out = open(LOGS[-1], "ab")
     logging_args = ["--log-config", str(log_config)] if log_config else ["--no-access-log", "--log-level", "warning"]
     command = ([sys.executable, "-m", "api.cli", "serve", "--port", str(home.port)] if serve else
-               [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
+               [sys.executable, "-m", "uvicorn", "api.http.app:create_app", "--factory", "--host", "127.0.0.1",
                 "--port", str(home.port), "--workers", str(workers), *logging_args])
     process = subprocess.Popen(command, env=home.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
@@ -120,7 +120,7 @@ def served_services(directory: Path) -> Iterator:
     Tests sign and verify in-process while independent clients (pdfsig's
     NSS, openssl) fetch the home's OCSP and CRLs from the live server.
     """
-    from api.context import Services
+    from api.wiring import Services
 
     home = prepare_home(directory / "home")
     with running_server(home):

@@ -73,7 +73,7 @@ def latest_pdf(services, document_id: str, *, tenant: str = TENANT) -> bytes:
 @contextlib.contextmanager
 def embedded_services(home: Path, master_key: str = "55" * 32) -> Iterator:
     """An initialised embedded home (SQLite, software keys) for a module's tests."""
-    from api.context import Services
+    from api.wiring import Services
     from api.settings import Settings
 
     svc = Services.build(Settings(home=home, master_key=master_key))

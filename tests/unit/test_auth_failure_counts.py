@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from api.auth_failures import OTHER_SOURCES, AuthFailures, CredentialsLimited
-from api.rate_limit import RateLimiter
+from ca.auth_failures import OTHER_SOURCES, AuthFailures, CredentialsLimited
+from api.http.rate_limit import RateLimiter
 from ca.clock import FrozenClock
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from api.context import policy_from
+from api.wiring import policy_from
 from api.settings import Settings
 from keys import KeyAlgorithm
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.rate_limit import RateLimited, RateLimiter
+from api.http.rate_limit import RateLimited, RateLimiter
 
 
 class Ticks:

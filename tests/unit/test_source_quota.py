@@ -50,7 +50,7 @@ def test_a_source_may_not_hold_every_worker_unless_there_is_only_one() -> None:
 
 
 def test_the_setting_defaults_to_one_and_refuses_a_quota_as_large_as_the_workers() -> None:
-    from api.context import sandbox_limits
+    from api.wiring import sandbox_limits
 
     settings = Settings(home="/tmp/q")
     assert settings.verify_per_address == 1 and sandbox_limits(settings).per_source == 1

@@ -1,0 +1,68 @@
+"""``qoltanba init`` and ``qoltanba serve``: make a home's registry and hierarchy, then serve it over HTTP."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from api.cli.common import DEFAULT_HOME, Home, commands, emit, open_services, write
+from ca.errors import QoltanbaError
+
+if TYPE_CHECKING:
+    from api.wiring import Services
+
+BOOTSTRAP_ACTOR, BOOTSTRAP_KEY_FILE = "bootstrap-admin", "bootstrap-admin.key"
+
+app = commands()
+
+
+def initialise(services: "Services") -> tuple[bool, Path | None]:
+    """Migrate and initialise; the first time, also write the bootstrap administrator's key."""
+    from ca.access import AccessService   # with the services, at run time (start-up, issue 21)
+
+    services.migrate()
+    created = services.bootstrap.initialise()
+    # The audit and TSA certificates checkpoints must verify under, written outside the registry (issue 18).
+    try:
+        services.audit_checkpoints.pin_anchor()
+    except QoltanbaError as error:   # no checkpoint is signed until it is restored; `audit verify` says so
+        typer.echo(f"warning: {error}", err=True)
+    services.publisher.reconcile()   # the first CRLs, or those a crash left due
+    with services.registry.transaction() as tx:
+        if tx.actors.by_name(BOOTSTRAP_ACTOR) is not None:
+            return created, None
+    path = services.settings.home.resolve() / BOOTSTRAP_KEY_FILE
+    new = AccessService(services.registry, services.clock).create_key(BOOTSTRAP_ACTOR, "administrator", by="init")
+    write(path, (new.key + "\n").encode(), 0o600)
+    return created, path
+
+
+@app.command()
+def init(home: Home = DEFAULT_HOME) -> None:
+    """Create the registry and the centre hierarchy (does nothing when they exist)."""
+    with open_services(home, migrated=False) as services:
+        created, key_file = initialise(services)
+        emit({"initialised": created, "home": home.resolve(), "bootstrap_key_file": key_file})
+
+
+@app.command()
+def serve(home: Home = DEFAULT_HOME,
+          host: Annotated[Optional[str], typer.Option(help="Default: QOLTANBA_HOST or 127.0.0.1.")] = None,
+          port: Annotated[Optional[int], typer.Option(min=1, max=65535, help="Default: QOLTANBA_PORT or 8000.")]
+          = None) -> None:
+    """Run the HTTP service (initialising first if needed)."""
+    with open_services(home, migrated=False) as services:
+        created, key_file = initialise(services)
+        host, port = host or services.settings.host, port or services.settings.port
+        keep_alive = services.settings.keep_alive_seconds
+        if created or key_file:
+            emit({"initialised": created, "home": home.resolve(), "bootstrap_key_file": key_file})
+    os.environ.update(QOLTANBA_HOME=str(home.resolve()), QOLTANBA_HOST=host, QOLTANBA_PORT=str(port))
+    import uvicorn   # only this command serves
+
+    # Idle keep-alive connections are closed after keep_alive_seconds; a request's own time is bounded by
+    # the app (api/http/limits.py, request_timeout_seconds).
+    uvicorn.run("api.http.app:create_app", factory=True, host=host, port=port, timeout_keep_alive=keep_alive)

@@ -1,0 +1,95 @@
+"""The FastAPI application factory (also an entry point: ``uvicorn api.http.app:create_app --factory``)."""
+
+from __future__ import annotations
+
+from api.quiet import quiet_third_party  # first: before any third-party import (issue 22)
+
+quiet_third_party()
+
+import contextlib  # noqa: E402
+import logging  # noqa: E402
+from collections.abc import AsyncIterator
+
+from fastapi import Depends, FastAPI
+
+from api.http import access_log, limits, openapi, problems
+from api.http.deps import single_query_values
+from api.http.rate_limit import TokenBuckets
+from api.http.routes import (
+    applications,
+    approvals,
+    certificates,
+    clients,
+    console,
+    documents,
+    hierarchy,
+    journal,
+    revocation,
+    signing,
+    signing_requests,
+    status,
+    tsa,
+    verification,
+)
+from api.settings import Settings
+from api.wiring import Services
+from ca.access import AccessService
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    services = services or Services.build(settings or Settings())
+    # No personal data from query strings in uvicorn's access log, however the app is served.
+    access_log.install()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Each serving process watches for revocations made by the others and
+        # publishes CRLs a crash or the clock left due.
+        if services.hierarchy.is_initialised():
+            services.housekeeper.start()
+            # Webhook deliveries and request expiry; the policy and the settings in force are audited
+            # when they changed since the last start.
+            services.record_signing_policy()
+            services.record_settings()
+            services.dispatcher.start()
+        try:
+            yield
+        finally:
+            services.housekeeper.stop()
+            if "dispatcher" in services.__dict__:
+                services.dispatcher.stop()
+            # Rejected credentials counted since the last summary are written before the process goes.
+            if "auth_failures" in services.__dict__:
+                try:
+                    services.auth_failures.flush()
+                except Exception:  # noqa: BLE001 - stopping goes on; the log says what was lost
+                    logging.getLogger("qoltanba.api").exception("the summary of rejected credentials was not written")
+
+    app = FastAPI(title="Qoltanba", version="0.1.0", lifespan=lifespan,
+                  description="Certification centres, registry and electronic signatures for Kazakhstan.",
+                  dependencies=[Depends(single_query_values)])
+    app.state.services = services
+    app.state.access = AccessService(services.registry, services.clock)
+    app.state.client_limiter = TokenBuckets(services.settings.client_rate_per_minute,
+                                            services.settings.client_rate_burst)
+    problems.install(app)
+    openapi.install(app)
+
+    @app.get("/health", tags=["service"], summary="Liveness (public)")
+    def health() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/livez", tags=["service"], summary="Bare liveness probe (public)", include_in_schema=False)
+    async def livez() -> None:
+        return None
+
+    for module in (hierarchy, certificates, applications, journal, revocation, documents, signing, tsa, clients,
+                   signing_requests, verification, console, approvals):
+        app.include_router(module.router)
+    app.include_router(signing_requests.client_router)
+    app.router.routes.extend(status.ROUTES)
+    app.state.ocsp_get_paths = status.GetPaths()
+    # Size and time limits for every route; the cached OCSP answers, outermost, go out before either.
+    limits.install(app, services.settings)
+    app.add_middleware(status.CachedOCSPMiddleware, services=services, paths=app.state.ocsp_get_paths)
+    return app
