@@ -104,17 +104,17 @@ def test_the_audit_checkpoints_hold_the_audit_key_and_the_tsa_and_no_other(servi
 
 def test_the_signing_service_holds_no_key_backend(services) -> None:
     """The seal and clients' held keys are reached through their own signers, built in the wiring."""
-    signing = services.signing
-    assert isinstance(signing.seal, SealKey) and isinstance(signing.factors.held_keys, HeldKeys)
-    assert not any(isinstance(value, KeyBackend) for value in vars(signing).values())
+    service = services.signing
+    assert isinstance(service.seal, SealKey) and isinstance(service.held_keys, HeldKeys)
+    assert not any(isinstance(value, KeyBackend) for value in vars(service).values())
     # The seal's signer signs as the seal and refuses any other certificate (the TSA's, say).
     with pytest.raises(ConflictError):
-        signing.seal.signer(services.hierarchy.service_certificate("tsa"))
+        service.seal.signer(services.hierarchy.service_certificate("tsa"))
     seal = services.hierarchy.service_certificate("mfo-seal")
-    assert signing.seal.signer(seal).handle == seal.key_handle
+    assert service.seal.signer(seal).handle == seal.key_handle
     # A client's held-key signer is never the seal's or a service's.
     with pytest.raises(ConflictError):
-        signing.factors.held_keys.signer(seal)
+        service.held_keys.signer(seal)
 
 
 def test_collaborators_receive_the_hierarchy_not_a_hub(services) -> None:
