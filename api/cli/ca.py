@@ -25,7 +25,7 @@ def ca_key_create(ca: Annotated[Centre, typer.Option("--ca", help="The centre th
                   algorithm: Annotated[Optional[str], typer.Option(help="Default: the centre's.")] = None,
                   actor: ActorOpt = "cli", home: Home = DEFAULT_HOME) -> None:
     """Ask for a new CA key pair in the key backend (runs when a second administrator approves)."""
-    from ca.issuance import CA_KEY_CREATION   # at run time (start-up, issue 21)
+    from ca.ceremony import CA_KEY_CREATION   # at run time (start-up, issue 21)
 
     with open_services(home) as services:
         params = {"centre": ca.value, **({"algorithm": algorithm} if algorithm else {})}
@@ -40,7 +40,7 @@ def ca_key_retire(centre: Annotated[str, typer.Option("--centre", "--ca", help="
 
     Never the key the centre signs with: that is `ca stop`.
     """
-    from ca.issuance import CA_KEY_RETIREMENT   # at run time (start-up, issue 21)
+    from ca.ceremony import CA_KEY_RETIREMENT   # at run time (start-up, issue 21)
 
     with open_services(home) as services:
         ask(services, CA_KEY_RETIREMENT, {"centre": centre, "handle": handle}, actor)

@@ -23,7 +23,7 @@ from api.cli.common import DEFAULT_HOME, ActorOpt, Home, commands, emit, fail, o
 from ca.errors import InvalidInput, Problem, QoltanbaError
 from ca.policy import CENTRES
 from keys import CarrierKey, KeyError_, certificate_public_key, load_pkcs12, spki_of
-from signing import validation_data
+from signing.pades import validation_data
 from signing.pades import Level
 from signing.documents.pdf_checks import field_taken, locked_by, pdf_problems, signature_fields
 from signing.stamps import display_name
