@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
 
-from keys.gost import arith
+import keys.gost.arith as arith
 from keys.gost.curves import Curve
 
 NCA = "nca"        # r ‖ s, little-endian halves (Kazakh OIDs)

@@ -12,11 +12,11 @@ by the install (setup.py); without it the pure-Python fallback in
 from __future__ import annotations
 
 try:
-    from keys.gost import _native
+    import keys.gost._native as _native
 except ImportError:  # the optional extension was not built
     _native = None
 
-from keys.gost import _streebog_py
+import keys.gost._streebog_py as _streebog_py
 
 NATIVE = _native is not None
 

@@ -16,7 +16,8 @@ from asn1crypto import keys as asn1_keys
 from cryptography.exceptions import InvalidSignature
 
 from keys import der
-from keys.gost import curves, oids
+import keys.gost.curves as curves
+import keys.gost.oids as oids
 from keys.gost.curves import Curve
 from keys.gost.hashes import digest as hash_digest
 from keys.gost.signature import NCA, RFC4491, GostPrivateKey, GostPublicKey
