@@ -114,7 +114,8 @@ def show_webhook(svc: Services = Depends(services), who: Actor = Depends(require
 
 @router.get("/dev/sms-outbox", summary="Development only: the SMS the outbox kept (roles: mfo, administrator)",
             responses=problem_responses(404))
-def sms_outbox(phone: str | None = Query(default=None, max_length=16),
+def sms_outbox(phone: str | None = Query(default=None, pattern=r"^\+7[0-9]{10}$",
+                                         description="the number as the outbox keeps it, +7 and ten digits"),
                tenant: str | None = Query(default=None, max_length=64), svc: Services = Depends(services),
                who: Actor = Depends(require(DOCUMENT_READ))) -> list[dict]:
     # Outside embedded mode the route does not exist as far as anyone can tell.
