@@ -1,4 +1,4 @@
-"""RFC 6960 OCSP, the protocol layer: parse requests, build and sign responses.
+"""RFC 6960 OCSP, the protocol layer: parse requests, match a CertID to a CA (responses: ca/ocsp_response.py).
 
 No I/O and no registry here: the responder service decides each status and
 caches what this module produces. Two things are tuned for the responder's
@@ -15,9 +15,7 @@ hot path (thousands of requests a second from a cache of pre-signed answers):
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from asn1crypto import core as asn1_core
@@ -26,8 +24,6 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from keys import KeySigner, normalise_hash_name, spki_of
-from keys.der import tlv
 
 MAX_CERT_IDS = 20
 # A request with MAX_CERT_IDS CertIDs and a signature carrying a certificate
@@ -43,8 +39,8 @@ _HASH_OIDS = {  # OID content octets -> hash name
     bytes.fromhex("608648016503040203"): "sha512",
 }
 _HASH_SIZES = {"sha1": 20, "sha256": 32, "sha384": 48, "sha512": 64}
-_NONCE_OID = bytes.fromhex("2b0601050507300102")  # id-pkix-ocsp-nonce, RFC 6960 §4.4.1
-_BASIC_OID = bytes.fromhex("2b0601050507300101")  # id-pkix-ocsp-basic, RFC 6960 §4.2.1
+NONCE_OID = bytes.fromhex("2b0601050507300102")  # id-pkix-ocsp-nonce, RFC 6960 §4.4.1
+BASIC_OID = bytes.fromhex("2b0601050507300101")  # id-pkix-ocsp-basic, RFC 6960 §4.2.1
 
 
 class OCSPRequestError(Exception):
@@ -319,15 +315,15 @@ def _checked(cert_ids: list[_RawCertID], extensions: list[_RawExtension]) -> Par
         if oid in seen:
             raise OCSPRequestError("repeated request extension")  # as RFC 5280 §4.2
         seen.add(oid)
-        if oid == _NONCE_OID:
-            nonce = _checked_nonce(value)
+        if oid == NONCE_OID:
+            nonce = checked_nonce(value)
         elif critical:
             # RFC 6960 §4.4: a critical extension we do not understand is refused.
             raise OCSPRequestError("unsupported critical request extension")
     return ParsedRequest(tuple(parsed), nonce)
 
 
-def _checked_nonce(value: bytes) -> bytes:
+def checked_nonce(value: bytes) -> bytes:
     # RFC 8954 §2.1: a responder MUST reject a nonce of 0 or more than 32
     # octets with malformedRequest. The length must be the short form here,
     # since 32 < 0x80, so the whole encoding is two header octets + value.
@@ -348,139 +344,14 @@ def issuer_hashes(issuer_certificate: x509.Certificate) -> dict[str, tuple[bytes
     the certificate, the key hash over the subjectPublicKey BIT STRING's value
     (without tag, length and unused-bits octet).
     """
-    name_der, key_bits = _subject_and_key(issuer_certificate)
+    name_der, key_bits = subject_and_key(issuer_certificate)
     return {
         name: (hashlib.new(name, name_der).digest(), hashlib.new(name, key_bits).digest())
         for name in _HASH_SIZES
     }
 
 
-def _subject_and_key(certificate: x509.Certificate) -> tuple[bytes, bytes]:
+def subject_and_key(certificate: x509.Certificate) -> tuple[bytes, bytes]:
     cert = asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
     tbs = cert["tbs_certificate"]
     return tbs["subject"].dump(), tbs["subject_public_key_info"]["public_key"].contents[1:]
-
-
-# --- responses -------------------------------------------------------------------
-
-_ERROR_STATUSES = {
-    "malformedRequest": 1, "internalError": 2, "tryLater": 3, "sigRequired": 5, "unauthorized": 6,
-}
-# RFC 6960 §4.2.1: a response with an error status carries no responseBytes.
-_ERROR_RESPONSES = {name: tlv(0x30, tlv(0x0A, bytes((code,)))) for name, code in _ERROR_STATUSES.items()}
-_SUCCESSFUL = tlv(0x0A, b"\x00")
-# RFC 5280 §5.3.1 CRLReason; 7 is unused and removeFromCRL (8) only exists in
-# delta CRLs, so neither describes a revoked certificate.
-_REASON_CODES = frozenset({0, 1, 2, 3, 4, 5, 6, 9, 10})
-_STATUSES = frozenset({"good", "revoked", "unknown"})
-
-
-def error_response(status: str) -> bytes:
-    """The fixed OCSPResponse for an error status, e.g. ``"malformedRequest"``."""
-    try:
-        return _ERROR_RESPONSES[status]
-    except KeyError:
-        raise ValueError(f"not an OCSP error status: {status!r}") from None
-
-
-@dataclass(frozen=True)
-class SingleStatus:
-    cert_id: CertID
-    status: str
-    revoked_at: dt.datetime | None = None
-    reason_code: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.status not in _STATUSES:
-            raise ValueError(f"status must be good, revoked or unknown, not {self.status!r}")
-        if self.status == "revoked":
-            if self.revoked_at is None:
-                raise ValueError("a revoked status needs revoked_at")
-            _utc(self.revoked_at)
-            if self.reason_code is not None and self.reason_code not in _REASON_CODES:
-                raise ValueError(f"not a CRLReason for a revoked certificate: {self.reason_code}")
-        elif self.revoked_at is not None or self.reason_code is not None:
-            raise ValueError(f"a {self.status} status has no revocation time or reason")
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    # A naive datetime is ambiguous; the project's clocks are all aware (ca/clock.py).
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("OCSP times must be timezone-aware")
-    return moment.astimezone(dt.timezone.utc)
-
-
-def _generalized_time(moment: dt.datetime) -> bytes:
-    # RFC 6960 §4.2.2.1 defers to RFC 5280 §4.1.2.5.2: UTC, "Z", seconds, no fraction.
-    return tlv(0x18, _utc(moment).strftime("%Y%m%d%H%M%SZ").encode("ascii"))
-
-
-def _cert_status(status: SingleStatus) -> bytes:
-    if status.status == "good":
-        return b"\x80\x00"  # [0] IMPLICIT NULL
-    if status.status == "unknown":
-        return b"\x82\x00"  # [2] IMPLICIT UnknownInfo (NULL)
-    info = _generalized_time(status.revoked_at)
-    # RFC 5280 §5.3.1 and CA/B Forum BR §7.3: omit the reason rather than say
-    # "unspecified" (0).
-    if status.reason_code:
-        info += tlv(0xA0, tlv(0x0A, bytes((status.reason_code,))))
-    return tlv(0xA1, info)  # [1] IMPLICIT RevokedInfo
-
-
-class ResponseSigner:
-    """Signs BasicOCSPResponses as one responder key (CA key or delegated responder)."""
-
-    def __init__(self, key: KeySigner, responder_certificate: x509.Certificate,
-                 hash_name: str | None = None) -> None:
-        # Compared as SubjectPublicKeyInfo DER, which any key type has (GOST too, issue 7).
-        cert = asn1_x509.Certificate.load(responder_certificate.public_bytes(serialization.Encoding.DER))
-        if cert.public_key.dump() != spki_of(key.public_key):
-            # Caught now rather than by every relying party later.
-            raise ValueError(f"{key.handle} does not hold the responder certificate's key")
-        self._key = key
-        # A GOST key signs with its own Streebog and the Kazakh GOST signature OID.
-        self._hash_name = normalise_hash_name(hash_name) if hash_name else key.algorithm.default_hash
-        _, key_bits = _subject_and_key(responder_certificate)
-        # RFC 6960 §4.2.1 ResponderID byKey [2]: SHA-1 of the key BIT STRING's value.
-        self._responder_id = tlv(0xA2, tlv(0x04, hashlib.sha1(key_bits).digest()))
-        cert_der = responder_certificate.public_bytes(serialization.Encoding.DER)
-        # RFC 6960 §4.2.1 certs: the responder's certificate, so a client can
-        # check a delegated responder (§4.2.2.2) without fetching anything.
-        self._certs = tlv(0xA0, tlv(0x30, cert_der))
-
-    def sign(self, statuses: Sequence[SingleStatus], *, produced_at: dt.datetime,
-             this_update: dt.datetime, next_update: dt.datetime | None,
-             nonce: bytes | None = None) -> bytes:
-        """A DER OCSPResponse (successful, BasicOCSPResponse) for ``statuses``."""
-        if not statuses:
-            raise ValueError("a response needs at least one SingleStatus")
-        if next_update is not None and _utc(next_update) < _utc(this_update):
-            raise ValueError("nextUpdate is before thisUpdate")
-        tbs = tlv(0x30, self._responder_id + _generalized_time(produced_at)
-                   + _responses(statuses, this_update, next_update) + _nonce_extension(nonce))
-        sig_alg, signature = self._key.sign_tbs(tbs, self._hash_name)
-        basic = tlv(0x30, tbs + sig_alg + tlv(0x03, b"\x00" + signature) + self._certs)
-        response_bytes = tlv(0x30, tlv(0x06, _BASIC_OID) + tlv(0x04, basic))
-        return tlv(0x30, _SUCCESSFUL + tlv(0xA0, response_bytes))
-
-
-def _responses(statuses: Sequence[SingleStatus], this_update: dt.datetime,
-               next_update: dt.datetime | None) -> bytes:
-    times = _generalized_time(this_update)
-    if next_update is not None:
-        times += tlv(0xA0, _generalized_time(next_update))
-    return tlv(0x30, b"".join(
-        tlv(0x30, s.cert_id.der + _cert_status(s) + times) for s in statuses))
-
-
-def _nonce_extension(nonce: bytes | None) -> bytes:
-    if nonce is None:
-        return b""
-    # The same check as for requests: only a nonce parse_request returned fits.
-    try:
-        _checked_nonce(nonce)
-    except OCSPRequestError as exc:
-        raise ValueError(str(exc)) from None
-    extension = tlv(0x30, tlv(0x06, _NONCE_OID) + tlv(0x04, nonce))
-    return tlv(0xA1, tlv(0x30, extension))  # responseExtensions [1] EXPLICIT

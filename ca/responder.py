@@ -34,7 +34,8 @@ from typing import Protocol
 
 from ca.clock import Clock
 from ca.crl import REASON_CODES
-from ca.ocsp import CertID, OCSPRequestError, ResponseSigner, SingleStatus, error_response, issuer_hashes, parse_request
+from ca.ocsp import CertID, OCSPRequestError, issuer_hashes, parse_request
+from ca.ocsp_response import ResponseSigner, SingleStatus, error_response
 from ca.issuer import IssuingCA
 from ca.policy import CENTRES
 from ca.signers import Signer

@@ -18,16 +18,12 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-from dataclasses import dataclass
-from typing import Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from ca.clock import Clock
 from ca.errors import ConflictError, InvalidInput, NotFound, Problem
-from ca.issuer import IssuingCA
-from ca.keycheck import load_certificate
 from ca.policy import NATIONAL
 from registry import CertificateRow, DocumentRow, Registry, RegistryTransaction, SigningSessionRow
 from signing.documents import DocumentService
@@ -35,11 +31,16 @@ from signing.documents.metadata import LEGAL_ENTITY
 from signing.factors.accredited import AccreditedIssuers, holder_problems
 from signing.factors.authorisation import AuthorisationService, NotAuthorised
 from signing.factors.held_keys import HeldKeys, SealKey
-from signing.pades import FieldPlan, Level, PreparedSignature, ValidationData
-from signing.pades.engine import BackendKey, PAdESSigner, SignatureJob, SignatureRejected
+from signing.pades import FieldPlan, Level, PreparedSignature
+from signing.pades.engine import PAdESSigner, SignatureJob, SignatureRejected
 from signing.pades.signed_data import SignerIdentity, digest, signature_time_stamp
 from signing.requests.signatures import (
     CLIENT,
+    Chains,
+    DocumentSnapshot,
+    Ours,
+    SignerCertificate,
+    read_certificate,
     CLIENT_FIELD,
     SEAL,
     SEAL_FIELD,
@@ -54,47 +55,6 @@ from signing.requests.signatures import (
     session_view,
 )
 from signing.stamps import StampPlanner
-
-
-@dataclass(frozen=True)
-class _ClientCertificate:
-    """The certificate a client signs with, its chain, and what proved it fit (see ``_client_certificate``)."""
-
-    der: bytes
-    serial: str
-    chain: tuple[x509.Certificate, ...]
-    key_handle: str | None = None
-    row: CertificateRow | None = None
-    # For a certificate of an imported accredited centre: the revocation
-    # answers fetched when it was checked, embedded as they are (B-LT).
-    validation: ValidationData | None = None
-
-
-class Ours(Protocol):
-    def chain_of(self, certificate: x509.Certificate) -> object | None: ...
-
-
-class Chains(Protocol):
-    """What the signing service reads of the hierarchy (ca.hierarchy.Hierarchy)."""
-
-    def issuing_ca(self, code: str, tx: RegistryTransaction | None = None) -> IssuingCA: ...
-
-    def chain(self, code: str) -> list[x509.Certificate]: ...
-
-
-@dataclass(frozen=True)
-class _Snapshot:
-    document_row_id: int
-    document: str
-    kind: str
-    status: str
-    version_id: int
-    version_sha256: str
-    content: bytes
-    signatures: int
-    contract_number: str
-    client_kind: str
-    client_id_number: str
 
 
 class SigningService:
@@ -185,7 +145,7 @@ class SigningService:
         certificate opens the session and is consumed by it (issue 5: the
         other factors come first, the token's signature is the last one).
         """
-        cert = _load_certificate(certificate)
+        cert = read_certificate(certificate)
         serial = format(cert.serial_number, "x")
         ours = self._is_ours(cert)
         with self.registry.transaction(readonly=True) as tx:
@@ -265,7 +225,7 @@ class SigningService:
             plan = dataclasses.replace(plan, signature_entries=dict(signature_entries))
         return SignatureJob(identity, plan, level)
 
-    def _store(self, actor: str, tenant: str, snap: _Snapshot, pdf: bytes, job: SignatureJob, signatory: str,
+    def _store(self, actor: str, tenant: str, snap: DocumentSnapshot, pdf: bytes, job: SignatureJob, signatory: str,
                *, consume: str | None = None, session: str | None = None,
                on_stored: OnStored | None = None) -> SignatureResult:
         serial = format(job.identity.certificate.serial_number, "x")
@@ -298,7 +258,7 @@ class SigningService:
                 on_stored(tx, result)
             return result
 
-    def _snapshot(self, tx: RegistryTransaction, tenant: str, document_id: str, signatory: str) -> _Snapshot:
+    def _snapshot(self, tx: RegistryTransaction, tenant: str, document_id: str, signatory: str) -> DocumentSnapshot:
         document = self._document(tx, tenant, document_id)
         # The order is the rule: the client signs first, once; the seal signs
         # last and locks the document, after which nobody signs again.
@@ -309,7 +269,7 @@ class SigningService:
                                 else "the document is already sealed")
         latest = tx.document_versions.latest(document.id)
         signatures = sum(1 for v in tx.document_versions.list(document.id) if v.signature_field)
-        return _Snapshot(document_row_id=document.id, document=document.public_id, kind=document.kind,
+        return DocumentSnapshot(document_row_id=document.id, document=document.public_id, kind=document.kind,
                          status=document.status, version_id=latest.id, version_sha256=latest.sha256,
                          content=latest.content, signatures=signatures,
                          contract_number=document.contract_number, client_kind=document.client_kind,
@@ -324,7 +284,7 @@ class SigningService:
     def _is_ours(self, certificate: x509.Certificate) -> bool:
         return self.ours is None or self.ours.chain_of(certificate) is not None
 
-    def _accredited_certificate(self, certificate: x509.Certificate, snap: _Snapshot) -> _ClientCertificate:
+    def _accredited_certificate(self, certificate: x509.Certificate, snap: DocumentSnapshot) -> SignerCertificate:
         """A certificate of an imported accredited centre (LOAN-2), fit to sign this document now."""
         if self.accredited is None:
             raise InvalidInput("the certificate is refused", [Problem(
@@ -333,12 +293,12 @@ class SigningService:
         accepted = self.accredited.accept(certificate, extra_problems=holder_problems(
             certificate, client_kind=snap.client_kind, iin=None if legal else snap.client_id_number,
             bin_=snap.client_id_number if legal else None))
-        return _ClientCertificate(der=certificate.public_bytes(serialization.Encoding.DER),
+        return SignerCertificate(der=certificate.public_bytes(serialization.Encoding.DER),
                                   serial=format(certificate.serial_number, "x"), chain=accepted.chain,
                                   validation=accepted.validation)
 
-    def _client_certificate(self, tx: RegistryTransaction, serial: str, snap: _Snapshot,
-                            der: bytes | None = None) -> _ClientCertificate:
+    def _client_certificate(self, tx: RegistryTransaction, serial: str, snap: DocumentSnapshot,
+                            der: bytes | None = None) -> SignerCertificate:
         """The client's certificate in our registry, fit to sign this document now.
 
         Clients' certificates come from the national CA (individuals and
@@ -363,7 +323,7 @@ class SigningService:
                                                    f"({snap.client_id_number})"))
         if problems:
             raise InvalidInput("the certificate cannot sign this document", problems)
-        return _ClientCertificate(der=row.der, serial=row.serial, chain=self._chain_of(row), key_handle=row.key_handle,
+        return SignerCertificate(der=row.der, serial=row.serial, chain=self._chain_of(row), key_handle=row.key_handle,
                                   row=row)
 
     def _chain_of(self, row: CertificateRow) -> tuple[x509.Certificate, ...]:
@@ -393,20 +353,12 @@ class SigningService:
                                                                + ", ".join(v.value for v in Level))]) from None
 
     @staticmethod
-    def _reason(snap: _Snapshot) -> str | None:
+    def _reason(snap: DocumentSnapshot) -> str | None:
         if snap.kind == "contract":
             return f"Contract {snap.contract_number}"
         if snap.kind == "amendment":
             return f"Supplementary agreement to contract {snap.contract_number}"
         return f"{snap.kind.replace('_', ' ').capitalize()} for contract {snap.contract_number}"
-
-
-def _load_certificate(data: bytes) -> x509.Certificate:
-    try:
-        return load_certificate(data)
-    except ValueError:
-        raise InvalidInput("the certificate cannot be read", [Problem("certificate", "is not a PEM or DER X.509 "
-                                                                                     "certificate")]) from None
 
 
 # The signatures' vocabulary is signatures.py; importers of this module find it here too.

@@ -12,9 +12,15 @@ import base64
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
+
+from cryptography import x509
 
 from ca.errors import InvalidInput, Problem
-from registry import DocumentStatus, RegistryTransaction, SigningSessionRow
+from ca.issuer import IssuingCA
+from ca.keycheck import load_certificate
+from registry import CertificateRow, DocumentStatus, RegistryTransaction, SigningSessionRow
+from signing.pades import ValidationData
 from signing.pades.pdf import Level
 from signing.pades.signed_data import digest
 
@@ -93,5 +99,59 @@ def session_view(row: SigningSessionRow, document_id: str) -> ExternalSession:
                            expires_at=row.expires_at)
 
 
+@dataclass(frozen=True)
+class SignerCertificate:
+    """The certificate a client signs with, its chain, and what proved it fit (see ``_client_certificate``)."""
+
+    der: bytes
+    serial: str
+    chain: tuple[x509.Certificate, ...]
+    key_handle: str | None = None
+    row: CertificateRow | None = None
+    # For a certificate of an imported accredited centre: the revocation
+    # answers fetched when it was checked, embedded as they are (B-LT).
+    validation: ValidationData | None = None
+
+
+class Ours(Protocol):
+    def chain_of(self, certificate: x509.Certificate) -> object | None: ...
+
+
+class Chains(Protocol):
+    """What the signing service reads of the hierarchy (ca.hierarchy.Hierarchy)."""
+
+    def issuing_ca(self, code: str, tx: RegistryTransaction | None = None) -> IssuingCA: ...
+
+    def chain(self, code: str) -> list[x509.Certificate]: ...
+
+
+@dataclass(frozen=True)
+class DocumentSnapshot:
+    """The document version being signed, as read in the signing transaction."""
+
+    document_row_id: int
+    document: str
+    kind: str
+    status: str
+    version_id: int
+    version_sha256: str
+    content: bytes
+    signatures: int
+    contract_number: str
+    client_kind: str
+    client_id_number: str
+
+
+
+def read_certificate(data: bytes) -> x509.Certificate:
+    try:
+        return load_certificate(data)
+    except ValueError:
+        raise InvalidInput("the certificate cannot be read", [Problem("certificate", "is not a PEM or DER X.509 "
+                                                                                     "certificate")]) from None
+
+
+
 __all__ = ["CLIENT", "CLIENT_FIELD", "SEAL", "SEAL_FIELD", "STATUS_CLIENT_SIGNED", "STATUS_SEALED", "STATUS_UPLOADED",
-           "ExternalSession", "InvalidSignature", "OnStored", "SignatureResult", "SigningPolicy", "session_view"]
+           "Chains", "DocumentSnapshot", "ExternalSession", "InvalidSignature", "OnStored", "Ours", "SignatureResult",
+           "SignerCertificate", "SigningPolicy", "read_certificate", "session_view"]

@@ -19,7 +19,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from keys import KeySigner
-from ca.ocsp import ParsedRequest, ResponseSigner, SingleStatus, error_response, issuer_hashes, parse_request
+from ca.ocsp import ParsedRequest, issuer_hashes, parse_request
+from ca.ocsp_response import ResponseSigner, SingleStatus, error_response
 from tests.support.judges import BLOCKING, Finding, format_findings
 from tests.support.tools import require_tool, skip_or_fail
 from tests.unit.test_ocsp_protocol import PKI

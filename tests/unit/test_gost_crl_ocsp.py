@@ -19,7 +19,8 @@ from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.errors import RevokedError
 
 from ca.crl import CRLParams, sign_crl
-from ca.ocsp import ResponseSigner, SingleStatus, issuer_hashes, parse_request
+from ca.ocsp import issuer_hashes, parse_request
+from ca.ocsp_response import ResponseSigner, SingleStatus
 from keys import KeyAlgorithm, KeySigner, key_identifier
 from keys.gost import GOST_SIGNATURE_VALIDATOR, verify
 from tests.support.gost_ca import NOW, GostCA, parsed

@@ -24,15 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ca import ocsp
-from ca.ocsp import (
-    CertID,
-    OCSPRequestError,
-    ResponseSigner,
-    SingleStatus,
-    error_response,
-    issuer_hashes,
-    parse_request,
-)
+from ca.ocsp import CertID, OCSPRequestError, issuer_hashes, parse_request
+from ca.ocsp_response import ResponseSigner, SingleStatus, error_response
 from keys import KeyAlgorithm, KeySigner, SoftwareKeyBackend, sign_certificate, verify_signature
 
 MASTER = bytes(range(32))
