@@ -112,7 +112,8 @@ class AuditCheckpoints:
                                       "`qoltanba init`)")
             self.pin_anchor()
             anchor = self.anchor.load()
-            assert anchor is not None  # noqa: S101 - written just now
+            if anchor is None:
+                raise AuditTrailError(f"the audit anchor {self.anchor.path} could not be written")
         audit_row = self.certificates.service_certificate(AUDIT_HOLDER)
         in_db = x509.load_der_x509_certificate(audit_row.der)
         if fingerprint(in_db) != fingerprint(anchor.audit) or fingerprint(self.tsa.certificate) != \

@@ -67,58 +67,41 @@ class Bootstrap:
             return False
         now = self.clock.now().replace(microsecond=0)
         with self.registry.transaction() as tx:
-            root = tx.centres.by_code(ROOT) or self._create_root(tx, now, actor)
+            root = tx.centres.by_code(ROOT) or self._create_centre(tx, ROOT, None, now, actor)
             for code in (NATIONAL, GOVERNMENT):
                 if tx.centres.by_code(code) is None:
-                    self._create_subordinate(tx, root, code, now, actor)
+                    self._create_centre(tx, code, root, now, actor)
         self.hierarchy.forget()
         for name, (centre, profile_name) in SERVICE_HOLDERS.items():
             self._ensure_service_certificate(name, centre, profile_name, actor)
         return True
 
-    def _create_root(self, tx: RegistryTransaction, now: dt.datetime, actor: str) -> CentreRow:
-        cp = self.policy.centre(ROOT)
-        key = self._backend.generate(cp.algorithm, f"ca-{ROOT}")
-        subject = SubjectData(common_name=cp.name, organisation=cp.organisation)
-        prof = PROFILES["root-ca"]
-        name = build_name(prof, subject)
-        serial = new_serial()
-        public_key = self._backend.public_key(key.handle)
-        builder = self._issuer.build(ca=None, profile=prof, subject=name,
-                                     public_key=public_key,  # type: ignore[arg-type]
-                                     serial=serial, not_before=now, not_after=now + cp.validity)
-        cert = self._issuer.sign(builder, KeySigner(self._backend, key.handle), public_key)  # type: ignore[arg-type]
-        row = tx.centres.add(CentreRow(code=ROOT, name=cp.name, parent_id=None, key_handle=key.handle,
-                                       key_algorithm=cp.algorithm.value, certificate_serial=serial_hex(serial),
-                                       certificate_der=cert.public_bytes(serialization.Encoding.DER),
-                                       status="active", created_at=now))
-        store_certificate(tx, row.id, cert, prof, subject, actor, now,
-                          key_handle=key.handle, algorithm=cp.algorithm, carrier="service", journal=JournalContext())
-        tx.audit.append(at=now, actor=actor, action="centre.created", subject=ROOT,
-                        details={"serial": serial_hex(serial), "key_handle": key.handle})
-        return row
-
-    def _create_subordinate(self, tx: RegistryTransaction, root: CentreRow, code: str,
-                            now: dt.datetime, actor: str) -> CentreRow:
+    def _create_centre(self, tx: RegistryTransaction, code: str, parent: CentreRow | None,
+                       now: dt.datetime, actor: str) -> CentreRow:
+        """A centre's key and certificate: self-signed for the root, signed by ``parent`` otherwise."""
         cp = self.policy.centre(code)
         key = self._backend.generate(cp.algorithm, f"ca-{code}")
-        root_cert = x509.load_der_x509_certificate(root.certificate_der)
-        root_ca = IssuingCA(code=ROOT, certificate=root_cert, key_handle=root.key_handle,
-                            endpoints=CAEndpoints(self.policy.base_url, ROOT), centre_id=root.id)
-        prof = PROFILES["subordinate-ca"]
+        prof = PROFILES["root-ca" if parent is None else "subordinate-ca"]
         subject = SubjectData(common_name=cp.name, organisation=cp.organisation)
+        issuer = None
+        if parent is not None:
+            issuer = IssuingCA(code=parent.code, certificate=x509.load_der_x509_certificate(parent.certificate_der),
+                               key_handle=parent.key_handle, endpoints=CAEndpoints(self.policy.base_url, parent.code),
+                               centre_id=parent.id)
         serial = new_serial()
         public_key = self._backend.public_key(key.handle)
-        builder = self._issuer.build(ca=root_ca, profile=prof, subject=build_name(prof, subject),
+        builder = self._issuer.build(ca=issuer, profile=prof, subject=build_name(prof, subject),
                                      public_key=public_key,  # type: ignore[arg-type]
                                      serial=serial, not_before=now, not_after=now + cp.validity)
-        cert = self._issuer.sign(builder, KeySigner(self._backend, root.key_handle),
-                                 public_key)  # type: ignore[arg-type]
-        row = tx.centres.add(CentreRow(code=code, name=cp.name, parent_id=root.id, key_handle=key.handle,
-                                       key_algorithm=cp.algorithm.value, certificate_serial=serial_hex(serial),
+        signing_handle = key.handle if parent is None else parent.key_handle
+        cert = self._issuer.sign(builder, KeySigner(self._backend, signing_handle), public_key)  # type: ignore[arg-type]
+        row = tx.centres.add(CentreRow(code=code, name=cp.name, parent_id=parent.id if parent else None,
+                                       key_handle=key.handle, key_algorithm=cp.algorithm.value,
+                                       certificate_serial=serial_hex(serial),
                                        certificate_der=cert.public_bytes(serialization.Encoding.DER),
                                        status="active", created_at=now))
-        store_certificate(tx, root.id, cert, prof, subject, actor, now,
+        # The root's certificate is journalled as its own; a subordinate's as the root's issuance.
+        store_certificate(tx, row.id if parent is None else parent.id, cert, prof, subject, actor, now,
                           key_handle=key.handle, algorithm=cp.algorithm, carrier="service", journal=JournalContext())
         tx.audit.append(at=now, actor=actor, action="centre.created", subject=code,
                         details={"serial": serial_hex(serial), "key_handle": key.handle})
