@@ -40,7 +40,7 @@ from signing.verification.report import (
     SignatureReport,
     TimeStampView,
 )
-from signing.verification.words import signature_sentence
+from signing.verification.words import CMS_UNREADABLE, signature_sentence
 
 _PEM = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
 _OCSP_FORMAT = "1.3.6.1.5.5.7.16.2"   # RFC 5940 id-ri-ocsp-response
@@ -72,8 +72,8 @@ def read_signed_data(data: bytes) -> cms.SignedData:
         return signed
     except UnverifiableInput:
         raise
-    except Exception as exc:  # noqa: BLE001 - hostile input
-        raise UnverifiableInput(f"the CMS cannot be read: {type(exc).__name__}") from None
+    except Exception:  # noqa: BLE001 - hostile input
+        raise UnverifiableInput(CMS_UNREADABLE) from None
 
 
 def cms_evidence(signed: cms.SignedData) -> Evidence:

@@ -42,6 +42,40 @@ _MODIFIED = {
 }
 
 
+# Why something cannot be read or processed at all, by the kind of failure
+# the reader met (the exception's class and its bases, most specific first).
+# The parser's own message stays in the debug log: a report names no
+# exception class and quotes no parser (issue 14, item 5).
+_UNREADABLE = {
+    "PdfDecodeLimitError": "it holds compressed data larger than a verification may unpack",
+    "PdfStrictReadError": "its structure breaks the rules of the PDF standard (ISO 32000) that a strict reading "
+                          "applies",
+    "PdfReadError": "its structure is damaged or does not follow the PDF standard (ISO 32000)",
+    "PdfStreamError": "one of its data streams is damaged or uses an unknown compression",
+    "PdfError": "its structure is damaged or does not follow the PDF standard (ISO 32000)",
+    "RecursionError": "its parts refer to each other in an endless loop",
+    "UnicodeError": "it holds text in an encoding that cannot be read",
+    "NotImplementedError": "it uses a feature this verifier does not implement",
+    "OverflowError": "it holds a number too large to be meant",
+    "ValueError": "its bytes do not form the structure the standard prescribes",
+    "TypeError": "its bytes do not form the structure the standard prescribes",
+    "KeyError": "a part the standard requires is missing",
+    "IndexError": "a part the standard requires is missing",
+}
+_UNREADABLE_OTHERWISE = "its content could not be interpreted"
+
+CMS_UNREADABLE = "the CMS signature cannot be read: its bytes are not a CMS SignedData structure (RFC 5652) in DER"
+OUR_FAULT = "the input cannot be processed because of a fault in the verifier; the fault has been recorded"
+
+
+def why_unreadable(exc: BaseException) -> str:
+    """Why an input (or a part of it) cannot be read, in plain words: never an exception's name."""
+    for cls in type(exc).__mro__:
+        if cls.__name__ in _UNREADABLE:
+            return _UNREADABLE[cls.__name__]
+    return _UNREADABLE_OTHERWISE
+
+
 def _when(moment: dt.datetime | None) -> str:
     return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "an unknown time"
 
@@ -91,4 +125,4 @@ def signature_sentence(report: SignatureReport) -> str:
     return " ".join(words)
 
 
-__all__ = ["document_sentence", "signature_sentence"]
+__all__ = ["CMS_UNREADABLE", "OUR_FAULT", "document_sentence", "signature_sentence", "why_unreadable"]
