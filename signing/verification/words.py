@@ -64,6 +64,20 @@ _UNREADABLE = {
 }
 _UNREADABLE_OTHERWISE = "its content could not be interpreted"
 
+# OUT_OF_BOUNDS_NO_POE because a certificate of the chain (the signer's, a
+# certification authority's, the time-stamp authority's) has expired by the
+# validation time and no archive time-stamp proves the signature is older
+# (lifetime.py). The verdict's reason names the certificate and the date.
+EXPIRED_IN_CHAIN = "a certificate of its chain has expired"
+_WHY_EXPIRED_IN_CHAIN = ("a certificate of its chain ({reason}) has expired by the validation time, and no archive "
+                         "time-stamp proves the signature existed while that certificate was valid")
+
+
+def expired_in_chain(name: str, not_after: dt.datetime) -> str:
+    """The verdict's reason: which certificate of the chain expired, and when."""
+    return f"{EXPIRED_IN_CHAIN}: {name}, valid until {_when(not_after)}"
+
+
 CMS_UNREADABLE = "the CMS signature cannot be read: its bytes are not a CMS SignedData structure (RFC 5652) in DER"
 OUR_FAULT = "the input cannot be processed because of a fault in the verifier; the fault has been recorded"
 
@@ -115,6 +129,9 @@ def signature_sentence(report: SignatureReport) -> str:
         why = verdict.reason if verdict.sub_indication == "FORMAT_FAILURE" and verdict.reason else \
             _WHY.get(verdict.sub_indication, verdict.reason)
         words = [f"{head}: NOT valid, because {why}."]
+    elif verdict.sub_indication == "OUT_OF_BOUNDS_NO_POE" and (verdict.reason or "").startswith(EXPIRED_IN_CHAIN):
+        which = verdict.reason[len(EXPIRED_IN_CHAIN):].lstrip(": ")
+        words = [f"{head}: cannot be confirmed, because {_WHY_EXPIRED_IN_CHAIN.format(reason=which)}."]
     else:
         words = [f"{head}: cannot be confirmed, because {_WHY.get(verdict.sub_indication, verdict.reason)}."]
     said = verdict.sub_indication in ("SIG_CONSTRAINTS_FAILURE", "FORMAT_FAILURE") and report.modification == "other"
@@ -125,4 +142,5 @@ def signature_sentence(report: SignatureReport) -> str:
     return " ".join(words)
 
 
-__all__ = ["CMS_UNREADABLE", "OUR_FAULT", "document_sentence", "signature_sentence", "why_unreadable"]
+__all__ = ["CMS_UNREADABLE", "EXPIRED_IN_CHAIN", "OUR_FAULT", "document_sentence", "expired_in_chain",
+           "signature_sentence", "why_unreadable"]
