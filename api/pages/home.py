@@ -17,10 +17,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from api.pages.i18n import COOKIE, LANGUAGES
-from api.pages.rendering import STATIC, limited, render
+from api.pages.rendering import STATIC, PageRoute, limited, render
 from ca.errors import NotFound
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 _ASSET = re.compile(r"[a-z0-9-]+\.(css|js|svg)")
 _TYPES = {"css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8", "svg": "image/svg+xml"}
 _LOCAL_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9/_.~-]*")

@@ -53,7 +53,14 @@ def wants_page(scope: Scope) -> bool:
     return "text/html" in accept and "application/json" not in accept.split(",")[0]
 
 
-class NegotiatedRoute(APIRoute):
+class PageRoute(APIRoute):
+    """A page's route. ``browser_only``: the API's 405 answers leave it out of their Allow header
+    (api/http/problems.py), since an API client is not served by it."""
+
+    browser_only = True
+
+
+class NegotiatedRoute(PageRoute):
     """A page route that lets every request that is not a browser's through to the next route of its path."""
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
@@ -116,4 +123,4 @@ def limited(bucket: str):  # noqa: ANN201 - a FastAPI dependency
     return take
 
 
-__all__ = ["NegotiatedRoute", "SECURITY_HEADERS", "asset_url", "environment", "limited", "render", "wants_page"]
+__all__ = ["NegotiatedRoute", "PageRoute", "SECURITY_HEADERS", "asset_url", "environment", "limited", "render", "wants_page"]

@@ -22,18 +22,18 @@ from __future__ import annotations
 import base64
 import json
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api.pages.cards import report_view, summary_view
 from api.pages.errors import message
 from api.pages.i18n import language_of
-from api.pages.rendering import NegotiatedRoute, limited, render
+from api.pages.rendering import NegotiatedRoute, PageRoute, limited, render, wants_page
 from ca.errors import QoltanbaError
 from signing.verification.context import VerificationOptions
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 negotiated = APIRouter(include_in_schema=False, route_class=NegotiatedRoute)
 # The status each refusal of the verification answers with (the API's, api/http/problems.py).
 STATUS = {"unverifiable": 422, "invalid-input": 422, "rate-limited": 429, "payload-too-large": 413,
@@ -46,6 +46,9 @@ def _address(request: Request) -> str:
 
 @router.get("/verify", dependencies=[Depends(limited("public"))])
 def verify_form(request: Request):  # noqa: ANN201
+    """The form, for a browser; an API client gets the 405 it always got (the API has only POST /verify)."""
+    if not wants_page(request.scope):
+        raise HTTPException(405, "Method Not Allowed")
     return render(request, "verify.html")
 
 
