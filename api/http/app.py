@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import Depends, FastAPI
 
+from api import pages
 from api.http import access_log, limits, openapi, problems
 from api.http.deps import single_query_values
 from api.http.rate_limit import TokenBuckets
@@ -83,6 +84,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def livez() -> None:
         return None
 
+    # The pages first (api/pages/): a browser's GET /verify/{id} and form post to /verify get a page; every
+    # other request goes on to the API's routes (docs/architecture/api.md, "Pages").
+    app.include_router(pages.router)
     for module in (hierarchy, certificates, applications, journal, revocation, documents, signing, tsa, clients,
                    signing_requests, verification, console, approvals):
         app.include_router(module.router)
@@ -91,5 +95,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.ocsp_get_paths = status.GetPaths()
     # Size and time limits for every route; the cached OCSP answers, outermost, go out before either.
     limits.install(app, services.settings)
+    # A refusal a browser gets (problem+json, also the limits') is shown as a page in its language.
+    app.add_middleware(pages.PageErrors)
     app.add_middleware(status.CachedOCSPMiddleware, services=services, paths=app.state.ocsp_get_paths)
     return app
