@@ -21,14 +21,35 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from typing import Any, Protocol
 
 from ca.errors import QoltanbaError
-from registry import RegistryTransaction, SigningAuthorisationRow
+from registry import SigningAuthorisationRow
 
 
 class NotAuthorised(QoltanbaError):
     def __init__(self, detail: str) -> None:
         super().__init__("authorisation-required", detail, [])
+
+
+class AuthorisationRows(Protocol):
+    def add(self, row: SigningAuthorisationRow) -> SigningAuthorisationRow: ...
+    def by_public_id(self, tenant: str, public_id: str, *,
+                     for_update: bool = False) -> SigningAuthorisationRow | None: ...
+
+
+class AuditTrail(Protocol):
+    def append(self, *, at: dt.datetime, actor: str, action: str, subject: str,
+               details: dict[str, Any] | None = None) -> int: ...
+
+
+class AuthorisationStore(Protocol):
+    """What granting and checking touch in the caller's unit of work (a ``RegistryTransaction`` is one)."""
+
+    @property
+    def authorisations(self) -> AuthorisationRows: ...
+    @property
+    def audit(self) -> AuditTrail: ...
 
 
 # Only this module holds it, so only this module makes an Authorisation.
@@ -88,7 +109,7 @@ class AuthorisationService:
         self.clock = clock
         self.ttl = ttl
 
-    def grant(self, tx: RegistryTransaction, *, tenant: str, document_row_id: int, document_public_id: str,
+    def grant(self, tx: AuthorisationStore, *, tenant: str, document_row_id: int, document_public_id: str,
               document_sha256: str, signer_serial: str, granted_by: str, evidence: dict | None = None) -> Authorisation:
         """Record a single-use authorisation; called only once the factors are proven."""
         now = self.clock.now()
@@ -101,14 +122,14 @@ class AuthorisationService:
                                  "document_sha256": document_sha256})
         return _view(row, document_public_id)
 
-    def unlock(self, tx: RegistryTransaction, authorisation_id: str | None, *, tenant: str, document_row_id: int,
+    def unlock(self, tx: AuthorisationStore, authorisation_id: str | None, *, tenant: str, document_row_id: int,
                document_public_id: str, document_sha256: str) -> Authorisation:
         """The authorisation object a held key demands, made from the grant recorded for this document state."""
         row = self.check(tx, authorisation_id, tenant=tenant, document_row_id=document_row_id,
                          document_public_id=document_public_id, document_sha256=document_sha256)
         return _view(row, document_public_id)
 
-    def check(self, tx: RegistryTransaction, authorisation_id: str | None, *, tenant: str, document_row_id: int,
+    def check(self, tx: AuthorisationStore, authorisation_id: str | None, *, tenant: str, document_row_id: int,
               document_public_id: str, document_sha256: str, for_update: bool = False) -> SigningAuthorisationRow:
         """The authorisation if it unlocks this signature now; NotAuthorised otherwise."""
         if not authorisation_id:
@@ -124,7 +145,7 @@ class AuthorisationService:
             raise NotAuthorised("the authorisation was given for another state of the document")
         return row
 
-    def consume(self, tx: RegistryTransaction, authorisation_id: str | None, **binding) -> SigningAuthorisationRow:
+    def consume(self, tx: AuthorisationStore, authorisation_id: str | None, **binding) -> SigningAuthorisationRow:
         row = self.check(tx, authorisation_id, for_update=True, **binding)
         row.consumed_at = self.clock.now()
         return row

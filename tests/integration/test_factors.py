@@ -18,6 +18,7 @@ import pytest
 
 from ca.errors import ConflictError
 from signing.factors.authorisation import NotAuthorised
+from signing.factors.enrolment import ClientRegistration, FactorEnrolment
 from signing.factors import FactorRefused, RequestLocked, Throttled, totp_code
 from signing.requests.proofs import ClientContext
 from signing.webhooks import WebhookPolicy
@@ -36,14 +37,14 @@ def enrolled(svc, iin: str, *, biometric: bool = True, totp: bool = False):
     if not held_key_of(svc, iin):
         client_with_held_key(svc, iin=iin)
     number = phone()
-    view = svc.clients.register("mfo", TENANT, {"kind": "individual", "iin": iin, "name": "Test Client",
-                                                "phone": number})
+    view = svc.clients.register("mfo", TENANT, ClientRegistration(kind="individual", iin=iin, name="Test Client",
+                                                                  phone=number))
     svc.clients.confirm("mfo", TENANT, view.id, view.factors[0].id, last_code(svc, number))
     if biometric:
-        svc.clients.enrol("mfo", TENANT, view.id, {"kind": "biometric", "reference": "tsoid-1"})
+        svc.clients.enrol("mfo", TENANT, view.id, FactorEnrolment(kind="biometric", reference="tsoid-1"))
     secret = None
     if totp:
-        factor = svc.clients.enrol("mfo", TENANT, view.id, {"kind": "totp"})
+        factor = svc.clients.enrol("mfo", TENANT, view.id, FactorEnrolment(kind="totp"))
         secret = factor.secret
         svc.clients.confirm("mfo", TENANT, view.id, factor.id, totp_code(secret, svc.clock.now()))
         svc.clock.advance(dt.timedelta(seconds=30))
@@ -308,8 +309,8 @@ def test_LOAN7_the_phone_is_confirmed_by_its_sms_code_and_a_wrong_code_is_refuse
     svc = services
     iin = f.iin()
     number = phone()
-    view = svc.clients.register("mfo", TENANT, {"kind": "individual", "iin": iin, "name": "Test Client",
-                                                "phone": number})
+    view = svc.clients.register("mfo", TENANT, ClientRegistration(kind="individual", iin=iin, name="Test Client",
+                                                                  phone=number))
     (sms,) = view.factors
     assert sms.status == "pending"
     right = last_code(svc, number)
@@ -326,7 +327,7 @@ def test_LOAN7_the_phone_is_confirmed_by_its_sms_code_and_a_wrong_code_is_refuse
     svc.clients.resend("mfo", TENANT, view.id, sms.id)
     assert svc.clients.confirm("mfo", TENANT, view.id, sms.id, last_code(svc, number)).status == "active"
     with pytest.raises(ConflictError, match="registered this client already"):
-        svc.clients.register("mfo", TENANT, {"kind": "individual", "iin": iin, "name": "Again", "phone": number})
+        svc.clients.register("mfo", TENANT, ClientRegistration(kind="individual", iin=iin, name="Again", phone=number))
 
 
 def test_the_sms_gateway_gets_each_message_as_json_with_its_bearer_token(receiver) -> None:
