@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ca.errors import QoltanbaError
@@ -50,6 +51,18 @@ class AuthorisationStore(Protocol):
     def authorisations(self) -> AuthorisationRows: ...
     @property
     def audit(self) -> AuditTrail: ...
+
+
+@dataclass(frozen=True)
+class GrantEvidence:
+    """What a grant records of the will it follows: the signing request, its policy, the factors in order."""
+
+    signing_request: str
+    policy: str
+    factors: tuple[str, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"signing_request": self.signing_request, "policy": self.policy, "factors": list(self.factors)}
 
 
 # Only this module holds it, so only this module makes an Authorisation.
@@ -110,13 +123,14 @@ class AuthorisationService:
         self.ttl = ttl
 
     def grant(self, tx: AuthorisationStore, *, tenant: str, document_row_id: int, document_public_id: str,
-              document_sha256: str, signer_serial: str, granted_by: str, evidence: dict | None = None) -> Authorisation:
+              document_sha256: str, signer_serial: str, granted_by: str,
+              evidence: GrantEvidence | None = None) -> Authorisation:
         """Record a single-use authorisation; called only once the factors are proven."""
         now = self.clock.now()
         row = tx.authorisations.add(SigningAuthorisationRow(
             public_id=secrets.token_hex(16), tenant=tenant, document_id=document_row_id,
             document_sha256=document_sha256, signer_serial=signer_serial.lower(), granted_at=now,
-            expires_at=now + self.ttl, granted_by=granted_by, evidence=evidence or {}))
+            expires_at=now + self.ttl, granted_by=granted_by, evidence=evidence.as_json() if evidence else {}))
         tx.audit.append(at=now, actor=granted_by, action="signing.authorised", subject=document_public_id,
                         details={"authorisation": row.public_id, "signer_serial": row.signer_serial,
                                  "document_sha256": document_sha256})

@@ -16,7 +16,7 @@ from ca.clock import Clock
 from ca.errors import Problem
 from ca.issuer import IssuingCA
 from ca.policy import NATIONAL
-from registry import Registry, RegistryTransaction
+from registry import CertificateStatus, Registry, RegistryTransaction
 from signing.factors.accredited import AccreditedIssuers
 
 
@@ -53,7 +53,7 @@ class ClientCertificates:
         if row is None:
             return [Problem("certificate", "is not one of our national CA's certificates (not in the registry)")]
         problems = []
-        if row.status != "valid":
+        if row.status != CertificateStatus.VALID:
             problems.append(Problem("certificate", f"is {row.status}"))
         now = self.clock.now()
         if not row.not_before <= now <= row.not_after:

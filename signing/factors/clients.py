@@ -63,6 +63,7 @@ from signing.factors.sms import SMSSender, masked
 from signing.policies.policy import CodePolicy, Factor
 
 PENDING, ACTIVE, REVOKED = FactorStatus.PENDING, FactorStatus.ACTIVE, FactorStatus.REVOKED
+SIGNED, SEALED = SigningRequestStatus.SIGNED, SigningRequestStatus.SEALED
 
 
 class Secrets(Protocol):
@@ -270,7 +271,7 @@ class ClientService:
             request = tx.signing_requests.by_public_id(client.tenant, request_id) if isinstance(request_id, str) \
                 else None
             document = tx.documents.by_id(client.tenant, request.document_id) if request is not None else None
-            if (request is None or request.client_id != client.id or request.status not in (SigningRequestStatus.SIGNED, SigningRequestStatus.SEALED)
+            if (request is None or request.client_id != client.id or request.status not in (SIGNED, SEALED)
                     or document is None or document.kind != DETAILS_CHANGE):
                 raise ConflictError("LOAN-9: a new phone number needs the client's signed details change "
                                     "(biometrics and EDS); name its signing request in details_change_request",

@@ -65,15 +65,15 @@ def consent(svc, iin: str, client: str):
 def answer(svc, request, iin: str, **kwargs) -> str:
     challenge = svc.client_signing.start(request.id, request.token, "biometric", CTX)
     kwargs.setdefault("at", svc.clock.now())
-    return svc.biometric_simulator.assertion(iin=iin, challenge=challenge["challenge"],
-                                             movements=challenge["movements"], **kwargs)
+    return svc.biometric_simulator.assertion(iin=iin, challenge=challenge.challenge,
+                                             movements=challenge.movements, **kwargs)
 
 
 def _replaced(svc, request, iin: str) -> str:
     """An assertion for a challenge that a newer challenge replaced."""
     old = svc.client_signing.start(request.id, request.token, "biometric", CTX)
     svc.client_signing.start(request.id, request.token, "biometric", CTX)
-    return svc.biometric_simulator.assertion(iin=iin, challenge=old["challenge"], movements=old["movements"],
+    return svc.biometric_simulator.assertion(iin=iin, challenge=old.challenge, movements=old.movements,
                                              at=svc.clock.now())
 
 
@@ -174,7 +174,7 @@ def test_a_replayed_assertion_another_iin_another_challenge_or_a_stale_one_is_re
     assert "used already" in replayed.value.problems[0].message
     impostor = __import__("signing.factors", fromlist=["x"]).BiometricProviderSimulator()
     challenge = svc.client_signing.start(other.id, other.token, "biometric", CTX)
-    forged = impostor.assertion(iin=iin, challenge=challenge["challenge"], movements=challenge["movements"],
+    forged = impostor.assertion(iin=iin, challenge=challenge.challenge, movements=challenge.movements,
                                 at=svc.clock.now())
     with pytest.raises(FactorRefused, match="biometric"):
         svc.client_signing.submit_assertion(other.id, other.token, forged, CTX)
@@ -190,7 +190,7 @@ def test_an_authorisation_for_one_document_cannot_sign_another(services) -> None
     svc.client_signing.start(request.id, request.token, "sms", CTX)
     svc.client_signing.submit_code(request.id, request.token, "sms", last_code(svc, number), CTX)
     svc.client_signing.submit_assertion(request.id, request.token, answer(svc, request, held.iin), CTX)
-    assert svc.client_signing.confirm(request.id, request.token, CTX)["status"] == "sealed"
+    assert svc.client_signing.confirm(request.id, request.token, CTX).status == "sealed"
     with svc.registry.transaction(readonly=True) as tx:
         row = tx.signing_requests.by_public_id(TENANT, request.id)
         authorisation = tx.authorisations.by_public_id(TENANT, row.authorisation)
