@@ -25,7 +25,7 @@ import binascii
 import datetime as dt
 import secrets
 from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from typing import Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization

@@ -24,7 +24,7 @@ import pytest
 
 from registry import Registry, RegistryTransaction
 from signing.documents import service as documents
-from signing.factors import authorisation, clients, otp
+from signing.factors import authorisation, client_certificates, clients, otp
 from signing.requests import completion, evidence, lifecycle, proofs
 from signing.requests import service as signing_service
 from signing.webhooks import service as webhooks
@@ -47,6 +47,8 @@ KNOWN = {
 # (the service, the storage Protocol its registry is typed as, the unit of work that storage hands out)
 STORAGES = [
     (clients.ClientService, clients.ClientStorage, clients.ClientStore),
+    (client_certificates.ClientCertificates, client_certificates.CertificateStorage,
+     client_certificates.CertificateStore),
     (lifecycle.SigningRequests, lifecycle.RequestStorage, lifecycle.RequestStore),
     (proofs.FactorProofs, proofs.ProofStorage, proofs.ProofStore),
     (completion.ClientSigning, completion.CompletionStorage, completion.CompletionStore),
