@@ -37,15 +37,8 @@ from ca.grounds import (
 from ca.issuer import IssuingCA
 from ca.policy import CENTRES, GOVERNMENT, ROOT
 from ca.clock import Clock
-from registry import (
-    CentreRow,
-    CentreStatus,
-    CertificateRow,
-    CertificateStatus,
-    Registry,
-    RegistryTransaction,
-    RevocationRow,
-)
+from registry import CentreRow, CentreStatus, CertificateRow, CertificateStatus, Registry, RegistryTransaction
+from registry import RevocationRow
 
 log = logging.getLogger(__name__)
 ALMATY = ZoneInfo("Asia/Almaty")
