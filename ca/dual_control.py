@@ -32,7 +32,7 @@ from ca.clock import Clock
 from ca.errors import ConflictError, InvalidInput, Problem
 from ca.revocation import CA_REVOCATION, CENTRE_STOP, CourtDecision, RevocationRequest, RevocationService
 from ca.revocation_applications import RevocationApplications
-from registry import Registry
+from registry import ApplicationStatus, Registry
 
 
 class CentreServices(Protocol):
@@ -98,7 +98,7 @@ def build_dual_control(svc: CentreServices, registry: Registry, clock: Clock, tt
             if view.kind != "revocation-ca":
                 raise InvalidInput("only a CA's revocation application waits for dual control",
                                    [Problem("application_id", f"application {view.id} is {view.kind}")])
-            if view.status != "submitted":
+            if view.status != ApplicationStatus.SUBMITTED:
                 raise ConflictError(f"application {view.id} is already {view.status}")
             return f"application:{view.id}", {"application_id": view.id, "serial": view.target_serial}
         serial, centre, is_ca = svc.revocations.check(revocation_request(params, by))

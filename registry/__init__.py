@@ -16,6 +16,7 @@ from registry.models import (
     CentreRow,
     CertificateArchiveRow,
     CertificateRow,
+    CentreStatus,
     CertificateStatus,
     ClientFactorRow,
     ClientRow,
@@ -37,6 +38,7 @@ from registry.models import (
     SigningSessionRow,
     TrustAnchorRow,
     WebhookDeliveryRow,
+    WebhookDeliveryStatus,
     WebhookEndpointRow,
 )
 from registry.repositories import Conflict, Registry, RegistryError, RegistryTransaction
@@ -49,6 +51,7 @@ __all__ = [
     "sqlite_url", "BiometricAssertionRow", "BiometricChallengeRow", "ClientFactorRow", "ClientRow",
     "EvidenceRecordRow", "FactorProofRow", "OneTimeCodeRow", "SigningRequestRow", "WebhookDeliveryRow",
     "WebhookEndpointRow", "ConsoleSessionRow", "PersonRow", "ApprovalRow", "CaKeyRetirementRow",
-    "ApplicationStatus", "CertificateStatus", "DocumentStatus", "FactorStatus", "SigningRequestStatus",
+    "ApplicationStatus", "CentreStatus", "CertificateStatus", "DocumentStatus", "FactorStatus", "SigningRequestStatus",
+    "WebhookDeliveryStatus",
     "constraint_name",
 ]
