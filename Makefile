@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 # pytest-xdist workers: one per core (each with its own PostgreSQL server and SoftHSM2 token).
 JOBS ?= auto
 
-.PHONY: help venv install install-dev lock lockcheck sysdeps run test bench clean distclean i18n
+.PHONY: help venv install install-dev lock lockcheck sysdeps run test bench clean distclean i18n screenshots
 
 help:
 	@echo "make install   create $(VENV) and install the service from requirements.lock (no test tools)"
@@ -26,6 +26,7 @@ help:
 	@echo "make test      lock check + import-linter + pytest on both cores (PYTEST_ARGS=...)"
 	@echo "make bench     run benchmarks/*.py"
 	@echo "make i18n      extract the pages' strings into api/pages/locale/*.po (pybabel extract/update), compile"
+	@echo "make screenshots  retake docs/screenshots/*.png (the e2e tests, QOLTANBA_SCREENSHOTS=1)"
 	@echo "make clean     remove caches and build output; distclean also removes $(VENV)"
 
 # Installs come from the lock files only, with hashes (pip --require-hashes):
@@ -86,6 +87,9 @@ run: install
 test: sysdeps install-dev lockcheck
 	$(VENV)/bin/lint-imports
 	$(VENV_PY) -m pytest -q -n $(JOBS) $(PYTEST_ARGS)
+
+screenshots: sysdeps install-dev
+	QOLTANBA_SCREENSHOTS=1 $(VENV_PY) -m pytest -q -n $(JOBS) tests/e2e
 
 bench: install-dev
 	bash scripts/sysdeps.sh wrk

@@ -15,6 +15,8 @@ under ``QOLTANBA_REQUIRE_INTEROP=1`` (tests/support/tools.py).
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -132,8 +134,15 @@ def serious_violations(page, axe_source: str) -> list[str]:  # noqa: ANN001 - pl
 
 
 def screenshot(page, name: str) -> Path:  # noqa: ANN001 - playwright Page
-    """A full-page PNG in docs/screenshots/ (committed; README's "Pages" links them)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
+    """A full-page PNG of the page as it is now.
+
+    Into docs/screenshots/ (committed; README's "Pages" links them) when
+    ``QOLTANBA_SCREENSHOTS=1`` (``make screenshots``); otherwise into a
+    temporary folder, so a test run leaves the working tree as it was.
+    """
+    folder = SCREENSHOTS if os.environ.get("QOLTANBA_SCREENSHOTS") == "1" else \
+        Path(tempfile.gettempdir()) / "qoltanba-screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
