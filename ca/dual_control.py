@@ -138,7 +138,8 @@ def build_dual_control(svc: CentreServices, registry: Registry, clock: Clock, tt
         return f"centre:{params['centre']}", {"centre": params["centre"], "algorithm": algorithm.value}
 
     def create_key(params: dict, approval: Approval) -> dict:
-        return svc.ca_keys.create_ca_key(params["centre"], params["algorithm"], approval.requested_by, approval)
+        return svc.ca_keys.create_ca_key(params["centre"], params["algorithm"], approval.requested_by,
+                                         approval).as_json()
 
     # -- retiring a CA key ----------------------------------------------------------------
     def check_retire(params: dict, by: str) -> tuple[str, dict]:
@@ -154,10 +155,11 @@ def build_dual_control(svc: CentreServices, registry: Registry, clock: Clock, tt
         if unknown:
             raise InvalidInput("the CA key cannot be retired", unknown)
         # The approver sees which key will be destroyed: its public-key digest is fixed with the request.
-        return f"ca-key:{key['handle']}", {k: key[k] for k in ("centre", "handle", "algorithm", "public_key_sha256")}
+        return f"ca-key:{key.handle}", key.as_json()
 
     def retire_key(params: dict, approval: Approval) -> dict:
-        return svc.ca_keys.retire_ca_key(params["centre"], params["handle"], approval.requested_by, approval)
+        return svc.ca_keys.retire_ca_key(params["centre"], params["handle"], approval.requested_by,
+                                         approval).as_json()
 
     for action in (Action(CA_REVOCATION, "revoke a CA certificate", check_revocation, revoke),
                    Action(CENTRE_STOP, "stop a centre: revoke everything it issued", check_stop, stop),

@@ -95,7 +95,7 @@ async def verify_stored(document_id: str, request: Request):  # noqa: ANN201
     lang = language_of(request)
     services = request.app.state.services
     summary = await run_in_threadpool(services.public_verification.summary, document_id, _address(request))
-    return render(request, "document.html", 200, lang, result=summary_view(summary, lang))
+    return render(request, "document.html", 200, lang, result=summary_view(summary.as_json(), lang))
 
 
 __all__ = ["negotiated", "router"]

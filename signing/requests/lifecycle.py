@@ -45,7 +45,8 @@ from registry import (
 from signing.documents.metadata import AMENDMENT, LEGAL_ENTITY
 from signing.factors import FactorRefused, RequestLocked
 from signing.factors.authorisation import AuditTrail
-from signing.webhooks.service import OutboxStore
+from signing.requests.events import StatusChanged
+from signing.webhooks.service import Event, OutboxStore
 from signing.policies.loader import load_rule
 from signing.policies.policy import BUSINESS, CONSUMER, Factor, SigningPolicies, SigningRule
 
@@ -53,7 +54,6 @@ OPEN, SIGNED, SEALED, CANCELLED, EXPIRED, LOCKED = (SigningRequestStatus.OPEN, S
                                                    SigningRequestStatus.SEALED, SigningRequestStatus.CANCELLED,
                                                    SigningRequestStatus.EXPIRED, SigningRequestStatus.LOCKED)
 STATUSES = (OPEN, SIGNED, SEALED, CANCELLED, EXPIRED, LOCKED)
-STATUS_EVENT = "signing_request.status"
 
 
 class RequestRows(Protocol):
@@ -129,7 +129,7 @@ class RequestStorage(Protocol):
 class Events(Protocol):
     """Where status changes go (the webhook outbox)."""
 
-    def enqueue(self, tx: OutboxStore, *, tenant: str, event: str, subject: str, data: dict) -> None: ...
+    def enqueue(self, tx: OutboxStore, *, tenant: str, event: Event) -> None: ...
 
     def kick(self) -> None: ...
 
@@ -380,10 +380,10 @@ class SigningRequests:
 
     def _event(self, tx: RequestStore, row: SigningRequestRow, doc: DocumentRow | None,
                previous: str | None) -> None:
-        data = {"request": row.public_id, "document": doc.public_id if doc else None, "status": row.status,
-                "previous": previous, "at": row.updated_at.isoformat(), "policy": row.policy,
-                "earliest_payout_at": row.earliest_payout_at.isoformat() if row.earliest_payout_at else None}
-        self.events.enqueue(tx, tenant=row.tenant, event=STATUS_EVENT, subject=row.public_id, data=data)
+        event = StatusChanged(request=row.public_id, document=doc.public_id if doc else None, status=row.status,
+                              previous=previous, at=row.updated_at, policy=row.policy,
+                              earliest_payout_at=row.earliest_payout_at)
+        self.events.enqueue(tx, tenant=row.tenant, event=event)
 
 
 __all__ = ["CANCELLED", "EXPIRED", "LOCKED", "OPEN", "SEALED", "SIGNED", "STATUSES", "RequestStorage", "RequestStore",

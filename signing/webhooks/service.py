@@ -61,6 +61,18 @@ class AuditTrail(Protocol):
                details: dict[str, Any] | None = None) -> int: ...
 
 
+class Event(Protocol):
+    """What a tenant's webhook is told: the event's name, what it is about, and its JSON body."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def subject(self) -> str: ...
+
+    def as_json(self) -> dict[str, Any]: ...
+
+
 class OutboxStore(Protocol):
     """What ``enqueue`` touches in the caller's unit of work: the tenant's endpoint, a new delivery."""
 
@@ -195,14 +207,14 @@ class WebhookService:
 
     # -- events ------------------------------------------------------------------------
 
-    def enqueue(self, tx: OutboxStore, *, tenant: str, event: str, subject: str, data: dict) -> None:
+    def enqueue(self, tx: OutboxStore, *, tenant: str, event: Event) -> None:
         """Record an event in the caller's transaction, if the tenant has a webhook."""
         if tx.webhook_endpoints.of_tenant(tenant) is None:
             return
         now = self.clock.now()
         tx.webhook_deliveries.add(WebhookDeliveryRow(
-            public_id=secrets.token_hex(16), tenant=tenant, event=event, subject=subject, payload=data,
-            status=PENDING, attempts=0, next_attempt_at=now, created_at=now))
+            public_id=secrets.token_hex(16), tenant=tenant, event=event.name, subject=event.subject,
+            payload=event.as_json(), status=PENDING, attempts=0, next_attempt_at=now, created_at=now))
 
     def kick(self) -> None:
         """Wake the dispatcher: something was just committed."""
@@ -302,5 +314,5 @@ class Dispatcher:
             self.webhooks.wait(self.poll)
 
 
-__all__ = ["DELIVERED", "FAILED", "PENDING", "AddressPolicy", "Dispatcher", "OutboxStore", "Registration", "Transport",
+__all__ = ["DELIVERED", "FAILED", "PENDING", "AddressPolicy", "Dispatcher", "Event", "OutboxStore", "Registration", "Transport",
            "WebhookPolicy", "WebhookService", "WebhookStorage", "WebhookStore", "body_of", "signature"]
