@@ -24,6 +24,8 @@ _WHY = {
     "CHAIN_CONSTRAINTS_FAILURE": "the certificate is not meant for signing documents or breaks its issuer's rules",
     "CERTIFICATE_CHAIN_GENERAL_FAILURE": "the signer's certificate chain could not be validated",
     "CRYPTO_CONSTRAINTS_FAILURE": "it uses an algorithm that is not accepted or cannot be checked here",
+    "CRYPTO_CONSTRAINTS_FAILURE_NO_POE": "it uses an algorithm that is no longer considered secure, and no "
+                                         "time-stamp proves the signature was made while it still was",
     "NO_CERTIFICATE_CHAIN_FOUND": "the signer's certificate does not lead to a trusted root",
     "NO_SIGNING_CERTIFICATE_FOUND": "the signer's certificate is not in the signature",
     "REVOKED_NO_POE": "the signer's certificate is revoked and nothing proves the signature was made before that",
@@ -40,6 +42,43 @@ _MODIFIED = {
     "annotations": "annotations (comments) were added after it",
     "other": "the document was changed after it",
 }
+
+# What a later revision replaced of what a signed page shows (changes.py: the
+# shadow attacks and the incremental saving attack). The verdict's reason
+# lists them; the sentence says them after "because".
+REPLACED_PAGE_CONTENT = "the content of a signed page was replaced"
+REPLACED_RESOURCES = "the fonts, images or other resources a signed page is drawn with were replaced"
+REPLACED_ANNOTATION_APPEARANCE = "the appearance of an annotation on a signed page was replaced"
+UNREVISED_TAIL = "content was appended after the end of the file, outside any revision a reader is told about"
+REPLACED_AFTER = "after it was signed"
+_WHY_REPLACED = REPLACED_AFTER + ", {what}: what is shown may not be what was signed"
+
+# An algorithm past its sunset date (algorithms.py): the reason names the algorithm, the date and the
+# policy's source; the sentence says whether a time-stamp shows the signature is younger than the date.
+NOT_RELIED_ON = "which is not relied on after"
+_SUNSET = "{what}, " + NOT_RELIED_ON + " {date} ({source})"
+_WHY_SUNSET = "it relies on {reason}, and nothing proves the signature was made before that date"
+_WHY_SUNSET_PROVEN = "it relies on {reason}, and its time-stamp shows it was made after that date"
+
+# The PDF could only be read leniently (verifier.py): a warning in the report, never a silent pass.
+READ_LENIENTLY = ("the PDF breaks the rules of the PDF standard (ISO 32000) that a strict reading applies ({why}); "
+                  "it was read the way PDF readers read it, and the signatures were checked over the file's "
+                  "original bytes")
+
+
+def sunset(what: str, date: dt.date, source: str) -> str:
+    """The verdict's reason for an algorithm or key past its sunset date."""
+    return _SUNSET.format(what=what, date=date.isoformat(), source=source)
+
+
+def replaced(what: tuple[str, ...]) -> str:
+    """The verdict's reason for content replaced after a signature."""
+    return _WHY_REPLACED.format(what="; ".join(what))
+
+
+def read_leniently(exc: BaseException) -> str:
+    """The report's warning for a PDF only a lenient reading opens."""
+    return READ_LENIENTLY.format(why=why_unreadable(exc))
 
 
 # Why something cannot be read or processed at all, by the kind of failure
@@ -132,6 +171,11 @@ def signature_sentence(report: SignatureReport) -> str:
     elif verdict.sub_indication == "OUT_OF_BOUNDS_NO_POE" and (verdict.reason or "").startswith(EXPIRED_IN_CHAIN):
         which = verdict.reason[len(EXPIRED_IN_CHAIN):].lstrip(": ")
         words = [f"{head}: cannot be confirmed, because {_WHY_EXPIRED_IN_CHAIN.format(reason=which)}."]
+    elif NOT_RELIED_ON in (verdict.reason or ""):
+        why = _WHY_SUNSET if verdict.sub_indication == "CRYPTO_CONSTRAINTS_FAILURE_NO_POE" else _WHY_SUNSET_PROVEN
+        words = [f"{head}: cannot be confirmed, because {why.format(reason=verdict.reason)}."]
+    elif (verdict.reason or "").startswith(REPLACED_AFTER):
+        words = [f"{head}: cannot be confirmed, because {verdict.reason}."]
     else:
         words = [f"{head}: cannot be confirmed, because {_WHY.get(verdict.sub_indication, verdict.reason)}."]
     said = verdict.sub_indication in ("SIG_CONSTRAINTS_FAILURE", "FORMAT_FAILURE") and report.modification == "other"
@@ -142,5 +186,6 @@ def signature_sentence(report: SignatureReport) -> str:
     return " ".join(words)
 
 
-__all__ = ["CMS_UNREADABLE", "EXPIRED_IN_CHAIN", "OUR_FAULT", "document_sentence", "expired_in_chain",
-           "signature_sentence", "why_unreadable"]
+__all__ = ["CMS_UNREADABLE", "EXPIRED_IN_CHAIN", "OUR_FAULT", "READ_LENIENTLY", "REPLACED_ANNOTATION_APPEARANCE",
+           "REPLACED_PAGE_CONTENT", "REPLACED_RESOURCES", "UNREVISED_TAIL", "document_sentence", "expired_in_chain",
+           "read_leniently", "replaced", "signature_sentence", "sunset", "why_unreadable"]
