@@ -66,6 +66,9 @@ SUNSETS: tuple[Sunset, ...] = (
 )
 
 
+_KEY_FAMILIES = frozenset(s.what for s in SUNSETS if s.below_bits is not None)
+
+
 def sunset_of_digest(name: str) -> Sunset | None:
     return next((s for s in SUNSETS if s.below_bits is None and s.what == name), None)
 
@@ -74,10 +77,12 @@ def sunset_of_key(public_key: asn1_keys.PublicKeyInfo | None) -> Sunset | None:
     if public_key is None:
         return None
     try:
-        family, bits = public_key.algorithm, public_key.bit_size
+        family = {"rsassa_pss": "rsa"}.get(public_key.algorithm, public_key.algorithm)
+        if family not in _KEY_FAMILIES:
+            return None      # Ed25519, Ed448, GOST: no key-size rows (asn1crypto cannot size them either)
+        bits = public_key.bit_size
     except (ValueError, KeyError, TypeError):
         return None
-    family = {"rsassa_pss": "rsa"}.get(family, family)
     fitting = [s for s in SUNSETS if s.what == family and s.below_bits is not None and bits < s.below_bits]
     return min(fitting, key=lambda s: s.after, default=None)
 

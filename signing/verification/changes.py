@@ -88,26 +88,33 @@ class AnnotationRule(WhitelistRule):
     def apply(self, old, new) -> Iterable[ReferenceUpdate]:  # noqa: ANN001 - pyHanko HistoricalResolvers
         written = new.explicit_refs_in_revision()
         for page_ref in _pages(new):
-            if page_ref not in written:
-                continue
-            old_page, new_page = old(page_ref), new(page_ref)
-            if not isinstance(old_page, generic.DictionaryObject):
-                continue
+            if page_ref not in written or not _existed(old, page_ref):
+                continue      # an unchanged page, or a new one (a page added is not an annotation)
             try:
-                compare_dicts(old_page, new_page, frozenset({"/Annots"}))
-            except SuspiciousModification:
+                updates = list(self._page(old, new, page_ref))
+            except Exception:  # noqa: BLE001 - what cannot be explained stays unexplained (OTHER), never an error
                 continue
-            old_annots = set(_refs(old_page.get("/Annots")))
-            added = [ref for ref in _refs(new_page.get("/Annots")) if ref not in old_annots]
-            if not added or not all(self._new_markup(old, new, ref) for ref in added):
-                continue
-            yield ReferenceUpdate(page_ref)
-            raw = new_page.raw_get("/Annots")
-            if isinstance(raw, generic.IndirectObject):
-                yield ReferenceUpdate(raw.reference)
-            for ref in added:
-                yield ReferenceUpdate(ref)
-                yield from (ReferenceUpdate(dep) for dep in _new_dependencies(old, new(ref)))
+            yield from updates
+
+    def _page(self, old, new, page_ref: generic.Reference) -> Iterator[ReferenceUpdate]:  # noqa: ANN001
+        old_page, new_page = old(page_ref), new(page_ref)
+        if not isinstance(old_page, generic.DictionaryObject):
+            return
+        try:
+            compare_dicts(old_page, new_page, frozenset({"/Annots"}))
+        except SuspiciousModification:
+            return
+        old_annots = set(_refs(old_page.get("/Annots")))
+        added = [ref for ref in _refs(new_page.get("/Annots")) if ref not in old_annots]
+        if not added or not all(self._new_markup(old, new, ref) for ref in added):
+            return
+        yield ReferenceUpdate(page_ref)
+        raw = new_page.raw_get("/Annots")
+        if isinstance(raw, generic.IndirectObject):
+            yield ReferenceUpdate(raw.reference)
+        for ref in added:
+            yield ReferenceUpdate(ref)
+            yield from (ReferenceUpdate(dep) for dep in _new_dependencies(old, new(ref)))
 
     @staticmethod
     def _new_markup(old, new, ref: generic.Reference) -> bool:  # noqa: ANN001

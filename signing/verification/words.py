@@ -61,9 +61,8 @@ _WHY_SUNSET = "it relies on {reason}, and nothing proves the signature was made 
 _WHY_SUNSET_PROVEN = "it relies on {reason}, and its time-stamp shows it was made after that date"
 
 # The PDF could only be read leniently (verifier.py): a warning in the report, never a silent pass.
-READ_LENIENTLY = ("the PDF breaks the rules of the PDF standard (ISO 32000) that a strict reading applies ({why}); "
-                  "it was read the way PDF readers read it, and the signatures were checked over the file's "
-                  "original bytes")
+READ_LENIENTLY = ("a strict reading refused the PDF because {why}; it was read the way PDF readers read it, and "
+                  "the signatures were checked over the file's original bytes")
 
 
 def sunset(what: str, date: dt.date, source: str) -> str:

@@ -85,11 +85,12 @@ def sign(pdf: bytes, pki: CorpusPki, holder: Holder, at: dt.datetime, *, field: 
     return out.getvalue()
 
 
-def with_lt_data(pdf: bytes, pki: CorpusPki, at: dt.datetime, extra_certs=()) -> bytes:  # noqa: ANN001
+def with_lt_data(pdf: bytes, pki: CorpusPki, at: dt.datetime, extra_certs=(), *,  # noqa: ANN001
+                 strict: bool = True) -> bytes:
     """The PKI's certificates and CRLs issued at ``at`` added to the DSS (PAdES B-LT)."""
     out = io.BytesIO(pdf)
     DocumentSecurityStore.add_dss(out, None, certs=pki.certificates() + list(extra_certs), crls=pki.crls(at),
-                                  force_write=True)
+                                  force_write=True, strict=strict)
     return out.getvalue()
 
 
@@ -211,3 +212,18 @@ def run(coroutine):  # noqa: ANN001, ANN201
 __all__ = ["FORGED", "TEXT", "add_comment", "base_pdf", "doc_timestamp", "fill_field", "incremental_saving_attack",
            "shadow_hide", "shadow_replace", "shadow_replace_font", "shadow_replace_page_contents", "sign",
            "signature_wrapping_attack", "with_lt_data"]
+
+
+def with_wrong_startxref(pdf: bytes, shift: int = 2) -> bytes:
+    """The last startxref points ``shift`` bytes too far: every reader recovers, a strict one refuses."""
+    at = pdf.rindex(b"startxref")
+    head, tail = pdf[:at], pdf[at:]
+    number = int(tail.split()[1])
+    return head + tail.replace(b"%d" % number, b"%d" % (number + shift), 1)
+
+
+def sign_lenient(pdf: bytes, pki: CorpusPki, holder: Holder, at: dt.datetime, field: str = "Signature1") -> bytes:
+    """A signature added to a damaged file the way tolerant tools do it (pyHanko's non-strict reader)."""
+    meta = signers.PdfSignatureMetadata(field_name=field, subfilter=SigSeedSubFilter.PADES)
+    pdf_signer = signers.PdfSigner(meta, signer=pki.simple_signer(holder), timestamper=pki.timestamper(at))
+    return pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)).getvalue()

@@ -171,7 +171,7 @@ class CorpusPki:
         """An RFC 3161 TSA answering with genTime ``at``."""
         return DummyTimeStamper(self.tsa.asn1, self.tsa.asn1_key,
                                 certs_to_embed=SimpleCertificateStore.from_certs([self.tsa.asn1, self.root.asn1]),
-                                fixed_dt=at)
+                                fixed_dt=at, override_md="sha256")
 
     def simple_signer(self, holder: Holder, **kwargs) -> SimpleSigner:
         registry = SimpleCertificateStore.from_certs([h.asn1 for h in holder.chain()[1:]])
