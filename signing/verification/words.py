@@ -18,6 +18,7 @@ in its JSON.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -61,6 +62,8 @@ _WHY = {
                                     "rules"),
     "CERTIFICATE_CHAIN_GENERAL_FAILURE": N_("the signer's certificate chain could not be validated"),
     "CRYPTO_CONSTRAINTS_FAILURE": N_("it uses an algorithm that is not accepted or cannot be checked here"),
+    "CRYPTO_CONSTRAINTS_FAILURE_NO_POE": N_("it uses an algorithm that is no longer considered secure, and no "
+                                            "time-stamp proves the signature was made while it still was"),
     "NO_CERTIFICATE_CHAIN_FOUND": N_("the signer's certificate does not lead to a trusted root"),
     "NO_SIGNING_CERTIFICATE_FOUND": N_("the signer's certificate is not in the signature"),
     "REVOKED_NO_POE": N_("the signer's certificate is revoked and nothing proves the signature was made before "
@@ -86,6 +89,64 @@ _MODIFIED = {
     "annotations": N_("annotations (comments) were added after it"),
     "other": N_("the document was changed after it"),
 }
+
+# What a later revision replaced of what a signed page shows (changes.py: the
+# shadow attacks and the incremental saving attack). The verdict's reason
+# lists them; the sentence says them after "because".
+REPLACED_PAGE_CONTENT = N_("the content of a signed page was replaced")
+REPLACED_RESOURCES = N_("the fonts, images or other resources a signed page is drawn with were replaced")
+REPLACED_ANNOTATION_APPEARANCE = N_("the appearance of an annotation on a signed page was replaced")
+UNREVISED_TAIL = N_("content was appended after the end of the file, outside any revision a reader is told "
+                    "about")
+REPLACED_AFTER = "after it was signed"
+_WHY_REPLACED = N_("after it was signed, {what}: what is shown may not be what was signed")
+
+# An algorithm past its sunset date (algorithms.py): the reason names the algorithm, the date and the
+# policy's source; the sentence says whether a time-stamp shows the signature is younger than the date.
+NOT_RELIED_ON = "which is not relied on after"
+_SUNSET = "{what}, " + NOT_RELIED_ON + " {date} ({source})"
+_SUNSET_SAID = N_("{what}, which is not relied on after {date} ({source})")
+_WHY_SUNSET = N_("it relies on {reason}, and nothing proves the signature was made before that date")
+_WHY_SUNSET_PROVEN = N_("it relies on {reason}, and its time-stamp shows it was made after that date")
+
+# The PDF could only be read leniently (verifier.py): a warning in the report, never a silent pass.
+READ_LENIENTLY = N_("a strict reading refused the PDF because {why}; it was read the way PDF readers read it, and "
+                  "the signatures were checked over the file's original bytes")
+
+
+def sunset(what: str, date: dt.date, source: str) -> str:
+    """The verdict's reason for an algorithm or key past its sunset date."""
+    return _SUNSET.format(what=what, date=date.isoformat(), source=source)
+
+
+_REPLACED_PARTS = (REPLACED_PAGE_CONTENT, REPLACED_RESOURCES, REPLACED_ANNOTATION_APPEARANCE, UNREVISED_TAIL)
+_SUNSET_PARTS = re.compile(r"(?P<what>.+), " + NOT_RELIED_ON + r" (?P<date>\S+) \((?P<source>.+)\)")
+
+
+def _say_replaced(detail: str, voice: Voice) -> str:
+    """A "replaced after signing" reason in the voice's language, from its parts."""
+    parts = [part for part in _REPLACED_PARTS if part in detail]
+    if not parts:
+        return detail
+    return voice.gettext(_WHY_REPLACED).format(what="; ".join(voice.gettext(part) for part in parts))
+
+
+def _say_sunset(detail: str, voice: Voice) -> str:
+    """A sunset reason (``sunset()``) in the voice's language; the algorithm and the source as they are."""
+    found = _SUNSET_PARTS.fullmatch(detail)
+    if found is None:
+        return detail
+    return voice.gettext(_SUNSET_SAID).format(**found.groupdict())
+
+
+def replaced(what: tuple[str, ...]) -> str:
+    """The verdict's reason for content replaced after a signature."""
+    return _WHY_REPLACED.format(what="; ".join(what))
+
+
+def read_leniently(exc: BaseException) -> str:
+    """The report's warning for a PDF only a lenient reading opens."""
+    return READ_LENIENTLY.format(why=why_unreadable(exc))
 
 
 # Why something cannot be read or processed at all, by the kind of failure
@@ -204,6 +265,12 @@ def say_signature(entry: Mapping[str, Any], voice: Voice = ENGLISH) -> str:
         which = detail[len(EXPIRED_IN_CHAIN):].lstrip(": ")
         why = _(_WHY_EXPIRED_IN_CHAIN).format(reason=which)
         words = [_("{head}: cannot be confirmed, because {why}.").format(head=head, why=why)]
+    elif NOT_RELIED_ON in detail:
+        why = _WHY_SUNSET if sub == "CRYPTO_CONSTRAINTS_FAILURE_NO_POE" else _WHY_SUNSET_PROVEN
+        words = [_("{head}: cannot be confirmed, because {why}.").format(
+            head=head, why=_(why).format(reason=_say_sunset(detail, voice)))]
+    elif detail.startswith(REPLACED_AFTER):
+        words = [_("{head}: cannot be confirmed, because {why}.").format(head=head, why=_say_replaced(detail, voice))]
     else:
         why = _WHY.get(sub, detail)
         words = [_("{head}: cannot be confirmed, because {why}.").format(head=head, why=_(why) if why else why)]
@@ -247,5 +314,7 @@ def signature_sentence(report: _Reported) -> str:
     return say_signature(report.as_json())
 
 
-__all__ = ["CMS_UNREADABLE", "ENGLISH", "EXPIRED_IN_CHAIN", "N_", "OUR_FAULT", "REASONS", "Voice", "expired_in_chain",
-           "say_document", "say_signature", "signature_sentence", "why_unreadable"]
+__all__ = ["CMS_UNREADABLE", "ENGLISH", "EXPIRED_IN_CHAIN", "N_", "OUR_FAULT", "READ_LENIENTLY", "REASONS",
+           "REPLACED_ANNOTATION_APPEARANCE", "REPLACED_PAGE_CONTENT", "REPLACED_RESOURCES", "UNREVISED_TAIL", "Voice",
+           "expired_in_chain", "read_leniently", "replaced", "say_document", "say_signature", "signature_sentence",
+           "sunset", "why_unreadable"]
