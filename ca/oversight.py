@@ -30,7 +30,7 @@ from ca.policy import CENTRES
 from ca.publication import DELTA, FULL, CRLPolicy, PublishedCRL
 from registry import CertificateRow, Registry, RegistryTransaction
 
-PAGE = 50
+PAGE = 20
 
 
 @dataclass(frozen=True)

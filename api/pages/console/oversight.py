@@ -21,7 +21,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api.pages.console.session import Staff, guarded, page, services
-from api.pages.console.words import CENTRES, GROUNDS, REASONS, word
+from api.pages.console.words import CENTRES, GROUNDS, OCSP_ANSWERS, REASONS, word
 from api.pages.i18n import Language, language_of
 from api.pages.rendering import SECURITY_HEADERS, PageRoute, limited
 from ca.access import READ
@@ -60,7 +60,8 @@ async def _status(request: Request, staff: Staff) -> Response:
         "crls": [{"kind": crl.kind, "number": lang.number(crl.number), "entries": lang.number(crl.entries),
                   "this_update": lang.moment(crl.this_update), "next_update": lang.moment(crl.next_update),
                   "age": duration(lang, crl.age), "overdue": crl.overdue, "due": crl.due} for crl in c.crls],
-        "ocsp": {"url": c.ocsp.url, "answer": c.ocsp.answer, "serial": c.ocsp.responder_serial,
+        "ocsp": {"url": c.ocsp.url, "answer": c.ocsp.answer, "answer_name": word(lang, OCSP_ANSWERS, c.ocsp.answer),
+                 "serial": c.ocsp.responder_serial,
                  "not_after": lang.moment(c.ocsp.responder_not_after), "produced_at": lang.moment(c.ocsp.produced_at),
                  "this_update": lang.moment(c.ocsp.this_update), "next_update": lang.moment(c.ocsp.next_update),
                  "age": duration(lang, c.ocsp.age)},
@@ -113,6 +114,11 @@ async def _journal_csv(request: Request, staff: Staff, journal: str) -> Response
     return Response(text.encode(), media_type="text/csv; charset=utf-8", headers=headers)
 
 
+def _shortened(text: str, limit: int = 240) -> str:
+    """An entry's details as the table shows them: long ones (the settings' snapshot) cut, the rest in the CLI."""
+    return text if len(text) <= limit else text[:limit] + " …"
+
+
 @router.get("/console/audit", dependencies=[Depends(limited("public"))])
 async def audit(request: Request) -> Response:
     return await guarded(request, READ, _audit)
@@ -126,7 +132,8 @@ async def _audit(request: Request, staff: Staff) -> Response:
     report = await run_in_threadpool(svc.audit_checkpoints.verify)
     entries, last = await run_in_threadpool(svc.audit_log.newest, before, PAGE)
     rows = [{"id": e.id, "at": lang.moment(e.at), "actor": e.actor, "action": e.action, "subject": e.subject,
-             "details": json.dumps(e.details, ensure_ascii=False, sort_keys=True, default=str)} for e in entries]
+             "details": _shortened(json.dumps(e.details, ensure_ascii=False, sort_keys=True, default=str))}
+            for e in entries]
     older = rows[-1]["id"] if rows and rows[-1]["id"] > 1 else None
     return page(request, "console/audit.html", staff, section="audit", report=report,
                 findings=[f.line() for f in report.findings[:20]], rows=rows, older=older, last=last,

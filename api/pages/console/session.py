@@ -125,7 +125,7 @@ def login_page(request: Request, status: int = 200, *, error: list[str] | None =
                       next_path=next_path if _NEXT.fullmatch(next_path) else "/console",
                       csrf=svc.people.form_token(f"login:{nonce}"), here="/console/login",
                       idle_minutes=int(policy.idle.total_seconds() // 60),
-                      session_hours=round(policy.absolute.total_seconds() / 3600, 1))
+                      session_hours=language_of(request).number(round(policy.absolute.total_seconds() / 3600, 1)))
     response.set_cookie(LOGIN_COOKIE, nonce, max_age=3600, path="/console", httponly=True, samesite="strict",
                         secure=secure(request))
     if drop_session and SESSION_COOKIE in request.cookies:

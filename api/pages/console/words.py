@@ -23,6 +23,10 @@ STATUSES = {"submitted": N_("Waiting for a decision"), "issued": N_("Issued"), "
             "revoked": N_("Revoked"), "valid": N_("In force"), "pending": N_("Waiting for a second administrator"),
             "approved": N_("Approved"), "executed": N_("Approved and carried out"), "failed": N_("Approved, failed"),
             "rejected": N_("Rejected"), "expired": N_("Lapsed")}
+# RFC 6960 §2.2's certificate statuses, and the responseStatus values an answer may carry instead.
+OCSP_ANSWERS = {"good": N_("good"), "revoked": N_("revoked"), "unknown": N_("unknown"),
+                "unauthorized": N_("unauthorized"), "malformed_request": N_("malformed request"),
+                "internal_error": N_("internal error"), "try_later": N_("try later")}
 ROLES = {"administrator": N_("administrator"), "registrar": N_("registrar"), "auditor": N_("auditor")}
 # The refusal reasons of ca/policy.py (REFUSAL_REASONS) and ca/grounds.py (REVOCATION_REFUSAL_REASONS), by code.
 REFUSALS = {"documents-missing": N_("The required documents are missing"),
@@ -92,5 +96,5 @@ def refusal(language: Language, error: QoltanbaError) -> list[str]:
     return lines
 
 
-__all__ = ["ACTIONS", "CENTRES", "FIELDS", "GROUNDS", "KINDS", "N_", "REASONS", "REFUSALS", "ROLES", "STATUSES",
+__all__ = ["ACTIONS", "CENTRES", "FIELDS", "GROUNDS", "KINDS", "N_", "OCSP_ANSWERS", "REASONS", "REFUSALS", "ROLES", "STATUSES",
            "refusal", "word"]
