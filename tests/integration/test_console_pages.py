@@ -298,3 +298,12 @@ def test_status_and_audit_pages_show_crl_numbers_ocsp_answers_and_the_verificati
     assert board["national"].crls[0].number >= 1 and board["national"].ocsp.answer == "good"
     audit_page = web.get("/console/audit")
     assert 'data-intact="true"' in audit_page.text and 'data-action="console.login"' in audit_page.text
+
+
+def test_the_name_search_matches_a_part_of_the_name_in_any_case_on_both_databases(services) -> None:
+    """The console's search by name (CertificateCatalogue.search(name=…)): a part, any case; % and _ are literal."""
+    issued = f.issue_person(services, centre="national")
+    holder = services.catalogue.find(issued.serial)[0].common_name
+    for part in (holder.split()[0].lower(), holder.split()[0].upper(), holder[1:5]):
+        assert issued.serial in [v.serial for v in services.catalogue.search(name=part)], part
+    assert services.catalogue.search(name="%") == [] and services.catalogue.search(name="_") == []
