@@ -82,13 +82,14 @@ class CertificateCatalogue:
         return self._view(rows[0], codes), rows[0].der
 
     def search(self, *, centre: str | None = None, iin: str | None = None, bin: str | None = None,
-               profile: str | None = None, status: str | None = None, limit: int = 100,
+               profile: str | None = None, status: str | None = None, name: str | None = None, limit: int = 100,
                offset: int = 0) -> list[CertificateView]:
+        """Certificates matching every criterion given; ``name``: a part of the holder's name, any case."""
         codes = self._codes()
         issuer_id = self.centres.issuing_ca(centre).centre_id if centre else None
         with self.registry.transaction() as tx:
             rows = tx.certificates.search(issuer_id=issuer_id, iin=iin, bin=bin, profile=profile, status=status,
-                                          limit=limit, offset=offset)
+                                          name=name, limit=limit, offset=offset)
         return [self._view(r, codes) for r in rows]
 
     def journal(self, centre: str | None = None) -> list[JournalLine]:

@@ -285,6 +285,28 @@ class PeopleService:
             tx.audit.append(at=now, actor=who.name, action="console.logout", subject=f"session:{token_id}",
                             details={})
 
+    # -- the console pages' forms (issue 20) -----------------------------------------
+
+    def form_token(self, presented: str) -> str:
+        """The CSRF token of the forms of one session (or of one login form's nonce).
+
+        HMAC-SHA256 of the session token under a key derived from the master key
+        (OWASP's HMAC-based token pattern): one per session, nothing stored, and
+        no one without the session's HttpOnly cookie and the key can make it.
+        """
+        return self.box.keyed_hash("console form", presented)
+
+    def form_token_matches(self, presented: str, token: str) -> bool:
+        """Constant-time check of a form's token against the session's."""
+        return bool(token) and self.box.matches(token, "console form", presented)
+
+    def form_refused(self, actor: str, path: str, address: str | None) -> None:
+        """A form post whose token did not match (a forged cross-site post, or a stale page): audited."""
+        now = self.clock.now()
+        with self.registry.transaction() as tx:
+            tx.audit.append(at=now, actor=actor, action="console.form_refused", subject=f"path:{path[:200]}",
+                            details={"address": address})
+
 
 __all__ = ["ConsolePolicy", "NewPerson", "NewSession", "PeopleService", "PersonView", "PEOPLE_ROLES",
            "SESSION_COOKIE", "SESSION_PREFIX"]

@@ -36,7 +36,8 @@ TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 # The bucket -> (rate a minute, burst) settings; the API's table (api/http/rate_limit.py) names the same fields.
 BUCKETS = {"verify": ("verify_rate_per_minute", "verify_burst"),
-           "public": ("public_rate_per_minute", "public_burst")}
+           "public": ("public_rate_per_minute", "public_burst"),
+           "login": ("login_rate_per_minute", "login_burst")}
 # What a page may load: only this origin's files; no inline script; the JSON download is a data: link.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -94,8 +95,9 @@ def render(request: Request, template: str, status_code: int = 200, language: La
     language = language or language_of(request)
     context = {"error": None, "result": None, **context}
     routes = {getattr(route, "path", None) for route in request.app.router.routes}
+    here = context.pop("here", None) or _here(request)   # a form's answer may name its GET page
     page = environment(language.code).get_template(template).render(
-        request=request, lang=language, here=_here(request), console="/console" in routes, **context)
+        request=request, lang=language, here=here, console="/console" in routes, **context)
     return HTMLResponse(page, status_code=status_code, headers=SECURITY_HEADERS)
 
 

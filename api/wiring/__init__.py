@@ -31,6 +31,7 @@ from ca.dual_control import build_dual_control
 from ca.hierarchy import Hierarchy
 from ca.housekeeping import Housekeeper
 from ca.issuance import Issuance
+from ca.oversight import AuditLogView, StatusBoard
 from ca.people import ConsolePolicy, PeopleService
 from ca.rate_limit import RateLimiter
 from ca.publication import CRLPolicy, CRLPublisher
@@ -344,6 +345,16 @@ class Services(ClientWill):
                                lockout=dt.timedelta(minutes=s.console_lockout_minutes))
         return PeopleService(self.registry, self.clock, SecretBox(self.master_key, "console secrets"), policy,
                              issuer=s.organisation)
+
+    @cached_property
+    def status_board(self) -> StatusBoard:
+        """CRL and OCSP status per centre, for the console (issue 20)."""
+        return StatusBoard(self.registry, self.clock, self.hierarchy, self.publisher, self.responder)
+
+    @cached_property
+    def audit_log(self) -> AuditLogView:
+        """The audit log's newest entries, for the console (issue 20)."""
+        return AuditLogView(self.registry, self.clock)
 
     @cached_property
     def dual_control(self) -> DualControl:

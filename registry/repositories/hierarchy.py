@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, insert, literal, select, update
+from sqlalchemy import delete, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from registry import rawsql
@@ -90,9 +90,15 @@ class CertificateRepository(_Repository):
         return self._session.execute(stmt).scalar_one_or_none()
 
     def search(self, *, issuer_id: int | None = None, iin: str | None = None, bin: str | None = None,
-               profile: str | None = None, status: str | None = None,
+               profile: str | None = None, status: str | None = None, name: str | None = None,
                limit: int = 100, offset: int = 0) -> list[CertificateRow]:
         stmt = select(CertificateRow)
+        if name:
+            # A part of the holder's name, any case: ILIKE on PostgreSQL; SQLite folds ASCII only, so the
+            # upper- and title-case forms are matched too (the NCA's names are written in capitals, KZ-1).
+            escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            forms = {escaped, escaped.upper(), escaped.title()}
+            stmt = stmt.where(or_(*(CertificateRow.common_name.ilike(f"%{form}%", escape="\\") for form in forms)))
         if issuer_id is not None:
             stmt = stmt.where(CertificateRow.issuer_id == issuer_id)
         if iin:

@@ -88,7 +88,7 @@ class ProofRows(Protocol):
 
 class CertificateRows(Protocol):
     def search(self, *, issuer_id: int | None = None, iin: str | None = None, bin: str | None = None,  # noqa: A002
-               profile: str | None = None, status: str | None = None, limit: int = 100,
+               profile: str | None = None, status: str | None = None, name: str | None = None, limit: int = 100,
                offset: int = 0) -> list[CertificateRow]: ...
 
 
