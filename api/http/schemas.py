@@ -43,12 +43,23 @@ class CarrierBody(StrictBody):
     algorithm: KeyAlgorithm | None = None
 
 
+class HeldBody(StrictBody):
+    algorithm: KeyAlgorithm | None = Field(default=None, description="default: the service keys' algorithm")
+
+
 class IssueBody(StrictBody):
     profile: str
     centre: str | None = Field(default=None, description="defaults to the one centre issuing the profile")
     subject: SubjectBody
     csr_pem: str | None = Field(default=None, description="the holder's PKCS#10 request")
     carrier: CarrierBody | None = Field(default=None, description="the centre generates the key into a PKCS#12")
+    held: HeldBody | None = Field(default=None, description="the national CA generates a borrower's signing key "
+                                                            "into the service's backend and holds it (issue 15)")
+
+
+class DestroyKeyBody(StrictBody):
+    reason: str | None = Field(default=None, max_length=32, description="RFC 5280 reason for the revocation "
+                                                                        "that comes first; cessation-of-operation")
 
 
 class ApplicationBody(StrictBody):
