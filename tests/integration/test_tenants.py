@@ -37,6 +37,11 @@ NOT_TENANT_DATA = {
     "/certificates/{serial}": "the public registry of certificates: staff roles",
     "/certificates/{serial}/der": "as above",
     "/certificates/{serial}/revoke": "as above",
+    "/certificates/{serial}/destroy-key": "a borrower's key the service holds (issue 15): registrar only",
+    "/client/factors/{factor_id}/secret": "the client's own channel (issue 15): the enrolment token sent to the "
+                                          "client's phone authenticates, no API key (tests/integration/"
+                                          "test_own_factors.py)",
+    "/client/factors/{factor_id}/confirm": "as above",
     "/ca/{code}/chain": "public CA artefacts",
     "/ca/{code}.cer": "public CA artefacts",
     "/ca/{code}/stop": "a centre, administrator only",
