@@ -203,11 +203,11 @@ class HeldKeyCustody:
     # -- reading ---------------------------------------------------------------------------------
 
     def list(self, *, iin: str | None = None, bin: str | None = None, status: str | None = None,  # noqa: A002
-             limit: int = 100, offset: int = 0) -> list[HeldKeyView]:
+             profile: str | None = None, limit: int = 100, offset: int = 0) -> list[HeldKeyView]:
         with self.registry.transaction(readonly=True) as tx:
             national = self.centres.issuing_ca(NATIONAL, tx).centre_id
             rows = tx.certificates.search(issuer_id=national, iin=iin, bin=bin, status=status, carrier=SERVICE,
-                                          limit=limit, offset=offset)
+                                          profile=profile, limit=limit, offset=offset)
             return [self.view(r) for r in rows if is_held(r)]
 
     def valid_held(self, tx: HeldKeyStore, iin: str, bin_: str | None) -> CertificateRow | None:

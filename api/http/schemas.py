@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ca.errors import InvalidInput, Problem
+from ca.grounds import REASONS
 from ca.profiles import Role as HolderRole
 from keys import KeyAlgorithm
 
@@ -58,8 +59,9 @@ class IssueBody(StrictBody):
 
 
 class DestroyKeyBody(StrictBody):
-    reason: str | None = Field(default=None, max_length=32, description="RFC 5280 reason for the revocation "
-                                                                        "that comes first; cessation-of-operation")
+    reason: Literal[REASONS] | None = Field(  # type: ignore[valid-type] - the tuple's members
+        default=None, description="RFC 5280 reason of the revocation that comes first; default "
+                                  "cessation-of-operation")
 
 
 class ApplicationBody(StrictBody):

@@ -39,7 +39,9 @@ CLIENT_ROUTES = {"/client/signing-requests/{request_id}", "/client/signing-reque
                  "/client/signing-requests/{request_id}/factors/{factor}/start",
                  "/client/signing-requests/{request_id}/codes", "/client/signing-requests/{request_id}/assertions",
                  "/client/signing-requests/{request_id}/eds", "/client/signing-requests/{request_id}/eds/signature",
-                 "/client/signing-requests/{request_id}/confirm"}
+                 "/client/signing-requests/{request_id}/confirm",
+                 # issue 15: the client's own channel for an authenticator, the enrolment token sent to their phone
+                 "/client/factors/{factor_id}/secret", "/client/factors/{factor_id}/confirm"}
 # /verify and /verify/{document_id} (issue 6): verification is for anyone (clients, courts, auditors) and
 # the stamp's QR code opens the second; both are rate-limited per address instead of keyed.
 PUBLIC_ROUTES = {"/health", "/livez", "/ca", "/ca/{code}/chain", "/ca/{code}.cer", "/profiles", "/refusal-reasons",

@@ -78,3 +78,25 @@ def test_LOAN3_entrepreneur_signs_a_business_contract_with_biometrics_and_a_held
     assert [s["indication"] for s in report["signatures"]] == ["TOTAL-PASSED", "TOTAL-PASSED"]
     evidence = http.get(f"/signing-requests/{created.json()['id']}/evidence", headers=alpha).json()
     assert "held-key" in json.dumps(evidence)
+
+
+def test_LOAN3_a_joint_entrepreneurships_held_key_is_bound_to_its_BIN(http, services, alpha) -> None:
+    """An entrepreneur of a joint entrepreneurship (BIN, 5th digit 6): the held key's certificate carries the
+    IIN and that BIN, and signs the business contract filed under the BIN."""
+    iin, bin_ = f.iin(), f.joint_entrepreneurship_bin()
+    client = register(http, alpha, services, iin=iin, kind="entrepreneur", bin_=bin_)
+    issued = http.post("/certificates", json={"profile": "individual-sign", "held": {}, "subject": {
+        "surname": "Сәрсенбаева", "given_name": "Әйгерім", "iin": iin, "bin": bin_}})
+    assert issued.status_code == 201, issued.text
+    assert (issued.json()["iin"], issued.json()["bin"]) == (iin, bin_)
+    document = upload(http, alpha, iin=bin_, client_kind="entrepreneur", purpose="business")
+    created = http.post("/signing-requests", headers=alpha, json={"document": document, "client": client["id"],
+                                                                  "level": "B-B"})
+    assert created.status_code == 201, created.text
+    page = SigningPage(http, services, created.json())
+    services.clock.advance(dt.timedelta(hours=2, seconds=1))
+    assert page.biometrics(iin).status_code == 200
+    done = page.confirm()
+    assert done.status_code == 200 and done.json()["status"] == "sealed", done.text
+    signed = http.get(f"/signing-requests/{created.json()['id']}", headers=alpha).json()
+    assert signed["signer_serial"] == issued.json()["serial"]

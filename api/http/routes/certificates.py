@@ -73,11 +73,10 @@ def search(centre: CentreCode | None = None, iin: str | None = Query(default=Non
            offset: int = Query(default=0, ge=0, le=MAX_ID), held: bool = False, svc: Services = Depends(services),
            who: Actor = Depends(require(READ))) -> list[dict]:
     if held:
-        if centre not in (None, NATIONAL) or profile is not None:
-            raise InvalidInput("held keys are listed by iin, bin and status", [
-                Problem("centre" if centre not in (None, NATIONAL) else "profile", "is not a filter of held=true")])
-        return [v.as_json() for v in svc.held_key_custody.list(iin=iin, bin=bin, status=status, limit=limit,
-                                                                offset=offset)]
+        # Only the national CA holds borrowers' keys: another centre has none.
+        return [] if centre not in (None, NATIONAL) else [
+            v.as_json() for v in svc.held_key_custody.list(iin=iin, bin=bin, profile=profile, status=status,
+                                                           limit=limit, offset=offset)]
     views = svc.catalogue.search(centre=centre, iin=iin, bin=bin, profile=profile, status=status, limit=limit,
                                  offset=offset)
     return [v.as_json() for v in views]
