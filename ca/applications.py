@@ -17,6 +17,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from ca.clock import Clock
+from ca.held_keys import HeldKeyIssue, held_key_request
 from ca.issuance import IssuedCertificate, IssueRequest, JournalContext, KeySource
 from ca.issuer import IssuingCA
 from ca.calendar import WorkingCalendar
@@ -106,9 +107,18 @@ class Issuer(Protocol):
     def issue(self, request: IssueRequest, *, tx: RegistryTransaction | None = None) -> IssuedCertificate: ...
 
 
+class HeldKeys(Protocol):
+    """Keys the centre holds for borrowers (ca.held_keys.HeldKeyCustody): a form with key_custody service."""
+
+    def problems(self, issue: HeldKeyIssue, tx: RegistryTransaction) -> list[Problem]: ...
+    def record_issued(self, tx: RegistryTransaction, issued: IssuedCertificate, actor: str,
+                      application_id: int | None) -> None: ...
+
+
 class ApplicationService:
     def __init__(self, registry: Registry, clock: Clock, policy: HierarchyPolicy, centres: Centres,
-                 issuance: Issuer, calendar: WorkingCalendar | None = None) -> None:
+                 issuance: Issuer, calendar: WorkingCalendar | None = None, held: HeldKeys | None = None) -> None:
+        self.held = held
         self.registry = registry
         self.clock = clock
         self.policy = policy
@@ -140,7 +150,11 @@ class ApplicationService:
         problems += att_problems
         if parsed is not None:
             problems += review(kind, parsed, atts)
-        if kind in KINDS and kind != KIND_GOVERNMENT:
+        held = getattr(parsed, "key_custody", None) == "service"
+        if held and csr is not None:
+            problems.append(Problem("csr", "the centre generates the key it holds for the borrower "
+                                           "(key_custody: service); send no CSR"))
+        elif kind in KINDS and kind != KIND_GOVERNMENT and not held:
             if csr is None:
                 problems.append(Problem("csr", "a certificate request (PKCS#10) is required"))
             else:
@@ -226,7 +240,17 @@ class ApplicationService:
                     raise ConflictError(f"application {application_id} asks for a revocation; approve it "
                                         "through the revocation applications")
                 requests = self._requests(row, actor, passwords or CarrierPasswords(), generated, token, algorithm)
+                held = [r for r in requests if r.key.service]
+                if held and self.held is not None:
+                    problems = [p for r in held for p in self.held.problems(
+                        HeldKeyIssue(subject=r.subject, actor=actor, profile=r.profile, algorithm=r.key.algorithm,
+                                     application_id=row.id), tx)]
+                    if problems:
+                        raise InvalidInput("the key cannot be issued", problems)
                 issued = [self.issuance.issue(r, tx=tx) for r in requests]
+                for request, certificate in zip(requests, issued):
+                    if request.key.service and self.held is not None:
+                        self.held.record_issued(tx, certificate, actor, row.id)
                 row.status, row.decided_at, row.decided_by = ISSUED, now, actor
                 tx.applications.flush()
                 tx.audit.append(at=now, actor=actor, action="application.approved", subject=f"application:{row.id}",
@@ -268,6 +292,8 @@ class ApplicationService:
                                              key=key, actor=actor, application_id=row.id, journal=journal))
             return requests
         key = KeySource(csr=row.csr_der)
+        if getattr(form, "key_custody", None) == "service":
+            key = held_key_request(HeldKeyIssue(subject=SubjectData(), actor=actor, algorithm=algorithm)).key
         if isinstance(form, CAApplication):
             subject = SubjectData(common_name=form.ca_name, organisation=form.organisation, country=form.country,
                                   locality=form.city, state=form.region)

@@ -68,6 +68,9 @@ class IndividualApplication(_Person):
     eds_tool: str = Field(min_length=1, max_length=128)
     algorithm: str = Field(min_length=1, max_length=64)
     profile: Literal["individual-sign", "individual-auth"] = "individual-sign"
+    # "service": the centre generates the signing key in its backend and holds it for the borrower
+    # (issue 15, ca/held_keys.py): no CSR then.
+    key_custody: Literal["holder", "service"] = "holder"
 
 
 class LegalEntityApplication(_Person):
@@ -82,6 +85,7 @@ class LegalEntityApplication(_Person):
     eds_tool: str = Field(min_length=1, max_length=128)
     algorithm: str = Field(min_length=1, max_length=64)
     profile: Literal["legal-sign", "legal-auth"] = "legal-sign"
+    key_custody: Literal["holder", "service"] = "holder"
 
 
 class GovernmentPerson(_Form):
@@ -148,6 +152,10 @@ def review(kind: str, form: _Form, attachments: list[Attachment]) -> list[Proble
         problems += [Problem("form.phone", m) for m in identity.validate_phone(form.phone)]
     if isinstance(form, (_Person, CAApplication)):
         problems += [Problem("form.email", m) for m in identity.validate_email(form.email)]
+    if isinstance(form, (IndividualApplication, LegalEntityApplication)) and form.key_custody == "service" \
+            and not form.profile.endswith("-sign"):
+        problems.append(Problem("form.key_custody", "the service holds signing keys only (individual-sign, "
+                                                    "legal-sign)"))
     if isinstance(form, LegalEntityApplication):
         problems += [Problem("form.bin", m) for m in identity.validate_bin(form.bin)]
         if len(form.short_name) > 64:

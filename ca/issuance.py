@@ -53,7 +53,8 @@ class KeySource:
     ``csr``: the holder's own key (proof of possession checked).
     ``pkcs12_password``: the centre generates it and writes a PKCS#12 carrier.
     ``token``: the centre generates it on the holder's token (a key backend).
-    ``service``: the centre generates it in its own backend and keeps the handle.
+    ``service``: the centre generates it in its own backend and keeps the handle
+    (labelled ``label`` there when given, else with the holder).
     """
 
     csr: bytes | None = None
@@ -62,6 +63,7 @@ class KeySource:
     token_label: str | None = None
     service: bool = False
     algorithm: KeyAlgorithm | None = None
+    label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -204,7 +206,7 @@ class Issuance:
             public_key = request.key.token.public_key(info.handle)  # type: ignore[assignment]
             carrier, carrier_serial = "token", info.handle
         elif request.key.service:
-            info = self._keys.generate(algorithm, holder)
+            info = self._keys.generate(algorithm, request.key.label or holder)
             public_key = self._keys.public_key(info.handle)  # type: ignore[assignment]
             key_handle, carrier = info.handle, "service"
         assert public_key is not None  # one key source was checked above

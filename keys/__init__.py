@@ -31,7 +31,7 @@ from keys.master import load_master_key
 from keys.pkcs11 import PKCS11KeyBackend
 from keys.secretbox import SecretBox, SecretUnreadable, derive_key
 from keys.simulator import load_simulator_key, simulator_key, simulator_key_pem
-from keys.signer import KeyGenerator, KeySigner
+from keys.signer import KeyDestroyer, KeyGenerator, KeySigner
 from keys.software import SoftwareKeyBackend
 from keys.x509sign import (
     certificate_public_key,
@@ -52,6 +52,7 @@ __all__ = [
     "KeyBackendUnavailable",
     "KeyError_",
     "KeyExists",
+    "KeyDestroyer",
     "KeyGenerator",
     "KeyInfo",
     "KeyNotFound",

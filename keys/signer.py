@@ -13,7 +13,7 @@ from __future__ import annotations
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
-from keys.backend import KeyAlgorithm, KeyBackend, KeyInfo
+from keys.backend import KeyAlgorithm, KeyBackend, KeyInfo, KeyNotFound
 from keys.gost import GostPublicKey
 from keys.software import SoftwareKeyBackend
 from keys.x509sign import hash_for, sign_certificate, sign_tbs
@@ -89,3 +89,27 @@ class KeyGenerator:
 
     def public_key(self, handle: str) -> PublicKeyTypes:
         return self._backend.public_key(handle)
+
+
+class KeyDestroyer:
+    """Destroys keys a component made for holders (a borrower's held key, issue 15); signs and reads nothing."""
+
+    __slots__ = ("_backend",)
+
+    def __init__(self, backend: KeyBackend) -> None:
+        self._backend = backend
+
+    @property
+    def backend_name(self) -> str:
+        return self._backend.name
+
+    def destroy(self, handle: str) -> None:
+        """Gone for good in the backend; ``KeyNotFound`` when it is gone already."""
+        self._backend.destroy(handle)
+
+    def exists(self, handle: str) -> bool:
+        try:
+            self._backend.public_key(handle)
+        except KeyNotFound:
+            return False
+        return True

@@ -57,12 +57,22 @@ def cert_issue(
     cert_out: Annotated[File, typer.Option(help="Where to write the certificate (PEM).")] = None,
     p12_out: Annotated[File, typer.Option(help="Generate the key; write a PKCS#12 here.")] = None,
     password_file: Annotated[File, typer.Option(help="The PKCS#12 password.")] = None,
+    held: Annotated[bool, typer.Option("--held", help="A borrower's signing key, generated into the service's "
+                                                      "backend and held there (national CA).")] = False,
+    algorithm: Annotated[Optional[str], typer.Option(help="With --held: the key's algorithm (ec-p256, rsa-2048, "
+                                                          "...); default the service keys'.")] = None,
     actor: ActorOpt = "cli", home: Home = DEFAULT_HOME,
 ) -> None:
-    """Issue one certificate, to a CSR or with a generated key in a PKCS#12 carrier."""
+    """Issue one certificate: to a CSR, with a generated key in a PKCS#12 carrier, or a key the service holds."""
     from ca.issuance import IssueRequest, KeySource   # at run time (start-up, issue 21)
     from ca.subject import SubjectData
 
+    subject = SubjectData(surname=surname, given_name=given_name, patronymic=patronymic, iin=iin, email=email,
+                          bin=bin, organisation=org, locality=locality, state=state, common_name=common_name,
+                          roles=tuple(role or ()))
+    if held or algorithm is not None:
+        _issue_held(profile, ca, subject, algorithm, held, (csr, p12_out, password_file), cert_out, actor, home)
+        return
     with open_services(home) as services:
         if csr is not None and cert_out is not None and p12_out is None and password_file is None:
             key = KeySource(csr=read(csr, "CSR"))
@@ -73,9 +83,6 @@ def cert_issue(
             raise InvalidInput("give either --csr FILE --cert-out FILE, or --p12-out FILE --password-file FILE")
         if cert_out is not None:
             writable(cert_out)
-        subject = SubjectData(surname=surname, given_name=given_name, patronymic=patronymic, iin=iin, email=email,
-                              bin=bin, organisation=org, locality=locality, state=state, common_name=common_name,
-                              roles=tuple(role or ()))
         issued = services.issuance.issue(IssueRequest(centre=code(ca) or _default_centre(profile),
                                                        profile=profile, subject=subject, key=key, actor=actor))
         if issued.pkcs12 is not None and p12_out is not None:
@@ -87,6 +94,50 @@ def cert_issue(
               "subject": cert.subject.rfc4514_string(), "not_before": cert.not_valid_before_utc,
               "not_after": cert.not_valid_after_utc, "carrier_serial": issued.carrier_serial,
               "cert_out": cert_out, "p12_out": p12_out})
+
+
+def _issue_held(profile: str, ca: Optional[str], subject, algorithm: Optional[str], held: bool,  # noqa: ANN001
+                other_sources: tuple, cert_out: File, actor: str, home) -> None:  # noqa: ANN001
+    """``cert issue --held``: the national CA generates the borrower's key into the backend (issue 15)."""
+    from ca.held_keys import HeldKeyIssue   # at run time (start-up, issue 21)
+    from keys import KeyAlgorithm
+
+    problems = []
+    if not held:
+        problems.append(Problem("algorithm", "is for --held keys only"))
+    if any(source is not None for source in other_sources):
+        problems.append(Problem("held", "give --held alone: no --csr, --p12-out or --password-file"))
+    if code(ca) not in (None, "national"):
+        problems.append(Problem("ca", "a borrower's held key is issued by the national CA"))
+    chosen = None
+    if algorithm is not None:
+        try:
+            chosen = KeyAlgorithm(algorithm)
+        except ValueError:
+            problems.append(Problem("algorithm", f"{algorithm!r}; one of: "
+                                                 f"{', '.join(a.value for a in KeyAlgorithm)}"))
+    with open_services(home) as services:
+        if problems:
+            raise InvalidInput("the key cannot be issued", problems)
+        if cert_out is not None:
+            writable(cert_out)
+        view = services.held_key_custody.issue(HeldKeyIssue(subject=subject, actor=actor, profile=profile,
+                                                            algorithm=chosen))
+        if cert_out is not None:
+            write(cert_out, view.certificate_pem.encode())
+        emit({k: v for k, v in view.as_json().items() if k != "certificate_pem"} | {"cert_out": cert_out})
+
+
+@app.command("destroy-key")
+def cert_destroy_key(
+    serial: Annotated[str, typer.Option(help="The held key's certificate serial (hex).")],
+    reason: Annotated[Optional[str], typer.Option(help="RFC 5280 reason of the revocation that comes first; "
+                                                       "default cessation-of-operation.")] = None,
+    actor: ActorOpt = "cli", home: Home = DEFAULT_HOME,
+) -> None:
+    """Destroy a borrower's key the service holds: the certificate revoked, then the key gone from the backend."""
+    with open_services(home) as services:
+        emit(services.held_key_custody.destroy(_serial(serial), actor, reason=reason).as_json())
 
 
 def _serial(text: str) -> str:
@@ -115,9 +166,16 @@ def cert_show(serial: str, ca: CentreOpt = None,
 
 @app.command("list")
 def cert_list(ca: CentreOpt = None, iin: Optional[str] = None, bin: Bin = None, profile: Optional[str] = None,
-              status: Optional[str] = None, limit: Limit = 100, home: Home = DEFAULT_HOME) -> None:
+              status: Optional[str] = None, limit: Limit = 100,
+              held: Annotated[bool, typer.Option("--held", help="Only borrowers' keys the service holds, with "
+                                                                "their key's state.")] = False,
+              home: Home = DEFAULT_HOME) -> None:
     """Certificates of the registry, one JSON line each, oldest first."""
     with open_services(home) as services:
+        if held:
+            for held_view in services.held_key_custody.list(iin=iin, bin=bin, status=status, limit=limit):
+                emit(held_view.as_json())
+            return
         for view in services.catalogue.search(centre=code(ca), iin=iin, bin=bin, profile=profile, status=status,
                                               limit=limit):
             emit(view)

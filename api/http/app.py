@@ -20,6 +20,7 @@ from api.http.routes import (
     applications,
     approvals,
     certificates,
+    client_factors,
     clients,
     console,
     documents,
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                    signing_requests, verification, console, approvals):
         app.include_router(module.router)
     app.include_router(signing_requests.client_router)
+    app.include_router(client_factors.router)
     app.router.routes.extend(status.ROUTES)
     app.state.ocsp_get_paths = status.GetPaths()
     # Size and time limits for every route; the cached OCSP answers, outermost, go out before either.

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ca.errors import InvalidInput, Problem
+from ca.grounds import REASONS
 from ca.profiles import Role as HolderRole
 from keys import KeyAlgorithm
 
@@ -43,12 +44,24 @@ class CarrierBody(StrictBody):
     algorithm: KeyAlgorithm | None = None
 
 
+class HeldBody(StrictBody):
+    algorithm: KeyAlgorithm | None = Field(default=None, description="default: the service keys' algorithm")
+
+
 class IssueBody(StrictBody):
     profile: str
     centre: str | None = Field(default=None, description="defaults to the one centre issuing the profile")
     subject: SubjectBody
     csr_pem: str | None = Field(default=None, description="the holder's PKCS#10 request")
     carrier: CarrierBody | None = Field(default=None, description="the centre generates the key into a PKCS#12")
+    held: HeldBody | None = Field(default=None, description="the national CA generates a borrower's signing key "
+                                                            "into the service's backend and holds it (issue 15)")
+
+
+class DestroyKeyBody(StrictBody):
+    reason: Literal[REASONS] | None = Field(  # type: ignore[valid-type] - the tuple's members
+        default=None, description="RFC 5280 reason of the revocation that comes first; default "
+                                  "cessation-of-operation")
 
 
 class ApplicationBody(StrictBody):

@@ -28,6 +28,7 @@ from ca.catalogue import CertificateCatalogue
 from ca.ceremony import CAKeyCeremony
 from ca.clock import Clock, SystemClock
 from ca.dual_control import build_dual_control
+from ca.held_keys import HeldKeyCustody
 from ca.hierarchy import Hierarchy
 from ca.housekeeping import Housekeeper
 from ca.issuance import Issuance
@@ -44,6 +45,7 @@ from ca.signers import Keyring, Signer
 from ca.tsa import TimeStampAuthority, TSAPolicy
 from keys import (
     KeyBackend,
+    KeyDestroyer,
     KeyGenerator,
     PKCS11KeyBackend,
     SecretBox,
@@ -185,7 +187,13 @@ class Services(ClientWill):
     @cached_property
     def applications(self) -> ApplicationService:
         return ApplicationService(self.registry, self.clock, self.policy, self.hierarchy, self.issuance,
-                                  self.calendar)
+                                  self.calendar, held=self.held_key_custody)
+
+    @cached_property
+    def held_key_custody(self) -> HeldKeyCustody:
+        """Borrowers' keys the service holds: issued, listed, destroyed (issue 15); destroying only."""
+        return HeldKeyCustody(self.registry, self.clock, self.hierarchy, self.issuance, self.revocations,
+                              KeyDestroyer(self.backend))
 
     @cached_property
     def catalogue(self) -> CertificateCatalogue:

@@ -22,6 +22,7 @@ from signing.factors import (
     WebhookSMSGateway,
 )
 from signing.factors.clients import ClientCertificates, ClientService
+from signing.factors.own_enrolment import OwnEnrolment
 from signing.policies.change import put_in_force, record_policy
 from signing.policies.loader import load_policies
 from signing.policies.policy import SigningPolicies, default_policies
@@ -68,7 +69,7 @@ class ClientWill:
         """
         policies = put_in_force(self.signing_policy_path, policy, approval)
         # Services built on the old policy are rebuilt on first use; nothing else holds it.
-        for name in ("clients", "signing_requests", "client_signing"):
+        for name in ("clients", "signing_requests", "client_signing", "own_enrolment"):
             self.__dict__.pop(name, None)
         self.__dict__["signing_policies"] = policies
         self.record_signing_policy(actor=f"{approval.requested_by}+{approval.approved_by}")
@@ -108,7 +109,13 @@ class ClientWill:
     def clients(self) -> ClientService:
         return ClientService(self.registry, self.clock, self.secret_box, self.sms, self.signing_policies.codes,
                              provider=self.settings.biometric_provider, issuer=self.settings.organisation,
-                             certificates=self.client_certificates)
+                             certificates=self.client_certificates, base_url=self.settings.base_url)
+
+    @cached_property
+    def own_enrolment(self) -> OwnEnrolment:
+        """The client's own channel for an authenticator's seed (issue 15): never the MFO's."""
+        return OwnEnrolment(self.registry, self.clock, self.secret_box, self.signing_policies.codes,
+                            issuer=self.settings.organisation)
 
     @cached_property
     def client_certificates(self) -> ClientCertificates:

@@ -80,6 +80,9 @@ class ClientFactorRow(Base):
     last TOTP time step accepted, so a code is never accepted twice.
     ``failures`` counts wrong codes given to confirm a pending TOTP
     enrolment; at the code policy's limit the enrolment is discarded.
+    ``enrolment_token_digest``: the keyed hash of the token sent to the
+    client's own phone to enrol an authenticator (issue 15), valid until
+    ``enrolment_expires_at``; the MFO never sees the token or the seed.
     """
 
     __tablename__ = "client_factors"
@@ -94,6 +97,8 @@ class ClientFactorRow(Base):
     secret: Mapped[bytes | None] = mapped_column(LargeBinary)
     last_step: Mapped[int | None] = mapped_column(BigInteger)
     failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    enrolment_token_digest: Mapped[str | None] = mapped_column(String(64))
+    enrolment_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     provider: Mapped[str | None] = mapped_column(String(64))
     reference: Mapped[str | None] = mapped_column(String(128))
     certificate_serial: Mapped[str | None] = mapped_column(String(40))

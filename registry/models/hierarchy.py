@@ -75,6 +75,8 @@ class _CertificateColumns:
     # the full record, with its grounds and journal columns, is a RevocationRow.
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     revocation_reason: Mapped[str | None] = mapped_column(String(32))
+    # A key the service held for its holder, destroyed in the backend (issue 15); the handle is cleared then.
+    key_destroyed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class CertificateRow(_CertificateColumns, Base):

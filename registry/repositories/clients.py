@@ -56,6 +56,16 @@ class ClientFactorRepository(_Repository):
             stmt = stmt.with_for_update()
         return self._session.execute(stmt).scalar_one_or_none()
 
+    def enrolling(self, public_id: str, *, for_update: bool = False) -> tuple[ClientFactorRow, ClientRow] | None:
+        """A factor the client enrols on their own channel (issue 15) and its client: found by the factor's id
+        (the caller checks the enrolment token next), not through a tenant."""
+        stmt = select(ClientFactorRow, ClientRow).join(ClientRow, ClientRow.id == ClientFactorRow.client_id).where(
+            ClientFactorRow.public_id == public_id, ClientFactorRow.enrolment_token_digest.is_not(None))
+        if for_update:
+            stmt = stmt.with_for_update(of=ClientFactorRow)
+        found = self._session.execute(stmt).one_or_none()
+        return (found[0], found[1]) if found is not None else None
+
 
 class SigningRequestRepository(_TenantScoped):
     row_type = SigningRequestRow

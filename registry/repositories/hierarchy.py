@@ -91,8 +91,10 @@ class CertificateRepository(_Repository):
 
     def search(self, *, issuer_id: int | None = None, iin: str | None = None, bin: str | None = None,
                profile: str | None = None, status: str | None = None, name: str | None = None,
-               limit: int = 100, offset: int = 0) -> list[CertificateRow]:
+               limit: int = 100, offset: int = 0, carrier: str | None = None) -> list[CertificateRow]:
         stmt = select(CertificateRow)
+        if carrier:
+            stmt = stmt.where(CertificateRow.key_carrier == carrier)
         if name:
             # A part of the holder's name, any case: ILIKE on PostgreSQL; SQLite folds ASCII only, so the
             # upper- and title-case forms are matched too (the NCA's names are written in capitals, KZ-1).

@@ -247,3 +247,12 @@ def _client_problems(client_kind: str | None, number: str | None) -> list[Proble
         return []
     return [Problem(field, "an entrepreneur is identified by an IIN (or the BIN of a joint entrepreneurship): "
                            + "; ".join(iin_problems))]
+
+
+def holder_matches(client_kind: str, id_number: str, iin: str | None, bin_: str | None) -> bool:
+    """Whether a certificate with this IIN and BIN names the client the document is for: a legal entity by its
+    BIN; an individual by the IIN; an entrepreneur by the IIN, or by a joint entrepreneurship's BIN the
+    certificate carries (issue 15: a held key bound to that BIN)."""
+    if client_kind == LEGAL_ENTITY:
+        return bin_ == id_number
+    return iin == id_number or (client_kind == ENTREPRENEUR and bin_ is not None and bin_ == id_number)

@@ -46,7 +46,6 @@ from signing.documents.metadata import CLIENT_KINDS, DETAILS_CHANGE, ENTREPRENEU
 from signing.factors.accredited import holder_problems
 from signing.factors.authorisation import AuditTrail
 from signing.factors.client_certificates import ClientCertificates
-from signing.factors.codes import new_totp_secret, provisioning_uri, totp_step
 from signing.factors.enrolment import (
     ClientRegistration,
     ClientView,
@@ -59,6 +58,7 @@ from signing.factors.enrolment import (
 )
 from signing.factors.errors import FactorRefused
 from signing.factors.otp import CodeStore, check_code, issue_code
+from signing.factors.own_enrolment import begin_totp, send_link
 from signing.factors.sms import SMSSender, masked
 from signing.policies.policy import CodePolicy, Factor
 
@@ -121,9 +121,12 @@ class ClientStorage(Protocol):
 
 class ClientService:
     def __init__(self, registry: ClientStorage, clock, secrets_: Secrets, sms: SMSSender, codes: CodePolicy,
-                 provider: str, issuer: str = "Qoltanba", certificates: ClientCertificates | None = None) -> None:
-        """``certificates`` checks EDS certificates at enrolment; without it only whom they name is checked."""
+                 provider: str, issuer: str = "Qoltanba", certificates: ClientCertificates | None = None,
+                 base_url: str = "http://127.0.0.1:8000") -> None:
+        """``certificates`` checks EDS certificates at enrolment; without it only whom they name is checked.
+        ``base_url``: where the link sent to the client's phone to enrol an authenticator points (issue 15)."""
         self.certificates = certificates
+        self.base_url = base_url
         self.registry = registry
         self.clock = clock
         self.secrets = secrets_
@@ -193,24 +196,23 @@ class ClientService:
         now = self.clock.now()
         with self.registry.transaction() as tx:
             client = self._client(tx, tenant, client_id)
-            view, code = handlers[kind](tx, client, factor, now, **extra)
+            view, code = handlers[kind](tx, client, factor, now, **extra, **({"actor": actor} if kind == "totp"
+                                                                              else {}))
+            phone = client.phone
             tx.audit.append(at=now, actor=actor, action="factor.enrolled", subject=f"client:{client.public_id}",
                             details={"tenant": tenant, "factor": view.id, "kind": kind, "status": view.status})
-        if code is not None:
+        if code is not None and kind == Factor.TOTP.value:
+            send_link(self.sms, tenant, phone, self.base_url, view.id, code)   # the client's phone, never the MFO
+        elif code is not None:
             self._send(tenant, view.phone, code, "to confirm this phone for signing with Qoltanba")
         return view
 
-    def _enrol_totp(self, tx: ClientStore, client: ClientRow, factor: FactorEnrolment,
-                    now: dt.datetime) -> tuple[FactorView, str | None]:
+    def _enrol_totp(self, tx: ClientStore, client: ClientRow, factor: FactorEnrolment, now: dt.datetime, *,
+                    actor: str) -> tuple[FactorView, str | None]:
+        """Issue 15: the seed goes to the client's own channel (signing/factors/own_enrolment.py), not here."""
         only_fields(factor, {"kind"})
-        public_id = secrets.token_hex(16)
-        secret = new_totp_secret()
-        tx.client_factors.add(ClientFactorRow(
-            public_id=public_id, client_id=client.id, kind=Factor.TOTP.value, status=PENDING,
-            secret=self.secrets.seal(secret.encode(), f"totp:{public_id}"), created_at=now))
-        uri = provisioning_uri(secret, f"{client.name} ({client.iin[-4:]})", self.issuer)
-        return FactorView(id=public_id, kind=Factor.TOTP.value, status=PENDING, created_at=now, confirmed_at=None,
-                          secret=secret, uri=uri), None
+        row, token = begin_totp(tx, self.secrets, client, now, actor)
+        return factor_view(row), token
 
     def _enrol_biometric(self, tx: ClientStore, client: ClientRow, factor: FactorEnrolment,
                          now: dt.datetime) -> tuple[FactorView, str | None]:
@@ -304,7 +306,8 @@ class ClientService:
                         sent[-1].superseded_at = now
                         refused += f"; after {self.codes.max_failures} wrong tries the code is void, ask for a new one"
             elif factor.kind == Factor.TOTP.value:
-                refused = self._confirm_totp(tx, client, factor, code, now, actor)
+                raise ConflictError("the client confirms their authenticator on their own channel (the link sent "
+                                    "to their phone); its seed and codes never pass through the MFO")
             else:
                 raise ConflictError(f"a {factor.kind} factor needs no confirmation")
             if refused is None:
@@ -323,24 +326,6 @@ class ClientService:
         if refused is not None:
             raise FactorRefused("the code is refused", [Problem("code", refused)])
         return view
-
-    def _confirm_totp(self, tx: ClientStore, client: ClientRow, factor: ClientFactorRow, code: str,
-                      now: dt.datetime, actor: str) -> str | None:
-        """None when ``code`` is the authenticator's; else why not. Wrong codes count, as a phone's do:
-        at ``codes.max_failures`` the pending enrolment is discarded (issue 18) and a new one is needed."""
-        secret = self.secrets.open(factor.secret, f"totp:{factor.public_id}").decode()
-        step = totp_step(secret, code, now)
-        if step is not None:
-            factor.last_step = step
-            return None
-        factor.failures += 1
-        if factor.failures < self.codes.max_failures:
-            return "is wrong"
-        factor.status, factor.revoked_at = REVOKED, now
-        tx.audit.append(at=now, actor=actor, action="factor.discarded", subject=f"client:{client.public_id}",
-                        details={"tenant": client.tenant, "factor": factor.public_id, "kind": factor.kind,
-                                 "failures": factor.failures, "stage": "enrolment"})
-        return f"is wrong; {self._not_pending(factor)}"
 
     def _not_pending(self, factor: ClientFactorRow) -> str:
         if factor.kind == Factor.TOTP.value and factor.confirmed_at is None and factor.status == REVOKED:

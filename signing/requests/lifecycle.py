@@ -42,7 +42,7 @@ from registry import (
     SigningRequestRow,
     SigningRequestStatus,
 )
-from signing.documents.metadata import AMENDMENT, LEGAL_ENTITY
+from signing.documents.metadata import AMENDMENT, holder_matches
 from signing.factors import FactorRefused, RequestLocked
 from signing.factors.authorisation import AuditTrail
 from signing.requests.events import StatusChanged
@@ -349,7 +349,7 @@ class SigningRequests:
         found = tx.certificates.search(issuer_id=national, iin=client.iin, status=CertificateStatus.VALID, limit=1000)
         rows = [r for r in found
                 if r.key_handle and r.not_before <= now <= r.not_after
-                and (client.kind != LEGAL_ENTITY or r.bin == client.bin)]
+                and holder_matches(client.kind, client.id_number, r.iin, r.bin)]
         return rows[-1] if rows else None
 
     def view(self, tx: RequestStore, row: SigningRequestRow, token: str | None = None) -> RequestView:

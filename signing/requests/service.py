@@ -29,7 +29,7 @@ from ca.errors import ConflictError, InvalidInput, NotFound, Problem
 from ca.policy import NATIONAL
 from registry import CertificateRow, CertificateStatus, DocumentRow, SigningSessionRow
 from signing.documents import DocumentService
-from signing.documents.metadata import LEGAL_ENTITY
+from signing.documents.metadata import LEGAL_ENTITY, holder_matches
 from signing.documents.service import DocumentStore
 from signing.factors.accredited import AccreditedIssuers, holder_problems
 from signing.factors.authorisation import AuthorisationService, AuthorisationStore, NotAuthorised
@@ -352,8 +352,7 @@ class SigningService:
             problems.append(Problem("certificate", f"is {row.status}"))
         if not row.not_before <= now <= row.not_after:
             problems.append(Problem("certificate", "is outside its validity period"))
-        holder = row.bin if snap.client_kind == LEGAL_ENTITY else row.iin
-        if holder != snap.client_id_number:
+        if not holder_matches(snap.client_kind, snap.client_id_number, row.iin, row.bin):
             problems.append(Problem("certificate", "belongs to someone other than the document's client "
                                                    f"({snap.client_id_number})"))
         if problems:

@@ -39,7 +39,9 @@ CLIENT_ROUTES = {"/client/signing-requests/{request_id}", "/client/signing-reque
                  "/client/signing-requests/{request_id}/factors/{factor}/start",
                  "/client/signing-requests/{request_id}/codes", "/client/signing-requests/{request_id}/assertions",
                  "/client/signing-requests/{request_id}/eds", "/client/signing-requests/{request_id}/eds/signature",
-                 "/client/signing-requests/{request_id}/confirm"}
+                 "/client/signing-requests/{request_id}/confirm",
+                 # issue 15: the client's own channel for an authenticator, the enrolment token sent to their phone
+                 "/client/factors/{factor_id}/secret", "/client/factors/{factor_id}/confirm"}
 # /verify and /verify/{document_id} (issue 6): verification is for anyone (clients, courts, auditors) and
 # the stamp's QR code opens the second; both are rate-limited per address instead of keyed.
 PUBLIC_ROUTES = {"/health", "/livez", "/ca", "/ca/{code}/chain", "/ca/{code}.cer", "/profiles", "/refusal-reasons",
@@ -234,8 +236,26 @@ def api_routes(app) -> list[tuple[str, set[str], APIRoute]]:
 def test_every_non_public_route_answers_401_without_a_key(anon):
     routes = api_routes(anon.app)
     guarded = [(path, methods) for path, methods, route in routes if _needs_actor(route.dependant)]
-    # Every route is either public (by name) or guarded by a role dependency.
-    assert {path for path, _m, route in routes if not _needs_actor(route.dependant)} == PUBLIC_ROUTES
+    # Every route is either public (by name), guarded by a role dependency, or one of the console's pages,
+    # guarded by the staff session (issue 20): without one each answers 401 with the login page.
+    unkeyed = {path: methods for path, methods, route in routes if not _needs_actor(route.dependant)}
+    console_pages = {path: methods for path, methods in unkeyed.items()
+                     if path.startswith("/console") and path not in PUBLIC_ROUTES}
+    assert set(unkeyed) - set(console_pages) == PUBLIC_ROUTES
+    assert len(console_pages) >= 10, console_pages
+    doors = {("GET", "/console"), ("POST", "/console/sign-out")}   # each shows the login form to anyone
+    for method, path in doors:
+        door = anon.request(method, path, follow_redirects=False)
+        assert door.status_code == 200 and 'type="password"' in door.text, (method, path)
+    well_formed = {"approval_id": "0123456789abcdef", "journal": "issuance"}   # else a 422 before the guard
+    for template, methods in console_pages.items():
+        path = re.sub(r"\{([^}]+)\}", lambda m: well_formed.get(m.group(1), "1"), template)
+        for method in sorted(methods):
+            if (method, template) in doors:
+                continue
+            response = anon.request(method, path, follow_redirects=False)
+            assert (response.status_code, response.headers.get("content-type", "").split(";")[0]) == \
+                (401, "text/html"), f"{method} {template}: {response.status_code}"
     assert len(guarded) >= 12
     answers = {}
     for template, methods in guarded:

@@ -17,7 +17,9 @@ from tests.integration.test_api_documents import mfo_key  # noqa: F401 - fixture
 from tests.support import factories as f
 from tests.support.factors import (  # noqa: F401 - fixture
     CODE,
+    ENROLMENT_HEADER,
     SigningPage,
+    enrolment_token,
     provider_signed,
     register,
     services,
@@ -43,20 +45,26 @@ def _other_than(*codes: str) -> str:
 def test_issue18_finding3_totp_enrolment_confirmation_stops_after_max_failures(http, services, alpha) -> None:
     """Issue 18, finding 3: TOTP enrolment confirmation had no limit (30 wrong codes, then the right one was
     accepted). Now the code policy's max_failures (5) wrong codes discard the pending enrolment: the right
-    code is refused after it, the discard is audited, and only a new enrolment can be confirmed."""
+    code is refused after it, the discard is audited, and only a new enrolment can be confirmed.
+
+    Issue 15: the client confirms the authenticator on their own channel (the link sent to their phone,
+    ``X-Enrolment-Token``), so that is where the codes are given; the MFO sees the outcome."""
     limit = services.signing_policies.codes.max_failures
     client = register(http, alpha, services, iin=f.iin(), biometric=False)
     base = f"/clients/{client['id']}/factors"
     enrolled = http.post(base, headers=alpha, json={"kind": "totp"}).json()
+    own = {ENROLMENT_HEADER: enrolment_token(services, client["phone"], enrolled["id"])}
+    seed = http.post(f"/client/factors/{enrolled['id']}/secret", headers=own).json()["secret"]
     now = services.clock.now()
-    window = [totp_code(enrolled["secret"], now + dt.timedelta(seconds=s)) for s in (-30, 0, 30)]
+    window = [totp_code(seed, now + dt.timedelta(seconds=s)) for s in (-30, 0, 30)]
     wrong = _other_than(*window)
     for attempt in range(1, limit + 1):
-        refused = problem(http.post(f"{base}/{enrolled['id']}/confirm", headers=alpha, json={"code": wrong}), 403)
+        refused = problem(http.post(f"/client/factors/{enrolled['id']}/confirm", headers=own,
+                                    json={"code": wrong}), 403)
         assert refused["code"] == "factor-refused"
         assert ("discarded" in refused["problems"][0]["message"]) == (attempt == limit), refused
-    right = http.post(f"{base}/{enrolled['id']}/confirm", headers=alpha,
-                      json={"code": totp_code(enrolled["secret"], services.clock.now())})
+    right = http.post(f"/client/factors/{enrolled['id']}/confirm", headers=own,
+                      json={"code": totp_code(seed, services.clock.now())})
     late = problem(right, 409)
     assert f"discarded after {limit} wrong codes" in late["detail"] and "enrol" in late["detail"]
     factors = {x["id"]: x for x in http.get(f"/clients/{client['id']}", headers=alpha).json()["factors"]}
@@ -67,8 +75,10 @@ def test_issue18_finding3_totp_enrolment_confirmation_stops_after_max_failures(h
     assert discarded.details["factor"] == enrolled["id"] and discarded.details["failures"] == limit
     # A new enrolment (a new seed) is confirmed by its own first code.
     again = http.post(base, headers=alpha, json={"kind": "totp"}).json()
-    confirmed = http.post(f"{base}/{again['id']}/confirm", headers=alpha,
-                          json={"code": totp_code(again["secret"], services.clock.now())})
+    own = {ENROLMENT_HEADER: enrolment_token(services, client["phone"], again["id"])}
+    seed = http.post(f"/client/factors/{again['id']}/secret", headers=own).json()["secret"]
+    confirmed = http.post(f"/client/factors/{again['id']}/confirm", headers=own,
+                          json={"code": totp_code(seed, services.clock.now())})
     assert confirmed.status_code == 200 and confirmed.json()["status"] == "active", confirmed.text
 
 

@@ -26,7 +26,7 @@ from ca.access import AccessService
 from api.http.app import create_app
 from api.wiring import Services
 from tests.support import factories as f
-from tests.support.factors import CODE
+from tests.support.factors import CODE, enrolment_token, own_totp
 from tests.support.logscan import generic_findings
 from tests.support.server import MASTER_KEY, prepare_home, running_server
 from tests.support.signing import client_with_held_key, upload
@@ -67,9 +67,9 @@ def _flows(http, services_for_setup, mfo: dict[str, str]) -> list[str]:
     sms = client["factors"][0]["id"]
     assert http.post(f"/clients/{client['id']}/factors/{sms}/confirm", headers=mfo, json={"code": code}).status_code \
         == 200
-    totp = http.post(f"/clients/{client['id']}/factors", headers=mfo, json={"kind": "totp"})
-    assert totp.status_code == 201, totp.text
-    seen.append(totp.json()["secret"])
+    # Issue 15: the seed reaches the client through the link sent to their phone (and its token), never the MFO.
+    seen.append(own_totp(http, mfo, services_for_setup, {"id": client["id"], "phone": phone}))
+    seen.append(enrolment_token(services_for_setup, phone, client_factors(http, mfo, client["id"], "totp"), http))
     assert http.post(f"/clients/{client['id']}/factors", headers=mfo,
                      json={"kind": "biometric", "reference": "tsoid-1"}).status_code == 201
     hook = http.put("/webhook", headers=mfo, json={"url": "http://127.0.0.1:9/hook"})
@@ -95,6 +95,10 @@ def _flows(http, services_for_setup, mfo: dict[str, str]) -> list[str]:
     done = http.post(f"{base}/confirm", headers=page)
     assert done.status_code == 200 and done.json()["status"] == "signed", done.text
     return seen
+
+
+def client_factors(http, mfo, client: str, kind: str) -> str:
+    return [x["id"] for x in http.get(f"/clients/{client}", headers=mfo).json()["factors"] if x["kind"] == kind][-1]
 
 
 def _findings(text: str, known: list[str]) -> list[str]:

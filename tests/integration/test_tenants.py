@@ -37,6 +37,11 @@ NOT_TENANT_DATA = {
     "/certificates/{serial}": "the public registry of certificates: staff roles",
     "/certificates/{serial}/der": "as above",
     "/certificates/{serial}/revoke": "as above",
+    "/certificates/{serial}/destroy-key": "a borrower's key the service holds (issue 15): registrar only",
+    "/client/factors/{factor_id}/secret": "the client's own channel (issue 15): the enrolment token sent to the "
+                                          "client's phone authenticates, no API key (tests/integration/"
+                                          "test_own_factors.py)",
+    "/client/factors/{factor_id}/confirm": "as above",
     "/ca/{code}/chain": "public CA artefacts",
     "/ca/{code}.cer": "public CA artefacts",
     "/ca/{code}/stop": "a centre, administrator only",
@@ -52,6 +57,9 @@ NOT_TENANT_DATA = {
 # The client's routes take no API key: the signing request's token authenticates each call
 # (tests/integration/test_factors_api.py: a wrong or another request's token answers 401).
 CLIENT_PREFIX = "/client/signing-requests/"
+# The console's pages are the centre's staff's (issue 20): a staff session authenticates, no API key reaches
+# them, and a tenant has no staff account (tests/integration/test_console_pages.py).
+CONSOLE_PREFIX = "/console/"
 BODIES = {"/signatures/client": {"authorisation": "a" * 32}, "/signatures/seal": {},
           "/signing-sessions": {"certificate": "<certificate>", "authorisation": "a" * 32}, "/complete": {"signature": "AAAA"},
           "/factors": {"kind": "totp"}, "/confirm": {"code": "123456"}, "/cancel": None, "/resend": None}
@@ -110,7 +118,7 @@ def test_another_tenants_id_answers_404_on_every_route_that_takes_one(http, alph
     walked, skipped = [], []
     for path, methods, route in table:
         parameters = set(re.findall(r"\{([^}]+)\}", path))
-        if path in NOT_TENANT_DATA or path.startswith(CLIENT_PREFIX):
+        if path in NOT_TENANT_DATA or path.startswith((CLIENT_PREFIX, CONSOLE_PREFIX)):
             skipped.append(path)
             continue
         # Every other route with an id must be walked: keyed, and every parameter one of alpha's ids.

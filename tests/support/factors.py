@@ -23,6 +23,7 @@ from tests.support import factories as f
 from tests.support.pdfs import contract_pdf
 
 TOKEN_HEADER = "X-Signing-Token"
+ENROLMENT_HEADER = "X-Enrolment-Token"
 CODE = re.compile(r"\b(\d{6})\b")
 
 
@@ -120,19 +121,41 @@ def register(http, headers, services, *, iin: str, kind: str = "individual", bio
         enrolled = http.post(f"/clients/{client['id']}/factors", headers=headers,
                              json={"kind": "eds", "certificate": eds.pem})
         assert enrolled.status_code == 201, enrolled.text
+    client["phone"] = number
     if totp:
-        enrolled = http.post(f"/clients/{client['id']}/factors", headers=headers, json={"kind": "totp"}).json()
-        from signing.factors import totp_code
-
-        first = totp_code(enrolled["secret"], services.clock.now())
-        confirmed = http.post(f"/clients/{client['id']}/factors/{enrolled['id']}/confirm", headers=headers,
-                              json={"code": first})
-        assert confirmed.status_code == 200, confirmed.text
-        client["totp_secret"] = enrolled["secret"]
+        client["totp_secret"] = own_totp(http, headers, services, client)
         # The first code is spent on the confirmation; the next step gives a new one.
         services.clock.advance(dt.timedelta(seconds=30))
-    client["phone"] = number
     return client
+
+
+def enrolment_token(services, number: str, factor_id: str, http=None) -> str:  # noqa: ANN001
+    """The enrolment token of the link the service sent to the client's phone (issue 15): read from the outbox
+    in process, or over ``http`` with the client's default (administrator's) key, as a phone would receive it."""
+    texts = [m["text"] for m in http.get("/dev/sms-outbox", params={"phone": number}).json()] if http is not None \
+        else [m.text for m in services.sms.messages(phone=number)]
+    texts = [t for t in texts if f"/client/factors/{factor_id}#" in t]
+    assert texts, f"no enrolment link to {number}"
+    return re.search(rf"/client/factors/{factor_id}#([A-Za-z0-9_-]+)", texts[-1]).group(1)
+
+
+def own_totp(http, headers, services, client: dict) -> str:
+    """Issue 15: the MFO asks for an authenticator and sees it pending; the link goes to the client's phone; the
+    client's page reads the seed and confirms it with a first code. Returns the seed (as the client's app has it)."""
+    from signing.factors import totp_code
+
+    enrolled = http.post(f"/clients/{client['id']}/factors", headers=headers, json={"kind": "totp"})
+    assert enrolled.status_code == 201, enrolled.text
+    factor = enrolled.json()
+    assert factor["status"] == "pending" and "secret" not in factor and "uri" not in factor, factor
+    own = {ENROLMENT_HEADER: enrolment_token(services, client["phone"], factor["id"], http)}
+    shown = http.post(f"/client/factors/{factor['id']}/secret", headers=own)
+    assert shown.status_code == 200, shown.text
+    seed = shown.json()["secret"]
+    confirmed = http.post(f"/client/factors/{factor['id']}/confirm", headers=own,
+                          json={"code": totp_code(seed, services.clock.now())})
+    assert confirmed.status_code == 200 and confirmed.json()["status"] == "active", confirmed.text
+    return seed
 
 
 def provider_signed(services, claims: dict) -> str:

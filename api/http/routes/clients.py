@@ -6,6 +6,7 @@ outbox is shown here too, in embedded mode only.
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -22,6 +23,7 @@ from signing import EVERY_TENANT
 from signing.factors.enrolment import ClientRegistration, FactorEnrolment
 
 router = APIRouter(tags=["clients"])
+ENROLMENT_TOKEN = re.compile(r"#[A-Za-z0-9_-]{16,}")   # the fragment of the link an enrolment SMS carries
 
 
 class ClientBody(BaseModel):
@@ -74,15 +76,17 @@ def show(client_id: str, svc: Services = Depends(services), who: Actor = Depends
 
 
 @router.post("/clients/{client_id}/factors", status_code=201,
-             summary="Enrol a factor: totp (secret shown once), biometric (reference), eds (certificate), sms "
-                     "(a new phone, LOAN-9) (role: mfo)", responses=problem_responses(409, 429))
+             summary="Enrol a factor: totp (pending: the link to enrol it goes to the client's phone; the seed is "
+                     "never shown here), biometric (reference), eds (certificate), sms (a new phone, LOAN-9) "
+                     "(role: mfo)", responses=problem_responses(409, 429))
 def enrol(client_id: str, body: FactorBody, svc: Services = Depends(services),
           who: Actor = Depends(require(MFO))) -> dict:
     return svc.clients.enrol(who.name, tenant_of(who, None), client_id, FactorEnrolment(**body.model_dump())).as_json()
 
 
 @router.post("/clients/{client_id}/factors/{factor_id}/confirm",
-             summary="Confirm a phone by its SMS code or a TOTP factor by a first code (role: mfo)",
+             summary="Confirm a phone by its SMS code (role: mfo); an authenticator is confirmed by the client "
+                     "(POST /client/factors/{id}/confirm)",
              responses=problem_responses(409, 423))
 def confirm(client_id: str, factor_id: str, body: CodeBody, svc: Services = Depends(services),
             who: Actor = Depends(require(MFO))) -> dict:
@@ -123,4 +127,9 @@ def sms_outbox(phone: str | None = Query(default=None, pattern=r"^\+7[0-9]{10}$"
     if not svc.settings.sms_outbox:
         raise NotFound("no such route")
     scope = read_scope(who, tenant)
-    return [m.as_json() for m in svc.sms.messages(tenant=None if scope is EVERY_TENANT else scope, phone=phone)]
+    # An authenticator's enrolment link is the client's alone (issue 15): an MFO's key does not see its token
+    # here either (the centre's administrator, testing the installation, does).
+    shown = [m.as_json() for m in svc.sms.messages(tenant=None if scope is EVERY_TENANT else scope, phone=phone)]
+    if who.role in MFO:
+        shown = [m | {"text": ENROLMENT_TOKEN.sub("#(the client's enrolment token)", m["text"])} for m in shown]
+    return shown
