@@ -10,8 +10,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from typer.main import get_command
+
+from tests.support import golden
 
 HEAVY = ("alembic", "sqlalchemy", "pyhanko", "fastapi", "uvicorn", "starlette", "registry", "signing", "ca", "keys",
          "api.wiring", "api.http")
@@ -26,6 +29,16 @@ except SystemExit:
     pass
 print(json.dumps(sorted(sys.modules)))
 """
+
+
+# What ``qoltanba verify`` reads a home without (issue 21): the ORM, Alembic, the services and everything that signs,
+# issues or serves. It reads the trust store through registry.readonly and verifies in the sandbox.
+VERIFY_NEVER = ("alembic", "sqlalchemy", "fastapi", "uvicorn", "starlette", "api.wiring", "api.http",
+                "registry.models", "registry.repositories", "registry.db", "registry.audit", "keys.pkcs11",
+                "keys.signer", "keys.carrier", "signing.documents", "signing.pades", "signing.requests",
+                "signing.factors", "signing.policies", "signing.stamps", "signing.webhooks", "ca.bootstrap",
+                "ca.issuance", "ca.tsa", "ca.responder", "ca.publication", "ca.revocation", "ca.people",
+                "ca.access", "ca.audit_checkpoints")
 
 
 def _modules_after(*args: str) -> list[str]:
@@ -62,3 +75,13 @@ def test_the_approval_statuses_named_for_the_help_are_the_registrys() -> None:
     from ca.approvals import STATUSES as KEPT
 
     assert STATUSES == KEPT
+
+
+def test_verify_reads_the_home_without_the_orm_alembic_or_the_services(tmp_path: Path) -> None:
+    home = golden.prepare(tmp_path, f"sqlite:///{tmp_path / 'home' / 'registry.db'}")   # an initialised home
+    pdf = tmp_path / "notes.pdf"
+    pdf.write_bytes(b"%PDF-1.7\n not signed \n%%EOF")   # read, sent to the worker, found unreadable: exit 2
+    loaded = _modules_after("verify", str(pdf), "--json", "--home", str(home))
+    assert {"registry.readonly", "ca.hierarchy", "signing.verification.trust_store",
+            "signing.verification.sandbox"} <= set(loaded)   # the home's trust store was read, the worker ran
+    assert [m for m in loaded if m in VERIFY_NEVER or m.startswith(tuple(f"{n}." for n in VERIFY_NEVER))] == []
