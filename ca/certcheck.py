@@ -65,8 +65,9 @@ def read_certificates(data: bytes, what: str) -> list[x509.Certificate]:
         certificates = [x509.Certificate.load(der, strict=True) for der in blocks]
         for cert in certificates:
             cert.native  # asn1crypto parses lazily: force it, so a broken field shows here
-    except (ValueError, TypeError, KeyError, IndexError, OverflowError) as error:
-        raise InvalidInput(f"the {what} is not a certificate in PEM or DER ({type(error).__name__})") from None
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError):
+        raise InvalidInput(f"the {what} is not a certificate in PEM or DER: its bytes do not form an X.509 "
+                           "certificate (RFC 5280)") from None
     if not certificates:
         raise InvalidInput(f"the {what} holds no certificate")
     return certificates
@@ -84,7 +85,7 @@ def _reason(error: Exception) -> str:
     message = " ".join(str(error).split()).rstrip(".")
     if "signature" in message and "could not be verified" in message:
         return "the issuer's signature does not verify"
-    return message or type(error).__name__
+    return message or "the certificate path could not be validated"
 
 
 def check_certificate(certificate: x509.Certificate, anchors: list[x509.Certificate], at: dt.datetime,

@@ -61,8 +61,9 @@ def load_certificate(data: bytes) -> x509.Certificate:
                 else x509.load_der_x509_certificate(data))
         cert.subject, cert.issuer, cert.serial_number, cert.extensions  # noqa: B018 - parse now
         return cert
-    except MALFORMED_X509 as error:
-        raise ValueError(f"not a PEM or DER X.509 certificate ({type(error).__name__})") from None
+    except MALFORMED_X509:
+        raise ValueError("not a PEM or DER X.509 certificate: its bytes do not form an X.509 certificate "
+                         "(RFC 5280)") from None
 
 
 def csr_der(data: bytes) -> bytes:

@@ -85,7 +85,9 @@ class WebhookSMSGateway:
                 if not 200 <= response.status < 300:
                     raise DeliveryFailed(f"the SMS gateway answered {response.status}")
         except (urllib.error.URLError, OSError) as error:
-            raise DeliveryFailed(f"the SMS gateway cannot be reached: {type(error).__name__}") from None
+            why = "it did not answer in time" if isinstance(error, TimeoutError) or \
+                isinstance(getattr(error, "reason", None), TimeoutError) else "no connection could be made"
+            raise DeliveryFailed(f"the SMS gateway cannot be reached: {why}") from None
         return message_id
 
 

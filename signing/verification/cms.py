@@ -32,15 +32,17 @@ from signing.verification.context import (
     raised_here,
 )
 from signing.verification.indication import Findings, judge
+from signing.verification.lifetime import expired_at, expiry_reason
 from signing.verification.reading import broken, signature_token, unsupported
 from signing.verification.report import (
     CERTIFICATE_CHAIN_GENERAL_FAILURE,
     CMS,
+    OUT_OF_BOUNDS_NO_POE,
     RevocationView,
     SignatureReport,
     TimeStampView,
 )
-from signing.verification.words import signature_sentence
+from signing.verification.words import CMS_UNREADABLE, signature_sentence
 
 _PEM = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
 _OCSP_FORMAT = "1.3.6.1.5.5.7.16.2"   # RFC 5940 id-ri-ocsp-response
@@ -72,8 +74,8 @@ def read_signed_data(data: bytes) -> cms.SignedData:
         return signed
     except UnverifiableInput:
         raise
-    except Exception as exc:  # noqa: BLE001 - hostile input
-        raise UnverifiableInput(f"the CMS cannot be read: {type(exc).__name__}") from None
+    except Exception:  # noqa: BLE001 - hostile input
+        raise UnverifiableInput(CMS_UNREADABLE) from None
 
 
 def cms_evidence(signed: cms.SignedData) -> Evidence:
@@ -143,7 +145,10 @@ class CmsVerification:
         status = await async_validate_detached_cms(self.content, one, self.factory.at(poe or self.time),
                                                    token_context, key_usage_settings=SIGNING_KEY_USAGE)
         stamp = status.timestamp_validity
-        if poe is not None and not (stamp is not None and stamp.intact and stamp.valid and stamp.trusted):
+        # A CMS carries no archive time-stamp: its time-stamp proves the signing time only while the
+        # TSA's chain stands at the validation time (lifetime.py).
+        if poe is not None and not (stamp is not None and stamp.intact and stamp.valid and stamp.trusted
+                                    and expired_at(stamp.validation_path, self.time) is None):
             poe = None
             status = await async_validate_detached_cms(self.content, one, self.factory.at(self.time),
                                                        token_context, key_usage_settings=SIGNING_KEY_USAGE)
@@ -155,6 +160,10 @@ class CmsVerification:
         if problem == CERTIFICATE_CHAIN_GENERAL_FAILURE:
             problem, detail = await diagnose(status.signing_cert, self.factory.evidence.certificates,
                                              self.factory.at(poe or self.time), poe is not None)
+        stamped = poe is not None
+        expired = expired_at(status.validation_path, self.time, status.signing_cert)
+        if expired is not None and problem in (None, "TRY_LATER", CERTIFICATE_CHAIN_GENERAL_FAILURE):
+            problem, detail, poe = OUT_OF_BOUNDS_NO_POE, expiry_reason(expired), None
         signer = signer_view(status.signing_cert)
         findings = Findings(intact=status.intact, valid=status.valid, trust_problem=problem, trust_detail=detail,
                             poe=poe, revoked_at=revoked_at, key_usage_fit=signer.key_usage_fit)
@@ -168,7 +177,7 @@ class CmsVerification:
         report = SignatureReport(
             kind=CMS, field=f"signer-{index + 1}", intact=status.intact, valid=status.valid, verdict=judge(findings),
             modification="none", coverage="entire_file",
-            level="B-B" if poe is None else ("B-LT" if covered else "B-T"), signer=signer, chain=chain,
+            level="B-B" if not stamped else ("B-LT" if covered else "B-T"), signer=signer, chain=chain,
             trust_anchor=anchor, claimed_signing_time=status.signer_reported_dt, timestamp=view,
             best_signature_time=poe, revocation=_revocation(status, problem, poe or self.time, covered,
                                                             self.factory.online),

@@ -43,6 +43,7 @@ from signing.verification.report import (
     TRY_LATER,
     CertificateView,
 )
+from signing.verification.words import why_unreadable
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ def read_certificates(data: bytes) -> list[asn1_x509.Certificate]:
             cert = asn1_x509.Certificate.load(der, strict=True)
             cert.native  # noqa: B018 - asn1crypto parses lazily; fail here, not during validation
         except (ValueError, TypeError, KeyError) as exc:
-            raise UnreadableCertificate(f"not a PEM or DER X.509 certificate ({type(exc).__name__})") from None
+            raise UnreadableCertificate(f"not a PEM or DER X.509 certificate: {why_unreadable(exc)}") from None
         certificates.append(cert)
     if not certificates:
         raise UnreadableCertificate("no certificate found")
@@ -256,7 +257,7 @@ async def diagnose(cert: asn1_x509.Certificate, others, context: ValidationConte
     except (cv_errors.ValidationError, cv_errors.PathError) as exc:
         return CERTIFICATE_CHAIN_GENERAL_FAILURE, str(exc)
     except (ValueError, TypeError, KeyError) as exc:
-        return CERTIFICATE_CHAIN_GENERAL_FAILURE, f"{type(exc).__name__}: {exc}"
+        return CERTIFICATE_CHAIN_GENERAL_FAILURE, f"the certificate path could not be validated: {why_unreadable(exc)}"
     return CERTIFICATE_CHAIN_GENERAL_FAILURE, "the certificate path could not be validated"
 
 

@@ -9,7 +9,12 @@ For each document time-stamp and signature, oldest first:
    the signature's time-stamp when that token is intact and trusted, else
    the oldest trusted document time-stamp added after the signature, else the
    validation time. Revocation data comes from the DSS and the signature's
-   own revocation archive, or live when the options allow.
+   own revocation archive, or live when the options allow. A time-stamp is a
+   proof only while its TSA's chain stands when it is needed (lifetime.py):
+   document time-stamps are taken newest first, the newest needed at the
+   validation time, each older one at the genTime of the one after it; a
+   signature with no archive time-stamp after it needs its own chain and its
+   time-stamp's chain unexpired at the validation time.
 3. ``indication.judge`` turns the findings into an ETSI
    indication; ``words`` writes the sentence.
 
@@ -22,6 +27,7 @@ raises ``UnverifiableInput``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 
@@ -43,6 +49,7 @@ from signing.verification.context import (
     diagnose,
     raised_here,
 )
+from signing.verification.lifetime import expired_at, expiry_reason
 from signing.verification.indication import COVERAGE_NAMES, MODIFICATION_NAMES, Findings, judge
 from signing.verification.reading import (
     broken,
@@ -60,7 +67,9 @@ from signing.verification.reading import (
 from signing.verification.report import (
     CERTIFICATE_CHAIN_GENERAL_FAILURE,
     DOCUMENT_TIMESTAMP,
+    OUT_OF_BOUNDS_NO_POE,
     SIGNATURE,
+    TRY_LATER,
     RevocationView,
     SignatureReport,
     TimeStampView,
@@ -78,12 +87,14 @@ class PdfVerification:
         self.factory = factory
         self.time = validation_time
         self.poes: list[tuple[int, dt.datetime]] = []   # (revision, genTime) of trusted document time-stamps
+        self.archives: list[int] = []                   # revisions of every document time-stamp
 
     async def reports(self) -> list[SignatureReport]:
         entries, failed = self._embedded()
-        # Document time-stamps first: a trusted one proves when the
-        # signatures before it existed (PAdES B-LTA).
-        stamps = [e for e in entries if e.sig_object_type == "/DocTimeStamp"]
+        # Document time-stamps first, newest first: a trusted one proves when
+        # the signatures and time-stamps before it existed (PAdES B-LTA).
+        stamps = [e for e in reversed(entries) if e.sig_object_type == "/DocTimeStamp"]
+        self.archives = [e.signed_revision for e in stamps]
         signatures = [e for e in entries if e.sig_object_type != "/DocTimeStamp"]
         done: dict[int, SignatureReport] = {}
         for embedded in stamps + signatures:
@@ -131,15 +142,22 @@ class PdfVerification:
         status = await async_validate_pdf_timestamp(embedded, self.factory.at(moment))
         view = TimeStampView(tsa=tsa_name(status.signing_cert), gen_time=gen_time, serial=serial_of(info),
                              policy=policy_of(info), intact=status.intact, valid=status.valid, trusted=status.trusted)
-        if view.ok and gen_time <= self.time:
+        # Needed at the validation time when it is the newest, else at the
+        # genTime of the newer archive time-stamp that proves it existed.
+        needed_at = min((t for rev, t in self.poes if rev > embedded.signed_revision), default=self.time)
+        expired = expired_at(status.validation_path, needed_at) if view.ok else None
+        proves = view.ok and expired is None and gen_time <= self.time
+        if proves:
             self.poes.append((embedded.signed_revision, gen_time))
-        findings, warnings = await self._findings(embedded, status, poe=gen_time if view.ok else None)
+        findings, warnings = await self._findings(embedded, status, poe=gen_time if proves else None)
+        if expired is not None:
+            findings = _out_of_bounds(findings, expired)
         chain, anchor = chain_views(status.validation_path)
         return finish(SignatureReport(
             kind=DOCUMENT_TIMESTAMP, field=embedded.field_name, intact=status.intact, valid=status.valid,
             verdict=judge(findings), modification=findings.modification, coverage=findings.coverage, level=None,
             signer=signer_view(status.signing_cert), chain=chain, trust_anchor=anchor, timestamp=view,
-            best_signature_time=gen_time if view.ok else None, revision=embedded.signed_revision,
+            best_signature_time=gen_time if proves else None, revision=embedded.signed_revision,
             digest_algorithm=status.md_algorithm, signature_algorithm=status.pkcs7_signature_mechanism,
             revocation=self._revocation(status, findings, moment), warnings=tuple(warnings)))
 
@@ -151,6 +169,8 @@ class PdfVerification:
         token = signature_token(embedded.signer_info)
         token_time = gen_time_of(token)
         document_poe = min((t for rev, t in self.poes if rev > embedded.signed_revision), default=None)
+        # When the signature (its time-stamp included) is proven to exist: an archive time-stamp's genTime, else now.
+        needed_at = document_poe or self.time
         extra = signature_evidence(embedded.signed_data)
         proven = [t for t in (token_time, document_poe) if t is not None and t <= self.time]
         poe = min(proven, default=None)
@@ -158,7 +178,8 @@ class PdfVerification:
         status = await async_validate_pdf_signature(embedded, self.factory.at(poe or self.time, extra),
                                                     token_context, key_usage_settings=SIGNING_KEY_USAGE)
         stamp = status.timestamp_validity
-        token_ok = stamp is not None and stamp.intact and stamp.valid and stamp.trusted
+        token_ok = stamp is not None and stamp.intact and stamp.valid and stamp.trusted and \
+            expired_at(stamp.validation_path, needed_at) is None
         if poe is not None and poe == token_time and poe != document_poe and not token_ok:
             # The token does not prove its time: validate without it.
             poe = document_poe if document_poe is not None and document_poe <= self.time else None
@@ -166,6 +187,9 @@ class PdfVerification:
                                                         token_context, key_usage_settings=SIGNING_KEY_USAGE)
         moment = poe or self.time
         findings, warnings = await self._findings(embedded, status, poe=poe, extra=extra)
+        expired = expired_at(status.validation_path, self.time, status.signing_cert) if document_poe is None else None
+        if expired is not None:
+            findings = _out_of_bounds(findings, expired)
         chain, anchor = chain_views(status.validation_path)
         view = None
         if stamp is not None:
@@ -177,10 +201,10 @@ class PdfVerification:
         return finish(SignatureReport(
             kind=SIGNATURE, field=embedded.field_name, intact=status.intact, valid=status.valid,
             verdict=judge(findings), modification=findings.modification, coverage=findings.coverage,
-            level=self._level(embedded, _stamped(stamp) or document_poe is not None, extra, document_poe),
+            level=self._level(embedded, _stamped(stamp) or document_poe is not None, extra),
             signer=signer, chain=chain,
             trust_anchor=anchor, claimed_signing_time=status.signer_reported_dt, timestamp=view,
-            best_signature_time=poe, revocation=self._revocation(status, findings, moment, extra),
+            best_signature_time=poe if expired is None else None, revocation=self._revocation(status, findings, moment, extra),
             factors=_factors(sig_object), digest_algorithm=status.md_algorithm,
             signature_algorithm=status.pkcs7_signature_mechanism, revision=embedded.signed_revision,
             reason=_text(sig_object, "/Reason"), location=_text(sig_object, "/Location"),
@@ -210,15 +234,15 @@ class PdfVerification:
                         trust_problem=problem, trust_detail=detail, poe=poe, revoked_at=revoked_at,
                         key_usage_fit=fit or embedded.sig_object_type == "/DocTimeStamp"), warnings
 
-    def _level(self, embedded: EmbeddedPdfSignature, time_stamped: bool, extra: Evidence,
-               document_poe: dt.datetime | None) -> str | None:
+    def _level(self, embedded: EmbeddedPdfSignature, time_stamped: bool, extra: Evidence) -> str | None:
         if embedded.sig_object.get("/SubFilter") != PADES_SUBFILTER:
             return None
         if not time_stamped:
             return "B-B"
         if not self.factory.evidence.plus(extra).covers(embedded.signer_cert):
             return "B-T"
-        return "B-LTA" if document_poe is not None else "B-LT"
+        archived = any(rev > embedded.signed_revision for rev in self.archives)
+        return "B-LTA" if archived else "B-LT"
 
     def _revocation(self, status, findings: Findings, moment: dt.datetime,  # noqa: ANN001
                     extra: Evidence | None = None) -> RevocationView:
@@ -238,6 +262,15 @@ class PdfVerification:
         if cert is not None and self.factory.evidence.plus(extra or Evidence()).covers(cert):
             return "document"
         return "online" if self.factory.online else None
+
+
+def _out_of_bounds(findings: Findings, expired) -> Findings:  # noqa: ANN001 - asn1crypto Certificate
+    """Findings with no proof of existence left: a certificate of the chain expired before it was needed."""
+    # An expired certificate's status is moot (context.diagnose): missing or stale revocation data says less.
+    if findings.trust_problem not in (None, TRY_LATER, CERTIFICATE_CHAIN_GENERAL_FAILURE):
+        return findings
+    return dataclasses.replace(findings, trust_problem=OUT_OF_BOUNDS_NO_POE, trust_detail=expiry_reason(expired),
+                               poe=None)
 
 
 def _stamped(stamp) -> bool:  # noqa: ANN001

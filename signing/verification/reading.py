@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 from dataclasses import replace
 
 from asn1crypto import core, tsp
@@ -35,7 +36,9 @@ from signing.verification.report import (
     SignatureReport,
     Verdict,
 )
-from signing.verification.words import signature_sentence
+from signing.verification.words import signature_sentence, why_unreadable
+
+log = logging.getLogger(__name__)
 
 
 def open_pdf(data: bytes, *, strict: bool) -> PdfFileReader:
@@ -63,8 +66,9 @@ def open_pdf(data: bytes, *, strict: bool) -> PdfFileReader:
 
 
 def short_error(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
+    """Why a part cannot be read, in plain words (words.why_unreadable); the parser's message goes to the log."""
+    log.debug("cannot be read: %s", " ".join(str(exc).split())[:200], exc_info=exc)
+    return why_unreadable(exc)
 
 
 def document_evidence(reader: PdfFileReader) -> tuple[Evidence, list[str]]:

@@ -36,6 +36,7 @@ from ca.errors import QoltanbaError
 from signing.verification.context import TrustAnchors, UnverifiableInput, VerificationOptions
 from signing.verification.quota import SourceQuota
 from signing.verification.verifier import VerificationLimits, Verifier, check_size
+from signing.verification.words import OUR_FAULT
 
 log = logging.getLogger(__name__)
 MiB = 1024 * 1024
@@ -116,7 +117,7 @@ def _child(connection, job: _Job) -> None:  # noqa: ANN001 - multiprocessing Con
         # Whatever reaches here is a bug of ours (the verifier turns the
         # parsers' failures into UnverifiableInput): log it, answer anyway.
         log.error("verification failed unexpectedly", exc_info=exc)
-        answer = ("unverifiable", f"the input cannot be processed ({type(exc).__name__})")
+        answer = ("unverifiable", OUR_FAULT)
     try:
         connection.send(answer)
     finally:

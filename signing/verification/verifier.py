@@ -32,6 +32,7 @@ from signing.verification.context import (
 from signing.verification.pdf import PdfVerification
 from signing.verification.reading import document_evidence, open_pdf
 from signing.verification.report import VerificationReport
+from signing.verification.words import why_unreadable
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ class Verifier:
             if raised_here(exc):
                 raise   # a bug of ours: the caller (the worker) logs it; tests see it
             log.debug("verification failed", exc_info=exc)
-            raise UnverifiableInput(f"the input cannot be processed ({type(exc).__name__})") from None
+            raise UnverifiableInput(f"the input cannot be processed: {why_unreadable(exc)}") from None
         finally:
             if backend is not None:
                 await backend.close()

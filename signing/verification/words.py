@@ -42,6 +42,54 @@ _MODIFIED = {
 }
 
 
+# Why something cannot be read or processed at all, by the kind of failure
+# the reader met (the exception's class and its bases, most specific first).
+# The parser's own message stays in the debug log: a report names no
+# exception class and quotes no parser (issue 14, item 5).
+_UNREADABLE = {
+    "PdfDecodeLimitError": "it holds compressed data larger than a verification may unpack",
+    "PdfStrictReadError": "its structure breaks the rules of the PDF standard (ISO 32000) that a strict reading "
+                          "applies",
+    "PdfReadError": "its structure is damaged or does not follow the PDF standard (ISO 32000)",
+    "PdfStreamError": "one of its data streams is damaged or uses an unknown compression",
+    "PdfError": "its structure is damaged or does not follow the PDF standard (ISO 32000)",
+    "RecursionError": "its parts refer to each other in an endless loop",
+    "UnicodeError": "it holds text in an encoding that cannot be read",
+    "NotImplementedError": "it uses a feature this verifier does not implement",
+    "OverflowError": "it holds a number too large to be meant",
+    "ValueError": "its bytes do not form the structure the standard prescribes",
+    "TypeError": "its bytes do not form the structure the standard prescribes",
+    "KeyError": "a part the standard requires is missing",
+    "IndexError": "a part the standard requires is missing",
+}
+_UNREADABLE_OTHERWISE = "its content could not be interpreted"
+
+# OUT_OF_BOUNDS_NO_POE because a certificate of the chain (the signer's, a
+# certification authority's, the time-stamp authority's) has expired by the
+# validation time and no archive time-stamp proves the signature is older
+# (lifetime.py). The verdict's reason names the certificate and the date.
+EXPIRED_IN_CHAIN = "a certificate of its chain has expired"
+_WHY_EXPIRED_IN_CHAIN = ("a certificate of its chain ({reason}) has expired by the validation time, and no archive "
+                         "time-stamp proves the signature existed while that certificate was valid")
+
+
+def expired_in_chain(name: str, not_after: dt.datetime) -> str:
+    """The verdict's reason: which certificate of the chain expired, and when."""
+    return f"{EXPIRED_IN_CHAIN}: {name}, valid until {_when(not_after)}"
+
+
+CMS_UNREADABLE = "the CMS signature cannot be read: its bytes are not a CMS SignedData structure (RFC 5652) in DER"
+OUR_FAULT = "the input cannot be processed because of a fault in the verifier; the fault has been recorded"
+
+
+def why_unreadable(exc: BaseException) -> str:
+    """Why an input (or a part of it) cannot be read, in plain words: never an exception's name."""
+    for cls in type(exc).__mro__:
+        if cls.__name__ in _UNREADABLE:
+            return _UNREADABLE[cls.__name__]
+    return _UNREADABLE_OTHERWISE
+
+
 def _when(moment: dt.datetime | None) -> str:
     return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "an unknown time"
 
@@ -81,6 +129,9 @@ def signature_sentence(report: SignatureReport) -> str:
         why = verdict.reason if verdict.sub_indication == "FORMAT_FAILURE" and verdict.reason else \
             _WHY.get(verdict.sub_indication, verdict.reason)
         words = [f"{head}: NOT valid, because {why}."]
+    elif verdict.sub_indication == "OUT_OF_BOUNDS_NO_POE" and (verdict.reason or "").startswith(EXPIRED_IN_CHAIN):
+        which = verdict.reason[len(EXPIRED_IN_CHAIN):].lstrip(": ")
+        words = [f"{head}: cannot be confirmed, because {_WHY_EXPIRED_IN_CHAIN.format(reason=which)}."]
     else:
         words = [f"{head}: cannot be confirmed, because {_WHY.get(verdict.sub_indication, verdict.reason)}."]
     said = verdict.sub_indication in ("SIG_CONSTRAINTS_FAILURE", "FORMAT_FAILURE") and report.modification == "other"
@@ -91,4 +142,5 @@ def signature_sentence(report: SignatureReport) -> str:
     return " ".join(words)
 
 
-__all__ = ["document_sentence", "signature_sentence"]
+__all__ = ["CMS_UNREADABLE", "EXPIRED_IN_CHAIN", "OUR_FAULT", "document_sentence", "expired_in_chain",
+           "signature_sentence", "why_unreadable"]

@@ -154,12 +154,19 @@ def test_contract_signed_only_by_the_client_is_valid_and_shows_no_later_change(s
 
 
 def test_archived_document_validated_years_later_passes_on_its_time_stamp_not_without_one(services) -> None:
-    """--at: a B-LT signature proves its time; a B-B one has no proof once the certificate expired."""
-    long_term, _client, _document = signed_contract(services, "B-LT")
+    """--at: a B-LTA signature proves its time; B-B and (past the signer's expiry) B-LT ones have no proof.
+
+    Issue 14, item 2: a B-LT signature has no archive time-stamp, so once a certificate of its chain has
+    expired nothing proves it existed while that certificate was valid (ETSI EN 319 102-1 §5.5, §5.6).
+    """
+    long_term, _client, _document = signed_contract(services, "B-LTA")
     basic, _client2, _document2 = signed_contract(services, "B-B")
+    plain_lt, _client3, _document3 = signed_contract(services, "B-LT")
     later = VerificationOptions(at=services.clock.now() + dt.timedelta(days=2 * 365))
     assert verifier_of(services).verify(long_term, options=later).verdict.indication is PASSED
     for entry in verifier_of(services).verify(basic, options=later).signatures:
+        assert (entry.indication, entry.verdict.sub_indication) == (INDETERMINATE, "OUT_OF_BOUNDS_NO_POE")
+    for entry in verifier_of(services).verify(plain_lt, options=later).signatures:
         assert (entry.indication, entry.verdict.sub_indication) == (INDETERMINATE, "OUT_OF_BOUNDS_NO_POE")
 
 

@@ -31,8 +31,9 @@ def files(services, tmp_path_factory) -> dict[str, Path]:
     directory = tmp_path_factory.mktemp("verify-cli-files")
     pdf, _client, _document = signed_contract(services, "B-LT")
     paths = {"good": directory / "contract.pdf", "tampered": directory / "tampered.pdf",
-             "junk": directory / "notes.pdf", "root": directory / "root.pem"}
+             "junk": directory / "notes.pdf", "root": directory / "root.pem", "archived": directory / "archived.pdf"}
     paths["good"].write_bytes(pdf)
+    paths["archived"].write_bytes(signed_contract(services, "B-LTA")[0])
     paths["tampered"].write_bytes(tampered(pdf))
     paths["junk"].write_bytes(b"%PDF-1.7\n this is not really a PDF \n%%EOF")
     paths["root"].write_bytes(services.hierarchy.chain("national")[-1].public_bytes(serialization.Encoding.PEM))
@@ -86,10 +87,16 @@ def test_verify_without_a_home_trusts_only_the_given_anchors(files, tmp_path) ->
     assert untrusted.exit_code == 1 and "only --trust anchors" in untrusted.stderr
     assert {s["sub_indication"] for s in json.loads(untrusted.stdout)["signatures"]} == \
         {"NO_CERTIFICATE_CHAIN_FOUND"}
-    # Years later, with only the root given: the time-stamps still prove when it was signed.
-    trusted = run("verify", str(files["good"]), "--trust", str(files["root"]), "--at", "2030-01-01T00:00:00Z",
+    # Years later, with only the root given: the archive time-stamp (B-LTA) still proves when it was signed.
+    trusted = run("verify", str(files["archived"]), "--trust", str(files["root"]), "--at", "2030-01-01T00:00:00Z",
                   "--home", nowhere)
     assert trusted.exit_code == 0, trusted.stdout + trusted.stderr
+    # The B-LT contract has no archive time-stamp: once the signer's certificate has expired (one year), nothing
+    # proves the signature is older (issue 14, item 2).
+    expired = run("verify", str(files["good"]), "--json", "--trust", str(files["root"]), "--at",
+                  "2030-01-01T00:00:00Z", "--home", nowhere)
+    assert expired.exit_code != 0, expired.stdout + expired.stderr
+    assert {s["sub_indication"] for s in json.loads(expired.stdout)["signatures"]} == {"OUT_OF_BOUNDS_NO_POE"}
     assert not (tmp_path / "no-home").exists()
 
 
