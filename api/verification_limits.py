@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from api.settings import Settings
 from signing.verification.sandbox import SandboxLimits
-from signing.verification.verifier import VerificationLimits
+from signing.verification.inputs import VerificationLimits
 
 
 def verification_limits(settings: Settings) -> VerificationLimits:

@@ -30,7 +30,7 @@ from ca.errors import InvalidInput, QoltanbaError
 
 if TYPE_CHECKING:
     from api.settings import Settings
-    from signing.verification.context import TrustAnchors
+    from signing.verification.inputs import TrustAnchors
 
 EXIT_PASSED, EXIT_NOT_PASSED, EXIT_UNPROCESSABLE = 0, 1, 2
 
@@ -58,7 +58,7 @@ def _anchors(home: Path, settings: "Settings", trust: list[Path]) -> tuple["Trus
     """
     from cryptography.hazmat.primitives.serialization import Encoding
 
-    from signing.verification.context import TrustAnchors, UnreadableCertificate, read_certificates
+    from signing.verification.inputs import TrustAnchors, UnreadableCertificate, read_certificates
 
     notes = []
     anchors = TrustAnchors()
@@ -125,13 +125,17 @@ def verify(
     home: Home = DEFAULT_HOME,
 ) -> None:
     """Verify a signed PDF or CMS: exit 0 when every signature is TOTAL-PASSED, 1 otherwise, 2 when unreadable."""
-    # What verifying needs, imported when it runs (start-up, issue 21).
+    # What verifying needs, imported when it runs (start-up, issue 21). The worker is forked first: it
+    # imports the verifier (pyHanko) while this process reads the settings and the home's trust store.
+    from signing.verification.sandbox import SandboxedVerifier, start_worker
+
+    worker = start_worker()
+
     from pydantic import ValidationError
 
     from api.settings import Settings
     from api.verification_limits import sandbox_limits, verification_limits
-    from signing.verification.context import UnverifiableInput, VerificationOptions
-    from signing.verification.sandbox import SandboxedVerifier
+    from signing.verification.inputs import UnverifiableInput, VerificationOptions
 
     try:
         settings = Settings(home=home)
@@ -144,9 +148,9 @@ def verify(
             typer.echo(f"note: {note}", err=True)
         data = read(file, "input")
         detached_data = read(detached, "detached") if detached is not None else None
-        # The command line is single-threaded: plain fork starts the worker at once.
+        # The command line is single-threaded: plain fork, and the worker forked above verifies.
         verifier = SandboxedVerifier(lambda: anchors, verification_limits(settings), sandbox_limits(settings),
-                                     start_method="fork")
+                                     start_method="fork", early=worker)
         report = verifier.verify(data, detached=detached_data, options=options)
     except UnverifiableInput as error:
         fail(EXIT_UNPROCESSABLE, f"{file}: {error.detail}")

@@ -21,8 +21,9 @@ from typing import Any
 
 # Where each exported name lives; its module is imported when the name is first used (PEP 562).
 _EXPORTS = {
-    "signing.verification.context": (
-        "TrustAnchors", "UnverifiableInput", "VerificationOptions",
+    "signing.verification.inputs": (
+        "DEFAULT_MAX_BYTES", "TrustAnchors", "UnverifiableInput", "VerificationLimits", "VerificationOptions",
+        "check_size",
     ),
     "signing.verification.report": (
         "Indication", "SignatureReport", "VerificationReport",
@@ -31,7 +32,7 @@ _EXPORTS = {
         "TrustStore",
     ),
     "signing.verification.verifier": (
-        "DEFAULT_MAX_BYTES", "VerificationLimits", "Verifier", "check_size",
+        "Verifier",
     ),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 
 from ca.errors import ConflictError, InvalidInput, NotFound, Problem
 from signing.verification.certs import certificate_view
-from signing.verification.context import TrustAnchors, UnreadableCertificate, read_certificates
+from signing.verification.inputs import TrustAnchors, UnreadableCertificate, read_certificates
 
 if TYPE_CHECKING:   # types only: ``qoltanba verify`` reads the anchors through registry.readonly, without the ORM
     from registry import Registry, TrustAnchorRow

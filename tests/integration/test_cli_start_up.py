@@ -48,7 +48,10 @@ VERIFY_NEVER = ("alembic", "sqlalchemy", "fastapi", "uvicorn", "starlette", "api
                 "keys.signer", "keys.carrier", "signing.documents", "signing.pades", "signing.requests",
                 "signing.factors", "signing.policies", "signing.stamps", "signing.webhooks", "ca.bootstrap",
                 "ca.issuance", "ca.tsa", "ca.responder", "ca.publication", "ca.revocation", "ca.people",
-                "ca.access", "ca.audit_checkpoints")
+                "ca.access", "ca.audit_checkpoints",
+                # ... and pyHanko: the worker, forked first, imports the verifier while this process reads the home
+                "pyhanko", "signing.verification.verifier", "signing.verification.context",
+                "signing.verification.pdf", "signing.verification.cms")
 
 
 def _modules_after(*args: str) -> list[str]:
