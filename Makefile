@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 # pytest-xdist workers: one per core (each with its own PostgreSQL server and SoftHSM2 token).
 JOBS ?= auto
 
-.PHONY: help venv install install-dev lock lockcheck sysdeps run test bench clean distclean
+.PHONY: help venv install install-dev lock lockcheck sysdeps run test bench clean distclean i18n screenshots
 
 help:
 	@echo "make install   create $(VENV) and install the service from requirements.lock (no test tools)"
@@ -25,6 +25,8 @@ help:
 	@echo "make run       qoltanba init + serve on PORT=$(PORT), QOLTANBA_HOME=$(QOLTANBA_HOME)"
 	@echo "make test      lock check + import-linter + pytest on both cores (PYTEST_ARGS=...)"
 	@echo "make bench     run benchmarks/*.py"
+	@echo "make i18n      extract the pages' strings into api/pages/locale/*.po (pybabel extract/update), compile"
+	@echo "make screenshots  retake docs/screenshots/*.png (the e2e tests, QOLTANBA_SCREENSHOTS=1)"
 	@echo "make clean     remove caches and build output; distclean also removes $(VENV)"
 
 # Installs come from the lock files only, with hashes (pip --require-hashes):
@@ -35,17 +37,30 @@ help:
 NATIVE := setup.py keys/gost/_native.c keys/gost/_streebog_tables.h
 PIP_LOCKED := $(VENV_PY) -m pip install --quiet --require-hashes --no-deps
 PIP_SELF := $(VENV_PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+LOCALE := api/pages/locale
+CATALOGUES := $(wildcard $(LOCALE)/*/LC_MESSAGES/messages.po)
+PYBABEL := $(VENV)/bin/pybabel
 
 venv install: $(STAMP)
 
-$(STAMP): requirements.lock pyproject.toml $(NATIVE)
+$(STAMP): requirements.lock pyproject.toml $(NATIVE) $(CATALOGUES)
 	@test -n "$(PYTHON)" || { echo "no python3.11 or python3 found" >&2; exit 1; }
 	bash scripts/builddeps.sh "$(PYTHON)"
 	test -x $(VENV_PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP_LOCKED) -r requirements.lock
 	$(PIP_SELF)
+	$(PYBABEL) compile --statistics -d $(LOCALE) -D messages
 	rm -f $(DEV_STAMP)
 	touch $@
+
+# The pages' translations (api/pages/locale/<lang>/LC_MESSAGES/messages.po, kept in git; the compiled
+# .mo files are not: `make install` compiles them, and setup.py's build_py does for a wheel).
+# `make i18n` after changing a page's or a sentence's words: new strings go into every .po, to translate.
+i18n: $(STAMP)
+	$(PYBABEL) extract -F $(LOCALE)/../babel.cfg -k N_ --no-location --sort-output --project Qoltanba \
+		--version 0.1.0 --msgid-bugs-address "" -o $(LOCALE)/messages.pot .
+	$(PYBABEL) update -i $(LOCALE)/messages.pot -d $(LOCALE) -D messages --width 100 --ignore-obsolete
+	$(PYBABEL) compile --statistics -d $(LOCALE) -D messages
 
 
 install-dev: $(DEV_STAMP)
@@ -72,6 +87,9 @@ run: install
 test: sysdeps install-dev lockcheck
 	$(VENV)/bin/lint-imports
 	$(VENV_PY) -m pytest -q -n $(JOBS) $(PYTEST_ARGS)
+
+screenshots: sysdeps install-dev
+	QOLTANBA_SCREENSHOTS=1 $(VENV_PY) -m pytest -q -n $(JOBS) tests/e2e
 
 bench: install-dev
 	bash scripts/sysdeps.sh wrk

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -68,10 +69,29 @@ class ApplicationView:
 
 
 @dataclass(frozen=True)
+class CarrierPasswords:
+    """PKCS#12 carrier passwords of a government batch, by holder IIN: never in a repr, a log or the audit log."""
+
+    by_iin: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    def get(self, iin: str) -> str | None:
+        return self.by_iin.get(iin)
+
+    def __getitem__(self, iin: str) -> str:
+        return self.by_iin[iin]
+
+    def __bool__(self) -> bool:
+        return bool(self.by_iin)
+
+    def as_json(self) -> dict[str, str]:
+        return dict(self.by_iin)
+
+
+@dataclass(frozen=True)
 class Approval:
     application: ApplicationView
     certificates: list[IssuedCertificate]
-    generated_passwords: dict[str, str]
+    generated_passwords: CarrierPasswords
 
 
 class Centres(Protocol):
@@ -194,7 +214,7 @@ class ApplicationService:
                             details={"reason": reason})
             return self.view(tx, row)
 
-    def approve(self, application_id: int, actor: str, *, passwords: dict[str, str] | None = None,
+    def approve(self, application_id: int, actor: str, *, passwords: CarrierPasswords | None = None,
                 token: KeyBackend | None = None, algorithm: KeyAlgorithm | None = None) -> Approval:
         """Issue what the application asks for, all in one transaction."""
         now = self.clock.now()
@@ -205,7 +225,7 @@ class ApplicationService:
                 if row.kind in REVOCATION_KINDS:
                     raise ConflictError(f"application {application_id} asks for a revocation; approve it "
                                         "through the revocation applications")
-                requests = self._requests(row, actor, passwords or {}, generated, token, algorithm)
+                requests = self._requests(row, actor, passwords or CarrierPasswords(), generated, token, algorithm)
                 issued = [self.issuance.issue(r, tx=tx) for r in requests]
                 row.status, row.decided_at, row.decided_by = ISSUED, now, actor
                 tx.applications.flush()
@@ -215,7 +235,7 @@ class ApplicationService:
         except Conflict as conflict:
             raise ConflictError(f"the registry refused the issuance ({conflict.constraint})",
                                 [Problem("form", "GOV-4: a holder already has a valid key")]) from conflict
-        return Approval(view, issued, generated)
+        return Approval(view, issued, CarrierPasswords(generated))
 
     def _pending(self, tx: RegistryTransaction, application_id: int) -> ApplicationRow:
         row = tx.applications.by_id(application_id, for_update=True)
@@ -225,7 +245,7 @@ class ApplicationService:
             raise ConflictError(f"application {application_id} is already {row.status}")
         return row
 
-    def _requests(self, row: ApplicationRow, actor: str, passwords: dict[str, str], generated: dict[str, str],
+    def _requests(self, row: ApplicationRow, actor: str, passwords: CarrierPasswords, generated: dict[str, str],
                   token: KeyBackend | None, algorithm: KeyAlgorithm | None) -> list[IssueRequest]:
         form = parse(row.kind, row.form)[0]
         if isinstance(form, GovernmentBatchApplication):
@@ -265,4 +285,4 @@ class ApplicationService:
         raise QoltanbaError("corrupt-application", f"application {row.id} has an unreadable form")
 
 
-__all__ = ["Approval", "ApplicationService", "ApplicationView", "KIND_CA", "KIND_INDIVIDUAL"]
+__all__ = ["Approval", "ApplicationService", "ApplicationView", "CarrierPasswords", "KIND_CA", "KIND_INDIVIDUAL"]

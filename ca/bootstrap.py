@@ -24,7 +24,7 @@ from ca.policy import GOVERNMENT, NATIONAL, ROOT, HierarchyPolicy
 from ca.profiles import PROFILES, Role
 from ca.subject import SubjectData, build_name
 from keys import KeyBackend, KeySigner
-from registry import CentreRow, Registry, RegistryTransaction
+from registry import CentreRow, CentreStatus, Registry, RegistryTransaction
 
 
 class Initialised(Protocol):
@@ -99,7 +99,7 @@ class Bootstrap:
                                        key_handle=key.handle, key_algorithm=cp.algorithm.value,
                                        certificate_serial=serial_hex(serial),
                                        certificate_der=cert.public_bytes(serialization.Encoding.DER),
-                                       status="active", created_at=now))
+                                       status=CentreStatus.ACTIVE, created_at=now))
         # The root's certificate is journalled as its own; a subordinate's as the root's issuance.
         store_certificate(tx, row.id if parent is None else parent.id, cert, prof, subject, actor, now,
                           key_handle=key.handle, algorithm=cp.algorithm, carrier="service", journal=JournalContext())

@@ -91,26 +91,46 @@ class CertificateCatalogue:
                                           limit=limit, offset=offset)
         return [self._view(r, codes) for r in rows]
 
-    def journal(self, centre: str | None = None) -> list[dict]:
+    def journal(self, centre: str | None = None) -> list[JournalLine]:
         issuer_id = self.centres.issuing_ca(centre).centre_id if centre else None
         with self.registry.transaction() as tx:
             rows = tx.journal.entries(issuer_id)
-        return [_journal_dict(r) for r in rows]
+        return [JournalLine.of(r) for r in rows]
 
     def journal_csv(self, centre: str | None = None) -> str:
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=JOURNAL_COLUMNS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(self.journal(centre))
+        writer.writerows(line.as_json() for line in self.journal(centre))
         return out.getvalue()
 
 
-def _journal_dict(row: IssuanceJournalRow) -> dict:
-    return {
-        "number": row.id, "state_body": row.state_body or "", "letter_number": row.letter_number or "",
-        "letter_date": row.letter_date.isoformat() if row.letter_date else "", "holder_name": row.holder_name,
-        "issued_at": row.issued_at.isoformat(), "carrier_serial": row.carrier_serial or "",
-        "certificate_serial": row.certificate_serial, "form_numbers": row.form_numbers or "",
-        "valid_from": row.valid_from.isoformat(), "valid_to": row.valid_to.isoformat(),
-        "administrator": row.administrator,
-    }
+@dataclass(frozen=True)
+class JournalLine:
+    """One line of the issuance journal (GOV-3, seed 004 appendix 3), as the exports print it."""
+
+    number: int
+    state_body: str
+    letter_number: str
+    letter_date: str
+    holder_name: str
+    issued_at: str
+    carrier_serial: str
+    certificate_serial: str
+    form_numbers: str
+    valid_from: str
+    valid_to: str
+    administrator: str
+
+    @classmethod
+    def of(cls, row: IssuanceJournalRow) -> JournalLine:
+        return cls(number=row.id, state_body=row.state_body or "", letter_number=row.letter_number or "",
+                   letter_date=row.letter_date.isoformat() if row.letter_date else "", holder_name=row.holder_name,
+                   issued_at=row.issued_at.isoformat(), carrier_serial=row.carrier_serial or "",
+                   certificate_serial=row.certificate_serial, form_numbers=row.form_numbers or "",
+                   valid_from=row.valid_from.isoformat(), valid_to=row.valid_to.isoformat(),
+                   administrator=row.administrator)
+
+    def as_json(self) -> dict[str, object]:
+        """The line in JOURNAL_COLUMNS' order."""
+        return {column: getattr(self, column) for column in JOURNAL_COLUMNS}

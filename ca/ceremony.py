@@ -10,6 +10,7 @@ to make and destroy keys; it signs nothing.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from ca.approvals import Approval, DualControlRequired
 from ca.clock import Clock
@@ -20,6 +21,35 @@ from registry import CaKeyRetirementRow, Conflict, Registry, RegistryTransaction
 
 CA_KEY_CREATION = "ca-key.create"   # dual-controlled (issue 8, ca/approvals.py)
 CA_KEY_RETIREMENT = "ca-key.retire"  # dual-controlled too: the key is destroyed in its backend
+
+
+@dataclass(frozen=True)
+class CAKey:
+    """A CA key as the approver and the audit log see it: by handle and public-key digest."""
+
+    centre: str
+    handle: str
+    algorithm: str
+    public_key_sha256: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"centre": self.centre, "handle": self.handle, "algorithm": self.algorithm,
+                "public_key_sha256": self.public_key_sha256}
+
+
+@dataclass(frozen=True)
+class RetirableCAKey(CAKey):
+    """A CA key that may be retired, and the centre row it belongs to."""
+
+    centre_id: int
+
+
+@dataclass(frozen=True)
+class RetiredCAKey(CAKey):
+    retired_at: str
+
+    def as_json(self) -> dict[str, str]:
+        return {**super().as_json(), "retired_at": self.retired_at}
 
 
 class CAKeyCeremony:
@@ -46,7 +76,7 @@ class CAKeyCeremony:
             raise InvalidInput("the CA key cannot be created", problems)
         return chosen or self.policy.centre(code).algorithm
 
-    def create_ca_key(self, code: str, algorithm: str | None, actor: str, approval: Approval | None) -> dict:
+    def create_ca_key(self, code: str, algorithm: str | None, actor: str, approval: Approval | None) -> CAKey:
         """Generate a new key pair for a centre in the key backend: the key ceremony's first step.
 
         The hierarchy's first keys are made by ``initialise`` before any
@@ -61,14 +91,15 @@ class CAKeyCeremony:
                                                        "(dual control): ask with POST /approvals")
         info = self._backend.generate(chosen, f"ca-{code}-{approval.id}")
         spki = spki_of(self._backend.public_key(info.handle))
-        created = {"centre": code, "handle": info.handle, "algorithm": chosen.value,
-                   "public_key_sha256": hashlib.sha256(spki).hexdigest()}
+        created = CAKey(centre=code, handle=info.handle, algorithm=chosen.value,
+                        public_key_sha256=hashlib.sha256(spki).hexdigest())
         with self.registry.transaction() as tx:
             tx.audit.append(at=self.clock.now(), actor=actor, action="ca_key.created", subject=code,
-                            details={**created, "approval": approval.id, "approved_by": approval.approved_by})
+                            details={**created.as_json(), "approval": approval.id,
+                                     "approved_by": approval.approved_by})
         return created
 
-    def check_ca_key_retirement(self, code: object, handle: object) -> dict:
+    def check_ca_key_retirement(self, code: object, handle: object) -> RetirableCAKey:
         """What retiring ``handle`` of centre ``code`` would destroy; refuses (every problem at once) otherwise.
 
         The handle must name a CA key made for that centre (``ca_key.created``
@@ -79,7 +110,7 @@ class CAKeyCeremony:
         with self.registry.transaction(readonly=True) as tx:
             return self._retirement(tx, code, handle)
 
-    def _retirement(self, tx: RegistryTransaction, code: object, handle: object) -> dict:
+    def _retirement(self, tx: RegistryTransaction, code: object, handle: object) -> RetirableCAKey:
         problems = []
         if not isinstance(code, str) or code not in CENTRES:
             problems.append(Problem("centre", f"unknown centre {code!r}; known: {', '.join(CENTRES)}"))
@@ -107,10 +138,10 @@ class CAKeyCeremony:
             algorithm = self._backend.algorithm(handle)
         except KeyNotFound:
             raise ConflictError(f"the CA key {handle} is no longer in the {self._backend.name} key backend") from None
-        return {"centre": code, "handle": handle, "algorithm": algorithm.value,
-                "public_key_sha256": hashlib.sha256(spki).hexdigest(), "centre_id": row.id}
+        return RetirableCAKey(centre=code, handle=handle, algorithm=algorithm.value,
+                              public_key_sha256=hashlib.sha256(spki).hexdigest(), centre_id=row.id)
 
-    def retire_ca_key(self, code: str, handle: str, actor: str, approval: Approval | None) -> dict:
+    def retire_ca_key(self, code: str, handle: str, actor: str, approval: Approval | None) -> RetiredCAKey:
         """Destroy a CA key in its backend for good, once a second administrator approved.
 
         Checked again now (the centre may have moved onto the key meanwhile),
@@ -127,12 +158,12 @@ class CAKeyCeremony:
             with self.registry.transaction() as tx:
                 key = self._retirement(tx, code, handle)
                 expected = approval.params.get("public_key_sha256")
-                if expected is not None and expected != key["public_key_sha256"]:
+                if expected is not None and expected != key.public_key_sha256:
                     raise ConflictError(f"the handle {handle} names another key than the one approved "
-                                        f"(public key SHA-256 {key['public_key_sha256']}, approved {expected})")
+                                        f"(public key SHA-256 {key.public_key_sha256}, approved {expected})")
                 tx.ca_key_retirements.add(CaKeyRetirementRow(
-                    handle=handle, centre_id=key.pop("centre_id"), algorithm=key["algorithm"],
-                    public_key_sha256=key["public_key_sha256"], retired_at=now, retired_by=actor,
+                    handle=handle, centre_id=key.centre_id, algorithm=key.algorithm,
+                    public_key_sha256=key.public_key_sha256, retired_at=now, retired_by=actor,
                     approval=approval.id, approved_by=approval.approved_by))
                 try:
                     self._backend.destroy(handle)
@@ -140,7 +171,9 @@ class CAKeyCeremony:
                     raise ConflictError(f"the CA key {handle} is no longer in the {self._backend.name} "
                                         "key backend") from None
                 tx.audit.append(at=now, actor=actor, action="ca_key.retired", subject=code,
-                                details={**key, "approval": approval.id, "approved_by": approval.approved_by})
+                                details={**key.as_json(), "approval": approval.id,
+                                         "approved_by": approval.approved_by})
         except Conflict as conflict:
             raise ConflictError(f"the CA key {handle} was already retired ({conflict.constraint})") from conflict
-        return {**key, "retired_at": now.isoformat()}
+        return RetiredCAKey(centre=key.centre, handle=key.handle, algorithm=key.algorithm,
+                            public_key_sha256=key.public_key_sha256, retired_at=now.isoformat())

@@ -32,7 +32,7 @@ from ca.clock import Clock
 from ca.errors import ConflictError, InvalidInput, Problem
 from ca.revocation import CA_REVOCATION, CENTRE_STOP, CourtDecision, RevocationRequest, RevocationService
 from ca.revocation_applications import RevocationApplications
-from registry import Registry
+from registry import ApplicationStatus, Registry
 
 
 class CentreServices(Protocol):
@@ -98,7 +98,7 @@ def build_dual_control(svc: CentreServices, registry: Registry, clock: Clock, tt
             if view.kind != "revocation-ca":
                 raise InvalidInput("only a CA's revocation application waits for dual control",
                                    [Problem("application_id", f"application {view.id} is {view.kind}")])
-            if view.status != "submitted":
+            if view.status != ApplicationStatus.SUBMITTED:
                 raise ConflictError(f"application {view.id} is already {view.status}")
             return f"application:{view.id}", {"application_id": view.id, "serial": view.target_serial}
         serial, centre, is_ca = svc.revocations.check(revocation_request(params, by))
@@ -138,7 +138,8 @@ def build_dual_control(svc: CentreServices, registry: Registry, clock: Clock, tt
         return f"centre:{params['centre']}", {"centre": params["centre"], "algorithm": algorithm.value}
 
     def create_key(params: dict, approval: Approval) -> dict:
-        return svc.ca_keys.create_ca_key(params["centre"], params["algorithm"], approval.requested_by, approval)
+        return svc.ca_keys.create_ca_key(params["centre"], params["algorithm"], approval.requested_by,
+                                         approval).as_json()
 
     # -- retiring a CA key ----------------------------------------------------------------
     def check_retire(params: dict, by: str) -> tuple[str, dict]:
@@ -154,10 +155,11 @@ def build_dual_control(svc: CentreServices, registry: Registry, clock: Clock, tt
         if unknown:
             raise InvalidInput("the CA key cannot be retired", unknown)
         # The approver sees which key will be destroyed: its public-key digest is fixed with the request.
-        return f"ca-key:{key['handle']}", {k: key[k] for k in ("centre", "handle", "algorithm", "public_key_sha256")}
+        return f"ca-key:{key.handle}", key.as_json()
 
     def retire_key(params: dict, approval: Approval) -> dict:
-        return svc.ca_keys.retire_ca_key(params["centre"], params["handle"], approval.requested_by, approval)
+        return svc.ca_keys.retire_ca_key(params["centre"], params["handle"], approval.requested_by,
+                                         approval).as_json()
 
     for action in (Action(CA_REVOCATION, "revoke a CA certificate", check_revocation, revoke),
                    Action(CENTRE_STOP, "stop a centre: revoke everything it issued", check_stop, stop),

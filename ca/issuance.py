@@ -33,7 +33,7 @@ from ca.profiles import PROFILES, CertificateProfile, HolderKind
 from ca.subject import SubjectData, build_name, check_subject
 from keys import (CarrierKey, KeyAlgorithm, KeyBackend, KeyInfo, UnsupportedAlgorithm, algorithm_of,
                   certificate_public_key)
-from registry import Conflict, Registry, RegistryTransaction
+from registry import CentreStatus, CertificateStatus, Conflict, Registry, RegistryTransaction
 
 
 @dataclass(frozen=True)
@@ -186,7 +186,7 @@ class Issuance:
                   public_key: SubjectPublicKey | None,
                   holder_override: str | None) -> IssuedCertificate:
         ca = self.centres.issuing_ca(request.centre, tx)
-        if tx.centres.status(ca.centre_id) != "active":
+        if tx.centres.status(ca.centre_id) != CentreStatus.ACTIVE:
             raise ConflictError(f"the {request.centre} centre has stopped work and issues no certificates")
         holder = holder_override or request.subject.holder
         if request.centre == GOVERNMENT and tx.certificates.active_single_key(ca.centre_id, holder):
@@ -266,7 +266,7 @@ def store_certificate(tx: RegistryTransaction, issuer_id: int, cert: x509.Certif
         subject_dn=subject_dn or cert.subject.rfc4514_string(),
         common_name=subject.display_name[:200], iin=subject.iin, bin=subject.bin, email=subject.email,
         organisation=subject.organisation, holder=holder, single_key_holder=holder if single_key else None,
-        not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc, status="valid",
+        not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc, status=CertificateStatus.VALID,
         key_algorithm=key_algorithm, key_carrier=carrier,
         key_handle=key_handle, fingerprint_sha256=hashlib.sha256(der).hexdigest(), der=der,
         application_id=application_id, issued_by=actor, created_at=now,

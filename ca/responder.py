@@ -39,7 +39,7 @@ from ca.ocsp_response import ResponseSigner, SingleStatus, error_response
 from ca.issuer import IssuingCA
 from ca.policy import CENTRES
 from ca.signers import Signer
-from registry import Registry, RegistryTransaction
+from registry import CertificateStatus, Registry, RegistryTransaction
 
 log = logging.getLogger(__name__)
 MALFORMED = error_response("malformedRequest")
@@ -278,6 +278,6 @@ def _status(cid: CertID, found: tuple[str, dt.datetime | None, str | None] | Non
     if found is None:
         return SingleStatus(cid, "unknown")
     status, revoked_at, reason = found
-    if status == "revoked" and revoked_at is not None:
+    if status == CertificateStatus.REVOKED and revoked_at is not None:
         return SingleStatus(cid, "revoked", revoked_at=revoked_at, reason_code=REASON_CODES.get(reason or ""))
     return SingleStatus(cid, "good")

@@ -37,7 +37,8 @@ from ca.grounds import (
 from ca.issuer import IssuingCA
 from ca.policy import CENTRES, GOVERNMENT, ROOT
 from ca.clock import Clock
-from registry import CentreRow, CertificateRow, CertificateStatus, Registry, RegistryTransaction, RevocationRow
+from registry import CentreRow, CentreStatus, CertificateRow, CertificateStatus, Registry, RegistryTransaction
+from registry import RevocationRow
 
 log = logging.getLogger(__name__)
 ALMATY = ZoneInfo("Asia/Almaty")
@@ -335,7 +336,7 @@ class RevocationService:
     def _running_centre(self, tx: RevocationStore, code: str):  # noqa: ANN202 - (IssuingCA, CentreRow)
         ca = self.centres.issuing_ca(code, tx)
         centre_row = tx.centres.by_id(ca.centre_id)
-        if centre_row is None or centre_row.status == "stopped":
+        if centre_row is None or centre_row.status == CentreStatus.STOPPED:
             raise ConflictError(f"the {code} centre has already stopped")
         return ca, centre_row
 
@@ -365,7 +366,7 @@ class RevocationService:
                     request = RevocationRequest(serial=own[0].serial, actor=actor, ground=CENTRE_STOPPED,
                                                 administrator=True, approval=approval)
                     done.append((own[0].issuer_id, self._record(tx, request, own[0], ROOT)))
-            centre_row.status = "stopped"
+            centre_row.status = CentreStatus.STOPPED
             tx.flush()
             tx.audit.append(at=self.clock.now(), actor=actor, action="centre.stopped", subject=code,
                             details={"revoked": len(done), "approval": approval.id,

@@ -32,7 +32,13 @@ from ca.revocation_forms import (
     LegalEntityRevocation,
     review,
 )
-from registry import ApplicationRow, ApplicationStatus, CertificateRow, RegistryTransaction
+from registry import (
+    ApplicationRow,
+    ApplicationStatus,
+    CertificateRow,
+    CertificateStatus,
+    RegistryTransaction,
+)
 
 SUBMITTED, REVOKED = ApplicationStatus.SUBMITTED, ApplicationStatus.REVOKED
 # NAT-6, GOV-5, ROOT-6: carried out within 2 working days of the application.
@@ -127,7 +133,7 @@ class RevocationApplications:
             return None, [Problem("form.serial", "no certificate with this serial at this centre")]
         cert = rows[0]
         problems = []
-        if cert.status != "valid":
+        if cert.status != CertificateStatus.VALID:
             problems.append(Problem("form.serial", f"the certificate is already {cert.status}"))
         issued = {cert.not_before.date(), cert.not_before.astimezone(ALMATY).date()}
         if form.issued_on not in issued:
@@ -148,7 +154,7 @@ class RevocationApplications:
             return [Problem("signed_document", "the signing certificate was not issued by this hierarchy")]
         row, now = rows[0], self.clock.now()
         problems = []
-        if row.status != "valid":
+        if row.status != CertificateStatus.VALID:
             problems.append(Problem("signed_document", f"the signing certificate is {row.status}"))
         if not row.not_before <= now <= row.not_after:
             problems.append(Problem("signed_document", "the signing certificate is not within its validity"))

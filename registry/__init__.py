@@ -23,12 +23,12 @@ _EXPORTS = {
     "registry.models": (
         "ActorRow", "ApplicationRow", "ApplicationStatus", "ApprovalRow", "AuditCheckpointRow", "AuditRow",
         "BiometricAssertionRow", "CaKeyRetirementRow", "BiometricChallengeRow", "CentreRow",
-        "CertificateArchiveRow", "CertificateRow", "CertificateStatus", "ClientFactorRow", "ClientRow",
-        "ConsoleSessionRow", "CRLRow", "DocumentRow", "DocumentStatus", "DocumentVersionRow",
+        "CertificateArchiveRow", "CertificateRow", "CentreStatus", "CertificateStatus", "ClientFactorRow",
+        "ClientRow", "ConsoleSessionRow", "CRLRow", "DocumentRow", "DocumentStatus", "DocumentVersionRow",
         "EvidenceRecordRow", "FactorProofRow", "FactorStatus", "IssuanceJournalRow", "OneTimeCodeRow",
         "PersonRow", "RevocationRow", "SigningAuthorisationRow", "SigningRequestRow",
         "SigningRequestStatus", "SigningSessionRow", "TrustAnchorRow", "WebhookDeliveryRow",
-        "WebhookEndpointRow",
+        "WebhookDeliveryStatus", "WebhookEndpointRow",
     ),
     "registry.repositories": (
         "Conflict", "Registry", "RegistryError", "RegistryTransaction",

@@ -4,7 +4,8 @@
 set -euo pipefail
 
 # Arguments name other packages instead (``make bench`` asks for wrk).
-PACKAGES=(openssl poppler-utils qpdf zbar-tools softhsm2 libnss3-tools postgresql)
+# chromium: the pages' e2e tests (tests/e2e), driven by Playwright through its executable path.
+PACKAGES=(openssl poppler-utils qpdf zbar-tools softhsm2 libnss3-tools postgresql chromium)
 if [ "$#" -gt 0 ]; then
     PACKAGES=("$@")
 fi

@@ -89,6 +89,7 @@ def app_approve(application_id: Id,
     # At run time (start-up, issue 21).
     from cryptography.x509.oid import NameOID
 
+    from ca.applications import CarrierPasswords
     from ca.forms import KIND_GOVERNMENT
     from ca.revocation_forms import REVOCATION_KINDS
 
@@ -107,7 +108,7 @@ def app_approve(application_id: Id,
             raise InvalidInput("--carrier-dir and --passwords apply to government batch applications only")
         if carrier_dir is not None and view.status == "submitted":
             _prepare_carriers(carrier_dir, [person["iin"] for person in view.form.get("persons", [])])
-        approval = services.applications.approve(application_id, actor, passwords=given)
+        approval = services.applications.approve(application_id, actor, passwords=CarrierPasswords(given))
         carriers: dict[str, Path] = {}
         for issued in approval.certificates:
             if issued.pkcs12 is not None and carrier_dir is not None:
@@ -118,7 +119,7 @@ def app_approve(application_id: Id,
         passwords_file = None
         if approval.generated_passwords and carrier_dir is not None:
             passwords_file = carrier_dir / "passwords.json"
-            write(passwords_file, json.dumps(approval.generated_passwords, indent=2).encode() + b"\n", 0o600)
+            write(passwords_file, json.dumps(approval.generated_passwords.as_json(), indent=2).encode() + b"\n", 0o600)
         emit({"id": approval.application.id, "status": approval.application.status,
               "serials": [i.serial for i in approval.certificates], "carriers": carriers,
               "passwords_file": passwords_file})

@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None, services: "Services | None" = N
 
     from fastapi import Depends, FastAPI
 
+    from api import pages
     from api.http import limits, openapi, problems
     from api.http.deps import single_query_values
     from api.http.rate_limit import TokenBuckets
@@ -104,6 +105,9 @@ def create_app(settings: Settings | None = None, services: "Services | None" = N
     async def livez() -> None:
         return None
 
+    # The pages first (api/pages/): a browser's GET /verify/{id} and form post to /verify get a page; every
+    # other request goes on to the API's routes (docs/architecture/api.md, "Pages").
+    app.include_router(pages.router)
     for module in (hierarchy, certificates, applications, journal, revocation, documents, signing, tsa, clients,
                    signing_requests, verification, console, approvals):
         app.include_router(module.router)
@@ -112,5 +116,7 @@ def create_app(settings: Settings | None = None, services: "Services | None" = N
     app.state.ocsp_get_paths = status.GetPaths()
     # Size and time limits for every route; the cached OCSP answers, outermost, go out before either.
     limits.install(app, services.settings)
+    # A refusal a browser gets (problem+json, also the limits') is shown as a page in its language.
+    app.add_middleware(pages.PageErrors)
     app.add_middleware(status.CachedOCSPMiddleware, services=services, paths=app.state.ocsp_get_paths)
     return app

@@ -99,7 +99,9 @@ class AllowedMethods:
 
     def _table(self) -> list[tuple[re.Pattern, frozenset[str]]]:
         if self._paths is None:
-            table = [(path, methods) for path, methods, _route in routes(self.app)]
+            # A page's route (api/pages/, ``browser_only``) serves no API client: not in its Allow.
+            table = [(path, methods) for path, methods, route in routes(self.app)
+                     if not getattr(route, "browser_only", False)]
             table += [(r.path, r.methods) for r in self.app.routes if isinstance(r, Route) and not
                       isinstance(r, APIRoute) and r.methods]
             self._paths = [(compile_path(path)[0], frozenset(methods)) for path, methods in table]

@@ -34,6 +34,7 @@ from registry.models.documents import (
 )
 from registry.models.hierarchy import (
     CentreRow,
+    CentreStatus,
     CertificateArchiveRow,
     CertificateRow,
     CertificateStatus,
@@ -41,7 +42,7 @@ from registry.models.hierarchy import (
 )
 from registry.models.people import ActorRow, ApprovalRow, CaKeyRetirementRow, ConsoleSessionRow, PersonRow
 from registry.models.revocation import CRLRow, RevocationRow
-from registry.models.webhooks import WebhookDeliveryRow, WebhookEndpointRow
+from registry.models.webhooks import WebhookDeliveryRow, WebhookDeliveryStatus, WebhookEndpointRow
 
 __all__ = [
     "NAMING_CONVENTION", "Base", "UTCDateTime",
@@ -51,5 +52,6 @@ __all__ = [
     "DocumentVersionRow", "EvidenceRecordRow", "FactorProofRow", "IssuanceJournalRow", "OneTimeCodeRow",
     "PersonRow", "RevocationRow", "SequenceRow", "SigningAuthorisationRow", "SigningRequestRow",
     "SigningSessionRow", "TrustAnchorRow", "WebhookDeliveryRow", "WebhookEndpointRow",
-    "ApplicationStatus", "CertificateStatus", "DocumentStatus", "FactorStatus", "SigningRequestStatus",
+    "ApplicationStatus", "CentreStatus", "CertificateStatus", "DocumentStatus", "FactorStatus", "SigningRequestStatus",
+    "WebhookDeliveryStatus",
 ]

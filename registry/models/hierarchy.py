@@ -21,6 +21,16 @@ class CertificateStatus(enum.StrEnum):
     REVOKED = "revoked"
 
 
+class CentreStatus(enum.StrEnum):
+    """A centre's status (``centres.status``): running, or stopped for good (its CA certificate revoked).
+
+    A ``StrEnum``: members are the very strings stored.
+    """
+
+    ACTIVE = "active"
+    STOPPED = "stopped"
+
+
 class CentreRow(Base):
     """A certification centre of the hierarchy (root, national, government)."""
 
@@ -34,7 +44,7 @@ class CentreRow(Base):
     key_algorithm: Mapped[str] = mapped_column(String(32))
     certificate_serial: Mapped[str] = mapped_column(String(40))
     certificate_der: Mapped[bytes] = mapped_column(LargeBinary)
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str] = mapped_column(String(16), default=CentreStatus.ACTIVE)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 
 from sqlalchemy import JSON, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.models.base import Base, UTCDateTime
+
+
+class WebhookDeliveryStatus(enum.StrEnum):
+    """A webhook delivery's status (``webhook_deliveries.status``).
+
+    A ``StrEnum``: members are the very strings stored.
+    """
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
 
 
 class WebhookEndpointRow(Base):

@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from registry.models import WebhookDeliveryRow, WebhookEndpointRow
+from registry.models import WebhookDeliveryRow, WebhookDeliveryStatus, WebhookEndpointRow
 from registry.repositories.base import _Repository
 
 
@@ -28,7 +28,8 @@ class WebhookDeliveryRepository(_Repository):
     def due(self, now: dt.datetime, limit: int = 20) -> list[WebhookDeliveryRow]:
         """Pending deliveries whose time has come, locked; other workers skip them (PostgreSQL)."""
         stmt = (select(WebhookDeliveryRow)
-                .where(WebhookDeliveryRow.status == "pending", WebhookDeliveryRow.next_attempt_at <= now)
+                .where(WebhookDeliveryRow.status == WebhookDeliveryStatus.PENDING,
+                       WebhookDeliveryRow.next_attempt_at <= now)
                 .order_by(WebhookDeliveryRow.next_attempt_at, WebhookDeliveryRow.id).limit(limit)
                 .with_for_update(skip_locked=True))
         return list(self._session.execute(stmt).scalars())

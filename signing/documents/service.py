@@ -17,12 +17,14 @@ import datetime as dt
 import hashlib
 import re
 import uuid
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from ca.clock import Clock
 from ca.errors import ConflictError, InvalidInput, NotFound, Problem
-from registry import Conflict, DocumentRow, DocumentStatus, DocumentVersionRow, Registry, RegistryTransaction
+from registry import Conflict, DocumentRow, DocumentStatus, DocumentVersionRow
 from signing.documents.limits import DocumentLimits
 from signing.documents.metadata import AMENDMENT, CONTRACT, PREFIX, DocumentMetadata, parse_metadata
 from signing.documents.pdf_checks import pdf_problems
@@ -33,6 +35,47 @@ VERSION_REASONS = (UPLOADED, "signature", "seal", "dss", "document-timestamp")
 STATUS_UPLOADED = DocumentStatus.UPLOADED
 _PUBLIC_ID = re.compile(r"[0-9a-f]{32}")
 _SERIAL = re.compile(r"[0-9a-fA-F]{1,40}")
+
+
+class DocumentRows(Protocol):
+    def add(self, row: DocumentRow) -> DocumentRow: ...
+    def by_id(self, tenant: str, document_id: int) -> DocumentRow | None: ...
+    def by_public_id(self, tenant: str, public_id: str, *, for_update: bool = False) -> DocumentRow | None: ...
+    def list(self, tenant: str, *, contract_number: str | None = None, contract_id: int | None = None,
+             limit: int = 100, offset: int = 0) -> Sequence[DocumentRow]: ...
+    def across_tenants(self, public_id: str) -> DocumentRow | None: ...
+    def list_across_tenants(self, *, contract_number: str | None = None, limit: int = 100,
+                            offset: int = 0) -> Sequence[DocumentRow]: ...
+
+
+class VersionRows(Protocol):
+    def add(self, row: DocumentVersionRow) -> DocumentVersionRow: ...
+    def by_id(self, version_id: int) -> DocumentVersionRow | None: ...
+    def by_number(self, document_id: int, number: int) -> DocumentVersionRow | None: ...
+    def latest(self, document_id: int) -> DocumentVersionRow | None: ...
+    def list(self, document_id: int) -> Sequence[DocumentVersionRow]: ...
+
+
+class AuditTrail(Protocol):
+    def append(self, *, at: dt.datetime, actor: str, action: str, subject: str,
+               details: dict[str, Any] | None = None) -> int: ...
+
+
+class DocumentStore(Protocol):
+    """What documents and their versions touch in one unit of work (a ``registry.RegistryTransaction`` is one)."""
+
+    @property
+    def documents(self) -> DocumentRows: ...
+    @property
+    def document_versions(self) -> VersionRows: ...
+    @property
+    def audit(self) -> AuditTrail: ...
+
+
+class DocumentStorage(Protocol):
+    """The registry as the document service sees it (``registry.Registry`` is one)."""
+
+    def transaction(self, *, readonly: bool = False) -> AbstractContextManager[DocumentStore]: ...
 
 
 class EveryTenant:
@@ -126,7 +169,7 @@ def _metadata_of(row: DocumentRow, contract: str | None) -> DocumentMetadata:
 
 
 class DocumentService:
-    def __init__(self, registry: Registry, clock: Clock, limits: DocumentLimits | None = None) -> None:
+    def __init__(self, registry: DocumentStorage, clock: Clock, limits: DocumentLimits | None = None) -> None:
         self.registry = registry
         self.clock = clock
         self.limits = limits or DocumentLimits()
@@ -177,7 +220,7 @@ class DocumentService:
                                      "template_version": meta.template_version})
             return self.view(tx, row)
 
-    def _signed_contract(self, tx: RegistryTransaction, tenant: str,
+    def _signed_contract(self, tx: DocumentStore, tenant: str,
                          public_id: str | None) -> tuple[DocumentRow, DocumentVersionRow]:
         """The contract an amendment is chained to, and its latest version, which must follow a signature.
 
@@ -196,7 +239,7 @@ class DocumentService:
 
     # -- versions (for the signing engine) ----------------------------------------
 
-    def add_version(self, tx: RegistryTransaction, document: DocumentRow, pdf: bytes, *, reason: str,
+    def add_version(self, tx: DocumentStore, document: DocumentRow, pdf: bytes, *, reason: str,
                     signature_field: str | None = None, signer_serial: str | None = None,
                     actor: str = "signing") -> DocumentVersionRow:
         """Append the next version in the caller's transaction; returns its row.
@@ -246,7 +289,7 @@ class DocumentService:
 
     # -- reading -------------------------------------------------------------------
 
-    def view(self, tx: RegistryTransaction, row: DocumentRow) -> DocumentView:
+    def view(self, tx: DocumentStore, row: DocumentRow) -> DocumentView:
         contract = tx.documents.by_id(row.tenant, row.contract_id) if row.contract_id is not None else None
         base = tx.document_versions.by_id(row.base_version_id) if row.base_version_id is not None else None
         amendments = (tuple(a.public_id for a in tx.documents.list(row.tenant, contract_id=row.id, limit=10_000))
@@ -286,7 +329,7 @@ class DocumentService:
                 raise NotFound(f"document {public_id} has no version {number}")
             return _stored(document, version)
 
-    def _document(self, tx: RegistryTransaction, tenant: Scope, public_id: str) -> DocumentRow:
+    def _document(self, tx: DocumentStore, tenant: Scope, public_id: str) -> DocumentRow:
         _require_tenant(tenant)
         row = None
         if _PUBLIC_ID.fullmatch(public_id):
@@ -309,7 +352,7 @@ def _require_tenant(tenant: Scope) -> None:
         raise InvalidInput("a document belongs to a tenant", [Problem("tenant", "is required")])
 
 
-def _contract_link_problems(tx: RegistryTransaction, tenant: str, values: dict[str, Any]) -> list[Problem]:
+def _contract_link_problems(tx: DocumentStore, tenant: str, values: dict[str, Any]) -> list[Problem]:
     """An amendment names a contract of the same tenant, for the same client and contract number.
 
     Another tenant's contract is "not found", as an unknown id is.

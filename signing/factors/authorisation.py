@@ -21,14 +21,48 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from ca.errors import QoltanbaError
-from registry import RegistryTransaction, SigningAuthorisationRow
+from registry import SigningAuthorisationRow
 
 
 class NotAuthorised(QoltanbaError):
     def __init__(self, detail: str) -> None:
         super().__init__("authorisation-required", detail, [])
+
+
+class AuthorisationRows(Protocol):
+    def add(self, row: SigningAuthorisationRow) -> SigningAuthorisationRow: ...
+    def by_public_id(self, tenant: str, public_id: str, *,
+                     for_update: bool = False) -> SigningAuthorisationRow | None: ...
+
+
+class AuditTrail(Protocol):
+    def append(self, *, at: dt.datetime, actor: str, action: str, subject: str,
+               details: dict[str, Any] | None = None) -> int: ...
+
+
+class AuthorisationStore(Protocol):
+    """What granting and checking touch in the caller's unit of work (a ``RegistryTransaction`` is one)."""
+
+    @property
+    def authorisations(self) -> AuthorisationRows: ...
+    @property
+    def audit(self) -> AuditTrail: ...
+
+
+@dataclass(frozen=True)
+class GrantEvidence:
+    """What a grant records of the will it follows: the signing request, its policy, the factors in order."""
+
+    signing_request: str
+    policy: str
+    factors: tuple[str, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"signing_request": self.signing_request, "policy": self.policy, "factors": list(self.factors)}
 
 
 # Only this module holds it, so only this module makes an Authorisation.
@@ -88,27 +122,28 @@ class AuthorisationService:
         self.clock = clock
         self.ttl = ttl
 
-    def grant(self, tx: RegistryTransaction, *, tenant: str, document_row_id: int, document_public_id: str,
-              document_sha256: str, signer_serial: str, granted_by: str, evidence: dict | None = None) -> Authorisation:
+    def grant(self, tx: AuthorisationStore, *, tenant: str, document_row_id: int, document_public_id: str,
+              document_sha256: str, signer_serial: str, granted_by: str,
+              evidence: GrantEvidence | None = None) -> Authorisation:
         """Record a single-use authorisation; called only once the factors are proven."""
         now = self.clock.now()
         row = tx.authorisations.add(SigningAuthorisationRow(
             public_id=secrets.token_hex(16), tenant=tenant, document_id=document_row_id,
             document_sha256=document_sha256, signer_serial=signer_serial.lower(), granted_at=now,
-            expires_at=now + self.ttl, granted_by=granted_by, evidence=evidence or {}))
+            expires_at=now + self.ttl, granted_by=granted_by, evidence=evidence.as_json() if evidence else {}))
         tx.audit.append(at=now, actor=granted_by, action="signing.authorised", subject=document_public_id,
                         details={"authorisation": row.public_id, "signer_serial": row.signer_serial,
                                  "document_sha256": document_sha256})
         return _view(row, document_public_id)
 
-    def unlock(self, tx: RegistryTransaction, authorisation_id: str | None, *, tenant: str, document_row_id: int,
+    def unlock(self, tx: AuthorisationStore, authorisation_id: str | None, *, tenant: str, document_row_id: int,
                document_public_id: str, document_sha256: str) -> Authorisation:
         """The authorisation object a held key demands, made from the grant recorded for this document state."""
         row = self.check(tx, authorisation_id, tenant=tenant, document_row_id=document_row_id,
                          document_public_id=document_public_id, document_sha256=document_sha256)
         return _view(row, document_public_id)
 
-    def check(self, tx: RegistryTransaction, authorisation_id: str | None, *, tenant: str, document_row_id: int,
+    def check(self, tx: AuthorisationStore, authorisation_id: str | None, *, tenant: str, document_row_id: int,
               document_public_id: str, document_sha256: str, for_update: bool = False) -> SigningAuthorisationRow:
         """The authorisation if it unlocks this signature now; NotAuthorised otherwise."""
         if not authorisation_id:
@@ -124,7 +159,7 @@ class AuthorisationService:
             raise NotAuthorised("the authorisation was given for another state of the document")
         return row
 
-    def consume(self, tx: RegistryTransaction, authorisation_id: str | None, **binding) -> SigningAuthorisationRow:
+    def consume(self, tx: AuthorisationStore, authorisation_id: str | None, **binding) -> SigningAuthorisationRow:
         row = self.check(tx, authorisation_id, for_update=True, **binding)
         row.consumed_at = self.clock.now()
         return row

@@ -7,6 +7,7 @@ not revoked according to its issuer (signing/factors/accredited.py).
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 from cryptography import x509
@@ -16,7 +17,7 @@ from ca.clock import Clock
 from ca.errors import Problem
 from ca.issuer import IssuingCA
 from ca.policy import NATIONAL
-from registry import Registry, RegistryTransaction
+from registry import CentreRow, CertificateRow, CertificateStatus
 from signing.factors.accredited import AccreditedIssuers
 
 
@@ -24,16 +25,40 @@ class Ours(Protocol):
     def chain_of(self, certificate: x509.Certificate) -> object | None: ...
 
 
+class CertificateRows(Protocol):
+    def by_serial(self, serial: str, issuer_id: int | None = None, *,
+                  for_update: bool = False) -> list[CertificateRow]: ...
+
+
+class CentreRows(Protocol):
+    def all(self) -> list[CentreRow]: ...   # read by the hierarchy's issuing_ca(code, tx)
+
+
+class CertificateStore(Protocol):
+    """What the enrolment check reads in one unit of work (a ``registry.RegistryTransaction`` is one)."""
+
+    @property
+    def certificates(self) -> CertificateRows: ...
+    @property
+    def centres(self) -> CentreRows: ...
+
+
+class CertificateStorage(Protocol):
+    """The registry as the enrolment check sees it (``registry.Registry`` is one)."""
+
+    def transaction(self, *, readonly: bool = False) -> AbstractContextManager[CertificateStore]: ...
+
+
 class Centres(Protocol):
     """What the enrolment check reads of the hierarchy (ca.hierarchy.Hierarchy)."""
 
-    def issuing_ca(self, code: str, tx: RegistryTransaction | None = None) -> IssuingCA: ...
+    def issuing_ca(self, code: str, tx: CertificateStore | None = None) -> IssuingCA: ...
 
 
 class ClientCertificates:
     """Which EDS certificates a client may enrol: LOAN-2's "issued by an accredited Kazakh CA"."""
 
-    def __init__(self, registry: Registry, clock: Clock, centres: Centres, ours: Ours,
+    def __init__(self, registry: CertificateStorage, clock: Clock, centres: Centres, ours: Ours,
                  accredited: AccreditedIssuers) -> None:
         self.registry = registry
         self.clock = clock
@@ -53,7 +78,7 @@ class ClientCertificates:
         if row is None:
             return [Problem("certificate", "is not one of our national CA's certificates (not in the registry)")]
         problems = []
-        if row.status != "valid":
+        if row.status != CertificateStatus.VALID:
             problems.append(Problem("certificate", f"is {row.status}"))
         now = self.clock.now()
         if not row.not_before <= now <= row.not_after:
@@ -61,4 +86,4 @@ class ClientCertificates:
         return problems
 
 
-__all__ = ["ClientCertificates"]
+__all__ = ["CertificateStorage", "CertificateStore", "ClientCertificates"]

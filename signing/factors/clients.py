@@ -24,26 +24,46 @@ import base64
 import binascii
 import datetime as dt
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol
+from contextlib import AbstractContextManager
+from typing import Protocol
 
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from ca import identity
 from ca.errors import ConflictError, InvalidInput, NotFound, Problem
 from ca.keycheck import load_certificate
-from registry import ClientFactorRow, ClientRow, Conflict, FactorStatus, Registry, RegistryTransaction
+from registry import (
+    ClientFactorRow,
+    ClientRow,
+    Conflict,
+    DocumentRow,
+    FactorStatus,
+    SigningRequestRow,
+    SigningRequestStatus,
+)
 from signing.documents.metadata import CLIENT_KINDS, DETAILS_CHANGE, ENTREPRENEUR, INDIVIDUAL, LEGAL_ENTITY
 from signing.factors.accredited import holder_problems
+from signing.factors.authorisation import AuditTrail
 from signing.factors.client_certificates import ClientCertificates
 from signing.factors.codes import new_totp_secret, provisioning_uri, totp_step
+from signing.factors.enrolment import (
+    ClientRegistration,
+    ClientView,
+    FactorEnrolment,
+    FactorView,
+    factor_view,
+    only_fields,
+    phone_field,
+    text_field,
+)
 from signing.factors.errors import FactorRefused
-from signing.factors.otp import check_code, issue_code
+from signing.factors.otp import CodeStore, check_code, issue_code
 from signing.factors.sms import SMSSender, masked
 from signing.policies.policy import CodePolicy, Factor
 
 PENDING, ACTIVE, REVOKED = FactorStatus.PENDING, FactorStatus.ACTIVE, FactorStatus.REVOKED
+SIGNED, SEALED = SigningRequestStatus.SIGNED, SigningRequestStatus.SEALED
 
 
 class Secrets(Protocol):
@@ -56,66 +76,51 @@ class Secrets(Protocol):
     def matches(self, expected_hex: str, *parts: str | bytes) -> bool: ...
 
 
-@dataclass(frozen=True)
-class FactorView:
-    id: str
-    kind: str
-    status: str
-    created_at: dt.datetime
-    confirmed_at: dt.datetime | None
-    phone: str | None = None
-    provider: str | None = None
-    reference: str | None = None
-    certificate_serial: str | None = None
-    certificate_issuer: str | None = None
-    # Shown once, when a TOTP factor is enrolled.
-    secret: str | None = None
-    uri: str | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        shown = {k: v for k, v in self.__dict__.items() if v is not None and k not in ("created_at", "confirmed_at")}
-        return shown | {"created_at": self.created_at.isoformat(),
-                        "confirmed_at": self.confirmed_at.isoformat() if self.confirmed_at else None}
+class ClientRows(Protocol):
+    def add(self, row: ClientRow) -> ClientRow: ...
+    def by_public_id(self, tenant: str, public_id: str, *, for_update: bool = False) -> ClientRow | None: ...
 
 
-@dataclass(frozen=True)
-class ClientView:
-    id: str
-    kind: str
-    iin: str
-    bin: str | None
-    name: str
-    phone: str
-    created_at: dt.datetime
-    factors: tuple[FactorView, ...]
-
-    def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind, "iin": self.iin, "bin": self.bin, "name": self.name,
-                "phone": self.phone, "created_at": self.created_at.isoformat(),
-                "factors": [f.as_json() for f in self.factors]}
+class FactorRows(Protocol):
+    def add(self, row: ClientFactorRow) -> ClientFactorRow: ...
+    def by_public_id(self, client_id: int, public_id: str, *, for_update: bool = False) -> ClientFactorRow | None: ...
+    def of_client(self, client_id: int, *, kind: str | None = None, status: str | None = None,
+                  for_update: bool = False) -> list[ClientFactorRow]: ...
 
 
-def factor_view(row: ClientFactorRow) -> FactorView:
-    return FactorView(id=row.public_id, kind=row.kind, status=row.status, created_at=row.created_at,
-                      confirmed_at=row.confirmed_at, phone=row.phone, provider=row.provider, reference=row.reference,
-                      certificate_serial=row.certificate_serial, certificate_issuer=row.certificate_issuer)
+class SignedRequests(Protocol):
+    """LOAN-9: the details-change request a new phone names."""
+
+    def by_public_id(self, tenant: str, public_id: str, *, for_update: bool = False) -> SigningRequestRow | None: ...
 
 
-def _text(payload: Mapping, name: str, problems: list[Problem], *, max_length: int,
-          required: bool = True) -> str | None:
-    value = payload.get(name)
-    if value is None:
-        if required:
-            problems.append(Problem(name, "is required"))
-        return None
-    if not isinstance(value, str) or not value.strip() or len(value) > max_length or not value.isprintable():
-        problems.append(Problem(name, f"must be 1-{max_length} printable characters"))
-        return None
-    return value.strip()
+class Documents(Protocol):
+    def by_id(self, tenant: str, document_id: int) -> DocumentRow | None: ...
+
+
+class ClientStore(CodeStore, Protocol):
+    """What registering and enrolling touch in one unit of work (a ``registry.RegistryTransaction`` is one)."""
+
+    @property
+    def clients(self) -> ClientRows: ...
+    @property
+    def client_factors(self) -> FactorRows: ...
+    @property
+    def signing_requests(self) -> SignedRequests: ...
+    @property
+    def documents(self) -> Documents: ...
+    @property
+    def audit(self) -> AuditTrail: ...
+
+
+class ClientStorage(Protocol):
+    """The registry as the client service sees it (``registry.Registry`` is one)."""
+
+    def transaction(self, *, readonly: bool = False) -> AbstractContextManager[ClientStore]: ...
 
 
 class ClientService:
-    def __init__(self, registry: Registry, clock, secrets_: Secrets, sms: SMSSender, codes: CodePolicy,
+    def __init__(self, registry: ClientStorage, clock, secrets_: Secrets, sms: SMSSender, codes: CodePolicy,
                  provider: str, issuer: str = "Qoltanba", certificates: ClientCertificates | None = None) -> None:
         """``certificates`` checks EDS certificates at enrolment; without it only whom they name is checked."""
         self.certificates = certificates
@@ -129,16 +134,16 @@ class ClientService:
 
     # -- registration --------------------------------------------------------------------
 
-    def register(self, actor: str, tenant: str, payload: Mapping) -> ClientView:
+    def register(self, actor: str, tenant: str, client: ClientRegistration) -> ClientView:
         """Register a client and send the code that confirms the phone (LOAN-7)."""
         problems: list[Problem] = []
-        kind = payload.get("kind")
+        kind = client.kind
         if kind not in CLIENT_KINDS:
             problems.append(Problem("kind", "must be one of: " + ", ".join(CLIENT_KINDS)))
-        iin = _text(payload, "iin", problems, max_length=12)
+        iin = text_field(client.iin, "iin", problems, max_length=12)
         if iin is not None:
             problems += [Problem("iin", m) for m in identity.validate_iin(iin)]
-        bin_ = _text(payload, "bin", problems, max_length=12, required=kind == LEGAL_ENTITY)
+        bin_ = text_field(client.bin, "bin", problems, max_length=12, required=kind == LEGAL_ENTITY)
         if bin_ is not None:
             problems += [Problem("bin", m) for m in identity.validate_bin(bin_)]
             if kind == INDIVIDUAL:
@@ -148,28 +153,24 @@ class ClientService:
                                                "(5th digit 6); leave it out otherwise"))
             elif kind == LEGAL_ENTITY and bin_[4:5] == "6":
                 problems.append(Problem("bin", "a joint entrepreneurship's BIN is not a legal entity's"))
-        name = _text(payload, "name", problems, max_length=200)
-        phone = _text(payload, "phone", problems, max_length=32)
-        if phone is not None:
-            phone_problems = identity.validate_phone(phone)
-            problems += [Problem("phone", m) for m in phone_problems]
-            phone = identity.normalize_phone(phone) if not phone_problems else None
+        name = text_field(client.name, "name", problems, max_length=200)
+        phone = phone_field(client.phone, problems)
         if problems:
             raise InvalidInput("the client is refused", problems)
         now = self.clock.now()
         try:
             with self.registry.transaction() as tx:
-                client = tx.clients.add(ClientRow(
+                row = tx.clients.add(ClientRow(
                     public_id=secrets.token_hex(16), tenant=tenant, kind=kind, id_number=bin_ or iin, iin=iin,
                     bin=bin_, name=name, phone=phone, created_at=now, created_by=actor))
                 factor = tx.client_factors.add(ClientFactorRow(
-                    public_id=secrets.token_hex(16), client_id=client.id, kind=Factor.SMS.value, status=PENDING,
+                    public_id=secrets.token_hex(16), client_id=row.id, kind=Factor.SMS.value, status=PENDING,
                     phone=phone, created_at=now))
                 code, _row = issue_code(tx, self.secrets, self.codes, now, factor=factor, request_id=None,
                                         binding=factor.public_id, document_sha256=None)
-                tx.audit.append(at=now, actor=actor, action="client.registered", subject=f"client:{client.public_id}",
+                tx.audit.append(at=now, actor=actor, action="client.registered", subject=f"client:{row.public_id}",
                                 details={"tenant": tenant, "kind": kind})
-                view = self._view(tx, client)
+                view = self._view(tx, row)
         except Conflict:
             raise ConflictError("this tenant has registered this client already") from None
         self._send(tenant, phone, code, "to confirm this phone for signing with Qoltanba")
@@ -181,26 +182,27 @@ class ClientService:
 
     # -- factors --------------------------------------------------------------------------
 
-    def enrol(self, actor: str, tenant: str, client_id: str, payload: Mapping) -> FactorView:
-        kind = payload.get("kind")
+    def enrol(self, actor: str, tenant: str, client_id: str, factor: FactorEnrolment) -> FactorView:
+        kind = factor.kind
         handlers = {Factor.TOTP.value: self._enrol_totp, Factor.BIOMETRIC.value: self._enrol_biometric,
                     Factor.EDS.value: self._enrol_eds, Factor.SMS.value: self._enrol_phone}
         if kind not in handlers:
             raise InvalidInput("the factor is refused", [Problem("kind", "must be one of: " + ", ".join(handlers))])
         # An EDS certificate's chain and status may be fetched over the network: before the transaction.
-        extra = {"checked": self._check_eds(payload)} if kind == Factor.EDS.value else {}
+        extra = {"checked": self._check_eds(factor)} if kind == Factor.EDS.value else {}
         now = self.clock.now()
         with self.registry.transaction() as tx:
             client = self._client(tx, tenant, client_id)
-            view, code = handlers[kind](tx, client, payload, now, **extra)
+            view, code = handlers[kind](tx, client, factor, now, **extra)
             tx.audit.append(at=now, actor=actor, action="factor.enrolled", subject=f"client:{client.public_id}",
                             details={"tenant": tenant, "factor": view.id, "kind": kind, "status": view.status})
         if code is not None:
             self._send(tenant, view.phone, code, "to confirm this phone for signing with Qoltanba")
         return view
 
-    def _enrol_totp(self, tx: RegistryTransaction, client: ClientRow, payload: Mapping, now: dt.datetime):
-        _no_extra(payload, {"kind"})
+    def _enrol_totp(self, tx: ClientStore, client: ClientRow, factor: FactorEnrolment,
+                    now: dt.datetime) -> tuple[FactorView, str | None]:
+        only_fields(factor, {"kind"})
         public_id = secrets.token_hex(16)
         secret = new_totp_secret()
         tx.client_factors.add(ClientFactorRow(
@@ -210,11 +212,12 @@ class ClientService:
         return FactorView(id=public_id, kind=Factor.TOTP.value, status=PENDING, created_at=now, confirmed_at=None,
                           secret=secret, uri=uri), None
 
-    def _enrol_biometric(self, tx: RegistryTransaction, client: ClientRow, payload: Mapping, now: dt.datetime):
-        _no_extra(payload, {"kind", "reference", "provider"})
+    def _enrol_biometric(self, tx: ClientStore, client: ClientRow, factor: FactorEnrolment,
+                         now: dt.datetime) -> tuple[FactorView, str | None]:
+        only_fields(factor, {"kind", "reference", "provider"})
         problems: list[Problem] = []
-        reference = _text(payload, "reference", problems, max_length=128)
-        provider = payload.get("provider", self.provider)
+        reference = text_field(factor.reference, "reference", problems, max_length=128)
+        provider = factor.provider if factor.provider is not None else self.provider
         if provider != self.provider:
             problems.append(Problem("provider", f"must be the configured identity provider, {self.provider!r}"))
         if problems:
@@ -226,10 +229,10 @@ class ClientService:
             provider=provider, reference=reference, created_at=now, confirmed_at=now))
         return factor_view(row), None
 
-    def _check_eds(self, payload: Mapping) -> tuple[x509.Certificate, list[Problem]]:
+    def _check_eds(self, factor: FactorEnrolment) -> tuple[x509.Certificate, list[Problem]]:
         """The certificate read, and every problem that keeps it from signing (chain, validity, status)."""
-        _no_extra(payload, {"kind", "certificate"})
-        text = payload.get("certificate")
+        only_fields(factor, {"kind", "certificate"})
+        text = factor.certificate
         try:
             data = text.encode() if isinstance(text, str) else b""
             cert = load_certificate(data if data.lstrip().startswith(b"-----BEGIN")
@@ -239,8 +242,8 @@ class ClientService:
                                                                                      "DER) X.509 certificate")]) from None
         return cert, self.certificates.problems(cert) if self.certificates is not None else []
 
-    def _enrol_eds(self, tx: RegistryTransaction, client: ClientRow, payload: Mapping, now: dt.datetime, *,
-                   checked: tuple[x509.Certificate, list[Problem]]):
+    def _enrol_eds(self, tx: ClientStore, client: ClientRow, factor: FactorEnrolment, now: dt.datetime, *,
+                   checked: tuple[x509.Certificate, list[Problem]]) -> tuple[FactorView, str | None]:
         cert, problems = checked
         problems = problems + holder_problems(cert, client_kind=client.kind, iin=client.iin, bin_=client.bin)
         if problems:
@@ -255,23 +258,20 @@ class ClientService:
             certificate_der=cert.public_bytes(serialization.Encoding.DER), created_at=now, confirmed_at=now))
         return factor_view(row), None
 
-    def _enrol_phone(self, tx: RegistryTransaction, client: ClientRow, payload: Mapping, now: dt.datetime):
+    def _enrol_phone(self, tx: ClientStore, client: ClientRow, factor: FactorEnrolment,
+                     now: dt.datetime) -> tuple[FactorView, str | None]:
         """LOAN-9: another phone only with a signed details-change request of this client."""
-        _no_extra(payload, {"kind", "phone", "details_change_request"})
+        only_fields(factor, {"kind", "phone", "details_change_request"})
         problems: list[Problem] = []
-        phone = _text(payload, "phone", problems, max_length=32)
-        if phone is not None:
-            phone_problems = identity.validate_phone(phone)
-            problems += [Problem("phone", m) for m in phone_problems]
-            phone = identity.normalize_phone(phone) if not phone_problems else None
+        phone = phone_field(factor.phone, problems)
         if problems:
             raise InvalidInput("the phone is refused", problems)
         if tx.client_factors.of_client(client.id, kind=Factor.SMS.value, status=ACTIVE):
-            request_id = payload.get("details_change_request")
+            request_id = factor.details_change_request
             request = tx.signing_requests.by_public_id(client.tenant, request_id) if isinstance(request_id, str) \
                 else None
             document = tx.documents.by_id(client.tenant, request.document_id) if request is not None else None
-            if (request is None or request.client_id != client.id or request.status not in ("signed", "sealed")
+            if (request is None or request.client_id != client.id or request.status not in (SIGNED, SEALED)
                     or document is None or document.kind != DETAILS_CHANGE):
                 raise ConflictError("LOAN-9: a new phone number needs the client's signed details change "
                                     "(biometrics and EDS); name its signing request in details_change_request",
@@ -324,7 +324,7 @@ class ClientService:
             raise FactorRefused("the code is refused", [Problem("code", refused)])
         return view
 
-    def _confirm_totp(self, tx: RegistryTransaction, client: ClientRow, factor: ClientFactorRow, code: str,
+    def _confirm_totp(self, tx: ClientStore, client: ClientRow, factor: ClientFactorRow, code: str,
                       now: dt.datetime, actor: str) -> str | None:
         """None when ``code`` is the authenticator's; else why not. Wrong codes count, as a phone's do:
         at ``codes.max_failures`` the pending enrolment is discarded (issue 18) and a new one is needed."""
@@ -371,24 +371,18 @@ class ClientService:
         self.sms.send(tenant, phone, f"Qoltanba: {code} is your code {purpose}. Valid {minutes} min. "
                                      "Do not share it with anyone.")
 
-    def _client(self, tx: RegistryTransaction, tenant: str, client_id: str) -> ClientRow:
+    def _client(self, tx: ClientStore, tenant: str, client_id: str) -> ClientRow:
         row = tx.clients.by_public_id(tenant, client_id) if isinstance(client_id, str) and len(client_id) == 32 \
             else None
         if row is None:
             raise NotFound(f"no client {client_id}")
         return row
 
-    def _view(self, tx: RegistryTransaction, row: ClientRow) -> ClientView:
+    def _view(self, tx: ClientStore, row: ClientRow) -> ClientView:
         factors = tuple(factor_view(f) for f in tx.client_factors.of_client(row.id))
         return ClientView(id=row.public_id, kind=row.kind, iin=row.iin, bin=row.bin, name=row.name, phone=row.phone,
                           created_at=row.created_at, factors=factors)
 
 
-def _no_extra(payload: Mapping, allowed: set[str]) -> None:
-    extra = sorted(set(payload) - allowed)
-    if extra:
-        raise InvalidInput("the factor is refused", [Problem(k, "unknown field for this kind of factor")
-                                                     for k in extra])
-
-
-__all__ = ["ACTIVE", "PENDING", "REVOKED", "ClientCertificates", "ClientService", "ClientView", "FactorView", "factor_view", "masked"]
+__all__ = ["ACTIVE", "PENDING", "REVOKED", "ClientCertificates", "ClientRegistration", "ClientService", "ClientStorage",
+           "ClientStore", "ClientView", "FactorEnrolment", "FactorView", "factor_view", "masked"]

@@ -13,12 +13,25 @@ import datetime as dt
 from typing import Protocol
 
 from ca.errors import ConflictError
-from registry import ClientFactorRow, OneTimeCodeRow, RegistryTransaction
+from registry import ClientFactorRow, OneTimeCodeRow
 from signing.factors.codes import code_parts, new_code
 from signing.factors.errors import Throttled
 from signing.policies.policy import CodePolicy
 
 SIGNING, ENROLMENT = "signing", "enrolment"
+
+
+class OneTimeCodes(Protocol):
+    def sent(self, factor_id: int, request_id: int | None, purpose: str, *,
+             for_update: bool = False) -> list[OneTimeCodeRow]: ...
+    def add(self, row: OneTimeCodeRow) -> OneTimeCodeRow: ...
+
+
+class CodeStore(Protocol):
+    """What sending and checking a code touch in the caller's unit of work (a ``RegistryTransaction`` is one)."""
+
+    @property
+    def one_time_codes(self) -> OneTimeCodes: ...
 
 
 class KeyedHash(Protocol):
@@ -27,7 +40,7 @@ class KeyedHash(Protocol):
     def matches(self, expected_hex: str, *parts: str | bytes) -> bool: ...
 
 
-def issue_code(tx: RegistryTransaction, hasher: KeyedHash, policy: CodePolicy, now: dt.datetime, *,
+def issue_code(tx: CodeStore, hasher: KeyedHash, policy: CodePolicy, now: dt.datetime, *,
                factor: ClientFactorRow, request_id: int | None, binding: str,
                document_sha256: str | None) -> tuple[str, OneTimeCodeRow]:
     """A fresh code (returned once, to be sent) replacing the earlier ones; raises ``Throttled``."""
@@ -50,7 +63,7 @@ def issue_code(tx: RegistryTransaction, hasher: KeyedHash, policy: CodePolicy, n
     return code, row
 
 
-def check_code(tx: RegistryTransaction, hasher: KeyedHash, now: dt.datetime, *, factor: ClientFactorRow,
+def check_code(tx: CodeStore, hasher: KeyedHash, now: dt.datetime, *, factor: ClientFactorRow,
                request_id: int | None, binding: str, document_sha256: str | None, code: str) -> str | None:
     """None when ``code`` is the live code (now used up); else why it is refused."""
     purpose = SIGNING if request_id is not None else ENROLMENT

@@ -22,18 +22,24 @@ import binascii
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import Any
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from ca.errors import ConflictError, InvalidInput, Problem, QoltanbaError
 from ca.keycheck import load_certificate
-from registry import RegistryTransaction, SigningRequestRow
+from registry import DocumentStatus, SigningRequestRow, SigningSessionRow
+from signing.factors.authorisation import AuthorisationStore, GrantEvidence
 from signing.policies.policy import Factor
+from signing.requests import evidence, proofs
+from signing.requests.evidence import EvidenceStore, SignatureEvidence
 from signing.requests.lifecycle import EXPIRED, OPEN, SEALED, SIGNED, rule_of
-from signing.requests.proofs import ClientContext, FactorProofs, actor_of, missing_factors
-from signing.requests.signatures import SEAL_FIELD, InvalidSignature, SignatureResult
+from signing.requests.proofs import ClientContext, FactorProofs, ProofStore, actor_of, missing_factors
+from signing.requests.signatures import SEAL_FIELD, ExternalSession, InvalidSignature, SignatureEntries, SignatureResult
+from signing.requests.steps import ClientRequestView
 
 log = logging.getLogger(__name__)
 _AUTH_NAMES = {Factor.BIOMETRIC: "Biometric", Factor.SMS: "SMS", Factor.TOTP: "TOTP", Factor.EDS: "EDS"}
@@ -44,12 +50,61 @@ def auth_type(factors) -> str:  # noqa: ANN001 - factors in the order proven
     return "/" + "+".join(_AUTH_NAMES[Factor(f)] for f in factors)
 
 
+class RequestRows(proofs.RequestRows, evidence.RequestRows, Protocol):
+    def signed_before(self, before: dt.datetime, limit: int = 20) -> list[SigningRequestRow]: ...
+
+
+class SessionRows(Protocol):
+    def by_public_id(self, tenant: str, public_id: str, *, for_update: bool = False) -> SigningSessionRow | None: ...
+
+
+class CompletionStore(ProofStore, AuthorisationStore, EvidenceStore, Protocol):
+    """What signing once the factors are met touches in one unit of work (a ``registry.RegistryTransaction``
+    is one): the factor steps', the grant's and the evidence's, and the EDS session."""
+
+    @property
+    def signing_requests(self) -> RequestRows: ...
+    @property
+    def factor_proofs(self) -> proofs.ProofRows: ...
+    @property
+    def signing_sessions(self) -> SessionRows: ...
+
+
+class CompletionStorage(Protocol):
+    """The registry as ``ClientSigning`` sees it (``registry.Registry`` is one)."""
+
+    def transaction(self, *, readonly: bool = False) -> AbstractContextManager[CompletionStore]: ...
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What the signature needs once the factor check granted the authorisation (by its id)."""
+
+    actor: str
+    tenant: str
+    document: str
+    authorisation: str
+    level: str | None
+    entries: SignatureEntries
+
+
+@dataclass(frozen=True)
+class OpenSession:
+    """The EDS session a request started: whose, in which tenant."""
+
+    actor: str
+    tenant: str
+    session: str
+
+
 class ClientSigning(FactorProofs):
     """The client API: the factor steps, and signing once they meet the policy."""
 
-    def confirm(self, request_id: str, token: str | None, ctx: ClientContext) -> dict[str, Any]:
+    registry: CompletionStorage
+
+    def confirm(self, request_id: str, token: str | None, ctx: ClientContext) -> ClientRequestView:
         """The factors satisfy the rule without an EDS: the key the service holds for the client signs."""
-        def work(tx: RegistryTransaction, row: SigningRequestRow):
+        def work(tx: CompletionStore, row: SigningRequestRow) -> tuple[Grant, None]:
             rule, proven = rule_of(row), self._proven(tx, row)
             if not rule.satisfied_by(proven):
                 raise ConflictError(f"policy {rule.name} is not met yet; prove first: {missing_factors(rule, proven)}")
@@ -59,19 +114,19 @@ class ClientSigning(FactorProofs):
                 raise ConflictError("the service holds no signing key for this client; sign with the client's EDS")
             return self._authorise(tx, row, held.serial, proven), None
 
-        grant = self._step(request_id, token, work)
+        grant: Grant = self._step(request_id, token, work)
         callback = self._on_client_signature(request_id, ctx, eds=None)
-        self.signing.sign_with_client_key(grant["actor"], grant["tenant"], grant["document"],
-                                          authorisation=grant["authorisation"], level=grant["level"],
-                                          signature_entries=grant["entries"], on_stored=callback)
+        self.signing.sign_with_client_key(grant.actor, grant.tenant, grant.document,
+                                          authorisation=grant.authorisation, level=grant.level,
+                                          signature_entries=grant.entries, on_stored=callback)
         return self._finish(request_id)
 
-    def start_eds(self, request_id: str, token: str | None, certificate: str, ctx: ClientContext) -> dict[str, Any]:
+    def start_eds(self, request_id: str, token: str | None, certificate: str, ctx: ClientContext) -> ExternalSession:
         """The other factors first; then what the client's own token must sign (an external session)."""
         cert = _certificate(certificate)
         serial, issuer = format(cert.serial_number, "x"), cert.issuer.rfc4514_string()
 
-        def work(tx: RegistryTransaction, row: SigningRequestRow):
+        def work(tx: CompletionStore, row: SigningRequestRow) -> tuple[Grant, None]:
             self._needed(tx, row, Factor.EDS)
             if not any(f.certificate_serial == serial and f.certificate_issuer == issuer
                        for f in self._active(tx, row, Factor.EDS)):
@@ -83,27 +138,27 @@ class ClientSigning(FactorProofs):
                                     f"{missing_factors(rule, proven | {Factor.EDS})}")
             return self._authorise(tx, row, serial, [*proven, Factor.EDS]), None
 
-        grant = self._step(request_id, token, work)
+        grant: Grant = self._step(request_id, token, work)
         session = self.signing.start_external(
-            grant["actor"], grant["tenant"], grant["document"],
-            certificate=cert.public_bytes(serialization.Encoding.PEM), authorisation=grant["authorisation"],
-            level=grant["level"], signature_entries=grant["entries"])
+            grant.actor, grant.tenant, grant.document,
+            certificate=cert.public_bytes(serialization.Encoding.PEM), authorisation=grant.authorisation,
+            level=grant.level, signature_entries=grant.entries)
         with self.registry.transaction() as tx:
             row = tx.signing_requests.for_client(request_id, for_update=True)
             row.session, row.signer_serial = session.id, serial
-        return session.as_json()
+        return session
 
     def submit_eds_signature(self, request_id: str, token: str | None, *, signature: bytes | None,
-                             cms: bytes | None, ctx: ClientContext) -> dict[str, Any]:
-        def work(tx: RegistryTransaction, row: SigningRequestRow):
+                             cms: bytes | None, ctx: ClientContext) -> ClientRequestView:
+        def work(tx: CompletionStore, row: SigningRequestRow) -> tuple[OpenSession, None]:
             if row.session is None:
                 raise ConflictError("start the EDS factor first: the session says what the token must sign")
-            return {"actor": actor_of(row), "tenant": row.tenant, "session": row.session}, None
+            return OpenSession(actor=actor_of(row), tenant=row.tenant, session=row.session), None
 
-        started = self._step(request_id, token, work)
-        callback = self._on_client_signature(request_id, ctx, eds=started["session"])
+        started: OpenSession = self._step(request_id, token, work)
+        callback = self._on_client_signature(request_id, ctx, eds=started.session)
         try:
-            self.signing.complete_external(started["actor"], started["tenant"], started["session"],
+            self.signing.complete_external(started.actor, started.tenant, started.session,
                                            signature=signature, cms=cms, on_stored=callback)
         except InvalidSignature as error:
             # A signature that does not verify is a failed factor like a wrong code.
@@ -116,28 +171,27 @@ class ClientSigning(FactorProofs):
 
     # -- steps shared ---------------------------------------------------------------------------
 
-    def _authorise(self, tx: RegistryTransaction, row: SigningRequestRow, signer_serial: str,
-                   factors) -> dict[str, Any]:  # noqa: ANN001
+    def _authorise(self, tx: CompletionStore, row: SigningRequestRow, signer_serial: str,
+                   factors) -> Grant:  # noqa: ANN001
         """Grant the single-use authorisation for this document state and signer; what the signature needs."""
         doc = tx.documents.by_id(row.tenant, row.document_id)
-        proofs = tx.factor_proofs.of_request(row.id)
+        proven = tx.factor_proofs.of_request(row.id)
+        order = tuple(p.factor for p in proven) + ((Factor.EDS.value,) if Factor.EDS in factors else ())
         auth = self.authorisations.grant(
             tx, tenant=row.tenant, document_row_id=doc.id, document_public_id=doc.public_id,
             document_sha256=row.document_sha256, signer_serial=signer_serial, granted_by=actor_of(row),
-            evidence={"signing_request": row.public_id, "policy": row.policy,
-                      "factors": [p.factor for p in proofs] + ([Factor.EDS.value] if Factor.EDS in factors else [])})
+            evidence=GrantEvidence(signing_request=row.public_id, policy=row.policy, factors=order))
         row.authorisation, row.signer_serial = auth.id, signer_serial
-        last = max((p.proven_at for p in proofs), default=self.clock.now())
-        order = [p.factor for p in proofs] + ([Factor.EDS.value] if Factor.EDS in factors else [])
-        entries = {"/Prop_AuthType": auth_type(order),
-                   "/Prop_AuthTime": max(0, int((self.clock.now() - last).total_seconds()))}
-        return {"actor": actor_of(row), "tenant": row.tenant, "document": doc.public_id, "authorisation": auth.id,
-                "level": row.level, "entries": entries}
+        last = max((p.proven_at for p in proven), default=self.clock.now())
+        entries = SignatureEntries(auth_type=auth_type(order),
+                                   auth_time=max(0, int((self.clock.now() - last).total_seconds())))
+        return Grant(actor=actor_of(row), tenant=row.tenant, document=doc.public_id, authorisation=auth.id,
+                     level=row.level, entries=entries)
 
     def _on_client_signature(self, request_id: str, ctx: ClientContext,
-                             eds: str | None) -> Callable[[RegistryTransaction, SignatureResult], None]:
+                             eds: str | None) -> Callable[[CompletionStore, SignatureResult], None]:
         """Runs in the transaction that stores the client's signature: the request, the proof, the evidence."""
-        def stored(tx: RegistryTransaction, result: SignatureResult) -> None:
+        def stored(tx: CompletionStore, result: SignatureResult) -> None:
             row = tx.signing_requests.for_client(request_id, for_update=True)
             now = self.clock.now()
             if row.status != OPEN or now >= row.expires_at:
@@ -161,9 +215,10 @@ class ClientSigning(FactorProofs):
                 amount=doc.loan_amount, mrp_kzt=self.requests.mrp_kzt, signed_at=now)
             self.evidence.record(tx, request=row, document=doc, client=client, signed_at=now,
                                  digest_before=row.document_sha256, digest_after=result.sha256,
-                                 signature={"field": result.field, "level": result.level,
-                                            "signer_serial": result.signer_serial, "version": result.version,
-                                            "way": "client-eds" if eds else "held-key"})
+                                 signature=SignatureEvidence(field=result.field, level=result.level,
+                                                             signer_serial=result.signer_serial,
+                                                             version=result.version,
+                                                             way="client-eds" if eds else "held-key"))
             self.requests.transition(tx, row, SIGNED, actor_of(row), version=result.version, sha256=result.sha256,
                                      signer_serial=result.signer_serial)
         return stored
@@ -175,9 +230,9 @@ class ClientSigning(FactorProofs):
         self.requests.events.kick()
         return result
 
-    def _on_seal(self, tenant: str, actor: str) -> Callable[[RegistryTransaction, SignatureResult], None]:
+    def _on_seal(self, tenant: str, actor: str) -> Callable[[CompletionStore, SignatureResult], None]:
         """Runs in the transaction that stores the seal: the signed request, its evidence, its event."""
-        def sealed(tx: RegistryTransaction, result: SignatureResult) -> None:
+        def sealed(tx: CompletionStore, result: SignatureResult) -> None:
             document = tx.documents.by_public_id(tenant, result.document)
             for request in tx.signing_requests.of_document(tenant, document.id):
                 if request.status == SIGNED:
@@ -185,7 +240,7 @@ class ClientSigning(FactorProofs):
                                       signer_serial=result.signer_serial)
         return sealed
 
-    def _mark_sealed(self, tx: RegistryTransaction, request: SigningRequestRow, actor: str, *, version: int,
+    def _mark_sealed(self, tx: CompletionStore, request: SigningRequestRow, actor: str, *, version: int,
                      sha256: str, signer_serial: str) -> None:
         row = tx.signing_requests.for_client(request.public_id, for_update=True)
         row.sealed_at = self.clock.now()
@@ -211,7 +266,7 @@ class ClientSigning(FactorProofs):
         for row, document in pending:
             actor = f"request:{row.public_id}"
             try:
-                if row.status == SIGNED and row.seal and document.status == "sealed":
+                if row.status == SIGNED and row.seal and document.status == DocumentStatus.SEALED:
                     self._follow_seal(row.public_id)
                 elif row.status == SIGNED and row.seal:
                     self.signing.sign_with_seal(actor, row.tenant, document.public_id, level=row.level,
@@ -235,7 +290,7 @@ class ClientSigning(FactorProofs):
                 self._mark_sealed(tx, row, "system", version=latest.number, sha256=latest.sha256,
                                   signer_serial=latest.signer_serial or "")
 
-    def _finish(self, request_id: str) -> dict[str, Any]:
+    def _finish(self, request_id: str) -> ClientRequestView:
         """The MFO's seal (when the request asks for it), then the sealed evidence report."""
         with self.registry.transaction(readonly=True) as tx:
             row = tx.signing_requests.for_client(request_id)
@@ -268,4 +323,4 @@ def _certificate(text: str) -> x509.Certificate:
                                                                                  "X.509 certificate")]) from None
 
 
-__all__ = ["ClientSigning", "auth_type"]
+__all__ = ["ClientSigning", "CompletionStorage", "CompletionStore", "Grant", "OpenSession", "auth_type"]

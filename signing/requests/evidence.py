@@ -24,6 +24,7 @@ import datetime as dt
 import json
 import logging
 import secrets
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -32,13 +33,60 @@ from registry import (
     ClientRow,
     DocumentRow,
     EvidenceRecordRow,
-    Registry,
-    RegistryTransaction,
+    FactorProofRow,
     SigningRequestRow,
 )
+from signing.factors.authorisation import AuditTrail
 
 log = logging.getLogger(__name__)
 FORMAT = "qoltanba-evidence/1"
+
+
+class EvidenceRows(Protocol):
+    def add(self, row: EvidenceRecordRow) -> EvidenceRecordRow: ...
+    def of_request(self, request_id: int, *, for_update: bool = False) -> EvidenceRecordRow | None: ...
+
+
+class ProofRows(Protocol):
+    def of_request(self, request_id: int) -> list[FactorProofRow]: ...
+
+
+class RequestRows(Protocol):
+    def by_public_id(self, tenant: str, public_id: str, *, for_update: bool = False) -> SigningRequestRow | None: ...
+
+
+class EvidenceStore(Protocol):
+    """What evidence reads and writes in one unit of work (a ``registry.RegistryTransaction`` is one)."""
+
+    @property
+    def evidence(self) -> EvidenceRows: ...
+    @property
+    def factor_proofs(self) -> ProofRows: ...
+    @property
+    def signing_requests(self) -> RequestRows: ...
+    @property
+    def audit(self) -> AuditTrail: ...
+
+
+class EvidenceStorage(Protocol):
+    """The registry as the evidence service sees it (``registry.Registry`` is one)."""
+
+    def transaction(self, *, readonly: bool = False) -> AbstractContextManager[EvidenceStore]: ...
+
+
+@dataclass(frozen=True)
+class SignatureEvidence:
+    """The client's signature as the evidence record names it: its field, level, signer, version, and way."""
+
+    field: str
+    level: str
+    signer_serial: str
+    version: int
+    way: str    # "held-key" (the key the service holds) or "client-eds" (the client's own token)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"field": self.field, "level": self.level, "signer_serial": self.signer_serial,
+                "version": self.version, "way": self.way}
 
 
 class DetachedSealer(Protocol):
@@ -59,13 +107,13 @@ class EvidenceView:
 
 
 class EvidenceService:
-    def __init__(self, registry: Registry, clock, sealer: DetachedSealer) -> None:
+    def __init__(self, registry: EvidenceStorage, clock, sealer: DetachedSealer) -> None:
         self.registry = registry
         self.clock = clock
         self.sealer = sealer
 
-    def record(self, tx: RegistryTransaction, *, request: SigningRequestRow, document: DocumentRow,
-               client: ClientRow, signature: dict[str, Any], digest_before: str, digest_after: str,
+    def record(self, tx: EvidenceStore, *, request: SigningRequestRow, document: DocumentRow,
+               client: ClientRow, signature: SignatureEvidence, digest_before: str, digest_after: str,
                signed_at: dt.datetime) -> EvidenceRecordRow:
         """Write the evidence of the client's signature, in the transaction that stores it."""
         proofs = tx.factor_proofs.of_request(request.id)
@@ -84,7 +132,7 @@ class EvidenceService:
                        "waived": request.review_waived},
             "factors": [{"factor": p.factor, "at": p.proven_at.isoformat(), **p.details} for p in proofs],
             "authorisation": request.authorisation,
-            "signature": signature,
+            "signature": signature.as_json(),
             "document_sha256_before": digest_before,
             "document_sha256_after": digest_after,
             "signed_at": signed_at.isoformat(),
@@ -95,9 +143,9 @@ class EvidenceService:
         return tx.evidence.add(EvidenceRecordRow(
             public_id=public_id, tenant=request.tenant, request_id=request.id, document_id=document.id,
             policy=request.policy, digest_before=digest_before, digest_after=digest_after,
-            signer_serial=signature["signer_serial"], signed_at=signed_at, record=record, created_at=self.clock.now()))
+            signer_serial=signature.signer_serial, signed_at=signed_at, record=record, created_at=self.clock.now()))
 
-    def sealed(self, tx: RegistryTransaction, request: SigningRequestRow, *, sha256: str, signer_serial: str,
+    def sealed(self, tx: EvidenceStore, request: SigningRequestRow, *, sha256: str, signer_serial: str,
                at: dt.datetime) -> None:
         row = tx.evidence.of_request(request.id, for_update=True)
         if row is None:
@@ -138,17 +186,18 @@ class EvidenceService:
             internal = request.id
         return view if view.report is not None else self.report(actor, tenant, internal)
 
-    def get(self, tx: RegistryTransaction, request: SigningRequestRow) -> EvidenceView:
+    def get(self, tx: EvidenceStore, request: SigningRequestRow) -> EvidenceView:
         row = tx.evidence.of_request(request.id)
         if row is None:
             raise ConflictError(f"the signing request is {request.status}; evidence exists once the client signed")
         return _view(tx, row)
 
 
-def _view(tx: RegistryTransaction, row: EvidenceRecordRow) -> EvidenceView:
+def _view(tx: EvidenceStore, row: EvidenceRecordRow) -> EvidenceView:
     request = tx.signing_requests.by_public_id(row.tenant, row.record["signing_request"])
     return EvidenceView(id=row.public_id, request=request.public_id if request else "", record=row.record,
                         report=row.report, signature=row.report_signature)
 
 
-__all__ = ["FORMAT", "EvidenceService", "EvidenceView", "canonical"]
+__all__ = ["FORMAT", "EvidenceService", "EvidenceStorage", "EvidenceStore", "EvidenceView", "SignatureEvidence",
+           "canonical"]

@@ -22,22 +22,31 @@ import datetime as dt
 import hashlib
 import ipaddress
 import secrets
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ca.errors import ConflictError, InvalidInput, NotFound, Problem, QoltanbaError
 from ca.policy import NATIONAL
 from registry import (
+    CentreRow,
     CertificateRow,
+    CertificateStatus,
+    ClientFactorRow,
     ClientRow,
     DocumentRow,
-    Registry,
-    RegistryTransaction,
+    DocumentStatus,
+    DocumentVersionRow,
+    FactorProofRow,
+    FactorStatus,
     SigningRequestRow,
     SigningRequestStatus,
 )
 from signing.documents.metadata import AMENDMENT, LEGAL_ENTITY
 from signing.factors import FactorRefused, RequestLocked
+from signing.factors.authorisation import AuditTrail
+from signing.requests.events import StatusChanged
+from signing.webhooks.service import Event, OutboxStore
 from signing.policies.loader import load_rule
 from signing.policies.policy import BUSINESS, CONSUMER, Factor, SigningPolicies, SigningRule
 
@@ -45,13 +54,82 @@ OPEN, SIGNED, SEALED, CANCELLED, EXPIRED, LOCKED = (SigningRequestStatus.OPEN, S
                                                    SigningRequestStatus.SEALED, SigningRequestStatus.CANCELLED,
                                                    SigningRequestStatus.EXPIRED, SigningRequestStatus.LOCKED)
 STATUSES = (OPEN, SIGNED, SEALED, CANCELLED, EXPIRED, LOCKED)
-STATUS_EVENT = "signing_request.status"
+
+
+class RequestRows(Protocol):
+    def add(self, row: SigningRequestRow) -> SigningRequestRow: ...
+    def by_public_id(self, tenant: str, public_id: str, *, for_update: bool = False) -> SigningRequestRow | None: ...
+    def of_document(self, tenant: str, document_id: int) -> list[SigningRequestRow]: ...
+    def open_expired(self, now: dt.datetime, limit: int = 100) -> list[SigningRequestRow]: ...
+
+
+class DocumentRows(Protocol):
+    def by_id(self, tenant: str, document_id: int) -> DocumentRow | None: ...
+    def by_public_id(self, tenant: str, public_id: str, *, for_update: bool = False) -> DocumentRow | None: ...
+
+
+class VersionRows(Protocol):
+    def latest(self, document_id: int) -> DocumentVersionRow | None: ...
+
+
+class ClientRows(Protocol):
+    def by_id(self, tenant: str, client_id: int) -> ClientRow | None: ...
+    def by_public_id(self, tenant: str, public_id: str, *, for_update: bool = False) -> ClientRow | None: ...
+
+
+class FactorRows(Protocol):
+    def of_client(self, client_id: int, *, kind: str | None = None, status: str | None = None,
+                  for_update: bool = False) -> list[ClientFactorRow]: ...
+
+
+class ProofRows(Protocol):
+    def of_request(self, request_id: int) -> list[FactorProofRow]: ...
+
+
+class CertificateRows(Protocol):
+    def search(self, *, issuer_id: int | None = None, iin: str | None = None, bin: str | None = None,  # noqa: A002
+               profile: str | None = None, status: str | None = None, limit: int = 100,
+               offset: int = 0) -> list[CertificateRow]: ...
+
+
+class CentreRows(Protocol):
+    def all(self) -> list[CentreRow]: ...   # read by the hierarchy's issuing_ca(code, tx)
+
+
+class RequestStore(OutboxStore, Protocol):
+    """What a request's life touches in one unit of work, its webhook event included (a
+    ``registry.RegistryTransaction`` is one)."""
+
+    @property
+    def signing_requests(self) -> RequestRows: ...
+    @property
+    def documents(self) -> DocumentRows: ...
+    @property
+    def document_versions(self) -> VersionRows: ...
+    @property
+    def clients(self) -> ClientRows: ...
+    @property
+    def client_factors(self) -> FactorRows: ...
+    @property
+    def factor_proofs(self) -> ProofRows: ...
+    @property
+    def certificates(self) -> CertificateRows: ...
+    @property
+    def centres(self) -> CentreRows: ...
+    @property
+    def audit(self) -> AuditTrail: ...
+
+
+class RequestStorage(Protocol):
+    """The registry as signing requests see it (``registry.Registry`` is one)."""
+
+    def transaction(self, *, readonly: bool = False) -> AbstractContextManager[RequestStore]: ...
 
 
 class Events(Protocol):
     """Where status changes go (the webhook outbox)."""
 
-    def enqueue(self, tx: RegistryTransaction, *, tenant: str, event: str, subject: str, data: dict) -> None: ...
+    def enqueue(self, tx: OutboxStore, *, tenant: str, event: Event) -> None: ...
 
     def kick(self) -> None: ...
 
@@ -59,7 +137,7 @@ class Events(Protocol):
 class Centres(Protocol):
     """What signing requests read of the hierarchy (ca.hierarchy.Hierarchy)."""
 
-    def issuing_ca(self, code: str, tx: RegistryTransaction): ...
+    def issuing_ca(self, code: str, tx: RequestStore): ...  # noqa: ANN201 - ca.issuer.IssuingCA
 
 
 @dataclass(frozen=True)
@@ -109,7 +187,7 @@ def rule_of(row: SigningRequestRow) -> SigningRule:
 
 
 class SigningRequests:
-    def __init__(self, registry: Registry, clock, policies: SigningPolicies, events: Events, centres: Centres,
+    def __init__(self, registry: RequestStorage, clock, policies: SigningPolicies, events: Events, centres: Centres,
                  *, mrp_kzt: int) -> None:
         self.registry = registry
         self.clock = clock
@@ -153,7 +231,7 @@ class SigningRequests:
             if problems:
                 raise InvalidInput("the signing request is refused", problems)
             assert doc is not None and person is not None and rule is not None
-            if doc.status != "uploaded":
+            if doc.status != DocumentStatus.UPLOADED:
                 raise ConflictError(f"the client can no longer sign: the document is {doc.status}")
             if any(r.status == OPEN for r in tx.signing_requests.of_document(tenant, doc.id)):
                 raise ConflictError("the document already has an open signing request; cancel it first")
@@ -211,7 +289,7 @@ class SigningRequests:
 
     # -- shared with the client's side -------------------------------------------------------
 
-    def by_id(self, tx: RegistryTransaction, tenant: str, request_id: str, *,
+    def by_id(self, tx: RequestStore, tenant: str, request_id: str, *,
               for_update: bool = False) -> SigningRequestRow:
         row = tx.signing_requests.by_public_id(tenant, request_id, for_update=for_update) \
             if len(request_id) == 32 else None
@@ -219,7 +297,7 @@ class SigningRequests:
             raise NotFound(f"no signing request {request_id}")
         return row
 
-    def rule_for(self, tx: RegistryTransaction, doc: DocumentRow) -> SigningRule:
+    def rule_for(self, tx: RequestStore, doc: DocumentRow) -> SigningRule:
         """LOAN-3's exception holds for a business contract and the amendments of one."""
         business = doc.purpose == BUSINESS
         if business and doc.kind == AMENDMENT and doc.contract_id is not None:
@@ -227,7 +305,7 @@ class SigningRequests:
             business = contract is not None and contract.purpose == BUSINESS
         return self.policies.rule_for(doc.kind, doc.client_kind, BUSINESS if business else CONSUMER)
 
-    def guard(self, tx: RegistryTransaction, row: SigningRequestRow) -> QoltanbaError | None:
+    def guard(self, tx: RequestStore, row: SigningRequestRow) -> QoltanbaError | None:
         """Why the request can take no factor now (expiring it when its time is up), or None."""
         if row.status == OPEN and self.clock.now() >= row.expires_at:
             self.transition(tx, row, EXPIRED, "system")
@@ -239,7 +317,7 @@ class SigningRequests:
             return ConflictError(f"the document is signed already (request {row.status})")
         return ConflictError(f"the signing request is {row.status}; the MFO starts a new one")
 
-    def fail(self, tx: RegistryTransaction, row: SigningRequestRow, factor: str, field: str, reason: str,
+    def fail(self, tx: RequestStore, row: SigningRequestRow, factor: str, field: str, reason: str,
              actor: str) -> QoltanbaError:
         """Count a failed factor; past the policy's tolerance the request locks. Returns what to raise."""
         row.failures += 1
@@ -256,7 +334,7 @@ class SigningRequests:
                              [Problem(field, f"{reason}; {left} more failed attempts are tolerated, then the "
                                              "request locks")])
 
-    def transition(self, tx: RegistryTransaction, row: SigningRequestRow, status: str, actor: str,
+    def transition(self, tx: RequestStore, row: SigningRequestRow, status: str, actor: str,
                    **details: Any) -> None:
         previous, row.status, row.updated_at = row.status, status, self.clock.now()
         tx.audit.append(at=row.updated_at, actor=actor, action=f"signing_request.{status}",
@@ -264,16 +342,17 @@ class SigningRequests:
                         details={"tenant": row.tenant, "previous": previous, **details})
         self._event(tx, row, tx.documents.by_id(row.tenant, row.document_id), previous=previous)
 
-    def held_certificate(self, tx: RegistryTransaction, client: ClientRow) -> CertificateRow | None:
+    def held_certificate(self, tx: RequestStore, client: ClientRow) -> CertificateRow | None:
         """The client's valid certificate of our national CA whose key the service holds, newest first."""
         national = self.centres.issuing_ca(NATIONAL, tx).centre_id
         now = self.clock.now()
-        rows = [r for r in tx.certificates.search(issuer_id=national, iin=client.iin, status="valid", limit=1000)
+        found = tx.certificates.search(issuer_id=national, iin=client.iin, status=CertificateStatus.VALID, limit=1000)
+        rows = [r for r in found
                 if r.key_handle and r.not_before <= now <= r.not_after
                 and (client.kind != LEGAL_ENTITY or r.bin == client.bin)]
         return rows[-1] if rows else None
 
-    def view(self, tx: RegistryTransaction, row: SigningRequestRow, token: str | None = None) -> RequestView:
+    def view(self, tx: RequestStore, row: SigningRequestRow, token: str | None = None) -> RequestView:
         doc = tx.documents.by_id(row.tenant, row.document_id)
         client = tx.clients.by_id(row.tenant, row.client_id)
         proven = tuple({"factor": p.factor, "at": p.proven_at.isoformat()} for p in tx.factor_proofs.of_request(row.id))
@@ -285,9 +364,9 @@ class SigningRequests:
             created_at=row.created_at, signer_serial=row.signer_serial, signed_at=row.signed_at,
             sealed_at=row.sealed_at, earliest_payout_at=row.earliest_payout_at, token=token)
 
-    def _reachable(self, tx: RegistryTransaction, client: ClientRow, rule: SigningRule) -> list[Problem]:
+    def _reachable(self, tx: RequestStore, client: ClientRow, rule: SigningRule) -> list[Problem]:
         """Whether the client's enrolled factors can meet the rule at all; the problems if not."""
-        active = {Factor(f.kind) for f in tx.client_factors.of_client(client.id, status="active")}
+        active = {Factor(f.kind) for f in tx.client_factors.of_client(client.id, status=FactorStatus.ACTIVE)}
         held = self.held_certificate(tx, client) is not None
         if Factor.EDS in active and rule.satisfied_by(active):
             return []
@@ -299,13 +378,13 @@ class SigningRequests:
             advice += ", or issue the client a key the service holds"
         return [Problem("client", f"cannot meet policy {rule.name} with the factors enrolled: {advice}")]
 
-    def _event(self, tx: RegistryTransaction, row: SigningRequestRow, doc: DocumentRow | None,
+    def _event(self, tx: RequestStore, row: SigningRequestRow, doc: DocumentRow | None,
                previous: str | None) -> None:
-        data = {"request": row.public_id, "document": doc.public_id if doc else None, "status": row.status,
-                "previous": previous, "at": row.updated_at.isoformat(), "policy": row.policy,
-                "earliest_payout_at": row.earliest_payout_at.isoformat() if row.earliest_payout_at else None}
-        self.events.enqueue(tx, tenant=row.tenant, event=STATUS_EVENT, subject=row.public_id, data=data)
+        event = StatusChanged(request=row.public_id, document=doc.public_id if doc else None, status=row.status,
+                              previous=previous, at=row.updated_at, policy=row.policy,
+                              earliest_payout_at=row.earliest_payout_at)
+        self.events.enqueue(tx, tenant=row.tenant, event=event)
 
 
-__all__ = ["CANCELLED", "EXPIRED", "LOCKED", "OPEN", "SEALED", "SIGNED", "STATUSES", "RequestView",
-           "SigningRequests", "rule_of", "token_digest"]
+__all__ = ["CANCELLED", "EXPIRED", "LOCKED", "OPEN", "SEALED", "SIGNED", "STATUSES", "RequestStorage", "RequestStore",
+           "RequestView", "SigningRequests", "rule_of", "token_digest"]

@@ -15,8 +15,10 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import secrets
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from ca.errors import ConflictError, InvalidInput, Problem, QoltanbaError
 from registry import (
@@ -24,8 +26,9 @@ from registry import (
     BiometricChallengeRow,
     ClientFactorRow,
     Conflict,
+    DocumentVersionRow,
     FactorProofRow,
-    RegistryTransaction,
+    FactorStatus,
     SigningRequestRow,
 )
 from signing.documents import StoredPdf
@@ -40,13 +43,58 @@ from signing.factors import (
     totp_step,
 )
 from signing.factors.authorisation import AuthorisationService
-from signing.factors.otp import check_code, issue_code
+from signing.factors.otp import CodeStore, check_code, issue_code
 from signing.policies.policy import Factor
+from signing.requests import lifecycle
 from signing.requests.evidence import EvidenceService
 from signing.requests.lifecycle import OPEN, SigningRequests, rule_of, token_digest
 from signing.requests.service import SigningService
+from signing.requests.steps import Challenge, ClientRequestView, CodeSent, DocumentShown, FactorStarted, TotpReady
 
 MAX_CHALLENGES = 10
+
+
+class RequestRows(lifecycle.RequestRows, Protocol):
+    def for_client(self, public_id: str, *, for_update: bool = False) -> SigningRequestRow | None: ...
+
+
+class VersionRows(lifecycle.VersionRows, Protocol):
+    def list(self, document_id: int) -> Sequence[DocumentVersionRow]: ...
+
+
+class ProofRows(lifecycle.ProofRows, Protocol):
+    def add(self, row: FactorProofRow) -> FactorProofRow: ...
+
+
+class ChallengeRows(Protocol):
+    def add(self, row: BiometricChallengeRow) -> BiometricChallengeRow: ...
+    def of_request(self, request_id: int, *, for_update: bool = False) -> list[BiometricChallengeRow]: ...
+
+
+class AssertionRows(Protocol):
+    def add(self, row: BiometricAssertionRow) -> BiometricAssertionRow: ...
+    def seen(self, provider: str, assertion_id: str) -> bool: ...
+
+
+class ProofStore(lifecycle.RequestStore, CodeStore, Protocol):
+    """What the client's factor steps touch in one unit of work (a ``registry.RegistryTransaction`` is one)."""
+
+    @property
+    def signing_requests(self) -> RequestRows: ...
+    @property
+    def document_versions(self) -> VersionRows: ...
+    @property
+    def factor_proofs(self) -> ProofRows: ...
+    @property
+    def biometric_challenges(self) -> ChallengeRows: ...
+    @property
+    def biometric_assertions(self) -> AssertionRows: ...
+
+
+class ProofStorage(Protocol):
+    """The registry as the client's steps see it (``registry.Registry`` is one)."""
+
+    def transaction(self, *, readonly: bool = False) -> AbstractContextManager[ProofStore]: ...
 
 
 class TokenRefused(QoltanbaError):
@@ -67,6 +115,8 @@ class ClientContext:
 
 
 class FactorProofs:
+    registry: ProofStorage
+
     def __init__(self, requests: SigningRequests, signing: SigningService, authorisations: AuthorisationService,
                  evidence: EvidenceService, secrets_, sms: SMSSender, verifier: AssertionVerifier) -> None:
         self.requests = requests
@@ -82,8 +132,8 @@ class FactorProofs:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def show(self, request_id: str, token: str | None) -> dict[str, Any]:
-        def work(tx: RegistryTransaction, row: SigningRequestRow):
+    def show(self, request_id: str, token: str | None) -> ClientRequestView:
+        def work(tx: ProofStore, row: SigningRequestRow) -> tuple[ClientRequestView, None]:
             return self._client_view(tx, row), None
         return self._step(request_id, token, work, open_only=False)
 
@@ -98,12 +148,12 @@ class FactorProofs:
 
     # -- factors ------------------------------------------------------------------------------
 
-    def start(self, request_id: str, token: str | None, factor: str, ctx: ClientContext) -> dict[str, Any]:
+    def start(self, request_id: str, token: str | None, factor: str, ctx: ClientContext) -> FactorStarted:
         """SMS: a code is sent; biometrics: a liveness challenge; TOTP: nothing to send."""
         kind = _factor(factor, (Factor.SMS, Factor.TOTP, Factor.BIOMETRIC))
         outbox: list[tuple[str, str, str]] = []
 
-        def work(tx: RegistryTransaction, row: SigningRequestRow):
+        def work(tx: ProofStore, row: SigningRequestRow) -> tuple[FactorStarted, None]:
             enrolled = self._needed(tx, row, kind)
             now = self.clock.now()
             if kind is Factor.SMS:
@@ -114,10 +164,10 @@ class FactorProofs:
                 outbox.append((row.tenant, enrolled.phone, (
                     f"Qoltanba: {code} is your code to sign {doc.kind.replace('_', ' ')} {doc.contract_number} "
                     f"(document {row.document_sha256[:8]}). Valid {minutes} min. Do not share it.")))
-                return {"factor": "sms", "sent_to": masked(enrolled.phone), "expires_at": sent.expires_at.isoformat(),
-                        "resend_after": (now + self.policies.codes.resend_after).isoformat()}, None
+                return CodeSent(sent_to=masked(enrolled.phone), expires_at=sent.expires_at,
+                                resend_after=now + self.policies.codes.resend_after), None
             if kind is Factor.TOTP:
-                return {"factor": "totp", "digits": 6, "ready": True}, None
+                return TotpReady(digits=6), None
             return self._challenge(tx, row, now), None
 
         result = self._step(request_id, token, work)
@@ -125,7 +175,7 @@ class FactorProofs:
             self.sms.send(tenant, phone, text)
         return result
 
-    def _challenge(self, tx: RegistryTransaction, row: SigningRequestRow, now: dt.datetime) -> dict[str, Any]:
+    def _challenge(self, tx: ProofStore, row: SigningRequestRow, now: dt.datetime) -> Challenge:
         challenges = tx.biometric_challenges.of_request(row.id, for_update=True)
         if len(challenges) >= MAX_CHALLENGES:
             raise ConflictError(f"{MAX_CHALLENGES} liveness challenges were issued already; the MFO starts a new "
@@ -138,17 +188,17 @@ class FactorProofs:
         challenge = tx.biometric_challenges.add(BiometricChallengeRow(
             public_id=secrets.token_hex(16), request_id=row.id, movements=list(movements), created_at=now,
             expires_at=now + self.policies.biometrics.challenge_ttl))
-        return {"factor": "biometric", "challenge": challenge.public_id, "movements": list(movements),
-                "expires_at": challenge.expires_at.isoformat(), "provider": self.verifier.provider}
+        return Challenge(challenge=challenge.public_id, movements=tuple(movements), expires_at=challenge.expires_at,
+                         provider=self.verifier.provider)
 
     def submit_code(self, request_id: str, token: str | None, factor: str, code: str,
-                    ctx: ClientContext) -> dict[str, Any]:
+                    ctx: ClientContext) -> ClientRequestView:
         kind = _factor(factor, (Factor.SMS, Factor.TOTP))
         digits = self.policies.codes.digits if kind is Factor.SMS else 6
         if not isinstance(code, str) or len(code) != digits or not code.isascii() or not code.isdigit():
             raise InvalidInput("the code is refused", [Problem("code", f"must be {digits} digits")])
 
-        def work(tx: RegistryTransaction, row: SigningRequestRow):
+        def work(tx: ProofStore, row: SigningRequestRow) -> tuple[ClientRequestView | None, QoltanbaError | None]:
             enrolled = self._needed(tx, row, kind, for_update=True)
             now = self.clock.now()
             details: dict[str, Any] = ctx.as_json()
@@ -177,9 +227,9 @@ class FactorProofs:
         return None, step
 
     def submit_assertion(self, request_id: str, token: str | None, assertion: str,
-                         ctx: ClientContext) -> dict[str, Any]:
+                         ctx: ClientContext) -> ClientRequestView:
         """The identity provider's signed answer to our liveness challenge (LOAN-2, LOAN-4)."""
-        def work(tx: RegistryTransaction, row: SigningRequestRow):
+        def work(tx: ProofStore, row: SigningRequestRow) -> tuple[ClientRequestView | None, QoltanbaError | None]:
             enrolled = self._needed(tx, row, Factor.BIOMETRIC)
             now = self.clock.now()
             try:
@@ -248,7 +298,7 @@ class FactorProofs:
             raise error
         return result
 
-    def _authenticate(self, tx: RegistryTransaction, request_id: str, token: str | None, *,
+    def _authenticate(self, tx: ProofStore, request_id: str, token: str | None, *,
                       for_update: bool = False) -> SigningRequestRow:
         row = tx.signing_requests.for_client(request_id, for_update=for_update) \
             if isinstance(request_id, str) and len(request_id) == 32 else None
@@ -257,12 +307,12 @@ class FactorProofs:
             raise TokenRefused()
         return row
 
-    def _check_document(self, tx: RegistryTransaction, row: SigningRequestRow) -> None:
+    def _check_document(self, tx: ProofStore, row: SigningRequestRow) -> None:
         doc = tx.documents.by_id(row.tenant, row.document_id)
         if tx.document_versions.latest(doc.id).sha256 != row.document_sha256:
             raise ConflictError("the document changed since the request was made; the MFO starts a new one")
 
-    def _needed(self, tx: RegistryTransaction, row: SigningRequestRow, kind: Factor, *,
+    def _needed(self, tx: ProofStore, row: SigningRequestRow, kind: Factor, *,
                 for_update: bool = False) -> ClientFactorRow:
         rule = rule_of(row)
         # The EDS is the signature itself: welcome wherever it completes the rule (start_eds checks that).
@@ -275,15 +325,16 @@ class FactorProofs:
             raise ConflictError(f"the client has no active {kind.value} factor; the MFO enrols it first")
         return active[-1]
 
-    def _active(self, tx: RegistryTransaction, row: SigningRequestRow, kind: Factor, *,
+    def _active(self, tx: ProofStore, row: SigningRequestRow, kind: Factor, *,
                 for_update: bool = False) -> list[ClientFactorRow]:
-        return tx.client_factors.of_client(row.client_id, kind=kind.value, status="active", for_update=for_update)
+        return tx.client_factors.of_client(row.client_id, kind=kind.value, status=FactorStatus.ACTIVE,
+                                         for_update=for_update)
 
     @staticmethod
-    def _proven(tx: RegistryTransaction, row: SigningRequestRow) -> set[Factor]:
+    def _proven(tx: ProofStore, row: SigningRequestRow) -> set[Factor]:
         return {Factor(p.factor) for p in tx.factor_proofs.of_request(row.id)}
 
-    def _prove(self, tx: RegistryTransaction, row: SigningRequestRow, kind: Factor, factor: ClientFactorRow,
+    def _prove(self, tx: ProofStore, row: SigningRequestRow, kind: Factor, factor: ClientFactorRow,
                details: dict[str, Any]) -> None:
         now = self.clock.now()
         tx.factor_proofs.add(FactorProofRow(request_id=row.id, factor=kind.value, factor_id=factor.id,
@@ -293,16 +344,16 @@ class FactorProofs:
                         details={"tenant": row.tenant, "factor": kind.value,
                                  **({"assertion_id": details["assertion_id"]} if "assertion_id" in details else {})})
 
-    def _client_view(self, tx: RegistryTransaction, row: SigningRequestRow) -> dict[str, Any]:
-        view = self.requests.view(tx, row).as_json()
+    def _client_view(self, tx: ProofStore, row: SigningRequestRow) -> ClientRequestView:
         doc = tx.documents.by_id(row.tenant, row.document_id)
         rule, proven = rule_of(row), self._proven(tx, row)
-        enrolled = {f.kind for f in tx.client_factors.of_client(row.client_id, status="active")}
-        view.pop("tenant", None)
-        return view | {"document": {"id": doc.public_id, "kind": doc.kind, "title": doc.title,
-                                    "contract_number": doc.contract_number, "sha256": row.document_sha256},
-                       "enrolled": sorted(enrolled), "missing": missing_factors(rule, proven) if row.status == OPEN else "",
-                       "can_confirm": row.status == OPEN and rule.satisfied_by(proven)}
+        enrolled = {f.kind for f in tx.client_factors.of_client(row.client_id, status=FactorStatus.ACTIVE)}
+        return ClientRequestView(
+            request=self.requests.view(tx, row),
+            document=DocumentShown(id=doc.public_id, kind=doc.kind, title=doc.title,
+                                   contract_number=doc.contract_number, sha256=row.document_sha256),
+            enrolled=tuple(sorted(enrolled)), missing=missing_factors(rule, proven) if row.status == OPEN else "",
+            can_confirm=row.status == OPEN and rule.satisfied_by(proven))
 
 
 def actor_of(row: SigningRequestRow) -> str:
@@ -327,4 +378,5 @@ def missing_factors(rule, proven: set[Factor]) -> str:  # noqa: ANN001 - Signing
     return " or ".join(options)
 
 
-__all__ = ["ClientContext", "FactorProofs", "TokenRefused", "actor_of", "missing_factors"]
+__all__ = ["ClientContext", "FactorProofs", "ProofStorage", "ProofStore", "TokenRefused", "actor_of",
+           "missing_factors"]

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+from contextlib import AbstractContextManager
+from typing import Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -25,22 +27,25 @@ from cryptography.hazmat.primitives import serialization
 from ca.clock import Clock
 from ca.errors import ConflictError, InvalidInput, NotFound, Problem
 from ca.policy import NATIONAL
-from registry import CertificateRow, DocumentRow, Registry, RegistryTransaction, SigningSessionRow
+from registry import CertificateRow, CertificateStatus, DocumentRow, SigningSessionRow
 from signing.documents import DocumentService
 from signing.documents.metadata import LEGAL_ENTITY
+from signing.documents.service import DocumentStore
 from signing.factors.accredited import AccreditedIssuers, holder_problems
-from signing.factors.authorisation import AuthorisationService, NotAuthorised
+from signing.factors.authorisation import AuthorisationService, AuthorisationStore, NotAuthorised
 from signing.factors.held_keys import HeldKeys, SealKey
 from signing.pades import FieldPlan, Level, PreparedSignature
 from signing.pades.engine import PAdESSigner, SignatureJob, SignatureRejected
 from signing.pades.signed_data import SignerIdentity, digest, signature_time_stamp
 from signing.requests.signatures import (
     CLIENT,
+    CentreRows,
     Chains,
     DocumentSnapshot,
     Ours,
     SignerCertificate,
     read_certificate,
+    signature_reason,
     CLIENT_FIELD,
     SEAL,
     SEAL_FIELD,
@@ -50,6 +55,7 @@ from signing.requests.signatures import (
     ExternalSession,
     InvalidSignature,
     OnStored,
+    SignatureEntries,
     SignatureResult,
     SigningPolicy,
     session_view,
@@ -57,8 +63,37 @@ from signing.requests.signatures import (
 from signing.stamps import StampPlanner
 
 
+class CertificateRows(Protocol):
+    def by_holder(self, holder: str, status: str = CertificateStatus.VALID) -> list[CertificateRow]: ...
+    def by_serial(self, serial: str, issuer_id: int | None = None, *,
+                  for_update: bool = False) -> list[CertificateRow]: ...
+
+
+class SessionRows(Protocol):
+    def add(self, row: SigningSessionRow) -> SigningSessionRow: ...
+    def by_public_id(self, tenant: str, public_id: str, *, for_update: bool = False) -> SigningSessionRow | None: ...
+
+
+class SigningStore(DocumentStore, AuthorisationStore, Protocol):
+    """What signing touches in one unit of work: the document and its versions, the authorisation, the
+    certificates, the centres, the external sessions (a ``registry.RegistryTransaction`` is one)."""
+
+    @property
+    def certificates(self) -> CertificateRows: ...
+    @property
+    def centres(self) -> CentreRows: ...
+    @property
+    def signing_sessions(self) -> SessionRows: ...
+
+
+class SigningStorage(Protocol):
+    """The registry as the signing service sees it (``registry.Registry`` is one)."""
+
+    def transaction(self, *, readonly: bool = False) -> AbstractContextManager[SigningStore]: ...
+
+
 class SigningService:
-    def __init__(self, registry: Registry, clock: Clock, chains: Chains, documents: DocumentService,
+    def __init__(self, registry: SigningStorage, clock: Clock, chains: Chains, documents: DocumentService,
                  engine: PAdESSigner, authorisations: AuthorisationService, stamps: StampPlanner, *,
                  held_keys: HeldKeys, seal: SealKey, policy: SigningPolicy | None = None,
                  accredited: AccreditedIssuers | None = None, ours: Ours | None = None) -> None:
@@ -83,7 +118,7 @@ class SigningService:
     # -- the three ways ----------------------------------------------------------
 
     def sign_with_client_key(self, actor: str, tenant: str, document_id: str, *, authorisation: str | None,
-                             level: str | None = None, signature_entries: dict | None = None,
+                             level: str | None = None, signature_entries: SignatureEntries | None = None,
                              on_stored: OnStored | None = None) -> SignatureResult:
         """Way 1: the client's key held by the service, unlocked by their authorisation."""
         with self.registry.transaction(readonly=True) as tx:
@@ -96,7 +131,7 @@ class SigningService:
             key = self.held_keys.signer(cert_row.row)
         job = self.job_for(x509.load_der_x509_certificate(cert_row.der), cert_row.chain,
                            level=self._level(level, snap.kind), field_name=CLIENT_FIELD, index=snap.signatures,
-                           document_id=document_id, role="Client", reason=self._reason(snap),
+                           document_id=document_id, role="Client", reason=signature_reason(snap),
                            signature_entries=signature_entries)
         pdf = self.engine.sign(snap.content, job, key.unlocked(auth, snap.content))
         return self._store(actor, tenant, snap, pdf, job, CLIENT, consume=authorisation, on_stored=on_stored)
@@ -129,16 +164,16 @@ class SigningService:
             unsigned = (signature_time_stamp(self.engine.time_stamp_token(signature, identity.hash_name)),)
         return identity.signed_data(attributes, signature, unsigned)
 
-    def _seal(self, tx: RegistryTransaction) -> CertificateRow:
+    def _seal(self, tx: SigningStore) -> CertificateRow:
         rows = tx.certificates.by_holder(self.policy.seal_holder)
-        seal = next((r for r in reversed(rows) if r.status == "valid"), None)
+        seal = next((r for r in reversed(rows) if r.status == CertificateStatus.VALID), None)
         if seal is None or not seal.key_handle:
             raise ConflictError("the MFO's seal certificate is missing or revoked; issue a new one")
         return seal
 
     def start_external(self, actor: str, tenant: str, document_id: str, *, certificate: bytes,
                        authorisation: str | None, level: str | None = None,
-                       signature_entries: dict | None = None) -> ExternalSession:
+                       signature_entries: SignatureEntries | None = None) -> ExternalSession:
         """Way 2, first half: what the client's own token must sign.
 
         The client's authorisation for this document state and this
@@ -160,7 +195,7 @@ class SigningService:
         cert_row = cert_row or self._accredited_certificate(cert, snap)
         job = self.job_for(cert, cert_row.chain, level=self._level(level, snap.kind),
                            field_name=CLIENT_FIELD, index=snap.signatures, document_id=document_id, role="Client",
-                           reason=self._reason(snap), signature_entries=signature_entries)
+                           reason=signature_reason(snap), signature_entries=signature_entries)
         prepared = self.engine.prepare(snap.content, job, external=True)
         now = self.clock.now()
         with self.registry.transaction() as tx:
@@ -217,12 +252,12 @@ class SigningService:
     def job_for(self, certificate: x509.Certificate, chain: tuple[x509.Certificate, ...], *, level: Level,
                 field_name: str, index: int, document_id: str, role: str, lock: bool = False,
                 reason: str | None = None, location: str | None = None,
-                signature_entries: dict | None = None) -> SignatureJob:
+                signature_entries: SignatureEntries | None = None) -> SignatureJob:
         identity = SignerIdentity(certificate, chain)
         plan = self.stamps.plan(field_name, index, certificate=certificate, document_id=document_id, role=role,
                                 signed_at=self.clock.now(), lock=lock, reason=reason, location=location)
         if signature_entries:
-            plan = dataclasses.replace(plan, signature_entries=dict(signature_entries))
+            plan = dataclasses.replace(plan, signature_entries=signature_entries.as_pdf())
         return SignatureJob(identity, plan, level)
 
     def _store(self, actor: str, tenant: str, snap: DocumentSnapshot, pdf: bytes, job: SignatureJob, signatory: str,
@@ -258,7 +293,7 @@ class SigningService:
                 on_stored(tx, result)
             return result
 
-    def _snapshot(self, tx: RegistryTransaction, tenant: str, document_id: str, signatory: str) -> DocumentSnapshot:
+    def _snapshot(self, tx: SigningStore, tenant: str, document_id: str, signatory: str) -> DocumentSnapshot:
         document = self._document(tx, tenant, document_id)
         # The order is the rule: the client signs first, once; the seal signs
         # last and locks the document, after which nobody signs again.
@@ -275,7 +310,7 @@ class SigningService:
                          contract_number=document.contract_number, client_kind=document.client_kind,
                          client_id_number=document.client_id_number)
 
-    def _document(self, tx: RegistryTransaction, tenant: str, document_id: str) -> DocumentRow:
+    def _document(self, tx: SigningStore, tenant: str, document_id: str) -> DocumentRow:
         row = tx.documents.by_public_id(tenant, document_id) if tenant and len(document_id) == 32 else None
         if row is None:
             raise NotFound(f"no document {document_id}")
@@ -297,7 +332,7 @@ class SigningService:
                                   serial=format(certificate.serial_number, "x"), chain=accepted.chain,
                                   validation=accepted.validation)
 
-    def _client_certificate(self, tx: RegistryTransaction, serial: str, snap: DocumentSnapshot,
+    def _client_certificate(self, tx: SigningStore, serial: str, snap: DocumentSnapshot,
                             der: bytes | None = None) -> SignerCertificate:
         """The client's certificate in our registry, fit to sign this document now.
 
@@ -313,11 +348,11 @@ class SigningService:
                                [Problem("certificate", f"no certificate with serial {serial} in the registry")])
         problems = []
         now = self.clock.now()
-        if row.status != "valid":
+        if row.status != CertificateStatus.VALID:
             problems.append(Problem("certificate", f"is {row.status}"))
         if not row.not_before <= now <= row.not_after:
             problems.append(Problem("certificate", "is outside its validity period"))
-        holder = row.bin if snap.client_kind == "legal_entity" else row.iin
+        holder = row.bin if snap.client_kind == LEGAL_ENTITY else row.iin
         if holder != snap.client_id_number:
             problems.append(Problem("certificate", "belongs to someone other than the document's client "
                                                    f"({snap.client_id_number})"))
@@ -333,7 +368,7 @@ class SigningService:
                 self._centre_codes.update({c.id: c.code for c in tx.centres.all()})
         return tuple(self.chains.chain(self._centre_codes[row.issuer_id]))
 
-    def _open_session(self, tx: RegistryTransaction, tenant: str, session_id: str) -> SigningSessionRow:
+    def _open_session(self, tx: SigningStore, tenant: str, session_id: str) -> SigningSessionRow:
         row = tx.signing_sessions.by_public_id(tenant, session_id) if len(session_id) == 32 else None
         if row is None:
             raise NotFound(f"no signing session {session_id}")
@@ -352,16 +387,8 @@ class SigningService:
             raise InvalidInput("unknown PAdES level", [Problem("level", "must be one of "
                                                                + ", ".join(v.value for v in Level))]) from None
 
-    @staticmethod
-    def _reason(snap: DocumentSnapshot) -> str | None:
-        if snap.kind == "contract":
-            return f"Contract {snap.contract_number}"
-        if snap.kind == "amendment":
-            return f"Supplementary agreement to contract {snap.contract_number}"
-        return f"{snap.kind.replace('_', ' ').capitalize()} for contract {snap.contract_number}"
-
 
 # The signatures' vocabulary is signatures.py; importers of this module find it here too.
 __all__ = ["CLIENT", "CLIENT_FIELD", "SEAL", "SEAL_FIELD", "STATUS_CLIENT_SIGNED", "STATUS_SEALED", "STATUS_UPLOADED",
-           "ExternalSession", "InvalidSignature", "OnStored", "Ours", "SignatureResult", "SigningPolicy",
-           "SigningService"]
+           "ExternalSession", "InvalidSignature", "OnStored", "Ours", "SignatureEntries", "SignatureResult",
+           "SigningPolicy", "SigningService", "SigningStorage", "SigningStore"]

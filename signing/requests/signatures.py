@@ -12,14 +12,14 @@ import base64
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from cryptography import x509
 
 from ca.errors import InvalidInput, Problem
 from ca.issuer import IssuingCA
 from ca.keycheck import load_certificate
-from registry import CertificateRow, DocumentStatus, RegistryTransaction, SigningSessionRow
+from registry import CentreRow, CertificateRow, DocumentStatus, SigningSessionRow
 from signing.pades import ValidationData
 from signing.pades.pdf import Level
 from signing.pades.signed_data import digest
@@ -51,6 +51,17 @@ class SigningPolicy:
 
 
 @dataclass(frozen=True)
+class SignatureEntries:
+    """How the client was authenticated, written into the signature dictionary (ISO 32000-1 Table 252)."""
+
+    auth_type: str    # /Prop_AuthType: the factors as one PDF name, e.g. /Biometric+EDS
+    auth_time: int    # /Prop_AuthTime: seconds since the last factor was proven
+
+    def as_pdf(self) -> dict[str, int | str]:
+        return {"/Prop_AuthType": self.auth_type, "/Prop_AuthTime": self.auth_time}
+
+
+@dataclass(frozen=True)
 class SignatureResult:
     document: str
     version: int
@@ -69,8 +80,10 @@ class SignatureResult:
 
 # Called inside the transaction that stores a signature, so whatever the
 # caller records about it (the signing request, its evidence) is committed
-# together with the signed version or not at all.
-OnStored = Callable[[RegistryTransaction, "SignatureResult"], None]
+# together with the signed version or not at all. It is handed that unit of
+# work as it came from the registry (``Any`` here: the caller knows what it
+# reads and writes there, the signing service does not).
+OnStored = Callable[[Any, "SignatureResult"], None]
 
 
 @dataclass(frozen=True)
@@ -113,6 +126,17 @@ class SignerCertificate:
     validation: ValidationData | None = None
 
 
+class CentreRows(Protocol):
+    def all(self) -> list[CentreRow]: ...
+
+
+class CentreStore(Protocol):
+    """What the hierarchy reads in the caller's unit of work: the centres."""
+
+    @property
+    def centres(self) -> CentreRows: ...
+
+
 class Ours(Protocol):
     def chain_of(self, certificate: x509.Certificate) -> object | None: ...
 
@@ -120,7 +144,7 @@ class Ours(Protocol):
 class Chains(Protocol):
     """What the signing service reads of the hierarchy (ca.hierarchy.Hierarchy)."""
 
-    def issuing_ca(self, code: str, tx: RegistryTransaction | None = None) -> IssuingCA: ...
+    def issuing_ca(self, code: str, tx: CentreStore | None = None) -> IssuingCA: ...
 
     def chain(self, code: str) -> list[x509.Certificate]: ...
 
@@ -143,6 +167,15 @@ class DocumentSnapshot:
 
 
 
+def signature_reason(snap: DocumentSnapshot) -> str:
+    """The client's /Reason: what they sign, in words (a contract, its amendment, another document of it)."""
+    if snap.kind == "contract":
+        return f"Contract {snap.contract_number}"
+    if snap.kind == "amendment":
+        return f"Supplementary agreement to contract {snap.contract_number}"
+    return f"{snap.kind.replace('_', ' ').capitalize()} for contract {snap.contract_number}"
+
+
 def read_certificate(data: bytes) -> x509.Certificate:
     try:
         return load_certificate(data)
@@ -153,5 +186,6 @@ def read_certificate(data: bytes) -> x509.Certificate:
 
 
 __all__ = ["CLIENT", "CLIENT_FIELD", "SEAL", "SEAL_FIELD", "STATUS_CLIENT_SIGNED", "STATUS_SEALED", "STATUS_UPLOADED",
-           "Chains", "DocumentSnapshot", "ExternalSession", "InvalidSignature", "OnStored", "Ours", "SignatureResult",
-           "SignerCertificate", "SigningPolicy", "read_certificate", "session_view"]
+           "Chains", "DocumentSnapshot", "ExternalSession", "InvalidSignature", "OnStored", "Ours", "SignatureEntries",
+           "SignatureResult",
+           "SignerCertificate", "SigningPolicy", "read_certificate", "session_view", "signature_reason"]

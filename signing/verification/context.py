@@ -30,6 +30,7 @@ from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator import errors as cv_errors
 
 from ca.cms import SIGNATURE_VERIFIER, digest_algorithm_accepted, signature_algorithm_name
+from signing.verification.algorithms import POLICY
 from signing.verification.report import (
     CERTIFICATE_CHAIN_GENERAL_FAILURE,
     NOT_YET_VALID,
@@ -132,7 +133,9 @@ class ContextFactory:
             # hard-fail: a certificate that names an OCSP responder or a CRL
             # must have its status answered (from the document, or online).
             revocation_mode="hard-fail", retroactive_revinfo=True,
-            signature_validator=SIGNATURE_VERIFIER)
+            signature_validator=SIGNATURE_VERIFIER,
+            # algorithms.py: digests and keys past their sunset date at the moment (EN 319 102-1 §5.2.8).
+            algorithm_usage_policy=POLICY)
 
 
 def algorithm_problem(signer_info) -> str | None:  # noqa: ANN001 - asn1crypto SignerInfo

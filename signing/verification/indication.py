@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from signing.verification.report import (
     CHAIN_CONSTRAINTS_FAILURE,
+    CRYPTO_CONSTRAINTS_FAILURE,
+    CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
     FORMAT_FAILURE,
     HASH_FAILURE,
     NOT_YET_VALID,
@@ -23,6 +25,7 @@ from signing.verification.report import (
     SIG_CRYPTO_FAILURE,
     Verdict,
 )
+from signing.verification.words import replaced
 
 # pyHanko's modification levels, in our words (issue 6); LTA_UPDATES (DSS and
 # document time-stamps) are what PAdES expects after a signature: "none".
@@ -47,6 +50,8 @@ class Findings:
     poe: dt.datetime | None = None     # the proven signing time the certificate was checked at
     revoked_at: dt.datetime | None = None
     key_usage_fit: bool = True
+    replaced: tuple[str, ...] = ()     # what a later revision replaced of the signed pages (changes.py)
+    crypto_detail: str = ""            # which algorithm is past its sunset (algorithms.py)
 
 
 def judge(found: Findings) -> Verdict:
@@ -59,14 +64,19 @@ def judge(found: Findings) -> Verdict:
     if found.coverage in ("partial", "unclear"):
         candidates.append(Verdict.failed(FORMAT_FAILURE, "the signed byte range does not cover a whole revision "
                                                          f"(coverage: {found.coverage})"))
-    if found.lock_broken:
+    if found.lock_broken and not found.replaced:
         candidates.append(Verdict.failed(FORMAT_FAILURE, "the document was changed after the signature in a way "
                                                          "its lock (DocMDP/FieldMDP) forbids"))
     if found.trust_problem is not None:
         candidates.append(_trust_verdict(found))
     elif not found.key_usage_fit:
         candidates.append(Verdict.indeterminate(CHAIN_CONSTRAINTS_FAILURE, "the certificate lacks nonRepudiation"))
-    if not found.changes_allowed and not found.lock_broken:
+    if found.replaced and not found.lock_broken:
+        # Shadow attacks (changes.py): whatever pyHanko's level, the signed pages now show something else.
+        candidates.append(Verdict.indeterminate(SIG_CONSTRAINTS_FAILURE, replaced(found.replaced)))
+    elif found.replaced:
+        candidates.append(Verdict.failed(FORMAT_FAILURE, replaced(found.replaced)))
+    if not found.changes_allowed and not found.lock_broken and not found.replaced:
         candidates.append(Verdict.indeterminate(SIG_CONSTRAINTS_FAILURE, "the document was changed after the "
                                                                          "signature beyond form filling, "
                                                                          "annotations and validation data"))
@@ -85,6 +95,11 @@ def _trust_verdict(found: Findings) -> Verdict:
         return Verdict.failed(REVOKED, detail or "the signing certificate was revoked before the signing time")
     if problem == NOT_YET_VALID and found.poe is not None:
         return Verdict.failed(NOT_YET_VALID, detail or "the signing certificate was not yet valid")
+    if problem in (CRYPTO_CONSTRAINTS_FAILURE, CRYPTO_CONSTRAINTS_FAILURE_NO_POE) and found.crypto_detail:
+        # EN 319 102-1 Table 5: past the sunset with a proof it was made after it: CRYPTO_CONSTRAINTS_FAILURE;
+        # with no proof either way: CRYPTO_CONSTRAINTS_FAILURE_NO_POE.
+        sub = CRYPTO_CONSTRAINTS_FAILURE if found.poe is not None else CRYPTO_CONSTRAINTS_FAILURE_NO_POE
+        return Verdict.indeterminate(sub, found.crypto_detail)
     return Verdict.indeterminate(problem, detail)
 
 

@@ -39,7 +39,9 @@ from pyhanko.sign.validation.pdf_embedded import (
     async_validate_pdf_timestamp,
 )
 
+from signing.verification.algorithms import CMS_POLICY, past_sunset
 from signing.verification.certs import chain_views, signer_view, tsa_name
+from signing.verification.changes import DIFF_POLICY, replaced_after, unrevised_tail
 from signing.verification.context import (
     SIGNING_KEY_USAGE,
     ContextFactory,
@@ -66,6 +68,8 @@ from signing.verification.reading import (
 )
 from signing.verification.report import (
     CERTIFICATE_CHAIN_GENERAL_FAILURE,
+    CRYPTO_CONSTRAINTS_FAILURE,
+    CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
     DOCUMENT_TIMESTAMP,
     OUT_OF_BOUNDS_NO_POE,
     SIGNATURE,
@@ -88,6 +92,8 @@ class PdfVerification:
         self.time = validation_time
         self.poes: list[tuple[int, dt.datetime]] = []   # (revision, genTime) of trusted document time-stamps
         self.archives: list[int] = []                   # revisions of every document time-stamp
+        self._replaced: dict[int, tuple[str, ...]] = {}  # signed revision -> what later revisions replaced
+        self._tail: tuple[str, ...] | None = None
 
     async def reports(self) -> list[SignatureReport]:
         entries, failed = self._embedded()
@@ -139,7 +145,7 @@ class PdfVerification:
         info = tst_info(embedded.signed_data)
         gen_time = gen_time_of(info)
         moment = gen_time if gen_time is not None and gen_time <= self.time else self.time
-        status = await async_validate_pdf_timestamp(embedded, self.factory.at(moment))
+        status = await async_validate_pdf_timestamp(embedded, self.factory.at(moment), diff_policy=DIFF_POLICY)
         view = TimeStampView(tsa=tsa_name(status.signing_cert), gen_time=gen_time, serial=serial_of(info),
                              policy=policy_of(info), intact=status.intact, valid=status.valid, trusted=status.trusted)
         # Needed at the validation time when it is the newest, else at the
@@ -176,7 +182,8 @@ class PdfVerification:
         poe = min(proven, default=None)
         token_context = self.factory.at(token_time, extra) if token_time is not None else None
         status = await async_validate_pdf_signature(embedded, self.factory.at(poe or self.time, extra),
-                                                    token_context, key_usage_settings=SIGNING_KEY_USAGE)
+                                                    token_context, key_usage_settings=SIGNING_KEY_USAGE,
+                                                    diff_policy=DIFF_POLICY, algorithm_policy=CMS_POLICY)
         stamp = status.timestamp_validity
         token_ok = stamp is not None and stamp.intact and stamp.valid and stamp.trusted and \
             expired_at(stamp.validation_path, needed_at) is None
@@ -184,7 +191,8 @@ class PdfVerification:
             # The token does not prove its time: validate without it.
             poe = document_poe if document_poe is not None and document_poe <= self.time else None
             status = await async_validate_pdf_signature(embedded, self.factory.at(poe or self.time, extra),
-                                                        token_context, key_usage_settings=SIGNING_KEY_USAGE)
+                                                        token_context, key_usage_settings=SIGNING_KEY_USAGE,
+                                                        diff_policy=DIFF_POLICY, algorithm_policy=CMS_POLICY)
         moment = poe or self.time
         findings, warnings = await self._findings(embedded, status, poe=poe, extra=extra)
         expired = expired_at(status.validation_path, self.time, status.signing_cert) if document_poe is None else None
@@ -228,11 +236,33 @@ class PdfVerification:
                                              poe is not None)
         if isinstance(status.diff_result, Exception):
             warnings.append(f"difference analysis: {short_error(status.diff_result)}")
+        replaced = self.replaced(embedded.signed_revision)
+        if replaced:
+            modification = "other"
+        crypto = ""
+        if problem in (CRYPTO_CONSTRAINTS_FAILURE, CRYPTO_CONSTRAINTS_FAILURE_NO_POE) and status.signing_cert is not None:
+            crypto = past_sunset(embedded.signer_info, status.signing_cert.public_key, status.validation_path,
+                                 poe or self.time) or ""
         fit = signer_view(status.signing_cert).key_usage_fit if status.signing_cert is not None else False
         return Findings(intact=status.intact, valid=status.valid, coverage=coverage, modification=modification,
                         lock_broken=lock_broken, changes_allowed=status.docmdp_ok is not False,
                         trust_problem=problem, trust_detail=detail, poe=poe, revoked_at=revoked_at,
-                        key_usage_fit=fit or embedded.sig_object_type == "/DocTimeStamp"), warnings
+                        key_usage_fit=fit or embedded.sig_object_type == "/DocTimeStamp", replaced=replaced,
+                        crypto_detail=crypto), warnings
+
+    def replaced(self, revision: int) -> tuple[str, ...]:
+        """What later revisions replaced of the pages signed at ``revision``, and content outside any revision."""
+        if self._tail is None:
+            self._tail = unrevised_tail(self.reader.stream.getvalue())
+        if revision not in self._replaced:
+            try:
+                self._replaced[revision] = replaced_after(self.reader, revision) + self._tail
+            except MemoryError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a revision that will not resolve: pyHanko's analysis says it
+                log.debug("replacement analysis failed", exc_info=exc)
+                self._replaced[revision] = self._tail
+        return self._replaced[revision]
 
     def _level(self, embedded: EmbeddedPdfSignature, time_stamped: bool, extra: Evidence) -> str | None:
         if embedded.sig_object.get("/SubFilter") != PADES_SUBFILTER:

@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ca.errors import NotFound
@@ -30,7 +32,22 @@ class ReportSource(Protocol):
     def verify(self, data: bytes, **kwargs: Any) -> dict[str, Any]: ...
 
 
-def public_summary(document_id: str, status: str, version: int, sha256: str, report: dict[str, Any]) -> dict:
+@dataclass(frozen=True)
+class PublicSummary:
+    """What the QR code's page shows of a stored document: verdicts and organisations, no person's data."""
+
+    document: str
+    status: str
+    version: int
+    sha256: str
+    report: Mapping[str, Any] = field(repr=False)   # the verifier's JSON report, kept as the verifier wrote it
+
+    def as_json(self) -> dict[str, Any]:
+        return public_summary(self.document, self.status, self.version, self.sha256, self.report)
+
+
+def public_summary(document_id: str, status: str, version: int, sha256: str,
+                   report: Mapping[str, Any]) -> dict[str, Any]:
     signatures = []
     for entry in report["signatures"]:
         signer = entry.get("signer") or {}
@@ -65,7 +82,7 @@ class PublicVerification:
         self._cache: dict[str, tuple[float, dict]] = {}
         self._lock = threading.Lock()
 
-    def summary(self, document_id: str, source: str | None = None) -> dict:
+    def summary(self, document_id: str, source: str | None = None) -> PublicSummary:
         """The page's content; a report not cached is verified under ``source``'s quota (the reader's address)."""
         if not _ID.fullmatch(document_id):
             raise NotFound(f"no document {document_id}")
@@ -86,7 +103,7 @@ class PublicVerification:
                 if len(self._cache) >= self.max_cached:
                     self._cache.clear()
                 self._cache[sha256] = (now, report)
-        return public_summary(document_id, status, number, sha256, report)
+        return PublicSummary(document_id, status, number, sha256, report)
 
 
-__all__ = ["PublicVerification", "public_summary"]
+__all__ = ["PublicSummary", "PublicVerification", "public_summary"]

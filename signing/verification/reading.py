@@ -60,8 +60,9 @@ def open_pdf(data: bytes, *, strict: bool) -> PdfFileReader:
     except UnverifiableInput:
         raise
     except Exception as exc:  # noqa: BLE001 - hostile input: any parser failure is "cannot be read"
-        hint = " (read strictly; a lenient reading may succeed)" if strict and "Strict" in type(exc).__name__ else ""
-        raise UnverifiableInput(f"the PDF cannot be read: {short_error(exc)}{hint}") from None
+        refused = UnverifiableInput(f"the PDF cannot be read: {short_error(exc)}")
+        refused.damage = exc      # verifier.py: a lenient reading is tried, and the warning says why
+        raise refused from None
     return reader
 
 

@@ -15,6 +15,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from signing.verification.words import say_document
+
 
 class Indication(str, enum.Enum):
     TOTAL_PASSED = "TOTAL-PASSED"
@@ -37,6 +39,7 @@ SIG_CONSTRAINTS_FAILURE = "SIG_CONSTRAINTS_FAILURE"
 CHAIN_CONSTRAINTS_FAILURE = "CHAIN_CONSTRAINTS_FAILURE"
 CERTIFICATE_CHAIN_GENERAL_FAILURE = "CERTIFICATE_CHAIN_GENERAL_FAILURE"
 CRYPTO_CONSTRAINTS_FAILURE = "CRYPTO_CONSTRAINTS_FAILURE"
+CRYPTO_CONSTRAINTS_FAILURE_NO_POE = "CRYPTO_CONSTRAINTS_FAILURE_NO_POE"
 NO_CERTIFICATE_CHAIN_FOUND = "NO_CERTIFICATE_CHAIN_FOUND"
 REVOKED_NO_POE = "REVOKED_NO_POE"
 REVOKED_CA_NO_POE = "REVOKED_CA_NO_POE"
@@ -234,18 +237,10 @@ class VerificationReport:
 
 
 def document_sentence(report: VerificationReport) -> str:
-    """The whole document in one sentence (each signature's is words.signature_sentence)."""
-    verdict = report.verdict
-    count = len(report.signatures)
-    noun = "signature" if count == 1 else "signatures"
-    if verdict.indication is Indication.TOTAL_PASSED:
-        return f"All {count} {noun} valid." if count > 1 else "The signature is valid."
-    failing = [s for s in report.signatures if s.indication is not Indication.TOTAL_PASSED]
-    if not report.signatures:
-        return "The document cannot be confirmed as signed: it carries no signature."
-    state = "is NOT valid" if verdict.indication is Indication.TOTAL_FAILED else "cannot be confirmed as valid"
-    names = ", ".join(repr(s.field) if s.field else s.kind for s in failing)
-    return f"The document {state}: {len(failing)} of {count} {noun} did not pass ({names})."
+    """The whole document in one English sentence (signing/verification/words.py says it, in any voice)."""
+    return say_document({"indication": report.verdict.indication.value,
+                         "signatures": [{"indication": s.verdict.indication.value, "field": s.field, "kind": s.kind}
+                                        for s in report.signatures]})
 
 
 __all__ = [

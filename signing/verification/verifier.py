@@ -32,7 +32,7 @@ from signing.verification.inputs import (  # the limits, defined apart: no pyHan
 from signing.verification.pdf import PdfVerification
 from signing.verification.reading import document_evidence, open_pdf
 from signing.verification.report import VerificationReport
-from signing.verification.words import why_unreadable
+from signing.verification.words import read_leniently, why_unreadable
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +66,7 @@ class Verifier:
             if b"%PDF-" in data[:1024]:
                 if detached is not None:
                     raise UnverifiableInput("a PDF carries its own signatures; a detached file goes with a CMS")
-                reader = open_pdf(data, strict=options.strict)
-                evidence, warnings = document_evidence(reader)
-                factory = ContextFactory(anchors, evidence, backend)
-                entries = await PdfVerification(reader, factory, time).reports()
+                entries, warnings = await self._pdf(data, anchors, backend, time, options.strict)
                 kind = "pdf"
             else:
                 signed = read_signed_data(data)
@@ -93,6 +90,39 @@ class Verifier:
         return VerificationReport(kind=kind, signatures=tuple(entries), validation_time=time,
                                   sha256=hashlib.sha256(data).hexdigest(), size=len(data),
                                   trust_anchors=anchors.views(), online=options.online, warnings=tuple(warnings))
+
+    async def _pdf(self, data: bytes, anchors: TrustAnchors, backend, time: dt.datetime,  # noqa: ANN001
+                   strict: bool) -> tuple[list, list[str]]:
+        """The PDF's entries, read strictly first; what only a lenient reading opens is read so, with a warning.
+
+        Files that break ISO 32000's cross-reference rules (hybrid-reference
+        files, sections out of order, wrong offsets) are opened by every PDF
+        reader, which rebuilds what it needs; refusing them would call a sound
+        signature unreadable. pyHanko's non-strict reader does what those
+        readers do; the signatures are still checked over the file's own
+        bytes (their /ByteRange), so the lenient reading changes what is
+        looked up, not what is verified. ETSI EN 319 102-1 §5.2.2 (format
+        checking) leaves the parsing tolerance to the validation policy; EU
+        DSS likewise reports such files with a warning, not a failure.
+        """
+        try:
+            reader = open_pdf(data, strict=strict)
+            evidence, warnings = document_evidence(reader)
+            entries = await PdfVerification(reader, ContextFactory(anchors, evidence, backend), time).reports()
+            return entries, warnings
+        except MemoryError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - strict reading refused: try the lenient one below
+            ours = isinstance(exc, UnverifiableInput)
+            if not strict or (not ours and raised_here(exc)) or \
+                    (ours and getattr(exc, "damage", None) is None and "cannot be read" not in exc.detail):
+                raise     # not a parsing refusal: a password, not a PDF, or a fault of ours
+            damage = getattr(exc, "damage", exc)
+        reader = open_pdf(data, strict=False)
+        evidence, warnings = document_evidence(reader)
+        entries = await PdfVerification(reader, ContextFactory(anchors, evidence, backend), time).reports()
+        log.debug("read leniently", exc_info=damage)
+        return entries, [read_leniently(damage), *warnings]
 
 
 def _fetcher(options: VerificationOptions):  # noqa: ANN202

@@ -32,15 +32,67 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 
 from ca.errors import InvalidInput, Problem
-from registry import Registry, RegistryTransaction, WebhookDeliveryRow, WebhookEndpointRow
+from registry import WebhookDeliveryRow, WebhookDeliveryStatus, WebhookEndpointRow
 from signing.webhooks.addresses import AddressPolicy, GuardedTransport
 
 log = logging.getLogger(__name__)
 
-PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+PENDING, DELIVERED, FAILED = (WebhookDeliveryStatus.PENDING, WebhookDeliveryStatus.DELIVERED,
+                              WebhookDeliveryStatus.FAILED)
+
+
+class Endpoints(Protocol):
+    def add(self, row: WebhookEndpointRow) -> WebhookEndpointRow: ...
+    def of_tenant(self, tenant: str, *, for_update: bool = False) -> WebhookEndpointRow | None: ...
+
+
+class Deliveries(Protocol):
+    def add(self, row: WebhookDeliveryRow) -> WebhookDeliveryRow: ...
+    def by_id(self, delivery_id: int, *, for_update: bool = False) -> WebhookDeliveryRow | None: ...
+    def due(self, now: dt.datetime, limit: int = 20) -> list[WebhookDeliveryRow]: ...
+
+
+class AuditTrail(Protocol):
+    def append(self, *, at: dt.datetime, actor: str, action: str, subject: str,
+               details: dict[str, Any] | None = None) -> int: ...
+
+
+class Event(Protocol):
+    """What a tenant's webhook is told: the event's name, what it is about, and its JSON body."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def subject(self) -> str: ...
+
+    def as_json(self) -> dict[str, Any]: ...
+
+
+class OutboxStore(Protocol):
+    """What ``enqueue`` touches in the caller's unit of work: the tenant's endpoint, a new delivery."""
+
+    @property
+    def webhook_endpoints(self) -> Endpoints: ...
+    @property
+    def webhook_deliveries(self) -> Deliveries: ...
+
+
+class WebhookStore(OutboxStore, Protocol):
+    """What registering and delivering touch in one unit of work (a ``registry.RegistryTransaction`` is one)."""
+
+    @property
+    def audit(self) -> AuditTrail: ...
+
+
+class WebhookStorage(Protocol):
+    """The registry as the webhook service sees it (``registry.Registry`` is one)."""
+
+    def transaction(self, *, readonly: bool = False) -> AbstractContextManager[WebhookStore]: ...
 
 
 class Sealer(Protocol):
@@ -107,7 +159,7 @@ class _Claimed:
 
 
 class WebhookService:
-    def __init__(self, registry: Registry, clock, sealer: Sealer, transport: Transport | None = None,
+    def __init__(self, registry: WebhookStorage, clock, sealer: Sealer, transport: Transport | None = None,
                  policy: WebhookPolicy | None = None, allow_http: bool = True,
                  addresses: AddressPolicy | None = None) -> None:
         self.registry = registry
@@ -155,14 +207,14 @@ class WebhookService:
 
     # -- events ------------------------------------------------------------------------
 
-    def enqueue(self, tx: RegistryTransaction, *, tenant: str, event: str, subject: str, data: dict) -> None:
+    def enqueue(self, tx: OutboxStore, *, tenant: str, event: Event) -> None:
         """Record an event in the caller's transaction, if the tenant has a webhook."""
         if tx.webhook_endpoints.of_tenant(tenant) is None:
             return
         now = self.clock.now()
         tx.webhook_deliveries.add(WebhookDeliveryRow(
-            public_id=secrets.token_hex(16), tenant=tenant, event=event, subject=subject, payload=data,
-            status=PENDING, attempts=0, next_attempt_at=now, created_at=now))
+            public_id=secrets.token_hex(16), tenant=tenant, event=event.name, subject=event.subject,
+            payload=event.as_json(), status=PENDING, attempts=0, next_attempt_at=now, created_at=now))
 
     def kick(self) -> None:
         """Wake the dispatcher: something was just committed."""
@@ -262,5 +314,5 @@ class Dispatcher:
             self.webhooks.wait(self.poll)
 
 
-__all__ = ["DELIVERED", "FAILED", "PENDING", "AddressPolicy", "Dispatcher", "Registration", "Transport", "WebhookPolicy",
-           "WebhookService", "body_of", "signature"]
+__all__ = ["DELIVERED", "FAILED", "PENDING", "AddressPolicy", "Dispatcher", "Event", "OutboxStore", "Registration", "Transport",
+           "WebhookPolicy", "WebhookService", "WebhookStorage", "WebhookStore", "body_of", "signature"]

@@ -44,7 +44,8 @@ CLIENT_ROUTES = {"/client/signing-requests/{request_id}", "/client/signing-reque
 # the stamp's QR code opens the second; both are rate-limited per address instead of keyed.
 PUBLIC_ROUTES = {"/health", "/livez", "/ca", "/ca/{code}/chain", "/ca/{code}.cer", "/profiles", "/refusal-reasons",
                  "/revocation-grounds", "/tsa", "/verify", "/verify/{document_id}", *CLIENT_ROUTES,
-                 "/console/login"}  # issue 8: the console's login takes name, password and TOTP instead of a key
+                 "/console/login",  # issue 8: the console's login takes name, password and TOTP instead of a key
+                 "/", "/lang/{code}", "/static/{name}"}  # issue 20: the public pages (Verify is /verify above)
 _serials = iter(range(300, 10000))
 _names = iter(range(1, 10**6))
 

@@ -18,6 +18,7 @@ import pytest
 
 from ca.errors import ConflictError
 from signing.factors.authorisation import NotAuthorised
+from signing.factors.enrolment import ClientRegistration, FactorEnrolment
 from signing.factors import FactorRefused, RequestLocked, Throttled, totp_code
 from signing.requests.proofs import ClientContext
 from signing.webhooks import WebhookPolicy
@@ -36,14 +37,14 @@ def enrolled(svc, iin: str, *, biometric: bool = True, totp: bool = False):
     if not held_key_of(svc, iin):
         client_with_held_key(svc, iin=iin)
     number = phone()
-    view = svc.clients.register("mfo", TENANT, {"kind": "individual", "iin": iin, "name": "Test Client",
-                                                "phone": number})
+    view = svc.clients.register("mfo", TENANT, ClientRegistration(kind="individual", iin=iin, name="Test Client",
+                                                                  phone=number))
     svc.clients.confirm("mfo", TENANT, view.id, view.factors[0].id, last_code(svc, number))
     if biometric:
-        svc.clients.enrol("mfo", TENANT, view.id, {"kind": "biometric", "reference": "tsoid-1"})
+        svc.clients.enrol("mfo", TENANT, view.id, FactorEnrolment(kind="biometric", reference="tsoid-1"))
     secret = None
     if totp:
-        factor = svc.clients.enrol("mfo", TENANT, view.id, {"kind": "totp"})
+        factor = svc.clients.enrol("mfo", TENANT, view.id, FactorEnrolment(kind="totp"))
         secret = factor.secret
         svc.clients.confirm("mfo", TENANT, view.id, factor.id, totp_code(secret, svc.clock.now()))
         svc.clock.advance(dt.timedelta(seconds=30))
@@ -64,15 +65,15 @@ def consent(svc, iin: str, client: str):
 def answer(svc, request, iin: str, **kwargs) -> str:
     challenge = svc.client_signing.start(request.id, request.token, "biometric", CTX)
     kwargs.setdefault("at", svc.clock.now())
-    return svc.biometric_simulator.assertion(iin=iin, challenge=challenge["challenge"],
-                                             movements=challenge["movements"], **kwargs)
+    return svc.biometric_simulator.assertion(iin=iin, challenge=challenge.challenge,
+                                             movements=challenge.movements, **kwargs)
 
 
 def _replaced(svc, request, iin: str) -> str:
     """An assertion for a challenge that a newer challenge replaced."""
     old = svc.client_signing.start(request.id, request.token, "biometric", CTX)
     svc.client_signing.start(request.id, request.token, "biometric", CTX)
-    return svc.biometric_simulator.assertion(iin=iin, challenge=old["challenge"], movements=old["movements"],
+    return svc.biometric_simulator.assertion(iin=iin, challenge=old.challenge, movements=old.movements,
                                              at=svc.clock.now())
 
 
@@ -173,7 +174,7 @@ def test_a_replayed_assertion_another_iin_another_challenge_or_a_stale_one_is_re
     assert "used already" in replayed.value.problems[0].message
     impostor = __import__("signing.factors", fromlist=["x"]).BiometricProviderSimulator()
     challenge = svc.client_signing.start(other.id, other.token, "biometric", CTX)
-    forged = impostor.assertion(iin=iin, challenge=challenge["challenge"], movements=challenge["movements"],
+    forged = impostor.assertion(iin=iin, challenge=challenge.challenge, movements=challenge.movements,
                                 at=svc.clock.now())
     with pytest.raises(FactorRefused, match="biometric"):
         svc.client_signing.submit_assertion(other.id, other.token, forged, CTX)
@@ -189,7 +190,7 @@ def test_an_authorisation_for_one_document_cannot_sign_another(services) -> None
     svc.client_signing.start(request.id, request.token, "sms", CTX)
     svc.client_signing.submit_code(request.id, request.token, "sms", last_code(svc, number), CTX)
     svc.client_signing.submit_assertion(request.id, request.token, answer(svc, request, held.iin), CTX)
-    assert svc.client_signing.confirm(request.id, request.token, CTX)["status"] == "sealed"
+    assert svc.client_signing.confirm(request.id, request.token, CTX).status == "sealed"
     with svc.registry.transaction(readonly=True) as tx:
         row = tx.signing_requests.by_public_id(TENANT, request.id)
         authorisation = tx.authorisations.by_public_id(TENANT, row.authorisation)
@@ -308,8 +309,8 @@ def test_LOAN7_the_phone_is_confirmed_by_its_sms_code_and_a_wrong_code_is_refuse
     svc = services
     iin = f.iin()
     number = phone()
-    view = svc.clients.register("mfo", TENANT, {"kind": "individual", "iin": iin, "name": "Test Client",
-                                                "phone": number})
+    view = svc.clients.register("mfo", TENANT, ClientRegistration(kind="individual", iin=iin, name="Test Client",
+                                                                  phone=number))
     (sms,) = view.factors
     assert sms.status == "pending"
     right = last_code(svc, number)
@@ -326,7 +327,7 @@ def test_LOAN7_the_phone_is_confirmed_by_its_sms_code_and_a_wrong_code_is_refuse
     svc.clients.resend("mfo", TENANT, view.id, sms.id)
     assert svc.clients.confirm("mfo", TENANT, view.id, sms.id, last_code(svc, number)).status == "active"
     with pytest.raises(ConflictError, match="registered this client already"):
-        svc.clients.register("mfo", TENANT, {"kind": "individual", "iin": iin, "name": "Again", "phone": number})
+        svc.clients.register("mfo", TENANT, ClientRegistration(kind="individual", iin=iin, name="Again", phone=number))
 
 
 def test_the_sms_gateway_gets_each_message_as_json_with_its_bearer_token(receiver) -> None:

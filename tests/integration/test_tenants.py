@@ -46,6 +46,8 @@ NOT_TENANT_DATA = {
     "/approvals/{approval_id}/approve": "as above, administrator only",
     "/approvals/{approval_id}/reject": "as above, administrator only",
     "/verify/{document_id}": "public by design: the stamp's QR code opens it; hash and verdicts, no personal data",
+    "/lang/{code}": "the pages' language switch (issue 20): a cookie, no data",
+    "/static/{name}": "the pages' CSS and script (issue 20)",
 }
 # The client's routes take no API key: the signing request's token authenticates each call
 # (tests/integration/test_factors_api.py: a wrong or another request's token answers 401).

@@ -11,6 +11,7 @@ when a forbidden URL is in the registry anyway.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -118,9 +119,18 @@ def receiver():
     server.server_close()
 
 
+@dataclass(frozen=True)
+class _Event:
+    name: str = "signing_request.signed"
+    subject: str = "test"
+
+    def as_json(self) -> dict:
+        return {"n": 1}
+
+
 def _pending(svc, tenant: str) -> None:  # noqa: ANN001
     with svc.registry.transaction() as tx:
-        svc.webhooks.enqueue(tx, tenant=tenant, event="signing_request.signed", subject="test", data={"n": 1})
+        svc.webhooks.enqueue(tx, tenant=tenant, event=_Event())
 
 
 def _deliveries(svc, tenant: str) -> list[tuple[str, int, str | None]]:  # noqa: ANN001

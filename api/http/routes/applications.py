@@ -14,7 +14,7 @@ from api.http.routes.approvals import pending
 from api.http.schemas import ApplicationBody, CentreCode, ApproveBody, RefuseBody
 from api.wiring import Services
 from ca.access import READ, REGISTRAR, Actor, Role
-from ca.applications import ApplicationView
+from ca.applications import ApplicationView, CarrierPasswords
 from ca.approvals import DualControlRequired
 from ca.errors import InvalidInput, Problem
 from ca.revocation import CA_REVOCATION
@@ -78,7 +78,7 @@ def approve(application_id: RowId, body: ApproveBody | None = None, svc: Service
             return pending(svc.dual_control.request(CA_REVOCATION, {"application_id": application_id}, who.name,
                                                     administrator=True))
         return {"application": view_json(view), "revocation": revocation.as_json()}
-    approval = svc.applications.approve(application_id, who.name, passwords=body.passwords,
+    approval = svc.applications.approve(application_id, who.name, passwords=CarrierPasswords(body.passwords),
                                         algorithm=body.algorithm)
     certificates = []
     for issued in approval.certificates:
@@ -89,7 +89,7 @@ def approve(application_id: RowId, body: ApproveBody | None = None, svc: Service
             item["carrier_serial"] = issued.carrier_serial
         certificates.append(item)
     return {"application": view_json(approval.application), "certificates": certificates,
-            "generated_passwords": approval.generated_passwords}
+            "generated_passwords": approval.generated_passwords.as_json()}
 
 
 @router.post("/applications/{application_id}/refuse", summary="Refuse with an enumerated reason (role: registrar)",

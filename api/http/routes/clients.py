@@ -19,6 +19,7 @@ from api.wiring import Services
 from ca.access import DOCUMENT_READ, MFO, Actor
 from ca.errors import NotFound
 from signing import EVERY_TENANT
+from signing.factors.enrolment import ClientRegistration, FactorEnrolment
 
 router = APIRouter(tags=["clients"])
 
@@ -62,7 +63,7 @@ class WebhookBody(BaseModel):
              responses=problem_responses(409, 429))
 def register(body: ClientBody, response: Response, svc: Services = Depends(services),
              who: Actor = Depends(require(MFO))) -> dict:
-    view = svc.clients.register(who.name, tenant_of(who, None), body.model_dump(exclude_none=True))
+    view = svc.clients.register(who.name, tenant_of(who, None), ClientRegistration(**body.model_dump()))
     response.headers["Location"] = f"/clients/{view.id}"
     return view.as_json()
 
@@ -77,7 +78,7 @@ def show(client_id: str, svc: Services = Depends(services), who: Actor = Depends
                      "(a new phone, LOAN-9) (role: mfo)", responses=problem_responses(409, 429))
 def enrol(client_id: str, body: FactorBody, svc: Services = Depends(services),
           who: Actor = Depends(require(MFO))) -> dict:
-    return svc.clients.enrol(who.name, tenant_of(who, None), client_id, body.model_dump(exclude_none=True)).as_json()
+    return svc.clients.enrol(who.name, tenant_of(who, None), client_id, FactorEnrolment(**body.model_dump())).as_json()
 
 
 @router.post("/clients/{client_id}/factors/{factor_id}/confirm",

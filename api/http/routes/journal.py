@@ -16,7 +16,7 @@ router = APIRouter()
 @router.get("/journal/issuance", tags=["journal"], summary="Issuance journal as JSON (roles: read)")
 def journal(centre: CentreCode | None = None, svc: Services = Depends(services),
             who: Actor = Depends(require(READ))) -> list[dict]:
-    return svc.catalogue.journal(centre)
+    return [line.as_json() for line in svc.catalogue.journal(centre)]
 
 
 @router.get("/journal/issuance.csv", tags=["journal"], summary="Issuance journal as CSV (roles: read)",

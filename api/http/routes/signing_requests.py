@@ -150,7 +150,7 @@ Token = Header(default=None, alias="X-Signing-Token", description="the request's
 @client_router.get("/{request_id}", summary="What the client is asked to sign and which factors remain (token)")
 def client_view(request_id: str, token: str | None = Token, svc: Services = Depends(services),
                 ctx: ClientContext = Depends(client_context)) -> dict:
-    return svc.client_signing.show(request_id, token)
+    return svc.client_signing.show(request_id, token).as_json()
 
 
 @client_router.get("/{request_id}/document.pdf", response_class=Response, responses=PDF,
@@ -166,19 +166,19 @@ def client_document(request_id: str, request: Request, token: str | None = Token
 async def client_start(request_id: str, factor: Literal["sms", "totp", "biometric"], token: str | None = Token,
                        svc: Services = Depends(services),
                        ctx: ClientContext = Depends(client_context)) -> dict:
-    return await run_in_threadpool(svc.client_signing.start, request_id, token, factor, ctx)
+    return (await run_in_threadpool(svc.client_signing.start, request_id, token, factor, ctx)).as_json()
 
 
 @client_router.post("/{request_id}/codes", summary="Submit an SMS or TOTP code (token)")
 def client_code(request_id: str, body: CodeBody, token: str | None = Token, svc: Services = Depends(services),
                 ctx: ClientContext = Depends(client_context)) -> dict:
-    return svc.client_signing.submit_code(request_id, token, body.factor, body.code, ctx)
+    return svc.client_signing.submit_code(request_id, token, body.factor, body.code, ctx).as_json()
 
 
 @client_router.post("/{request_id}/assertions", summary="Submit the identity provider's assertion (token)")
 def client_assertion(request_id: str, body: AssertionBody, token: str | None = Token,
                      svc: Services = Depends(services), ctx: ClientContext = Depends(client_context)) -> dict:
-    return svc.client_signing.submit_assertion(request_id, token, body.assertion, ctx)
+    return svc.client_signing.submit_assertion(request_id, token, body.assertion, ctx).as_json()
 
 
 @client_router.post("/{request_id}/eds", status_code=201,
@@ -186,7 +186,7 @@ def client_assertion(request_id: str, body: AssertionBody, token: str | None = T
                             "(token)")
 async def client_eds(request_id: str, body: EDSBody, token: str | None = Token, svc: Services = Depends(services),
                      ctx: ClientContext = Depends(client_context)) -> dict:
-    return await run_in_threadpool(svc.client_signing.start_eds, request_id, token, body.certificate, ctx)
+    return (await run_in_threadpool(svc.client_signing.start_eds, request_id, token, body.certificate, ctx)).as_json()
 
 
 @client_router.post("/{request_id}/eds/signature", summary="Submit the EDS signature; the document is signed "
@@ -197,12 +197,13 @@ async def client_eds_signature(request_id: str, body: EDSSignatureBody, token: s
     if (signature is None) == (cms is None):
         raise InvalidInput("give the signature or the CMS", [Problem("signature", "exactly one of signature and "
                                                                                   "cms is required")])
-    return await run_in_threadpool(svc.client_signing.submit_eds_signature, request_id, token,
-                                   signature=signature, cms=cms, ctx=ctx)
+    signed = await run_in_threadpool(svc.client_signing.submit_eds_signature, request_id, token,
+                                     signature=signature, cms=cms, ctx=ctx)
+    return signed.as_json()
 
 
 @client_router.post("/{request_id}/confirm",
                     summary="Sign with the key the service holds, once the factors meet the policy (token)")
 async def client_confirm(request_id: str, token: str | None = Token, svc: Services = Depends(services),
                          ctx: ClientContext = Depends(client_context)) -> dict:
-    return await run_in_threadpool(svc.client_signing.confirm, request_id, token, ctx)
+    return (await run_in_threadpool(svc.client_signing.confirm, request_id, token, ctx)).as_json()

@@ -97,7 +97,8 @@ async def verify(request: Request, at: str | None = Query(default=None, descript
             responses={200: {"content": {"application/json": {}, "text/html": {}}}},
             dependencies=[Depends(limited("verify"))])
 async def verify_stored(document_id: str, request: Request, svc: Services = Depends(services)):  # noqa: ANN201
-    summary = await run_in_threadpool(svc.public_verification.summary, document_id, client_address(request))
+    found = await run_in_threadpool(svc.public_verification.summary, document_id, client_address(request))
+    summary = found.as_json()
     accept = request.headers.get("accept", "")
     if "text/html" in accept and "application/json" not in accept.split(",")[0]:
         return HTMLResponse(_page(summary), headers={"Cache-Control": "no-store"})
