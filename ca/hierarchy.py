@@ -10,13 +10,16 @@ since a revoked seal is replaced by a newly issued one.
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 
 from ca.errors import NotFound, NotInitialised
 from ca.issuer import CAEndpoints, IssuingCA
 from ca.policy import CENTRES, GOVERNMENT, NATIONAL, ROOT
-from registry import CertificateRow, Registry, RegistryTransaction
+
+if TYPE_CHECKING:   # types only: ``qoltanba verify`` reads the centres through registry.readonly, without the ORM
+    from registry import CertificateRow, Registry, RegistryTransaction
 
 # The service keys `init` makes, each with its certificate: the name (the
 # registry's holder is ``service:<name>``) -> (issuing centre, profile).

@@ -11,32 +11,44 @@ what belongs there and what it may import (docs/moves/signing-rooms.md):
 - ``verification``: reports with ETSI indications for anyone's PDF or CMS;
 - ``webhooks``: status changes pushed to the MFO backend;
 - ``requests``: signing a document, from the request to the MFO's seal.
+
+Each name below is imported from its room when first used (PEP 562), so whoever imports one room,
+``qoltanba verify`` the verification, does not import the others with it (start-up, issue 21).
 """
 
-from signing.documents import (
-    EVERY_TENANT,
-    VERSION_REASONS,
-    DocumentLimits,
-    DocumentMetadata,
-    DocumentService,
-    DocumentView,
-    NotIncrementalUpdate,
-    StoredPdf,
-    VersionView,
-)
-from signing.policies import Factor, SigningPolicies, SigningRule, default_policies
-from signing.verification import (
-    Indication,
-    TrustAnchors,
-    TrustStore,
-    UnverifiableInput,
-    VerificationLimits,
-    VerificationOptions,
-    VerificationReport,
-    Verifier,
-)
+from __future__ import annotations
 
-__all__ = ["EVERY_TENANT", "DocumentLimits", "DocumentMetadata", "DocumentService", "DocumentView", "Factor", "Indication",
-           "NotIncrementalUpdate", "SigningPolicies", "SigningRule", "StoredPdf", "TrustAnchors", "TrustStore",
-           "UnverifiableInput", "VERSION_REASONS", "VerificationLimits", "VerificationOptions", "VerificationReport",
-           "Verifier", "VersionView", "default_policies"]
+import importlib
+from typing import Any
+
+# Where each exported name lives; its module is imported when the name is first used (PEP 562).
+_EXPORTS = {
+    "signing.documents": (
+        "EVERY_TENANT", "VERSION_REASONS", "DocumentLimits", "DocumentMetadata", "DocumentService",
+        "DocumentView", "NotIncrementalUpdate", "StoredPdf", "VersionView",
+    ),
+    "signing.policies": (
+        "Factor", "SigningPolicies", "SigningRule", "default_policies",
+    ),
+    "signing.verification": (
+        "Indication", "TrustAnchors", "TrustStore", "UnverifiableInput", "VerificationLimits",
+        "VerificationOptions", "VerificationReport", "Verifier",
+    ),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_MODULE_OF})
+
+
+__all__ = sorted(_MODULE_OF)

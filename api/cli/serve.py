@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from api.cli.common import DEFAULT_HOME, Home, commands, emit, open_services, write
+from api.cli.common import (DEFAULT_HOME, EXIT_BAD_INPUT, Home, commands, emit, fail, open_services,
+                            settings_reason, write)
 from ca.errors import QoltanbaError
 
 if TYPE_CHECKING:
@@ -54,15 +56,36 @@ def serve(home: Home = DEFAULT_HOME,
           port: Annotated[Optional[int], typer.Option(min=1, max=65535, help="Default: QOLTANBA_PORT or 8000.")]
           = None) -> None:
     """Run the HTTP service (initialising first if needed)."""
-    with open_services(home, migrated=False) as services:
-        created, key_file = initialise(services)
-        host, port = host or services.settings.host, port or services.settings.port
-        keep_alive = services.settings.keep_alive_seconds
-        if created or key_file:
-            emit({"initialised": created, "home": home.resolve(), "bootstrap_key_file": key_file})
-    os.environ.update(QOLTANBA_HOME=str(home.resolve()), QOLTANBA_HOST=host, QOLTANBA_PORT=str(port))
-    import uvicorn   # only this command serves
+    # The server listens first and answers GET /livez; the home is prepared (migrated, initialised) and the
+    # application built beside it, and only then does it answer anything else (api/start_up.py, issue 21).
+    from pydantic import ValidationError
 
-    # Idle keep-alive connections are closed after keep_alive_seconds; a request's own time is bounded by
-    # the app (api/http/limits.py, request_timeout_seconds).
-    uvicorn.run("api.http.app:create_app", factory=True, host=host, port=port, timeout_keep_alive=keep_alive)
+    from api import start_up
+    from api.settings import Settings
+
+    try:
+        settings = Settings(home=home)
+    except ValidationError as error:
+        fail(EXIT_BAD_INPUT, settings_reason(error))
+    host, port = host or settings.host, port or settings.port
+
+    def prepare() -> None:
+        with open_services(home, migrated=False) as services:
+            created, key_file = initialise(services)
+            if created or key_file:
+                emit({"initialised": created, "home": home.resolve(), "bootstrap_key_file": key_file})
+
+    os.environ.update(QOLTANBA_HOME=str(home.resolve()), QOLTANBA_HOST=host, QOLTANBA_PORT=str(port))
+    # A failure while serving stops the server as Ctrl-C would; ``finish`` then raises it (exit code, one line).
+    preparation = start_up.begin(prepare, stop_server=lambda: signal.raise_signal(signal.SIGINT))
+    try:
+        import uvicorn   # only this command serves
+
+        # Idle keep-alive connections are closed after keep_alive_seconds; a request's own time is bounded by
+        # the app (api/http/limits.py, request_timeout_seconds).
+        uvicorn.run("api.http.app:create_app", factory=True, host=host, port=port,
+                    timeout_keep_alive=settings.keep_alive_seconds)
+    except KeyboardInterrupt:
+        if not preparation.failed:
+            raise
+    preparation.finish()   # the home prepared even if the server never started; its failure, if any

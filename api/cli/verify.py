@@ -30,7 +30,7 @@ from ca.errors import InvalidInput, QoltanbaError
 
 if TYPE_CHECKING:
     from api.settings import Settings
-    from signing.verification.context import TrustAnchors
+    from signing.verification.inputs import TrustAnchors
 
 EXIT_PASSED, EXIT_NOT_PASSED, EXIT_UNPROCESSABLE = 0, 1, 2
 
@@ -51,30 +51,40 @@ def moment(text: str | None) -> dt.datetime | None:
 # -- a signed PDF or CMS ------------------------------------------------------------------------
 
 def _anchors(home: Path, settings: "Settings", trust: list[Path]) -> tuple["TrustAnchors", list[str]]:
-    """The home's trust store (read only: verify never writes to a home), plus the --trust files."""
+    """The home's trust store (read only: verify never writes to a home), plus the --trust files.
+
+    The registry is read through ``registry.readonly`` by the same ``Hierarchy`` and ``TrustStore`` the
+    services use, without building the services: no ORM, no Alembic, no keys (start-up, issue 21).
+    """
     from cryptography.hazmat.primitives.serialization import Encoding
 
-    from signing.verification.context import TrustAnchors, UnreadableCertificate, read_certificates
+    from signing.verification.inputs import TrustAnchors, UnreadableCertificate, read_certificates
 
     notes = []
     anchors = TrustAnchors()
     if (home / "registry.db").exists() or settings.database_url:
-        from api.wiring import Services   # only with a home to read
+        from ca.hierarchy import Hierarchy   # only with a home to read
+        from ca.policy import NATIONAL
+        from registry.readonly import ReadOnlyRegistry
+        from signing.verification.trust_store import TrustStore
 
-        services = Services.build(settings)
+        registry = ReadOnlyRegistry(settings.resolved_database_url)
         try:
-            tables = services.database.table_names()
-            if "centres" not in tables or not services.hierarchy.is_initialised():
+            tables = registry.table_names()
+            hierarchy = Hierarchy(registry, settings.base_url)  # type: ignore[arg-type] - the reads it makes
+            if "centres" not in tables or not hierarchy.is_initialised():
                 notes.append(f"the home {home} is not initialised: only --trust anchors are trusted")
             elif "trust_anchors" not in tables:
                 notes.append(f"the home {home} predates the trust store (run `qoltanba init` to migrate it): "
                              "only its root and --trust anchors are trusted")
-                root = services.hierarchy.chain("national")[-1]
+                root = hierarchy.chain(NATIONAL)[-1]
                 anchors = TrustAnchors.from_der([root.public_bytes(Encoding.DER)])
             else:
-                anchors = services.trust_store.anchors()
+                # As the services' trust store: our root first (the home is initialised), then the imported.
+                store = TrustStore(registry, None, lambda: [hierarchy.chain(NATIONAL)[-1]])  # type: ignore[arg-type]
+                anchors = store.anchors()
         finally:
-            services.close()
+            registry.close()
     else:
         notes.append(f"no home at {home}: only --trust anchors are trusted")
     for path in trust:
@@ -115,13 +125,17 @@ def verify(
     home: Home = DEFAULT_HOME,
 ) -> None:
     """Verify a signed PDF or CMS: exit 0 when every signature is TOTAL-PASSED, 1 otherwise, 2 when unreadable."""
-    # What verifying needs, imported when it runs (start-up, issue 21).
+    # What verifying needs, imported when it runs (start-up, issue 21). The worker is forked first: it
+    # imports the verifier (pyHanko) while this process reads the settings and the home's trust store.
+    from signing.verification.sandbox import SandboxedVerifier, start_worker
+
+    worker = start_worker()
+
     from pydantic import ValidationError
 
     from api.settings import Settings
-    from api.wiring.policies import sandbox_limits, verification_limits
-    from signing.verification.context import UnverifiableInput, VerificationOptions
-    from signing.verification.sandbox import SandboxedVerifier
+    from api.verification_limits import sandbox_limits, verification_limits
+    from signing.verification.inputs import UnverifiableInput, VerificationOptions
 
     try:
         settings = Settings(home=home)
@@ -134,9 +148,9 @@ def verify(
             typer.echo(f"note: {note}", err=True)
         data = read(file, "input")
         detached_data = read(detached, "detached") if detached is not None else None
-        # The command line is single-threaded: plain fork starts the worker at once.
+        # The command line is single-threaded: plain fork, and the worker forked above verifies.
         verifier = SandboxedVerifier(lambda: anchors, verification_limits(settings), sandbox_limits(settings),
-                                     start_method="fork")
+                                     start_method="fork", early=worker)
         report = verifier.verify(data, detached=detached_data, options=options)
     except UnverifiableInput as error:
         fail(EXIT_UNPROCESSABLE, f"{file}: {error.detail}")

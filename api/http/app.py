@@ -8,37 +8,58 @@ quiet_third_party()
 
 import contextlib  # noqa: E402
 import logging  # noqa: E402
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
 
-from fastapi import Depends, FastAPI
+from api import start_up  # noqa: E402
+from api.http import access_log  # noqa: E402
+from api.settings import Settings  # noqa: E402
 
-from api import pages
-from api.http import access_log, limits, openapi, problems
-from api.http.deps import single_query_values
-from api.http.rate_limit import TokenBuckets
-from api.http.routes import (
-    applications,
-    approvals,
-    certificates,
-    client_factors,
-    clients,
-    console,
-    documents,
-    hierarchy,
-    journal,
-    revocation,
-    signing,
-    signing_requests,
-    status,
-    tsa,
-    verification,
-)
-from api.settings import Settings
-from api.wiring import Services
-from ca.access import AccessService
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from api.wiring import Services
 
 
-def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, services: "Services | None" = None) -> Any:
+    """The application; under ``qoltanba serve`` first the starting app (api/http/starting.py, issue 21).
+
+    FastAPI, the routes and the services are imported here, when the application is built, so that the
+    starting app can listen before them.
+    """
+    preparation = start_up.current()
+    if settings is None and services is None and preparation is not None:
+        from api.http.starting import StartingApp
+
+        access_log.install()   # the starting app's requests are logged too
+        return StartingApp(lambda: create_app(Settings()), preparation)
+
+    from fastapi import Depends, FastAPI
+
+    from api import pages
+    from api.http import limits, openapi, problems
+    from api.http.deps import single_query_values
+    from api.http.rate_limit import TokenBuckets
+    from api.http.routes import (
+        applications,
+        approvals,
+        certificates,
+        client_factors,
+        clients,
+        console,
+        documents,
+        hierarchy,
+        journal,
+        revocation,
+        signing,
+        signing_requests,
+        status,
+        tsa,
+        verification,
+    )
+    from api.wiring import Services
+    from ca.access import AccessService
+
     services = services or Services.build(settings or Settings())
     # No personal data from query strings in uvicorn's access log, however the app is served.
     access_log.install()

@@ -9,12 +9,46 @@ and the public page behind a stamp's QR code. A new verification check goes
 into ``indication`` (the verdict) and the module that finds it.
 
 May import: nothing else of ``signing``; ``ca`` and ``registry`` below it.
+
+Each name below is imported from its module when first used (PEP 562): the verifier and its
+sandbox do not import the trust store, which reads the registry (start-up, issue 21).
 """
 
-from signing.verification.context import TrustAnchors, UnverifiableInput, VerificationOptions
-from signing.verification.report import Indication, SignatureReport, VerificationReport
-from signing.verification.trust_store import TrustStore
-from signing.verification.verifier import DEFAULT_MAX_BYTES, VerificationLimits, Verifier, check_size
+from __future__ import annotations
 
-__all__ = ["DEFAULT_MAX_BYTES", "Indication", "SignatureReport", "TrustAnchors", "TrustStore", "UnverifiableInput",
-           "VerificationLimits", "VerificationOptions", "VerificationReport", "Verifier", "check_size"]
+import importlib
+from typing import Any
+
+# Where each exported name lives; its module is imported when the name is first used (PEP 562).
+_EXPORTS = {
+    "signing.verification.inputs": (
+        "DEFAULT_MAX_BYTES", "TrustAnchors", "UnverifiableInput", "VerificationLimits", "VerificationOptions",
+        "check_size",
+    ),
+    "signing.verification.report": (
+        "Indication", "SignatureReport", "VerificationReport",
+    ),
+    "signing.verification.trust_store": (
+        "TrustStore",
+    ),
+    "signing.verification.verifier": (
+        "Verifier",
+    ),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_MODULE_OF})
+
+
+__all__ = sorted(_MODULE_OF)

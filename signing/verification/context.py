@@ -19,22 +19,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
-from asn1crypto import pem as asn1_pem
 from asn1crypto import x509 as asn1_x509
 from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator import errors as cv_errors
 
 from ca.cms import SIGNATURE_VERIFIER, digest_algorithm_accepted, signature_algorithm_name
-from ca.errors import QoltanbaError
 from signing.verification.algorithms import POLICY
-from signing.verification.certs import certificate_view
 from signing.verification.report import (
     CERTIFICATE_CHAIN_GENERAL_FAILURE,
     NOT_YET_VALID,
@@ -42,7 +38,14 @@ from signing.verification.report import (
     REVOKED_CA_NO_POE,
     REVOKED_NO_POE,
     TRY_LATER,
-    CertificateView,
+)
+# What a caller gives a verification, defined apart so that reading it needs no pyHanko (start-up, issue 21).
+from signing.verification.inputs import (
+    TrustAnchors,
+    UnreadableCertificate,
+    UnverifiableInput,
+    VerificationOptions,
+    read_certificates,
 )
 from signing.verification.words import why_unreadable
 
@@ -51,22 +54,6 @@ log = logging.getLogger(__name__)
 # KZ-2: a document signature needs a SIGN certificate (nonRepudiation).
 SIGNING_KEY_USAGE = KeyUsageConstraints(key_usage={"non_repudiation"})
 
-_PEM_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", re.DOTALL)
-
-
-class UnreadableCertificate(ValueError):
-    pass
-
-
-class UnverifiableInput(QoltanbaError):
-    """The input cannot be processed at all: not a PDF or CMS, unreadable, too large or too slow.
-
-    A signature that is merely broken is no such error: it gets a report
-    with TOTAL-FAILED.
-    """
-
-    def __init__(self, detail: str) -> None:
-        super().__init__("unverifiable", detail, [])
 
 
 _OUR_CODE = str(Path(__file__).resolve().parent)
@@ -85,61 +72,6 @@ def raised_here(exc: BaseException) -> bool:
     while tb.tb_next is not None:
         tb = tb.tb_next
     return tb.tb_frame.f_code.co_filename.startswith(_OUR_CODE)
-
-
-@dataclass(frozen=True)
-class VerificationOptions:
-    """How to verify: at which time, whether to fetch revocation data, how strictly to read PDFs."""
-
-    at: dt.datetime | None = None     # the validation time; None: now (archived documents: a past time)
-    online: bool = False              # fetch OCSP/CRL live for what the document does not carry
-    fetch_timeout: float = 10.0       # seconds per OCSP/CRL request
-    strict: bool = True               # pyHanko's strict PDF syntax (lenient reading takes more guesses)
-
-    def __post_init__(self) -> None:
-        if self.at is not None and self.at.tzinfo is None:
-            raise ValueError("the validation time must carry a time zone")
-        if self.fetch_timeout <= 0:
-            raise ValueError("fetch_timeout must be positive")
-
-
-def read_certificates(data: bytes) -> list[asn1_x509.Certificate]:
-    """Every certificate in a PEM bundle, or the one DER certificate."""
-    blocks = _PEM_BLOCK.findall(data)
-    ders = [asn1_pem.unarmor(b)[2] for b in blocks] if blocks else [data]
-    certificates = []
-    for der in ders:
-        try:
-            cert = asn1_x509.Certificate.load(der, strict=True)
-            cert.native  # noqa: B018 - asn1crypto parses lazily; fail here, not during validation
-        except (ValueError, TypeError, KeyError) as exc:
-            raise UnreadableCertificate(f"not a PEM or DER X.509 certificate: {why_unreadable(exc)}") from None
-        certificates.append(cert)
-    if not certificates:
-        raise UnreadableCertificate("no certificate found")
-    return certificates
-
-
-@dataclass(frozen=True)
-class TrustAnchors:
-    """The certificates a verification trusts: our root by default, plus imported ones."""
-
-    certificates: tuple[asn1_x509.Certificate, ...] = ()
-
-    @classmethod
-    def from_der(cls, ders) -> "TrustAnchors":  # noqa: ANN001 - iterable of bytes
-        unique = {d: asn1_x509.Certificate.load(d) for d in ders}
-        return cls(tuple(unique.values()))
-
-    def plus(self, other: "TrustAnchors") -> "TrustAnchors":
-        known = {c.sha256 for c in self.certificates}
-        return TrustAnchors(self.certificates + tuple(c for c in other.certificates if c.sha256 not in known))
-
-    def der(self) -> tuple[bytes, ...]:
-        return tuple(c.dump() for c in self.certificates)
-
-    def views(self) -> tuple[CertificateView, ...]:
-        return tuple(certificate_view(c) for c in self.certificates)
 
 
 @dataclass

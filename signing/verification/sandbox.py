@@ -13,7 +13,12 @@ Children come from a fork server that has imported pyHanko and the
 verification modules once (``forkserver`` start method), so a child starts
 in a few milliseconds and inherits no threads, locks or database
 connections of the serving process. A single-threaded caller (the command
-line) may use plain ``fork``.
+line) may use plain ``fork``, and may fork its one worker early
+(``start_worker``, before it reads its settings): the worker imports the
+verifier while the caller reads the settings and the trust store, then
+waits for its job on the pipe and runs it exactly as a worker forked at
+once would, under the same limits, set when the job arrives (start-up,
+issue 21). Forked before the caller opened anything, it inherits less.
 
 At most ``workers`` children run at once; a request that cannot get a slot
 within ``queue_seconds`` is refused as busy, so a flood of uploads cannot
@@ -33,9 +38,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ca.errors import QoltanbaError
-from signing.verification.context import TrustAnchors, UnverifiableInput, VerificationOptions
+from signing.verification.inputs import (
+    TrustAnchors,
+    UnverifiableInput,
+    VerificationLimits,
+    VerificationOptions,
+    check_size,
+)
 from signing.verification.quota import SourceQuota
-from signing.verification.verifier import VerificationLimits, Verifier, check_size
 from signing.verification.words import OUR_FAULT
 
 log = logging.getLogger(__name__)
@@ -106,6 +116,8 @@ def _child(connection, job: _Job) -> None:  # noqa: ANN001 - multiprocessing Con
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
     logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
     try:
+        from signing.verification.verifier import Verifier   # imported already: preloaded, or by an early worker
+
         verifier = Verifier(TrustAnchors.from_der(job.anchors), job.limits)
         report = verifier.verify(job.data, detached=job.detached, options=job.options)
         answer: tuple[str, Any] = ("report", report.as_json())
@@ -124,18 +136,54 @@ def _child(connection, job: _Job) -> None:  # noqa: ANN001 - multiprocessing Con
         connection.close()
 
 
+def _waiting_child(connection, callers_end) -> None:  # noqa: ANN001 - multiprocessing Connections
+    """An early worker: import the verifier now, then wait for the job and run it as ``_child`` does."""
+    callers_end.close()   # inherited by the fork; kept open, the worker would never see its caller go
+    import signing.verification.verifier  # noqa: F401 - while the caller reads its settings and trust store
+
+    try:
+        job = connection.recv()
+    except (EOFError, OSError):   # the caller stopped before it had a job (bad input): nothing to do
+        connection.close()
+        return
+    _child(connection, job)
+
+
+@dataclass(frozen=True)
+class EarlyWorker:
+    """A worker forked before its job was known (``start_worker``), for one verification."""
+
+    process: Any
+    connection: Any
+
+
+def start_worker() -> EarlyWorker:
+    """Fork one worker now (``fork``: a single-threaded caller, the command line); hand it to ``SandboxedVerifier``."""
+    context = multiprocessing.get_context("fork")
+    ours, theirs = context.Pipe(duplex=True)
+    process = context.Process(target=_waiting_child, args=(theirs, ours), daemon=True)
+    process.start()
+    theirs.close()
+    return EarlyWorker(process, ours)
+
+
 class SandboxedVerifier:
     """``Verifier.verify`` in a limited child process; answers the report as JSON."""
 
     def __init__(self, anchors_source, limits: VerificationLimits | None = None,  # noqa: ANN001
-                 sandbox: SandboxLimits | None = None, start_method: str = "forkserver") -> None:
-        """``anchors_source()`` returns the trust anchors to use, asked once per verification."""
+                 sandbox: SandboxLimits | None = None, start_method: str = "forkserver",
+                 early: EarlyWorker | None = None) -> None:
+        """``anchors_source()`` returns the trust anchors to use, asked once per verification.
+
+        ``early``: a worker ``start_worker`` forked already, used for the first verification.
+        """
         self.anchors_source = anchors_source
         self.limits = limits or VerificationLimits()
         self.sandbox = sandbox or SandboxLimits()
         self.context = multiprocessing.get_context(start_method)
+        self.early = early
         if start_method == "forkserver":
-            self.context.set_forkserver_preload(["signing.verification.sandbox"])
+            self.context.set_forkserver_preload(["signing.verification.sandbox", "signing.verification.verifier"])
         self._slots = threading.BoundedSemaphore(self.sandbox.workers)
         self.quota = SourceQuota(self.sandbox.per_source)
 
@@ -171,10 +219,21 @@ class SandboxedVerifier:
         return value
 
     def _run(self, job: _Job) -> tuple[str, Any]:
-        receiver, sender = self.context.Pipe(duplex=False)
-        process = self.context.Process(target=_child, args=(sender, job), daemon=True)
-        process.start()
-        sender.close()
+        if self.early is not None:
+            early, self.early = self.early, None
+            process, receiver = early.process, early.connection
+            try:
+                receiver.send(job)
+            except (BrokenPipeError, OSError):   # the early worker died before its job: say so as for any
+                receiver.close()
+                process.join(1)
+                return "unverifiable", ("the verification worker stopped without an answer (exit code "
+                                        f"{process.exitcode}); the input exhausts its limits")
+        else:
+            receiver, sender = self.context.Pipe(duplex=False)
+            process = self.context.Process(target=_child, args=(sender, job), daemon=True)
+            process.start()
+            sender.close()
         try:
             if not receiver.poll(self.sandbox.timeout_seconds):
                 return "unverifiable", (f"the verification took longer than {self.sandbox.timeout_seconds:g} "
@@ -192,4 +251,4 @@ class SandboxedVerifier:
             process.join(5)
 
 
-__all__ = ["SandboxLimits", "SandboxedVerifier", "VerificationBusy"]
+__all__ = ["EarlyWorker", "SandboxLimits", "SandboxedVerifier", "VerificationBusy", "start_worker"]

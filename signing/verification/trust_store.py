@@ -13,16 +13,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from ca.errors import ConflictError, InvalidInput, NotFound, Problem
-from registry import Registry, TrustAnchorRow
 from signing.verification.certs import certificate_view
-from signing.verification.context import TrustAnchors, UnreadableCertificate, read_certificates
+from signing.verification.inputs import TrustAnchors, UnreadableCertificate, read_certificates
+
+if TYPE_CHECKING:   # types only: ``qoltanba verify`` reads the anchors through registry.readonly, without the ORM
+    from registry import Registry, TrustAnchorRow
 
 HIERARCHY, IMPORTED = "hierarchy", "imported"
 
@@ -79,6 +81,8 @@ class TrustStore:
 
     def add(self, data: bytes, label: str, actor: str) -> list[AnchorView]:
         """Import every certificate of a PEM bundle (or one DER certificate); all or nothing."""
+        from registry import TrustAnchorRow   # the ORM row, only to write one (start-up, issue 21)
+
         label = " ".join(label.split())
         if not 1 <= len(label) <= 120:
             raise InvalidInput("the trust anchor needs a label", [Problem("label", "1 to 120 characters")])

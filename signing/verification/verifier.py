@@ -17,17 +17,17 @@ import asyncio
 import datetime as dt
 import hashlib
 import logging
-from dataclasses import dataclass
 
 from signing.verification import pdf_hex
 from signing.verification.cms import CmsVerification, cms_evidence, read_signed_data
-from signing.verification.context import (
-    ContextFactory,
-    Evidence,
+from signing.verification.context import ContextFactory, Evidence, raised_here
+from signing.verification.inputs import (  # the limits, defined apart: no pyHanko to read them (issue 21)
+    DEFAULT_MAX_BYTES,
     TrustAnchors,
     UnverifiableInput,
+    VerificationLimits,
     VerificationOptions,
-    raised_here,
+    check_size,
 )
 from signing.verification.pdf import PdfVerification
 from signing.verification.reading import document_evidence, open_pdf
@@ -35,31 +35,6 @@ from signing.verification.report import VerificationReport
 from signing.verification.words import read_leniently, why_unreadable
 
 log = logging.getLogger(__name__)
-
-DEFAULT_MAX_BYTES = 20 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class VerificationLimits:
-    """Bounds on one verification: what is read at all, before any parsing."""
-
-    max_bytes: int = DEFAULT_MAX_BYTES
-    max_detached_bytes: int = DEFAULT_MAX_BYTES
-
-    def __post_init__(self) -> None:
-        if self.max_bytes < 1024 or self.max_detached_bytes < 1:
-            raise ValueError("verification limits must allow at least 1 KiB")
-
-
-def check_size(limits: VerificationLimits, data: bytes, detached: bytes | None) -> None:
-    """Refuse an input over the limits before anything parses it."""
-    if not data:
-        raise UnverifiableInput("the input is empty")
-    if len(data) > limits.max_bytes:
-        raise UnverifiableInput(f"the input is {len(data)} bytes, over the limit of {limits.max_bytes}")
-    if detached is not None and len(detached) > limits.max_detached_bytes:
-        raise UnverifiableInput(f"the detached file is {len(detached)} bytes, over the limit of "
-                                f"{limits.max_detached_bytes}")
 
 
 class Verifier:

@@ -110,3 +110,31 @@ def test_trust_commands_add_list_and_remove_an_anchor(services) -> None:
     again = run("trust", "add", "--pem", str(NCA_ROOT), "--label", "again", "--home", home)
     assert again.exit_code == 2 and again.stderr.startswith("error: ")
     assert run("trust", "remove", sha256, "--home", home).exit_code == 0
+
+
+def test_verify_trusts_what_trust_add_put_in_the_home_and_no_longer_what_trust_remove_took(
+        files, tmp_path, monkeypatch) -> None:
+    """Verify reads the home's trust store as it stands, without building the services (start-up, issue 21)."""
+    from tests.support import golden
+
+    other = golden.prepare(tmp_path, f"sqlite:///{tmp_path / 'home' / 'registry.db'}")   # another centre's home
+    monkeypatch.setenv("QOLTANBA_MASTER_KEY", golden.MASTER_KEY)
+    home = str(other)
+
+    def verdicts() -> tuple[int, set, list[str]]:
+        result = run("verify", str(files["good"]), "--json", "--home", home)
+        report = json.loads(result.stdout)
+        return (result.exit_code, {s["sub_indication"] for s in report["signatures"]},
+                [a["sha256"] for a in report["trust_anchors"]])
+
+    untrusted = verdicts()
+    code, subs, anchors = untrusted
+    # Its own root only, of the same name as the signer's: a chain is built to it and fails.
+    assert (code, subs, len(anchors)) == (1, {"CERTIFICATE_CHAIN_GENERAL_FAILURE"}, 1)
+    own_root = anchors[0]
+    added = run("trust", "add", "--pem", str(files["root"]), "--label", "the signer's centre", "--home", home)
+    assert added.exit_code == 0, added.stderr
+    sha256 = json.loads(added.stdout)["sha256"]
+    assert verdicts() == (0, {None}, [own_root, sha256])   # our root first, then the imported anchor
+    assert run("trust", "remove", sha256, "--home", home).exit_code == 0
+    assert verdicts() == untrusted

@@ -13,7 +13,7 @@ import pytest
 
 from signing.verification import VerificationLimits
 from signing.verification.context import TrustAnchors, UnverifiableInput
-from signing.verification.sandbox import SandboxedVerifier, SandboxLimits
+from signing.verification.sandbox import SandboxedVerifier, SandboxLimits, start_worker
 from tests.support.hostile_pdfs import HOSTILE, huge_array
 from tests.support.pdfs import BAD_INPUTS
 from tests.support.signing import embedded_services
@@ -110,3 +110,49 @@ def test_an_input_over_the_size_limit_is_refused_before_it_is_parsed(services, s
     small = SandboxedVerifier(TrustAnchors, VerificationLimits(max_bytes=16 * 1024))
     with pytest.raises(UnverifiableInput, match="over the limit of 16384"):
         small.verify(signed)
+
+
+# -- the command line's early worker (start-up, issue 21): forked before its job, the same verdict and limits ----
+
+def _without_time(report: dict) -> dict:
+    return {key: value for key, value in report.items() if key != "validation_time"}
+
+
+def test_an_early_worker_gives_the_report_a_worker_forked_at_once_gives(signed, services) -> None:
+    anchors = anchors_of(services)
+    early = SandboxedVerifier(lambda: anchors, VerificationLimits(), start_method="fork", early=start_worker())
+    at_once = SandboxedVerifier(lambda: anchors, VerificationLimits(), start_method="fork")
+    first = early.verify(signed)
+    assert first["indication"] == "TOTAL-PASSED", first
+    assert _without_time(first) == _without_time(at_once.verify(signed))
+    assert early.early is None   # used once; the next verification forks its own worker
+    assert _without_time(early.verify(signed)) == _without_time(first)
+
+
+def test_an_early_worker_is_held_to_the_time_limit() -> None:
+    quick = SandboxedVerifier(TrustAnchors, VerificationLimits(), SandboxLimits(timeout_seconds=1.5),
+                              start_method="fork", early=start_worker())
+    started = time.monotonic()
+    with pytest.raises(UnverifiableInput, match="longer than 1.5 seconds"):
+        quick.verify(huge_array())
+    assert time.monotonic() - started < 6
+
+
+def test_an_early_worker_is_held_to_the_memory_limit(monkeypatch) -> None:
+    from signing.verification import Verifier
+
+    def greedy(self, data, **kwargs):  # noqa: ANN001, ANN202 - stands in for a parser gone wrong
+        return [bytearray(64 * 1024 * 1024) for _ in range(64)]
+
+    monkeypatch.setattr(Verifier, "verify", greedy)   # before the fork: the worker inherits it
+    tight = SandboxedVerifier(TrustAnchors, VerificationLimits(), SandboxLimits(memory_bytes=256 * 1024 * 1024),
+                              start_method="fork", early=start_worker())
+    with pytest.raises(UnverifiableInput, match="more memory"):
+        tight.verify(b"%PDF-1.7 anything")
+
+
+def test_an_early_worker_whose_caller_gives_up_before_a_job_exits() -> None:
+    worker = start_worker()
+    worker.connection.close()   # the command failed on its settings, say: no job comes
+    worker.process.join(30)
+    assert worker.process.exitcode == 0
