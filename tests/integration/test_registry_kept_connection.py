@@ -1,16 +1,18 @@
-"""The embedded home's kept connection: writing units of work reuse one SQLite connection (issue 21, issue.py).
+"""The embedded home's write path: one kept SQLite connection, checkpoints every 10 000 pages (issue 21, issue.py).
 
 ``Database.connect`` hands a writing unit of work the one connection it
 keeps out of the pool when no other holds it; everything else (read-only,
 nested, concurrent units of work, and every one on PostgreSQL) uses the pool
 as before. These tests hold it to what the pool gave: a failed unit of work
 leaves nothing and the next one works, concurrent writers all land, and
-``dispose`` closes it.
+``dispose`` closes it. The WAL is copied back into the database every
+``WAL_CHECKPOINT_PAGES`` pages, not SQLite's 1000.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 import threading
 
@@ -132,3 +134,26 @@ def test_postgresql_units_of_work_come_from_the_pool(postgres_url):
         assert _entries(registry) == ["pg"]
     finally:
         database.dispose()
+
+
+def test_sqlite_checkpoints_only_past_wal_checkpoint_pages(registry):
+    """Pages stay in the WAL (no fsync, no copy) until WAL_CHECKPOINT_PAGES, not SQLite's 1000.
+
+    A unit of work of ~1500 pages leaves the database file as it was; the
+    next one that takes the WAL past the limit copies everything back.
+    """
+    from registry.db import WAL_CHECKPOINT_PAGES
+
+    path = registry.database.engine.url.database
+    with registry.transaction() as tx:
+        assert tx.connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == WAL_CHECKPOINT_PAGES
+        tx.connection.exec_driver_sql("CREATE TABLE filler (b BLOB)")
+    before = os.path.getsize(path)
+    with registry.transaction() as tx:
+        tx.connection.exec_driver_sql("INSERT INTO filler VALUES (zeroblob(6000000))")   # ~1500 pages
+    assert os.path.getsize(path) == before
+    pages = WAL_CHECKPOINT_PAGES * 4096 // 6_000_000 + 1
+    for _ in range(pages):
+        with registry.transaction() as tx:
+            tx.connection.exec_driver_sql("INSERT INTO filler VALUES (zeroblob(6000000))")
+    assert os.path.getsize(path) > before + 6_000_000 * pages
