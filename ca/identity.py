@@ -329,6 +329,8 @@ def validate_person_name(name: str) -> list[str]:
     if not isinstance(name, str) or not name:
         return ["name is empty"]
     name = unicodedata.normalize("NFC", name)
+    if len(name) <= 64 and _NAME.fullmatch(name):
+        return []   # the common case: a well-formed name has none of the problems below
     problems: list[str] = []
     if len(name) > 64:
         problems.append("name is longer than 64 characters")
