@@ -45,12 +45,14 @@ def _move_head_from_sql(ph: str, _dialect: str) -> str:
 
 _EXPECTED_HEAD = "qoltanba.audit_head"   # key in the connection's info: the head its last append left
 
+# The canonical form an entry's hash covers. One encoder for every entry:
+# json.dumps given options builds a new JSONEncoder at each call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 def entry_digest(prev_hash: str, entry_id: int, at: dt.datetime, actor: str, action: str,
                  subject: str, details: dict[str, Any]) -> str:
-    body = json.dumps(
-        [entry_id, at.astimezone(dt.timezone.utc).isoformat(), actor, action, subject, details],
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str,
-    )
+    body = _CANONICAL.encode([entry_id, at.astimezone(dt.timezone.utc).isoformat(), actor, action, subject, details])
     return hashlib.sha256(prev_hash.encode() + body.encode()).hexdigest()
 
 
