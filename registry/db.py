@@ -95,8 +95,8 @@ class Database:
 
         On SQLite a writing unit of work gets the kept connection when no
         other holds it: checking one out of SQLAlchemy's pool, resetting it
-        and checking it back in cost more than issuing a certificate's three
-        inserts (benchmarks/RESULTS.md, issue.py). It is one connection, not
+        and checking it back in cost about what a certificate's three inserts
+        cost (~19 µs of an empty unit of work's ~30; benchmarks/RESULTS.md, issue.py). It is one connection, not
         one per thread, so the pool's limit still holds for every thread; a
         nested or concurrent unit of work (and every read-only one, whose
         options differ) takes one from the pool as before. PostgreSQL always
