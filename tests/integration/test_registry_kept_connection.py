@@ -12,9 +12,11 @@ leaves nothing and the next one works, concurrent writers all land, and
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import sqlite3
 import threading
+import weakref
 
 import pytest
 from sqlalchemy import text
@@ -157,3 +159,18 @@ def test_sqlite_checkpoints_only_past_wal_checkpoint_pages(registry):
         with registry.transaction() as tx:
             tx.connection.exec_driver_sql("INSERT INTO filler VALUES (zeroblob(6000000))")
     assert os.path.getsize(path) > before + 6_000_000 * pages
+
+
+def test_a_finished_unit_of_work_is_freed_without_the_cyclic_collector(registry):
+    """The repositories a unit of work made point back at it; closing it drops them, so no cycle is left."""
+    gc.collect()
+    gc.disable()
+    try:
+        with registry.transaction() as tx:
+            tx.audit.append(at=AT, actor="test", action="test.kept", subject="freed")
+            assert tx.centres.status(1) is None
+            gone = weakref.ref(tx)
+        del tx
+        assert gone() is None
+    finally:
+        gc.enable()
