@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
+from operator import mul
 
 __all__ = [
     "BIN_ENTITY_TYPES",
@@ -58,10 +59,10 @@ def iin_check_digit(first11: str) -> int | None:
     """
     if len(first11) != 11 or not first11.isascii() or not first11.isdigit():
         raise ValueError("expected exactly 11 ASCII digits")
-    digits = [int(c) for c in first11]
-    r = sum(d * w for d, w in zip(digits, _WEIGHTS_1)) % 11
+    digits = list(map(int, first11))
+    r = sum(map(mul, digits, _WEIGHTS_1)) % 11
     if r == 10:
-        r = sum(d * w for d, w in zip(digits, _WEIGHTS_2)) % 11
+        r = sum(map(mul, digits, _WEIGHTS_2)) % 11
         if r == 10:
             return None
     return r
@@ -329,6 +330,8 @@ def validate_person_name(name: str) -> list[str]:
     if not isinstance(name, str) or not name:
         return ["name is empty"]
     name = unicodedata.normalize("NFC", name)
+    if len(name) <= 64 and _NAME.fullmatch(name):
+        return []   # the common case: a well-formed name has none of the problems below
     problems: list[str] = []
     if len(name) > 64:
         problems.append("name is longer than 64 characters")

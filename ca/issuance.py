@@ -263,12 +263,13 @@ def store_certificate(tx: RegistryTransaction, issuer_id: int, cert: x509.Certif
     serial = serial_hex(cert.serial_number)
     holder = holder or subject.holder
     key_algorithm = key_algorithm or (algorithm.value if algorithm else algorithm_name(cert))
+    not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc   # each read builds a datetime
     tx.certificates.record_issuance(dict(
         issuer_id=issuer_id, serial=serial, profile=prof.name,
         subject_dn=subject_dn or cert.subject.rfc4514_string(),
         common_name=subject.display_name[:200], iin=subject.iin, bin=subject.bin, email=subject.email,
         organisation=subject.organisation, holder=holder, single_key_holder=holder if single_key else None,
-        not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc, status=CertificateStatus.VALID,
+        not_before=not_before, not_after=not_after, status=CertificateStatus.VALID,
         key_algorithm=key_algorithm, key_carrier=carrier,
         key_handle=key_handle, fingerprint_sha256=hashlib.sha256(der).hexdigest(), der=der,
         application_id=application_id, issued_by=actor, created_at=now,
@@ -276,8 +277,8 @@ def store_certificate(tx: RegistryTransaction, issuer_id: int, cert: x509.Certif
         centre_id=issuer_id, state_body=journal.state_body,
         letter_number=journal.letter_number, letter_date=journal.letter_date,
         holder_name=subject.display_name[:200], issued_at=now, carrier_serial=carrier_serial,
-        certificate_serial=serial, form_numbers=journal.form_numbers, valid_from=cert.not_valid_before_utc,
-        valid_to=cert.not_valid_after_utc, administrator=actor,
+        certificate_serial=serial, form_numbers=journal.form_numbers, valid_from=not_before,
+        valid_to=not_after, administrator=actor,
     ))
     # Key generation and the CA key's use are part of the entry (issue 8): who made the holder's key
     # (the centre, on which carrier and with which algorithm, or the holder, by CSR).

@@ -35,12 +35,24 @@ def _lock_head_sql(ph: str, dialect: str) -> str:
 def _move_head_sql(ph: str, _dialect: str) -> str:
     return f"UPDATE audit_head SET last_id = {ph}, last_hash = {ph} WHERE id = {ph}"
 
+
+def _move_head_from_sql(ph: str, _dialect: str) -> str:
+    # Moves the head only from the state the appender expects; the row lock
+    # (PostgreSQL) or the write lock (SQLite) makes the check and the move one step.
+    return (f"UPDATE audit_head SET last_id = {ph}, last_hash = {ph} "
+            f"WHERE id = {ph} AND last_id = {ph} AND last_hash = {ph} RETURNING last_id")
+
+
+_EXPECTED_HEAD = "qoltanba.audit_head"   # key in the connection's info: the head its last append left
+
+# The canonical form an entry's hash covers. One encoder for every entry:
+# json.dumps given options builds a new JSONEncoder at each call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 def entry_digest(prev_hash: str, entry_id: int, at: dt.datetime, actor: str, action: str,
                  subject: str, details: dict[str, Any]) -> str:
-    body = json.dumps(
-        [entry_id, at.astimezone(dt.timezone.utc).isoformat(), actor, action, subject, details],
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str,
-    )
+    body = _CANONICAL.encode([entry_id, at.astimezone(dt.timezone.utc).isoformat(), actor, action, subject, details])
     return hashlib.sha256(prev_hash.encode() + body.encode()).hexdigest()
 
 
@@ -60,22 +72,42 @@ class AuditLog:
 
     def append(self, *, at: dt.datetime, actor: str, action: str, subject: str,
                details: dict[str, Any] | None = None) -> int:
-        """Append one entry; returns its id. Core statements keep this cheap."""
+        """Append one entry; returns its id. Core statements keep this cheap.
+
+        The head this connection's last append left is the likely head now
+        (the embedded home writes through one kept connection): one UPDATE
+        moves the head from it, if the head still is it, and the entry
+        follows. When the head moved meanwhile (another connection or
+        process appended, a unit of work rolled back, or the row was
+        edited), the UPDATE changes nothing and the head is read under its
+        lock as before. The database decides, so the chain is the same.
+        """
         details = details or {}
         connection = self._tx.connection
-        head = rawsql.execute(connection, "audit.lock_head", _HEAD, ("id",), _lock_head_sql, (1,))
-        if not head:
-            rawsql.insert(connection, _HEAD, {"id": 1, "last_id": 0, "last_hash": GENESIS})
-            last_id, last_hash = 0, GENESIS
-        else:
-            last_id, last_hash = head[0]
-        entry_id = last_id + 1
-        digest = entry_digest(last_hash, entry_id, at, actor, action, subject, details)
+        expected = connection.info.get(_EXPECTED_HEAD)
+        moved = False
+        if expected is not None:
+            last_id, last_hash = expected
+            entry_id = last_id + 1
+            digest = entry_digest(last_hash, entry_id, at, actor, action, subject, details)
+            moved = bool(rawsql.execute(connection, "audit.move_head_from", _HEAD,
+                                        ("last_id", "last_hash", "id", "last_id", "last_hash"),
+                                        _move_head_from_sql, (entry_id, digest, 1, last_id, last_hash)))
+        if not moved:
+            head = rawsql.execute(connection, "audit.lock_head", _HEAD, ("id",), _lock_head_sql, (1,))
+            if not head:
+                rawsql.insert(connection, _HEAD, {"id": 1, "last_id": 0, "last_hash": GENESIS})
+                last_id, last_hash = 0, GENESIS
+            else:
+                last_id, last_hash = head[0]
+            entry_id = last_id + 1
+            digest = entry_digest(last_hash, entry_id, at, actor, action, subject, details)
+            rawsql.execute(connection, "audit.move_head", _HEAD, ("last_id", "last_hash", "id"), _move_head_sql,
+                           (entry_id, digest, 1))
         rawsql.insert(connection, _ENTRIES, {
             "id": entry_id, "at": at, "actor": actor, "action": action, "subject": subject,
             "details": details, "prev_hash": last_hash, "entry_hash": digest})
-        rawsql.execute(connection, "audit.move_head", _HEAD, ("last_id", "last_hash", "id"), _move_head_sql,
-                       (entry_id, digest, 1))
+        connection.info[_EXPECTED_HEAD] = (entry_id, digest)
         return entry_id
 
     def entries(self, *, after_id: int = 0, limit: int = 1000) -> list[AuditRow]:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+WAL_CHECKPOINT_PAGES = 10_000   # ~40 MiB of WAL at 4 KiB pages; benchmarks/RESULTS.md, issue.py
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API types
@@ -23,6 +27,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # Checkpoint (copy the WAL back into the database, fsync both) every
+    # WAL_CHECKPOINT_PAGES pages instead of SQLite's 1000: each checkpoint
+    # costs the committing writer two fsyncs, 2-90 ms on a busy disk, once
+    # per ~120 issuances at 1000 pages; and pages written many times between
+    # two checkpoints (the audit head, the tables' last leaves) are copied once.
+    cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
     cursor.close()
 
 
@@ -69,10 +79,42 @@ class Database:
             _private_sqlite_file(self.engine.url.database)
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin_immediate)
+        # SQLite (the embedded home): one connection is kept out of the pool
+        # for writing units of work; see connect().
+        self._keeps = self.engine.dialect.name == "sqlite"
+        self._kept: Connection | None = None
+        self._kept_free = threading.Lock()
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    @contextlib.contextmanager
+    def connect(self, *, write: bool = True) -> Iterator[Connection]:
+        """A connection for one unit of work, returned when the block ends.
+
+        On SQLite a writing unit of work gets the kept connection when no
+        other holds it: checking one out of SQLAlchemy's pool, resetting it
+        and checking it back in cost about what a certificate's three inserts
+        cost (~19 µs of an empty unit of work's ~30; benchmarks/RESULTS.md, issue.py). It is one connection, not
+        one per thread, so the pool's limit still holds for every thread; a
+        nested or concurrent unit of work (and every read-only one, whose
+        options differ) takes one from the pool as before. PostgreSQL always
+        uses the pool, whose pre-ping replaces a connection the server closed.
+        """
+        if write and self._keeps and self._kept_free.acquire(blocking=False):
+            try:
+                kept = self._kept
+                if kept is None or kept.closed:
+                    kept = self._kept = self.engine.connect()
+                yield kept
+            finally:
+                if self._kept is not None and self._kept.in_transaction():
+                    self._kept.rollback()   # the caller's block left early: nothing of it stays
+                self._kept_free.release()
+            return
+        with self.engine.connect() as connection:
+            yield connection
 
     def alembic_config(self) -> Config:
         cfg = Config()
@@ -96,6 +138,10 @@ class Database:
         return set(inspect(self.engine).get_table_names())
 
     def dispose(self) -> None:
+        with self._kept_free:
+            if self._kept is not None:
+                self._kept.close()
+                self._kept = None
         self.engine.dispose()
 
 

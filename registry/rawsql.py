@@ -10,6 +10,7 @@ reads through the ORM see no difference.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -37,11 +38,29 @@ def _prepared(key: tuple, connection: Connection, table: Table, columns: Sequenc
     return cached
 
 
+# The last timestamps bound, per type processor: a certificate's row, journal
+# row and audit entry carry the same two instants (issued, valid to) seven
+# times, and formatting one costs more than looking it up. Equal aware
+# datetimes are the same instant, so they bind to the same stored value.
+_TIMES: dict[tuple[_Processor, dt.datetime], Any] = {}
+
+
 def _bind(processors: tuple[_Processor, ...], values: Sequence[Any]) -> list[Any]:
     bound = list(values)
     for i, process in enumerate(processors):
-        if process is not None and bound[i] is not None:
-            bound[i] = process(bound[i])
+        value = bound[i]
+        if process is None or value is None:
+            continue
+        if type(value) is dt.datetime:
+            key = (process, value)
+            done = _TIMES.get(key)
+            if done is None:
+                if len(_TIMES) > 64:
+                    _TIMES.clear()
+                done = _TIMES[key] = process(value)
+            bound[i] = done
+        else:
+            bound[i] = process(value)
     return bound
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.models.base import Base, UTCDateTime
@@ -79,14 +79,20 @@ class _CertificateColumns:
     key_destroyed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
+_SINGLE_KEY_SET = text("single_key_holder IS NOT NULL")
+_BIN_SET = text("bin IS NOT NULL")
+
+
 class CertificateRow(_CertificateColumns, Base):
     __tablename__ = "certificates"
     __table_args__ = (
         UniqueConstraint("issuer_id", "serial", name="uq_certificates_issuer_serial"),
-        # GOV-4: NULL while not applicable, so only one active key per holder.
-        UniqueConstraint("issuer_id", "single_key_holder", name="uq_certificates_single_key_holder"),
+        # GOV-4: NULL while not applicable, so only one active key per holder. Partial
+        # (migration 0012), as is the BIN index: rows without the value cost no index page.
+        Index("uq_certificates_single_key_holder", "issuer_id", "single_key_holder", unique=True,
+              sqlite_where=_SINGLE_KEY_SET, postgresql_where=_SINGLE_KEY_SET),
         Index("ix_certificates_iin", "iin"),
-        Index("ix_certificates_bin", "bin"),
+        Index("ix_certificates_bin", "bin", sqlite_where=_BIN_SET, postgresql_where=_BIN_SET),
         Index("ix_certificates_issuer_status", "issuer_id", "status"),
     )
 

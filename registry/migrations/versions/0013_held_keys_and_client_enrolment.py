@@ -1,7 +1,7 @@
 """certificates.key_destroyed_at, client_factors.enrolment_*: held keys destroyed, TOTP enrolled by the client (issue 15)
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 
 ``key_destroyed_at``: when the key the service held for a borrower was
 destroyed in its backend (the certificate revoked first); the handle is
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 
 revision = '0013'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
