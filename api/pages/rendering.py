@@ -93,9 +93,10 @@ def render(request: Request, template: str, status_code: int = 200, language: La
            **context: Any) -> HTMLResponse:
     language = language or language_of(request)
     context = {"error": None, "result": None, **context}
+    here = context.pop("here", None) or _here(request)   # a form's answer may name its GET page
     routes = {getattr(route, "path", None) for route in request.app.router.routes}
     page = environment(language.code).get_template(template).render(
-        request=request, lang=language, here=_here(request), console="/console" in routes, **context)
+        request=request, lang=language, here=here, console="/console" in routes, **context)
     return HTMLResponse(page, status_code=status_code, headers=SECURITY_HEADERS)
 
 
