@@ -26,7 +26,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.pages.i18n import COOKIE as LANGUAGE_COOKIE
-from api.pages.i18n import Language
+from api.pages.i18n import LANGUAGES, Language, language_of
 from api.pages.rendering import SECURITY_HEADERS, PageRoute, limited, render
 from api.pages.sign_view import eds_panel, movements, page_count, page_png, sign_view
 from ca.errors import QoltanbaError
@@ -74,9 +74,12 @@ def ctx_of(request: Request) -> ClientContext:
 
 
 def language(request: Request, holder_language: str | None) -> Language:
-    """The page's language: the switch's cookie when the borrower used it, else the request's."""
+    """The page's language: the switch's cookie when the borrower used it, else the request's (named by the
+    MFO); without a request (a link that does not work), the browser's Accept-Language as on every page."""
     chosen = request.cookies.get(LANGUAGE_COOKIE)
-    return Language(chosen if chosen in ("kk", "ru", "en") else holder_language or "kk")
+    if chosen in LANGUAGES:
+        return Language(chosen)
+    return Language(holder_language) if holder_language in LANGUAGES else language_of(request)
 
 
 def page(request: Request, request_id: str, *, status: int = 200, error: str | None = None,
@@ -108,14 +111,15 @@ def page(request: Request, request_id: str, *, status: int = 200, error: str | N
     return answer
 
 
-def refused(request: Request, request_id: str, error: QoltanbaError) -> Response:
+def refused(request: Request, request_id: str, error: QoltanbaError, *, say_as: str | None = None) -> Response:
+    """The page again with the refusal said in the borrower's language (``say_as``: another code's words)."""
     token = token_of(request)
     try:
         holder_language = request.app.state.services.borrower_desk.holder(request_id, token).language
     except QoltanbaError:
         holder_language = None
     return page(request, request_id, status=STATUS.get(error.code, 422),
-                error=said(language(request, holder_language), error.code))
+                error=said(language(request, holder_language), say_as or error.code))
 
 
 def back(request_id: str, anchor: str = "") -> RedirectResponse:

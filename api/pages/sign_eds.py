@@ -95,7 +95,9 @@ async def submit_cms(request_id: str, request: Request) -> Response:
         await run_in_threadpool(request.app.state.services.client_signing.submit_eds_signature, request_id,
                                 token_of(request), signature=None, cms=cms, ctx=ctx_of(request))
     except QoltanbaError as error:
-        return refused(request, request_id, error)
+        # A CMS that does not verify counts as a failed attempt (factor-refused): say why it failed.
+        return refused(request, request_id, error, say_as="invalid-signature" if error.code == "factor-refused"
+                       else None)
     return back(request_id)
 
 

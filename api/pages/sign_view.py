@@ -122,7 +122,8 @@ EGOV_QR_PREFIX = "mobileSign:"
 class EdsPanel:
     certificates: list = field(default_factory=list)   # EnrolledCertificate
     session: str | None = None
-    digest: str = ""
+    digest: str = ""          # base64, as NCALayer takes it
+    digest_hex: str = ""
     hash_algorithm: str = ""
     expires_at: str = ""
     qr: str = ""
@@ -147,6 +148,7 @@ def eds_panel(services, request_id: str, token: str | None, lang: Language) -> E
     link, handoff = desk.handoff(request_id, token)
     url = f"{services.settings.base_url.rstrip('/')}/mobile-sign?link={link}"
     panel.session, panel.digest, panel.hash_algorithm = data.session, data.digest_b64, data.hash_algorithm
+    panel.digest_hex = data.digest.hex()
     panel.expires_at, panel.link_expires_at = lang.moment(data.expires_at), lang.moment(handoff.expires_at)
     panel.qr = qr_data_uri(EGOV_QR_PREFIX + url)
     panel.deep_link = EGOV_DEEP_LINK.format(link=quote(url, safe=""))

@@ -117,3 +117,96 @@ def test_LOAN6_sign_page_sms_and_biometrics_then_the_held_key_signs_in_the_borro
     assert client["iin"] not in evidence.text and "********" + client["iin"][-4:] in evidence.text
     assert http.get(f"/sign/{created['id']}/evidence.json").json()["signing_request"] == created["id"]
     assert http.get(f"/sign/{created['id']}/evidence.p7s").content[:1] == b"\x30"
+
+
+def _contract_with_own_token(http, alpha, services, language: str = "kk") -> tuple[dict, dict, object]:
+    iin = f.iin()
+    own = own_token(services, iin)
+    client = register(http, alpha, services, iin=iin, eds=own)
+    document = upload(http, alpha, iin=iin)
+    return _request(http, alpha, document, client["id"], language=language), client, own
+
+
+def _to_eds(http, services, created: dict, iin: str) -> str:
+    """Past the review window, the biometric simulator, the enrolled certificate chosen: the page's QR link."""
+    services.clock.advance(TWO_HOURS)
+    _open(http, created)
+    challenge = http.post(f"/sign/{created['id']}/biometric").text
+    filmed = http.post(f"/sign/{created['id']}/biometric/simulator", follow_redirects=False, data={
+        "challenge": re.search(r'name="challenge" value="([0-9a-f]{32})"', challenge).group(1),
+        "movements": re.search(r'name="movements" value="([a-z,-]+)"', challenge).group(1)})
+    assert filmed.status_code == 303
+    serial = re.search(r'name="certificate" id="cert-1" value="([0-9a-f]+)"', http.get(f"/sign/{created['id']}").text)
+    assert http.post(f"/sign/{created['id']}/eds", data={"certificate": serial.group(1)},
+                     follow_redirects=False).status_code == 303
+    page = http.get(f"/sign/{created['id']}").text
+    deep = re.search(r'id="egov-link" href="([^"]+)"', page).group(1)
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    return unquote(parse_qs(urlsplit(deep.replace("&amp;", "&")).query)["link"][0])
+
+
+def test_LOAN2_egov_mobile_protocol_fetch_sign_put_back_then_the_link_is_used(http, services, alpha) -> None:
+    """The app's three calls on our link (api/http/routes/mobile_signing.py); a used, a forged and a token-less
+    call refused as problem+json; the data's digest is the session's."""
+    import hashlib
+
+    from tests.support.verification import our_cms
+
+    created, client, own = _contract_with_own_token(http, alpha, services)
+    url = _to_eds(http, services, created, client["iin"])
+    path = url.split("://", 1)[1].split("/", 1)[1]
+    service = http.get("/" + path)
+    assert service.status_code == 200, service.text
+    body = service.json()
+    assert body["document"]["auth_type"] == "Token" and body["document"]["uri"].endswith("/mobile-sign/documents")
+    bearer = {"Authorization": f"Bearer {body['document']['auth_token']}"}
+    assert http.get("/mobile-sign/documents").status_code == 422
+    documents = http.get("/mobile-sign/documents", headers=bearer).json()
+    assert documents["signMethod"] == "CMS_SIGN_ONLY"
+    entry = documents["documentsToSign"][0]
+    data = base64.b64decode(entry["document"]["file"]["data"])
+    digest = {m["name"]: m["value"] for m in entry["meta"]}["digest"]
+    assert base64.b64encode(hashlib.sha256(data).digest()).decode() == digest
+    entry["document"]["file"]["data"] = base64.b64encode(our_cms(
+        own.key, own.certificate, tuple(services.hierarchy.chain("national")), data)).decode()
+    put = http.put("/mobile-sign/documents", headers=bearer, json=documents)
+    assert put.status_code == 200 and put.json()["status"] == "sealed", put.text
+    used = http.get("/" + path)
+    assert used.status_code == 410 and used.json()["code"] == "link-gone"
+    assert http.get("/mobile-sign", params={"link": "A" * 80}).status_code == 404
+    evidence = http.get(f"/signing-requests/{created['id']}/evidence", headers=alpha).json()
+    assert [x["factor"] for x in evidence["factors"]] == ["biometric", "eds"]
+
+
+def test_an_expired_handoff_link_is_refused_and_nothing_is_signed(http, services, alpha) -> None:
+    created, client, _own = _contract_with_own_token(http, alpha, services)
+    url = _to_eds(http, services, created, client["iin"])
+    services.clock.advance(dt.timedelta(minutes=services.settings.handoff_link_minutes, seconds=1))
+    late = http.get("/" + url.split("://", 1)[1].split("/", 1)[1])
+    assert late.status_code == 410 and late.json()["code"] == "link-gone"
+    assert http.get(f"/signing-requests/{created['id']}", headers=alpha).json()["status"] == "open"
+
+
+def test_bad_input_on_the_sign_page_is_a_page_in_its_language_and_changes_nothing(http, services, alpha) -> None:
+    created, client, _own = _contract_with_own_token(http, alpha, services, language="ru")
+    # No token (or a wrong one): the page says so, in the browser's language; no stack trace.
+    nobody = http.get(f"/sign/{created['id']}", headers={"Accept-Language": "en"})
+    assert nobody.status_code == 401 and "This link does not work" in nobody.text
+    wrong = http.get(f"/sign/{created['id']}", cookies={"qoltanba_sign": "x" * 43})
+    assert wrong.status_code == 401 and "Traceback" not in wrong.text
+    _to_eds(http, services, created, client["iin"])
+    before = http.get(f"/signing-requests/{created['id']}", headers=alpha).json()
+    junk = http.post(f"/sign/{created['id']}/eds/cms", files={"file": ("x.p7s", b"not a CMS", "application/pkcs7")})
+    assert junk.status_code == 403 and "Ничего не подписано" in junk.text
+    empty = http.post(f"/sign/{created['id']}/eds/cms", files={"file": ("", b"", "application/octet-stream")})
+    assert empty.status_code == 422 and 'role="alert"' in empty.text
+    big = http.post(f"/sign/{created['id']}/eds/cms", files={"file": ("x.p7s", b"0" * (300 * 1024), "x/y")})
+    assert big.status_code == 422
+    after = http.get(f"/signing-requests/{created['id']}", headers=alpha).json()
+    assert after["status"] == before["status"] == "open" and after["proven"] == before["proven"]
+    assert after["failures"] == before["failures"] + 1   # the CMS that does not verify counts, as a wrong code
+    bad_language = http.post("/signing-requests", headers=alpha, json={"document": "x" * 32, "client": "y" * 32,
+                                                                       "language": "de"})
+    assert bad_language.status_code == 422
+    assert any(p["field"].endswith("language") for p in bad_language.json()["problems"])

@@ -23,8 +23,9 @@ IntegrationService):
 The link goes in the query and the token in a header, never in a path, so
 the access log keeps neither (api/http/access_log.py). Answers are JSON;
 refusals the API's problem+json: 404 for a link we did not make, 410 for an
-expired, replaced or used one, 422 (and a counted failure) for a CMS that
-does not sign the data.
+expired, replaced or used one, 403 ``factor-refused`` (a failed attempt,
+counted like a wrong code; past the tolerance the request locks: 423) for a
+CMS that does not sign the data with the certificate the borrower chose.
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ class SignedBody(BaseModel):
 
 
 @router.put("/documents", summary="eGov mobile, step 3: the citizen's CMS over the data; the document is signed",
-            responses=problem_responses(409, 422, 423))
+            responses=problem_responses(403, 409, 422, 423))
 async def signed(body: SignedBody, authorization: str | None = Header(default=None),
                  svc: Services = Depends(services), ctx: ClientContext = Depends(context)) -> dict:
     link = _bearer(authorization)
