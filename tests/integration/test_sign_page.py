@@ -161,7 +161,7 @@ def test_LOAN2_egov_mobile_protocol_fetch_sign_put_back_then_the_link_is_used(ht
     body = service.json()
     assert body["document"]["auth_type"] == "Token" and body["document"]["uri"].endswith("/mobile-sign/documents")
     bearer = {"Authorization": f"Bearer {body['document']['auth_token']}"}
-    assert http.get("/mobile-sign/documents").status_code == 422
+    assert http.get("/mobile-sign/documents").status_code == 401
     documents = http.get("/mobile-sign/documents", headers=bearer).json()
     assert documents["signMethod"] == "CMS_SIGN_ONLY"
     entry = documents["documentsToSign"][0]

@@ -41,10 +41,11 @@ from api.http.deps import services
 from api.http.openapi import problem_responses
 from api.http.rate_limit import client_address
 from api.wiring import Services
+from ca.access import Unauthenticated
 from ca.errors import InvalidInput, Problem
 from signing.requests.proofs import ClientContext
 
-router = APIRouter(prefix="/mobile-sign", tags=["mobile signing"], responses=problem_responses(404, 410))
+router = APIRouter(prefix="/mobile-sign", tags=["mobile signing"], responses=problem_responses(401, 404, 410))
 PATH = "/mobile-sign"
 MAX_CMS_BASE64 = 256 * 1024
 
@@ -62,8 +63,7 @@ context.rate_limit_bucket = "client"  # type: ignore[attr-defined] - found by ap
 def _bearer(authorization: str | None) -> str:
     scheme, _, value = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
-        raise InvalidInput("the link's token is missing", [Problem("authorization", "must be 'Bearer' and the "
-                                                                                     "auth_token of the link")])
+        raise Unauthenticated("the link's token is missing: Authorization: Bearer <auth_token of the link>")
     return value.strip()
 
 
