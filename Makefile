@@ -59,7 +59,7 @@ $(STAMP): requirements.lock pyproject.toml $(NATIVE) $(CATALOGUES)
 i18n: $(STAMP)
 	$(PYBABEL) extract -F $(LOCALE)/../babel.cfg -k N_ --no-location --sort-output --project Qoltanba \
 		--version 0.1.0 --msgid-bugs-address "" -o $(LOCALE)/messages.pot .
-	$(PYBABEL) update -i $(LOCALE)/messages.pot -d $(LOCALE) -D messages --width 100 --ignore-obsolete
+	$(PYBABEL) update -i $(LOCALE)/messages.pot -d $(LOCALE) -D messages --width 100 --ignore-obsolete --no-fuzzy-matching
 	$(PYBABEL) compile --statistics -d $(LOCALE) -D messages
 
 

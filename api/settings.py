@@ -124,6 +124,12 @@ class Settings(BaseSettings):
                                     description="the identity provider's name, the iss of its assertions")
     biometric_provider_key_file: Path | None = Field(default=None, description="the provider's public key (PEM, "
                                                      "EC P-256 or Ed25519); unset: the simulator's, embedded only")
+    # The borrower's signing page (issue 20).
+    ncalayer_url: str = Field(default="wss://127.0.0.1:13579", pattern=r"^wss?://[!-~]+$", max_length=200,
+                              description="where the signing page finds NCALayer (the NCA RK's signing "
+                                          "application listens on wss://127.0.0.1:13579)")
+    handoff_link_minutes: int = Field(default=5, ge=1, le=60, description="how long an eGov mobile QR / deep "
+                                      "link for the EDS stays usable (never past its EDS session)")
     client_rate_per_minute: int = Field(default=60, ge=1, le=10_000, description="client API calls a minute per "
                                         "address (token bucket)")
     client_rate_burst: int = Field(default=30, ge=1, le=10_000, description="client API calls at once per address")

@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None, services: "Services | None" = N
         documents,
         hierarchy,
         journal,
+        mobile_signing,
         revocation,
         signing,
         signing_requests,
@@ -110,7 +111,7 @@ def create_app(settings: Settings | None = None, services: "Services | None" = N
     # other request goes on to the API's routes (docs/architecture/api.md, "Pages").
     app.include_router(pages.router)
     for module in (hierarchy, certificates, applications, journal, revocation, documents, signing, tsa, clients,
-                   signing_requests, verification, console, approvals):
+                   signing_requests, verification, console, approvals, mobile_signing):
         app.include_router(module.router)
     app.include_router(signing_requests.client_router)
     app.include_router(client_factors.router)

@@ -39,6 +39,7 @@ STATUS = {
     "unverifiable": 422,
     "dual-control-required": 403,
     "timeout": 504,
+    "link-gone": 410,
 }
 TITLES = {
     "invalid-input": "The request has invalid fields",
@@ -61,6 +62,7 @@ TITLES = {
     "unverifiable": "The input cannot be verified",
     "dual-control-required": "A second administrator's approval is needed (POST /approvals)",
     "timeout": "The request took longer than the processing limit",
+    "link-gone": "The signing link has expired, was replaced or was used",
     "bad-request": "The request cannot be read",
     "method-not-allowed": "Method not allowed",
     "internal": "Internal error",

@@ -8,40 +8,33 @@ RK's and eGov's own pages.
 Every string is a gettext message (``api/pages/locale/<lang>/LC_MESSAGES/
 messages.po``), compiled to ``messages.mo`` when the project is installed
 (``make install`` runs ``pybabel compile``; setup.py's ``build_py`` does too).
-A catalogue whose ``.mo`` is missing or older than its ``.po`` (a translator's
-edit not compiled yet) is read from the ``.po`` itself, so the pages never
-show stale words. Dates are written in Almaty time, numbers with the
+The catalogues are loaded by ``api/catalogues.py`` (shared with the wiring,
+which hands signing/ the words of the SMS and the stamp); a catalogue whose
+``.mo`` is missing or older than its ``.po`` is read from the ``.po`` itself,
+so the pages never show stale words. Dates are written in Almaty time, numbers with the
 language's separators (Babel, from the CLDR).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import io
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 from babel import Locale
 from babel.dates import format_datetime
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import Translations
 from starlette.requests import HTTPConnection
 
+from api.catalogues import DEFAULT, LANGUAGES, translations
 from signing.verification.words import Voice
 
 log = logging.getLogger("qoltanba.pages")
 
-LANGUAGES = ("kk", "ru", "en")
-DEFAULT = "kk"
 COOKIE = "qoltanba_lang"
 # Each language's own name, as the switch shows it.
 NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
-LOCALE_DIR = Path(__file__).resolve().parent / "locale"
-DOMAIN = "messages"
 TIME_ZONE = "Asia/Almaty"
 
 
@@ -73,27 +66,6 @@ def choose(connection: HTTPConnection) -> str:
         if primary in LANGUAGES:
             return primary
     return DEFAULT
-
-
-def _compiled(language: str) -> bytes:
-    """The catalogue's .mo, or the .po compiled now when the .mo is missing or older than it."""
-    folder = LOCALE_DIR / language / "LC_MESSAGES"
-    po, mo = folder / f"{DOMAIN}.po", folder / f"{DOMAIN}.mo"
-    if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
-        return mo.read_bytes()
-    log.info("the %s catalogue is read from its .po (no compiled .mo newer than it)", language)
-    with po.open("rb") as source:
-        catalogue = read_po(source, locale=language, domain=DOMAIN)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalogue)
-    return buffer.getvalue()
-
-
-@functools.cache
-def translations(language: str) -> Translations:
-    if language not in LANGUAGES:
-        raise ValueError(f"no catalogue for {language!r}")
-    return Translations(io.BytesIO(_compiled(language)), domain=DOMAIN)
 
 
 @dataclass(frozen=True)

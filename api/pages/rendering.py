@@ -94,6 +94,7 @@ def render(request: Request, template: str, status_code: int = 200, language: La
            **context: Any) -> HTMLResponse:
     language = language or language_of(request)
     context = {"error": None, "result": None, **context}
+    here = context.pop("here", None) or _here(request)   # a form's answer may name its GET page
     routes = {getattr(route, "path", None) for route in request.app.router.routes}
     here = context.pop("here", None) or _here(request)   # a form's answer may name its GET page
     page = environment(language.code).get_template(template).render(

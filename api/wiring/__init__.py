@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from api.catalogues import say
 from api.settings import Settings, record_settings
 from api.wiring.client_will import ClientWill
 from api.wiring.policies import policy_from, sandbox_limits, verification_limits
@@ -275,7 +276,7 @@ class Services(ClientWill):
 
     @cached_property
     def signing(self) -> SigningService:
-        stamps = StampPlanner(self.settings.base_url.rstrip("/") + "/verify/{document}")
+        stamps = StampPlanner(self.settings.base_url.rstrip("/") + "/verify/{document}", say=say)
         return SigningService(self.registry, self.clock, self.hierarchy, self.documents, self.signing_engine,
                               self.authorisations, stamps, held_keys=self.held_keys, seal=self.seal_key,
                               policy=self.signing_defaults, accredited=self.accredited_issuers,

@@ -7,10 +7,12 @@ the registry, the clock and the keys ``Services`` holds.
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from api.catalogues import say
 from ca.approvals import Approval
 from keys import SecretBox, simulator_key
 from signing.factors import (
@@ -27,7 +29,9 @@ from signing.policies.change import put_in_force, record_policy
 from signing.policies.loader import load_policies
 from signing.policies.policy import SigningPolicies, default_policies
 from signing.requests import SigningRequests
+from signing.requests.borrower import BorrowerDesk
 from signing.requests.completion import ClientSigning
+from signing.requests.handoff import HandoffLinks
 from signing.requests.evidence import EvidenceService
 from signing.webhooks import AddressPolicy, Dispatcher, WebhookService
 
@@ -35,6 +39,7 @@ if TYPE_CHECKING:
     from api.settings import Settings
     from ca.clock import Clock
     from registry import Registry
+    from signing import DocumentService
 
 
 class ClientWill:
@@ -44,6 +49,7 @@ class ClientWill:
     registry: Registry
     clock: Clock
     master_key: bytes
+    documents: DocumentService
 
     # -- the client's will (issue 5) ---------------------------------------------------
 
@@ -133,7 +139,17 @@ class ClientWill:
     @cached_property
     def client_signing(self) -> ClientSigning:
         return ClientSigning(self.signing_requests, self.signing, self.authorisations, self.evidence,
-                             self.secret_box, self.sms, self.assertion_verifier)
+                             self.secret_box, self.sms, self.assertion_verifier, say=say)
+
+    @cached_property
+    def handoff_links(self) -> HandoffLinks:
+        return HandoffLinks(SecretBox(self.master_key, "eds handoff links"), self.clock,
+                            dt.timedelta(minutes=self.settings.handoff_link_minutes))
+
+    @cached_property
+    def borrower_desk(self) -> BorrowerDesk:
+        """What the borrower's signing page reads beyond the client API (issue 20)."""
+        return BorrowerDesk(self.client_signing, self.documents, self.evidence, self.handoff_links)
 
     @cached_property
     def dispatcher(self) -> Dispatcher:

@@ -139,6 +139,8 @@ class SigningRequestRow(Base):
     failures: Mapped[int] = mapped_column(Integer)
     client_ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(512))
+    # What the borrower reads (the signing page's first language, the SMS, the stamp's labels): kk, ru or en.
+    language: Mapped[str] = mapped_column(String(2), default="kk", server_default="kk")
     authorisation: Mapped[str | None] = mapped_column(String(32))
     session: Mapped[str | None] = mapped_column(String(32))
     signer_serial: Mapped[str | None] = mapped_column(String(40))

@@ -21,6 +21,25 @@ from typing import Protocol
 from signing.factors.errors import DeliveryFailed
 
 
+def N_(message: str) -> str:  # noqa: N802 - gettext's name for "mark only, translate later" (make i18n)
+    return message
+
+
+# The one-time code's text, in English (the catalogues' source); the borrower's language is looked up (issue 20).
+CODE_TEXT = N_("Qoltanba: {code} is your code to sign {document} {number} (document {digest}). Valid {minutes} "
+               "min. Do not share it.")
+DOCUMENT_WORDS = {"contract": N_("contract"), "amendment": N_("amendment"), "application": N_("application"),
+                  "consent": N_("consent"), "schedule": N_("schedule"), "details_change": N_("details change")}
+
+
+def code_text(say, language: str, *, code: str, kind: str, number: str, digest: str,  # noqa: ANN001 - Say
+              minutes: int) -> str:
+    """The SMS with a signing code in ``language`` (``say(language, english)``: the catalogues)."""
+    document = say(language, DOCUMENT_WORDS[kind]) if kind in DOCUMENT_WORDS else kind.replace("_", " ")
+    return say(language, CODE_TEXT).format(code=code, document=document, number=number, digest=digest,
+                                           minutes=minutes)
+
+
 class SMSSender(Protocol):
     def send(self, tenant: str, phone: str, text: str) -> str:
         """Hand one message over for delivery; returns the message id. Raises ``DeliveryFailed``."""

@@ -86,6 +86,7 @@ class Grant:
     authorisation: str
     level: str | None
     entries: SignatureEntries
+    language: str | None = None   # the stamp's labels: the borrower's language (issue 20)
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,8 @@ class ClientSigning(FactorProofs):
         callback = self._on_client_signature(request_id, ctx, eds=None)
         self.signing.sign_with_client_key(grant.actor, grant.tenant, grant.document,
                                           authorisation=grant.authorisation, level=grant.level,
-                                          signature_entries=grant.entries, on_stored=callback)
+                                          signature_entries=grant.entries, on_stored=callback,
+                                          language=grant.language)
         return self._finish(request_id)
 
     def start_eds(self, request_id: str, token: str | None, certificate: str, ctx: ClientContext) -> ExternalSession:
@@ -142,7 +144,7 @@ class ClientSigning(FactorProofs):
         session = self.signing.start_external(
             grant.actor, grant.tenant, grant.document,
             certificate=cert.public_bytes(serialization.Encoding.PEM), authorisation=grant.authorisation,
-            level=grant.level, signature_entries=grant.entries)
+            level=grant.level, signature_entries=grant.entries, language=grant.language)
         with self.registry.transaction() as tx:
             row = tx.signing_requests.for_client(request_id, for_update=True)
             row.session, row.signer_serial = session.id, serial
@@ -186,7 +188,7 @@ class ClientSigning(FactorProofs):
         entries = SignatureEntries(auth_type=auth_type(order),
                                    auth_time=max(0, int((self.clock.now() - last).total_seconds())))
         return Grant(actor=actor_of(row), tenant=row.tenant, document=doc.public_id, authorisation=auth.id,
-                     level=row.level, entries=entries)
+                     level=row.level, entries=entries, language=row.language)
 
     def _on_client_signature(self, request_id: str, ctx: ClientContext,
                              eds: str | None) -> Callable[[CompletionStore, SignatureResult], None]:
@@ -270,7 +272,7 @@ class ClientSigning(FactorProofs):
                     self._follow_seal(row.public_id)
                 elif row.status == SIGNED and row.seal:
                     self.signing.sign_with_seal(actor, row.tenant, document.public_id, level=row.level,
-                                                on_stored=self._on_seal(row.tenant, actor))
+                                                on_stored=self._on_seal(row.tenant, actor), language=row.language)
                 self.evidence.report(actor, row.tenant, row.id)
             except QoltanbaError as error:
                 # Once per process, so a lasting cause (a revoked seal) is not retried every second;
@@ -296,11 +298,11 @@ class ClientSigning(FactorProofs):
             row = tx.signing_requests.for_client(request_id)
             tenant, document, seal, level, actor = (row.tenant, tx.documents.by_id(row.tenant, row.document_id)
                                                     .public_id, row.seal, row.level, f"request:{row.public_id}")
-            internal_id = row.id
+            internal_id, language = row.id, row.language
         if seal:
             try:
                 self.signing.sign_with_seal(actor, tenant, document, level=level,
-                                            on_stored=self._on_seal(tenant, actor))
+                                            on_stored=self._on_seal(tenant, actor), language=language)
             except QoltanbaError as error:
                 # The client's signature stands; the MFO may seal later through its own route.
                 log.warning("signing request %s: the seal was not applied: %s", request_id, error)

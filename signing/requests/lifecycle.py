@@ -54,6 +54,8 @@ OPEN, SIGNED, SEALED, CANCELLED, EXPIRED, LOCKED = (SigningRequestStatus.OPEN, S
                                                    SigningRequestStatus.SEALED, SigningRequestStatus.CANCELLED,
                                                    SigningRequestStatus.EXPIRED, SigningRequestStatus.LOCKED)
 STATUSES = (OPEN, SIGNED, SEALED, CANCELLED, EXPIRED, LOCKED)
+# What the borrower reads (the page, the SMS, the stamp) is said in one of these, named by the MFO (issue 20).
+LANGUAGES, DEFAULT_LANGUAGE = ("kk", "ru", "en"), "kk"
 
 
 class RequestRows(Protocol):
@@ -162,6 +164,7 @@ class RequestView:
     sealed_at: dt.datetime | None = None
     earliest_payout_at: dt.datetime | None = None
     token: str | None = None   # only when the request is made
+    language: str = DEFAULT_LANGUAGE
 
     def as_json(self) -> dict[str, Any]:
         def iso(value: dt.datetime | None) -> str | None:
@@ -173,7 +176,7 @@ class RequestView:
                  "wrong_tries_left": self.wrong_tries_left, "seal": self.seal, "level": self.level,
                  "created_at": iso(self.created_at), "signer_serial": self.signer_serial,
                  "signed_at": iso(self.signed_at), "sealed_at": iso(self.sealed_at),
-                 "earliest_payout_at": iso(self.earliest_payout_at)}
+                 "earliest_payout_at": iso(self.earliest_payout_at), "language": self.language}
         return shown | ({"token": self.token} if self.token else {})
 
 
@@ -200,8 +203,10 @@ class SigningRequests:
 
     def create(self, actor: str, tenant: str, *, document: str, client: str, level: str | None = None,
                seal: bool = True, waive_review: bool = False, client_ip: str | None = None,
-               user_agent: str | None = None) -> RequestView:
+               user_agent: str | None = None, language: str = DEFAULT_LANGUAGE) -> RequestView:
         problems: list[Problem] = []
+        if language not in LANGUAGES:
+            problems.append(Problem("language", "must be one of: " + ", ".join(LANGUAGES)))
         if client_ip is not None:
             try:
                 client_ip = str(ipaddress.ip_address(client_ip))
@@ -242,7 +247,7 @@ class SigningRequests:
                 token_digest=token_digest(token), level=level, seal=seal,
                 review_until=now + (dt.timedelta(0) if waive_review else rule.review), review_waived=waive_review,
                 expires_at=now + self.policies.request_ttl, failures=0, client_ip=client_ip, user_agent=user_agent,
-                created_at=now, created_by=actor, updated_at=now))
+                language=language, created_at=now, created_by=actor, updated_at=now))
             tx.audit.append(at=now, actor=actor, action="signing_request.created", subject=f"request:{row.public_id}",
                             details={"tenant": tenant, "document": doc.public_id, "policy": rule.name,
                                      "review_until": row.review_until.isoformat(), "review_waived": waive_review})
@@ -362,7 +367,8 @@ class SigningRequests:
             expires_at=row.expires_at, failures=row.failures,
             wrong_tries_left=max(0, self.policies.codes.max_failures - row.failures), seal=row.seal, level=row.level,
             created_at=row.created_at, signer_serial=row.signer_serial, signed_at=row.signed_at,
-            sealed_at=row.sealed_at, earliest_payout_at=row.earliest_payout_at, token=token)
+            sealed_at=row.sealed_at, earliest_payout_at=row.earliest_payout_at, token=token,
+            language=row.language or DEFAULT_LANGUAGE)
 
     def _reachable(self, tx: RequestStore, client: ClientRow, rule: SigningRule) -> list[Problem]:
         """Whether the client's enrolled factors can meet the rule at all; the problems if not."""
@@ -386,5 +392,5 @@ class SigningRequests:
         self.events.enqueue(tx, tenant=row.tenant, event=event)
 
 
-__all__ = ["CANCELLED", "EXPIRED", "LOCKED", "OPEN", "SEALED", "SIGNED", "STATUSES", "RequestStorage", "RequestStore",
+__all__ = ["CANCELLED", "DEFAULT_LANGUAGE", "EXPIRED", "LANGUAGES", "LOCKED", "OPEN", "SEALED", "SIGNED", "STATUSES", "RequestStorage", "RequestStore",
            "RequestView", "SigningRequests", "rule_of", "token_digest"]

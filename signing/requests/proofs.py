@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -44,6 +44,7 @@ from signing.factors import (
 )
 from signing.factors.authorisation import AuthorisationService
 from signing.factors.otp import CodeStore, check_code, issue_code
+from signing.factors.sms import code_text
 from signing.policies.policy import Factor
 from signing.requests import lifecycle
 from signing.requests.evidence import EvidenceService
@@ -118,7 +119,8 @@ class FactorProofs:
     registry: ProofStorage
 
     def __init__(self, requests: SigningRequests, signing: SigningService, authorisations: AuthorisationService,
-                 evidence: EvidenceService, secrets_, sms: SMSSender, verifier: AssertionVerifier) -> None:
+                 evidence: EvidenceService, secrets_, sms: SMSSender, verifier: AssertionVerifier,
+                 say: Callable[[str, str], str] = lambda _language, words: words) -> None:
         self.requests = requests
         self.registry = requests.registry
         self.clock = requests.clock
@@ -129,6 +131,7 @@ class FactorProofs:
         self.secrets = secrets_
         self.sms = sms
         self.verifier = verifier
+        self.say = say   # (language, English) -> the borrower's words: the SMS text (issue 20)
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -161,9 +164,9 @@ class FactorProofs:
                                         request_id=row.id, binding=row.public_id, document_sha256=row.document_sha256)
                 doc = tx.documents.by_id(row.tenant, row.document_id)
                 minutes = int(self.policies.codes.ttl.total_seconds() // 60)
-                outbox.append((row.tenant, enrolled.phone, (
-                    f"Qoltanba: {code} is your code to sign {doc.kind.replace('_', ' ')} {doc.contract_number} "
-                    f"(document {row.document_sha256[:8]}). Valid {minutes} min. Do not share it.")))
+                outbox.append((row.tenant, enrolled.phone, code_text(
+                    self.say, row.language, code=code, kind=doc.kind, number=doc.contract_number,
+                    digest=row.document_sha256[:8], minutes=minutes)))
                 return CodeSent(sent_to=masked(enrolled.phone), expires_at=sent.expires_at,
                                 resend_after=now + self.policies.codes.resend_after), None
             if kind is Factor.TOTP:
@@ -297,6 +300,10 @@ class FactorProofs:
         if error is not None:
             raise error
         return result
+
+    def authenticated(self, tx: ProofStore, request_id: str, token: str | None) -> SigningRequestRow:
+        """The request the token opens, in the caller's unit of work (the borrower's page reads more of it)."""
+        return self._authenticate(tx, request_id, token)
 
     def _authenticate(self, tx: ProofStore, request_id: str, token: str | None, *,
                       for_update: bool = False) -> SigningRequestRow:

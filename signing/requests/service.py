@@ -119,8 +119,9 @@ class SigningService:
 
     def sign_with_client_key(self, actor: str, tenant: str, document_id: str, *, authorisation: str | None,
                              level: str | None = None, signature_entries: SignatureEntries | None = None,
-                             on_stored: OnStored | None = None) -> SignatureResult:
-        """Way 1: the client's key held by the service, unlocked by their authorisation."""
+                             on_stored: OnStored | None = None, language: str | None = None) -> SignatureResult:
+        """Way 1: the client's key held by the service, unlocked by their authorisation (``language``: the
+        stamp's, the borrower's; English when None)."""
         with self.registry.transaction(readonly=True) as tx:
             snap = self._snapshot(tx, tenant, document_id, CLIENT)
             auth = self.authorisations.unlock(tx, authorisation, tenant=tenant, document_row_id=snap.document_row_id,
@@ -132,19 +133,19 @@ class SigningService:
         job = self.job_for(x509.load_der_x509_certificate(cert_row.der), cert_row.chain,
                            level=self._level(level, snap.kind), field_name=CLIENT_FIELD, index=snap.signatures,
                            document_id=document_id, role="Client", reason=signature_reason(snap),
-                           signature_entries=signature_entries)
+                           signature_entries=signature_entries, language=language)
         pdf = self.engine.sign(snap.content, job, key.unlocked(auth, snap.content))
         return self._store(actor, tenant, snap, pdf, job, CLIENT, consume=authorisation, on_stored=on_stored)
 
     def sign_with_seal(self, actor: str, tenant: str, document_id: str, *, level: str | None = None,
-                       on_stored: OnStored | None = None) -> SignatureResult:
+                       on_stored: OnStored | None = None, language: str | None = None) -> SignatureResult:
         """Way 3: the MFO's seal signs last and locks the document."""
         with self.registry.transaction(readonly=True) as tx:
             snap = self._snapshot(tx, tenant, document_id, SEAL)
             seal = self._seal(tx)
         job = self.job_for(x509.load_der_x509_certificate(seal.der), self._chain_of(seal),
                            level=self._level(level, snap.kind), field_name=SEAL_FIELD, index=snap.signatures,
-                           document_id=document_id, role="MFO seal", lock=True)
+                           document_id=document_id, role="MFO seal", lock=True, language=language)
         pdf = self.engine.sign(snap.content, job, self.seal.signer(seal))
         return self._store(actor, tenant, snap, pdf, job, SEAL, on_stored=on_stored)
 
@@ -172,7 +173,7 @@ class SigningService:
         return seal
 
     def start_external(self, actor: str, tenant: str, document_id: str, *, certificate: bytes,
-                       authorisation: str | None, level: str | None = None,
+                       authorisation: str | None, level: str | None = None, language: str | None = None,
                        signature_entries: SignatureEntries | None = None) -> ExternalSession:
         """Way 2, first half: what the client's own token must sign.
 
@@ -195,7 +196,7 @@ class SigningService:
         cert_row = cert_row or self._accredited_certificate(cert, snap)
         job = self.job_for(cert, cert_row.chain, level=self._level(level, snap.kind),
                            field_name=CLIENT_FIELD, index=snap.signatures, document_id=document_id, role="Client",
-                           reason=signature_reason(snap), signature_entries=signature_entries)
+                           reason=signature_reason(snap), signature_entries=signature_entries, language=language)
         prepared = self.engine.prepare(snap.content, job, external=True)
         now = self.clock.now()
         with self.registry.transaction() as tx:
@@ -252,10 +253,11 @@ class SigningService:
     def job_for(self, certificate: x509.Certificate, chain: tuple[x509.Certificate, ...], *, level: Level,
                 field_name: str, index: int, document_id: str, role: str, lock: bool = False,
                 reason: str | None = None, location: str | None = None,
-                signature_entries: SignatureEntries | None = None) -> SignatureJob:
+                signature_entries: SignatureEntries | None = None, language: str | None = None) -> SignatureJob:
         identity = SignerIdentity(certificate, chain)
         plan = self.stamps.plan(field_name, index, certificate=certificate, document_id=document_id, role=role,
-                                signed_at=self.clock.now(), lock=lock, reason=reason, location=location)
+                                signed_at=self.clock.now(), lock=lock, reason=reason, location=location,
+                                language=language)
         if signature_entries:
             plan = dataclasses.replace(plan, signature_entries=signature_entries.as_pdf())
         return SignatureJob(identity, plan, level)

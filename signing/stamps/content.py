@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from ca.errors import InvalidInput, Problem
 
@@ -18,6 +19,35 @@ STAMP_CONTENT_KEY = "qoltanba"
 # A longer URL makes a denser symbol: at 120 characters (version 7, level M)
 # a module is still ~1.2 pt, ~3 pixels at 200 dpi.
 MAX_URL_LENGTH = 120
+
+
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's name for "mark only, translate later" (make i18n)
+    return message
+
+
+# What a stamp's labels say, in English (the catalogues' source); a translation is looked up for a language.
+LABELS = {"iin": N_("IIN"), "bin": N_("BIN"), "serial": N_("Serial"), "zone": N_("Almaty")}
+ROLES = {"Client": N_("Client"), "MFO seal": N_("MFO seal")}
+# (language, English) -> the words in that language: the pages' catalogues, handed in by the wiring.
+Say = Callable[[str, str], str]
+
+
+@dataclass(frozen=True)
+class StampLabels:
+    """The words beside the stamp's values, in the borrower's language (issue 20); English by default."""
+
+    iin: str = LABELS["iin"]
+    bin: str = LABELS["bin"]
+    serial: str = LABELS["serial"]
+    zone: str = "Asia/Almaty"
+
+    @classmethod
+    def said(cls, say: Say, language: str | None) -> StampLabels:
+        if not language:
+            return cls()
+        return cls(**{name: say(language, words) for name, words in LABELS.items()})
+
 
 _TWELVE_DIGITS = re.compile(r"[0-9]{12}")
 _URL = re.compile(r"https?://[!-~]+")
@@ -41,6 +71,7 @@ class StampContent:
     verify_url: str
     iin: str | None = None
     bin: str | None = None
+    labels: StampLabels = field(default_factory=StampLabels)
 
     def __post_init__(self) -> None:
         problems = []
@@ -71,4 +102,5 @@ def stamp_text_params(content: StampContent) -> dict:
     return {STAMP_CONTENT_KEY: content}
 
 
-__all__ = ["MAX_URL_LENGTH", "STAMP_CONTENT_KEY", "StampContent", "stamp_text_params"]
+__all__ = ["LABELS", "MAX_URL_LENGTH", "ROLES", "STAMP_CONTENT_KEY", "Say", "StampContent", "StampLabels",
+           "stamp_text_params"]

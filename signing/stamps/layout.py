@@ -46,14 +46,15 @@ class StampGeometry:
     qr_mask: int | None = None
 
 
-def format_signing_time(at: dt.datetime) -> str:
-    """``2026-11-21 15:04:05 (Asia/Almaty, UTC+5)``: the time in Almaty with the offset then in force."""
+def format_signing_time(at: dt.datetime, zone: str = "Asia/Almaty") -> str:
+    """``2026-11-21 15:04:05 (Asia/Almaty, UTC+5)``: the time in Almaty with the offset then in force
+    (``zone``: how the place is named, 'Алматы' on a Kazakh or Russian stamp)."""
     local = at.astimezone(ALMATY)
     minutes = int(local.utcoffset().total_seconds()) // 60
     sign = "+" if minutes >= 0 else "-"
     hours, rest = divmod(abs(minutes), 60)
     offset = f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
-    return f"{local:%Y-%m-%d %H:%M:%S} (Asia/Almaty, {offset})"
+    return f"{local:%Y-%m-%d %H:%M:%S} ({zone}, {offset})"
 
 
 def format_serial(serial: int) -> str:
@@ -64,16 +65,17 @@ def format_serial(serial: int) -> str:
 
 def stamp_lines(content: StampContent) -> list[str]:
     """The text lines, top to bottom."""
+    words = content.labels
     identifiers = []
     if content.iin is not None:
-        identifiers.append(f"IIN {content.iin}")
+        identifiers.append(f"{words.iin} {content.iin}")
     if content.bin is not None:
-        identifiers.append(f"BIN {content.bin}")
+        identifiers.append(f"{words.bin} {content.bin}")
     return [
         _clean(content.signer_name),
         "  ".join(identifiers),
-        f"Serial {format_serial(content.serial)}",
-        format_signing_time(content.signed_at),
+        f"{words.serial} {format_serial(content.serial)}",
+        format_signing_time(content.signed_at, words.zone),
         _clean(content.role),
     ]
 

@@ -49,7 +49,7 @@ from ca.errors import InvalidInput
 from ca.subject import holder_numbers as read_holder_numbers
 from signing.pades.pdf import FieldPlan
 from signing.pades.placement import STAMP_HEIGHT, STAMP_WIDTH
-from signing.stamps.content import STAMP_CONTENT_KEY, StampContent, stamp_text_params
+from signing.stamps.content import ROLES, STAMP_CONTENT_KEY, Say, StampContent, StampLabels, stamp_text_params
 from signing.stamps.font import font_reference, plain_name, stamp_font
 from signing.stamps.layout import StampGeometry, compose
 
@@ -135,21 +135,33 @@ def display_name(certificate: x509.Certificate) -> str:
     return str(names[0].value) if names else certificate.subject.rfc4514_string()
 
 
+def _english(_language: str, words: str) -> str:
+    return words
+
+
 class StampPlanner:
-    def __init__(self, verify_url: str, style: QoltanbaStampStyle | None = None) -> None:
-        # ``verify_url`` holds ``{document}``: the page a verifier's phone opens.
+    def __init__(self, verify_url: str, style: QoltanbaStampStyle | None = None, say: Say = _english) -> None:
+        # ``verify_url`` holds ``{document}``: the page a verifier's phone opens. ``say``: the labels
+        # in a language (the wiring hands in the pages' catalogues; English without).
         self.verify_url = verify_url
         self.style = style or QoltanbaStampStyle()
+        self.say = say
 
     def plan(self, field_name: str, index: int, *, certificate: x509.Certificate, document_id: str, role: str,
              signed_at: dt.datetime, lock: bool = False, reason: str | None = None,
-             location: str | None = None) -> FieldPlan:
-        """The ``index``-th signature's field, with its stamp when the certificate names its holder."""
+             location: str | None = None, language: str | None = None) -> FieldPlan:
+        """The ``index``-th signature's field, with its stamp when the certificate names its holder.
+
+        ``language``: the labels and the role in the borrower's language (issue 20); English when None.
+        """
         iin, bin_ = holder_numbers(certificate)
+        if language and role in ROLES:
+            role = self.say(language, ROLES[role])
         try:
             content = StampContent(signer_name=display_name(certificate), serial=certificate.serial_number,
                                    signed_at=signed_at, role=role, iin=iin, bin=bin_,
-                                   verify_url=self.verify_url.format(document=document_id))
+                                   verify_url=self.verify_url.format(document=document_id),
+                                   labels=StampLabels.said(self.say, language))
         except InvalidInput as error:
             # A certificate from another issuer may carry no IIN or BIN: the
             # signature is still made, without a stamp, and the reason logged.

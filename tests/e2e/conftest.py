@@ -14,6 +14,7 @@ under ``QOLTANBA_REQUIRE_INTEROP=1`` (tests/support/tools.py).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import tempfile
@@ -39,6 +40,32 @@ class Site:
     url: str
     services: object   # api.wiring.Services, the server's own
     home: Path
+    database_url: str = ""
+    ncalayer_port: int = 0   # where the Sign page looks for NCALayer (tests/e2e/test_sign_page.py's simulator)
+
+
+class ShiftedClock:
+    """The real time moved by an offset the tests change: the server's clock.
+
+    It starts eight hours back (the home is made at that moment, tests/support/golden.py), so a signing
+    request's two-hour review window (LOAN-5) is passed by ``advance`` while everything signed stays in the
+    past for the validators that use the real time (``qoltanba verify``, pyHanko).
+    """
+
+    def __init__(self, offset: dt.timedelta) -> None:
+        self.offset = offset
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.timezone.utc) + self.offset
+
+    def advance(self, delta: dt.timedelta) -> None:
+        self.offset += delta
+
+
+START = -dt.timedelta(hours=8)
+# The e2e server's signing policy: DOMAIN.md's rules, but a request lives 3 hours (more than the 2-hour review
+# window), so the Sign page's "expired" state is reached by moving the clock a little.
+POLICY = '{"request_ttl_hours": 3}'
 
 
 @pytest.fixture(scope="session")
@@ -85,14 +112,17 @@ def site(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iterat
 
     directory = tmp_path_factory.mktemp("e2e")
     database_url = f"sqlite:///{directory / 'registry.db'}"
-    home = golden.prepare(directory, database_url)
-    port = free_port()
+    home = golden.prepare(directory, database_url, clock_offset=START)
+    policy = directory / "signing-policy.json"
+    policy.write_text(POLICY)
+    port, ncalayer_port = free_port(), free_port()
     url = f"http://127.0.0.1:{port}"
     # The browser makes many requests from one address: the buckets are wide, the limits themselves are
     # tested in tests/integration/test_limits.py.
     settings = Settings(home=home, database_url=database_url, master_key=golden.MASTER_KEY, base_url=url,
-                        public_burst=10_000, verify_burst=1_000, verify_rate_per_minute=1_000)
-    services = Services.build(settings)
+                        public_burst=10_000, verify_burst=1_000, verify_rate_per_minute=1_000, client_rate_burst=1_000,
+                        signing_policy_file=policy, ncalayer_url=f"ws://127.0.0.1:{ncalayer_port}")
+    services = Services.build(settings, ShiftedClock(START))
     server = uvicorn.Server(uvicorn.Config(create_app(services=services), host="127.0.0.1", port=port,
                                            log_level="warning", access_log=False, lifespan="on"))
     thread = threading.Thread(target=server.run, name="e2e-uvicorn", daemon=True)
@@ -103,7 +133,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iterat
             raise RuntimeError("the e2e server did not start")
         time.sleep(0.05)
     try:
-        yield Site(url, services, home)
+        yield Site(url, services, home, database_url, ncalayer_port)
     finally:
         server.should_exit = True
         thread.join(timeout=15)

@@ -42,12 +42,19 @@ CLIENT_ROUTES = {"/client/signing-requests/{request_id}", "/client/signing-reque
                  "/client/signing-requests/{request_id}/confirm",
                  # issue 15: the client's own channel for an authenticator, the enrolment token sent to their phone
                  "/client/factors/{factor_id}/secret", "/client/factors/{factor_id}/confirm"}
+SIGN_ROUTES = {"/sign/{request_id}" + tail for tail in (
+    "", "/document.pdf", "/pages/{number}.png", "/sms", "/code", "/biometric", "/biometric/simulator",
+    "/biometric/assertion", "/confirm", "/eds", "/eds/data", "/eds/cms", "/signed.pdf", "/evidence",
+    "/evidence.json", "/evidence.p7s")}
 # /verify and /verify/{document_id} (issue 6): verification is for anyone (clients, courts, auditors) and
 # the stamp's QR code opens the second; both are rate-limited per address instead of keyed.
 PUBLIC_ROUTES = {"/health", "/livez", "/ca", "/ca/{code}/chain", "/ca/{code}.cer", "/profiles", "/refusal-reasons",
                  "/revocation-grounds", "/tsa", "/verify", "/verify/{document_id}", *CLIENT_ROUTES,
                  "/console/login",  # issue 8: the console's login takes name, password and TOTP instead of a key
-                 "/", "/lang/{code}", "/static/{name}"}  # issue 20: the public pages (Verify is /verify above)
+                 "/", "/lang/{code}", "/static/{name}",  # issue 20: the public pages (Verify is /verify above)
+                 # issue 20: the borrower's Sign page authenticates by the request's token (in its cookie), and
+                 # eGov mobile's calls by the single-use link's sealed token (tests/integration/test_sign_page.py)
+                 *SIGN_ROUTES, "/mobile-sign", "/mobile-sign/documents"}
 _serials = iter(range(300, 10000))
 _names = iter(range(1, 10**6))
 

@@ -46,6 +46,8 @@ class RequestBody(BaseModel):
     client_ip: str | None = Field(default=None, max_length=64, description="the client's address, as the MFO saw it")
     user_agent: str | None = Field(default=None, max_length=512, description="the client's user agent, as the MFO "
                                                                               "saw it")
+    language: Literal["kk", "ru", "en"] = Field(default="kk", description="what the borrower reads: the signing "
+                                                "page's first language, the SMS, the stamp's labels (issue 20)")
 
 
 @router.post("/signing-requests", status_code=201,
