@@ -25,7 +25,6 @@ SERVICE_HOLDERS = {
     "ocsp-national": (NATIONAL, "ocsp-responder"),
     "ocsp-government": (GOVERNMENT, "ocsp-responder"),
     "tsa": (NATIONAL, "tsa"),
-    "mfo-seal": (NATIONAL, "legal-sign"),
     "audit": (NATIONAL, "audit"),
 }
 

@@ -41,6 +41,7 @@ from registry.models import (
     WebhookDeliveryStatus,
     WebhookEndpointRow,
 )
+from registry.models.tenants import ContractFormRow, SealSource, TenantRow, TenantStatus
 from registry.repositories import Conflict, Registry, RegistryError, RegistryTransaction
 
 __all__ = [
@@ -53,5 +54,6 @@ __all__ = [
     "WebhookEndpointRow", "ConsoleSessionRow", "PersonRow", "ApprovalRow", "CaKeyRetirementRow",
     "ApplicationStatus", "CentreStatus", "CertificateStatus", "DocumentStatus", "FactorStatus", "SigningRequestStatus",
     "WebhookDeliveryStatus",
+    "ContractFormRow", "SealSource", "TenantRow", "TenantStatus",
     "constraint_name",
 ]

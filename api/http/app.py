@@ -29,6 +29,7 @@ from api.http.routes import (
     signing,
     signing_requests,
     status,
+    tenants,
     tsa,
     verification,
 )
@@ -88,7 +89,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     # other request goes on to the API's routes (docs/architecture/api.md, "Pages").
     app.include_router(pages.router)
     for module in (hierarchy, certificates, applications, journal, revocation, documents, signing, tsa, clients,
-                   signing_requests, verification, console, approvals):
+                   signing_requests, verification, console, approvals, tenants):
         app.include_router(module.router)
     app.include_router(signing_requests.client_router)
     app.router.routes.extend(status.ROUTES)

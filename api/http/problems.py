@@ -39,6 +39,8 @@ STATUS = {
     "unverifiable": 422,
     "dual-control-required": 403,
     "timeout": 504,
+    "tenant-suspended": 409,
+    "seal-unusable": 409,
 }
 TITLES = {
     "invalid-input": "The request has invalid fields",
@@ -61,6 +63,8 @@ TITLES = {
     "unverifiable": "The input cannot be verified",
     "dual-control-required": "A second administrator's approval is needed (POST /approvals)",
     "timeout": "The request took longer than the processing limit",
+    "tenant-suspended": "The tenant is suspended",
+    "seal-unusable": "The tenant's seal cannot sign",
     "bad-request": "The request cannot be read",
     "method-not-allowed": "Method not allowed",
     "internal": "Internal error",

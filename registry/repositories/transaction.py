@@ -46,6 +46,7 @@ from registry.repositories.people import (
     PeopleRepository,
 )
 from registry.repositories.revocation import CRLRepository, RevocationRepository
+from registry.repositories.tenants import ContractFormRepository, TenantRepository
 from registry.repositories.webhooks import WebhookDeliveryRepository, WebhookEndpointRepository
 
 
@@ -86,6 +87,8 @@ class RegistryTransaction:
         self.console_sessions = ConsoleSessionRepository(self)
         self.approvals = ApprovalRepository(self)
         self.ca_key_retirements = CaKeyRetirementRepository(self)
+        self.tenants = TenantRepository(self)
+        self.contract_forms = ContractFormRepository(self)
         self.audit = AuditLog(self)
 
     @property
