@@ -199,7 +199,7 @@ class TenantService:
     # -- the seal --------------------------------------------------------------------
 
     def _seal_request(self, actor: str, short_name: str, bin_: str) -> IssueRequest:
-        subject = SubjectData(common_name=short_name, organisation=short_name, bin=bin_)
+        subject = SubjectData(common_name=_common_name(short_name), organisation=short_name, bin=bin_)
         return IssueRequest(centre="national", profile=SEAL_PROFILE, subject=subject, actor=actor,
                             key=KeySource(service=True))
 
@@ -207,11 +207,9 @@ class TenantService:
                        request: IssueRequest) -> tuple[x509.Certificate | None, list[Problem]]:
         if not order.imported:
             _profile, problems = self.issuance.check_request(request)
-            # The subject's problems are the tenant's: its BIN and its short name.
-            renamed = {"subject.bin": "bin", "subject.common_name": "short_name", "subject.organisation": "short_name"}
-            shown = [Problem(renamed.get(p.field, "seal." + p.field), p.message) for p in problems
-                     if p.field != "subject.bin"]
-            return None, list({(p.field, p.message): p for p in shown}.values())
+            # The subject's BIN and names are the tenant's, checked with the tenant's fields already.
+            mine = ("subject.bin", "subject.common_name", "subject.organisation")
+            return None, [Problem("seal." + p.field, p.message) for p in problems if p.field not in mine]
         problems: list[Problem] = []
         certificate = None
         if order.certificate is None:
@@ -248,6 +246,13 @@ class TenantService:
         issued = self.issuance.issue(request, holder_override=f"tenant:{code}", tx=tx)
         assert issued.key_handle is not None
         return SealSource.NATIONAL, issued.certificate.public_bytes(serialization.Encoding.DER), issued.key_handle
+
+
+def _common_name(short_name: str) -> str:
+    """The seal's CN: the short name, cut to the 64 octets ``cryptography`` allows a CN in UTF-8 (RFC 5280's
+    ub-common-name is 64 characters; a Cyrillic one takes two octets each). O carries the short name whole."""
+    encoded = short_name.strip().encode()[:64]
+    return encoded.decode(errors="ignore").rstrip() or short_name[:1]
 
 
 def _identity_problems(command: NewTenant, code: str) -> list[Problem]:
