@@ -119,12 +119,14 @@ def _der(_context, value) -> dict:  # noqa: ANN001 - schemathesis' serializer si
 def served(tmp_path_factory):
     from ca.access import AccessService
     from api.http.app import create_app
+    from tests.support.tenants import ensure_tenant
 
     with embedded_services(tmp_path_factory.mktemp("schemathesis") / "home") as services:
         # Generous buckets, so generated requests reach the handlers; the limits have their own test.
         s = services.settings
         s.verify_burst = s.public_burst = s.tsa_burst = s.client_rate_burst = s.login_burst = s.auth_failure_burst = 100_000
         access = AccessService(services.registry, services.clock)
+        ensure_tenant(services, "fuzz")   # issue 15: a key names a registered tenant
         keys = {"anonymous": {},
                 "mfo": {"X-API-Key": access.create_key("fuzz-mfo", "mfo", by="test", tenant="fuzz").key},
                 "administrator": {"X-API-Key": access.create_key("fuzz-admin", "administrator", by="test").key}}

@@ -58,12 +58,12 @@ def upgrade() -> None:
         sa.UniqueConstraint("public_id"),
         sa.UniqueConstraint("tenant", "kind", "version", name="uq_contract_forms_version"),
     )
-    with op.batch_alter_table("documents") as batch:
-        batch.add_column(sa.Column("form", sa.String(length=32), nullable=True))
+    # Not in batch mode: on SQLite that copies the table, and dropping the old copy breaks the foreign keys
+    # document_versions hold on documents once there are rows. Both databases add and drop a column in place.
+    op.add_column("documents", sa.Column("form", sa.String(length=32), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("documents") as batch:
-        batch.drop_column("form")
+    op.execute("ALTER TABLE documents DROP COLUMN form")
     op.drop_table("contract_forms")
     op.drop_table("tenants")
