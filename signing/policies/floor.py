@@ -17,6 +17,7 @@ tries them all.
 
 from __future__ import annotations
 
+import datetime as dt
 from itertools import combinations
 
 from signing.documents.metadata import CLIENT_KINDS, KINDS
@@ -33,10 +34,18 @@ def shortfalls(rule: SigningRule, floor: SigningRule) -> list[str]:
         shown = " and ".join(sorted(f.value for f in weaker)) or "no factor"
         found.append(f"accepts {shown}, which {floor.name} does not")
     if rule.review < floor.review:
-        found.append(f"gives {rule.review} to read, less than {floor.name}'s {floor.review} (LOAN-5)")
+        found.append(f"gives {_span(rule.review)} to read, less than {floor.name}'s {_span(floor.review)} (LOAN-5)")
     if rule.review_waivable and not floor.review_waivable and floor.review:
         found.append(f"lets the client waive the review window, which {floor.name} does not")
     return found
+
+
+def _span(span: dt.timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    if not minutes:
+        return "no time"
+    hours, rest = divmod(minutes, 60)
+    return " ".join(part for part in (f"{hours} h" if hours else "", f"{rest} min" if rest else "") if part)
 
 
 def floor_problems(policies: SigningPolicies, floor: SigningPolicies | None = None) -> list[str]:
