@@ -155,6 +155,7 @@ def set_policy(tenant: Code, body: PolicyBody, svc: Services = Depends(services)
                      "administrator)")
 def register_form(tenant: Code, body: FormBody, svc: Services = Depends(services),
                   who: Actor = Depends(require(frozenset({Role.ADMINISTRATOR, Role.MFO})))) -> dict:
+    code = _own_tenant(svc, who, tenant)   # another tenant's answers 404 whatever the body
     pdf = None
     if body.pdf is not None:
         try:
@@ -163,7 +164,7 @@ def register_form(tenant: Code, body: FormBody, svc: Services = Depends(services
             raise InvalidInput("the form is refused", [Problem("pdf", "is not valid base64")]) from None
     form = NewForm(kind=body.kind, version=body.version, pdf=pdf, sha256=body.sha256,
                    consent_date=body.consent_date, no_consent_reason=body.no_consent_reason, note=body.note)
-    return svc.contract_forms.register(who.name, _own_tenant(svc, who, tenant), form).as_json()
+    return svc.contract_forms.register(who.name, code, form).as_json()
 
 
 @router.get("/tenants/{tenant}/forms", summary="The tenant's registered forms (roles: administrator, auditor; "
