@@ -79,12 +79,16 @@ class SealKeys:
         return signer
 
     def matches(self, handle: str, certificate: x509.Certificate) -> bool:
-        """Whether ``handle`` names a key of the backend whose public key is ``certificate``'s."""
+        """Whether ``handle`` names a key of the backend whose public key is ``certificate``'s.
+
+        A GOST certificate's key is not one ``cryptography`` reads, nor one our PKCS#11 backend makes
+        (docs/DECISIONS.md, GOST): it matches no key, and the seal is refused with that reason.
+        """
         try:
             public = self._backend.public_key(handle)
-        except Exception:   # noqa: BLE001 - any backend's "no such key" (software file, PKCS#11 object)
+            return public.public_bytes(*_SPKI) == certificate.public_key().public_bytes(*_SPKI)
+        except Exception:   # noqa: BLE001 - any backend's "no such key" (software file, PKCS#11 object), or GOST
             return False
-        return public.public_bytes(*_SPKI) == certificate.public_key().public_bytes(*_SPKI)
 
 
 class TenantRows(Protocol):
