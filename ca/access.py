@@ -81,6 +81,12 @@ class AccessService:
             problems.append(Problem("role", f"unknown role {role!r}; known: {', '.join(r.value for r in Role)}"))
         if not name or len(name) > 120:
             problems.append(Problem("name", "must be 1-120 characters"))
+        if tenant is not None:
+            # A key names a tenant an administrator created (issue 15: POST /tenants, qoltanba tenant create).
+            with self.registry.transaction(readonly=True) as tx:
+                if tx.tenants.by_code(tenant) is None:
+                    problems.append(Problem("tenant", f"no tenant {tenant!r}; an administrator creates it first "
+                                                      "(POST /tenants, qoltanba tenant create)"))
         if problems:
             raise InvalidInput("the API key cannot be created", problems)
         key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
@@ -92,7 +98,7 @@ class AccessService:
                 tx.actors.add(ActorRow(name=name, role=parsed.value, key_id=key_id, key_digest=_digest(secret),
                                        tenant=tenant, active=True, created_at=now))
                 tx.audit.append(at=now, actor=by, action="api_key.created", subject=f"actor:{name}",
-                                details={"role": parsed.value, "key_id": key_id})
+                                details={"role": parsed.value, "key_id": key_id, "tenant": tenant})
         except Conflict as error:
             raise ConflictError(f"an actor named {name!r} exists already") from error
         return NewKey(Actor(name, parsed, tenant), f"qk_{key_id}_{secret}")

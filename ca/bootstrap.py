@@ -3,7 +3,7 @@
 Bootstrap is the hierarchy's first key ceremony: it makes the CA keys before
 any administrator exists (every later CA key is dual-controlled, see
 ca/ceremony.py), so it is the one component besides the wiring that holds
-the key backend. The service keys (TSA, OCSP responders, MFO seal, audit)
+the key backend. The service keys (TSA, OCSP responders, audit)
 are issued through ``Issuance`` like any certificate.
 """
 
@@ -21,7 +21,7 @@ from ca.issuance import IssuedCertificate, IssueRequest, JournalContext, KeySour
     store_certificate
 from ca.issuer import CAEndpoints, CertificateIssuer, IssuingCA
 from ca.policy import GOVERNMENT, NATIONAL, ROOT, HierarchyPolicy
-from ca.profiles import PROFILES, Role
+from ca.profiles import PROFILES
 from ca.subject import SubjectData, build_name
 from keys import KeyBackend, KeySigner
 from registry import CentreRow, CentreStatus, Registry, RegistryTransaction
@@ -111,15 +111,11 @@ class Bootstrap:
         with self.registry.transaction() as tx:
             if tx.certificates.by_holder(f"service:{name}"):
                 return
+        # Each tenant's seal is its own, made when the tenant is created (signing/tenants/, issue 15).
         sp = self.policy.services
-        if name == "mfo-seal":
-            subject = SubjectData(surname=sp.mfo_seal_surname, given_name=sp.mfo_seal_given_name,
-                                  iin=sp.mfo_seal_iin, bin=sp.mfo_bin, organisation=sp.mfo_name,
-                                  roles=(Role.MAY_SIGN,))
-        else:
-            names = {"tsa": sp.tsa_name, "audit": f"{self.policy.centre(centre).organisation} AUDIT"}
-            cn = names.get(name, f"{self.policy.centre(centre).name} OCSP")
-            subject = SubjectData(common_name=cn[:64], organisation=self.policy.centre(centre).organisation)
+        names = {"tsa": sp.tsa_name, "audit": f"{self.policy.centre(centre).organisation} AUDIT"}
+        cn = names.get(name, f"{self.policy.centre(centre).name} OCSP")
+        subject = SubjectData(common_name=cn[:64], organisation=self.policy.centre(centre).organisation)
         algorithm = sp.algorithm
         centre_algorithm = self.policy.centre(centre).algorithm
         if profile_name == "ocsp-responder" and centre_algorithm.is_gost:

@@ -28,7 +28,6 @@ SERVICE_HOLDERS = {
     "ocsp-national": (NATIONAL, "ocsp-responder"),
     "ocsp-government": (GOVERNMENT, "ocsp-responder"),
     "tsa": (NATIONAL, "tsa"),
-    "mfo-seal": (NATIONAL, "legal-sign"),
     "audit": (NATIONAL, "audit"),
 }
 

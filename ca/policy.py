@@ -68,14 +68,9 @@ class CentrePolicy:
 
 @dataclass(frozen=True)
 class ServicePolicy:
-    """Names of the service certificates ``init`` creates."""
+    """Names of the service certificates ``init`` creates (each tenant's seal is its own: signing/tenants/)."""
 
     tsa_name: str = "QOLTANBA TSA"
-    mfo_name: str = "QOLTANBA MFO"
-    mfo_bin: str = "190340000017"
-    mfo_seal_surname: str = "SEAL"
-    mfo_seal_given_name: str = "MFO"
-    mfo_seal_iin: str = "900101300017"
     algorithm: KeyAlgorithm = KeyAlgorithm.EC_P256
 
 

@@ -132,6 +132,16 @@ PROFILES: dict[str, CertificateProfile] = {p.name: p for p in (
         requires_iin=True, requires_bin=True, allows_roles=True, default_roles=(Role.EMPLOYEE,),
         centres=frozenset({"national"}),
     ),
+    # An MFO's seal (issue 15): the legal entity itself signs, not a person
+    # acting for it, so the subject names the organisation and its BIN only
+    # (CN and O the short name, NAT-2's 64 characters; OU=BIN, KZ-1) and no
+    # IIN. The legal-entity signing policy and the organisation's EKU (KZ-3,
+    # KZ-4); its key stays in the service's backend (a service holder).
+    CertificateProfile(
+        name="legal-seal", holder_kind=HolderKind.SERVICE, key_usage=SIGN_KU,
+        policy_oid=POLICY_LEGAL_SIGN, extended_key_usage=(EMAIL_PROTECTION, EKU_ORGANISATION),
+        requires_bin=True, centres=frozenset({"national"}),
+    ),
     # The government-bodies CA's certificate is for signing within the state
     # bodies' document system (GOV-1); a state body is a legal entity, so the
     # legal-entity signing policy applies. Validity 1 year (GOV-7).

@@ -30,6 +30,9 @@ _EXPORTS = {
         "SigningRequestStatus", "SigningSessionRow", "TrustAnchorRow", "WebhookDeliveryRow",
         "WebhookDeliveryStatus", "WebhookEndpointRow",
     ),
+    "registry.models.tenants": (
+        "ContractFormRow", "SealSource", "TenantRow", "TenantStatus",
+    ),
     "registry.repositories": (
         "Conflict", "Registry", "RegistryError", "RegistryTransaction",
     ),

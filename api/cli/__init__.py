@@ -43,6 +43,10 @@ COMMANDS = (
     Lazy("app", "api.cli.applications", "Applications: submit, approve, refuse, list, show."),
     Lazy("journal", "api.cli.journal", "The issuance journal."),
     Lazy("apikey", "api.cli.apikey", "API keys."),
+    Lazy("tenant", "api.cli.tenant", "Tenants (MFOs): create with a seal, list, show, suspend, resume, a new seal, "
+                                     "their own policy."),
+    Lazy("form", "api.cli.form", "Standard forms of a tenant (contract, amendment, schedule, consent ...): "
+                                 "register, list, show."),
     Lazy("approvals", "api.cli.approvals", "Dual control: requests waiting for a second administrator."),
     Lazy("signing-policy", "api.cli.signing_policy",
          "The signing policy in force (changes need a second administrator)."),

@@ -33,7 +33,8 @@ if TYPE_CHECKING:   # types only; the commands import them when they run
     from api.wiring import Services
 
 # A wrong --actor for dual control (forbidden) is bad input too (issue 8).
-BAD_INPUT_CODES = frozenset({"invalid-input", "refused", "conflict", "forbidden", "dual-control-required"})
+BAD_INPUT_CODES = frozenset({"invalid-input", "refused", "conflict", "forbidden", "dual-control-required",
+                             "tenant-suspended", "seal-unusable"})
 EXIT_BAD_INPUT, EXIT_FAILED = 2, 1
 
 Centre = enum.Enum("Centre", {code.upper(): code for code in CENTRES}, type=str)  # type: ignore[misc]

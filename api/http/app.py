@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, services: "Services | None" = N
         signing,
         signing_requests,
         status,
+        tenants,
         tsa,
         verification,
     )
@@ -111,7 +112,7 @@ def create_app(settings: Settings | None = None, services: "Services | None" = N
     # other request goes on to the API's routes (docs/architecture/api.md, "Pages").
     app.include_router(pages.router)
     for module in (hierarchy, certificates, applications, journal, revocation, documents, signing, tsa, clients,
-                   signing_requests, verification, console, approvals, mobile_signing):
+                   signing_requests, verification, console, approvals, mobile_signing, tenants):
         app.include_router(module.router)
     app.include_router(signing_requests.client_router)
     app.include_router(client_factors.router)

@@ -40,6 +40,8 @@ STATUS = {
     "dual-control-required": 403,
     "timeout": 504,
     "link-gone": 410,
+    "tenant-suspended": 409,
+    "seal-unusable": 409,
 }
 TITLES = {
     "invalid-input": "The request has invalid fields",
@@ -63,6 +65,8 @@ TITLES = {
     "dual-control-required": "A second administrator's approval is needed (POST /approvals)",
     "timeout": "The request took longer than the processing limit",
     "link-gone": "The signing link has expired, was replaced or was used",
+    "tenant-suspended": "The tenant is suspended",
+    "seal-unusable": "The tenant's seal cannot sign",
     "bad-request": "The request cannot be read",
     "method-not-allowed": "Method not allowed",
     "internal": "Internal error",

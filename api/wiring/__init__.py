@@ -18,6 +18,7 @@ from api.catalogues import say
 from api.settings import Settings, record_settings
 from api.wiring.client_will import ClientWill
 from api.wiring.policies import policy_from, sandbox_limits, verification_limits
+from api.wiring.tenants import Tenants
 from ca.applications import ApplicationService
 from ca.approvals import Approval, DualControl
 from ca.auth_failures import AuthFailures
@@ -60,7 +61,7 @@ from signing import DocumentLimits, DocumentService
 from signing.factors.authorisation import AuthorisationService
 from signing.factors.accredited import AccreditedIssuers
 from signing.factors.clients import ClientCertificates, ClientService
-from signing.factors.held_keys import HeldKeys, SealKey
+from signing.factors.held_keys import HeldKeys
 from signing.requests.evidence import EvidenceService
 from signing.factors import (
     AssertionVerifier,
@@ -89,7 +90,7 @@ from signing.pades.validation_data import OurHierarchy, ValidationDataCollector
 
 
 @dataclass
-class Services(ClientWill):
+class Services(ClientWill, Tenants):
     """Everything a request or a command needs, built once per process."""
 
     settings: Settings
@@ -173,10 +174,6 @@ class Services(ClientWill):
         return HeldKeys(self.backend)
 
     @cached_property
-    def seal_key(self) -> SealKey:
-        return SealKey(self.backend, self.signing_defaults.seal_holder)
-
-    @cached_property
     def keyring(self) -> Keyring:
         """Makes each key's signer; only the wiring holds it."""
         return Keyring(self.hierarchy, self.backend)
@@ -240,7 +237,7 @@ class Services(ClientWill):
     @cached_property
     def documents(self) -> DocumentService:
         limits = DocumentLimits(max_document_bytes=self.settings.max_document_bytes, mrp_kzt=self.settings.mrp_kzt)
-        return DocumentService(self.registry, self.clock, limits)
+        return DocumentService(self.registry, self.clock, limits, forms=self.form_check)
 
     @cached_property
     def authorisations(self) -> AuthorisationService:
@@ -278,7 +275,7 @@ class Services(ClientWill):
     def signing(self) -> SigningService:
         stamps = StampPlanner(self.settings.base_url.rstrip("/") + "/verify/{document}", say=say)
         return SigningService(self.registry, self.clock, self.hierarchy, self.documents, self.signing_engine,
-                              self.authorisations, stamps, held_keys=self.held_keys, seal=self.seal_key,
+                              self.authorisations, stamps, held_keys=self.held_keys, seals=self.tenant_seals,
                               policy=self.signing_defaults, accredited=self.accredited_issuers,
                               ours=self.our_hierarchy)
 

@@ -75,7 +75,8 @@ class ClientWill:
         """
         policies = put_in_force(self.signing_policy_path, policy, approval)
         # Services built on the old policy are rebuilt on first use; nothing else holds it.
-        for name in ("clients", "signing_requests", "client_signing", "own_enrolment"):
+        for name in ("clients", "signing_requests", "client_signing", "own_enrolment", "tenant_policies", "form_check",
+                     "documents"):
             self.__dict__.pop(name, None)
         self.__dict__["signing_policies"] = policies
         self.record_signing_policy(actor=f"{approval.requested_by}+{approval.approved_by}")
@@ -130,7 +131,7 @@ class ClientWill:
     @cached_property
     def signing_requests(self) -> SigningRequests:
         return SigningRequests(self.registry, self.clock, self.signing_policies, self.webhooks, self.hierarchy,
-                               mrp_kzt=self.settings.mrp_kzt)
+                               mrp_kzt=self.settings.mrp_kzt, tenant_policies=self.tenant_policies)
 
     @cached_property
     def evidence(self) -> EvidenceService:

@@ -71,6 +71,8 @@ class DocumentRow(Base):
     secured: Mapped[bool] = mapped_column(Boolean)
     purpose: Mapped[str] = mapped_column(String(16))
     template_version: Mapped[str] = mapped_column(String(32))
+    # The registered form version the document was made on (contract_forms.public_id), issue 15.
+    form: Mapped[str | None] = mapped_column(String(32))
     title: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

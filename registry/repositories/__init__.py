@@ -33,6 +33,7 @@ from registry.repositories.people import (
     PeopleRepository,
 )
 from registry.repositories.revocation import CRLRepository, RevocationRepository
+from registry.repositories.tenants import ContractFormRepository, TenantRepository
 from registry.repositories.transaction import Registry, RegistryTransaction
 from registry.repositories.webhooks import WebhookDeliveryRepository, WebhookEndpointRepository
 
@@ -45,5 +46,5 @@ __all__ = [
     "JournalRepository", "OneTimeCodeRepository", "PeopleRepository", "RevocationRepository",
     "SequenceRepository", "SigningAuthorisationRepository", "SigningRequestRepository",
     "SigningSessionRepository", "TrustAnchorRepository", "WebhookDeliveryRepository",
-    "WebhookEndpointRepository",
+    "WebhookEndpointRepository", "ContractFormRepository", "TenantRepository",
 ]

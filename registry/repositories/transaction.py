@@ -47,6 +47,7 @@ from registry.repositories.people import (
     PeopleRepository,
 )
 from registry.repositories.revocation import CRLRepository, RevocationRepository
+from registry.repositories.tenants import ContractFormRepository, TenantRepository
 from registry.repositories.webhooks import WebhookDeliveryRepository, WebhookEndpointRepository
 from registry.unit_of_work import UnitOfWork
 
@@ -115,6 +116,8 @@ class RegistryTransaction:
     console_sessions = _Made(ConsoleSessionRepository)
     approvals = _Made(ApprovalRepository)
     ca_key_retirements = _Made(CaKeyRetirementRepository)
+    tenants = _Made(TenantRepository)
+    contract_forms = _Made(ContractFormRepository)
     audit = _Made(AuditLog)
 
     def __init__(self, connection: Connection) -> None:

@@ -52,6 +52,7 @@ class DocumentMetadata:
     interest_rate: Decimal | None = None
     title: str | None = None
     contract: str | None = None   # amendments: the public id of the contract they amend
+    form: str | None = None       # the tenant's registered form version it was made on (issue 15)
 
     def as_json(self) -> dict[str, Any]:
         """JSON-ready; amounts and rates as decimal strings, so no float ever rounds them."""
@@ -107,6 +108,7 @@ class _Reader:
             "interest_rate": self.decimal("interest_rate", RATE_PLACES, required=False),
             "title": self.text("title", 200, required=False),
             "contract": self.text("contract", 32, required=False),
+            "form": self.text("form", 32, required=False),
         }
         return {name: value for name, value in candidates.items() if value is not _MISSING}
 

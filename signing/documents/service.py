@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from ca.clock import Clock
 from ca.errors import ConflictError, InvalidInput, NotFound, Problem
 from registry import Conflict, DocumentRow, DocumentStatus, DocumentVersionRow
+from signing.documents.forms import FormCheck, FormClaim, FormVerdict, record_downgrade
 from signing.documents.limits import DocumentLimits
 from signing.documents.metadata import AMENDMENT, CONTRACT, PREFIX, DocumentMetadata, parse_metadata
 from signing.documents.pdf_checks import pdf_problems
@@ -165,14 +166,17 @@ def _metadata_of(row: DocumentRow, contract: str | None) -> DocumentMetadata:
         client_kind=row.client_kind, loan_amount=row.loan_amount, term_days=row.term_days,
         annual_effective_rate=row.annual_effective_rate, secured=row.secured, purpose=row.purpose,
         template_version=row.template_version, interest_rate=row.interest_rate, title=row.title,
-        contract=contract)
+        contract=contract, form=row.form)
 
 
 class DocumentService:
-    def __init__(self, registry: DocumentStorage, clock: Clock, limits: DocumentLimits | None = None) -> None:
+    def __init__(self, registry: DocumentStorage, clock: Clock, limits: DocumentLimits | None = None,
+                 forms: FormCheck | None = None) -> None:
+        """``forms``: the tenants' registered forms and status (issue 15; none: no form is checked)."""
         self.registry = registry
         self.clock = clock
         self.limits = limits or DocumentLimits()
+        self.forms = forms
 
     # -- upload ----------------------------------------------------------------
 
@@ -190,9 +194,19 @@ class DocumentService:
                     else pdf_problems(pdf, max_bytes=self.limits.max_document_bytes))
         values, metadata_problems = parse_metadata(metadata, self.limits)
         problems += metadata_problems
-        if values.get("kind") == AMENDMENT and values.get("contract") is not None:
-            with self.registry.transaction(readonly=True) as tx:
+        verdict = FormVerdict()
+        with self.registry.transaction(readonly=True) as tx:
+            if values.get("kind") == AMENDMENT and values.get("contract") is not None:
                 problems += _contract_link_problems(tx, tenant, values)
+            if self.forms is not None:
+                verdict = self.forms.check(tx, FormClaim(
+                    tenant=tenant, form=values.get("form"), kind=values.get("kind"),
+                    client_kind=values.get("client_kind"), purpose=values.get("purpose"),
+                    template_version=values.get("template_version")))
+                problems += verdict.problems
+        if verdict.downgrade is not None:   # refused, and audited in a transaction of its own
+            with self.registry.transaction() as tx:
+                record_downgrade(tx, self.clock.now(), actor_name, tenant, values, verdict)
         if problems:
             raise InvalidInput("the document is refused", problems)
         meta = DocumentMetadata(**values)
@@ -208,7 +222,7 @@ class DocumentService:
                 client_kind=meta.client_kind, loan_amount=meta.loan_amount, term_days=meta.term_days,
                 annual_effective_rate=meta.annual_effective_rate, interest_rate=meta.interest_rate,
                 secured=meta.secured, purpose=meta.purpose, template_version=meta.template_version,
-                title=meta.title, status=STATUS_UPLOADED, created_at=now, created_by=actor_name))
+                form=meta.form, title=meta.title, status=STATUS_UPLOADED, created_at=now, created_by=actor_name))
             tx.document_versions.add(DocumentVersionRow(
                 document_id=row.id, number=1, sha256=sha256, size=len(pdf), content=pdf, reason=UPLOADED,
                 created_at=now, previous_sha256=None))
@@ -217,7 +231,7 @@ class DocumentService:
                             details={"tenant": tenant, "kind": meta.kind, "contract": meta.contract,
                                      "base_version": base.number if base else None, "version": 1,
                                      "sha256": sha256, "size": len(pdf),
-                                     "template_version": meta.template_version})
+                                     "template_version": meta.template_version, "form": meta.form})
             return self.view(tx, row)
 
     def _signed_contract(self, tx: DocumentStore, tenant: str,

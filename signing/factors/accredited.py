@@ -127,7 +127,8 @@ class AccreditedIssuers:
             problems.append(Problem(FIELD, "its revocation status cannot be obtained from its issuer (OCSP or "
                                            "CRL): refused until it can be checked"))
             return None, problems
-        revoked = _revocation_problem(leaf, anchors, intermediates, now, data)
+        # Judged at the moment the answers are in hand: an answer made while it was fetched is not "too recent".
+        revoked = _revocation_problem(leaf, anchors, intermediates, self.clock.now(), data)
         if revoked is not None:
             problems.append(Problem(FIELD, revoked))
             return None, problems

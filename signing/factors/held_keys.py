@@ -1,10 +1,10 @@
-"""The keys the signing service signs with: clients' keys it holds, and the MFO's seal.
+"""The clients' keys the signing service holds (each tenant's seal: signing/tenants/seals.py).
 
-Both are made in the wiring (api/wiring.py) around the key backend, which
+They are made in the wiring (api/wiring/) around the key backend, which
 the signing service itself never sees. A client's held key signs only when
 handed the ``Authorisation`` object the factor check made for this document
 state and this certificate (signing/factors/authorisation.py), and only once per
-object; the seal signs as the seal's certificate holder and nobody else.
+object.
 """
 
 from __future__ import annotations
@@ -65,19 +65,6 @@ class HeldKeys:
     def signer(self, certificate: CertificateRow) -> HeldKeySigner:
         profile = PROFILES.get(certificate.profile)
         if (not certificate.key_handle or certificate.key_carrier != "service" or profile is None
-                or profile.holder_kind not in _CLIENT_KINDS or certificate.holder.startswith("service:")):
+                or profile.holder_kind not in _CLIENT_KINDS or certificate.holder.startswith(("service:", "tenant:"))):
             raise ConflictError("the client's key is not held by the service; use external signing")
         return HeldKeySigner(KeySigner(self._backend, certificate.key_handle), certificate.serial)
-
-
-class SealKey:
-    """The MFO's seal: signs as a valid certificate of the seal's holder, and only as that."""
-
-    def __init__(self, backend: KeyBackend, holder: str = "service:mfo-seal") -> None:
-        self._backend = backend
-        self.holder = holder
-
-    def signer(self, certificate: CertificateRow) -> KeySigner:
-        if certificate.holder != self.holder or not certificate.key_handle:
-            raise ConflictError("the MFO's seal certificate is missing or revoked; issue a new one")
-        return KeySigner(self._backend, certificate.key_handle)

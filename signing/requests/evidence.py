@@ -90,7 +90,7 @@ class SignatureEvidence:
 
 
 class DetachedSealer(Protocol):
-    def seal_detached(self, content: bytes) -> bytes: ...
+    def seal_detached(self, tenant: str, content: bytes) -> bytes: ...
 
 
 def canonical(record: dict) -> bytes:
@@ -165,7 +165,7 @@ class EvidenceService:
                 return _view(tx, row)
             record = {**row.record, "reported_at": self.clock.now().isoformat()}
         content = canonical(record)
-        signature = self.sealer.seal_detached(content)
+        signature = self.sealer.seal_detached(tenant, content)   # the tenant's own seal (issue 15)
         with self.registry.transaction() as tx:
             row = tx.evidence.of_request(request_id, for_update=True)
             if row.report is None:

@@ -49,6 +49,7 @@ from signing.requests.events import StatusChanged
 from signing.webhooks.service import Event, OutboxStore
 from signing.policies.loader import load_rule
 from signing.policies.policy import BUSINESS, CONSUMER, Factor, SigningPolicies, SigningRule
+from signing.tenants.policies import TenantPolicies
 
 OPEN, SIGNED, SEALED, CANCELLED, EXPIRED, LOCKED = (SigningRequestStatus.OPEN, SigningRequestStatus.SIGNED,
                                                    SigningRequestStatus.SEALED, SigningRequestStatus.CANCELLED,
@@ -191,10 +192,12 @@ def rule_of(row: SigningRequestRow) -> SigningRule:
 
 class SigningRequests:
     def __init__(self, registry: RequestStorage, clock, policies: SigningPolicies, events: Events, centres: Centres,
-                 *, mrp_kzt: int) -> None:
+                 *, mrp_kzt: int, tenant_policies: TenantPolicies | None = None) -> None:
+        """``tenant_policies``: the rules a tenant's own policy sets (issue 15); none: ``policies`` for all."""
         self.registry = registry
         self.clock = clock
         self.policies = policies
+        self.tenant_policies = tenant_policies
         self.events = events
         self.centres = centres
         self.mrp_kzt = mrp_kzt
@@ -308,7 +311,8 @@ class SigningRequests:
         if business and doc.kind == AMENDMENT and doc.contract_id is not None:
             contract = tx.documents.by_id(doc.tenant, doc.contract_id)
             business = contract is not None and contract.purpose == BUSINESS
-        return self.policies.rule_for(doc.kind, doc.client_kind, BUSINESS if business else CONSUMER)
+        policies = self.tenant_policies.of(tx, doc.tenant) if self.tenant_policies else self.policies
+        return policies.rule_for(doc.kind, doc.client_kind, BUSINESS if business else CONSUMER)
 
     def guard(self, tx: RequestStore, row: SigningRequestRow) -> QoltanbaError | None:
         """Why the request can take no factor now (expiring it when its time is up), or None."""

@@ -33,10 +33,10 @@ from signing.documents.metadata import LEGAL_ENTITY, holder_matches
 from signing.documents.service import DocumentStore
 from signing.factors.accredited import AccreditedIssuers, holder_problems
 from signing.factors.authorisation import AuthorisationService, AuthorisationStore, NotAuthorised
-from signing.factors.held_keys import HeldKeys, SealKey
+from signing.factors.held_keys import HeldKeys
 from signing.pades import FieldPlan, Level, PreparedSignature
 from signing.pades.engine import PAdESSigner, SignatureJob, SignatureRejected
-from signing.pades.signed_data import SignerIdentity, digest, signature_time_stamp
+from signing.pades.signed_data import SignerIdentity
 from signing.requests.signatures import (
     CLIENT,
     CentreRows,
@@ -61,6 +61,8 @@ from signing.requests.signatures import (
     session_view,
 )
 from signing.stamps import StampPlanner
+from signing.requests.sealing import SealSigning
+from signing.tenants.seals import SealStore, TenantSeals
 
 
 class CertificateRows(Protocol):
@@ -74,9 +76,9 @@ class SessionRows(Protocol):
     def by_public_id(self, tenant: str, public_id: str, *, for_update: bool = False) -> SigningSessionRow | None: ...
 
 
-class SigningStore(DocumentStore, AuthorisationStore, Protocol):
-    """What signing touches in one unit of work: the document and its versions, the authorisation, the
-    certificates, the centres, the external sessions (a ``registry.RegistryTransaction`` is one)."""
+class SigningStore(DocumentStore, AuthorisationStore, SealStore, Protocol):
+    """What signing touches in one unit of work: the document and its versions, the authorisation, the tenant,
+    the certificates, the centres, the external sessions (a ``registry.RegistryTransaction`` is one)."""
 
     @property
     def certificates(self) -> CertificateRows: ...
@@ -92,20 +94,21 @@ class SigningStorage(Protocol):
     def transaction(self, *, readonly: bool = False) -> AbstractContextManager[SigningStore]: ...
 
 
-class SigningService:
+class SigningService(SealSigning):
     def __init__(self, registry: SigningStorage, clock: Clock, chains: Chains, documents: DocumentService,
                  engine: PAdESSigner, authorisations: AuthorisationService, stamps: StampPlanner, *,
-                 held_keys: HeldKeys, seal: SealKey, policy: SigningPolicy | None = None,
+                 held_keys: HeldKeys, seals: TenantSeals, policy: SigningPolicy | None = None,
                  accredited: AccreditedIssuers | None = None, ours: Ours | None = None) -> None:
         """``held_keys``: clients' keys the service holds, each signing only with the client's authorisation
-        object; ``seal``: the MFO seal's key (both built in the wiring: no key backend here).
+        object; ``seals``: each tenant's seal, through its own signer (both built in the wiring: no key backend
+        here).
         ``accredited`` checks clients' certificates of imported accredited centres (none: ours only);
         ``ours`` tells our hierarchy's certificates from theirs."""
         self.registry = registry
         self.clock = clock
         self.chains = chains
         self.held_keys = held_keys
-        self.seal = seal
+        self.seals = seals
         self.accredited = accredited
         self.ours = ours
         self.documents = documents
@@ -136,41 +139,6 @@ class SigningService:
                            signature_entries=signature_entries, language=language)
         pdf = self.engine.sign(snap.content, job, key.unlocked(auth, snap.content))
         return self._store(actor, tenant, snap, pdf, job, CLIENT, consume=authorisation, on_stored=on_stored)
-
-    def sign_with_seal(self, actor: str, tenant: str, document_id: str, *, level: str | None = None,
-                       on_stored: OnStored | None = None, language: str | None = None) -> SignatureResult:
-        """Way 3: the MFO's seal signs last and locks the document."""
-        with self.registry.transaction(readonly=True) as tx:
-            snap = self._snapshot(tx, tenant, document_id, SEAL)
-            seal = self._seal(tx)
-        job = self.job_for(x509.load_der_x509_certificate(seal.der), self._chain_of(seal),
-                           level=self._level(level, snap.kind), field_name=SEAL_FIELD, index=snap.signatures,
-                           document_id=document_id, role="MFO seal", lock=True, language=language)
-        pdf = self.engine.sign(snap.content, job, self.seal.signer(seal))
-        return self._store(actor, tenant, snap, pdf, job, SEAL, on_stored=on_stored)
-
-    def seal_detached(self, content: bytes) -> bytes:
-        """A detached CMS over ``content`` by the MFO's seal, time-stamped by our TSA when there is one.
-
-        How evidence reports are signed (issue 5): anyone holding our root
-        verifies them with ``openssl cms -verify`` and the report's bytes.
-        """
-        with self.registry.transaction(readonly=True) as tx:
-            seal = self._seal(tx)
-        identity = SignerIdentity(x509.load_der_x509_certificate(seal.der), self._chain_of(seal))
-        attributes = identity.signed_attributes(digest(identity.hash_name, content))
-        signature = self.seal.signer(seal).sign(attributes, identity.hash_name)
-        unsigned = ()
-        if self.engine.tsa is not None:
-            unsigned = (signature_time_stamp(self.engine.time_stamp_token(signature, identity.hash_name)),)
-        return identity.signed_data(attributes, signature, unsigned)
-
-    def _seal(self, tx: SigningStore) -> CertificateRow:
-        rows = tx.certificates.by_holder(self.policy.seal_holder)
-        seal = next((r for r in reversed(rows) if r.status == CertificateStatus.VALID), None)
-        if seal is None or not seal.key_handle:
-            raise ConflictError("the MFO's seal certificate is missing or revoked; issue a new one")
-        return seal
 
     def start_external(self, actor: str, tenant: str, document_id: str, *, certificate: bytes,
                        authorisation: str | None, level: str | None = None, language: str | None = None,
@@ -267,6 +235,7 @@ class SigningService:
                on_stored: OnStored | None = None) -> SignatureResult:
         serial = format(job.identity.certificate.serial_number, "x")
         with self.registry.transaction() as tx:
+            self.seals.active(tx, tenant)   # suspended meanwhile: the signature is dropped (issue 15)
             document = tx.documents.by_public_id(tenant, snap.document, for_update=True)
             latest = tx.document_versions.latest(document.id)
             if latest.id != snap.version_id or document.status != snap.status:
@@ -297,6 +266,7 @@ class SigningService:
 
     def _snapshot(self, tx: SigningStore, tenant: str, document_id: str, signatory: str) -> DocumentSnapshot:
         document = self._document(tx, tenant, document_id)
+        self.seals.active(tx, tenant)   # a suspended (or unregistered) tenant signs nothing (issue 15)
         # The order is the rule: the client signs first, once; the seal signs
         # last and locks the document, after which nobody signs again.
         if signatory == CLIENT and document.status != STATUS_UPLOADED:

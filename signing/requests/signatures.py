@@ -43,7 +43,6 @@ class SigningPolicy:
     default_level: dict[str, Level] = field(default_factory=lambda: {"contract": Level.B_LT,
                                                                      "amendment": Level.B_LT})
     session_ttl: dt.timedelta = dt.timedelta(minutes=15)
-    seal_holder: str = "service:mfo-seal"
 
     def __post_init__(self) -> None:
         if self.session_ttl <= dt.timedelta(0):

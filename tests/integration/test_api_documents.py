@@ -11,15 +11,21 @@ import pytest
 from tests.integration.test_api import PROBLEM, fields, messages, problem
 from tests.support import factories as f
 from tests.support import pdfs
+from tests.support.tenants import ensure_tenant
 
 _names = itertools.count(1)
 
 
 @pytest.fixture
-def mfo_key(http):
-    """``mfo_key("alpha")`` -> headers of a fresh mfo key of that tenant (None: a key without a tenant)."""
+def mfo_key(http, services):
+    """``mfo_key("alpha")`` -> headers of a fresh mfo key of that tenant (None: a key without a tenant).
+
+    The tenant is created first, with its own seal, when it does not exist (issue 15: a key names a tenant).
+    """
 
     def make(tenant: str | None, role: str = "mfo") -> dict[str, str]:
+        if tenant is not None:
+            ensure_tenant(services, tenant)
         body = {"name": f"{role}-{tenant}-{next(_names)}", "role": role, "tenant": tenant}
         response = http.post("/api-keys", json=body)
         assert response.status_code == 201, response.text

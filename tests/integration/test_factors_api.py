@@ -307,10 +307,8 @@ def test_the_mfo_cancels_and_the_client_can_do_nothing_more(http, services, alph
 def test_a_seal_cut_off_after_the_clients_signature_is_finished_later(http, services, alpha) -> None:
     """The client's signature is stored, the MFO's seal is not (here: its certificate was revoked; a crash
     leaves the same state): the request stays signed, then the dispatcher's task seals it and its evidence."""
-    from ca.issuance import IssueRequest, KeySource
-    from ca.profiles import Role
     from ca.revocation import RevocationRequest
-    from ca.subject import SubjectData
+    from signing.tenants import SealOrder
 
     held = client_with_held_key(services)
     client = register(http, alpha, services, iin=held.iin)
@@ -318,18 +316,13 @@ def test_a_seal_cut_off_after_the_clients_signature_is_finished_later(http, serv
     created = _request(http, alpha, document, client["id"])
     page = SigningPage(http, services, created)
     assert page.sms(client["phone"]).status_code == 200 and page.biometrics(held.iin).status_code == 200
-    seal = services.hierarchy.service_certificate("mfo-seal")
+    seal = services.tenants.get("alpha").seal   # the tenant's own seal (issue 15)
     services.revocations.revoke(RevocationRequest(serial=seal.serial, actor="test", reason="superseded",
                                                   administrator=True))
     done = page.confirm()
     assert done.status_code == 200 and done.json()["status"] == "signed", done.text
     assert services.client_signing.finish_interrupted(grace=dt.timedelta(0)) == 1   # no seal yet: given up
-    sp = services.policy.services
-    services.issuance.issue(IssueRequest(
-        centre="national", profile="legal-sign", actor="test", key=KeySource(service=True, algorithm=sp.algorithm),
-        subject=SubjectData(surname=sp.mfo_seal_surname, given_name=sp.mfo_seal_given_name, iin=sp.mfo_seal_iin,
-                            bin=sp.mfo_bin, organisation=sp.mfo_name, roles=(Role.MAY_SIGN,))),
-        holder_override="service:mfo-seal")
+    services.tenants.replace_seal("test", "alpha", SealOrder())   # an administrator gives it a new one
     services.client_signing.__dict__.pop("_given_up", None)   # what a restart does
     assert services.client_signing.finish_interrupted(grace=dt.timedelta(0)) == 1
     after = http.get(f"/signing-requests/{created['id']}", headers=alpha).json()

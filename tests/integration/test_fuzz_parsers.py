@@ -48,6 +48,7 @@ from tests.integration.test_api import api_routes, individual_application, issue
 from tests.support import factories as f
 from tests.support.pdfs import contract_pdf
 from tests.support.signing import client_with_held_key, upload
+from tests.support.tenants import ensure_tenant, legal_bin
 
 SECONDS = float(os.environ.get("QOLTANBA_FUZZ_SECONDS", "5"))
 FLOOR = 50   # inputs per parser at the very least, even on a slow shared machine
@@ -156,7 +157,8 @@ def test_csrs_give_a_key_or_problems(record_property) -> None:
 
 def test_cms_gives_a_signed_document_or_a_verification_error(services, record_property) -> None:
     content = b"revocation form"
-    seeds = [services.signing.seal_detached(content)]
+    ensure_tenant(services, TENANT)   # issue 15: the tenant's own seal signs
+    seeds = [services.signing.seal_detached(TENANT, content)]
 
     def check(data: bytes) -> None:
         for detached in (content, None):
@@ -243,6 +245,7 @@ def world(services):
     from tests.support.factors import SigningPage, register
 
     access = AccessService(services.registry, services.clock)
+    ensure_tenant(services, TENANT)   # issue 15: a key names a registered tenant
     keys = {role: {"X-API-Key": access.create_key(f"fuzz-{role}", role, by="test",
                                                   tenant=TENANT if role == "mfo" else None).key}
             for role in ("administrator", "registrar", "mfo")}
@@ -260,7 +263,7 @@ def world(services):
                          json={"action": "ca-key.create", "params": {"centre": "government"}}).json()["id"]
     ids = {"application_id": str(application), "serial": victim, "document_id": document, "approval_id": approval,
            "client_id": client["id"], "factor_id": client["factors"][0]["id"], "request_id": created["id"],
-           "session_id": "0" * 32}
+           "session_id": "0" * 32, "tenant": TENANT, "form_id": "0" * 32}
     valid = {
         "/certificates": issue_body(),
         "/applications": individual_application(),
@@ -285,6 +288,10 @@ def world(services):
         "/approvals": {"action": "centre.stop", "params": {"centre": "national"}},
         "/approvals/{approval_id}/reject": {"note": "fuzz"},
         "/console/login": {"name": "nobody", "password": "not-a-password", "code": "000000"},
+        "/tenants": {"name": 'ТОО "МФО Фазз"', "bin": legal_bin(909), "code": "fuzzed"},
+        "/tenants/{tenant}/seal": {},
+        "/tenants/{tenant}/policy": {"policy": None},
+        "/tenants/{tenant}/forms": {"kind": "schedule", "version": "fuzz-1", "sha256": "a" * 64},
     }
     routes = []
     for path, methods, route in api_routes(http.app):

@@ -77,6 +77,7 @@ from tests.support.factors import SigningPage, register
 from tests.support.pdf_judges import pyhanko_statuses
 from tests.support.server import prepare_home, running_server
 from tests.support.signing import authorise, client_with_held_key, upload
+from tests.support.tenants import ensure_tenant
 
 TENANT = "crash-mfo"
 ROUNDS = 3
@@ -326,6 +327,7 @@ def test_sigkill_during_issuance_and_signing_leaves_all_or_nothing(tmp_path, dat
         services = Services.build(home.settings())
         try:
             access = AccessService(services.registry, services.clock)
+            ensure_tenant(services, TENANT)   # issue 15: a key names a registered tenant
             admin = {"X-API-Key": access.create_key(f"admin-{round_}", "administrator", by="test").key}
             registrar = {"X-API-Key": access.create_key(f"registrar-{round_}", "registrar", by="test").key}
             mfo = {"X-API-Key": access.create_key(f"mfo-{round_}", "mfo", by="test", tenant=TENANT).key}

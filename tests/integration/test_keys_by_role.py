@@ -10,6 +10,8 @@ of each key it may use.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from ca.bootstrap import Bootstrap
@@ -17,7 +19,9 @@ from ca.ceremony import CAKeyCeremony
 from ca.errors import ConflictError
 from ca.policy import CENTRES
 from keys import KeyBackend, KeySigner
-from signing.factors.held_keys import HeldKeys, SealKey
+from signing.factors.held_keys import HeldKeys
+from signing.tenants import SealKeys, SealUnusable, TenantSeals
+from tests.support.tenants import ensure_tenant
 
 
 def _reachable(component: object) -> tuple[set[str], list[str]]:
@@ -37,7 +41,7 @@ def _reachable(component: object) -> tuple[set[str], list[str]]:
         if isinstance(obj, KeySigner):
             handles.add(obj.handle)
             return
-        if isinstance(obj, (KeyBackend, Bootstrap, CAKeyCeremony, HeldKeys, SealKey)):
+        if isinstance(obj, (KeyBackend, Bootstrap, CAKeyCeremony, HeldKeys, SealKeys)):
             leaks.append(f"{path}: {type(obj).__name__}")
             return
         if callable(obj) and getattr(obj, "__closure__", None):
@@ -103,18 +107,26 @@ def test_the_audit_checkpoints_hold_the_audit_key_and_the_tsa_and_no_other(servi
 
 
 def test_the_signing_service_holds_no_key_backend(services) -> None:
-    """The seal and clients' held keys are reached through their own signers, built in the wiring."""
+    """Each tenant's seal and clients' held keys are reached through their own signers, built in the wiring."""
     service = services.signing
-    assert isinstance(service.seal, SealKey) and isinstance(service.held_keys, HeldKeys)
+    assert isinstance(service.seals, TenantSeals) and isinstance(service.held_keys, HeldKeys)
     assert not any(isinstance(value, KeyBackend) for value in vars(service).values())
-    # The seal's signer signs as the seal and refuses any other certificate (the TSA's, say).
-    with pytest.raises(ConflictError):
-        service.seal.signer(services.hierarchy.service_certificate("tsa"))
-    seal = services.hierarchy.service_certificate("mfo-seal")
-    assert service.seal.signer(seal).handle == seal.key_handle
-    # A client's held-key signer is never the seal's or a service's.
+    ensure_tenant(services, "keys-alpha")
+    with services.registry.transaction(readonly=True) as tx:
+        tenant = tx.tenants.by_code("keys-alpha")
+        seal = tx.certificates.by_holder("tenant:keys-alpha")[0]
+    # The seal's signer signs with the key of the tenant's seal certificate and refuses any other (the TSA's, say).
+    tsa = services.hierarchy.service_certificate("tsa")
+    posing = SimpleNamespace(code="keys-alpha", seal_key_handle=tsa.key_handle, seal_serial=tenant.seal_serial,
+                             seal_der=tenant.seal_der)
+    with pytest.raises(SealUnusable):
+        service.seals.keys.signer(posing)
+    assert service.seals.keys.signer(tenant).handle == tenant.seal_key_handle == seal.key_handle
+    # A client's held-key signer is never a tenant's seal nor a service's.
     with pytest.raises(ConflictError):
         service.held_keys.signer(seal)
+    with pytest.raises(ConflictError):
+        service.held_keys.signer(tsa)
 
 
 def test_collaborators_receive_the_hierarchy_not_a_hub(services) -> None:

@@ -79,7 +79,10 @@ def app(services):
 def keys(services):
     from ca.access import AccessService
 
+    from tests.support.tenants import ensure_tenant
+
     access = AccessService(services.registry, services.clock)
+    ensure_tenant(services, "limits")   # issue 15: a key names a registered tenant
     return {"administrator": access.create_key("limits-admin", "administrator", by="test").key,
             "mfo": access.create_key("limits-mfo", "mfo", by="test", tenant="limits").key}
 

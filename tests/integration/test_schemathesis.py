@@ -95,6 +95,17 @@ EXCLUDED: dict[tuple[str, str], str] = {
     ("positive_data_acceptance", "PUT /webhook"): _RULES.format(
         "the URL's host and the addresses it resolves to at the time (never link-local, metadata, ...: "
         "signing/webhooks/addresses.py)"),
+    # Issue 15: tenants.
+    ("positive_data_acceptance", "POST /api-keys"): _RULES.format(
+        "a tenant that exists (a key names a tenant an administrator created: test_tenant_onboarding.py)"),
+    ("positive_data_acceptance", "POST /tenants"): _RULES.format(
+        "the BIN's check digit, the code's form, a seal's certificate and key, a policy on or above the floor"),
+    ("positive_data_acceptance", "POST /tenants/{tenant}/forms"): _CONTENT.format(
+        "a PDF (base64) or its SHA-256, exactly one, and seed 002's consent for a contract form"),
+    ("positive_data_acceptance", "PUT /tenants/{tenant}/policy"): _CONTENT.format(
+        "a signing policy the strict loader reads, on or above DOMAIN.md's floor"),
+    ("positive_data_acceptance", "POST /tenants/{tenant}/seal"): _CONTENT.format(
+        "an accredited centre's PEM certificate naming the tenant's BIN with its key's handle, or neither"),
     # RFC 6960 §2.3: a malformed OCSP request is answered with an OCSPResponse whose status is
     # malformedRequest (application/ocsp-response), the protocol's own refusal OCSP clients read, not
     # an HTTP 4xx; test_ocsp_responder.py holds it.
@@ -119,12 +130,14 @@ def _der(_context, value) -> dict:  # noqa: ANN001 - schemathesis' serializer si
 def served(tmp_path_factory):
     from ca.access import AccessService
     from api.http.app import create_app
+    from tests.support.tenants import ensure_tenant
 
     with embedded_services(tmp_path_factory.mktemp("schemathesis") / "home") as services:
         # Generous buckets, so generated requests reach the handlers; the limits have their own test.
         s = services.settings
         s.verify_burst = s.public_burst = s.tsa_burst = s.client_rate_burst = s.login_burst = s.auth_failure_burst = 100_000
         access = AccessService(services.registry, services.clock)
+        ensure_tenant(services, "fuzz")   # issue 15: a key names a registered tenant
         keys = {"anonymous": {},
                 "mfo": {"X-API-Key": access.create_key("fuzz-mfo", "mfo", by="test", tenant="fuzz").key},
                 "administrator": {"X-API-Key": access.create_key("fuzz-admin", "administrator", by="test").key}}

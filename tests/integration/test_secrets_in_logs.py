@@ -114,7 +114,10 @@ def _findings(text: str, known: list[str]) -> list[str]:
 
 
 def _keys(services) -> tuple[dict[str, str], dict[str, str]]:
+    from tests.support.tenants import ensure_tenant
+
     access = AccessService(services.registry, services.clock)
+    ensure_tenant(services, TENANT)   # issue 15: a key names a registered tenant
     admin = access.create_key(f"admin-{secrets.token_hex(3)}", "administrator", by="test").key
     mfo = access.create_key(f"mfo-{secrets.token_hex(3)}", "mfo", by="test", tenant=TENANT).key
     return {"X-API-Key": admin}, {"X-API-Key": mfo}

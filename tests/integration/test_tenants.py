@@ -16,6 +16,7 @@ outbox) show beta nothing of alpha's. SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -29,7 +30,8 @@ from tests.support.factors import SigningPage, own_token, register, services, up
 from tests.support.signing import authorise, client_with_held_key
 
 # Path parameters that name a tenant's data, and the routes that take one but hold no tenant data.
-TENANT_PARAMETERS = {"document_id", "number", "request_id", "session_id", "client_id", "factor_id"}
+TENANT_PARAMETERS = {"document_id", "number", "request_id", "session_id", "client_id", "factor_id",
+                     "tenant", "form_id"}   # issue 15: the tenant itself (its seal, keys, policy) and its forms
 NOT_TENANT_DATA = {
     "/applications/{application_id}": "the centres' applications: staff roles only; an mfo key gets 403",
     "/applications/{application_id}/approve": "as above",
@@ -66,7 +68,9 @@ CLIENT_PREFIX = "/client/signing-requests/"
 CONSOLE_PREFIX = "/console/"
 BODIES = {"/signatures/client": {"authorisation": "a" * 32}, "/signatures/seal": {},
           "/signing-sessions": {"certificate": "<certificate>", "authorisation": "a" * 32}, "/complete": {"signature": "AAAA"},
-          "/factors": {"kind": "totp"}, "/confirm": {"code": "123456"}, "/cancel": None, "/resend": None}
+          "/factors": {"kind": "totp"}, "/confirm": {"code": "123456"}, "/cancel": None, "/resend": None,
+          "{tenant}/seal": {}, "{tenant}/policy": {"policy": None},
+          "{tenant}/forms": {"kind": "schedule", "version": "walk-1", "sha256": "a" * 64}}
 
 
 @pytest.fixture
@@ -98,7 +102,11 @@ def alphas(http, services, alpha) -> dict[str, str]:
         "certificate": held.certificate.public_bytes(serialization.Encoding.PEM).decode(),
         "authorisation": authorisation.id})
     assert session.status_code == 201, session.text
-    return {"document_id": document, "number": "1", "request_id": created.json()["id"],
+    form = http.post("/tenants/alpha/forms", headers=alpha, json={"kind": "consent", "version": "C-1",
+                                                                  "sha256": "b" * 64})
+    assert form.status_code == 201, form.text
+    return {"tenant": "alpha", "form_id": form.json()["id"],
+            "document_id": document, "number": "1", "request_id": created.json()["id"],
             "session_id": session.json()["id"], "client_id": client["id"], "factor_id": client["factors"][0]["id"],
             "other_document": other,
             "certificate": held.certificate.public_bytes(serialization.Encoding.PEM).decode()}
@@ -106,7 +114,8 @@ def alphas(http, services, alpha) -> dict[str, str]:
 
 def _state(http, headers, ids: dict[str, str]) -> list:
     reads = [f"/documents/{ids['document_id']}", f"/documents/{ids['other_document']}",
-             f"/signing-requests/{ids['request_id']}", f"/clients/{ids['client_id']}"]
+             f"/signing-requests/{ids['request_id']}", f"/clients/{ids['client_id']}", "/tenants/alpha",
+             "/tenants/alpha/forms"]
     answers = [http.get(path, headers=headers) for path in reads]
     assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
     return [a.json() for a in answers] + [http.get("/documents", headers=headers).json()]
@@ -159,6 +168,13 @@ def test_ids_in_bodies_and_tenant_wide_reads_show_another_tenant_nothing(http, a
         "document": alphas["document_id"], "client": alphas["client_id"]}), 422)
     assert {p["field"] for p in refused["problems"]} == {"document", "client"}
     assert http.get("/documents", headers=beta).json() == []
+    # Issue 15: beta's view of itself names its own keys and seal only, and lists no form of alpha's.
+    ours, theirs = http.get("/tenants/beta", headers=beta).json(), http.get("/tenants/alpha", headers=alpha).json()
+    assert ours["api_keys"] and {k["key_id"] for k in ours["api_keys"]}.isdisjoint(
+        {k["key_id"] for k in theirs["api_keys"]})
+    assert ours["seal"]["serial"] != theirs["seal"]["serial"] and theirs["seal"]["serial"] not in json.dumps(ours)
+    assert http.get("/tenants/beta/forms", headers=beta).json() == []
+    problem(http.get("/tenants/alpha/forms", headers=beta), 404)
     assert http.put("/webhook", headers=alpha, json={"url": "https://alpha.example/hook"}).status_code == 200
     problem(http.get("/webhook", headers=beta), 404)
     assert http.get("/dev/sms-outbox", headers=beta).json() == []

@@ -19,7 +19,7 @@ from ca.revocation import RevocationRequest
 from signing.verification import Verifier
 from signing.verification.context import TrustAnchors, VerificationOptions, read_certificates
 from signing.verification.report import Indication
-from tests.support.signing import client_with_held_key, latest_pdf, upload
+from tests.support.signing import TENANT, client_with_held_key, latest_pdf, upload
 from tests.support.verification import (
     anchors_of,
     client_signed,
@@ -71,7 +71,9 @@ def test_our_signed_contract_is_total_passed_with_signer_chain_time_stamp_and_re
         assert entry.signer.key_usage_fit
     assert client_entry.signer.iin == client.iin and client_entry.signer.roles == ("individual",)
     assert client_entry.modification == "form_filling" and client_entry.coverage == "entire_revision"
-    assert seal.signer.bin == "190340000017" and "organisation" in seal.signer.roles
+    tenant = services.tenants.get(TENANT)   # issue 15: the tenant's own seal, naming its BIN and name
+    assert seal.signer.bin == tenant.bin and "organisation" in seal.signer.roles
+    assert seal.signer.organisation == tenant.name
     assert seal.modification == "none"
     kinds = [e.kind for e in report.signatures]
     assert kinds.count("document_timestamp") == (2 if level == "B-LTA" else 0)

@@ -91,8 +91,10 @@ def test_verify_is_rate_limited_per_client_address(services, contract) -> None:
     assert answers[2].json()["code"] == "rate-limited" and int(answers[2].headers["Retry-After"]) >= 1
 
 
-def test_qr_code_page_shows_hash_and_verdicts_but_no_personal_data(anon, contract) -> None:
+def test_qr_code_page_shows_hash_and_verdicts_but_no_personal_data(anon, contract, services) -> None:
     import hashlib
+
+    from tests.support.signing import TENANT
 
     pdf, client, document = contract
     response = anon.get(f"/verify/{document.id}")
@@ -101,7 +103,8 @@ def test_qr_code_page_shows_hash_and_verdicts_but_no_personal_data(anon, contrac
     assert card["sha256"] == hashlib.sha256(pdf).hexdigest() and card["status"] == "sealed"
     assert card["indication"] == "TOTAL-PASSED" and len(card["signatures"]) == 2
     seal = [s for s in card["signatures"] if s["field"] == "MFO-Seal"][0]
-    assert seal["signer"] == {"type": "organisation", "organisation": "QOLTANBA MFO", "bin": "190340000017"}
+    tenant = services.tenants.get(TENANT)   # issue 15: the document's tenant's own seal
+    assert seal["signer"] == {"type": "organisation", "organisation": tenant.name, "bin": tenant.bin}
     body = response.text
     for secret in (client.iin, "СӘРСЕНБАЕВА", client.serial, document.metadata.contract_number, "250000"):
         assert secret not in body

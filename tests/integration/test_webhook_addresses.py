@@ -50,6 +50,7 @@ def svc(tmp_path_factory):
 
     services = Services.build(Settings(home=tmp_path_factory.mktemp("webhooks") / "home", master_key="66" * 32))
     services.migrate()
+    services.bootstrap.initialise()   # issue 15: the MFO is a tenant, whose seal our national CA issues
     try:
         yield services
     finally:
@@ -68,6 +69,9 @@ def test_webhook_urls_of_link_local_or_metadata_addresses_are_refused_with_422_n
     from ca.access import AccessService
     from api.http.app import create_app
 
+    from tests.support.tenants import ensure_tenant
+
+    ensure_tenant(svc, TENANT)   # issue 15: a key names a registered tenant
     key = AccessService(svc.registry, svc.clock).create_key("hooks-mfo", "mfo", by="test", tenant=TENANT).key
     http = TestClient(create_app(services=svc), headers={"X-API-Key": key})
     for url in REFUSED_EVERYWHERE:

@@ -142,6 +142,8 @@ def subject_for(profile: str, serial: int = 1, **overrides) -> SubjectData:
                     roles=(Role.FIRST_HEAD, Role.FINANCIAL))
     elif kind == "ca":
         data = dict(common_name="QOLTANBA TEST SUBORDINATE CA", organisation="QOLTANBA")
+    elif profile == "legal-seal":   # an MFO's seal (issue 15): the organisation and its BIN, no person
+        data = dict(common_name='АО "ТЕСТ"', organisation='АО "ТЕСТ"', bin=VALID_BIN)
     else:
         data = dict(common_name=f"QOLTANBA TEST {profile.upper()}", organisation="QOLTANBA")
     data.update(overrides)
@@ -176,6 +178,7 @@ PURPOSES = {
     "individual-auth": ("sslclient",),
     "legal-sign": ("smimesign",),
     "legal-auth": ("sslclient",),
+    "legal-seal": ("smimesign",),
     "government-employee": ("smimesign", "sslclient"),
     "tsa": ("timestampsign",),
     "ocsp-responder": ("ocsphelper",),

@@ -52,8 +52,8 @@ def test_client_plus_seal_contract_is_valid_and_trusted_for_pdfsig_pyhanko_and_q
     assert len(statuses) == 2 and all(s.bottom_line for s in statuses)
     # The stamps (last page): the client's name and IIN, the seal's BIN, both serials, the QR codes.
     text = last_page_text(path, 2)
-    seal = services.hierarchy.service_certificate("mfo-seal")
-    for expected in ("СӘРСЕНБАЕВА", client.iin, seal.bin, client.serial.upper(), "Asia/Almaty"):
+    seal = services.tenants.get(TENANT).seal   # the tenant's own seal (issue 15)
+    for expected in ("СӘРСЕНБАЕВА", client.iin, seal.bin, seal.serial.upper(), client.serial.upper(), "Asia/Almaty"):
         assert expected.lower() in text.lower(), (expected, text)
     assert qr_codes_on_page(path, 2, tmp_path) == [f"{services.settings.base_url}/verify/{doc.id}"] * 2
     if level == "B-LTA":

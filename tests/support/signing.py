@@ -43,6 +43,10 @@ def client_with_held_key(services, *, algorithm=None, iin: str | None = None) ->
 
 
 def upload(services, client_iin: str, *, tenant: str = TENANT, pages: int = 2, **metadata):
+    """A contract of ``tenant`` (a registered tenant with its own seal, made when missing: issue 15)."""
+    from tests.support.tenants import ensure_tenant
+
+    ensure_tenant(services, tenant)
     meta = f.loan_metadata(client_id_number=client_iin, **metadata)
     return services.documents.upload("mfo-backend", tenant, contract_pdf(pages=pages), meta)
 

@@ -21,7 +21,8 @@ from ca.errors import ConflictError
 from keys import KeyAlgorithm, KeySigner, SoftwareKeyBackend, verify_signature
 from registry import CertificateRow
 from signing.factors.authorisation import Authorisation, AuthorisationService, NotAuthorised
-from signing.factors.held_keys import HeldKeys, HeldKeySigner, SealKey
+from signing.factors.held_keys import HeldKeys, HeldKeySigner
+from signing.tenants import SealKeys, SealUnusable
 
 NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.timezone.utc)
 DOCUMENT = b"%PDF-1.7 the loan contract, version 1"
@@ -110,17 +111,42 @@ def _row(**fields: object) -> CertificateRow:
 
 @pytest.mark.parametrize("fields", [
     {"holder": "service:mfo-seal", "profile": "legal-sign"},   # the seal is not a client's key
+    {"holder": "tenant:alpha", "profile": "legal-seal"},       # nor a tenant's seal (issue 15)
+    {"holder": "tenant:alpha", "profile": "legal-sign"},       # whatever its profile
     {"holder": "service:tsa", "profile": "tsa"},
     {"profile": "subordinate-ca"},                            # nor a CA's
     {"key_carrier": "holder-csr", "key_handle": None},        # the client's own key, not held
-], ids=["seal", "tsa", "ca", "not-held"])
+], ids=["seal", "tenant-seal", "tenant-seal-profile", "tsa", "ca", "not-held"])
 def test_held_keys_reach_clients_keys_only(fields: dict) -> None:
     with pytest.raises(ConflictError):
         HeldKeys(SimpleNamespace()).signer(_row(**fields))  # type: ignore[arg-type]
 
 
-def test_the_seal_signs_only_as_the_seal_holder() -> None:
-    seal = SealKey(SimpleNamespace(), "service:mfo-seal")  # type: ignore[arg-type]
-    for row in (_row(), _row(holder="service:tsa", profile="tsa")):
-        with pytest.raises(ConflictError):
-            seal.signer(row)
+def _seal_certificate(key) -> bytes:  # noqa: ANN001 - a private key
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "SEAL")])
+    now = dt.datetime.now(dt.timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(7).not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
+                   .sign(key, hashes.SHA256()))
+    return certificate.public_bytes(serialization.Encoding.DER)
+
+
+def test_a_tenants_seal_signs_only_with_its_certificates_key() -> None:
+    """Issue 15: ``SealKeys`` makes a signer for a key only when it is the tenant's seal certificate's."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    ours, other = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    keys = {"hsm:seal": ours, "hsm:tsa": other}
+    backend = SimpleNamespace(public_key=lambda handle: keys[handle].public_key(),
+                              algorithm=lambda handle: KeyAlgorithm.EC_P256)
+    seals = SealKeys(backend)  # type: ignore[arg-type]
+    tenant = SimpleNamespace(code="alpha", seal_key_handle="hsm:seal", seal_serial="7", seal_der=_seal_certificate(ours))
+    assert seals.signer(tenant).handle == "hsm:seal"   # type: ignore[arg-type]
+    for handle in ("hsm:tsa", "hsm:missing"):
+        with pytest.raises(SealUnusable):
+            seals.signer(SimpleNamespace(**{**vars(tenant), "seal_key_handle": handle}))  # type: ignore[arg-type]

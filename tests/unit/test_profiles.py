@@ -13,7 +13,8 @@ from ca.subject import SubjectData, build_name, check_subject
 
 def test_profile_names_are_stable_kebab_case():
     assert set(PROFILES) == {"individual-sign", "individual-auth", "legal-sign", "legal-auth",
-                             "government-employee", "subordinate-ca", "root-ca", "ocsp-responder", "tsa", "audit"}
+                             "government-employee", "subordinate-ca", "root-ca", "ocsp-responder", "tsa", "audit",
+                             "legal-seal"}   # issue 15: a tenant's (an MFO's) seal
 
 
 def test_bad_profile_fails_when_built():
@@ -71,3 +72,21 @@ def test_every_centre_has_refusal_reasons_and_default_policy_validates():
     assert all(REFUSAL_REASONS[c] for c in ("root", "national", "government"))
     with pytest.raises(ValueError):
         dataclasses.replace(policy, base_url="ftp://x")
+
+
+def test_a_tenants_seal_names_the_organisation_and_its_bin_and_no_person_KZ1_KZ3() -> None:
+    """Issue 15: the legal-seal profile: CN and O the organisation, OU=BIN, no IIN; the legal-entity signing
+    policy (KZ-3) and the organisation's EKU (KZ-4); signing key usage (nonRepudiation, KZ-2)."""
+    from cryptography.x509.oid import NameOID
+
+    from ca.subject import SubjectData, build_name, check_subject
+
+    profile = PROFILES["legal-seal"]
+    assert profile.policy_oid == "1.2.398.3.3.2.1" and "1.2.398.3.3.4.1.2" in profile.extended_key_usage
+    assert profile.key_usage == frozenset({"digital_signature", "content_commitment"}) and not profile.requires_iin
+    subject = SubjectData(common_name='ТОО "МФО"', organisation='ТОО "МФО"', bin="190340000017")
+    assert check_subject(profile, subject) == []
+    name = build_name(profile, subject)
+    assert name.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)[0].value == "BIN190340000017"
+    assert not name.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
+    assert [p.field for p in check_subject(profile, SubjectData(common_name="X"))] == ["bin", "organisation"]
