@@ -175,6 +175,11 @@ def _read_common(der: bytes) -> tuple[list[_RawCertID], list[_RawExtension]]:
     return cert_ids, extensions
 
 
+def _minimal_integer(contents: bytes) -> bool:
+    """X.690 §8.3.2: no empty INTEGER and no redundant leading octet."""
+    return bool(contents) and not (len(contents) > 1 and (contents[0], contents[1] & 0x80) in ((0, 0), (0xFF, 0x80)))
+
+
 def _read_cert_id(der: bytes, outer: int, start: int, end: int) -> _RawCertID:
     alg_start, alg_end = _expect(der, start, end, 0x30)
     oid_start, oid_end = _expect(der, alg_start, alg_end, 0x06)
@@ -185,10 +190,7 @@ def _read_cert_id(der: bytes, outer: int, start: int, end: int) -> _RawCertID:
     key_start, key_end = _expect(der, name_end, end, 0x04)
     serial_start, serial_end = _expect(der, key_end, end, 0x02)
     serial = der[serial_start:serial_end]
-    # X.690 §8.3.2: no empty INTEGER and no redundant leading octet.
-    if serial_end != end or not serial or (
-        len(serial) > 1 and (serial[0], serial[1] & 0x80) in ((0, 0), (0xFF, 0x80))
-    ):
+    if serial_end != end or not _minimal_integer(serial):
         raise _NotCommon
     return (der[oid_start:oid_end], params, der[name_start:name_end], der[key_start:key_end],
             int.from_bytes(serial, "big", signed=True), der[outer:end])
@@ -276,6 +278,10 @@ def _read_asn1crypto(der: bytes) -> tuple[list[_RawCertID], list[_RawExtension]]
                 raise OCSPRequestError(f"more than {MAX_CERT_IDS} CertIDs")
             _check_single_extensions(one["single_request_extensions"])
             cid = one["req_cert"]
+            if not _minimal_integer(cid["serial_number"].contents):
+                # The CertID goes back in the answer as it came: a BER-only INTEGER there would make an
+                # answer strict DER readers refuse (found by tests/integration/test_fuzz_parsers.py).
+                raise OCSPRequestError("the CertID's serialNumber is not a DER INTEGER")
             algorithm = cid["hash_algorithm"]
             cert_ids.append((algorithm["algorithm"].contents, algorithm["parameters"].dump(),
                              cid["issuer_name_hash"].native, cid["issuer_key_hash"].native,

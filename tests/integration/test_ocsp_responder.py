@@ -89,6 +89,29 @@ def test_garbage_gets_malformed_request(http, garbage):
     assert ocsp.load_der_ocsp_response(bad_get.content).response_status == ocsp.OCSPResponseStatus.MALFORMED_REQUEST
 
 
+def _tlv(tag: int, content: bytes) -> bytes:
+    size = len(content)
+    length = bytes([size]) if size < 0x80 else bytes([0x80 | ((size.bit_length() + 7) // 8)]) + \
+        size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes([tag]) + length + content
+
+
+def test_a_certid_serial_in_ber_only_form_gets_malformed_request_not_an_answer_others_refuse(services, person):
+    """A serialNumber with a redundant leading zero octet (BER, not DER): the CertID would go back in the answer as
+    it came, and strict readers (cryptography) refuse such an answer; so the request is malformed (RFC 6960 §2.3)."""
+    from asn1crypto import ocsp as asn1_ocsp
+
+    cert, issuer = person
+    cid = asn1_ocsp.OCSPRequest.load(_request(cert, issuer))["tbs_request"]["request_list"][0]["req_cert"]
+    serial = cert.serial_number.to_bytes((cert.serial_number.bit_length() + 8) // 8, "big")
+    assert serial[0] < 0x80
+    cert_id = _tlv(0x30, cid["hash_algorithm"].dump() + _tlv(0x04, cid["issuer_name_hash"].native)
+                   + _tlv(0x04, cid["issuer_key_hash"].native) + _tlv(0x02, b"\x00" + serial))
+    request = _tlv(0x30, _tlv(0x30, _tlv(0x30, _tlv(0x30, cert_id))))
+    answer = ocsp.load_der_ocsp_response(services.responder.respond(request))
+    assert answer.response_status == ocsp.OCSPResponseStatus.MALFORMED_REQUEST
+
+
 def test_cached_answer_is_replaced_at_the_moment_of_revocation(services, person):
     """In-process: the revocation's listener re-signs the cached answer before returning."""
     cert, issuer = person

@@ -36,5 +36,10 @@ def ensure_tenant(services, code: str, *, name: str | None = None, bin_: str | N
         return services.tenants.get(code)
     except NotFound:
         pass
+    from ca.errors import ConflictError
+
     bin_ = bin_ or legal_bin(zlib.crc32(code.encode()) % 9000)
-    return services.tenants.create("test", NewTenant(name=name or tenant_name(code), bin=bin_, code=code))
+    try:
+        return services.tenants.create("test", NewTenant(name=name or tenant_name(code), bin=bin_, code=code))
+    except ConflictError:   # another thread of the test made it meanwhile (test_concurrency.py)
+        return services.tenants.get(code)

@@ -19,7 +19,7 @@ from fastapi import APIRouter
 
 from api.pages.console import applications, approvals, certificates, login, oversight
 
-# A browser's form post to /console/login; an API client's goes on to the API's route.
+# A browser's GET of and form post to /console/login; an API client's goes on to the API's route (405 for a GET).
 negotiated = login.negotiated
 router = APIRouter(include_in_schema=False)
 for module in (login, applications, certificates, approvals, oversight):

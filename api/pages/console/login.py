@@ -50,7 +50,7 @@ async def console_home(request: Request) -> Response:
     return go("/console/applications")
 
 
-@router.get("/console/login", dependencies=[Depends(limited("public"))])
+@negotiated.get("/console/login", dependencies=[Depends(limited("public"))])
 async def login_form(request: Request, next: str = "/console") -> Response:  # noqa: A002 - the link's word
     return login_page(request, next_path=next)
 
