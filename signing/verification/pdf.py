@@ -33,11 +33,7 @@ import logging
 
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import enumerate_sig_fields
-from pyhanko.sign.validation.pdf_embedded import (
-    EmbeddedPdfSignature,
-    async_validate_pdf_signature,
-    async_validate_pdf_timestamp,
-)
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature, async_validate_pdf_timestamp
 
 from signing.verification.algorithms import CMS_POLICY, past_sunset
 from signing.verification.certs import chain_views, signer_view, tsa_name
@@ -51,7 +47,9 @@ from signing.verification.context import (
     diagnose,
     raised_here,
 )
+from signing.verification.legacy import validate_signature
 from signing.verification.lifetime import expired_at, expiry_reason
+from signing.verification.plain_ecdsa import mechanism_name
 from signing.verification.indication import COVERAGE_NAMES, MODIFICATION_NAMES, Findings, judge
 from signing.verification.reading import (
     broken,
@@ -164,7 +162,7 @@ class PdfVerification:
             verdict=judge(findings), modification=findings.modification, coverage=findings.coverage, level=None,
             signer=signer_view(status.signing_cert), chain=chain, trust_anchor=anchor, timestamp=view,
             best_signature_time=gen_time if proves else None, revision=embedded.signed_revision,
-            digest_algorithm=status.md_algorithm, signature_algorithm=status.pkcs7_signature_mechanism,
+            digest_algorithm=status.md_algorithm, signature_algorithm=mechanism_name(status.pkcs7_signature_mechanism),
             revocation=self._revocation(status, findings, moment), warnings=tuple(warnings)))
 
     async def _signature(self, embedded: EmbeddedPdfSignature) -> SignatureReport:
@@ -181,18 +179,18 @@ class PdfVerification:
         proven = [t for t in (token_time, document_poe) if t is not None and t <= self.time]
         poe = min(proven, default=None)
         token_context = self.factory.at(token_time, extra) if token_time is not None else None
-        status = await async_validate_pdf_signature(embedded, self.factory.at(poe or self.time, extra),
-                                                    token_context, key_usage_settings=SIGNING_KEY_USAGE,
-                                                    diff_policy=DIFF_POLICY, algorithm_policy=CMS_POLICY)
+        status = await validate_signature(embedded, self.factory.at(poe or self.time, extra), token_context,
+                                          key_usage_settings=SIGNING_KEY_USAGE, diff_policy=DIFF_POLICY,
+                                          algorithm_policy=CMS_POLICY)
         stamp = status.timestamp_validity
         token_ok = stamp is not None and stamp.intact and stamp.valid and stamp.trusted and \
             expired_at(stamp.validation_path, needed_at) is None
         if poe is not None and poe == token_time and poe != document_poe and not token_ok:
             # The token does not prove its time: validate without it.
             poe = document_poe if document_poe is not None and document_poe <= self.time else None
-            status = await async_validate_pdf_signature(embedded, self.factory.at(poe or self.time, extra),
-                                                        token_context, key_usage_settings=SIGNING_KEY_USAGE,
-                                                        diff_policy=DIFF_POLICY, algorithm_policy=CMS_POLICY)
+            status = await validate_signature(embedded, self.factory.at(poe or self.time, extra), token_context,
+                                              key_usage_settings=SIGNING_KEY_USAGE, diff_policy=DIFF_POLICY,
+                                              algorithm_policy=CMS_POLICY)
         moment = poe or self.time
         findings, warnings = await self._findings(embedded, status, poe=poe, extra=extra)
         expired = expired_at(status.validation_path, self.time, status.signing_cert) if document_poe is None else None
@@ -214,7 +212,7 @@ class PdfVerification:
             trust_anchor=anchor, claimed_signing_time=status.signer_reported_dt, timestamp=view,
             best_signature_time=poe if expired is None else None, revocation=self._revocation(status, findings, moment, extra),
             factors=_factors(sig_object), digest_algorithm=status.md_algorithm,
-            signature_algorithm=status.pkcs7_signature_mechanism, revision=embedded.signed_revision,
+            signature_algorithm=mechanism_name(status.pkcs7_signature_mechanism), revision=embedded.signed_revision,
             reason=_text(sig_object, "/Reason"), location=_text(sig_object, "/Location"),
             warnings=tuple(warnings)))
 
