@@ -64,6 +64,7 @@ from signing.verification.reading import (
     tst_info,
     unsupported,
 )
+from signing.verification.repair import OriginalBytesSignature
 from signing.verification.report import (
     CERTIFICATE_CHAIN_GENERAL_FAILURE,
     CRYPTO_CONSTRAINTS_FAILURE,
@@ -84,8 +85,10 @@ PADES_SUBFILTER = "/ETSI.CAdES.detached"
 class PdfVerification:
     """One document: its signatures and time-stamps in revision order."""
 
-    def __init__(self, reader: PdfFileReader, factory: ContextFactory, validation_time: dt.datetime) -> None:
+    def __init__(self, reader: PdfFileReader, factory: ContextFactory, validation_time: dt.datetime, *,
+                 original: bytes | None = None) -> None:
         self.reader = reader
+        self.original = original    # the file's own bytes when ``reader`` reads a repaired copy (repair.py)
         self.factory = factory
         self.time = validation_time
         self.poes: list[tuple[int, dt.datetime]] = []   # (revision, genTime) of trusted document time-stamps
@@ -124,10 +127,13 @@ class PdfVerification:
         except MemoryError:
             raise
         except Exception as exc:  # noqa: BLE001 - a form tree that loops or will not parse
-            raise UnverifiableInput(f"the PDF's signature fields cannot be read: {short_error(exc)}") from None
+            refused = UnverifiableInput(f"the PDF's signature fields cannot be read: {short_error(exc)}")
+            refused.damage = exc      # verifier.py: another reading is tried, and the warning says why
+            raise refused from None
         for name, value, field_ref in fields:
             try:
-                embedded = EmbeddedPdfSignature(self.reader, field_ref, name)
+                embedded = EmbeddedPdfSignature(self.reader, field_ref, name) if self.original is None else \
+                    OriginalBytesSignature(self.reader, field_ref, name, self.original)
                 embedded.signed_revision  # noqa: B018 - fails here for a /ByteRange that fits no revision
                 entries.append(embedded)
             except MemoryError:
@@ -251,7 +257,7 @@ class PdfVerification:
     def replaced(self, revision: int) -> tuple[str, ...]:
         """What later revisions replaced of the pages signed at ``revision``, and content outside any revision."""
         if self._tail is None:
-            self._tail = unrevised_tail(self.reader.stream.getvalue())
+            self._tail = unrevised_tail(self.original or self.reader.stream.getvalue())
         if revision not in self._replaced:
             try:
                 self._replaced[revision] = replaced_after(self.reader, revision) + self._tail
