@@ -11,13 +11,34 @@ when a time-stamp proves it was made after the date (EN 319 102-1 Table 5).
 A legacy algorithm is still checked cryptographically: a SHA-1 signature
 that does not verify is TOTAL-FAILED like any other.
 
-The dates are those of EU DSS's default validation policy
-(``constraint.xml``, ``AlgoExpirationDate``), which takes them from ETSI
-TS 119 312 ("Cryptographic Suites") and its predecessor ETSI TS 102 176-1
-(V2.0.0, 2007: SHA-1 and 1024-bit RSA for signatures until the end of
-2009), cross-checked with the SOG-IS "Agreed Cryptographic Mechanisms"
-(v1.3, 2023), which lists SHA-1, MD5 and RIPEMD-160 as not agreed for
-signatures and keeps RSA >= 1900 bits and ECDSA on 256-bit curves agreed.
+The dates (checked on 2026-12-07; each row names its source and version):
+ETSI TS 119 312 V2.1.1 (2026-06) "Cryptographic Suites", Annex D, gives
+for every algorithm and key size it stopped recommending a "suggested
+cryptographic constraint" meant for exactly this, validation in the past
+on proofs of existence (EN 319 102-1 §5): Table D.1 for digests, Table D.2
+for key sizes. Those rows rule here. Algorithms Annex D does not list (MD2,
+MD5) keep EU DSS's default validation policy (``constraint.xml``,
+``AlgoExpirationDate``, taken from ETSI TS 102 176-1 V2.1.1). EU DSS's
+validation tests expect SHA-1 to expire at Annex D's 2012-08-01 since it
+took up ETSI TS 119 312 V1.5.1 (``etsiTS119312V151UpdateTest``; its older
+``constraint.xml`` said 2009), so the two agree there; for RSA-1024/1536 and DSA-1024 the older DSS policy
+(2009, 2016, 2013) is stricter than Annex D, and Annex D, the newer text,
+is followed. EU DSS's dates for the algorithms still recommended (SHA-256,
+RSA-3000, ECDSA-256: 2029) are the horizon of the recommendation, not a
+sunset, and are not applied.
+
+One row of Annex D is known and deliberately not applied (``NOT_APPLIED``):
+RSA keys below 3000 bits, "legacy" until 2025-12-31 (Table D.2; the SOG-IS
+Agreed Cryptographic Mechanisms v1.3 likewise, as the German supervisory
+body, the Bundesnetzagentur, reminded trust service providers on
+2024-09-06). DOMAIN.md KZ-5 prescribes 2048-bit RSA for users'
+certificates in Kazakhstan, so applying it would call every RSA signature
+the national CA's users make today INDETERMINATE; that is a decision for the
+validation policy's owner, not a correction of a date. BSI TR-02102-1
+(RSA >= 3000 bits from 2024, RSA >= 2000 bits conformant until the end of
+2023) is a recommendation for new keys, not a validation constraint, and
+is not applied either.
+
 A row is a digest (asn1crypto's name) or a key (family, below how many
 bits). pyHanko applies the table to the signature, its time-stamps, the
 certificates and the revocation data alike (``ValidationContext``'s
@@ -34,13 +55,15 @@ from asn1crypto import keys as asn1_keys
 from pyhanko.sign.validation.utils import CMSAlgorithmUsagePolicy
 from pyhanko_certvalidator.policy_decl import AlgorithmUsageConstraint, AlgorithmUsagePolicy
 
+from signing.verification.plain_ecdsa import plain_digest
 from signing.verification.words import sunset
 
 _UTC = dt.timezone.utc
 
 
-def _end_of(year: int) -> dt.datetime:
-    return dt.datetime(year, 12, 31, 23, 59, 59, tzinfo=_UTC)
+def _before(year: int, month: int, day: int) -> dt.datetime:
+    """The last moment relied on when a source says "< year-month-day"."""
+    return dt.datetime(year, month, day, tzinfo=_UTC) - dt.timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -51,18 +74,37 @@ class Sunset:
     source: str
 
 
-# The table. Digests and keys not listed (SHA-2, SHA-3, SHAKE, RSA >= 1900, ECDSA >= 256,
+_D1 = "ETSI TS 119 312 V2.1.1 Annex D Table D.1"
+_D2 = "ETSI TS 119 312 V2.1.1 Annex D Table D.2"
+_DSS = "EU DSS default policy constraint.xml"
+
+# The table. Digests and keys not listed (SHA-256/384/512, SHA-3, SHAKE, RSA >= 1900, ECDSA >= 256,
 # Ed25519, Ed448, the GOST algorithms of DOMAIN.md KZ-5) have no sunset in this policy.
 SUNSETS: tuple[Sunset, ...] = (
-    Sunset("md2", None, _end_of(2004), "ETSI TS 102 176-1 V2.0.0; EU DSS constraint.xml"),
-    Sunset("md5", None, _end_of(2004), "ETSI TS 102 176-1 V2.0.0; EU DSS constraint.xml; SOG-IS ACM v1.3"),
-    Sunset("sha1", None, _end_of(2009), "ETSI TS 102 176-1 V2.0.0; EU DSS constraint.xml; SOG-IS ACM v1.3"),
-    Sunset("ripemd160", None, _end_of(2011), "EU DSS constraint.xml; SOG-IS ACM v1.3"),
-    Sunset("rsa", 1024, _end_of(2008), "ETSI TS 102 176-1 V2.0.0; EU DSS constraint.xml"),
-    Sunset("rsa", 1900, _end_of(2009), "ETSI TS 102 176-1 V2.0.0 (1024-bit RSA); EU DSS constraint.xml"),
-    Sunset("dsa", 2048, _end_of(2015), "ETSI TS 119 312; EU DSS constraint.xml"),
-    Sunset("ec", 224, _end_of(2012), "ETSI TS 119 312; EU DSS constraint.xml"),
-    Sunset("ec", 256, _end_of(2025), "ETSI TS 119 312 (224-bit curves); SOG-IS ACM v1.3"),
+    # MD2 and MD5: not in ETSI TS 119 312; EU DSS: expired 2005 ("the same as for MD5"; ETSI TS 102 176-1 V2.1.1).
+    Sunset("md2", None, _before(2005, 1, 1), f"{_DSS}, MD2 2005"),
+    Sunset("md5", None, _before(2005, 1, 1), f"{_DSS}, MD5 2005, after ETSI TS 102 176-1 V2.1.1"),
+    # Last recommended in ETSI TS 102 176-1 V2.0.0 (2007-11) for 1 year; Annex D: < 2012-08-01 (was 2009-12-31 here).
+    Sunset("sha1", None, _before(2012, 8, 1), _D1),
+    # Last recommended in ETSI TS 119 312 V1.5.1 as legacy; Annex D: < 2026-01-01 (DSS constraint.xml: 2026 too).
+    Sunset("sha224", None, _before(2026, 1, 1), _D1),
+    # ETSI TS 102 176-1 V2.0.0, 3 years; Annex D: < 2014-08-01 (was 2011-12-31 here).
+    Sunset("ripemd160", None, _before(2014, 8, 1), _D1),
+    # RSA below 1024 bits: the 786-bit row, factored 2010 (Annex D: < 2010-08-01; was 2008-12-31 here).
+    Sunset("rsa", 1024, _before(2010, 8, 1), _D2),
+    # RSA 1024 and 1536 bits: Annex D: < 2019-10-01 for both (was 2009-12-31 here).
+    Sunset("rsa", 1900, _before(2019, 10, 1), _D2),
+    # DSA 1024 bits: ETSI TS 102 176-1 V2.1.1, 1 year; Annex D: < 2015-12-01 (was 2015-12-31 here).
+    Sunset("dsa", 2048, _before(2015, 12, 1), _D2),
+    # ECDSA 163 bits (and anything else below 224): Annex D: < 2012-08-01 (was 2012-12-31 here).
+    Sunset("ec", 224, _before(2012, 8, 1), _D2),
+    # ECDSA 224 bits: ETSI TS 119 312 V1.1.1, 3 years; Annex D: < 2021-10-01 (was 2025-12-31 here).
+    Sunset("ec", 256, _before(2021, 10, 1), _D2),
+)
+
+# Known and not applied (see the module's docstring): RSA 1900-2999 bits, legacy until 2025-12-31.
+NOT_APPLIED: tuple[Sunset, ...] = (
+    Sunset("rsa", 3000, _before(2026, 1, 1), f"{_D2}; SOG-IS ACM v1.3; not applied: DOMAIN.md KZ-5"),
 )
 
 
@@ -131,7 +173,8 @@ class SunsetPolicy(AlgorithmUsagePolicy):
         try:
             hash_name = algo.hash_algo
         except (ValueError, KeyError):
-            hash_name = None       # the digest comes from digestAlgorithm, or the OID is not asn1crypto's
+            # plain ECDSA (plain_ecdsa.py) names its digest; otherwise it comes from digestAlgorithm
+            hash_name = plain_digest(algo["algorithm"].dotted)
         if hash_name is not None:
             verdict = _judge(sunset_of_digest(hash_name), moment, f"the digest algorithm {hash_name}")
             if not verdict:
@@ -145,5 +188,5 @@ class SunsetPolicy(AlgorithmUsagePolicy):
 POLICY = SunsetPolicy()
 CMS_POLICY = CMSAlgorithmUsagePolicy.lift_policy(POLICY)
 
-__all__ = ["CMS_POLICY", "POLICY", "SUNSETS", "Sunset", "SunsetPolicy", "past_sunset", "sunset_of_digest",
+__all__ = ["CMS_POLICY", "NOT_APPLIED", "POLICY", "SUNSETS", "Sunset", "SunsetPolicy", "past_sunset", "sunset_of_digest",
            "sunset_of_key"]

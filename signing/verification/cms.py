@@ -33,6 +33,7 @@ from signing.verification.context import (
 )
 from signing.verification.indication import Findings, judge
 from signing.verification.lifetime import expired_at, expiry_reason
+from signing.verification.plain_ecdsa import mechanism_name
 from signing.verification.reading import broken, signature_token, unsupported
 from signing.verification.report import (
     CERTIFICATE_CHAIN_GENERAL_FAILURE,
@@ -181,7 +182,7 @@ class CmsVerification:
             trust_anchor=anchor, claimed_signing_time=status.signer_reported_dt, timestamp=view,
             best_signature_time=poe, revocation=_revocation(status, problem, poe or self.time, covered,
                                                             self.factory.online),
-            digest_algorithm=status.md_algorithm, signature_algorithm=status.pkcs7_signature_mechanism)
+            digest_algorithm=status.md_algorithm, signature_algorithm=mechanism_name(status.pkcs7_signature_mechanism))
         return replace(report, sentence=signature_sentence(report))
 
 

@@ -31,6 +31,7 @@ from pyhanko_certvalidator import errors as cv_errors
 
 from ca.cms import SIGNATURE_VERIFIER, digest_algorithm_accepted, signature_algorithm_name
 from signing.verification.algorithms import POLICY
+from signing.verification.plain_ecdsa import PlainEcdsaValidator, plain_digest
 from signing.verification.report import (
     CERTIFICATE_CHAIN_GENERAL_FAILURE,
     NOT_YET_VALID,
@@ -112,6 +113,10 @@ class Evidence:
         return False
 
 
+# ca's algorithm table, plus plain-format ECDSA (BSI TR-03111), which only verification meets.
+_VERIFIER = PlainEcdsaValidator(SIGNATURE_VERIFIER)
+
+
 @dataclass
 class ContextFactory:
     """Validation contexts at chosen moments, over one document's evidence."""
@@ -133,7 +138,7 @@ class ContextFactory:
             # hard-fail: a certificate that names an OCSP responder or a CRL
             # must have its status answered (from the document, or online).
             revocation_mode="hard-fail", retroactive_revinfo=True,
-            signature_validator=SIGNATURE_VERIFIER,
+            signature_validator=_VERIFIER,
             # algorithms.py: digests and keys past their sunset date at the moment (EN 319 102-1 §5.2.8).
             algorithm_usage_policy=POLICY)
 
@@ -155,6 +160,8 @@ def algorithm_problem(signer_info) -> str | None:  # noqa: ANN001 - asn1crypto S
         return None
     try:
         get_pyca_cryptography_hash(digest.native)
+        if plain_digest(signature.dotted) is not None:
+            return None      # plain_ecdsa.py checks it
         signer_info["signature_algorithm"].signature_algo  # noqa: B018 - raises for an unknown mechanism
     except (ValueError, KeyError, AttributeError, NotImplementedError):
         return f"the algorithm {signature.dotted} with digest {digest.dotted} is not supported"

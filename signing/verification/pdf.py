@@ -33,11 +33,7 @@ import logging
 
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import enumerate_sig_fields
-from pyhanko.sign.validation.pdf_embedded import (
-    EmbeddedPdfSignature,
-    async_validate_pdf_signature,
-    async_validate_pdf_timestamp,
-)
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature, async_validate_pdf_timestamp
 
 from signing.verification.algorithms import CMS_POLICY, past_sunset
 from signing.verification.certs import chain_views, signer_view, tsa_name
@@ -51,7 +47,9 @@ from signing.verification.context import (
     diagnose,
     raised_here,
 )
+from signing.verification.legacy import validate_signature
 from signing.verification.lifetime import expired_at, expiry_reason
+from signing.verification.plain_ecdsa import mechanism_name
 from signing.verification.indication import COVERAGE_NAMES, MODIFICATION_NAMES, Findings, judge
 from signing.verification.reading import (
     broken,
@@ -66,6 +64,7 @@ from signing.verification.reading import (
     tst_info,
     unsupported,
 )
+from signing.verification.repair import OriginalBytesSignature
 from signing.verification.report import (
     CERTIFICATE_CHAIN_GENERAL_FAILURE,
     CRYPTO_CONSTRAINTS_FAILURE,
@@ -86,8 +85,10 @@ PADES_SUBFILTER = "/ETSI.CAdES.detached"
 class PdfVerification:
     """One document: its signatures and time-stamps in revision order."""
 
-    def __init__(self, reader: PdfFileReader, factory: ContextFactory, validation_time: dt.datetime) -> None:
+    def __init__(self, reader: PdfFileReader, factory: ContextFactory, validation_time: dt.datetime, *,
+                 original: bytes | None = None) -> None:
         self.reader = reader
+        self.original = original    # the file's own bytes when ``reader`` reads a repaired copy (repair.py)
         self.factory = factory
         self.time = validation_time
         self.poes: list[tuple[int, dt.datetime]] = []   # (revision, genTime) of trusted document time-stamps
@@ -126,10 +127,13 @@ class PdfVerification:
         except MemoryError:
             raise
         except Exception as exc:  # noqa: BLE001 - a form tree that loops or will not parse
-            raise UnverifiableInput(f"the PDF's signature fields cannot be read: {short_error(exc)}") from None
+            refused = UnverifiableInput(f"the PDF's signature fields cannot be read: {short_error(exc)}")
+            refused.damage = exc      # verifier.py: another reading is tried, and the warning says why
+            raise refused from None
         for name, value, field_ref in fields:
             try:
-                embedded = EmbeddedPdfSignature(self.reader, field_ref, name)
+                embedded = EmbeddedPdfSignature(self.reader, field_ref, name) if self.original is None else \
+                    OriginalBytesSignature(self.reader, field_ref, name, self.original)
                 embedded.signed_revision  # noqa: B018 - fails here for a /ByteRange that fits no revision
                 entries.append(embedded)
             except MemoryError:
@@ -164,7 +168,7 @@ class PdfVerification:
             verdict=judge(findings), modification=findings.modification, coverage=findings.coverage, level=None,
             signer=signer_view(status.signing_cert), chain=chain, trust_anchor=anchor, timestamp=view,
             best_signature_time=gen_time if proves else None, revision=embedded.signed_revision,
-            digest_algorithm=status.md_algorithm, signature_algorithm=status.pkcs7_signature_mechanism,
+            digest_algorithm=status.md_algorithm, signature_algorithm=mechanism_name(status.pkcs7_signature_mechanism),
             revocation=self._revocation(status, findings, moment), warnings=tuple(warnings)))
 
     async def _signature(self, embedded: EmbeddedPdfSignature) -> SignatureReport:
@@ -181,18 +185,18 @@ class PdfVerification:
         proven = [t for t in (token_time, document_poe) if t is not None and t <= self.time]
         poe = min(proven, default=None)
         token_context = self.factory.at(token_time, extra) if token_time is not None else None
-        status = await async_validate_pdf_signature(embedded, self.factory.at(poe or self.time, extra),
-                                                    token_context, key_usage_settings=SIGNING_KEY_USAGE,
-                                                    diff_policy=DIFF_POLICY, algorithm_policy=CMS_POLICY)
+        status = await validate_signature(embedded, self.factory.at(poe or self.time, extra), token_context,
+                                          key_usage_settings=SIGNING_KEY_USAGE, diff_policy=DIFF_POLICY,
+                                          algorithm_policy=CMS_POLICY)
         stamp = status.timestamp_validity
         token_ok = stamp is not None and stamp.intact and stamp.valid and stamp.trusted and \
             expired_at(stamp.validation_path, needed_at) is None
         if poe is not None and poe == token_time and poe != document_poe and not token_ok:
             # The token does not prove its time: validate without it.
             poe = document_poe if document_poe is not None and document_poe <= self.time else None
-            status = await async_validate_pdf_signature(embedded, self.factory.at(poe or self.time, extra),
-                                                        token_context, key_usage_settings=SIGNING_KEY_USAGE,
-                                                        diff_policy=DIFF_POLICY, algorithm_policy=CMS_POLICY)
+            status = await validate_signature(embedded, self.factory.at(poe or self.time, extra), token_context,
+                                              key_usage_settings=SIGNING_KEY_USAGE, diff_policy=DIFF_POLICY,
+                                              algorithm_policy=CMS_POLICY)
         moment = poe or self.time
         findings, warnings = await self._findings(embedded, status, poe=poe, extra=extra)
         expired = expired_at(status.validation_path, self.time, status.signing_cert) if document_poe is None else None
@@ -214,7 +218,7 @@ class PdfVerification:
             trust_anchor=anchor, claimed_signing_time=status.signer_reported_dt, timestamp=view,
             best_signature_time=poe if expired is None else None, revocation=self._revocation(status, findings, moment, extra),
             factors=_factors(sig_object), digest_algorithm=status.md_algorithm,
-            signature_algorithm=status.pkcs7_signature_mechanism, revision=embedded.signed_revision,
+            signature_algorithm=mechanism_name(status.pkcs7_signature_mechanism), revision=embedded.signed_revision,
             reason=_text(sig_object, "/Reason"), location=_text(sig_object, "/Location"),
             warnings=tuple(warnings)))
 
@@ -253,7 +257,7 @@ class PdfVerification:
     def replaced(self, revision: int) -> tuple[str, ...]:
         """What later revisions replaced of the pages signed at ``revision``, and content outside any revision."""
         if self._tail is None:
-            self._tail = unrevised_tail(self.reader.stream.getvalue())
+            self._tail = unrevised_tail(self.original or self.reader.stream.getvalue())
         if revision not in self._replaced:
             try:
                 self._replaced[revision] = replaced_after(self.reader, revision) + self._tail

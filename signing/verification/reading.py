@@ -41,6 +41,10 @@ from signing.verification.words import signature_sentence, why_unreadable
 log = logging.getLogger(__name__)
 
 
+class HybridReferenceFile(Exception):  # noqa: N818 - named for the sentence words.why_unreadable says
+    """A hybrid-reference file (ISO 32000-1 §7.5.8.4): pyHanko validates its signatures only when reading leniently."""
+
+
 def open_pdf(data: bytes, *, strict: bool) -> PdfFileReader:
     # ISO 32000-1 §7.5.2; readers accept the header anywhere in the first kilobyte.
     if b"%PDF-" not in data[:1024]:
@@ -187,5 +191,5 @@ def policy_of(info: tsp.TSTInfo | None) -> str | None:
         return None
 
 
-__all__ = ["broken", "document_evidence", "field_kind", "finish", "gen_time_of", "open_pdf", "policy_of", "serial_of",
+__all__ = ["HybridReferenceFile", "broken", "document_evidence", "field_kind", "finish", "gen_time_of", "open_pdf", "policy_of", "serial_of",
            "short_error", "signature_evidence", "signature_token", "tst_info", "unsupported"]

@@ -30,7 +30,8 @@ from signing.verification.inputs import (  # the limits, defined apart: no pyHan
     check_size,
 )
 from signing.verification.pdf import PdfVerification
-from signing.verification.reading import document_evidence, open_pdf
+from signing.verification.reading import HybridReferenceFile, document_evidence, open_pdf
+from signing.verification.repair import repaired_copy
 from signing.verification.report import VerificationReport
 from signing.verification.words import read_leniently, why_unreadable
 
@@ -101,28 +102,56 @@ class Verifier:
         signature unreadable. pyHanko's non-strict reader does what those
         readers do; the signatures are still checked over the file's own
         bytes (their /ByteRange), so the lenient reading changes what is
-        looked up, not what is verified. ETSI EN 319 102-1 §5.2.2 (format
+        looked up, not what is verified. A hybrid-reference file is read
+        leniently too (pyHanko validates its signatures only so). When even
+        the lenient reader refuses, a copy with the cross-reference table
+        repaired in place is read, and the digests are taken over the
+        original bytes (repair.py). ETSI EN 319 102-1 §5.2.2 (format
         checking) leaves the parsing tolerance to the validation policy; EU
         DSS likewise reports such files with a warning, not a failure.
         """
-        try:
-            reader = open_pdf(data, strict=strict)
-            evidence, warnings = document_evidence(reader)
-            entries = await PdfVerification(reader, ContextFactory(anchors, evidence, backend), time).reports()
-            return entries, warnings
-        except MemoryError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - strict reading refused: try the lenient one below
-            ours = isinstance(exc, UnverifiableInput)
-            if not strict or (not ours and raised_here(exc)) or \
-                    (ours and getattr(exc, "damage", None) is None and "cannot be read" not in exc.detail):
-                raise     # not a parsing refusal: a password, not a PDF, or a fault of ours
-            damage = getattr(exc, "damage", exc)
-        reader = open_pdf(data, strict=False)
-        evidence, warnings = document_evidence(reader)
-        entries = await PdfVerification(reader, ContextFactory(anchors, evidence, backend), time).reports()
-        log.debug("read leniently", exc_info=damage)
-        return entries, [read_leniently(damage), *warnings]
+        damage: BaseException | None = None      # why the first reading refused the file
+        refusal: BaseException | None = None
+        for mode in (STRICT, LENIENT, REPAIRED) if strict else (LENIENT, REPAIRED):
+            try:
+                original = None
+                if mode == REPAIRED:
+                    # Even the lenient reader refuses: a cross-reference table repaired in place
+                    # (repair.py), the signatures' digests still over the original bytes.
+                    copy = repaired_copy(data)
+                    if copy is None:
+                        raise refusal
+                    reader, original = open_pdf(copy, strict=False), data
+                else:
+                    reader = open_pdf(data, strict=mode == STRICT)
+                if mode == STRICT and reader.xrefs.hybrid_xrefs_present:
+                    damage = HybridReferenceFile()     # pyHanko validates no signature of one in strict mode
+                    continue
+                evidence, warnings = document_evidence(reader)
+                factory = ContextFactory(anchors, evidence, backend)
+                entries = await PdfVerification(reader, factory, time, original=original).reports()
+            except MemoryError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a reading refused: try the next one
+                if mode == REPAIRED or not _refused(exc):
+                    raise     # not a parsing refusal: a password, not a PDF, or a fault of ours
+                refusal, damage = exc, damage or getattr(exc, "damage", exc)
+                continue
+            if damage is None:
+                return entries, warnings
+            log.debug("read leniently", exc_info=damage)
+            return entries, [read_leniently(damage), *warnings]
+        raise refusal  # pragma: no cover - the last mode returns or raises
+
+
+STRICT, LENIENT, REPAIRED = "strict", "lenient", "repaired"
+
+
+def _refused(exc: BaseException) -> bool:
+    """Whether ``exc`` is a reader refusing the file (worth another reading), not a password or a fault of ours."""
+    if isinstance(exc, UnverifiableInput):
+        return getattr(exc, "damage", None) is not None or "cannot be read" in exc.detail
+    return not raised_here(exc)
 
 
 def _fetcher(options: VerificationOptions):  # noqa: ANN202

@@ -154,6 +154,9 @@ def read_leniently(exc: BaseException) -> str:
 # The parser's own message stays in the debug log: a report names no
 # exception class and quotes no parser (issue 14, item 5).
 _UNREADABLE = {
+    "HybridReferenceFile": N_("it is a hybrid-reference file, whose cross-reference table is completed by a "
+                              "cross-reference stream (ISO 32000-1 §7.5.8.4)"),
+    "ObjectHeaderReadError": N_("its cross-reference table points to places where no object begins"),
     "PdfDecodeLimitError": N_("it holds compressed data larger than a verification may unpack"),
     "PdfStrictReadError": N_("its structure breaks the rules of the PDF standard (ISO 32000) that a strict reading "
                              "applies"),

@@ -129,7 +129,7 @@ def test_several_lt_signatures_and_two_archive_time_stamps_each_pass(pki, signed
 
 @pytest.mark.parametrize("kind", ["rsa", "p256"])
 def test_sha1_signature_passes_before_its_sunset_and_after_it_with_a_proof_of_existence(pki, kind) -> None:
-    """SHA-1 (sunset 2009-12-31, algorithms.py): time-stamped in 2008, it passes in 2008 and today (§5.6.2.5)."""
+    """SHA-1 (sunset 2012-07-31, algorithms.py): time-stamped in 2008, it passes in 2008 and today (§5.6.2.5)."""
     pdf = corpus.with_lt_data(corpus.sign(corpus.base_pdf(), pki, pki.signer(f"SHA1 {kind}", kind), BEFORE_SUNSET,
                                           md="sha1"), pki, BEFORE_SUNSET + dt.timedelta(hours=1))
     for at in (BEFORE_SUNSET + dt.timedelta(days=30), NOW):
@@ -145,7 +145,7 @@ def test_sha1_signature_without_proof_of_existence_is_crypto_constraints_failure
     (entry,) = _verify(pki, pdf).signatures
     assert _verdict(entry) == ("INDETERMINATE", "CRYPTO_CONSTRAINTS_FAILURE_NO_POE"), entry.as_json()
     assert entry.intact and entry.valid
-    assert "SHA1" in entry.sentence and "2009-12-31" in entry.sentence and "nothing proves" in entry.sentence
+    assert "SHA1" in entry.sentence and "2012-07-31" in entry.sentence and "nothing proves" in entry.sentence
     (earlier,) = _verify(pki, pdf, BEFORE_SUNSET + dt.timedelta(days=1)).signatures
     assert _verdict(earlier) == PASSED, earlier.as_json()
 

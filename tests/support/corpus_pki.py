@@ -28,7 +28,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from signing.verification.context import TrustAnchors
 
 UTC = dt.timezone.utc
-BEGIN = dt.datetime(2004, 1, 1, tzinfo=UTC)     # before SHA-1's sunset (2009-12-31)
+BEGIN = dt.datetime(2004, 1, 1, tzinfo=UTC)     # before SHA-1's sunset (2012-07-31)
 END = dt.datetime(2060, 1, 1, tzinfo=UTC)
 CRL_URL = "http://127.0.0.1:9/corpus/{name}.crl"   # never fetched: the corpus is verified offline
 _serials = itertools.count(0x1000)
@@ -48,6 +48,8 @@ def new_key(kind: str):  # noqa: ANN201 - a cryptography private key
         return _rsa()
     if kind == "p256":
         return ec.generate_private_key(ec.SECP256R1())
+    if kind == "p224":
+        return ec.generate_private_key(ec.SECP224R1())
     if kind == "p384":
         return ec.generate_private_key(ec.SECP384R1())
     if kind == "ed25519":
