@@ -76,6 +76,9 @@ class AuditLog:
             "details": details, "prev_hash": last_hash, "entry_hash": digest})
         rawsql.execute(connection, "audit.move_head", _HEAD, ("last_id", "last_hash", "id"), _move_head_sql,
                        (entry_id, digest, 1))
+        audited = getattr(self._tx, "audited", None)
+        if audited is not None:   # told to the registry's commit listeners (the metrics) once committed
+            audited.append(action)
         return entry_id
 
     def entries(self, *, after_id: int = 0, limit: int = 1000) -> list[AuditRow]:

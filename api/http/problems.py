@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route, compile_path
 
+from api.http.logs import current_request_id
 from api.http.route_table import routes
 from ca.errors import QoltanbaError
 
@@ -39,6 +40,7 @@ STATUS = {
     "unverifiable": 422,
     "dual-control-required": 403,
     "timeout": 504,
+    "not-ready": 503,
 }
 TITLES = {
     "invalid-input": "The request has invalid fields",
@@ -61,6 +63,7 @@ TITLES = {
     "unverifiable": "The input cannot be verified",
     "dual-control-required": "A second administrator's approval is needed (POST /approvals)",
     "timeout": "The request took longer than the processing limit",
+    "not-ready": "The service is not ready: a readiness check failed",
     "bad-request": "The request cannot be read",
     "method-not-allowed": "Method not allowed",
     "internal": "Internal error",
@@ -69,11 +72,12 @@ MEDIA_TYPE = "application/problem+json"
 
 
 def problem(status: int, code: str, detail: str, request: Request, problems: list[dict] | None = None,
-            headers: dict[str, str] | None = None) -> JSONResponse:
+            headers: dict[str, str] | None = None, extra: dict | None = None) -> JSONResponse:
     body = {"type": f"urn:qoltanba:problem:{code}", "title": TITLES.get(code, code), "status": status,
             "detail": detail, "instance": str(request.url.path), "code": code}
     if problems:
         body["problems"] = problems
+    body.update(extra or {})
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
@@ -142,6 +146,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
-        request_id = uuid.uuid4().hex
+        # The request's own id (api/http/logs.py), so the answer names the lines the log holds of it.
+        request_id = current_request_id() or uuid.uuid4().hex
         log.error("unexpected error, request id %s: %s", request_id, type(error).__name__, exc_info=error)
-        return problem(500, "internal", f"an unexpected error occurred; request id {request_id}", request)
+        return problem(500, "internal", f"an unexpected error occurred; request id {request_id}", request,
+                       headers={"X-Request-ID": request_id})

@@ -32,6 +32,8 @@ PROBLEM = "application/problem+json"
 EXEMPT = {
     "GET /health": "the orchestrator's liveness probe: a constant answer, no I/O",
     "GET /livez": "the bare liveness probe: no I/O",
+    "GET /readyz": "the readiness probe (issue 17): its reads run at most once a second per process, and a "
+                   "drained bucket must not take the service out of the load balancer",
     "GET /ca/{code}/chain": "a published CA artefact, static and cacheable like a CRL",
     "GET /ca/{code}.cer": "named in every certificate's AIA: relying parties fetch it while validating",
     "POST /ocsp": "OCSP: pre-signed answers from the cache (RFC 6960, RFC 5019); limit at the CDN",
