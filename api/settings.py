@@ -168,6 +168,16 @@ class Settings(BaseSettings):
                                       description="how long a dual-control request waits for a second "
                                                   "administrator before it lapses")
 
+    # Operations (issue 17): logs, readiness.
+    log_format: Literal["json", "text"] | None = Field(
+        default=None, description="json: one JSON object a line with the request id, personal data scrubbed "
+                                  "(api/http/logs.py); text: the logging configuration's own format; "
+                                  "default json in production mode, text in embedded mode")
+    ready_max_queue: int = Field(default=10_000, ge=0, description="GET /readyz fails when more webhook "
+                                 "deliveries than this are pending")
+    ready_cache_seconds: float = Field(default=1.0, ge=0, le=60, description="how long a process reuses its last "
+                                       "readiness checks (GET /readyz, the scraped gauges of /metrics)")
+
     @model_validator(mode="after")
     def _production_is_explicit(self) -> "Settings":
         if self.mode == "production":
@@ -212,6 +222,10 @@ class Settings(BaseSettings):
             KeyAlgorithm.GOST_2015_512 if self.key_backend == "software" else self.ca_algorithm)
         return {"root": self.root_algorithm or self.ca_algorithm,
                 "national": self.national_algorithm or self.ca_algorithm, "government": government}
+
+    @property
+    def resolved_log_format(self) -> str:
+        return self.log_format or ("json" if self.mode == "production" else "text")
 
     @property
     def sms_outbox(self) -> bool:

@@ -23,6 +23,8 @@ class Role(str, enum.Enum):
     REGISTRAR = "registrar"
     AUDITOR = "auditor"
     MFO = "mfo"
+    # Reads the operational metrics (GET /metrics) and nothing else: the key a Prometheus server holds (issue 17).
+    MONITOR = "monitor"
 
 
 # What each role may do. An administrator may do everything a registrar
@@ -34,6 +36,7 @@ ADMINISTRATOR = frozenset({Role.ADMINISTRATOR})
 # administrator may read them, naming the tenant, but never uploads.
 MFO = frozenset({Role.MFO})
 DOCUMENT_READ = frozenset({Role.MFO, Role.ADMINISTRATOR})
+METRICS = frozenset({Role.MONITOR, Role.ADMINISTRATOR})
 
 
 class Unauthenticated(QoltanbaError):

@@ -187,6 +187,18 @@ class PKCS11KeyBackend:
         label = self._label(handle)
         return self._call(lambda session: self._key(session, label).public_key)
 
+    def read_public_key(self, handle: str) -> PublicKeyTypes:
+        """The public key read from the token now, not from this process's cache (readiness, issue 17)."""
+        label = self._label(handle)
+
+        def run(session: Any) -> PublicKeyTypes:
+            private = self._find(session, label, ObjectClass.PRIVATE_KEY)
+            if private is None:
+                raise KeyNotFound(f"no private key labelled {label!r} on token {self._token_label!r}")
+            return self._public_key(session, label, private)
+
+        return self._call(run)
+
     def algorithm(self, handle: str) -> KeyAlgorithm:
         label = self._label(handle)
         return self._call(lambda session: self._key(session, label).algorithm)

@@ -193,6 +193,13 @@ class SoftwareKeyBackend:
     def algorithm(self, handle: str) -> KeyAlgorithm:
         return self._load_meta(self._key_id(handle)).info.algorithm
 
+    def read_public_key(self, handle: str) -> PublicKeyTypes:
+        """The public key, with the encrypted key file checked on disk now (readiness, issue 17)."""
+        key_id = self._key_id(handle)
+        if not self._key_path(key_id).is_file():
+            raise KeyNotFound(f"no software key {HANDLE_PREFIX}{key_id}")
+        return self._load_meta(key_id).public_key
+
     def owns(self, handle: str) -> bool:
         return isinstance(handle, str) and handle.startswith(HANDLE_PREFIX)
 

@@ -108,6 +108,9 @@ class AuditLog:
             "id": entry_id, "at": at, "actor": actor, "action": action, "subject": subject,
             "details": details, "prev_hash": last_hash, "entry_hash": digest})
         connection.info[_EXPECTED_HEAD] = (entry_id, digest)
+        audited = getattr(self._tx, "audited", None)
+        if audited is not None:   # told to the registry's commit listeners (the metrics) once committed
+            audited.append(action)
         return entry_id
 
     def entries(self, *, after_id: int = 0, limit: int = 1000) -> list[AuditRow]:

@@ -55,6 +55,10 @@ COMMANDS = (
     Lazy("keys", "api.cli.keys", "Key custody: rotate the master key that encrypts the software keys."),
     Lazy("trust", "api.cli.trust", "The verification trust store: our root plus imported anchors."),
     Lazy("users", "api.cli.users", "People of the centre who log in to the web console (password + TOTP)."),
+    Lazy("backup", "api.cli.backup", "Write the registry and the home's keys into one archive, with a manifest of "
+                                     "SHA-256 digests.", command="backup"),
+    Lazy("restore", "api.cli.backup", "Restore an archive onto an empty home and an empty database "
+                                      "(QOLTANBA_DATABASE_URL), then check it.", command="restore"),
 )
 
 # Plain click messages: a usage error is a few lines of text, not a drawn box.

@@ -13,7 +13,7 @@ app = group("API keys.")
 
 @app.command("create")
 def apikey_create(name: Annotated[str, typer.Option(help="The actor's name.")],
-                  role: Annotated[str, typer.Option(help="administrator, registrar, auditor or mfo.")],
+                  role: Annotated[str, typer.Option(help="administrator, registrar, auditor, mfo or monitor.")],
                   tenant: Optional[str] = None, actor: ActorOpt = "cli", home: Home = DEFAULT_HOME) -> None:
     """Create an API key; the key is shown this once only."""
     from ca.access import AccessService   # at run time (start-up, issue 21)

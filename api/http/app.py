@@ -37,9 +37,10 @@ def create_app(settings: Settings | None = None, services: "Services | None" = N
     from fastapi import Depends, FastAPI
 
     from api import pages
-    from api.http import limits, openapi, problems
+    from api.http import limits, logs, openapi, operations, problems
     from api.http.deps import single_query_values
     from api.http.rate_limit import TokenBuckets
+    from api.http.routes import health as probes
     from api.http.routes import (
         applications,
         approvals,
@@ -65,6 +66,11 @@ def create_app(settings: Settings | None = None, services: "Services | None" = N
     services = services or Services.build(settings or Settings())
     # No personal data from query strings in uvicorn's access log, however the app is served.
     access_log.install()
+    # JSON logs with request ids (issue 17), on the handlers uvicorn or its --log-config set up.
+    logs.install(services.settings.resolved_log_format)
+    # The domain's events counted once their unit of work committed (api/http/operations.py).
+    if operations.count_audited not in services.registry.on_commit:
+        services.registry.on_commit.append(operations.count_audited)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -104,10 +110,6 @@ def create_app(settings: Settings | None = None, services: "Services | None" = N
     def health() -> dict:
         return {"status": "ok"}
 
-    @app.get("/livez", tags=["service"], summary="Bare liveness probe (public)", include_in_schema=False)
-    async def livez() -> None:
-        return None
-
     # The pages first (api/pages/): a browser's GET /verify/{id} and form post to /verify get a page; every
     # other request goes on to the API's routes (docs/architecture/api.md, "Pages").
     app.include_router(pages.router)
@@ -116,6 +118,7 @@ def create_app(settings: Settings | None = None, services: "Services | None" = N
         app.include_router(module.router)
     app.include_router(signing_requests.client_router)
     app.include_router(client_factors.router)
+    app.include_router(probes.router)   # /livez, /readyz, /metrics (issue 17)
     app.router.routes.extend(status.ROUTES)
     app.state.ocsp_get_paths = status.GetPaths()
     # Size and time limits for every route; the cached OCSP answers, outermost, go out before either.
@@ -123,4 +126,6 @@ def create_app(settings: Settings | None = None, services: "Services | None" = N
     # A refusal a browser gets (problem+json, also the limits') is shown as a page in its language.
     app.add_middleware(pages.PageErrors)
     app.add_middleware(status.CachedOCSPMiddleware, services=services, paths=app.state.ocsp_get_paths)
+    # Outermost of ours: every request gets its id and is counted, cached OCSP answers too (issue 17).
+    app.add_middleware(operations.OperationsMiddleware, app=app)
     return app

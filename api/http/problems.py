@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route, compile_path
 
+from api.http.logs import current_request_id
 from api.http.route_table import routes
 from ca.errors import QoltanbaError
 
@@ -42,6 +43,7 @@ STATUS = {
     "link-gone": 410,
     "tenant-suspended": 409,
     "seal-unusable": 409,
+    "not-ready": 503,
 }
 TITLES = {
     "invalid-input": "The request has invalid fields",
@@ -67,6 +69,7 @@ TITLES = {
     "link-gone": "The signing link has expired, was replaced or was used",
     "tenant-suspended": "The tenant is suspended",
     "seal-unusable": "The tenant's seal cannot sign",
+    "not-ready": "The service is not ready: a readiness check failed",
     "bad-request": "The request cannot be read",
     "method-not-allowed": "Method not allowed",
     "internal": "Internal error",
@@ -75,11 +78,12 @@ MEDIA_TYPE = "application/problem+json"
 
 
 def problem(status: int, code: str, detail: str, request: Request, problems: list[dict] | None = None,
-            headers: dict[str, str] | None = None) -> JSONResponse:
+            headers: dict[str, str] | None = None, extra: dict | None = None) -> JSONResponse:
     body = {"type": f"urn:qoltanba:problem:{code}", "title": TITLES.get(code, code), "status": status,
             "detail": detail, "instance": str(request.url.path), "code": code}
     if problems:
         body["problems"] = problems
+    body.update(extra or {})
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
@@ -148,6 +152,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
-        request_id = uuid.uuid4().hex
+        # The request's own id (api/http/logs.py), so the answer names the lines the log holds of it.
+        request_id = current_request_id() or uuid.uuid4().hex
         log.error("unexpected error, request id %s: %s", request_id, type(error).__name__, exc_info=error)
-        return problem(500, "internal", f"an unexpected error occurred; request id {request_id}", request)
+        return problem(500, "internal", f"an unexpected error occurred; request id {request_id}", request,
+                       headers={"X-Request-ID": request_id})

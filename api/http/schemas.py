@@ -105,7 +105,7 @@ class RefuseBody(StrictBody):
 
 class ApiKeyBody(StrictBody):
     name: str = Field(min_length=1, max_length=120)
-    role: Literal["administrator", "registrar", "auditor", "mfo"]
+    role: Literal["administrator", "registrar", "auditor", "mfo", "monitor"]
     tenant: str | None = Field(default=None, max_length=64)
 
 

@@ -7,7 +7,7 @@ application in a worker thread, then enters the real application's
 lifespan (the housekeeper, the settings' audit entry ...) and hands it
 every request from then on, ``/livez`` included.
 
-Until then: ``GET``/``HEAD /livez`` answers 200 ``null``, as the real
+Until then: ``GET``/``HEAD /livez`` answers 200 ``{"status": "alive"}``, as the real
 route does (a bare liveness probe, no I/O); any other request gets 503
 problem+json with ``Retry-After: 1`` (the readiness probe ``/health`` too:
 it answers 200 only when everything works). If the preparation or the
@@ -68,7 +68,7 @@ class StartingApp:
     async def _while_starting(self, scope: Scope, send: Send) -> None:
         head = scope["method"] == "HEAD"
         if scope["path"] == "/livez" and scope["method"] in ("GET", "HEAD"):
-            await _answer(send, 200, b"null", b"application/json", head=head)
+            await _answer(send, 200, b'{"status":"alive"}', b"application/json", head=head)
             return
         body = {**UNAVAILABLE, "detail": STARTING, "instance": scope["path"]}
         await _answer(send, 503, json.dumps(body).encode(), b"application/problem+json",

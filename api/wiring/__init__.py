@@ -38,6 +38,7 @@ from ca.oversight import AuditLogView, StatusBoard
 from ca.people import ConsolePolicy, PeopleService
 from ca.rate_limit import RateLimiter
 from ca.publication import CRLPolicy, CRLPublisher
+from ca.readiness import Readiness
 from ca.responder import OCSPPolicy, OCSPResponder
 from ca.retention import RetentionService
 from ca.revocation import REVOCATION_SEQUENCE, RevocationService
@@ -332,6 +333,15 @@ class Services(ClientWill, Tenants):
                            checkpoint=self.audit_checkpoints.checkpoint_if_due,
                            checkpoint_check=1.0,
                            duties=[(self.auth_failures.flush, self.settings.auth_failure_summary_minutes * 60)])
+
+    @cached_property
+    def readiness(self) -> Readiness:
+        """GET /readyz (issue 17): the registry, the TSA's and OCSP responders' keys, CRL freshness, the queue."""
+        s = self.settings
+        signers = {"tsa": self.tsa_signer, **{f"ocsp-{code}": signer for code, signer in self.ocsp_signers.items()}}
+        read_key = getattr(self.backend, "read_public_key", self.backend.public_key)
+        return Readiness(self.registry, self.clock, self.publisher, signers, read_key,
+                         max_queue=s.ready_max_queue, cache_seconds=s.ready_cache_seconds)
 
     @cached_property
     def auth_failures(self) -> AuthFailures:

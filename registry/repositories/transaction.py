@@ -9,7 +9,8 @@ and is handed this transaction, which satisfies them all.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+import logging
+from collections.abc import Callable, Iterator, Sequence
 from typing import Generic, TypeVar, overload
 
 from sqlalchemy import Connection
@@ -123,6 +124,8 @@ class RegistryTransaction:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self._session: Session | None = None
+        # The actions audited in this unit of work, told to ``Registry.on_commit`` listeners once it commits.
+        self.audited: list[str] = []
 
     @property
     def session(self) -> Session:
@@ -150,6 +153,10 @@ _REPOSITORIES = tuple(name for name, value in vars(RegistryTransaction).items() 
 class Registry:
     def __init__(self, database: Database) -> None:
         self.database = database
+        # Called with the actions a unit of work audited, after it committed (the metrics count them, issue 17).
+        self.on_commit: list[Callable[[Sequence[str]], None]] = []
+        # Called with the actions a unit of work audited, after it committed (the metrics count them, issue 17).
+        self.on_commit: list[Callable[[Sequence[str]], None]] = []
 
     @contextlib.contextmanager
     def transaction(self, *, readonly: bool = False) -> Iterator[RegistryTransaction]:
@@ -166,8 +173,17 @@ class Registry:
                     tx = RegistryTransaction(connection)
                     yield tx
                     tx.flush()
+                if tx.audited:
+                    self._committed(tx.audited)
         except IntegrityError as error:
             raise Conflict(constraint_name(error)) from error
         finally:
             if tx is not None:
                 tx.close()
+
+    def _committed(self, actions: Sequence[str]) -> None:
+        for listener in self.on_commit:
+            try:
+                listener(actions)
+            except Exception:  # noqa: BLE001 - what was committed stays committed; the log says what failed
+                logging.getLogger(__name__).exception("a commit listener failed")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from registry.models import WebhookDeliveryRow, WebhookDeliveryStatus, WebhookEndpointRow
 from registry.repositories.base import _Repository
@@ -33,6 +33,13 @@ class WebhookDeliveryRepository(_Repository):
                 .order_by(WebhookDeliveryRow.next_attempt_at, WebhookDeliveryRow.id).limit(limit)
                 .with_for_update(skip_locked=True))
         return list(self._session.execute(stmt).scalars())
+
+    def pending_count(self, now: dt.datetime) -> tuple[int, int]:
+        """(pending deliveries, those of them already due): the queue's depth, read on the status index."""
+        pending = WebhookDeliveryRow.status == WebhookDeliveryStatus.PENDING
+        due = func.count().filter(WebhookDeliveryRow.next_attempt_at <= now)
+        total, late = self._session.execute(select(func.count(), due).where(pending)).one()
+        return int(total or 0), int(late or 0)
 
     def by_id(self, delivery_id: int, *, for_update: bool = False) -> WebhookDeliveryRow | None:
         stmt = select(WebhookDeliveryRow).where(WebhookDeliveryRow.id == delivery_id)

@@ -48,7 +48,7 @@ SIGN_ROUTES = {"/sign/{request_id}" + tail for tail in (
     "/evidence.json", "/evidence.p7s")}
 # /verify and /verify/{document_id} (issue 6): verification is for anyone (clients, courts, auditors) and
 # the stamp's QR code opens the second; both are rate-limited per address instead of keyed.
-PUBLIC_ROUTES = {"/health", "/livez", "/ca", "/ca/{code}/chain", "/ca/{code}.cer", "/profiles", "/refusal-reasons",
+PUBLIC_ROUTES = {"/health", "/livez", "/readyz", "/ca", "/ca/{code}/chain", "/ca/{code}.cer", "/profiles", "/refusal-reasons",
                  "/revocation-grounds", "/tsa", "/verify", "/verify/{document_id}", *CLIENT_ROUTES,
                  "/console/login",  # issue 8: the console's login takes name, password and TOTP instead of a key
                  "/", "/lang/{code}", "/static/{name}",  # issue 20: the public pages (Verify is /verify above)

@@ -194,3 +194,16 @@ def test_gov3_government_ca_writes_holder_keys_to_a_token(tmp_path) -> None:
     assert carrier.public_key(issued.carrier_serial) == issued.certificate.public_key()
     assert issued.carrier_serial in svc.catalogue.journal_csv("government")
     svc.close()
+
+
+def test_readiness_reads_the_service_keys_from_the_token(hierarchy: Hierarchy) -> None:
+    """Issue 17: /readyz's ``keys`` check on PKCS#11: the TSA's and the OCSP responders' keys, read from the token."""
+    services = hierarchy.services
+    services.publisher.reconcile()
+    services.readiness.cache_seconds = 0
+    report = services.readiness.report()
+    keys = next(c for c in report.checks if c.name == "keys")
+    assert keys.ok, keys.detail
+    assert keys.seen["keys"] == {"tsa": "answers", "ocsp-root": "answers", "ocsp-national": "answers",
+                                 "ocsp-government": "answers"}
+    assert report.ready, [c.detail for c in report.failed]

@@ -140,7 +140,8 @@ def test_the_starting_app_answers_livez_at_once_and_every_other_route_once_the_h
     app = StartingApp(lambda: create_app(services=services), preparation)
     with TestClient(app) as client:
         livez = client.get("/livez")
-        assert (livez.status_code, livez.json(), livez.headers["content-type"]) == (200, None, "application/json")
+        assert (livez.status_code, livez.json(), livez.headers["content-type"]) == \
+            (200, {"status": "alive"}, "application/json")
         for path in ("/health", "/ca"):
             early = client.get(path)
             assert (early.status_code, early.headers["retry-after"]) == (503, "1")
@@ -153,7 +154,7 @@ def test_the_starting_app_answers_livez_at_once_and_every_other_route_once_the_h
         _wait_until(lambda: app.app is not None)
         assert client.get("/health").json() == {"status": "ok"}
         assert client.get("/ca").status_code == 200
-        assert client.get("/livez").json() is None
+        assert client.get("/livez").json() == {"status": "alive"}   # the real application's (issue 17)
         housekeeper = services.housekeeper._thread   # noqa: SLF001 - the real application's lifespan started it
         assert housekeeper is not None and housekeeper.is_alive()
     assert not housekeeper.is_alive()   # and stopped it when the server stopped
@@ -211,7 +212,7 @@ def test_serve_listens_answers_livez_then_serves_the_prepared_home(tmp_path: Pat
             return bool(livez)
 
         _wait_until(answered)
-        assert livez[0] == (200, b"null")
+        assert livez[0] == (200, b'{"status":"alive"}')
         _wait_until(lambda: _get(f"http://127.0.0.1:{port}/health")[0] == 200)
         status, body = _get(f"http://127.0.0.1:{port}/ca")
         assert status == 200 and b"national" in body

@@ -262,3 +262,19 @@ def test_kz5_pkcs11_backend_refuses_gost_key_generation_clearly(backend: PKCS11K
     with pytest.raises(UnsupportedAlgorithm, match="does not generate GOST keys.*software backend"):
         backend.generate(algorithm, label)
     assert label not in {info.label for info in backend.list_keys()}
+
+
+def test_read_public_key_asks_the_token_now(token: SoftHSMToken, backend: PKCS11KeyBackend) -> None:
+    """Issue 17, readiness: ``read_public_key`` goes to the token; ``public_key`` may answer from the cache."""
+    from cryptography.hazmat.primitives import serialization
+
+    info = backend.generate(KeyAlgorithm.EC_P256, _label("ready"))
+    der = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    cached = backend.public_key(info.handle).public_bytes(*der)
+    assert backend.read_public_key(info.handle).public_bytes(*der) == cached
+    other = PKCS11KeyBackend(*token)
+    other.destroy(info.handle)          # another process removes the key from the token
+    other.close()
+    assert backend.public_key(info.handle).public_bytes(*der) == cached   # this process's cache
+    with pytest.raises(KeyNotFound):
+        backend.read_public_key(info.handle)

@@ -32,6 +32,8 @@ PROBLEM = "application/problem+json"
 EXEMPT = {
     "GET /health": "the orchestrator's liveness probe: a constant answer, no I/O",
     "GET /livez": "the bare liveness probe: no I/O",
+    "GET /readyz": "the readiness probe (issue 17): its reads run at most once a second per process, and a "
+                   "drained bucket must not take the service out of the load balancer",
     "GET /ca/{code}/chain": "a published CA artefact, static and cacheable like a CRL",
     "GET /ca/{code}.cer": "named in every certificate's AIA: relying parties fetch it while validating",
     "POST /ocsp": "OCSP: pre-signed answers from the cache (RFC 6960, RFC 5019); limit at the CDN",
@@ -106,11 +108,16 @@ def test_every_public_route_is_rate_limited_or_a_written_exception(app) -> None:
                 app.state.client_limiter = TokenBuckets(per_minute=1, burst=2)
             else:
                 setattr(app.state, f"{bucket}_limiter", RateLimiter(rate=1 / 60, burst=2))
-            answers = [client.request(method, concrete(path)) for _ in range(3)]
+            # A page a browser alone is served (api/pages NegotiatedRoute) is asked for as a browser asks.
+            browser = {"Accept": "text/html"} if type(route).__name__ == "NegotiatedRoute" else {}
+            answers = [client.request(method, concrete(path), headers=browser) for _ in range(3)]
             assert [a.status_code == 429 for a in answers] == [False, False, True], (method, path, answers[-1].text)
             limited_answer = answers[-1]
-            assert limited_answer.headers["content-type"] == PROBLEM
-            assert limited_answer.json()["code"] == "rate-limited", (method, path)
+            if browser:   # the browser gets the refusal as a page in its language (api/pages/errors.py)
+                assert limited_answer.headers["content-type"].startswith("text/html"), (method, path)
+            else:
+                assert limited_answer.headers["content-type"] == PROBLEM
+                assert limited_answer.json()["code"] == "rate-limited", (method, path)
             assert 1 <= int(limited_answer.headers["retry-after"]) <= 60
             # The document says so too.
             if route.include_in_schema:

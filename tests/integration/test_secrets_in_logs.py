@@ -42,21 +42,25 @@ DEBUG_EVERYTHING = {
 }
 
 
-def _flows(http, services_for_setup, mfo: dict[str, str]) -> list[str]:
-    """Every secret-handling flow; returns the secrets the API handed out on the way."""
+def _flows(http, services_for_setup, mfo: dict[str, str], iins: list[str] | None = None) -> list[str]:
+    """Every secret-handling flow; returns the secrets the API handed out on the way (``iins``: gets the IINs
+    the flows used, personal data the JSON logs must not hold either)."""
     seen: list[str] = []
+    iins = iins if iins is not None else []
     made = http.post("/api-keys", json={"name": f"k-{secrets.token_hex(4)}", "role": "auditor"})
     assert made.status_code == 201, made.text
     # qk_<key id>_<secret>: the key id is hex, the secret (URL-safe base64) may itself hold "_".
     seen.append(made.json()["key"].split("_", 2)[2])
     password = f"p12-{secrets.token_urlsafe(12)}"
     seen.append(password)
-    body = {"profile": "individual-sign", "subject": {"surname": "Abenov", "given_name": "Nurlan", "iin": f.iin()},
+    iins.append(f.iin())
+    body = {"profile": "individual-sign", "subject": {"surname": "Abenov", "given_name": "Nurlan", "iin": iins[-1]},
             "carrier": {"password": password}}
     issued = http.post("/certificates", json=body)
     assert issued.status_code == 201, issued.text
     seen.append(issued.json()["pkcs12_base64"][:48])
     held = client_with_held_key(services_for_setup)
+    iins.append(held.iin)
     phone = "+7701" + f"{secrets.randbelow(10 ** 7):07d}"
     client = http.post("/clients", headers=mfo, json={"kind": "individual", "iin": held.iin, "name": "Тест Тестов",
                                                       "phone": phone})
@@ -165,3 +169,34 @@ def test_no_secret_in_a_real_servers_debug_log(tmp_path) -> None:
     text = log.read_text(errors="replace")
     assert text.count("\n") > 100 and "DEBUG" in text, "the server logged nothing at DEBUG; the scan proved nothing"
     assert _findings(text, known) == []
+
+
+def test_no_secret_nor_iin_in_a_real_servers_json_log_at_debug(tmp_path) -> None:
+    """Issue 17: the JSON logs (QOLTANBA_LOG_FORMAT=json, api/http/logs.py), every logger at DEBUG, SQLAlchemy's
+    statements and parameters included: no secret, and no IIN the flows handled, in any line."""
+    home = prepare_home(tmp_path / "home", extra={"QOLTANBA_LOG_FORMAT": "json"})
+    config = tmp_path / "logging.json"
+    config.write_text(json.dumps(DEBUG_EVERYTHING))
+    log = tmp_path / "server.log"
+    services = Services.build(home.settings())
+    iins: list[str] = []
+    try:
+        admin, mfo = _keys(services)
+        with running_server(home, workers=1, log=log, log_config=config):
+            with httpx.Client(base_url=home.url, headers=admin, timeout=60) as http:
+                known = _flows(http, services, mfo, iins)
+    finally:
+        services.close()
+    known += [admin["X-API-Key"], mfo["X-API-Key"], MASTER_KEY]
+    lines = log.read_text(errors="replace").splitlines()
+    records = [json.loads(line) for line in lines if line.startswith("{")]
+    assert len(records) > 100 and any(r["level"] == "debug" for r in records), "no JSON lines at DEBUG"
+    assert any(r["logger"].startswith("sqlalchemy") and "INSERT INTO" in r["event"] for r in records), \
+        "SQLAlchemy's statements were not logged as JSON"
+    assert any(r["request_id"] != "-" for r in records if r["logger"].startswith("sqlalchemy")), \
+        "a statement run for a request does not carry the request's id"
+    text = "\n".join(lines)
+    assert _findings(text, known) == []
+    assert len(iins) == 2 and [iin for iin in iins if iin in text] == [], "an IIN reached the JSON log"
+    # They were there to be found: the statements' parameters held them, and the JSON formatter rewrote them.
+    assert "[12 digits]" in text and "[phone]" in text
