@@ -12,10 +12,9 @@ staff roles and changed by administrators.
 from __future__ import annotations
 
 import datetime as dt
-import html
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -99,26 +98,8 @@ async def verify(request: Request, at: str | None = Query(default=None, descript
 async def verify_stored(document_id: str, request: Request, svc: Services = Depends(services)):  # noqa: ANN201
     found = await run_in_threadpool(svc.public_verification.summary, document_id, client_address(request))
     summary = found.as_json()
-    accept = request.headers.get("accept", "")
-    if "text/html" in accept and "application/json" not in accept.split(",")[0]:
-        return HTMLResponse(_page(summary), headers={"Cache-Control": "no-store"})
+    # A browser (Accept: text/html) never reaches this route: the page is api/pages/verify.py's.
     return JSONResponse(summary, headers={"Cache-Control": "no-store"})
-
-
-def _page(summary: dict) -> str:
-    e = html.escape
-    rows = "".join(
-        f"<tr><td>{e(s['field'] or s['kind'])}</td><td>{e(s['indication'])}"
-        f"{(' / ' + e(s['sub_indication'])) if s['sub_indication'] else ''}</td><td>{e(s['level'] or '')}</td>"
-        f"<td>{e(s['signed_at'] or '')}</td><td>{e(s['signer'].get('organisation') or s['signer']['type'])}</td></tr>"
-        for s in summary["signatures"])
-    return (f"<!doctype html><html lang=en><meta charset=utf-8><meta name=viewport content='width=device-width'>"
-            f"<title>Qoltanba: document {e(summary['document'])}</title>"
-            f"<h1>{e(summary['indication'])}</h1><p>{e(summary['sentence'])}</p>"
-            f"<p>Document {e(summary['document'])}, version {summary['version']} ({e(summary['status'])})<br>"
-            f"SHA-256 <code>{e(summary['sha256'])}</code></p>"
-            f"<table><tr><th>signature</th><th>indication</th><th>level</th><th>time</th><th>signer</th></tr>"
-            f"{rows}</table><p>{e(summary['check_your_copy'])}</p></html>")
 
 
 @router.get("/trust-anchors", summary="The verification trust store: our root and imported anchors "
