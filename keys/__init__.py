@@ -11,59 +11,44 @@ PKCS#11 or the software keys (start-up, issue 21).
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+import lazy_loader
 
 import keys.gost  # noqa: F401 - imported for its side effect, see above
 
-# Where each exported name lives; its module is imported when the name is first used (PEP 562).
+# Where each exported name lives (its submodule); imported when the name is first used (PEP 562,
+# through lazy_loader).
 _EXPORTS = {
-    "keys.backend": (
+    "backend": (
         "KeyAlgorithm", "KeyBackend", "KeyBackendUnavailable", "KeyError_", "KeyExists", "KeyInfo",
         "KeyNotFound", "MasterKeyError", "MasterKeyMismatch", "SignatureCheckFailed",
         "UnsupportedAlgorithm", "VerifiedSignature", "WrongPassword", "algorithm_of", "hash_algorithm",
         "normalise_hash_name", "verify_signature",
     ),
-    "keys.carrier": (
+    "carrier": (
         "CarrierKey", "load_pkcs12",
     ),
-    "keys.master": (
+    "master": (
         "load_master_key",
     ),
-    "keys.pkcs11": (
+    "pkcs11": (
         "PKCS11KeyBackend",
     ),
-    "keys.secretbox": (
+    "secretbox": (
         "SecretBox", "SecretUnreadable", "derive_key",
     ),
-    "keys.simulator": (
+    "simulator": (
         "load_simulator_key", "simulator_key", "simulator_key_pem",
     ),
-    "keys.signer": (
+    "signer": (
         "KeyDestroyer", "KeyGenerator", "KeySigner",
     ),
-    "keys.software": (
+    "software": (
         "SoftwareKeyBackend",
     ),
-    "keys.x509sign": (
+    "x509sign": (
         "certificate_public_key", "hash_for", "key_identifier", "placeholder_public_key",
         "public_key_from_spki", "sign_certificate", "sign_tbs", "signature_algorithm_der", "spki_of",
     ),
 }
-_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
-
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_MODULE_OF})
-
-
-__all__ = sorted(_MODULE_OF)
+__getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs=_EXPORTS)

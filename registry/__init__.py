@@ -6,21 +6,21 @@ the ORM nor Alembic (``registry.readonly``, what ``qoltanba verify`` reads) impo
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+import lazy_loader
 
-# Where each exported name lives; its module is imported when the name is first used (PEP 562).
+# Where each exported name lives (its submodule); imported when the name is first used (PEP 562,
+# through lazy_loader).
 _EXPORTS = {
-    "registry.audit": (
+    "audit": (
         "AuditLog", "ChainBreak",
     ),
-    "registry.constraints": (
+    "constraints": (
         "constraint_name",
     ),
-    "registry.db": (
+    "db": (
         "Database", "sqlite_url",
     ),
-    "registry.models": (
+    "models": (
         "ActorRow", "ApplicationRow", "ApplicationStatus", "ApprovalRow", "AuditCheckpointRow", "AuditRow",
         "BiometricAssertionRow", "CaKeyRetirementRow", "BiometricChallengeRow", "CentreRow",
         "CertificateArchiveRow", "CertificateRow", "CentreStatus", "CertificateStatus", "ClientFactorRow",
@@ -30,27 +30,12 @@ _EXPORTS = {
         "SigningRequestStatus", "SigningSessionRow", "TrustAnchorRow", "WebhookDeliveryRow",
         "WebhookDeliveryStatus", "WebhookEndpointRow",
     ),
-    "registry.models.tenants": (
+    "models.tenants": (
         "ContractFormRow", "SealSource", "TenantRow", "TenantStatus",
     ),
-    "registry.repositories": (
+    "repositories": (
         "Conflict", "Registry", "RegistryError", "RegistryTransaction",
     ),
 }
-_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
-
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_MODULE_OF})
-
-
-__all__ = sorted(_MODULE_OF)
+__getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs=_EXPORTS)

@@ -18,37 +18,22 @@ Each name below is imported from its room when first used (PEP 562), so whoever 
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+import lazy_loader
 
-# Where each exported name lives; its module is imported when the name is first used (PEP 562).
+# Where each exported name lives (its submodule); imported when the name is first used (PEP 562,
+# through lazy_loader).
 _EXPORTS = {
-    "signing.documents": (
+    "documents": (
         "EVERY_TENANT", "VERSION_REASONS", "DocumentLimits", "DocumentMetadata", "DocumentService",
         "DocumentView", "NotIncrementalUpdate", "StoredPdf", "VersionView",
     ),
-    "signing.policies": (
+    "policies": (
         "Factor", "SigningPolicies", "SigningRule", "default_policies",
     ),
-    "signing.verification": (
+    "verification": (
         "Indication", "TrustAnchors", "TrustStore", "UnverifiableInput", "VerificationLimits",
         "VerificationOptions", "VerificationReport", "Verifier",
     ),
 }
-_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
-
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_MODULE_OF})
-
-
-__all__ = sorted(_MODULE_OF)
+__getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs=_EXPORTS)

@@ -16,39 +16,24 @@ sandbox do not import the trust store, which reads the registry (start-up, issue
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+import lazy_loader
 
-# Where each exported name lives; its module is imported when the name is first used (PEP 562).
+# Where each exported name lives (its submodule); imported when the name is first used (PEP 562,
+# through lazy_loader).
 _EXPORTS = {
-    "signing.verification.inputs": (
+    "inputs": (
         "DEFAULT_MAX_BYTES", "TrustAnchors", "UnverifiableInput", "VerificationLimits", "VerificationOptions",
         "check_size",
     ),
-    "signing.verification.report": (
+    "report": (
         "Indication", "SignatureReport", "VerificationReport",
     ),
-    "signing.verification.trust_store": (
+    "trust_store": (
         "TrustStore",
     ),
-    "signing.verification.verifier": (
+    "verifier": (
         "Verifier",
     ),
 }
-_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
-
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_MODULE_OF})
-
-
-__all__ = sorted(_MODULE_OF)
+__getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs=_EXPORTS)
