@@ -58,7 +58,8 @@ class TenantBody(BaseModel):
 
 class ReasonBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str | None = Field(default=None, max_length=500)
+    reason: str | None = Field(default=None, min_length=1, max_length=500, pattern=r"\S",
+                               description="why, in words; not blank")
 
 
 class PolicyBody(BaseModel):
