@@ -18,7 +18,7 @@ import datetime as dt
 import hashlib
 import logging
 
-from signing.verification import pdf_hex
+from signing.verification import names, pdf_hex
 from signing.verification.cms import CmsVerification, cms_evidence, read_signed_data
 from signing.verification.context import ContextFactory, Evidence, raised_here
 from signing.verification.inputs import (  # the limits, defined apart: no pyHanko to read them (issue 21)
@@ -46,6 +46,7 @@ class Verifier:
         self.limits = limits or VerificationLimits()
         self.clock = clock
         pdf_hex.install()
+        names.install()
 
     def verify(self, data: bytes, *, detached: bytes | None = None, options: VerificationOptions | None = None,
                extra_anchors: TrustAnchors | None = None) -> VerificationReport:
@@ -53,6 +54,7 @@ class Verifier:
         options = options or VerificationOptions()
         check_size(self.limits, data, detached)
         anchors = self.anchors.plus(extra_anchors) if extra_anchors else self.anchors
+        names.forget()
         return asyncio.run(self._verify(bytes(data), detached, options, anchors))
 
     def _now(self) -> dt.datetime:
