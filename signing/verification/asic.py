@@ -165,7 +165,8 @@ def read_container(data: bytes, max_bytes: int) -> Container:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError, NotImplementedError):
         raise ContainerRefused(["it is not a readable ZIP file (its central directory is damaged or missing)"]) \
             from None
-    reasons = _entry_reasons(infos, max_bytes)
+    # Every reason the directory alone gives, before a byte is inflated.
+    reasons = _entry_reasons(infos, max_bytes) + _layout_reasons(infos)
     if reasons:
         raise ContainerRefused(reasons)
     entries: dict[str, bytes] = {}
@@ -177,7 +178,8 @@ def read_container(data: bytes, max_bytes: int) -> Container:
         except (zipfile.BadZipFile, ValueError, EOFError, OSError, NotImplementedError, RuntimeError,
                 UnicodeError):
             reasons.append(f"entry {info.filename!r} cannot be unpacked (damaged, or its checksum does not match)")
-    reasons += _layout_reasons(infos, entries)
+    if entries.get("mimetype", b"").strip() != MIMETYPE.encode():
+        reasons.append(f"its 'mimetype' does not say {MIMETYPE}")
     if reasons:
         raise ContainerRefused(reasons)
     manifest = manifest_name(entries)
@@ -225,16 +227,15 @@ def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     return b"".join(chunks)
 
 
-def _layout_reasons(infos: list[zipfile.ZipInfo], entries: dict[str, bytes]) -> list[str]:
+def _layout_reasons(infos: list[zipfile.ZipInfo]) -> list[str]:
     """EN 319 162-1 A.1 and §4.4.3: ``mimetype`` first and stored, one manifest, its signature in META-INF."""
     reasons = []
+    entries = [info.filename for info in infos if not info.is_dir()]
     first = infos[0] if infos else None
     if first is None or first.filename != "mimetype":
         reasons.append("its first entry is not 'mimetype' (EN 319 162-1 A.1)")
     elif first.compress_type != zipfile.ZIP_STORED:
         reasons.append("its 'mimetype' entry is compressed; EN 319 162-1 A.1 wants it stored")
-    elif entries.get("mimetype", b"").strip() != MIMETYPE.encode():
-        reasons.append(f"its 'mimetype' does not say {MIMETYPE}")
     manifests = [n for n in entries if n.startswith("META-INF/") and "ASiCManifest" in n and n.endswith(".xml")]
     if not manifests:
         reasons.append(f"it has no manifest ({MANIFEST}): not an ASiC-E with CAdES")

@@ -57,11 +57,14 @@ class AsicVerification:
         self.factories = factories
         self.time = time
         self.pdf = pdf
+        # The manifest signature's certificates and revocation answers (CAdES-B-LT) serve the detached CMS
+        # inside too, as a PDF's DSS serves all its signatures: the evidence reports are sealed by the same seal.
+        self.shared = Evidence()
 
     async def reports(self) -> tuple[list[SignatureReport], ContainerView, list[str]]:
         manifest = parse_manifest(self.container.manifest)
         entries = await self._detached(self.container.signature_name, self.container.signature,
-                                       self.container.manifest)
+                                       self.container.manifest, manifest_signature=True)
         problems = [ContainerProblem("not_seal", self.container.signature_name, SIG_CONSTRAINTS_FAILURE)
                     for entry in entries[:1] if not _seal(entry)]
         files, file_problems = self._files(manifest)
@@ -120,7 +123,8 @@ class AsicVerification:
             return await self._detached(name, content, self.container.entries[signed_file]), []
         return [], []
 
-    async def _detached(self, name: str, signature: bytes, content: bytes) -> list[SignatureReport]:
+    async def _detached(self, name: str, signature: bytes, content: bytes, *,
+                        manifest_signature: bool = False) -> list[SignatureReport]:
         """A detached CMS over ``content``, its entries named by the signature's file."""
         try:
             signed = read_signed_data(signature)
@@ -128,6 +132,10 @@ class AsicVerification:
                 evidence = cms_evidence(signed)
             except Exception:  # noqa: BLE001 - unreadable revocation data is no revocation data
                 evidence = Evidence()
+            if manifest_signature:
+                self.shared = evidence
+            else:
+                evidence = evidence.plus(self.shared)
             found = await CmsVerification(signed, content, self.factories(evidence), self.time).reports()
         except UnverifiableInput as refused:
             return [broken(name, CMS, refused)]
