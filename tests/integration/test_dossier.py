@@ -196,6 +196,17 @@ def test_LOAN14_qoltanba_verify_checks_a_dossier(world, tmp_path) -> None:
     assert failed.exit_code == 1 and "'correspondence/sms.json' is listed in the manifest but missing" in failed.stdout
 
 
+def test_LOAN14_qoltanba_tenant_dossier_exports_what_verifies(world, tmp_path) -> None:
+    services, _http, _keys, loan = world
+    path = tmp_path / "loan.asice"
+    made = _cli(services, "tenant", "dossier", "alpha", loan["contract"], "--out", str(path))
+    assert made.exit_code == 0, made.output
+    assert json.loads(made.stdout)["contract"] == loan["contract"] and path.read_bytes()[:4] == b"PK\x03\x04"
+    assert _cli(services, "verify", str(path)).exit_code == 0
+    other = _cli(services, "tenant", "dossier", "beta", loan["contract"], "--out", str(tmp_path / "no.asice"))
+    assert other.exit_code != 0 and "no document" in other.output and not (tmp_path / "no.asice").exists()
+
+
 def _spoiled(world, entries: dict[str, bytes]) -> dict:
     services = world[0]
     return verifier_of(services).verify(_rezip(entries)).as_json()
