@@ -3,9 +3,10 @@
 DOMAIN.md LOAN-14 (seed 003, lines 1006-1045): the dossier keeps the
 application, the contract, its amendments, the schedule signed by both
 parties, the consents and the correspondence. A loan here is a tenant's
-contract with every document filed under it: its amendments (linked to the
-contract) and the applications, consents and schedules with its contract
-number. The container (ETSI EN 319 162-1 ASiC-E, ``signing/verification/asic.py``)
+contract number with every document filed under it: the contract, its
+amendments (linked to the contract) and the applications, consents and
+schedules with that number (before the contract is filed, those alone).
+The container (ETSI EN 319 162-1 ASiC-E, ``signing/verification/asic.py``)
 holds:
 
 - ``documents/<nn>-<kind>-<id>/v<n>-<reason>.pdf``: every version of every
@@ -38,6 +39,7 @@ from typing import Any, Protocol
 from ca.errors import ConflictError, NotFound, Problem
 from registry import DocumentRow, SigningRequestRow
 from signing.documents.metadata import AMENDMENT, CONTRACT, OTHER_KINDS
+from signing.documents import EveryTenant, Scope
 from signing.factors.sms import code_text, masked
 from signing.requests.evidence import EvidenceView, canonical
 from signing.verification.asic import DataFile, manifest_xml, write_container
@@ -86,18 +88,20 @@ Say = Callable[[str, str], str]
 class Dossier:
     """One exported container: its bytes and what it holds."""
 
-    contract: str
+    contract: str | None          # the loan's contract, None while only its application or consents are filed
     contract_number: str
     filename: str
     content: bytes
     files: tuple[str, ...]
+    tenant: str
 
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.content).hexdigest()
 
     def as_json(self) -> dict[str, Any]:
-        return {"contract": self.contract, "contract_number": self.contract_number, "filename": self.filename,
+        return {"tenant": self.tenant, "contract": self.contract, "contract_number": self.contract_number,
+                "filename": self.filename,
                 "sha256": self.sha256, "size": len(self.content), "files": list(self.files)}
 
 
@@ -110,11 +114,18 @@ class DossierService:
         self.evidence = evidence
         self.say = say
 
-    def export(self, actor: str, tenant: str, document_id: str) -> Dossier:
-        """The loan's dossier, ``document_id`` naming its contract or any document filed under it."""
+    def export(self, actor: str, scope: Scope, document_id: str) -> Dossier:
+        """The loan's dossier, ``document_id`` naming its contract or any document filed under it.
+
+        ``scope``: the tenant (an MFO's own), or ``EVERY_TENANT`` for an administrator who names none: the
+        document's tenant then, whose seal signs.
+        """
         with self.registry.transaction(readonly=True) as tx:
-            contract = self._contract(tx, tenant, document_id)
-            documents = self._documents(tx, tenant, contract)
+            anchor = self._anchor(tx, scope, document_id)
+            tenant = anchor.tenant
+            documents = self._documents(tx, tenant, anchor)
+            head = documents[0]                            # the contract, when it is filed
+            contract = head.public_id if head.kind == CONTRACT else None
             requests = [r for d in documents for r in tx.signing_requests.of_document(tenant, d.id)]
             files, index = self._document_files(tx, documents)
             sms = self._sms(tx, requests, documents)
@@ -130,44 +141,46 @@ class DossierService:
         files += [DataFile("correspondence/sms.json", "application/json", canonical({"messages": sms})),
                   DataFile("correspondence/notices.json", "application/json", canonical({"notices": notices}))]
         files.insert(0, DataFile("dossier.json", "application/json", canonical({
-            "format": FORMAT, "tenant": tenant, "contract": contract.public_id,
-            "contract_number": contract.contract_number, "exported_at": now.isoformat(), "exported_by": actor,
+            "format": FORMAT, "tenant": tenant, "contract": contract, "contract_number": head.contract_number,
+            "exported_at": now.isoformat(), "exported_by": actor,
             "documents": index, "signing_requests": [_request(r, documents) for r in requests],
             "evidence": [f"evidence/{v.request}.json" for v in evidence],
             "correspondence": ["correspondence/sms.json", "correspondence/notices.json"]})))
         manifest = manifest_xml(files)
         content = write_container(files, manifest, self.sealer.seal_detached(tenant, manifest, long_term=True))
-        dossier = Dossier(contract.public_id, contract.contract_number, f"dossier-{contract.public_id}.asice",
-                          content, tuple(f.name for f in files))
+        dossier = Dossier(contract, head.contract_number, f"dossier-{head.public_id}.asice", content,
+                          tuple(f.name for f in files), tenant)
         with self.registry.transaction() as tx:
-            tx.audit.append(at=now, actor=actor, action="dossier.exported", subject=f"document:{contract.public_id}",
-                            details={"tenant": tenant, "contract_number": contract.contract_number,
+            tx.audit.append(at=now, actor=actor, action="dossier.exported", subject=f"document:{head.public_id}",
+                            details={"tenant": tenant, "contract_number": head.contract_number,
                                      "files": len(files), "manifest_sha256": hashlib.sha256(manifest).hexdigest(),
                                      "sha256": dossier.sha256})
         return dossier
 
-    def _contract(self, tx: DossierStore, tenant: str, document_id: str) -> DocumentRow:
-        row = tx.documents.by_public_id(tenant, document_id) if 0 < len(document_id) <= 32 else None
+    def _anchor(self, tx: DossierStore, scope: Scope, document_id: str) -> DocumentRow:
+        """The document named; of a tenant's loan, so not a details change (LOAN-9 is the client's, not a loan's)."""
+        row = None
+        if 0 < len(document_id) <= 32:
+            row = (tx.documents.across_tenants(document_id) if isinstance(scope, EveryTenant)
+                   else tx.documents.by_public_id(scope, document_id))
         if row is None:
             raise NotFound(f"no document {document_id}")     # another tenant's too: the same answer
-        if row.kind == CONTRACT:
-            return row
-        if row.kind == AMENDMENT and row.contract_id is not None:
-            return tx.documents.by_id(tenant, row.contract_id)
-        found = [d for d in tx.documents.list(tenant, contract_number=row.contract_number, limit=1000)
-                 if d.kind == CONTRACT]
-        if not found:
-            raise ConflictError("no contract is filed under this document's contract number, so there is no loan "
-                                "to make a dossier of", [Problem("document_id", "names no loan's contract")])
-        return found[0]
+        if row.kind not in (CONTRACT, AMENDMENT, *OTHER_KINDS):
+            raise ConflictError("this document is filed under no loan, so there is no dossier to make of it",
+                                [Problem("document_id", f"is a {row.kind}, not a loan's document")])
+        return row
 
-    def _documents(self, tx: DossierStore, tenant: str, contract: DocumentRow) -> list[DocumentRow]:
-        """The contract, its amendments, and the applications, consents and schedules under its number."""
-        rows = {contract.id: contract}
-        for row in tx.documents.list(tenant, contract_id=contract.id, limit=1000):
-            rows.setdefault(row.id, row)
-        for row in tx.documents.list(tenant, contract_number=contract.contract_number, limit=1000):
-            if row.kind in (AMENDMENT, *OTHER_KINDS):
+    def _documents(self, tx: DossierStore, tenant: str, anchor: DocumentRow) -> list[DocumentRow]:
+        """The loan's documents, its contract first: the contract, its amendments, and the applications,
+        consents and schedules under its number (before the contract is filed: those alone)."""
+        rows = {}
+        for row in tx.documents.list(tenant, contract_number=anchor.contract_number, limit=1000):
+            if row.kind in (CONTRACT, AMENDMENT, *OTHER_KINDS):
+                rows[row.id] = row
+        rows.setdefault(anchor.id, anchor)
+        contracts = [r.id for r in rows.values() if r.kind == CONTRACT]
+        for contract in contracts:
+            for row in tx.documents.list(tenant, contract_id=contract, limit=1000):
                 rows.setdefault(row.id, row)
         return sorted(rows.values(), key=lambda r: (r.kind != CONTRACT, r.created_at, r.id))
 

@@ -137,12 +137,12 @@ def version_pdf(document_id: str, number: RowId, request: Request,
             responses={200: {"content": {MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}},
                        **problem_responses(409)},
             summary="The loan's credit dossier (LOAN-14): every document and version, the evidence, the "
-                    "correspondence, as one ASiC-E sealed by the tenant (roles: mfo; administrator naming the tenant)")
+                    "correspondence, as one ASiC-E sealed by the tenant (roles: mfo, administrator)")
 def dossier(document_id: str = Path(min_length=1, max_length=32, pattern=r"^[0-9a-f]+$",
                                     description="the contract's id, or any document's of the loan"),
             tenant: str | None = TENANT, svc: Services = Depends(services),
             who: Actor = Depends(require(DOCUMENT_READ))) -> Response:
-    made = svc.dossiers.export(who.name, tenant_of(who, tenant), document_id)
+    made = svc.dossiers.export(who.name, read_scope(who, tenant), document_id)
     return Response(made.content, media_type=MEDIA_TYPE, headers={
         "Content-Disposition": f'attachment; filename="{made.filename}"', "X-Dossier-SHA256": made.sha256,
         "Cache-Control": "private, no-store"})
