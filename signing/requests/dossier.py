@@ -40,6 +40,7 @@ from ca.errors import ConflictError, NotFound, Problem
 from registry import DocumentRow, SigningRequestRow
 from signing.documents.metadata import AMENDMENT, CONTRACT, OTHER_KINDS
 from signing.documents import EveryTenant, Scope
+from signing.factors.otp import SIGNING
 from signing.factors.sms import code_text, masked
 from signing.requests.evidence import EvidenceView, canonical
 from signing.verification.asic import DataFile, manifest_xml, write_container
@@ -206,7 +207,7 @@ class DossierService:
         for request in requests:
             doc = kinds[request.document_id]
             for factor in tx.client_factors.of_client(request.client_id, kind=SMS_KIND):
-                for code in tx.one_time_codes.sent(factor.id, request.id, "signing"):
+                for code in tx.one_time_codes.sent(factor.id, request.id, SIGNING):
                     minutes = int((code.expires_at - code.created_at).total_seconds() // 60)
                     text = code_text(self.say, request.language, code=WITHHELD, kind=doc.kind,
                                      number=doc.contract_number, digest=(code.document_sha256 or "")[:8],

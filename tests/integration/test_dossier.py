@@ -298,9 +298,16 @@ def test_LOAN14_a_manifest_re_signed_by_another_key_is_named_and_fails(world) ->
 
 def test_LOAN14_the_route_serves_only_the_tenants_own_loans(world) -> None:
     services, http, keys, loan = world
-    # Another tenant's dossier: 404, as an id that never existed.
+
+    def exports() -> int:
+        with services.registry.transaction(readonly=True) as tx:
+            return len(tx.audit.all_of("dossier.exported"))
+
+    before = exports()
+    # Another tenant's dossier: 404, as an id that never existed; nothing is sealed or recorded.
     assert problem(http.get(f"/documents/{loan['contract']}/dossier", headers=keys["beta"]), 404)
     assert problem(http.get(f"/documents/{'0' * 32}/dossier", headers=keys["alpha"]), 404)
+    assert exports() == before
     # Any document of the loan names it: the amendment's id gives the contract's dossier.
     via_amendment = http.get(f"/documents/{loan['amendment']}/dossier", headers=keys["alpha"])
     assert via_amendment.status_code == 200
@@ -361,3 +368,13 @@ def test_LOAN14_hostile_containers_are_refused_with_every_reason(world) -> None:
     truncated = loan["asice"][: len(loan["asice"]) // 2]
     refused = problem(http.post("/verify", files={"file": ("t.asice", truncated, MIMETYPE)}), 422)
     assert "not a readable ZIP" in refused["detail"]
+
+
+def test_LOAN14_the_verify_page_says_which_file_of_a_dossier_fails_in_the_readers_language(world) -> None:
+    _services, http, _keys, loan = world
+    entries = _entries(loan["asice"])
+    entries.pop("correspondence/sms.json")
+    page = http.post("/verify", files={"file": ("dossier.asice", _rezip(entries), MIMETYPE)},
+                     headers={"Accept": "text/html", "Cookie": "qoltanba_lang=ru"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "Контейнер НЕДЕЙСТВИТЕЛЕН" in page.text and "correspondence/sms.json" in page.text
