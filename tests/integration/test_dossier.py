@@ -244,6 +244,15 @@ def test_LOAN14_a_file_removed_added_or_changed_is_named_and_fails(world) -> Non
     # The signatures inside still pass: it is the container that fails, and it says which file.
     assert report["signatures"][0]["indication"] == "TOTAL-PASSED"
 
+    # A signed PDF changed inside: the container names the file, and the PDF's own signatures fail too.
+    sealed = next(n for n in original if "-schedule-" in n and n.endswith("-seal.pdf"))
+    forged = bytearray(original[sealed])
+    forged[forged.index(b"Microcredit contract")] ^= 0x20
+    report = _spoiled(world, {**original, sealed: bytes(forged)})
+    assert [(p["code"], p["file"]) for p in report["container"]["problems"]] == [("changed", sealed)]
+    inside = [s for s in report["signatures"] if s["field"].startswith(sealed)]
+    assert len(inside) == 2 and all(s["indication"] == "TOTAL-FAILED" for s in inside)
+
 
 def _self_signed_seal():
     key = ec.generate_private_key(ec.SECP256R1())
