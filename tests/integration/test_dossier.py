@@ -1,6 +1,6 @@
 """The credit dossier (DOMAIN.md LOAN-14): one loan's documents, evidence and correspondence as a sealed ASiC-E.
 
-One loan is signed once for the module, over HTTP as an MFO does it: a
+One loan is signed once for the session, over HTTP as an MFO does it: a
 contract (biometrics and the client's EDS), an amendment (the same way,
 LOAN-10), a repayment schedule signed by the client and sealed by the MFO
 (both parties), and two consents (SMS and biometrics, LOAN-6). Its dossier
@@ -37,9 +37,12 @@ from tests.support.verification import our_cms, verifier_of
 TWO_HOURS = dt.timedelta(hours=2, seconds=1)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def world(tmp_path_factory, request):
-    """Services on a clock three hours back (SQLite), the app, two tenants' keys and one signed loan."""
+    """Services on a clock three hours back (SQLite), the app, two tenants' keys and one signed loan.
+
+    Session-scoped: tests/interop/test_dossier_interop.py judges the same dossier (on the same worker).
+    """
     from fastapi.testclient import TestClient
 
     from api.http.app import create_app
