@@ -35,7 +35,7 @@ from signing.verification.inputs import UnverifiableInput
 MIMETYPE = "application/vnd.etsi.asic-e+zip"
 MANIFEST = "META-INF/ASiCManifest.xml"
 SIGNATURE = "META-INF/signature001.p7s"
-SIGNATURE_MIME = "application/x-pkcs7-signature"
+SIGNATURE_MIME = "application/pkcs7-signature"   # RFC 5751 §3.2.1, as the EU DSS writes it
 ASIC_NS = "http://uri.etsi.org/02918/v1.2.1#"
 DS_NS = "http://www.w3.org/2000/09/xmldsig#"
 # XML-DSig / XML Encryption digest identifiers (RFC 6931 §2.1 for SHA-384).

@@ -197,6 +197,12 @@ def test_LOAN14_qoltanba_verify_checks_a_dossier(world, tmp_path) -> None:
     path.write_bytes(_rezip(entries))
     failed = _cli(services, "verify", str(path))
     assert failed.exit_code == 1 and "'correspondence/sms.json' is listed in the manifest but missing" in failed.stdout
+    # A hostile ZIP: exit 2, one line naming every reason.
+    entries = {"mimetype": MIMETYPE.encode(), "../escape.pdf": b"%PDF-1.7", "META-INF/ASiCManifest.xml": b"<x/>"}
+    path.write_bytes(_rezip(entries))
+    refused = _cli(services, "verify", str(path))
+    assert refused.exit_code == 2 and len(refused.stderr.strip().splitlines()) == 1, refused.output
+    assert "'../escape.pdf'" in refused.stderr and "no signature" in refused.stderr
 
 
 def test_LOAN14_qoltanba_tenant_dossier_exports_what_verifies(world, tmp_path) -> None:
