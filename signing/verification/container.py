@@ -28,6 +28,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from urllib.parse import unquote
 
 from signing.verification.asic import Container, Manifest, digest_of, parse_manifest
 from signing.verification.cms import CmsVerification, cms_evidence, read_signed_data
@@ -89,6 +90,9 @@ class AsicVerification:
         entries = self.container.entries
         files, problems, listed = [], [], set()
         for ref in manifest.references:
+            # A URI (EN 319 162-1 A.4): another tool may percent-encode a name ("a%20b.pdf" for "a b.pdf").
+            if ref.name not in entries and unquote(ref.name) in entries:
+                ref = replace(ref, name=unquote(ref.name))
             listed.add(ref.name)
             content = entries.get(ref.name)
             sha256 = hashlib.sha256(content).hexdigest() if content is not None else None

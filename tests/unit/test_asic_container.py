@@ -84,3 +84,18 @@ def test_LOAN14_the_containers_findings_fail_the_report_and_are_said_by_name_in_
     assert say_document(said, Language("ru").voice).startswith("Контейнер НЕДЕЙСТВИТЕЛЕН: 'a.pdf' указан в манифесте")
     assert "'b.pdf' контейнерде бар" in say_document(said, Language("kk").voice)
     assert say_document(said, Language("en").voice) == said["sentence"]
+
+
+def test_LOAN14_a_percent_encoded_uri_names_its_file() -> None:
+    import asyncio
+
+    from signing.verification.asic import Container
+    from signing.verification.container import AsicVerification
+
+    files = [DataFile("a b.pdf", "application/pdf", b"x")]
+    manifest = manifest_xml(files).replace(b'URI="a b.pdf"', b'URI="a%20b.pdf"')
+    container = Container({"mimetype": MIMETYPE.encode(), "a b.pdf": b"x", MANIFEST: manifest, SIGNATURE: b""},
+                          MANIFEST, SIGNATURE)
+    checked = AsicVerification(container, None, dt.datetime.now(dt.timezone.utc), None)
+    files_seen, problems = checked._files(parse_manifest(manifest))
+    assert [(f.name, f.status) for f in files_seen] == [("a b.pdf", "unchanged")] and problems == []
