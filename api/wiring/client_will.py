@@ -31,6 +31,7 @@ from signing.policies.policy import SigningPolicies, default_policies
 from signing.requests import SigningRequests
 from signing.requests.borrower import BorrowerDesk
 from signing.requests.completion import ClientSigning
+from signing.requests.dossier import DossierService
 from signing.requests.handoff import HandoffLinks
 from signing.requests.evidence import EvidenceService
 from signing.webhooks import AddressPolicy, Dispatcher, WebhookService
@@ -136,6 +137,11 @@ class ClientWill:
     @cached_property
     def evidence(self) -> EvidenceService:
         return EvidenceService(self.registry, self.clock, self.signing)
+
+    @cached_property
+    def dossiers(self) -> DossierService:
+        """A loan's credit dossier as an ASiC-E sealed by the tenant (LOAN-14)."""
+        return DossierService(self.registry, self.clock, self.signing, self.evidence, say)
 
     @cached_property
     def client_signing(self) -> ClientSigning:

@@ -37,7 +37,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from ca.errors import QoltanbaError
+from ca.errors import Problem, QoltanbaError
 from signing.verification.inputs import (
     TrustAnchors,
     UnverifiableInput,
@@ -122,7 +122,9 @@ def _child(connection, job: _Job) -> None:  # noqa: ANN001 - multiprocessing Con
         report = verifier.verify(job.data, detached=job.detached, options=job.options)
         answer: tuple[str, Any] = ("report", report.as_json())
     except UnverifiableInput as exc:
-        answer = ("unverifiable", exc.detail)
+        # The problems travel too: a refused container lists every reason (asic.py's ContainerRefused).
+        answer = ("unverifiable", (exc.detail, [(p.field, p.message) for p in exc.problems]) if exc.problems
+                  else exc.detail)
     except MemoryError:
         answer = ("unverifiable", "the input needs more memory than a verification may use")
     except BaseException as exc:  # noqa: BLE001 - the child's last word, whatever happened
@@ -165,6 +167,16 @@ def start_worker() -> EarlyWorker:
     process.start()
     theirs.close()
     return EarlyWorker(process, ours)
+
+
+def _refusal(value: Any) -> UnverifiableInput:
+    """The child's refusal: a sentence, or a sentence and its problems (field, message)."""
+    if isinstance(value, tuple):
+        detail, problems = value
+        refused = UnverifiableInput(detail)
+        refused.problems = [Problem(field, message) for field, message in problems]
+        return refused
+    return UnverifiableInput(value)
 
 
 class SandboxedVerifier:
@@ -215,7 +227,7 @@ class SandboxedVerifier:
         finally:
             self._slots.release()
         if kind != "report":
-            raise UnverifiableInput(value)
+            raise _refusal(value)
         return value
 
     def _run(self, job: _Job) -> tuple[str, Any]:

@@ -227,6 +227,35 @@ def test_pdf_uploads_are_stored_or_refused_with_problems(services, record_proper
     assert outcomes["refused"] and outcomes["stored"]
 
 
+def test_LOAN14_asic_containers_give_a_report_or_a_refusal_with_its_reasons(services, record_property) -> None:
+    """The credit dossier's format: a mutated ASiC-E gives a report or ``UnverifiableInput``, never an exception."""
+    from signing.verification import TrustAnchors, UnverifiableInput, Verifier
+    from signing.verification.asic import ContainerRefused, DataFile, manifest_xml, write_container
+
+    files = [DataFile("dossier.json", "application/json", b'{"format":"qoltanba-dossier/1"}'),
+             DataFile("documents/01-contract/v1-uploaded.pdf", "application/pdf", contract_pdf(pages=1))]
+    manifest = manifest_xml(files)
+    seeds = [write_container(files, manifest, b"0\x03\x02\x01\x00"), write_container(files[:1], manifest, b"")]
+    verifier = Verifier(TrustAnchors())
+    outcomes = {"report": 0, "refused": 0}
+
+    def check(data: bytes) -> None:
+        try:
+            verifier.verify(data)
+        except ContainerRefused as refused:
+            assert refused.reasons and all(p.field == "file" for p in refused.problems)
+            outcomes["refused"] += 1
+            return
+        except UnverifiableInput:
+            outcomes["refused"] += 1
+            return
+        outcomes["report"] += 1
+
+    record_property("inputs", fuzz("ASiC-E container", st.one_of(mutants(seeds), mutants(seeds)), check))
+    print(f"ASiC-E outcomes: {outcomes}")
+    assert outcomes["refused"]
+
+
 # --- JSON bodies through the app ---------------------------------------------------------
 
 JSON = st.recursive(st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False, allow_infinity=False)
