@@ -210,3 +210,45 @@ def test_bad_input_on_the_sign_page_is_a_page_in_its_language_and_changes_nothin
                                                                        "language": "de"})
     assert bad_language.status_code == 422
     assert any(p["field"].endswith("language") for p in bad_language.json()["problems"])
+
+
+ENROLMENT_WORDS = {"kk": ("осы телефонды растау коды", "аутентификаторыңызды қосыңыз"),
+                   "ru": ("код для подтверждения этого телефона", "добавьте аутентификатор"),
+                   "en": ("is your code to confirm this phone", "add your authenticator")}
+
+
+def test_LOAN7_every_enrolment_sms_is_in_the_language_the_mfo_names_and_a_bad_language_changes_nothing(
+        http, services, alpha) -> None:
+    """Issue 20: the phone's confirmation code, its resend and the authenticator's link are said in kk, ru or en
+    (Kazakh when the MFO names none); an unknown language is a 422 naming the field, and no SMS goes out."""
+    def outbox(number: str) -> list[str]:
+        return [m["text"] for m in http.get("/dev/sms-outbox", headers=alpha, params={"phone": number}).json()]
+
+    for language, (code_words, link_words) in ENROLMENT_WORDS.items():
+        number = "+7701" + f.iin()[-7:]
+        body = {"kind": "individual", "iin": f.iin(), "name": "Сәрсенбаева Әйгерім", "phone": number}
+        if language != "kk":
+            body["language"] = language
+        created = http.post("/clients", headers=alpha, json=body)
+        assert created.status_code == 201, created.text
+        (sms,) = created.json()["factors"]
+        (text,) = outbox(number)
+        assert code_words in text and CODE.search(text), text
+        services.clock.advance(dt.timedelta(seconds=61))   # a resend is throttled to one a minute
+        other = "en" if language != "en" else "ru"
+        resent = http.post(f"/clients/{created.json()['id']}/factors/{sms['id']}/resend", headers=alpha,
+                           params={"language": other})
+        assert resent.status_code == 200, resent.text
+        assert ENROLMENT_WORDS[other][0] in outbox(number)[-1]
+        code = CODE.search(outbox(number)[-1]).group(1)
+        client = created.json()["id"]
+        assert http.post(f"/clients/{client}/factors/{sms['id']}/confirm", headers=alpha,
+                         json={"code": code}).status_code == 200
+        totp = http.post(f"/clients/{client}/factors", headers=alpha, json={"kind": "totp", "language": language})
+        assert totp.status_code == 201, totp.text
+        assert link_words in outbox(number)[-1] and "/client/factors/" in outbox(number)[-1]
+    number = "+7701" + f.iin()[-7:]
+    refused = http.post("/clients", headers=alpha, json={"kind": "individual", "iin": f.iin(), "name": "A B",
+                                                         "phone": number, "language": "de"})
+    assert refused.status_code == 422 and "language" in refused.text
+    assert outbox(number) == []
