@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -252,3 +253,39 @@ def test_LOAN7_every_enrolment_sms_is_in_the_language_the_mfo_names_and_a_bad_la
                                                          "phone": number, "language": "de"})
     assert refused.status_code == 422 and "language" in refused.text
     assert outbox(number) == []
+
+
+NCA_VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "nca-rk"
+NCA_INSIDE = dt.datetime(2024, 6, 1, 12, tzinfo=dt.timezone.utc)   # the test certificate: 2023-11-09 to 2024-11-08
+
+
+def test_LOAN2_the_nca_rk_test_certificate_meets_every_offline_check_inside_its_validity_and_is_expired_today(
+        http, services, alpha) -> None:
+    """The real NCA RK GOST 2015 test certificate (tests/vectors/nca-rk) offered as a borrower's EDS, with the
+    NCA's GOST test CA imported as a trust anchor (issue 6). With our clock inside its validity, the chain to
+    that anchor, the validity and KZ-2 (nonRepudiation) all pass: what is left is what cannot be had offline,
+    its issuer's OCSP/CRL at test.pki.gov.kz (fail closed, LOAN-2), and its IIN 123456789011, which is no valid
+    IIN, so it names no client we can register. Today it is refused first of all as expired, said with its date.
+    Nothing is enrolled either time."""
+    pem = (NCA_VECTORS / "certs/individual_gost2015.cer").read_text()   # PEM, as the MFO would send it
+    services.trust_store.add((NCA_VECTORS / "ca/nca_gost2015_test.cer").read_bytes(), "NCA RK GOST 2015 test", "test")
+    client = register(http, alpha, services, iin=f.iin(), biometric=False)
+
+    def offered() -> list[str]:
+        answer = http.post(f"/clients/{client['id']}/factors", headers=alpha, json={"kind": "eds", "certificate": pem})
+        assert answer.status_code == 422, answer.text
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        return [p["message"] if "message" in p else str(p) for p in answer.json().get("problems", [])]
+
+    today = offered()
+    assert any("has expired (2024-11-08" in p for p in today), today
+    back = services.clock.now() - NCA_INSIDE
+    services.clock.advance(-back)
+    try:
+        inside = offered()
+    finally:
+        services.clock.advance(back)
+    assert not any("expired" in p or "trust anchor" in p or "KZ-2" in p for p in inside), inside
+    assert any("revocation status cannot be obtained" in p for p in inside), inside
+    assert any("names another person than the client" in p for p in inside), inside
+    assert [f["kind"] for f in http.get(f"/clients/{client['id']}", headers=alpha).json()["factors"]] == ["sms"]
