@@ -303,6 +303,13 @@ def test_LOAN2_the_eds_by_uploading_a_cms_file_after_a_wrong_file_is_refused(bro
         with page.expect_download() as download:
             page.locator("#way-upload a").click()
         data = Path(download.value.path()).read_bytes()
+        # The NCA RK's real test key signs the right data, but with its own certificate (expired since 2024-11-08,
+        # not the one the borrower chose): refused, said on the page, nothing signed.
+        page.set_input_files("#cms-file", files=[{"name": "nca.p7s", "mimeType": "application/pkcs7-signature",
+                                                  "buffer": _nca_rk_signer()(data)}])
+        page.locator("#way-upload button[type=submit]").click()
+        assert SAYS["kk"]["bad_cms"] in page.locator("#error").inner_text()
+        assert page.locator("h1").inner_text() == SAYS["kk"]["title"]
         cms = our_cms(made.own.key, made.own.certificate, chain, data)
         page.set_input_files("#cms-file", files=[{"name": "contract.p7s", "mimeType": "application/pkcs7-signature",
                                                   "buffer": cms}])
