@@ -119,6 +119,9 @@ def test_LOAN6_the_totp_step_a_policy_asks_for_a_wrong_code_then_the_authenticat
             page.locator("#step-totp form button").click()
             assert page.locator("#step-totp.step--done").count() == 1
             page.locator("#step-biometric button[type=submit]").click()
+            assert page.locator("ol.moves li").count() == 4
+            _axe(page, axe_source)
+            screenshot(page, f"sign-movements-{language}")
             page.locator("#step-biometric form button[type=submit]").click()   # the in-page simulator
             page.locator("#eds form button[type=submit]").click()   # the key the service holds signs
             assert page.locator("h1").inner_text() == SAYS[language]["signed"]

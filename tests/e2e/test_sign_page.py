@@ -224,8 +224,12 @@ def test_LOAN2_the_eds_through_the_egov_mobile_simulator_reading_the_qr_code_and
     try:
         _biometrics(page)
         _choose_certificate(page)
-        _axe(page, axe_source)
-        screenshot(page, "sign-eds-ru")
+        # The EDS ways in each language (the switch keeps the open EDS session), Russian last: the borrower's.
+        for language in ("kk", "en", "ru"):
+            page.goto(f"{site.url}/lang/{language}?next=/sign/{made.id}")
+            assert page.locator("#way-egov img.qr").count() == 1
+            _axe(page, axe_source)
+            screenshot(page, f"sign-eds-{language}")
         qr = tmp_path / "qr.png"
         page.locator("#egov-qr").screenshot(path=str(qr))
         scanned = read_qr(qr)
