@@ -191,3 +191,53 @@ def test_LOAN4_the_biometric_step_goes_to_the_providers_page_and_comes_back_with
             context.close()
     finally:
         http.close()
+
+
+# --- the NCA RK's real test key, today -----------------------------------------------------------------------
+
+
+def test_KZ6_a_cms_the_nca_rk_test_key_signed_is_shown_on_the_verify_page_with_why_it_does_not_pass_today(
+        browser, site) -> None:
+    """The NCA RK's GOST 2015 test key (tests/vectors/nca-rk) signs what eGov mobile would: a detached CMS over the
+    data. With the NCA's GOST test CA in the trust store, the Verify page names the signer (IIN masked), the
+    chain up to that anchor and says, in the page's language, why the signature is not passed today: the
+    certificate expired on 2024-11-08 and its status cannot be had from test.pki.gov.kz."""
+    from ca.errors import ConflictError
+    from tests.e2e.test_sign_page import ROOT, _nca_rk_signer
+
+    try:
+        site.services.trust_store.add((ROOT / "tests/vectors/nca-rk/ca/nca_gost2015_test.cer").read_bytes(),
+                                      "NCA RK GOST 2015 test", "test")
+    except ConflictError:
+        pass
+    data = "Қарыз шарты MK-2026/001: деректер".encode()
+    EXPIRED = {"kk": "мерзімі өткен", "ru": "истёк", "en": "is expired"}  # noqa: N806 - the sentences' words
+    cms = _nca_rk_signer()(data)
+    for language in LANGUAGES:
+        context = browser.new_context(locale=language)
+        page = context.new_page()
+        try:
+            page.goto(site.url + "/verify")
+            page.set_input_files("#file", files=[{"name": "nca.p7s", "mimeType": "application/pkcs7-signature",
+                                                  "buffer": cms}])
+            page.set_input_files("#detached", files=[{"name": "data.bin", "mimeType": "application/octet-stream",
+                                                      "buffer": data}])
+            with page.expect_navigation():
+                page.locator("form.upload button[type=submit]").click()
+            card = page.locator("li.card")
+            assert card.count() == 1 and card.get_attribute("data-indication") == "INDETERMINATE"
+            said = card.inner_text()
+            assert "OUT_OF_BOUNDS_NO_POE" in said and EXPIRED[language] in said, said
+            assert "ТЕСТОВ ТЕСТ" in said and "********9011" in said and "123456789011" not in page.content()
+            assert "C=KZ,CN=ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (GOST) TEST 2022" in said   # up to the NCA anchor
+            screenshot(page, f"verify-nca-expired-{language}")
+            if language == "en":   # a byte of the data changed: red, the signature does not match
+                page.set_input_files("#file", files=[{"name": "nca.p7s", "buffer": cms,
+                                                      "mimeType": "application/pkcs7-signature"}])
+                page.set_input_files("#detached", files=[{"name": "data.bin", "buffer": data[:-1] + b"!",
+                                                          "mimeType": "application/octet-stream"}])
+                with page.expect_navigation():
+                    page.locator("form.upload button[type=submit]").click()
+                assert page.locator("li.card.card--failed").count() == 1
+        finally:
+            context.close()
