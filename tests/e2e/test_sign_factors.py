@@ -203,16 +203,16 @@ def test_KZ6_a_cms_the_nca_rk_test_key_signed_is_shown_on_the_verify_page_with_w
     chain up to that anchor and says, in the page's language, why the signature is not passed today: the
     certificate expired on 2024-11-08 and its status cannot be had from test.pki.gov.kz."""
     from ca.errors import ConflictError
-    from tests.e2e.test_sign_page import ROOT, _nca_rk_signer
+    from tests.support.egov_mobile import VECTORS, nca_rk_signer
 
     try:
-        site.services.trust_store.add((ROOT / "tests/vectors/nca-rk/ca/nca_gost2015_test.cer").read_bytes(),
+        site.services.trust_store.add((VECTORS / "ca/nca_gost2015_test.cer").read_bytes(),
                                       "NCA RK GOST 2015 test", "test")
     except ConflictError:
         pass
     data = "Қарыз шарты MK-2026/001: деректер".encode()
     EXPIRED = {"kk": "мерзімі өткен", "ru": "истёк", "en": "is expired"}  # noqa: N806 - the sentences' words
-    cms = _nca_rk_signer()(data)
+    cms = nca_rk_signer()(data)
     for language in LANGUAGES:
         context = browser.new_context(locale=language)
         page = context.new_page()
