@@ -284,7 +284,8 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_console_page(browser,
                 assert surname.locator("dt").inner_text() == SAYS[language]["surname"]
                 assert surname.locator("dd").inner_text() == "Сейтқали"
                 facts = page.inner_text("dl.facts--form")
-                assert not any(name in facts for name in ("given_name", "usage_areas", "eds_tool", "key_custody"))
+                assert not any(name in facts for name in ("given_name", "usage_areas", "eds_tool", "key_custody",
+                                                          "individual-sign"))
                 assert SAYS[language]["attachment"] in page.inner_text("main") and "id-copy" not in facts
         page.goto(site.url + f"/console/applications/{view.id}")
         with page.expect_navigation():

@@ -67,7 +67,11 @@ FORM_FIELDS = {"ca_name": N_("Certification centre's name"), "organisation": N_(
                "accreditation_date": N_("Accreditation date"), "profile": N_("Certificate profile"),
                "eds_tool": N_("EDS tool"), "algorithm": N_("Algorithm"), "key_custody": N_("Who keeps the key"),
                "persons": N_("People")}
-FORM_VALUES = {"key_custody": {"holder": N_("The holder, on their own carrier"),
+FORM_VALUES = {"profile": {"individual-sign": N_("Individual, for signing"),
+                           "individual-auth": N_("Individual, for authentication"),
+                           "legal-sign": N_("Legal entity's employee, for signing"),
+                           "legal-auth": N_("Legal entity's employee, for authentication")},
+               "key_custody": {"holder": N_("The holder, on their own carrier"),
                                "service": N_("The centre, for the borrower (held key)")},
                "role": {"first-head": N_("First head"), "may-sign": N_("Has the right to sign"),
                         "financial": N_("Financial documents"), "hr": N_("Human resources"),
