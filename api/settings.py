@@ -124,6 +124,12 @@ class Settings(BaseSettings):
                                     description="the identity provider's name, the iss of its assertions")
     biometric_provider_key_file: Path | None = Field(default=None, description="the provider's public key (PEM, "
                                                      "EC P-256 or Ed25519); unset: the simulator's, embedded only")
+    biometric_provider_url: str | None = Field(
+        default=None, pattern=r"^https?://[!-~]+$", max_length=500,
+        description="the identity provider's page the Sign page sends the borrower to for the biometric step "
+                    "(a form POST: challenge, movements, iin, return, lang); it films the movements and sends the "
+                    "borrower back to `return` with `?assertion=<JWS>`; unset: the simulator in the page, embedded "
+                    "only")
     # The borrower's signing page (issue 20).
     ncalayer_url: str = Field(default="wss://127.0.0.1:13579", pattern=r"^wss?://[!-~]+$", max_length=200,
                               description="where the signing page finds NCALayer (the NCA RK's signing "
@@ -193,6 +199,9 @@ class Settings(BaseSettings):
             if self.biometric_provider == "simulator" or not self.biometric_provider_key_file:
                 problems.append("QOLTANBA_BIOMETRIC_PROVIDER and QOLTANBA_BIOMETRIC_PROVIDER_KEY_FILE must name the "
                                 "real identity provider (the simulator is for development)")
+            if not self.biometric_provider_url:
+                problems.append("QOLTANBA_BIOMETRIC_PROVIDER_URL must name the identity provider's page the "
+                                "borrower is sent to for the biometric check")
             if problems:
                 raise ValueError("production mode refuses embedded defaults: " + "; ".join(problems))
         if self.key_backend == "pkcs11" and not (self.pkcs11_module and self.pkcs11_token_label

@@ -117,7 +117,7 @@ class ClientWill:
     def clients(self) -> ClientService:
         return ClientService(self.registry, self.clock, self.secret_box, self.sms, self.signing_policies.codes,
                              provider=self.settings.biometric_provider, issuer=self.settings.organisation,
-                             certificates=self.client_certificates, base_url=self.settings.base_url)
+                             certificates=self.client_certificates, base_url=self.settings.base_url, say=say)
 
     @cached_property
     def own_enrolment(self) -> OwnEnrolment:

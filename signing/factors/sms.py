@@ -28,6 +28,11 @@ def N_(message: str) -> str:  # noqa: N802 - gettext's name for "mark only, tran
 # The one-time code's text, in English (the catalogues' source); the borrower's language is looked up (issue 20).
 CODE_TEXT = N_("Qoltanba: {code} is your code to sign {document} {number} (document {digest}). Valid {minutes} "
                "min. Do not share it.")
+# The code that confirms a phone at enrolment (LOAN-7, LOAN-9) and the link to enrol an authenticator (issue 15).
+PHONE_TEXT = N_("Qoltanba: {code} is your code to confirm this phone for signing with Qoltanba. Valid {minutes} min. "
+                "Do not share it with anyone.")
+LINK_TEXT = N_("Qoltanba: add your authenticator for signing: {link} . Valid {hours} h. Only you should open it; "
+               "do not share it.")
 DOCUMENT_WORDS = {"contract": N_("contract"), "amendment": N_("amendment"), "application": N_("application"),
                   "consent": N_("consent"), "schedule": N_("schedule"), "details_change": N_("details change")}
 
@@ -38,6 +43,21 @@ def code_text(say, language: str, *, code: str, kind: str, number: str, digest: 
     document = say(language, DOCUMENT_WORDS[kind]) if kind in DOCUMENT_WORDS else kind.replace("_", " ")
     return say(language, CODE_TEXT).format(code=code, document=document, number=number, digest=digest,
                                            minutes=minutes)
+
+
+def english(_language: str, words: str) -> str:
+    """A ``say`` that keeps the English source (a service built without the catalogues)."""
+    return words
+
+
+def phone_text(say, language: str, *, code: str, minutes: int) -> str:  # noqa: ANN001 - Say
+    """The SMS that confirms a phone, in ``language``."""
+    return say(language, PHONE_TEXT).format(code=code, minutes=minutes)
+
+
+def link_text(say, language: str, *, link: str, hours: int) -> str:  # noqa: ANN001 - Say
+    """The SMS with the link to enrol an authenticator, in ``language``."""
+    return say(language, LINK_TEXT).format(link=link, hours=hours)
 
 
 class SMSSender(Protocol):
