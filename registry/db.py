@@ -72,8 +72,10 @@ def _private_sqlite_file(database: str | None) -> None:
 class Database:
     """One database, SQLite or PostgreSQL, with its sessions and migrations."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, sealer: object | None = None) -> None:
         self.url = url
+        # The tenants' envelope (LOAN-15, registry.sealing.Sealer), set by the wiring; migrations 0018 use it.
+        self.sealer = sealer
         self.engine: Engine = create_engine(url, echo=echo, future=True, pool_pre_ping=not url.startswith("sqlite"))
         if self.engine.dialect.name == "sqlite":
             _private_sqlite_file(self.engine.url.database)
@@ -126,12 +128,14 @@ class Database:
         with self.engine.begin() as connection:
             cfg = self.alembic_config()
             cfg.attributes["connection"] = connection
+            cfg.attributes["sealer"] = self.sealer
             command.upgrade(cfg, revision)
 
     def downgrade(self, revision: str) -> None:
         with self.engine.begin() as connection:
             cfg = self.alembic_config()
             cfg.attributes["connection"] = connection
+            cfg.attributes["sealer"] = self.sealer
             command.downgrade(cfg, revision)
 
     def table_names(self) -> set[str]:
