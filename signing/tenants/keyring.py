@@ -25,10 +25,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-
-from sqlalchemy import Connection
+from typing import Any
 
 from keys.envelope import DataUnreadable, KekMaker, KeyEncryptionKey, lookup_digest, open_object, rewrap, seal_object
+from ca.errors import ConflictError, Problem
 from registry import Registry
 from registry import tenant_keys as keys_table
 from registry.models.tenants import TenantKeyState
@@ -40,6 +40,9 @@ _NO_KEY_DIGEST = "-" * 64   # a tenant with no key has sealed nothing: its looku
 
 def _lookup_aad(tenant: str) -> bytes:
     return f"qoltanba/loan-15/v1|{tenant}|lookup-key".encode()
+
+
+Connection = Any   # the unit of work's sqlalchemy.Connection (only registry knows SQLAlchemy)
 
 
 class TenantKeyring:
@@ -141,8 +144,18 @@ class RotationResult:
                 "retired": list(self.retired)}
 
 
-class UnknownTenantKey(LookupError):
-    """The tenant has no key to rotate (nothing of it was ever sealed)."""
+class UnknownTenantKey(ConflictError):
+    """The tenant has no key to rotate (nothing of it was ever sealed), or another rotation made the version."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, [Problem("tenant", "has no key-encryption key to rotate")])
+
+
+class RotationStopped(ConflictError):
+    """A data key did not unwrap: the rotation stops before retiring anything (no data is lost)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, [Problem("tenant", "a data key did not unwrap")])
 
 
 class TenantKeyRotation:
@@ -198,8 +211,12 @@ class TenantKeyRotation:
         new = self.keyring.kek(tx.connection, tenant, version)
         done = 0
         for key in list(wrapped_keys(tx.session, tenant, version, self.batch)):
-            old = self.keyring.kek(tx.connection, tenant, key.kek_version)
-            store_rewrapped(tx.session, key, version, rewrap(old, new, key.data_key, key.aad))
+            try:
+                old = self.keyring.kek(tx.connection, tenant, key.kek_version)
+                store_rewrapped(tx.session, key, version, rewrap(old, new, key.data_key, key.aad))
+            except DataUnreadable as error:
+                raise RotationStopped(f"{key.cls.__sealed__.table} row {key.row_id}: {error}; nothing was retired, "
+                                      "the new version stays active") from None
             done += 1
         return done
 
