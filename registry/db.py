@@ -130,6 +130,7 @@ class Database:
             cfg.attributes["connection"] = connection
             cfg.attributes["sealer"] = self.sealer
             command.upgrade(cfg, revision)
+        self._forget_keys()
 
     def downgrade(self, revision: str) -> None:
         with self.engine.begin() as connection:
@@ -137,6 +138,13 @@ class Database:
             cfg.attributes["connection"] = connection
             cfg.attributes["sealer"] = self.sealer
             command.downgrade(cfg, revision)
+        self._forget_keys()
+
+    def _forget_keys(self) -> None:
+        """A migration may drop and make tenant keys again: the sealer's cached ones are no longer theirs."""
+        forget = getattr(self.sealer, "forget_all", None)
+        if forget is not None:
+            forget()
 
     def table_names(self) -> set[str]:
         return set(inspect(self.engine).get_table_names())

@@ -107,6 +107,12 @@ class TenantKeyring:
     def forget(self, tenant: str, version: int) -> None:
         self._keks.pop((tenant, version), None)
 
+    def forget_all(self) -> None:
+        """Drop every cached key (after a migration, which may have made the tenants' keys anew)."""
+        with self._lock:
+            self._keks.clear()
+            self._lookup.clear()
+
     def _active(self, connection: Connection, tenant: str) -> TenantKey:
         key = keys_table.active(connection, tenant)
         if key is None:

@@ -254,3 +254,42 @@ def test_LOAN15_a_ciphertext_moved_to_another_row_or_tenant_does_not_open(http, 
         assert tx.document_versions.latest(document.id).content == mine["pdf"]
         document = tx.documents.by_public_id("beta", theirs["document"])
         assert tx.document_versions.by_number(document.id, 1).content.startswith(b"%PDF")
+
+
+def test_LOAN15_the_upgrade_seals_what_the_previous_release_kept_in_clear(http, services, alpha, database_url,
+                                                                          tmp_path) -> None:
+    """Migration 0018 down (every row opened into the clear columns) and up again (sealed, the clear columns
+    dropped): the data is the same, found by IIN, and the PDFs still verify; on SQLite, VACUUM (docs/SECURITY.md)
+    leaves none of the old clear pages."""
+    flow = _flow(http, services, alpha)
+    services.database.downgrade("0015")
+    with services.database.engine.connect() as connection:
+        row = connection.execute(text("SELECT iin, phone FROM clients WHERE public_id = :c"),
+                                 {"c": flow["client"]}).one()
+        assert tuple(row) == (flow["iin"], flow["phone"])                 # what the previous release kept
+    assert "tenant_keys" not in services.database.table_names()
+    services.migrate()
+    with services.database.engine.connect() as connection:
+        columns = {c["name"] for c in __import__("sqlalchemy").inspect(connection).get_columns("clients")}
+        assert {"iin", "phone", "name"}.isdisjoint(columns) and {"sealed", "iin_digest"} <= columns
+    with services.registry.transaction(readonly=True) as tx:
+        (client,) = tx.clients.by_iin("alpha", flow["iin"])
+        assert (client.public_id, client.phone) == (flow["client"], flow["phone"])
+    pdf = http.get(f"/documents/{flow['document']}/pdf", headers=alpha)
+    assert pdf.status_code == 200 and pdf.content == flow["pdf"]
+    if database_url.startswith("sqlite"):
+        # A copy of the running service's database (free pages included), vacuumed as docs/SECURITY.md says.
+        source, copy = sqlite3.connect(Path(services.database.engine.url.database)), tmp_path / "vacuumed.db"
+        target = sqlite3.connect(copy)
+        try:
+            source.backup(target)
+            target.execute("PRAGMA journal_mode=DELETE")
+            target.execute("VACUUM")
+        finally:
+            source.close()
+            target.close()
+        stored = copy.read_bytes()
+    else:
+        stored = _pg_dump(database_url)
+    for value in _clear_values(flow):
+        assert value not in stored, value
