@@ -30,7 +30,7 @@ from typing import Any, Protocol
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from keys.backend import KeyError_
+from keys.backend import KeyBackendUnavailable, KeyError_
 from keys.secretbox import SecretBox, SecretUnreadable
 
 KEY_BYTES = 32
@@ -168,9 +168,9 @@ class Pkcs11Kek:
         try:
             return self._backend.call(lambda s: bytes(self._key(s).decrypt(
                 body, mechanism=Mechanism.AES_GCM, mechanism_param=GCMParams(nonce, aad))))
-        except DataUnreadable:
+        except (DataUnreadable, KeyBackendUnavailable):
             raise
-        except KeyError_:
+        except KeyError_:   # CKR_ENCRYPTED_DATA_INVALID and the like: the tag did not verify
             raise DataUnreadable("the wrapped data key does not open for this object and tenant") from None
 
 

@@ -36,7 +36,8 @@ class SealedDataUnreadable(Exception):
 
 
 class Sealer(Protocol):
-    """The envelope: seals bytes for a tenant and object, opens them, and hashes values for lookups."""
+    """The envelope: seals bytes for a tenant and object, opens them (else :class:`SealedDataUnreadable`), and
+    hashes values for lookups."""
 
     def seal(self, connection: Connection, tenant: str, aad: bytes, plaintext: bytes) -> tuple[int, bytes, bytes]:
         """(KEK version, wrapped data key, ciphertext)."""
@@ -127,9 +128,7 @@ def _open(session: Session, row: Any) -> dict:
     try:
         plain = sealer_of(session).open(session.connection(), row.tenant, spec.aad(row.tenant, row),
                                         row.kek_version, row.data_key, row.sealed)
-    except SealedDataUnreadable:
-        raise
-    except Exception as exc:   # the keys' DataUnreadable (registry imports no keys)
+    except SealedDataUnreadable as exc:
         raise SealedDataUnreadable(f"{spec.table} row {spec.name(row)} of tenant {row.tenant!r}: {exc}") from None
     return decode_fields(plain)
 

@@ -32,7 +32,7 @@ from ca.errors import ConflictError, Problem
 from registry import Registry
 from registry import tenant_keys as keys_table
 from registry.models.tenants import TenantKeyState
-from registry.sealing import store_rewrapped, wrapped_keys
+from registry.sealing import SealedDataUnreadable, store_rewrapped, wrapped_keys
 from registry.tenant_keys import TenantKey
 
 _NO_KEY_DIGEST = "-" * 64   # a tenant with no key has sealed nothing: its lookups match no row
@@ -62,13 +62,19 @@ class TenantKeyring:
     # -- registry.sealing.Sealer ---------------------------------------------------------------
 
     def seal(self, connection: Connection, tenant: str, aad: bytes, plaintext: bytes) -> tuple[int, bytes, bytes]:
-        key = self._active(connection, tenant)
-        wrapped, ciphertext = seal_object(self._kek(key), plaintext, aad)
+        try:
+            key = self._active(connection, tenant)
+            wrapped, ciphertext = seal_object(self._kek(key), plaintext, aad)
+        except DataUnreadable as error:
+            raise SealedDataUnreadable(str(error)) from None
         return key.version, wrapped, ciphertext
 
     def open(self, connection: Connection, tenant: str, aad: bytes, kek_version: int, data_key: bytes,
              ciphertext: bytes) -> bytes:
-        return open_object(self.kek(connection, tenant, kek_version), data_key, ciphertext, aad)
+        try:
+            return open_object(self.kek(connection, tenant, kek_version), data_key, ciphertext, aad)
+        except DataUnreadable as error:   # the registry's error: the API answers it 409, never 500
+            raise SealedDataUnreadable(str(error)) from None
 
     def digest(self, connection: Connection, tenant: str, kind: str, value: str) -> str:
         lookup = self._lookup.get(tenant)
