@@ -266,6 +266,10 @@ class PKCS11KeyBackend:
             raise KeyNotFound(f"not a PKCS#11 key handle: {handle!r}")
         return handle[len(HANDLE_PREFIX):]
 
+    def call(self, fn: Callable[[Any], _T]) -> _T:
+        """Run ``fn(session)`` on the token (keys.envelope's KEKs); reopen once if the token dropped the session."""
+        return self._call(fn)
+
     def _call(self, fn: Callable[[Any], _T]) -> _T:
         """Run ``fn(session)``; reopen once if the token dropped the session."""
         for attempt in (1, 2):

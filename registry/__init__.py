@@ -31,7 +31,10 @@ _EXPORTS = {
         "WebhookDeliveryStatus", "WebhookEndpointRow",
     ),
     "models.tenants": (
-        "ContractFormRow", "SealSource", "TenantRow", "TenantStatus",
+        "ContractFormRow", "SealSource", "TenantKeyRow", "TenantKeyState", "TenantRow", "TenantStatus",
+    ),
+    "sealing": (
+        "SealedDataUnreadable",
     ),
     "repositories": (
         "Conflict", "Registry", "RegistryError", "RegistryTransaction",

@@ -104,7 +104,7 @@ class Services(ClientWill, Tenants):
 
     @cached_property
     def database(self) -> Database:
-        return Database(self.settings.resolved_database_url)
+        return Database(self.settings.resolved_database_url, sealer=self.tenant_keyring)   # LOAN-15: wiring/tenants.py
 
     @cached_property
     def registry(self) -> Registry:

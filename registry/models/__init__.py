@@ -42,7 +42,14 @@ from registry.models.hierarchy import (
 )
 from registry.models.people import ActorRow, ApprovalRow, CaKeyRetirementRow, ConsoleSessionRow, PersonRow
 from registry.models.revocation import CRLRow, RevocationRow
-from registry.models.tenants import ContractFormRow, SealSource, TenantRow, TenantStatus
+from registry.models.tenants import (
+    ContractFormRow,
+    SealSource,
+    TenantKeyRow,
+    TenantKeyState,
+    TenantRow,
+    TenantStatus,
+)
 from registry.models.webhooks import WebhookDeliveryRow, WebhookDeliveryStatus, WebhookEndpointRow
 
 __all__ = [
@@ -55,5 +62,5 @@ __all__ = [
     "SigningSessionRow", "TrustAnchorRow", "WebhookDeliveryRow", "WebhookEndpointRow",
     "ApplicationStatus", "CentreStatus", "CertificateStatus", "DocumentStatus", "FactorStatus", "SigningRequestStatus",
     "WebhookDeliveryStatus",
-    "ContractFormRow", "SealSource", "TenantRow", "TenantStatus",
+    "ContractFormRow", "SealSource", "TenantKeyRow", "TenantKeyState", "TenantRow", "TenantStatus",
 ]

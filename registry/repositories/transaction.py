@@ -121,8 +121,10 @@ class RegistryTransaction:
     contract_forms = _Made(ContractFormRepository)
     audit = _Made(AuditLog)
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, sealer: object | None = None) -> None:
         self.connection = connection
+        # What seals and opens the tenants' data (LOAN-15, registry.sealing): the keyring the wiring gave.
+        self.sealer = sealer
         self._session: Session | None = None
         # The actions audited in this unit of work, told to ``Registry.on_commit`` listeners once it commits.
         self.audited: list[str] = []
@@ -130,7 +132,8 @@ class RegistryTransaction:
     @property
     def session(self) -> Session:
         if self._session is None:
-            self._session = Session(bind=self.connection, expire_on_commit=False, autoflush=True)
+            self._session = Session(bind=self.connection, expire_on_commit=False, autoflush=True,
+                                    info={"sealer": self.sealer})
         return self._session
 
     def flush(self) -> None:
@@ -155,8 +158,6 @@ class Registry:
         self.database = database
         # Called with the actions a unit of work audited, after it committed (the metrics count them, issue 17).
         self.on_commit: list[Callable[[Sequence[str]], None]] = []
-        # Called with the actions a unit of work audited, after it committed (the metrics count them, issue 17).
-        self.on_commit: list[Callable[[Sequence[str]], None]] = []
 
     @contextlib.contextmanager
     def transaction(self, *, readonly: bool = False) -> Iterator[RegistryTransaction]:
@@ -170,7 +171,7 @@ class Registry:
                 if readonly:
                     connection = connection.execution_options(qoltanba_readonly=True)
                 with connection.begin():
-                    tx = RegistryTransaction(connection)
+                    tx = RegistryTransaction(connection, self.database.sealer)
                     yield tx
                     tx.flush()
                 if tx.audited:
