@@ -44,7 +44,8 @@ COMMANDS = (
     Lazy("journal", "api.cli.journal", "The issuance journal."),
     Lazy("apikey", "api.cli.apikey", "API keys."),
     Lazy("tenant", "api.cli.tenant", "Tenants (MFOs): create with a seal, list, show, suspend, resume, a new seal, "
-                                     "their own policy, a loan's credit dossier."),
+                                     "their own policy, a loan's credit dossier, rotate the key their data is "
+                                     "sealed under."),
     Lazy("form", "api.cli.form", "Standard forms of a tenant (contract, amendment, schedule, consent ...): "
                                  "register, list, show."),
     Lazy("approvals", "api.cli.approvals", "Dual control: requests waiting for a second administrator."),
