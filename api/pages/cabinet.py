@@ -226,10 +226,11 @@ async def login(request: Request) -> Response:
 
 @router.post("/cabinet/sign-out", dependencies=[Depends(limited("public"))])
 def sign_out(request: Request) -> Response:
+    """The session ends; the login page is the answer (no redirect: one request, one token of the bucket)."""
     try:
         request.app.state.services.cabinet_sessions.logout(request.cookies.get(SESSION_COOKIE))
     except QoltanbaError:
         pass   # an ended session signs out as well
-    answer = RedirectResponse("/cabinet/login", status_code=303)
+    answer = render(request, "cabinet/login.html", tenant="", here="/cabinet/login", signed_out=True)
     answer.delete_cookie(SESSION_COOKIE, path="/cabinet")
     return answer

@@ -74,5 +74,6 @@ def test_LOAN_7_LOAN_8_LOAN_9_register_log_in_and_change_the_phone_through_the_p
     assert changed.status_code == 200 and 'id="changed"' in changed.text and new in changed.text
     assert any(new[-2:] in m.text for m in services.sms.messages(phone=client["phone"]))
     # Signed out, the pages answer the login form.
-    assert browser.post("/cabinet/sign-out").status_code == 200
+    out = browser.post("/cabinet/sign-out")
+    assert out.status_code == 200 and 'id="signed-out"' in out.text
     assert browser.get("/cabinet").status_code == 401

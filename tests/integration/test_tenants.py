@@ -93,6 +93,8 @@ def alphas(http, services, alpha) -> dict[str, str]:
     iin = f.iin()
     token = own_token(services, iin)
     client = register(http, alpha, services, iin=iin, eds=token, biometric=False)
+    # Issue 16: the client's account in the cabinet, invited (GET /clients/{id}/account reads it).
+    assert http.post(f"/clients/{client['id']}/account", headers=alpha).status_code == 201
     document = upload(http, alpha, iin=iin, kind="schedule")
     created = http.post("/signing-requests", headers=alpha, json={"document": document, "client": client["id"],
                                                                   "level": "B-B"})
