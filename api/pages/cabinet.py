@@ -82,7 +82,7 @@ def cms_of(upload: object) -> tuple[str | None, str | None]:
 def steps_context(lang: Language, view) -> dict:  # noqa: ANN001 - CeremonyView
     from api.pages.sign_view import movements
 
-    return {"ceremony": view, "moves": movements(view.movements, lang)}
+    return {"ceremony": view, "moves": movements(view.movements, lang), "until": lang.moment(view.expires_at)}
 
 
 # -- registration -------------------------------------------------------------------------------------
@@ -98,7 +98,7 @@ def register_page(request: Request, *, status: int = 200, error: dict | None = N
     except QoltanbaError as refused:
         return render(request, "cabinet/register.html", STATUS.get(refused.code, 400), lang, holder=None,
                       error=said(lang, refused, invitation=True), ceremony=None, moves=[], done=False)
-    extra = steps_context(lang, view) if view is not None else {"ceremony": None, "moves": []}
+    extra = steps_context(lang, view) if view is not None else {"ceremony": None, "moves": [], "until": ""}
     return render(request, "cabinet/register.html", status, lang, holder=holder, error=error, done=False,
                   simulator=services.biometric_simulator is not None, **extra)
 
