@@ -38,6 +38,7 @@ from registry import BorrowerAccountRow, BorrowerCeremonyRow, CeremonyStatus, Cl
 from signing.accounts.store import AccountStore, CabinetPolicy, Secrets
 from signing.factors.biometrics import AssertionRejected, AssertionVerifier, assertion_problems, new_challenge
 from signing.factors.client_certificates import ClientCertificates
+from signing.factors.errors import Throttled
 from signing.factors.otp import check_code, issue_code
 from signing.policies.policy import CodePolicy, Factor
 
@@ -79,8 +80,16 @@ class Ceremonies:
     def open(self, tx: AccountStore, account: BorrowerAccountRow, purpose: str, required: tuple[str, ...],
              now: dt.datetime, *, phone: str | None = None, **changes: str | None) -> tuple[BorrowerCeremonyRow,
                                                                                            str | None]:
-        """A new ceremony (earlier open ones of the account are closed); the SMS code to send, if one is needed."""
-        for old in tx.borrower_ceremonies.of_account(account.id, for_update=True):
+        """A new ceremony (earlier open ones of the account are closed); the SMS code to send, if one is needed.
+
+        A new one within the code policy's ``resend_after`` of the last is refused (``Throttled``): each sends an
+        SMS, and the phone's owner is not to be flooded (per purpose) through an invitation link or a session."""
+        earlier = tx.borrower_ceremonies.of_account(account.id, for_update=True)
+        same = [c for c in earlier if c.purpose == purpose]
+        if same and now < same[-1].created_at + self.codes.resend_after:
+            wait = (same[-1].created_at + self.codes.resend_after - now).total_seconds()
+            raise Throttled(f"a step was started moments ago; start again in {int(wait) + 1} s", wait)
+        for old in earlier:
             if old.status == OPEN:
                 old.status, old.completed_at = LOCKED, now
         factor = None
