@@ -117,21 +117,16 @@ async def _registration_step(request: Request, call, *args) -> Response:  # noqa
     services = request.app.state.services
     token = request.cookies.get(INVITE_COOKIE)
     try:
+        tenant = services.borrower_accounts.holder(token).tenant   # for the login link, once registered
         view = await run_in_threadpool(call, token, *args)
     except QoltanbaError as error:
         return register_page(request, status=STATUS.get(error.code, 400), error=said(language_of(request), error))
     if getattr(view, "status", None) == "done":
         answer = render(request, "cabinet/register.html", 200, language_of(request), holder=None, done=True,
-                        ceremony=None, moves=[], tenant=_tenant_of_token(services, token))
+                        ceremony=None, moves=[], tenant=tenant)
         answer.delete_cookie(INVITE_COOKIE, path="/cabinet/register")
         return answer
     return RedirectResponse("/cabinet/register#steps", status_code=303)
-
-
-def _tenant_of_token(services, token: str | None) -> str | None:  # noqa: ANN001
-    with services.registry.transaction(readonly=True) as tx:
-        account = tx.borrower_accounts.invited((token or "").partition(".")[0])
-        return account.tenant if account is not None else None
 
 
 @router.post("/cabinet/register", dependencies=[Depends(limited("public"))])

@@ -24,6 +24,17 @@ from signing.accounts import Borrower, DetailsChange, Proof
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 
+def N_(message: str) -> str:  # noqa: N802 - gettext's "mark only" (make i18n)
+    return message
+
+
+# The registry's statuses as the borrower reads them (documents, then signing requests).
+STATUSES = {"uploaded": N_("waiting for signatures"), "client-signed": N_("signed by you"),
+            "sealed": N_("signed by you and sealed by the lender"), "open": N_("waiting for your signature"),
+            "signed": N_("signed by you"), "cancelled": N_("cancelled by the lender"), "expired": N_("expired"),
+            "locked": N_("locked after wrong attempts")}
+
+
 def who(request: Request) -> Borrower | Response:
     """The borrower of the session cookie, or the login page (401)."""
     try:
@@ -42,6 +53,7 @@ def desk(request: Request) -> Response:
     account = services.cabinet_sessions.me(borrower)
     mine = services.borrower_cabinet.desk(borrower)
     return render(request, "cabinet/desk.html", account=account, desk=mine, moment=lang.moment,
+                  status=lambda code: lang.gettext(STATUSES[code]) if code in STATUSES else code,
                   changed=request.query_params.get("changed") == "1")
 
 
