@@ -11,6 +11,7 @@ phone told.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 
 import pytest
@@ -101,6 +102,15 @@ def test_LOAN_7_registration_needs_the_phone_code_biometrics_and_eds(http, alpha
     wrong = http.post(proofs, headers={INVITE: invitation},
                       json={"factor": "eds", "cms": eds_cms(token, ceremony, b"other data")})
     assert problem(wrong, 403)["problems"][0]["field"] == "cms"
+    # Garbage where a CMS or an assertion goes: refused with its reason, never a 500.
+    good = base64.b64decode(eds_cms(token, ceremony))
+    for cms in (good[: len(good) // 2],):
+        broken = http.post(proofs, headers={INVITE: invitation},
+                           json={"factor": "eds", "cms": base64.b64encode(cms).decode()})
+        assert problem(broken, 403)["problems"][0]["field"] == "cms"
+    assert problem(http.post(proofs, headers={INVITE: invitation},
+                             json={"factor": "biometric", "assertion": "a.b.c"}), 403)["problems"][0]["field"] \
+        == "assertion"
     # A biometric assertion for another person is refused.
     other = http.post(proofs, headers={INVITE: invitation},
                       json={"factor": "biometric", "assertion": assertion(services, f.iin(), ceremony)})
@@ -122,7 +132,7 @@ def test_LOAN_7_registration_needs_the_phone_code_biometrics_and_eds(http, alpha
     assert me["iin"] == iin and me["phone"] == client["phone"] and me["status"] == "active"
     (entry,) = [e for e in _audit(services, "borrower.registered") if e.subject == f"account:{me['id']}"]
     assert entry.details["factors"] == ["sms", "biometric", "eds"]
-    assert len([e for e in _audit(services, "borrower.factor-failed") if e.subject == f"account:{me['id']}"]) == 2
+    assert len([e for e in _audit(services, "borrower.factor-failed") if e.subject == f"account:{me['id']}"]) == 4
     # The invitation SMS was in the account's language.
     assert any("Qoltanba" in m.text and "/cabinet/register" in m.text for m in services.sms.messages(
         phone=client["phone"]))
@@ -227,6 +237,16 @@ def test_LOAN_9_phone_and_bank_details_change_with_biometrics_and_eds(http, alph
     assert bank.json()["required"] == ["biometric", "eds"]
     assert http.post(f"/borrower/changes/{bank.json()['id']}/proofs", headers=bearer(session), json={
         "factor": "biometric", "assertion": assertion(services, client["iin"], bank.json())}).status_code == 200
+    assert http.get("/borrower/me", headers=bearer(session)).json()["bank_account"] == iban
+    # Five refused proofs lock the change: even the right EDS is refused afterwards, and nothing changed.
+    bank_proofs = f"/borrower/changes/{bank.json()['id']}/proofs"
+    for _ in range(5):
+        problem(http.post(bank_proofs, headers=bearer(session), json={
+            "factor": "eds", "cms": eds_cms(client["token"], bank.json(), b"something else")}), 403)
+    locked = http.post(bank_proofs, headers=bearer(session),
+                       json={"factor": "eds", "cms": eds_cms(client["token"], bank.json())})
+    assert problem(locked, 409)["problems"] == [{"field": "ceremony", "message": "is locked"}]
+    assert http.get(f"/borrower/changes/{bank.json()['id']}", headers=bearer(session)).json()["status"] == "locked"
     assert http.get("/borrower/me", headers=bearer(session)).json()["bank_account"] == iban
 
 
