@@ -30,6 +30,9 @@ _EXPORTS = {
         "SigningRequestStatus", "SigningSessionRow", "TrustAnchorRow", "WebhookDeliveryRow",
         "WebhookDeliveryStatus", "WebhookEndpointRow",
     ),
+    "models.accounts": (
+        "AccountStatus", "BorrowerAccountRow", "BorrowerCeremonyRow", "BorrowerSessionRow", "CeremonyStatus",
+    ),
     "models.tenants": (
         "ContractFormRow", "SealSource", "TenantKeyRow", "TenantKeyState", "TenantRow", "TenantStatus",
     ),

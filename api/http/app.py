@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, services: "Services | None" = N
     from api.http.rate_limit import TokenBuckets
     from api.http.routes import health as probes
     from api.http.routes import (
+        accounts,
         applications,
         approvals,
         certificates,
@@ -114,10 +115,11 @@ def create_app(settings: Settings | None = None, services: "Services | None" = N
     # other request goes on to the API's routes (docs/architecture/api.md, "Pages").
     app.include_router(pages.router)
     for module in (hierarchy, certificates, applications, journal, revocation, documents, signing, tsa, clients,
-                   signing_requests, verification, console, approvals, mobile_signing, tenants):
+                   signing_requests, verification, console, approvals, mobile_signing, tenants, accounts):
         app.include_router(module.router)
     app.include_router(signing_requests.client_router)
     app.include_router(client_factors.router)
+    app.include_router(accounts.borrower_router)   # the borrower's own account (issue 16)
     app.include_router(probes.router)   # /livez, /readyz, /metrics (issue 17)
     app.router.routes.extend(status.ROUTES)
     app.state.ocsp_get_paths = status.GetPaths()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from api.catalogues import say
 from api.settings import Settings, record_settings
+from api.wiring.cabinet import Cabinet
 from api.wiring.client_will import ClientWill
 from api.wiring.policies import policy_from, sandbox_limits, verification_limits
 from api.wiring.tenants import Tenants
@@ -91,7 +92,7 @@ from signing.pades.validation_data import OurHierarchy, ValidationDataCollector
 
 
 @dataclass
-class Services(ClientWill, Tenants):
+class Services(ClientWill, Tenants, Cabinet):
     """Everything a request or a command needs, built once per process."""
 
     settings: Settings

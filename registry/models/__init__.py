@@ -10,6 +10,13 @@ Alembic's env compares against) holds every table.
 """
 
 from registry.models.applications import ApplicationRow, ApplicationStatus, IssuanceJournalRow
+from registry.models.accounts import (
+    AccountStatus,
+    BorrowerAccountRow,
+    BorrowerCeremonyRow,
+    BorrowerSessionRow,
+    CeremonyStatus,
+)
 from registry.models.audit import AuditCheckpointRow, AuditHeadRow, AuditRow
 from registry.models.base import NAMING_CONVENTION, Base, UTCDateTime
 from registry.models.clients import (
@@ -63,4 +70,5 @@ __all__ = [
     "ApplicationStatus", "CentreStatus", "CertificateStatus", "DocumentStatus", "FactorStatus", "SigningRequestStatus",
     "WebhookDeliveryStatus",
     "ContractFormRow", "SealSource", "TenantKeyRow", "TenantKeyState", "TenantRow", "TenantStatus",
+    "AccountStatus", "BorrowerAccountRow", "BorrowerCeremonyRow", "BorrowerSessionRow", "CeremonyStatus",
 ]

@@ -20,6 +20,12 @@ from sqlalchemy.orm import Session
 from registry.audit import AuditLog
 from registry.constraints import constraint_name
 from registry.db import Database
+from registry.repositories.accounts import (
+    BorrowerAccountRepository,
+    BorrowerCeremonyRepository,
+    BorrowerDocumentRepository,
+    BorrowerSessionRepository,
+)
 from registry.repositories.applications import ApplicationRepository, JournalRepository
 from registry.repositories.base import Conflict
 from registry.repositories.clients import (
@@ -118,6 +124,10 @@ class RegistryTransaction:
     approvals = _Made(ApprovalRepository)
     ca_key_retirements = _Made(CaKeyRetirementRepository)
     tenants = _Made(TenantRepository)
+    borrower_accounts = _Made(BorrowerAccountRepository)
+    borrower_ceremonies = _Made(BorrowerCeremonyRepository)
+    borrower_sessions = _Made(BorrowerSessionRepository)
+    borrower_documents = _Made(BorrowerDocumentRepository)
     contract_forms = _Made(ContractFormRepository)
     audit = _Made(AuditLog)
 

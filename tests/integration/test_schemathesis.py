@@ -106,6 +106,9 @@ EXCLUDED: dict[tuple[str, str], str] = {
         "a signing policy the strict loader reads, on or above DOMAIN.md's floor"),
     ("positive_data_acceptance", "POST /tenants/{tenant}/seal"): _CONTENT.format(
         "an accredited centre's PEM certificate naming the tenant's BIN with its key's handle, or neither"),
+    # Issue 16: the borrower's login.
+    ("positive_data_acceptance", "POST /borrower/sessions"): _RULES.format(
+        "the IIN's check digit (an IIN of 12 digits with a wrong one is a field problem)"),
     # RFC 6960 §2.3: a malformed OCSP request is answered with an OCSPResponse whose status is
     # malformedRequest (application/ocsp-response), the protocol's own refusal OCSP clients read, not
     # an HTTP 4xx; test_ocsp_responder.py holds it.

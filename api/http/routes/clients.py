@@ -25,6 +25,7 @@ from signing.factors.enrolment import ClientRegistration, FactorEnrolment
 router = APIRouter(tags=["clients"])
 Language = Literal["kk", "ru", "en"]
 ENROLMENT_TOKEN = re.compile(r"#[A-Za-z0-9_-]{16,}")   # the fragment of the link an enrolment SMS carries
+INVITATION_TOKEN = re.compile(r"(/cabinet/register\?t=)[0-9a-f]{32}\.[A-Za-z0-9_-]{16,}")   # issue 16's invitation
 
 
 class ClientBody(BaseModel):
@@ -135,5 +136,6 @@ def sms_outbox(phone: str | None = Query(default=None, pattern=r"^\+7[0-9]{10}$"
     # here either (the centre's administrator, testing the installation, does).
     shown = [m.as_json() for m in svc.sms.messages(tenant=None if scope is EVERY_TENANT else scope, phone=phone)]
     if who.role in MFO:
-        shown = [m | {"text": ENROLMENT_TOKEN.sub("#(the client's enrolment token)", m["text"])} for m in shown]
+        shown = [m | {"text": INVITATION_TOKEN.sub(r"\1(the client's invitation token)", ENROLMENT_TOKEN.sub(
+            "#(the client's enrolment token)", m["text"]))} for m in shown]
     return shown

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from registry.sealing import SealSpec, decode_fields, encode_fields
 
 revision = '0018'
-down_revision = '0015'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
