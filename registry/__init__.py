@@ -30,6 +30,9 @@ _EXPORTS = {
         "SigningRequestStatus", "SigningSessionRow", "TrustAnchorRow", "WebhookDeliveryRow",
         "WebhookDeliveryStatus", "WebhookEndpointRow",
     ),
+    "models.shared": (
+        "JobRow", "JobStatus", "RateBucketRow", "SMSOutboxRow",
+    ),
     "models.tenants": (
         "ContractFormRow", "SealSource", "TenantRow", "TenantStatus",
     ),

@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None, services: "Services | None" = N
     app.state.services = services
     app.state.access = AccessService(services.registry, services.clock)
     app.state.client_limiter = TokenBuckets(services.settings.client_rate_per_minute,
-                                            services.settings.client_rate_burst)
+                                            services.settings.client_rate_burst, shared=services.rate_buckets)
     problems.install(app)
     openapi.install(app)
 

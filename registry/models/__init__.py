@@ -42,6 +42,7 @@ from registry.models.hierarchy import (
 )
 from registry.models.people import ActorRow, ApprovalRow, CaKeyRetirementRow, ConsoleSessionRow, PersonRow
 from registry.models.revocation import CRLRow, RevocationRow
+from registry.models.shared import JobRow, JobStatus, RateBucketRow, SMSOutboxRow
 from registry.models.tenants import ContractFormRow, SealSource, TenantRow, TenantStatus
 from registry.models.webhooks import WebhookDeliveryRow, WebhookDeliveryStatus, WebhookEndpointRow
 
@@ -56,4 +57,5 @@ __all__ = [
     "ApplicationStatus", "CentreStatus", "CertificateStatus", "DocumentStatus", "FactorStatus", "SigningRequestStatus",
     "WebhookDeliveryStatus",
     "ContractFormRow", "SealSource", "TenantRow", "TenantStatus",
+    "JobRow", "JobStatus", "RateBucketRow", "SMSOutboxRow",
 ]

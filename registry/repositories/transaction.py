@@ -22,6 +22,7 @@ from registry.constraints import constraint_name
 from registry.db import Database
 from registry.repositories.applications import ApplicationRepository, JournalRepository
 from registry.repositories.base import Conflict
+from registry.repositories.shared import JobRepository, RateBucketRepository, SMSOutboxRepository
 from registry.repositories.clients import (
     BiometricAssertionRepository,
     BiometricChallengeRepository,
@@ -119,6 +120,9 @@ class RegistryTransaction:
     ca_key_retirements = _Made(CaKeyRetirementRepository)
     tenants = _Made(TenantRepository)
     contract_forms = _Made(ContractFormRepository)
+    jobs = _Made(JobRepository)
+    rate_buckets = _Made(RateBucketRepository)
+    sms_outbox = _Made(SMSOutboxRepository)
     audit = _Made(AuditLog)
 
     def __init__(self, connection: Connection) -> None:
