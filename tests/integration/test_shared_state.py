@@ -195,3 +195,72 @@ def test_each_webhook_event_is_delivered_once_even_when_a_worker_is_killed_mid_d
         handler.release.set()
         server.shutdown()
         server.server_close()
+
+
+def test_serials_crl_numbers_and_tsa_serials_stay_unique_when_several_processes_issue_at_once(cluster) -> None:
+    """Three processes issue certificates, time-stamp and publish the national CA's CRLs side by side on the
+    same registry: every certificate serial, TSA serial and CRL number is used once (RFC 5280 §5.2.3: CRL
+    numbers increase; RFC 3161 §2.4.2: each token's serial is unique)."""
+    from tests.support.cluster import issue_stamp_publish
+
+    services, _workers = cluster
+    # Forked: the children have the modules imported already (each opens its own connections, never the
+    # parent's), so the three start within a second of each other.
+    context = multiprocessing.get_context("fork")
+    start_at = time.time() + 1.5
+    arguments = [(str(services.settings.home), services.settings.database_url, golden.MASTER_KEY, start_at, 5)] * 3
+    with context.Pool(3) as pool:
+        results = pool.starmap(issue_stamp_publish, arguments, chunksize=1)
+    serials = [s for r in results for s in r[0]]
+    stamps = [s for r in results for s in r[1]]
+    crls = [n for r in results for n in r[2]]
+    assert len(serials) == len(set(serials)) == 15
+    assert len(stamps) == len(set(stamps)) == 15
+    assert len(crls) == len(set(crls)) >= 15
+    for _serials, _stamps, numbers in results:
+        assert numbers == sorted(numbers)   # each process sees its CRL numbers only grow
+
+
+def test_the_embedded_default_one_qoltanba_serve_on_sqlite_runs_the_scheduled_jobs(tmp_path) -> None:
+    """What `make run` starts (one `qoltanba serve`, the SQLite registry): the schedules are rows, the catch-up
+    jobs ran once at start, and /readyz counts the queue."""
+    import os
+    import sqlite3
+
+    from tests.support.cluster import ROOT
+    from tests.support.server import Home, free_port, running_server
+
+    database = tmp_path / "registry.db"
+    path = golden.prepare(tmp_path, f"sqlite:///{database}")   # what `qoltanba init` makes, copied
+    port = free_port()
+    home = Home(path, port, {**os.environ, "QOLTANBA_HOME": str(path), "QOLTANBA_MASTER_KEY": golden.MASTER_KEY,
+                             "QOLTANBA_DATABASE_URL": f"sqlite:///{database}", "PYTHONPATH": str(ROOT),
+                             "QOLTANBA_BASE_URL": f"http://127.0.0.1:{port}"})
+    with running_server(home, serve=True):
+        deadline = time.monotonic() + 10
+        while True:
+            status, body = _get(home.url + "/readyz")
+            if status == 200 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert status == 200, body
+        jobs = body["checks"]["queue"]["jobs"]
+        assert jobs["dead"] == 0 and jobs["running"] == 0 and jobs["queued"] >= 6
+    with sqlite3.connect(database) as connection:
+        rows = dict(connection.execute("SELECT name, status || ':' || coalesce(last_error, '') FROM jobs "
+                                       "WHERE name IS NOT NULL").fetchall())
+        ran = {name for (name,) in connection.execute("SELECT name FROM jobs WHERE run_at > created_at")}
+    assert {"crl-schedule", "audit-checkpoint", "requests-expiry", "requests-finish", "retention"} <= set(rows)
+    assert set(rows.values()) == {"queued:"}   # none failed
+    assert {"crl-schedule", "audit-checkpoint"} <= ran
+
+
+def _get(url: str) -> tuple[int, dict]:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())

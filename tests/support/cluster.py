@@ -127,3 +127,31 @@ def owner_of_connection(peer_port: int, workers: list[Worker]) -> Worker | None:
                 if target.startswith("socket:[") and target[8:-1] in inodes:
                     return worker
     return None
+
+
+def issue_stamp_publish(home: str, database_url: str, master_key: str, start_at: float,
+                        rounds: int) -> tuple[list[str], list[int], list[int]]:
+    """In a process of its own: ``rounds`` times issue a certificate, time-stamp a digest, publish the national
+    CRLs; returns (certificate serials, TSA serials, CRL numbers). Starts at ``start_at`` (wall time), so the
+    processes run side by side."""
+    import hashlib
+
+    from asn1crypto import cms
+
+    from api.settings import Settings
+    from api.wiring import Services
+    from tests.support import factories
+
+    services = Services.build(Settings(home=Path(home), database_url=database_url, master_key=master_key))
+    try:
+        services.tsa.certificate   # bound before the start line, as a serving process is
+        time.sleep(max(0.0, start_at - time.time()))
+        serials, stamps, crls = [], [], []
+        for n in range(rounds):
+            serials.append(factories.issue_person(services).serial)
+            token = cms.ContentInfo.load(services.tsa.stamp(hashlib.sha256(f"{os.getpid()}-{n}".encode()).digest()))
+            stamps.append(token["content"]["encap_content_info"]["content"].parsed["serial_number"].native)
+            crls += [crl.number for crl in services.publisher.publish("national")]
+        return serials, stamps, crls
+    finally:
+        services.close()
