@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, Float, Index, Integer, String, Text
+from sqlalchemy import JSON, Float, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.models.base import Base, UTCDateTime
@@ -68,7 +68,11 @@ class RateBucketRow(Base):
 
 
 class SMSOutboxRow(Base):
-    """A development SMS (embedded mode, no gateway): kept to be shown, never sent anywhere."""
+    """A development SMS (embedded mode, no gateway): kept to be shown, never sent anywhere.
+
+    The text carries a one-time code or an enrolment link: it is sealed under a key derived from the master
+    key, so neither the database nor a debug log of its statements shows it.
+    """
 
     __tablename__ = "sms_outbox"
     __table_args__ = (Index("ix_sms_outbox_phone", "phone"),)
@@ -77,5 +81,5 @@ class SMSOutboxRow(Base):
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
     tenant: Mapped[str] = mapped_column(String(64))
     phone: Mapped[str] = mapped_column(String(32))
-    text: Mapped[str] = mapped_column(Text)
+    sealed_text: Mapped[bytes] = mapped_column(LargeBinary)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

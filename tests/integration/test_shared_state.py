@@ -264,3 +264,35 @@ def _get(url: str) -> tuple[int, dict]:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
+
+
+def test_every_background_query_has_an_index_none_scans_its_table(cluster) -> None:
+    """The claim of due jobs and webhook deliveries, the expiry of requests and the finishing of interrupted
+    ones: with sequential scans priced out, PostgreSQL's plan for each reads an index, never a whole table
+    (signing_requests above all, which the webhook dispatcher used to scan every second)."""
+    from sqlalchemy import event
+
+    services, _workers = cluster
+    now = services.clock.now()
+    seen: list[tuple[str, object]] = []
+
+    def capture(_conn, _cursor, statement, parameters, _context, _many) -> None:  # noqa: ANN001
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append((statement, parameters))
+
+    engine = services.database.engine
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        with services.registry.transaction() as tx:
+            tx.jobs.claimable(now, 10)
+            tx.webhook_deliveries.due(now, 20)
+            tx.signing_requests.open_expired(now)
+            tx.signing_requests.signed_before(now)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert len(seen) == 4
+    with engine.connect() as connection:
+        connection.exec_driver_sql("SET enable_seqscan = off")
+        for statement, parameters in seen:
+            plan = "\n".join(r[0] for r in connection.exec_driver_sql("EXPLAIN " + statement, parameters))
+            assert "Seq Scan" not in plan, plan

@@ -53,7 +53,7 @@ def upgrade() -> None:
         sa.Column("public_id", sa.String(length=32), nullable=False),
         sa.Column("tenant", sa.String(length=64), nullable=False),
         sa.Column("phone", sa.String(length=32), nullable=False),
-        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("sealed_text", sa.LargeBinary(), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("public_id", name="sms_outbox_public_id_key"),
