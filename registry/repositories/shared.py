@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from registry.models import JobRow, JobStatus, RateBucketRow, SMSOutboxRow
@@ -75,8 +75,20 @@ class JobRepository(_Repository):
         return int(self._session.execute(stmt).rowcount or 0)
 
 
+# One statement per dialect, written once: building it with the expression language cost more than running it
+# (about 0.5 ms of a 0.75 ms request on SQLite). GREATEST is PostgreSQL's, two-argument MAX SQLite's.
+_TAKE = {name: text(
+    "INSERT INTO rate_buckets (bucket, key, tat) VALUES (:bucket, :key, :now + :interval) "
+    "ON CONFLICT (bucket, key) DO UPDATE SET tat = " + name + "(rate_buckets.tat, :now) + :interval "
+    "WHERE " + name + "(rate_buckets.tat, :now) - :now <= :tolerance RETURNING tat")
+    for name in ("greatest", "max")}
+
+
 class RateBucketRepository(_Repository):
-    """Token buckets as the generic cell rate algorithm (GCRA, ITU-T I.371): one row, one statement a request."""
+    """Token buckets as the generic cell rate algorithm (GCRA, ITU-T I.371): one row, one statement a request.
+
+    Core statements on the unit of work's connection (no ORM session): this runs once per limited request.
+    """
 
     def take(self, bucket: str, key: str, *, interval: float, tolerance: float, now: float) -> float | None:
         """Let one request of ``key`` through (None), or the seconds until one would be; atomic across workers.
@@ -87,22 +99,17 @@ class RateBucketRepository(_Repository):
         the tolerance.
         """
         connection = self._tx.connection
-        dialect = connection.dialect.name
-        table = RateBucketRow.__table__
-        later = func.greatest if dialect == "postgresql" else func.max
-        start = later(table.c.tat, now)
-        statement = (_insert(dialect)(table).values(bucket=bucket, key=key, tat=now + interval)
-                     .on_conflict_do_update(index_elements=["bucket", "key"], set_={"tat": start + interval},
-                                            where=start - now <= tolerance)
-                     .returning(table.c.tat))
-        if self._session.execute(statement).first() is not None:
+        statement = _TAKE["greatest" if connection.dialect.name == "postgresql" else "max"]
+        found = connection.execute(statement, {"bucket": bucket, "key": key, "now": now, "interval": interval,
+                                               "tolerance": tolerance}).first()
+        if found is not None:
             return None
         return self.wait(bucket, key, tolerance=tolerance, now=now)
 
     def wait(self, bucket: str, key: str, *, tolerance: float, now: float) -> float | None:
         """Seconds until ``key`` may go again, or None when it may now; nothing is taken."""
         table = RateBucketRow.__table__
-        tat = self._session.execute(select(table.c.tat).where(table.c.bucket == bucket,
+        tat = self._tx.connection.execute(select(table.c.tat).where(table.c.bucket == bucket,
                                                                table.c.key == key)).scalar_one_or_none()
         if tat is None or tat - now <= tolerance:
             return None
@@ -111,7 +118,7 @@ class RateBucketRepository(_Repository):
     def prune(self, now: float) -> int:
         """Delete buckets that are full again: they carry no information."""
         table = RateBucketRow.__table__
-        return int(self._session.execute(delete(table).where(table.c.tat <= now)).rowcount or 0)
+        return int(self._tx.connection.execute(delete(table).where(table.c.tat <= now)).rowcount or 0)
 
 
 class SMSOutboxRepository(_Repository):
