@@ -33,6 +33,9 @@ _EXPORTS = {
     "models.accounts": (
         "AccountStatus", "BorrowerAccountRow", "BorrowerCeremonyRow", "BorrowerSessionRow", "CeremonyStatus",
     ),
+    "models.shared": (
+        "JobRow", "JobStatus", "RateBucketRow", "SMSOutboxRow",
+    ),
     "models.tenants": (
         "ContractFormRow", "SealSource", "TenantKeyRow", "TenantKeyState", "TenantRow", "TenantStatus",
     ),

@@ -75,15 +75,15 @@ def create_app(settings: Settings | None = None, services: "Services | None" = N
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # Each serving process watches for revocations made by the others and
-        # publishes CRLs a crash or the clock left due.
+        # Each serving process watches for revocations made by the others (its OCSP cache).
         if services.hierarchy.is_initialised():
-            services.housekeeper.start()
-            # Webhook deliveries and request expiry; the policy and the settings in force are audited
-            # when they changed since the last start.
+            # The policy and the settings in force are audited when they changed since the last start.
             services.record_signing_policy()
             services.record_settings()
+            # This process's consumer of the shared queues (webhook deliveries, jobs: issue 17, item 2); what
+            # is due at start (the CRLs, a checkpoint) is done before it returns.
             services.dispatcher.start()
+            services.housekeeper.start()
         try:
             yield
         finally:
@@ -103,7 +103,7 @@ def create_app(settings: Settings | None = None, services: "Services | None" = N
     app.state.services = services
     app.state.access = AccessService(services.registry, services.clock)
     app.state.client_limiter = TokenBuckets(services.settings.client_rate_per_minute,
-                                            services.settings.client_rate_burst)
+                                            services.settings.client_rate_burst, shared=services.rate_buckets)
     problems.install(app)
     openapi.install(app)
 

@@ -128,7 +128,7 @@ def limited(bucket: str):  # noqa: ANN201 - a FastAPI dependency
         if found is None:
             settings = state.services.settings
             rate, burst = (getattr(settings, field) for field in BUCKETS[bucket])
-            found = RateLimiter(rate / 60, burst)
+            found = RateLimiter(rate / 60, burst, shared=state.services.rate_buckets, name=bucket)
             setattr(state, f"{bucket}_limiter", found)
         found.check(request.client.host if request.client else "unknown")
 

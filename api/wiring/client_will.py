@@ -34,7 +34,7 @@ from signing.requests.completion import ClientSigning
 from signing.requests.dossier import DossierService
 from signing.requests.handoff import HandoffLinks
 from signing.requests.evidence import EvidenceService
-from signing.webhooks import AddressPolicy, Dispatcher, WebhookService
+from signing.webhooks import AddressPolicy, WebhookPolicy, WebhookService
 
 if TYPE_CHECKING:
     from api.settings import Settings
@@ -90,7 +90,7 @@ class ClientWill:
         if s.sms_gateway_url:
             token = s.sms_gateway_token_file.read_text().strip() if s.sms_gateway_token_file else None
             return WebhookSMSGateway(s.sms_gateway_url, token)
-        return SMSOutbox(self.clock)
+        return SMSOutbox(self.registry, self.clock, SecretBox(self.master_key, "sms outbox"))
 
     @cached_property
     def biometric_simulator(self) -> BiometricProviderSimulator | None:
@@ -109,8 +109,9 @@ class ClientWill:
 
     @cached_property
     def webhooks(self) -> WebhookService:
+        policy = WebhookPolicy(lease=dt.timedelta(seconds=self.settings.webhook_lease_seconds))
         return WebhookService(self.registry, self.clock, SecretBox(self.master_key, "webhook secrets"),
-                              allow_http=self.settings.mode == "embedded",
+                              allow_http=self.settings.mode == "embedded", policy=policy,
                               addresses=AddressPolicy(allow_private=self.settings.mode == "embedded"))
 
     @cached_property
@@ -157,12 +158,6 @@ class ClientWill:
     def borrower_desk(self) -> BorrowerDesk:
         """What the borrower's signing page reads beyond the client API (issue 20)."""
         return BorrowerDesk(self.client_signing, self.documents, self.evidence, self.handoff_links)
-
-    @cached_property
-    def dispatcher(self) -> Dispatcher:
-        return Dispatcher(self.webhooks, [self.webhooks.deliver_due, self.signing_requests.expire_due,
-                                          self.client_signing.finish_interrupted],
-                          poll=self.settings.webhook_poll_seconds)
 
     def record_signing_policy(self, actor: str = "system") -> bool:
         """An audit entry when the signing policy in force differs from the last one recorded."""

@@ -49,6 +49,7 @@ from registry.models.hierarchy import (
 )
 from registry.models.people import ActorRow, ApprovalRow, CaKeyRetirementRow, ConsoleSessionRow, PersonRow
 from registry.models.revocation import CRLRow, RevocationRow
+from registry.models.shared import JobRow, JobStatus, RateBucketRow, SMSOutboxRow
 from registry.models.tenants import (
     ContractFormRow,
     SealSource,
@@ -71,4 +72,5 @@ __all__ = [
     "WebhookDeliveryStatus",
     "ContractFormRow", "SealSource", "TenantKeyRow", "TenantKeyState", "TenantRow", "TenantStatus",
     "AccountStatus", "BorrowerAccountRow", "BorrowerCeremonyRow", "BorrowerSessionRow", "CeremonyStatus",
+    "JobRow", "JobStatus", "RateBucketRow", "SMSOutboxRow",
 ]

@@ -141,7 +141,10 @@ class SigningRequestRow(Base):
     """
 
     __tablename__ = "signing_requests"
-    __table_args__ = (Index("ix_signing_requests_tenant_document", "tenant", "document_id"),)
+    __table_args__ = (Index("ix_signing_requests_tenant_document", "tenant", "document_id"),
+                      # the background queries (issue 17): expiry, and requests waiting for their seal or report
+                      Index("ix_signing_requests_status_expires_at", "status", "expires_at"),
+                      Index("ix_signing_requests_status_signed_at", "status", "signed_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)

@@ -28,6 +28,7 @@ from registry.repositories.accounts import (
 )
 from registry.repositories.applications import ApplicationRepository, JournalRepository
 from registry.repositories.base import Conflict
+from registry.repositories.shared import JobRepository, RateBucketRepository, SMSOutboxRepository
 from registry.repositories.clients import (
     BiometricAssertionRepository,
     BiometricChallengeRepository,
@@ -129,6 +130,9 @@ class RegistryTransaction:
     borrower_sessions = _Made(BorrowerSessionRepository)
     borrower_documents = _Made(BorrowerDocumentRepository)
     contract_forms = _Made(ContractFormRepository)
+    jobs = _Made(JobRepository)
+    rate_buckets = _Made(RateBucketRepository)
+    sms_outbox = _Made(SMSOutboxRepository)
     audit = _Made(AuditLog)
 
     def __init__(self, connection: Connection, sealer: object | None = None) -> None:
