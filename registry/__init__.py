@@ -30,6 +30,9 @@ _EXPORTS = {
         "SigningRequestStatus", "SigningSessionRow", "TrustAnchorRow", "WebhookDeliveryRow",
         "WebhookDeliveryStatus", "WebhookEndpointRow",
     ),
+    "models.csc": (
+        "CSCActivationRow", "CSCActivationStatus",
+    ),
     "models.tenants": (
         "ContractFormRow", "SealSource", "TenantRow", "TenantStatus",
     ),

@@ -24,6 +24,7 @@ from registry.models.clients import (
     SigningRequestRow,
     SigningRequestStatus,
 )
+from registry.models.csc import CSCActivationRow, CSCActivationStatus
 from registry.models.documents import (
     DocumentRow,
     DocumentStatus,
@@ -56,4 +57,5 @@ __all__ = [
     "ApplicationStatus", "CentreStatus", "CertificateStatus", "DocumentStatus", "FactorStatus", "SigningRequestStatus",
     "WebhookDeliveryStatus",
     "ContractFormRow", "SealSource", "TenantRow", "TenantStatus",
+    "CSCActivationRow", "CSCActivationStatus",
 ]

@@ -32,6 +32,7 @@ from registry.repositories.clients import (
     OneTimeCodeRepository,
     SigningRequestRepository,
 )
+from registry.repositories.csc import CSCActivationRepository
 from registry.repositories.documents import (
     DocumentRepository,
     DocumentVersionRepository,
@@ -119,6 +120,7 @@ class RegistryTransaction:
     ca_key_retirements = _Made(CaKeyRetirementRepository)
     tenants = _Made(TenantRepository)
     contract_forms = _Made(ContractFormRepository)
+    csc_activations = _Made(CSCActivationRepository)
     audit = _Made(AuditLog)
 
     def __init__(self, connection: Connection) -> None:
