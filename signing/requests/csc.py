@@ -91,6 +91,22 @@ class Granted:
         return {"SAD": self.sad, "expiresIn": self.expires_in}
 
 
+@dataclass(frozen=True)
+class CredentialInfo:
+    """credentials/info's answer for one credential, as the caller asked for it."""
+
+    credential: Credential
+    certificates: str
+    cert_info: bool
+    auth_info: bool
+    multisign: int
+    otp_digits: int
+
+    def as_json(self) -> dict[str, Any]:
+        return self.credential.info(certificates=self.certificates, cert_info=self.cert_info,
+                                    auth_info=self.auth_info, multisign=self.multisign, otp_digits=self.otp_digits)
+
+
 class KeyedHash(Protocol):
     def keyed_hash(self, *parts: str | bytes) -> str: ...
     def matches(self, expected_hex: str, *parts: str | bytes) -> bool: ...
@@ -174,13 +190,13 @@ class CSCService:
             return self.credentials.of_client(tx, caller, user_id or "")
 
     def info(self, caller: Caller, credential_id: object, *, certificates: object = "single",
-             cert_info: object = False, auth_info: object = False) -> dict[str, Any]:
+             cert_info: object = False, auth_info: object = False) -> CredentialInfo:
         if certificates not in ("none", "single", "chain"):
             raise invalid("certificates")
         with self.registry.transaction(readonly=True) as tx:
             credential = self.credentials.find(tx, caller, credential_id)
-        return credential.info(certificates=str(certificates), cert_info=cert_info is True,
-                               auth_info=auth_info is True, multisign=self.multisign, otp_digits=self.codes.digits)
+        return CredentialInfo(credential, str(certificates), cert_info is True, auth_info is True, self.multisign,
+                              self.codes.digits)
 
     # -- the borrower's will --------------------------------------------------------------
 

@@ -20,11 +20,12 @@ import json
 import time
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.http.deps import services
+from api.http.rate_limit import limited
 from api.wiring import Services
 from ca.access import Role, Unauthenticated
 from ca.errors import QoltanbaError
@@ -32,7 +33,14 @@ from keys import SecretBox
 from signing.requests.csc import Authorize, SignHash
 from signing.requests.csc_credentials import Caller, CSCRefused
 
-router = APIRouter(tags=["csc"])
+# Each call spends from the caller's address's public bucket (QOLTANBA_PUBLIC_RATE_PER_MINUTE) before its token
+# is read; the token itself is checked by the route, which answers in CSC's words.
+_ERROR = {"content": {"application/json": {"schema": {
+    "type": "object", "required": ["error", "error_description"],
+    "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}}}}}}
+router = APIRouter(tags=["csc"], dependencies=[Depends(limited("public"))], responses={
+    400: {"description": "Refused in the CSC API's words (error, error_description)", **_ERROR},
+    401: {"description": "No valid access token (error: invalid_token)", **_ERROR}})
 
 _TOKEN_PREFIX = "csc_"
 _TOKEN_TTL = 600
@@ -90,6 +98,7 @@ def _caller(request: Request, svc: Services) -> Caller:
 
 async def _answer(request: Request, svc: Services, work) -> JSONResponse:  # noqa: ANN001 - the method's body
     try:
+        await request.body()   # read first (and bounded: 413 past the limit), whoever sent it
         caller = await run_in_threadpool(_caller, request, svc)
         body = await _body(request)
         return JSONResponse(await run_in_threadpool(work, caller, body))
@@ -113,6 +122,10 @@ def _add(version: str) -> None:
     @router.post(f"{prefix}/info", summary=f"CSC {version} info: the service and the methods it offers",
                  openapi_extra={"requestBody": _BODY})
     async def info(request: Request) -> JSONResponse:
+        try:
+            await _body(request)   # an optional JSON object (v1: lang); nothing in it changes the answer
+        except CSCRefused as refused:
+            return _error(refused)
         return JSONResponse(_info(version))
 
     @router.post(f"{prefix}/oauth2/token", summary=f"CSC {version} OAuth2 client credentials: an access token for "
@@ -121,7 +134,10 @@ def _add(version: str) -> None:
                      "schema": {"type": "object"}}}, "required": False}})
     async def token(request: Request, svc: Services = Depends(services)) -> JSONResponse:
         try:
+            await request.body()   # read (and bounded) whatever its media type
             form = await request.form()
+        except HTTPException:   # over the body limit: 413 as everywhere
+            raise
         except Exception:   # noqa: BLE001 - a body that is not a form is a bad request
             form = {}
         if form.get("grant_type") != "client_credentials":
@@ -155,10 +171,11 @@ def _add(version: str) -> None:
     async def credentials_info(request: Request, svc: Services = Depends(services)) -> JSONResponse:
         return await _answer(request, svc, lambda caller, body: svc.csc.info(
             caller, body.get("credentialID"), certificates=body.get("certificates", "single"),
-            cert_info=body.get("certInfo", False), auth_info=body.get("authInfo", False)))
+            cert_info=body.get("certInfo", False), auth_info=body.get("authInfo", False)).as_json())
 
     @router.post(f"{prefix}/credentials/sendOTP", summary=f"CSC {version} credentials/sendOTP: an SMS code to the "
-                                                          "borrower's phone", openapi_extra={"requestBody": _BODY})
+                                                          "borrower's phone", openapi_extra={"requestBody": _BODY},
+                 status_code=204, responses={204: {"description": "The code is sent"}})
     async def send_otp(request: Request, svc: Services = Depends(services)) -> JSONResponse:
         answer = await _answer(request, svc, lambda caller, body: svc.csc.send_otp(caller, body.get("credentialID")))
         return Response(status_code=204) if answer.status_code == 200 else answer
