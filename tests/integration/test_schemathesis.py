@@ -122,6 +122,11 @@ EXCLUDED: dict[tuple[str, str], str] = {
 EXAMPLES = int(os.environ.get("QOLTANBA_SCHEMATHESIS_EXAMPLES", "6"))
 # Each verification runs in a sandboxed worker process (about a second each): fewer, and anonymous only.
 SLOW = {"POST /verify": 3}
+# The CSC API (issue 19) reads its caller from the Authorization bearer, not X-API-Key: every identity here is
+# anonymous to it (401 invalid_token), so it is fuzzed as anonymous only, with fewer examples.
+SLOW |= {f"POST /csc/{version}/{method}": 2 for version in ("v1", "v2") for method in (
+    "info", "oauth2/token", "credentials/list", "credentials/info", "credentials/sendOTP", "credentials/authorize",
+    "signatures/signHash")}
 BUDGET_SECONDS = 60
 SEED = int(os.environ.get("QOLTANBA_SCHEMATHESIS_SEED") or random.randrange(2**32))
 IDENTITIES = ("anonymous", "mfo", "administrator")
