@@ -32,6 +32,7 @@ from signing.requests import SigningRequests
 from signing.requests.borrower import BorrowerDesk
 from signing.requests.completion import ClientSigning
 from signing.requests.csc import CSCService
+from signing.requests.csc_page import CSCPage
 from signing.requests.csc_credentials import Credentials
 from signing.requests.handoff import HandoffLinks
 from signing.requests.evidence import EvidenceService
@@ -77,8 +78,8 @@ class ClientWill:
         """
         policies = put_in_force(self.signing_policy_path, policy, approval)
         # Services built on the old policy are rebuilt on first use; nothing else holds it.
-        for name in ("clients", "signing_requests", "client_signing", "csc", "own_enrolment", "tenant_policies",
-                     "form_check", "documents"):
+        for name in ("clients", "signing_requests", "client_signing", "csc", "csc_page", "own_enrolment",
+                     "tenant_policies", "form_check", "documents"):
             self.__dict__.pop(name, None)
         self.__dict__["signing_policies"] = policies
         self.record_signing_policy(actor=f"{approval.requested_by}+{approval.approved_by}")
@@ -152,6 +153,11 @@ class ClientWill:
                           self.signing_policies.codes, self.tenant_policies, self.held_keys, self.tenant_seals,
                           self.authorisations, say=say,
                           sad_ttl=dt.timedelta(minutes=self.settings.authorisation_ttl_minutes))
+
+    @cached_property
+    def csc_page(self) -> CSCPage:
+        """The CSC API's OAuth2 authorisation through the borrower's page (issue 19)."""
+        return CSCPage(self.csc, self.assertion_verifier, self.signing_policies.biometrics)
 
     @cached_property
     def handoff_links(self) -> HandoffLinks:

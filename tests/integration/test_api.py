@@ -45,8 +45,9 @@ CLIENT_ROUTES = {"/client/signing-requests/{request_id}", "/client/signing-reque
 # The CSC API (issue 19) takes the MFO's API key or an oauth2/token access token as its bearer token and checks
 # it itself, so that a refusal is said in CSC's words (401 invalid_token; tests/interop/test_csc_interop.py).
 CSC_ROUTES = {f"/csc/{version}/{method}" for version in ("v1", "v2") for method in (
-    "info", "oauth2/token", "credentials/list", "credentials/info", "credentials/sendOTP", "credentials/authorize",
-    "signatures/signHash")}
+    "info", "oauth2/token", "oauth2/authorize", "credentials/list", "credentials/info", "credentials/sendOTP", "credentials/authorize",
+    "signatures/signHash")} | {"/sign-csc/{activation}" + tail for tail in (
+        "", "/biometric", "/biometric/simulator", "/confirm")}   # its page: the page's token in its cookie
 SIGN_ROUTES = {"/sign/{request_id}" + tail for tail in (
     "", "/document.pdf", "/pages/{number}.png", "/sms", "/code", "/biometric", "/biometric/simulator",
     "/biometric/assertion", "/confirm", "/eds", "/eds/data", "/eds/cms", "/signed.pdf", "/evidence",

@@ -118,6 +118,8 @@ EXCLUDED: dict[tuple[str, str], str] = {
        "checked in CSC's words (tests/interop/test_csc_interop.py)" for version in ("v1", "v2") for method in (
            "oauth2/token", "credentials/list", "credentials/info", "credentials/sendOTP", "credentials/authorize",
            "signatures/signHash")},
+    **{("positive_data_acceptance", f"GET /csc/{version}/oauth2/authorize"): "an MFO's key id, its credential "
+       "and hashes the query names (tests/e2e/test_csc_page.py)" for version in ("v1", "v2")},
 }
 EXAMPLES = int(os.environ.get("QOLTANBA_SCHEMATHESIS_EXAMPLES", "6"))
 # Each verification runs in a sandboxed worker process (about a second each): fewer, and anonymous only.
@@ -126,7 +128,7 @@ SLOW = {"POST /verify": 3}
 # anonymous to it (401 invalid_token), so it is fuzzed as anonymous only, with fewer examples.
 SLOW |= {f"POST /csc/{version}/{method}": 2 for version in ("v1", "v2") for method in (
     "info", "oauth2/token", "credentials/list", "credentials/info", "credentials/sendOTP", "credentials/authorize",
-    "signatures/signHash")}
+    "signatures/signHash")} | {f"GET /csc/{version}/oauth2/authorize": 2 for version in ("v1", "v2")}
 BUDGET_SECONDS = 60
 SEED = int(os.environ.get("QOLTANBA_SCHEMATHESIS_SEED") or random.randrange(2**32))
 IDENTITIES = ("anonymous", "mfo", "administrator")

@@ -21,7 +21,7 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.http.deps import services
@@ -32,6 +32,10 @@ from ca.errors import QoltanbaError
 from keys import SecretBox
 from signing.requests.csc import Authorize, SignHash
 from signing.requests.csc_credentials import Caller, CSCRefused
+from signing.requests.csc_page import PAGE_TTL, PageRequest
+
+# The signing page's cookie (api/pages/sign_csc.py reads it; the rooms share no module).
+PAGE_COOKIE = "qoltanba_csc"
 
 # Each call spends from the caller's address's public bucket (QOLTANBA_PUBLIC_RATE_PER_MINUTE) before its token
 # is read; the token itself is checked by the route, which answers in CSC's words.
@@ -45,7 +49,7 @@ router = APIRouter(tags=["csc"], dependencies=[Depends(limited("public"))], resp
 _TOKEN_PREFIX = "csc_"
 _TOKEN_TTL = 600
 _METHODS = ["credentials/list", "credentials/info", "credentials/sendOTP", "credentials/authorize",
-            "signatures/signHash", "oauth2/token"]
+            "signatures/signHash", "oauth2/token", "oauth2/authorize"]
 _BODY = {"content": {"application/json": {"schema": {"type": "object"}}}, "required": False}
 
 
@@ -140,9 +144,10 @@ def _add(version: str) -> None:
             raise
         except Exception:   # noqa: BLE001 - a body that is not a form is a bad request
             form = {}
-        if form.get("grant_type") != "client_credentials":
-            return JSONResponse({"error": "unsupported_grant_type",
-                                 "error_description": "grant_type must be client_credentials"}, status_code=400)
+        grant = form.get("grant_type")
+        if grant not in ("client_credentials", "authorization_code"):
+            return JSONResponse({"error": "unsupported_grant_type", "error_description": "grant_type must be "
+                                 "client_credentials or authorization_code"}, status_code=400)
         secret = form.get("client_secret")
         try:
             who = await run_in_threadpool(request.app.state.access.authenticate,
@@ -153,10 +158,43 @@ def _add(version: str) -> None:
         if who.role is not Role.MFO or not who.tenant:
             return JSONResponse({"error": "invalid_client", "error_description": "Only an MFO's key signs through "
                                                                                  "the CSC API"}, status_code=401)
+        if grant == "authorization_code":   # the borrower authorised on the signing page: the SAD, once
+            code, uri = form.get("code"), form.get("redirect_uri")
+            try:
+                granted = await run_in_threadpool(svc.csc_page.exchange, Caller(who.name, who.tenant),
+                                                  code if isinstance(code, str) else "",
+                                                  uri if isinstance(uri, str) else "")
+            except CSCRefused as refused:
+                return _error(refused)
+            return JSONResponse({"access_token": granted.sad, "token_type": "SAD", "expires_in": granted.expires_in,
+                                 "SAD": granted.sad})
         claims = {"actor": who.name, "tenant": who.tenant, "exp": int(time.time()) + _TOKEN_TTL}
         sealed = _tokens(svc).seal(json.dumps(claims).encode(), "csc access token")
         access = _TOKEN_PREFIX + base64.urlsafe_b64encode(sealed).decode().rstrip("=")
         return JSONResponse({"access_token": access, "token_type": "Bearer", "expires_in": _TOKEN_TTL})
+
+    @router.get(f"{prefix}/oauth2/authorize", summary=f"CSC {version} OAuth2 authorisation code, scope credential: "
+                "the borrower's browser goes to the signing page, which does the policy's factors and returns to "
+                "redirect_uri with the code", responses={303: {"description": "To the borrower's signing page"}})
+    async def oauth2_authorize(request: Request, svc: Services = Depends(services), response_type: str = "",
+                               client_id: str = "", redirect_uri: str = "", scope: str = "",
+                               credentialID: str = "", numSignatures: str = "", hashes: str = "",  # noqa: N803
+                               hashAlgorithmOID: str = "", clientData: str = "", state: str = "",  # noqa: N803
+                               ) -> Response:
+        page = PageRequest(client_id=client_id, redirect_uri=redirect_uri, response_type=response_type, scope=scope,
+                           credential_id=credentialID, num_signatures=numSignatures, hashes=hashes,
+                           client_data=clientData, state=state, hash_algo=hashAlgorithmOID)
+        try:
+            started = await run_in_threadpool(svc.csc_page.begin, page)
+        except CSCRefused as refused:
+            return _error(refused)
+        except QoltanbaError as refused:
+            return _error(CSCRefused("invalid_request", refused.detail))
+        answer = RedirectResponse(f"/sign-csc/{started.activation}", status_code=303)
+        answer.set_cookie(PAGE_COOKIE, started.token, max_age=int(PAGE_TTL.total_seconds()),
+                          path=f"/sign-csc/{started.activation}", httponly=True, samesite="lax",
+                          secure=svc.settings.base_url.startswith("https://"))
+        return answer
 
     @router.post(f"{prefix}/credentials/list", summary=f"CSC {version} credentials/list: the borrower's (userID: "
                                                        "the MFO's client id) held keys and the tenant's seal",
