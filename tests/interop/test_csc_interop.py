@@ -261,3 +261,34 @@ def test_csc_errors_are_the_specifications_words_never_a_500(served, borrower) -
     broken = httpx.post(f"{home.url}/csc/v1/signatures/signHash", content=b"[not json",
                         headers={"Authorization": f"Bearer {access}"})
     assert broken.status_code == 400 and broken.json()["error"] == "invalid_request"
+
+
+def test_the_page_flow_refuses_a_foreign_client_a_missing_token_an_unmet_policy_and_a_made_up_code(
+        served, borrower) -> None:
+    """LOAN-2 through oauth2/authorize without a browser: each wrong step refused, nothing authorised."""
+    home, services, keys = served
+    digest = base64.urlsafe_b64encode(hashlib.sha256(b"contract").digest()).decode().rstrip("=")
+    query = {"response_type": "code", "client_id": keys[TENANT].split("_")[1], "redirect_uri": f"{home.url}/health",
+             "scope": "credential", "credentialID": borrower["credential"], "numSignatures": "1", "hashes": digest,
+             "clientData": "contract", "state": "s"}
+    foreign = httpx.get(f"{home.url}/csc/v2/oauth2/authorize", params={**query, "client_id": keys[OTHER].split("_")[1]})
+    assert foreign.status_code == 400 and foreign.json()["error_description"] == "Invalid parameter credentialID"
+    unknown = httpx.get(f"{home.url}/csc/v2/oauth2/authorize", params={**query, "client_id": "0" * 16})
+    assert unknown.status_code == 401 and unknown.json()["error"] == "invalid_client"
+    opened = httpx.get(f"{home.url}/csc/v2/oauth2/authorize", params=query)
+    assert opened.status_code == 303 and opened.headers["location"].startswith("/sign-csc/"), opened.text
+    page = home.url + opened.headers["location"]
+    cookie = opened.cookies.get("qoltanba_csc")
+    assert cookie and "httponly" in opened.headers["set-cookie"].lower()
+    assert httpx.get(page, headers={"Accept": "text/html"}).status_code == 401   # no token: no page
+    shown = httpx.get(page, cookies={"qoltanba_csc": cookie}, headers={"Accept": "text/html"})
+    assert shown.status_code == 200 and "LOAN-2" in shown.text
+    early = httpx.post(page + "/confirm", cookies={"qoltanba_csc": cookie}, headers={"Accept": "text/html"})
+    assert early.status_code == 400 and "location" not in early.headers   # the policy is not met: no code
+    made_up = httpx.post(f"{home.url}/csc/v2/oauth2/token", data={
+        "grant_type": "authorization_code", "client_secret": keys[TENANT], "code": "x" * 43,
+        "redirect_uri": f"{home.url}/health"})
+    assert made_up.status_code == 400 and made_up.json()["error"] == "invalid_grant"
+    with services.registry.transaction(readonly=True) as tx:
+        row = tx.csc_activations.of_tenant(TENANT, limit=1)[0]
+    assert row.status == "pending" and row.code_digest is None and row.sad_digest is None
