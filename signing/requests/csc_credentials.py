@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ca.policy import NATIONAL
@@ -88,9 +89,15 @@ class Credential:
     def is_seal(self) -> bool:
         return self.client is None
 
+    def public_key(self) -> Any:  # noqa: ANN401 - RSA, EC, or None for a key cryptography cannot read (GOST)
+        try:
+            return self.certificate.public_key()
+        except (ValueError, TypeError, UnsupportedAlgorithm):
+            return None
+
     def sign_algorithms(self) -> dict[str, str]:
-        """signAlgo OID -> the hash it names, for this key (RSA PKCS#1 v1.5 or ECDSA)."""
-        key = self.certificate.public_key()
+        """signAlgo OID -> the hash it names, for this key (RSA PKCS#1 v1.5 or ECDSA; none for GOST)."""
+        key = self.public_key()
         if isinstance(key, rsa.RSAPublicKey):
             return dict(_RSA_ALGOS)
         if isinstance(key, ec.EllipticCurvePublicKey):
@@ -100,7 +107,7 @@ class Credential:
     def info(self, *, certificates: str, cert_info: bool, auth_info: bool, multisign: int,
              otp_digits: int) -> dict[str, Any]:
         """credentials/info's answer (CSC v1.0.4 section 11.5; v2 keeps these members)."""
-        key = self.certificate.public_key()
+        key = self.public_key()
         algo: dict[str, Any] = {"status": "enabled", "algo": sorted(self.sign_algorithms()),
                                 "len": key.key_size if isinstance(key, (rsa.RSAPublicKey,
                                                                         ec.EllipticCurvePublicKey)) else 0}
