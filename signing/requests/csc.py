@@ -124,6 +124,7 @@ class CSCStore(Protocol):
     """What the CSC door touches (a ``registry.RegistryTransaction`` is one)."""
 
     csc_activations: Any
+    documents: Any
     clients: Any
     client_factors: Any
     one_time_codes: Any
@@ -230,8 +231,14 @@ class CSCService:
             hashes = parse_hashes(request.hashes, expected=num)
             credential = self.credentials.find(tx, caller, request.credential_id)
             now = self.clock.now()
-            if credential.is_seal:
-                return self._grant(tx, caller, credential, request, hashes, kind=None, rule=None, factors=[])
+            if credential.is_seal:   # for the tenant's own documents only: clientData names one by its id
+                document = tx.documents.by_public_id(caller.tenant, request.client_data) \
+                    if isinstance(request.client_data, str) and len(request.client_data) == 32 else None
+                if document is None:
+                    raise CSCRefused("invalid_request", "Invalid parameter clientData: the seal signs the "
+                                                        "tenant's own documents; name one by its id")
+                return self._grant(tx, caller, credential, request, hashes, kind=document.kind, rule=None,
+                                   factors=[])
             kind, purpose = document_kind(request.client_data)
             rule = self.policies.of(tx, caller.tenant).rule_for(kind, credential.client.kind, purpose)
             if not isinstance(request.otp, str) or not request.otp:
@@ -240,7 +247,13 @@ class CSCService:
             refused = check_code(tx, self.secrets, now, factor=factor, request_id=None, binding=credential.id,
                                  document_sha256=None, code=request.otp, purpose=REMOTE)
             if refused is not None:
-                raise CSCRefused("invalid_otp", f"The OTP is invalid: it {refused}")
+                # The wrong try is kept (the transaction commits before the refusal is raised); at the code
+                # policy's limit the live code is void, as the signing page's (issue 18).
+                live = [r for r in tx.one_time_codes.sent(factor.id, None, REMOTE, for_update=True)
+                        if r.used_at is None and r.superseded_at is None]
+                if live and live[-1].attempts >= self.codes.max_failures:
+                    live[-1].superseded_at = now
+                raise CSCRefused("invalid_otp", f"The OTP is invalid: it {refused}", keep=True)
             proven = [{"factor": Factor.SMS.value, "at": now.isoformat(), "phone": masked(factor.phone or "")}]
             if not held_key_satisfies(rule, {Factor.SMS}):
                 raise CSCRefused("invalid_request", f"Policy {rule.name} ({', '.join(rule.cites)}) asks for more "
@@ -317,7 +330,7 @@ class CSCService:
     def _sign(self, credential: Credential, row: CSCActivationRow, digest: bytes, hash_name: str,
               tx: CSCStore) -> bytes:
         if credential.is_seal:
-            return self.seals.ready(self.seals.find(tx, caller_tenant(row))).signer.sign_digest(digest, hash_name)
+            return self.seals.ready(self.seals.find(tx, row.tenant)).signer.sign_digest(digest, hash_name)
         authorisation = self.authorisations.for_hash(activation=row.public_id, tenant=row.tenant,
                                                      signer_serial=credential.serial, digest_hex=digest.hex(),
                                                      granted_at=row.authorised_at or row.created_at,
@@ -335,8 +348,15 @@ class CSCService:
     def _guarded(self, caller: Caller, endpoint: str, credential_id: object, work: Any) -> Any:  # noqa: ANN401
         """``work`` in one transaction; a refusal rolls it back, is audited in its own, and is raised."""
         try:
+            kept: CSCRefused | None = None
             with self.registry.transaction() as tx:
-                return work(tx)
+                try:
+                    return work(tx)
+                except CSCRefused as refused:
+                    if not refused.keep:
+                        raise
+                    kept = refused   # what the work wrote stays (a wrong code's try), then it is refused
+            raise kept
         except (CSCRefused, NotAuthorised, QoltanbaError) as refused:
             error = refused if isinstance(refused, CSCRefused) else CSCRefused(
                 "invalid_request", refused.detail if hasattr(refused, "detail") else str(refused))
@@ -357,10 +377,6 @@ def held_key_satisfies(rule: SigningRule, proven: set[Factor]) -> bool:
     biometrics besides.
     """
     return bool(proven) and rule.satisfied_by(proven | {Factor.EDS})
-
-
-def caller_tenant(row: CSCActivationRow) -> str:
-    return row.tenant
 
 
 def _policy(rule: SigningRule | None) -> dict[str, Any] | None:

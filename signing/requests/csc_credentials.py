@@ -50,12 +50,15 @@ HASH_BYTES = {"sha256": 32, "sha384": 48, "sha512": 64}
 class CSCRefused(Exception):
     """A request the CSC API refuses: ``error`` and ``error_description`` as the specification words them."""
 
-    def __init__(self, error: str, description: str, status: int = 400, *, audit: bool = True) -> None:
+    def __init__(self, error: str, description: str, status: int = 400, *, audit: bool = True,
+                 keep: bool = False) -> None:
+        """``keep``: what the refused call wrote is committed all the same (a wrong one-time code's try)."""
         super().__init__(description)
         self.error = error
         self.description = description
         self.status = status
         self.audit = audit
+        self.keep = keep
 
     def as_json(self) -> dict[str, str]:
         return {"error": self.error, "error_description": self.description}

@@ -209,6 +209,23 @@ def test_a_sad_signs_only_its_hashes_once_and_in_time_else_nothing_is_signed_and
         assert all(late not in str(r.evidence) and r.sad_digest != late for r in tx.csc_activations.of_tenant(TENANT))
 
 
+def test_wrong_otps_are_counted_and_void_the_code_at_the_policys_limit(served, borrower) -> None:
+    """A wrong code is refused (invalid_otp) and counted, though nothing else is written; after five wrong tries
+    even the right code is refused: guessing gets nowhere."""
+    home, services, keys = served
+    key, credential = keys[TENANT], borrower["credential"]
+    assert _csc(home, key, "credentials/sendOTP", {"credentialID": credential}).status_code == 204
+    right = _otp(home, key, borrower["client"]["phone"])
+    wrong = f"{(int(right) + 1) % 10**6:06d}"
+    body = {"credentialID": credential, "numSignatures": 1, "clientData": "consent",
+            "hash": [base64.b64encode(hashlib.sha256(b"guess").digest()).decode()]}
+    for _ in range(5):
+        answer = _csc(home, key, "credentials/authorize", {**body, "OTP": wrong})
+        assert answer.status_code == 400 and answer.json()["error"] == "invalid_otp", answer.text
+    late = _csc(home, key, "credentials/authorize", {**body, "OTP": right})
+    assert late.status_code == 400 and "void" in late.json()["error_description"], late.text
+
+
 def test_a_contracts_hashes_are_not_authorised_by_an_otp_alone_loan_2(served, borrower) -> None:
     """LOAN-2: a contract needs biometrics besides the EDS; the SMS code is refused, no SAD, audited."""
     home, services, keys = served
@@ -227,8 +244,16 @@ def test_the_seal_signs_through_csc_for_its_own_tenant_only(served) -> None:
     assert info.status_code == 200 and info.json()["authMode"] == "implicit" and info.json()["SCAL"] == "2"
     seal = x509.load_der_x509_certificate(base64.b64decode(info.json()["cert"]["certificates"][0]))
     assert seal.serial_number == int(services.tenants.get(TENANT).seal.serial, 16)
+    from tests.support.signing import upload
+
     digest = hashlib.sha256(b"the tenant's own document").digest()
-    body = {"credentialID": f"seal-{TENANT}", "numSignatures": 1, "hashes": [base64.b64encode(digest).decode()]}
+    own, theirs = upload(services, f.iin(), tenant=TENANT).id, upload(services, f.iin(), tenant=OTHER).id
+    body = {"credentialID": f"seal-{TENANT}", "numSignatures": 1, "hashes": [base64.b64encode(digest).decode()],
+            "clientData": own}
+    # The seal signs the tenant's own documents only: another tenant's document, or none named, is refused.
+    for named in (theirs, None):
+        refused = _csc(home, keys[TENANT], "credentials/authorize", {**body, "clientData": named}, "v2")
+        assert refused.status_code == 400 and "clientData" in refused.json()["error_description"], refused.text
     # Another tenant names this tenant's seal: not found, refused, audited.
     foreign = _csc(home, keys[OTHER], "credentials/authorize", body, "v2")
     assert foreign.status_code == 400 and foreign.json()["error_description"] == "Invalid parameter credentialID"
@@ -241,6 +266,10 @@ def test_the_seal_signs_through_csc_for_its_own_tenant_only(served) -> None:
     assert signed.status_code == 200, signed.text
     seal.public_key().verify(base64.b64decode(signed.json()["signatures"][0]), b"the tenant's own document",
                              ec.ECDSA(hashes.SHA256()))
+    with services.registry.transaction(readonly=True) as tx:
+        row = tx.csc_activations.of_tenant(TENANT, limit=1)[0]
+    assert row.credential == f"seal-{TENANT}" and row.evidence["request"]["clientData"] == own
+    assert row.status == "used" and row.client_id is None
 
 
 def test_csc_errors_are_the_specifications_words_never_a_500(served, borrower) -> None:
