@@ -163,6 +163,7 @@ class Chains(Protocol):
 
 
 class Seals(Protocol):
+    def active(self, tx: Any, tenant: str) -> Any: ...   # noqa: ANN401 - registry.TenantRow
     def find(self, tx: Any, tenant: str) -> Any: ...   # noqa: ANN401 - registry.TenantRow
 
 
@@ -175,6 +176,8 @@ class Credentials:
         self.clock = clock
 
     def find(self, tx: Any, caller: Caller, credential_id: object) -> Credential:
+        """The credential, for a registered tenant that is not suspended (issue 15: it signs nothing then)."""
+        self.seals.active(tx, caller.tenant)
         if not isinstance(credential_id, str) or not credential_id:
             raise CSCRefused("invalid_request", "Missing (or invalid type) string parameter credentialID")
         if credential_id.startswith(SEAL):

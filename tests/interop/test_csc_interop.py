@@ -226,6 +226,22 @@ def test_wrong_otps_are_counted_and_void_the_code_at_the_policys_limit(served, b
     assert late.status_code == 400 and "void" in late.json()["error_description"], late.text
 
 
+def test_a_suspended_tenant_signs_nothing_through_csc(served) -> None:
+    """Issue 15's suspension holds at the CSC door too: every method refuses, in CSC's words, and says why."""
+    from ca.access import AccessService
+
+    home, services, _keys = served
+    ensure_tenant(services, "csc-gamma")
+    key = AccessService(services.registry, services.clock).create_key("csc-gamma-backend", "mfo", by="test",
+                                                                      tenant="csc-gamma").key
+    assert _csc(home, key, "credentials/list", {}).status_code == 200
+    services.tenants.suspend("test", "csc-gamma", "CSC test")
+    body = {"credentialID": "seal-csc-gamma", "numSignatures": 1, "clientData": "f" * 32,
+            "hash": [base64.b64encode(hashlib.sha256(b"x").digest()).decode()]}
+    answer = _csc(home, key, "credentials/authorize", body)
+    assert answer.status_code == 400 and "suspended" in answer.json()["error_description"], answer.text
+
+
 def test_a_contracts_hashes_are_not_authorised_by_an_otp_alone_loan_2(served, borrower) -> None:
     """LOAN-2: a contract needs biometrics besides the EDS; the SMS code is refused, no SAD, audited."""
     home, services, keys = served

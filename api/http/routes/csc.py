@@ -112,11 +112,12 @@ async def _answer(request: Request, svc: Services, work) -> JSONResponse:  # noq
         return _error(CSCRefused("invalid_request", refused.detail))
 
 
-def _info(version: str) -> dict[str, Any]:
+def _info(version: str, base_url: str) -> dict[str, Any]:
     return {"specs": "1.0.4.0" if version == "v1" else "2.0.0.2", "name": "Qoltanba",
             "logo": "", "region": "KZ", "lang": "en-US",
             "description": "Qoltanba remote signing: borrowers' keys held by the service and each MFO's seal",
-            "authType": ["external", "oauth2client"], "oauth2": "", "methods": _METHODS}
+            "authType": ["external", "oauth2client", "oauth2code"], "oauth2": f"{base_url.rstrip('/')}/csc/{version}",
+            "methods": _METHODS}
 
 
 def _add(version: str) -> None:
@@ -125,12 +126,12 @@ def _add(version: str) -> None:
 
     @router.post(f"{prefix}/info", summary=f"CSC {version} info: the service and the methods it offers",
                  openapi_extra={"requestBody": _BODY})
-    async def info(request: Request) -> JSONResponse:
+    async def info(request: Request, svc: Services = Depends(services)) -> JSONResponse:
         try:
             await _body(request)   # an optional JSON object (v1: lang); nothing in it changes the answer
         except CSCRefused as refused:
             return _error(refused)
-        return JSONResponse(_info(version))
+        return JSONResponse(_info(version, svc.settings.base_url))
 
     @router.post(f"{prefix}/oauth2/token", summary=f"CSC {version} OAuth2 client credentials: an access token for "
                                                    "the MFO (client_id: its key's id, client_secret: its API key)",
