@@ -31,12 +31,14 @@ from signing.policies.policy import SigningPolicies, default_policies
 from signing.requests import SigningRequests
 from signing.requests.borrower import BorrowerDesk
 from signing.requests.completion import ClientSigning
-from signing.requests.csc import CSCService
-from signing.requests.csc_page import CSCPage
-from signing.requests.csc_credentials import Credentials
 from signing.requests.handoff import HandoffLinks
 from signing.requests.evidence import EvidenceService
 from signing.webhooks import AddressPolicy, Dispatcher, WebhookService
+
+# The CSC API's door (issue 19), a group of its own.
+from signing.requests.csc import CSCService
+from signing.requests.csc_credentials import Credentials
+from signing.requests.csc_page import CSCPage
 
 if TYPE_CHECKING:
     from api.settings import Settings
