@@ -36,6 +36,9 @@ _EXPORTS = {
     "models.shared": (
         "JobRow", "JobStatus", "RateBucketRow", "SMSOutboxRow",
     ),
+    "models.csc": (
+        "CSCActivationRow", "CSCActivationStatus",
+    ),
     "models.tenants": (
         "ContractFormRow", "SealSource", "TenantKeyRow", "TenantKeyState", "TenantRow", "TenantStatus",
     ),

@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, services: "Services | None" = N
         client_factors,
         clients,
         console,
+        csc,
         documents,
         hierarchy,
         journal,
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None, services: "Services | None" = N
     app.include_router(signing_requests.client_router)
     app.include_router(client_factors.router)
     app.include_router(accounts.borrower_router)   # the borrower's own account (issue 16)
+    app.include_router(csc.router)   # the Cloud Signature Consortium API (issue 19)
     app.include_router(probes.router)   # /livez, /readyz, /metrics (issue 17)
     app.router.routes.extend(status.ROUTES)
     app.state.ocsp_get_paths = status.GetPaths()

@@ -36,6 +36,11 @@ from signing.requests.handoff import HandoffLinks
 from signing.requests.evidence import EvidenceService
 from signing.webhooks import AddressPolicy, WebhookPolicy, WebhookService
 
+# The CSC API's door (issue 19), a group of its own.
+from signing.requests.csc import CSCService
+from signing.requests.csc_credentials import Credentials
+from signing.requests.csc_page import CSCPage
+
 if TYPE_CHECKING:
     from api.settings import Settings
     from ca.clock import Clock
@@ -76,8 +81,8 @@ class ClientWill:
         """
         policies = put_in_force(self.signing_policy_path, policy, approval)
         # Services built on the old policy are rebuilt on first use; nothing else holds it.
-        for name in ("clients", "signing_requests", "client_signing", "own_enrolment", "tenant_policies", "form_check",
-                     "documents"):
+        for name in ("clients", "signing_requests", "client_signing", "csc", "csc_page", "own_enrolment",
+                     "tenant_policies", "form_check", "documents"):
             self.__dict__.pop(name, None)
         self.__dict__["signing_policies"] = policies
         self.record_signing_policy(actor=f"{approval.requested_by}+{approval.approved_by}")
@@ -148,6 +153,20 @@ class ClientWill:
     def client_signing(self) -> ClientSigning:
         return ClientSigning(self.signing_requests, self.signing, self.authorisations, self.evidence,
                              self.secret_box, self.sms, self.assertion_verifier, say=say)
+
+    @cached_property
+    def csc(self) -> CSCService:
+        """The CSC API's door onto the same keys, policies and audit (issue 19)."""
+        credentials = Credentials(self.hierarchy, self.tenant_seals, self.clock)
+        return CSCService(self.registry, self.clock, credentials, self.secret_box, self.sms,
+                          self.signing_policies.codes, self.tenant_policies, self.held_keys, self.tenant_seals,
+                          self.authorisations, say=say,
+                          sad_ttl=dt.timedelta(minutes=self.settings.authorisation_ttl_minutes))
+
+    @cached_property
+    def csc_page(self) -> CSCPage:
+        """The CSC API's OAuth2 authorisation through the borrower's page (issue 19)."""
+        return CSCPage(self.csc, self.assertion_verifier, self.signing_policies.biometrics)
 
     @cached_property
     def handoff_links(self) -> HandoffLinks:

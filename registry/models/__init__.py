@@ -31,6 +31,7 @@ from registry.models.clients import (
     SigningRequestRow,
     SigningRequestStatus,
 )
+from registry.models.csc import CSCActivationRow, CSCActivationStatus
 from registry.models.documents import (
     DocumentRow,
     DocumentStatus,
@@ -73,4 +74,5 @@ __all__ = [
     "ContractFormRow", "SealSource", "TenantKeyRow", "TenantKeyState", "TenantRow", "TenantStatus",
     "AccountStatus", "BorrowerAccountRow", "BorrowerCeremonyRow", "BorrowerSessionRow", "CeremonyStatus",
     "JobRow", "JobStatus", "RateBucketRow", "SMSOutboxRow",
+    "CSCActivationRow", "CSCActivationStatus",
 ]

@@ -39,6 +39,7 @@ from registry.repositories.clients import (
     OneTimeCodeRepository,
     SigningRequestRepository,
 )
+from registry.repositories.csc import CSCActivationRepository
 from registry.repositories.documents import (
     DocumentRepository,
     DocumentVersionRepository,
@@ -133,6 +134,7 @@ class RegistryTransaction:
     jobs = _Made(JobRepository)
     rate_buckets = _Made(RateBucketRepository)
     sms_outbox = _Made(SMSOutboxRepository)
+    csc_activations = _Made(CSCActivationRepository)
     audit = _Made(AuditLog)
 
     def __init__(self, connection: Connection, sealer: object | None = None) -> None:

@@ -36,6 +36,9 @@ LINK_TEXT = N_("Qoltanba: add your authenticator for signing: {link} . Valid {ho
                "do not share it.")
 DOCUMENT_WORDS = {"contract": N_("contract"), "amendment": N_("amendment"), "application": N_("application"),
                   "consent": N_("consent"), "schedule": N_("schedule"), "details_change": N_("details change")}
+# The code credentials/sendOTP sends (the CSC door, issue 19): no document is known yet, only the key.
+REMOTE_CODE_TEXT = N_("Qoltanba: {code} is your code to authorise a remote signature with key {credential}. "
+                      "Valid {minutes} min. Do not share it.")
 
 
 def code_text(say, language: str, *, code: str, kind: str, number: str, digest: str,  # noqa: ANN001 - Say

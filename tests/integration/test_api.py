@@ -42,6 +42,12 @@ CLIENT_ROUTES = {"/client/signing-requests/{request_id}", "/client/signing-reque
                  "/client/signing-requests/{request_id}/confirm",
                  # issue 15: the client's own channel for an authenticator, the enrolment token sent to their phone
                  "/client/factors/{factor_id}/secret", "/client/factors/{factor_id}/confirm"}
+# The CSC API (issue 19) takes the MFO's API key or an oauth2/token access token as its bearer token and checks
+# it itself, so that a refusal is said in CSC's words (401 invalid_token; tests/interop/test_csc_interop.py).
+CSC_ROUTES = {f"/csc/{version}/{method}" for version in ("v1", "v2") for method in (
+    "info", "oauth2/token", "oauth2/authorize", "credentials/list", "credentials/info", "credentials/sendOTP", "credentials/authorize",
+    "signatures/signHash")} | {"/sign-csc/{activation}" + tail for tail in (
+        "", "/biometric", "/biometric/simulator", "/confirm")}   # its page: the page's token in its cookie
 SIGN_ROUTES = {"/sign/{request_id}" + tail for tail in (
     "", "/document.pdf", "/pages/{number}.png", "/sms", "/code", "/biometric", "/biometric/simulator",
     "/biometric/assertion", "/confirm", "/eds", "/eds/data", "/eds/cms", "/signed.pdf", "/evidence",
@@ -67,7 +73,7 @@ PUBLIC_ROUTES = {"/health", "/livez", "/readyz", "/ca", "/ca/{code}/chain", "/ca
                  # issue 20: the borrower's Sign page authenticates by the request's token (in its cookie), and
                  # eGov mobile's calls by the single-use link's sealed token (tests/integration/test_sign_page.py)
                  *SIGN_ROUTES, "/mobile-sign", "/mobile-sign/documents",
-                 *BORROWER_ROUTES, *CABINET_ROUTES}
+                 *BORROWER_ROUTES, *CABINET_ROUTES, *CSC_ROUTES}
 _serials = iter(range(300, 10000))
 _names = iter(range(1, 10**6))
 

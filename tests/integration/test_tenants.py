@@ -55,6 +55,11 @@ NOT_TENANT_DATA = {
     "/verify/{document_id}": "public by design: the stamp's QR code opens it; hash and verdicts, no personal data",
     "/lang/{code}": "the pages' language switch (issue 20): a cookie, no data",
     "/static/{name}": "the pages' CSS and script (issue 20)",
+    "/sign-csc/{activation}": "the CSC API's authorisation page (issue 19): the page's token, in its cookie, "
+                              "authenticates, no API key; another's token answers 401 (tests/e2e/test_csc_page.py)",
+    "/sign-csc/{activation}/biometric": "as above",
+    "/sign-csc/{activation}/biometric/simulator": "as above",
+    "/sign-csc/{activation}/confirm": "as above",
 }
 # The borrower's Sign page (issue 20) takes no API key either: the request's token, kept in the page's cookie,
 # authenticates each step through the same client services (tests/integration/test_sign_page.py: no or a wrong
