@@ -124,6 +124,12 @@ class Settings(BaseSettings):
                                     description="the identity provider's name, the iss of its assertions")
     biometric_provider_key_file: Path | None = Field(default=None, description="the provider's public key (PEM, "
                                                      "EC P-256 or Ed25519); unset: the simulator's, embedded only")
+    biometric_provider_url: str | None = Field(
+        default=None, pattern=r"^https?://[!-~]+$", max_length=500,
+        description="the identity provider's page the Sign page sends the borrower to for the biometric step "
+                    "(a form POST: challenge, movements, iin, return, lang); it films the movements and sends the "
+                    "borrower back to `return` with `?assertion=<JWS>`; unset: the simulator in the page, embedded "
+                    "only")
     # The borrower's signing page (issue 20).
     ncalayer_url: str = Field(default="wss://127.0.0.1:13579", pattern=r"^wss?://[!-~]+$", max_length=200,
                               description="where the signing page finds NCALayer (the NCA RK's signing "
@@ -134,7 +140,18 @@ class Settings(BaseSettings):
                                         "address (token bucket)")
     client_rate_burst: int = Field(default=30, ge=1, le=10_000, description="client API calls at once per address")
     webhook_poll_seconds: float = Field(default=1.0, gt=0, le=60, description="how often each serving process "
-                                        "looks for webhook deliveries and expired signing requests")
+                                        "looks for due webhook deliveries and due jobs (the shared queue)")
+    webhook_lease_seconds: float = Field(default=120, gt=0, le=3600, description="how long a worker holds a "
+                                         "webhook delivery it is sending; past it another worker sends it")
+    # The job queue every worker shares (issue 17, item 2: ca/jobs.py).
+    job_lease_seconds: float = Field(default=60, gt=0, le=3600, description="how long a worker holds a job it "
+                                     "runs; past it (the worker died) another worker runs it")
+    job_max_attempts: int = Field(default=5, ge=1, le=50, description="attempts of a one-off job before it is "
+                                  "dead (the dead-letter state)")
+    job_first_retry_seconds: float = Field(default=5, gt=0, le=3600, description="wait after a job's first "
+                                           "failure, doubled after each further one (at most an hour)")
+    retention_schedule_hours: float = Field(default=24, ge=0, le=24 * 366, description="how often the retention "
+                                            "of certificates runs as a scheduled job; 0: only `qoltanba retention`")
     # Verification (issue 6): anyone may upload, so every bound is a setting.
     verify_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024,
                                   description="largest PDF or CMS (and detached file) a verification reads")
@@ -174,7 +191,7 @@ class Settings(BaseSettings):
                                   "(api/http/logs.py); text: the logging configuration's own format; "
                                   "default json in production mode, text in embedded mode")
     ready_max_queue: int = Field(default=10_000, ge=0, description="GET /readyz fails when more webhook "
-                                 "deliveries than this are pending")
+                                 "deliveries or due jobs than this are pending")
     ready_cache_seconds: float = Field(default=1.0, ge=0, le=60, description="how long a process reuses its last "
                                        "readiness checks (GET /readyz, the scraped gauges of /metrics)")
 
@@ -193,6 +210,9 @@ class Settings(BaseSettings):
             if self.biometric_provider == "simulator" or not self.biometric_provider_key_file:
                 problems.append("QOLTANBA_BIOMETRIC_PROVIDER and QOLTANBA_BIOMETRIC_PROVIDER_KEY_FILE must name the "
                                 "real identity provider (the simulator is for development)")
+            if not self.biometric_provider_url:
+                problems.append("QOLTANBA_BIOMETRIC_PROVIDER_URL must name the identity provider's page the "
+                                "borrower is sent to for the biometric check")
             if problems:
                 raise ValueError("production mode refuses embedded defaults: " + "; ".join(problems))
         if self.key_backend == "pkcs11" and not (self.pkcs11_module and self.pkcs11_token_label

@@ -1,4 +1,4 @@
-"""Rejected credentials: counted per source in memory, limited per source, summarised in the audit log.
+"""Rejected credentials: counted per source in memory, limited per source (shared), summarised in the audit log.
 
 Issue 18, finding 2: every made-up API key or console session token used to
 write an ``api_key.rejected`` / ``console.session_rejected`` audit entry, so
@@ -22,8 +22,9 @@ the login route has its own bucket. What stays a per-request audit entry is
 tied to a real account: a failed login of an existing person (its lockout
 accounting) and a session's expiry (written once, when it ends).
 
-Like the other limits, the counts are per serving process: N workers write
-N summaries an interval, each of what it saw.
+The bucket is the registry's (ca/rate_limit.py ``SharedBuckets``, issue 17
+item 2), so the limit holds across workers; the counts are per serving
+process: N workers write N summaries an interval, each of what it saw.
 """
 
 from __future__ import annotations

@@ -1,12 +1,15 @@
-"""The serving process's background duties, on one daemon thread.
+"""The serving process's own duties, on one daemon thread: what concerns this process's memory only.
 
-Every ``poll`` seconds: apply revocations other processes committed to the
-OCSP cache (the cross-process "within a second" guarantee). Every
-``reconcile`` seconds: publish CRLs a crash or the clock left due. Every
-``checkpoint_check`` seconds: sign, time-stamp and export the audit chain's
-end if a checkpoint is due (issue 18: after N entries or M minutes).
-Besides, each of ``duties`` at its own interval (the summary of rejected
-credentials, ca/auth_failures.py).
+Every ``poll`` seconds: apply revocations other processes committed to this
+process's OCSP cache (the cross-process "within a second" guarantee).
+Besides, each of ``duties`` at its own interval (the summary of the rejected
+credentials this process counted, ca/auth_failures.py).
+
+Work to be done once for the whole installation (CRL publication, audit
+checkpoints, expiry, retention) is not here but in the shared job queue
+(ca/jobs.py, issue 17 item 2), so N workers do it once, not N times. The
+optional ``publisher`` and ``checkpoint`` are for a process of its own (a
+tool or a test) that wants them on this thread.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ log = logging.getLogger(__name__)
 
 
 class Housekeeper:
-    def __init__(self, responder: OCSPResponder, publisher: CRLPublisher, *, poll: float = 0.2,
+    def __init__(self, responder: OCSPResponder, publisher: CRLPublisher | None = None, *, poll: float = 0.2,
                  reconcile: float = 60.0, checkpoint: Callable[[], object] | None = None,
                  checkpoint_check: float = 5.0,
                  duties: Sequence[tuple[Callable[[], object], float]] = ()) -> None:
@@ -44,7 +47,8 @@ class Housekeeper:
     def start(self) -> None:
         """Catch up first (a crash may have left a revocation without its CRL), then run."""
         self.responder.start_watching()
-        self._safely(self.publisher.reconcile)
+        if self.publisher is not None:
+            self._safely(self.publisher.reconcile)
         if self.checkpoint is not None:
             self._safely(self.checkpoint)   # one that fell due while no process ran
         self._thread = threading.Thread(target=self._run, name="qoltanba-housekeeper", daemon=True)
@@ -61,7 +65,7 @@ class Housekeeper:
         next_duty = [time.monotonic() + every for _, every in self.duties]
         while not self._stop.wait(self.poll):
             self._safely(self.responder.watch)
-            if time.monotonic() >= next_reconcile:
+            if self.publisher is not None and time.monotonic() >= next_reconcile:
                 self._safely(self.publisher.reconcile)
                 next_reconcile = time.monotonic() + self.reconcile
             if self.checkpoint is not None and time.monotonic() >= next_checkpoint:

@@ -1,4 +1,4 @@
-"""The token bucket: ``rate`` a second on average per key, ``burst`` at once, in this process's memory.
+"""The token bucket: ``rate`` a second on average per key, ``burst`` at once, shared by every worker.
 
 One mechanism for every limit of the service (issue 21: one concept, one
 door): the HTTP routes' buckets per client address and the client API's
@@ -6,9 +6,11 @@ door): the HTTP routes' buckets per client address and the client API's
 (ca/auth_failures.py, built in the wiring, so below the rooms). It knows
 nothing of HTTP: a key is whatever the caller counts by.
 
-In-process and approximate on purpose: each serving process keeps its own
-buckets, so N workers let a client through N times the rate (docs/SECURITY.md
-"Limits"); the operator's reverse proxy should limit too.
+Built with ``shared`` (the wiring always does, issue 17 item 2), the buckets
+live in the registry (``rate_buckets``, one row per bucket and key, the
+generic cell rate algorithm in one atomic statement), so N workers on any
+number of hosts let a client through the rate once, not N times. Without it
+(unit tests, a tool of its own) they are this process's memory.
 """
 
 from __future__ import annotations
@@ -18,7 +20,12 @@ import threading
 import time
 from collections.abc import Callable
 
+from typing import TYPE_CHECKING
+
 from ca.errors import QoltanbaError
+
+if TYPE_CHECKING:
+    from registry import Registry
 
 
 class RateLimited(QoltanbaError):
@@ -27,19 +34,49 @@ class RateLimited(QoltanbaError):
         self.retry_after = retry_after
 
 
+class SharedBuckets:
+    """The buckets in the registry: one short unit of work per request, atomic across workers and hosts."""
+
+    def __init__(self, registry: "Registry", clock: Callable[[], float] = time.time) -> None:
+        self.registry = registry
+        self.clock = clock   # wall time: every worker and host reads the same
+
+    def take(self, bucket: str, key: str, rate: float, burst: int) -> int | None:
+        with self.registry.transaction() as tx:
+            wait = tx.rate_buckets.take(bucket, key[:200], interval=1 / rate, tolerance=(burst - 1) / rate,
+                                        now=self.clock())
+        return None if wait is None else max(1, math.ceil(wait))
+
+    def wait(self, bucket: str, key: str, rate: float, burst: int) -> int | None:
+        with self.registry.transaction(readonly=True) as tx:
+            wait = tx.rate_buckets.wait(bucket, key[:200], tolerance=(burst - 1) / rate, now=self.clock())
+        return None if wait is None else max(1, math.ceil(wait))
+
+    def prune(self) -> int:
+        """Forget buckets that are full again (a scheduled job)."""
+        with self.registry.transaction() as tx:
+            return tx.rate_buckets.prune(self.clock())
+
+
 class RateLimiter:
-    """``rate`` requests a second on average per key, ``burst`` at once."""
+    """``rate`` requests a second on average per key, ``burst`` at once; ``shared``: in the registry as ``name``."""
 
     def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic,
-                 max_keys: int = 100_000) -> None:
+                 max_keys: int = 100_000, *, shared: SharedBuckets | None = None, name: str = "default") -> None:
         if rate <= 0 or burst < 1:
             raise ValueError("the rate must be positive and the burst at least 1")
         self.rate, self.burst, self.clock, self.max_keys = rate, burst, clock, max_keys
+        self.shared, self.name = shared, name
         self._buckets: dict[str, tuple[float, float]] = {}   # key -> (tokens, last refill)
         self._lock = threading.Lock()
 
     def check(self, key: str) -> None:
         """Take one token for ``key`` or raise ``RateLimited`` with the seconds to wait."""
+        if self.shared is not None:
+            wait = self.shared.take(self.name, key, self.rate, self.burst)
+            if wait is not None:
+                raise RateLimited(wait)
+            return
         now = self.clock()
         with self._lock:
             tokens, last = self._buckets.get(key, (float(self.burst), now))
@@ -53,6 +90,8 @@ class RateLimiter:
 
     def wait(self, key: str) -> int | None:
         """Seconds until ``key`` has a token again, or None when it has one now; nothing is taken."""
+        if self.shared is not None:
+            return self.shared.wait(self.name, key, self.rate, self.burst)
         now = self.clock()
         with self._lock:
             found = self._buckets.get(key)
@@ -69,4 +108,4 @@ class RateLimiter:
             del self._buckets[key]
 
 
-__all__ = ["RateLimited", "RateLimiter"]
+__all__ = ["RateLimited", "RateLimiter", "SharedBuckets"]

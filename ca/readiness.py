@@ -78,6 +78,11 @@ class AuditHead(Protocol):
 
 class DeliveryQueue(Protocol):
     def pending_count(self, now: dt.datetime) -> tuple[int, int]: ...
+    def failed_count(self) -> int: ...
+
+
+class JobQueueDepth(Protocol):
+    def depth(self, now: dt.datetime) -> dict[str, int]: ...
 
 
 class ReadStore(Protocol):
@@ -86,6 +91,8 @@ class ReadStore(Protocol):
 
     @property
     def webhook_deliveries(self) -> DeliveryQueue: ...
+    @property
+    def jobs(self) -> JobQueueDepth: ...
 
 
 class ReadStorage(Protocol):
@@ -182,12 +189,18 @@ class Readiness:
         return Check("crl", not problems, detail, {"crls": seen})
 
     def _queue(self) -> Check:
+        """The webhook deliveries and the job queue (issue 17, item 2); dead ones are shown, not failed on."""
+        now = self.clock.now()
         with self.registry.transaction(readonly=True) as tx:
-            pending, due = tx.webhook_deliveries.pending_count(self.clock.now())
-        ok = pending <= self.max_queue
-        detail = (f"{pending} webhook deliveries pending" if ok else
-                  f"{pending} webhook deliveries pending, more than {self.max_queue}")
-        return Check("queue", ok, detail, {"pending": pending, "due": due, "max": self.max_queue})
+            pending, due = tx.webhook_deliveries.pending_count(now)
+            failed = tx.webhook_deliveries.failed_count()
+            jobs = tx.jobs.depth(now)
+        ok = pending <= self.max_queue and jobs["due"] <= self.max_queue
+        detail = f"{pending} webhook deliveries pending, {jobs['due']} jobs due, {jobs['dead']} dead"
+        if not ok:
+            detail += f": more than {self.max_queue} waiting"
+        return Check("queue", ok, detail, {"pending": pending, "due": due, "failed": failed, "max": self.max_queue,
+                                           "jobs": jobs})
 
 
 __all__ = ["CHECKS", "Check", "KeyReader", "Readiness", "ReadinessReport"]

@@ -27,6 +27,10 @@ _EXPORTS = {
     "carrier": (
         "CarrierKey", "load_pkcs12",
     ),
+    "envelope": (
+        "DataUnreadable", "KekMaker", "KeyEncryptionKey", "Pkcs11KekMaker", "SoftwareKekMaker", "lookup_digest",
+        "open_object", "rewrap", "seal_object",
+    ),
     "master": (
         "load_master_key",
     ),

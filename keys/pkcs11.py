@@ -14,6 +14,7 @@ from typing import Any, Callable, TypeVar
 
 import pkcs11
 from asn1crypto.core import OctetString
+from asn1crypto.algos import DigestInfo
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
@@ -183,6 +184,24 @@ class PKCS11KeyBackend:
 
         return self._call(run)
 
+    def sign_digest(self, handle: str, digest: bytes, hash_name: str) -> bytes:
+        """The signature over ``digest``, already computed with ``hash_name`` (CSC signHash, issue 19):
+        CKM_ECDSA over it, or CKM_RSA_PKCS over its DigestInfo (RFC 8017, section 9.2)."""
+        label = self._label(handle)
+        digest_algorithm = hash_algorithm(hash_name)
+        if len(digest) != digest_algorithm.digest_size:
+            raise UnsupportedAlgorithm(f"a {hash_name} digest is {digest_algorithm.digest_size} bytes, "
+                                       f"not {len(digest)}")
+
+        def run(session: Any) -> bytes:
+            key = self._key(session, label)
+            if key.algorithm.is_rsa:
+                info = DigestInfo({"digest_algorithm": {"algorithm": digest_algorithm.name}, "digest": digest})
+                return key.private.sign(info.dump(), mechanism=Mechanism.RSA_PKCS)
+            return encode_ecdsa_signature(key.private.sign(digest, mechanism=Mechanism.ECDSA))
+
+        return self._call(run)
+
     def public_key(self, handle: str) -> PublicKeyTypes:
         label = self._label(handle)
         return self._call(lambda session: self._key(session, label).public_key)
@@ -265,6 +284,10 @@ class PKCS11KeyBackend:
         if not self.owns(handle) or len(handle) == len(HANDLE_PREFIX):
             raise KeyNotFound(f"not a PKCS#11 key handle: {handle!r}")
         return handle[len(HANDLE_PREFIX):]
+
+    def call(self, fn: Callable[[Any], _T]) -> _T:
+        """Run ``fn(session)`` on the token (keys.envelope's KEKs); reopen once if the token dropped the session."""
+        return self._call(fn)
 
     def _call(self, fn: Callable[[Any], _T]) -> _T:
         """Run ``fn(session)``; reopen once if the token dropped the session."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
-from keys.backend import KeyAlgorithm, KeyBackend, KeyInfo, KeyNotFound
+from keys.backend import KeyAlgorithm, KeyBackend, KeyInfo, KeyNotFound, UnsupportedAlgorithm
 from keys.gost import GostPublicKey
 from keys.software import SoftwareKeyBackend
 from keys.x509sign import hash_for, sign_certificate, sign_tbs
@@ -54,6 +54,14 @@ class KeySigner:
     def sign(self, data: bytes, hash_name: str | None = None) -> bytes:
         """The raw signature over ``data`` (hashed with ``hash_name``, the key's own hash by default)."""
         return self._backend.sign(self._handle, data, hash_name or self._algorithm.default_hash)
+
+    def sign_digest(self, digest: bytes, hash_name: str) -> bytes:
+        """The raw signature over a digest computed elsewhere (CSC signHash, issue 19); a backend that cannot
+        sign a given digest (GOST) raises ``UnsupportedAlgorithm``."""
+        sign_digest = getattr(self._backend, "sign_digest", None)
+        if sign_digest is None or self._algorithm.is_gost:
+            raise UnsupportedAlgorithm(f"the {self._backend.name} backend signs no digest given to it")
+        return sign_digest(self._handle, digest, hash_name)
 
     def sign_tbs(self, tbs_der: bytes, hash_name: str | None = None) -> tuple[bytes, bytes]:
         """(signatureAlgorithm DER, signature) over a to-be-signed structure, checked as ``keys.sign_tbs`` does."""

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.asymmetric.types import (
     PrivateKeyTypes,
     PublicKeyTypes,
@@ -83,6 +84,19 @@ def sign_with(private_key: PrivateKeyTypes, data: bytes, hash_name: str) -> byte
     if isinstance(private_key, ec.EllipticCurvePrivateKey):
         return private_key.sign(data, ec.ECDSA(digest))
     raise UnsupportedAlgorithm(f"unsupported private key {type(private_key).__name__}")
+
+
+def sign_digest_with(private_key: PrivateKeyTypes, digest: bytes, hash_name: str) -> bytes:
+    """The signature over a digest computed elsewhere (a remote signing client's, CSC signHash): RSA PKCS#1 v1.5
+    or DER ECDSA, exactly as ``sign_with`` over the data that hashes to ``digest``. GOST is refused."""
+    algorithm = hash_algorithm(hash_name)
+    if len(digest) != algorithm.digest_size:
+        raise UnsupportedAlgorithm(f"a {hash_name} digest is {algorithm.digest_size} bytes, not {len(digest)}")
+    if isinstance(private_key, rsa.RSAPrivateKey):
+        return private_key.sign(digest, padding.PKCS1v15(), Prehashed(algorithm))
+    if isinstance(private_key, ec.EllipticCurvePrivateKey):
+        return private_key.sign(digest, ec.ECDSA(Prehashed(algorithm)))
+    raise UnsupportedAlgorithm(f"a {type(private_key).__name__} does not sign a digest given to it")
 
 
 def check_master_key(master_key: bytes) -> None:
@@ -186,6 +200,10 @@ class SoftwareKeyBackend:
 
     def sign(self, handle: str, data: bytes, hash_name: str) -> bytes:
         return sign_with(self._private_key(handle), data, hash_name)
+
+    def sign_digest(self, handle: str, digest: bytes, hash_name: str) -> bytes:
+        """The signature over ``digest``, already computed with ``hash_name`` (CSC signHash, issue 19)."""
+        return sign_digest_with(self._private_key(handle), digest, hash_name)
 
     def public_key(self, handle: str) -> PublicKeyTypes:
         return self._load_meta(self._key_id(handle)).public_key

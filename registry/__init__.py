@@ -30,8 +30,20 @@ _EXPORTS = {
         "SigningRequestStatus", "SigningSessionRow", "TrustAnchorRow", "WebhookDeliveryRow",
         "WebhookDeliveryStatus", "WebhookEndpointRow",
     ),
+    "models.accounts": (
+        "AccountStatus", "BorrowerAccountRow", "BorrowerCeremonyRow", "BorrowerSessionRow", "CeremonyStatus",
+    ),
+    "models.shared": (
+        "JobRow", "JobStatus", "RateBucketRow", "SMSOutboxRow",
+    ),
+    "models.csc": (
+        "CSCActivationRow", "CSCActivationStatus",
+    ),
     "models.tenants": (
-        "ContractFormRow", "SealSource", "TenantRow", "TenantStatus",
+        "ContractFormRow", "SealSource", "TenantKeyRow", "TenantKeyState", "TenantRow", "TenantStatus",
+    ),
+    "sealing": (
+        "SealedDataUnreadable",
     ),
     "repositories": (
         "Conflict", "Registry", "RegistryError", "RegistryTransaction",

@@ -72,8 +72,10 @@ def _private_sqlite_file(database: str | None) -> None:
 class Database:
     """One database, SQLite or PostgreSQL, with its sessions and migrations."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, sealer: object | None = None) -> None:
         self.url = url
+        # The tenants' envelope (LOAN-15, registry.sealing.Sealer), set by the wiring; migrations 0018 use it.
+        self.sealer = sealer
         self.engine: Engine = create_engine(url, echo=echo, future=True, pool_pre_ping=not url.startswith("sqlite"))
         if self.engine.dialect.name == "sqlite":
             _private_sqlite_file(self.engine.url.database)
@@ -126,13 +128,23 @@ class Database:
         with self.engine.begin() as connection:
             cfg = self.alembic_config()
             cfg.attributes["connection"] = connection
+            cfg.attributes["sealer"] = self.sealer
             command.upgrade(cfg, revision)
+        self._forget_keys()
 
     def downgrade(self, revision: str) -> None:
         with self.engine.begin() as connection:
             cfg = self.alembic_config()
             cfg.attributes["connection"] = connection
+            cfg.attributes["sealer"] = self.sealer
             command.downgrade(cfg, revision)
+        self._forget_keys()
+
+    def _forget_keys(self) -> None:
+        """A migration may drop and make tenant keys again: the sealer's cached ones are no longer theirs."""
+        forget = getattr(self.sealer, "forget_all", None)
+        if forget is not None:
+            forget()
 
     def table_names(self) -> set[str]:
         return set(inspect(self.engine).get_table_names())

@@ -45,7 +45,7 @@ COMMANDS = (
          command="crl"),
     Lazy("sign", "api.cli.sign", "Sign a PDF (PAdES) with a PKCS#12 carrier; time-stamp and revocation data from "
                                  "the home's own TSA and OCSP responder, in-process.", command="sign"),
-    Lazy("verify", "api.cli.verify", "Verify a signed PDF or CMS: exit 0 when every signature is TOTAL-PASSED, 1 "
+    Lazy("verify", "api.cli.verify", "Verify a signed PDF, CMS or ASiC-E: exit 0 when it is TOTAL-PASSED, 1 "
                                      "otherwise, 2 when unreadable.", command="verify"),
     Lazy("ca", "api.cli.ca", "The certification centres."),
     Lazy("cert", "api.cli.cert", "Certificates: issue, show, list."),
@@ -53,7 +53,8 @@ COMMANDS = (
     Lazy("journal", "api.cli.journal", "The issuance journal."),
     Lazy("apikey", "api.cli.apikey", "API keys."),
     Lazy("tenant", "api.cli.tenant", "Tenants (MFOs): create with a seal, list, show, suspend, resume, a new seal, "
-                                     "their own policy."),
+                                     "their own policy, a loan's credit dossier, rotate the key their data is "
+                                     "sealed under."),
     Lazy("form", "api.cli.form", "Standard forms of a tenant (contract, amendment, schedule, consent ...): "
                                  "register, list, show."),
     Lazy("approvals", "api.cli.approvals", "Dual control: requests waiting for a second administrator."),

@@ -7,9 +7,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from api.cli.common import DEFAULT_HOME, ActorOpt, Home, emit, group, open_services, read, read_json
+from api.cli.common import DEFAULT_HOME, ActorOpt, Home, emit, group, open_services, read, read_json, writable, write
 
-app = group("Tenants (MFOs): create with a seal, list, show, suspend, resume, a new seal, their own policy.")
+app = group("Tenants (MFOs): create with a seal, list, show, suspend, resume, a new seal, their own policy, "
+            "a loan's credit dossier, rotate the key their data is sealed under.")
 
 Code = Annotated[str, typer.Argument(metavar="CODE", help="The tenant's code (its BIN unless given at creation).")]
 Reason = Annotated[Optional[str], typer.Option(help="Why (recorded in the audit log).")]
@@ -92,3 +93,26 @@ def tenant_policy(code: Code, policy: Annotated[Optional[Path], typer.Option(
     with open_services(home) as services:
         emit(services.tenants.set_policy(actor, code, read_json(policy, "signing policy") if policy else None)
              .as_json())
+
+
+@app.command("dossier")
+def tenant_dossier(code: Code,
+                   document: Annotated[str, typer.Argument(metavar="DOCUMENT", help="The loan's contract id, or any "
+                                                                                     "document's filed under it.")],
+                   out: Annotated[Path, typer.Option("--out", help="Where to write the container (.asice).")],
+                   actor: ActorOpt = "cli", home: Home = DEFAULT_HOME) -> None:
+    """A loan's credit dossier (LOAN-14): every document and version, evidence, messages, as an ASiC-E it seals."""
+    writable(out)
+    with open_services(home) as services:
+        made = services.dossiers.export(actor, code, document)
+        write(out, made.content)
+        emit({**made.as_json(), "out": str(out)})
+
+
+@app.command("rotate-key")
+def tenant_rotate_key(code: Code, actor: ActorOpt = "cli", home: Home = DEFAULT_HOME) -> None:
+    """LOAN-15: a new version of the tenant's key-encryption key; every data key re-wrapped; the old retired.
+
+    The service keeps running: objects open with either version meanwhile. Audited (tenant.key-rotated)."""
+    with open_services(home) as services:
+        emit(services.key_rotation.rotate(code, actor).as_json())

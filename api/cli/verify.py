@@ -105,13 +105,19 @@ def _summary(name: str, report: dict) -> str:
         lines.append(f"  [{number}] {entry['kind']} {entry['field'] or ''}: {verdict}"
                      f"{', ' + entry['level'] if entry['level'] else ''}")
         lines.append(f"      {entry['sentence']}")
+    container = report.get("container")
+    if container is not None:
+        lines.append(f"  {container['format']}: {len(container['files'])} files, manifest {container['manifest']}, "
+                     f"signature {container['signature']}")
+        lines += [f"  ! {p['sentence']}" for p in container["problems"]]
     lines.append(report["sentence"])
     return "\n".join(lines)
 
 
 @app.command("verify")
 def verify(
-    file: Annotated[Path, typer.Argument(help="A signed PDF, or a CMS signature (.p7s/.cms: DER, PEM or base64).")],
+    file: Annotated[Path, typer.Argument(help="A signed PDF, a CMS signature (.p7s/.cms: DER, PEM or base64), or "
+                                              "an ASiC-E container (.asice, e.g. a credit dossier).")],
     detached: Annotated[Optional[Path], typer.Option(help="The signed file, for a detached CMS.")] = None,
     trust: Annotated[Optional[list[Path]], typer.Option(help="Also trust these CA certificates (PEM); "
                                                              "repeatable.")] = None,
@@ -124,7 +130,7 @@ def verify(
     = False,
     home: Home = DEFAULT_HOME,
 ) -> None:
-    """Verify a signed PDF or CMS: exit 0 when every signature is TOTAL-PASSED, 1 otherwise, 2 when unreadable."""
+    """Verify a signed PDF, CMS or ASiC-E: exit 0 when it is TOTAL-PASSED, 1 otherwise, 2 when unreadable."""
     # What verifying needs, imported when it runs (start-up, issue 21). The worker was forked first (api/cli's
     # __init__, before typer) or is forked now: it imports the verifier (pyHanko) while this process reads the
     # settings and the home's trust store.
@@ -163,7 +169,9 @@ def verify(
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         typer.echo(_summary(str(file), report))
-    passed = bool(report["signatures"]) and all(s["indication"] == "TOTAL-PASSED" for s in report["signatures"])
+    # A container's findings (a file removed, added or changed: LOAN-14's dossier) fail it whatever its signatures say.
+    passed = report["indication"] == "TOTAL-PASSED" and bool(report["signatures"]) and all(
+        s["indication"] == "TOTAL-PASSED" for s in report["signatures"])
     raise typer.Exit(EXIT_PASSED if passed else EXIT_NOT_PASSED)
 
 

@@ -42,12 +42,14 @@ def create_app(settings: Settings | None = None, services: "Services | None" = N
     from api.http.rate_limit import TokenBuckets
     from api.http.routes import health as probes
     from api.http.routes import (
+        accounts,
         applications,
         approvals,
         certificates,
         client_factors,
         clients,
         console,
+        csc,
         documents,
         hierarchy,
         journal,
@@ -74,15 +76,15 @@ def create_app(settings: Settings | None = None, services: "Services | None" = N
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # Each serving process watches for revocations made by the others and
-        # publishes CRLs a crash or the clock left due.
+        # Each serving process watches for revocations made by the others (its OCSP cache).
         if services.hierarchy.is_initialised():
-            services.housekeeper.start()
-            # Webhook deliveries and request expiry; the policy and the settings in force are audited
-            # when they changed since the last start.
+            # The policy and the settings in force are audited when they changed since the last start.
             services.record_signing_policy()
             services.record_settings()
+            # This process's consumer of the shared queues (webhook deliveries, jobs: issue 17, item 2); what
+            # is due at start (the CRLs, a checkpoint) is done before it returns.
             services.dispatcher.start()
+            services.housekeeper.start()
         try:
             yield
         finally:
@@ -102,7 +104,7 @@ def create_app(settings: Settings | None = None, services: "Services | None" = N
     app.state.services = services
     app.state.access = AccessService(services.registry, services.clock)
     app.state.client_limiter = TokenBuckets(services.settings.client_rate_per_minute,
-                                            services.settings.client_rate_burst)
+                                            services.settings.client_rate_burst, shared=services.rate_buckets)
     problems.install(app)
     openapi.install(app)
 
@@ -114,10 +116,12 @@ def create_app(settings: Settings | None = None, services: "Services | None" = N
     # other request goes on to the API's routes (docs/architecture/api.md, "Pages").
     app.include_router(pages.router)
     for module in (hierarchy, certificates, applications, journal, revocation, documents, signing, tsa, clients,
-                   signing_requests, verification, console, approvals, mobile_signing, tenants):
+                   signing_requests, verification, console, approvals, mobile_signing, tenants, accounts):
         app.include_router(module.router)
     app.include_router(signing_requests.client_router)
     app.include_router(client_factors.router)
+    app.include_router(accounts.borrower_router)   # the borrower's own account (issue 16)
+    app.include_router(csc.router)   # the Cloud Signature Consortium API (issue 19)
     app.include_router(probes.router)   # /livez, /readyz, /metrics (issue 17)
     app.router.routes.extend(status.ROUTES)
     app.state.ocsp_get_paths = status.GetPaths()

@@ -20,7 +20,8 @@ The metrics (prometheus-client; names after its conventions):
   ``signing`` knows about metrics;
 - ``qoltanba_ocsp_answers_total{method,source}``: ``cache`` when the
   pre-signed answer went out before routing, ``responder`` otherwise;
-- ``qoltanba_webhook_queue{state}`` (``pending``, ``due``),
+- ``qoltanba_webhook_queue{state}`` (``pending``, ``due``, ``failed``: the dead-letter state),
+  ``qoltanba_jobs{state}`` (``queued``, ``running``, ``done``, ``dead``, ``due``: the job queue, ca/jobs.py),
   ``qoltanba_crl_age_seconds{centre,kind}``,
   ``qoltanba_crl_next_update_seconds{centre,kind}`` and
   ``qoltanba_ready{check}``: read when /metrics is scraped, from the
@@ -62,6 +63,8 @@ OCSP = Counter("qoltanba_ocsp_answers", "OCSP answers sent, by method and by whe
                                         "before routing", ("method", "source"))
 QUEUE = Gauge("qoltanba_webhook_queue", "Webhook deliveries pending, and those of them due",
               ("state",), multiprocess_mode="livemostrecent")
+JOBS = Gauge("qoltanba_jobs", "Jobs of the shared queue by state (queued, running, done, dead), and the "
+                             "queued ones due", ("state",), multiprocess_mode="livemostrecent")
 CRL_AGE = Gauge("qoltanba_crl_age_seconds", "Age of each centre's newest CRL (now - thisUpdate)",
                 ("centre", "kind"), multiprocess_mode="livemostrecent")
 CRL_LEFT = Gauge("qoltanba_crl_next_update_seconds", "Seconds until each centre's newest CRL's nextUpdate "
@@ -91,6 +94,9 @@ def observe_readiness(report) -> None:  # noqa: ANN001 - ca.readiness.ReadinessR
         if check.name == "queue" and "pending" in check.seen:
             QUEUE.labels("pending").set(check.seen["pending"])
             QUEUE.labels("due").set(check.seen["due"])
+            QUEUE.labels("failed").set(check.seen.get("failed", 0))
+            for state, count in check.seen.get("jobs", {}).items():
+                JOBS.labels(state).set(count)
         if check.name == "crl":
             for label, crl in check.seen.get("crls", {}).items():
                 centre, _, kind = label.partition("-")

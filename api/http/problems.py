@@ -16,6 +16,7 @@ from starlette.routing import Route, compile_path
 from api.http.logs import current_request_id
 from api.http.route_table import routes
 from ca.errors import QoltanbaError
+from registry.sealing import SealedDataUnreadable
 
 log = logging.getLogger("qoltanba.api")
 
@@ -44,6 +45,7 @@ STATUS = {
     "tenant-suspended": 409,
     "seal-unusable": 409,
     "not-ready": 503,
+    "sealed-data-unreadable": 409,
 }
 TITLES = {
     "invalid-input": "The request has invalid fields",
@@ -70,6 +72,7 @@ TITLES = {
     "tenant-suspended": "The tenant is suspended",
     "seal-unusable": "The tenant's seal cannot sign",
     "not-ready": "The service is not ready: a readiness check failed",
+    "sealed-data-unreadable": "Stored data does not open under its tenant's keys (moved, altered or its key retired)",
     "bad-request": "The request cannot be read",
     "method-not-allowed": "Method not allowed",
     "internal": "Internal error",
@@ -133,6 +136,13 @@ def install(app: FastAPI) -> None:
         if retry_after is not None:
             headers = {"Retry-After": str(retry_after)}
         return problem(status, error.code, error.detail, request, [p.as_dict() for p in error.problems], headers)
+
+    @app.exception_handler(SealedDataUnreadable)
+    async def _sealed(request: Request, error: SealedDataUnreadable) -> JSONResponse:
+        # LOAN-15: a row whose sealed data was moved from another row or tenant, or altered; logged without it.
+        log.warning("sealed data unreadable: %s", error)
+        return problem(409, "sealed-data-unreadable", "the stored data of this object does not open under its "
+                       "tenant's keys: it was moved from another object or tenant, or altered", request)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -13,13 +13,12 @@ ca/auth_failures.py):
 - the client API (issue 5, ``X-Signing-Token``): ``TokenBuckets``, sized a
   minute at a time, refusing with the factors' ``Throttled``.
 
-In-process and approximate on purpose: each serving process keeps its own
-buckets, keyed by the client's address as the ASGI server sees it, so N
-workers let a client through N times the rate, and behind a reverse proxy
-every client shares the proxy's address unless the server is started with
+The buckets live in the registry (ca/rate_limit.py ``SharedBuckets``, issue
+17 item 2), shared by every worker on every host, keyed by the client's
+address as the ASGI server sees it: behind a reverse proxy every client
+shares the proxy's address unless the server is started with
 ``--proxy-headers`` for that proxy. The operator's proxy should limit too
-(docs/DECISIONS.md "Verification"); this one keeps a single process from
-being drowned when there is none.
+(docs/DECISIONS.md "Verification").
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ from collections.abc import Callable
 
 from starlette.requests import Request
 
-from ca.rate_limit import RateLimited, RateLimiter
+from ca.rate_limit import RateLimited, RateLimiter, SharedBuckets
 from signing.factors import Throttled
 
 # bucket -> the settings giving its rate a minute and its burst
@@ -50,7 +49,7 @@ def limiter(request: Request, bucket: str) -> RateLimiter:
     if found is None:
         settings = request.app.state.services.settings
         rate, burst = (getattr(settings, field) for field in BUCKETS[bucket])
-        found = RateLimiter(rate / 60, burst)
+        found = RateLimiter(rate / 60, burst, shared=request.app.state.services.rate_buckets, name=bucket)
         setattr(request.app.state, name, found)
     return found
 
@@ -76,10 +75,10 @@ class TokenBuckets(RateLimiter):
     """
 
     def __init__(self, per_minute: int, burst: int, clock: Callable[[], float] = time.monotonic,
-                 max_keys: int = 100_000) -> None:
+                 max_keys: int = 100_000, *, shared: SharedBuckets | None = None) -> None:
         if per_minute < 1 or burst < 1:
             raise ValueError("a rate limit needs per_minute >= 1 and burst >= 1")
-        super().__init__(per_minute / 60.0, burst, clock, max_keys)
+        super().__init__(per_minute / 60.0, burst, clock, max_keys, shared=shared, name="client")
 
     def take(self, key: str) -> None:
         """Spend one token of ``key``'s bucket or raise ``Throttled`` with the wait."""

@@ -18,7 +18,10 @@ between the rooms is the app factory (api/http/app.py), which mounts
 - ``console/``: the certification centre's console for its staff.
 - ``sign.py`` (the borrower's Sign page and its factor steps), ``sign_view.py``
   (what it shows), ``sign_eds.py`` (the EDS: eGov mobile, NCALayer, a CMS
-  file), ``sign_done.py`` (the signed copy and the evidence).
+  file), ``sign_done.py`` (the signed copy and the evidence), ``sign_csc.py`` (the CSC API's authorisation
+  page, issue 19).
+- ``cabinet.py`` (the borrower's personal cabinet, issue 16: registration from the MFO's invitation, login,
+  sign-out) and ``cabinet_desk.py`` (my documents, downloads, evidence, the change of phone or bank details).
 
 A new page: a module here with its ``APIRouter(include_in_schema=False)``,
 listed in ``router`` below, a template extending ``base.html``, its strings
@@ -29,13 +32,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.pages import console, home, sign, sign_done, sign_eds, verify
+from api.pages import cabinet, cabinet_desk, console, home, sign, sign_csc, sign_done, sign_eds, verify
 from api.pages.errors import PageErrors
 
 router = APIRouter(include_in_schema=False)
 # The negotiated routes first: they take a browser's request and let an API client's go on to the API.
 for module_router in (verify.negotiated, console.negotiated, home.router, verify.router, console.router, sign.router,
-                      sign_eds.router, sign_done.router):
+                      sign_eds.router, sign_done.router, cabinet.router, cabinet_desk.router,
+                      sign_csc.router):
     router.include_router(module_router)
 
 __all__ = ["PageErrors", "router"]

@@ -25,7 +25,7 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
-from starlette.routing import Match
+from starlette.routing import Match, NoMatchFound
 from starlette.types import Scope
 
 from api.pages.i18n import LANGUAGES, NAMES, Language, language_of, translations
@@ -95,11 +95,23 @@ def render(request: Request, template: str, status_code: int = 200, language: La
     language = language or language_of(request)
     context = {"error": None, "result": None, **context}
     here = context.pop("here", None) or _here(request)   # a form's answer may name its GET page
-    routes = {getattr(route, "path", None) for route in request.app.router.routes}
-    here = context.pop("here", None) or _here(request)   # a form's answer may name its GET page
     page = environment(language.code).get_template(template).render(
-        request=request, lang=language, here=here, console="/console" in routes, **context)
+        request=request, lang=language, here=here, console=_has_console(request), **context)
     return HTMLResponse(page, status_code=status_code, headers=SECURITY_HEADERS)
+
+
+def _has_console(request: Request) -> bool:
+    """Whether the application serves the console's page (asked by the route's name: FastAPI keeps an included
+    router's routes behind the router, so a walk of ``app.router.routes`` no longer sees their paths)."""
+    known = getattr(request.app.state, "has_console", None)
+    if known is None:
+        try:
+            request.app.url_path_for("console_home")
+            known = True
+        except NoMatchFound:
+            known = False
+        request.app.state.has_console = known
+    return known
 
 
 def _here(request: Request) -> str:
@@ -116,7 +128,7 @@ def limited(bucket: str):  # noqa: ANN201 - a FastAPI dependency
         if found is None:
             settings = state.services.settings
             rate, burst = (getattr(settings, field) for field in BUCKETS[bucket])
-            found = RateLimiter(rate / 60, burst)
+            found = RateLimiter(rate / 60, burst, shared=state.services.rate_buckets, name=bucket)
             setattr(state, f"{bucket}_limiter", found)
         found.check(request.client.host if request.client else "unknown")
 

@@ -20,6 +20,7 @@ counts, as in the API). The EDS step is api/pages/sign_eds.py.
 from __future__ import annotations
 
 import datetime as dt
+import urllib.parse
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
@@ -101,13 +102,21 @@ def page(request: Request, request_id: str, *, status: int = 200, error: str | N
                       error=error, here=f"/sign/{request_id}")
     document = services.client_signing.document(request_id, token)
     eds = eds_panel(services, request_id, token, lang) if view.eds_ready else None
+    provider = services.settings.biometric_provider_url
     answer = render(request, "sign/page.html", status, lang, view=view, holder=holder, error=error,
                     pages=page_count(document.sha256, document.content), eds=eds, here=f"/sign/{request_id}",
-                    simulator=services.biometric_simulator is not None, **extra)
+                    simulator=services.biometric_simulator is not None and not provider, provider=provider,
+                    provider_return=services.settings.base_url.rstrip("/") + f"/sign/{request_id}/biometric/assertion",
+                    **extra)
+    policy = SECURITY_HEADERS["Content-Security-Policy"]
+    if provider and "challenge" in extra:
+        # The biometric step's form goes to the identity provider's page: its origin joins form-action.
+        origin = urllib.parse.urlsplit(provider)
+        policy = policy.replace("form-action 'self'", f"form-action 'self' {origin.scheme}://{origin.netloc}")
     if eds is not None and eds.session:
         # The one place a page talks to anything but us: NCALayer on the borrower's own computer.
-        answer.headers["Content-Security-Policy"] = SECURITY_HEADERS["Content-Security-Policy"] + \
-            f"; connect-src 'self' {services.settings.ncalayer_url}"
+        policy += f"; connect-src 'self' {services.settings.ncalayer_url}"
+    answer.headers["Content-Security-Policy"] = policy
     return answer
 
 
@@ -224,9 +233,30 @@ async def simulate_biometric(request_id: str, request: Request) -> Response:
 async def provider_assertion(request_id: str, request: Request) -> Response:
     """Where the identity provider's page posts its signed assertion back (production's biometric step)."""
     form = await request.form(max_files=0, max_fields=1)
+    return await _assertion(request_id, request, str(form.get("assertion", "")))
+
+
+@router.get("/sign/{request_id}/biometric/assertion", dependencies=[Depends(limited("public"))])
+async def provider_return(request_id: str, request: Request, assertion: str | None = None) -> Response:
+    """Where the identity provider's page sends the borrower back (QOLTANBA_BIOMETRIC_PROVIDER_URL's ``return``):
+    a top-level GET, so the SameSite=Lax token cookie comes along; the assertion (single-use, bound to our
+    challenge) is taken, and the browser goes on to the page without it in the address."""
+    if not assertion:
+        # The borrower came back without an assertion (cancelled at the provider): nothing is counted.
+        holder_language = None
+        try:
+            holder_language = request.app.state.services.borrower_desk.holder(request_id, token_of(request)).language
+        except QoltanbaError:
+            pass
+        return page(request, request_id, status=400, error=language(request, holder_language).gettext(
+            "The identity provider did not confirm the check. Start the biometric check again."))
+    return await _assertion(request_id, request, assertion)
+
+
+async def _assertion(request_id: str, request: Request, assertion: str) -> Response:
     try:
         await run_in_threadpool(request.app.state.services.client_signing.submit_assertion, request_id,
-                                token_of(request), str(form.get("assertion", ""))[:8192], ctx_of(request))
+                                token_of(request), assertion[:8192], ctx_of(request))
     except QoltanbaError as error:
         return refused(request, request_id, error)
     return back(request_id, "#steps")

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from api.catalogues import say
 from api.settings import Settings, record_settings
+from api.wiring.background import Background
+from api.wiring.cabinet import Cabinet
 from api.wiring.client_will import ClientWill
 from api.wiring.policies import policy_from, sandbox_limits, verification_limits
 from api.wiring.tenants import Tenants
@@ -32,7 +34,6 @@ from ca.clock import Clock, SystemClock
 from ca.dual_control import build_dual_control
 from ca.held_keys import HeldKeyCustody
 from ca.hierarchy import Hierarchy
-from ca.housekeeping import Housekeeper
 from ca.issuance import Issuance
 from ca.oversight import AuditLogView, StatusBoard
 from ca.people import ConsolePolicy, PeopleService
@@ -77,7 +78,7 @@ from signing.policies.change import policy_action
 from signing.policies.loader import load_policies
 from signing.requests.completion import ClientSigning
 from signing.requests import SigningRequests
-from signing.webhooks import AddressPolicy, Dispatcher, WebhookService
+from signing.webhooks import AddressPolicy, WebhookService
 from signing.pades.engine import PAdESSigner
 from signing.pades import Level
 from signing.requests.service import SigningPolicy, SigningService
@@ -91,7 +92,7 @@ from signing.pades.validation_data import OurHierarchy, ValidationDataCollector
 
 
 @dataclass
-class Services(ClientWill, Tenants):
+class Services(ClientWill, Tenants, Cabinet, Background):
     """Everything a request or a command needs, built once per process."""
 
     settings: Settings
@@ -104,7 +105,7 @@ class Services(ClientWill, Tenants):
 
     @cached_property
     def database(self) -> Database:
-        return Database(self.settings.resolved_database_url)
+        return Database(self.settings.resolved_database_url, sealer=self.tenant_keyring)   # LOAN-15: wiring/tenants.py
 
     @cached_property
     def registry(self) -> Registry:
@@ -327,14 +328,6 @@ class Services(ClientWill, Tenants):
         return PublicVerification(self.registry, self.verifier)
 
     @cached_property
-    def housekeeper(self) -> Housekeeper:
-        return Housekeeper(self.responder, self.publisher, poll=self.settings.status_poll_seconds,
-                           reconcile=self.settings.crl_schedule_seconds,
-                           checkpoint=self.audit_checkpoints.checkpoint_if_due,
-                           checkpoint_check=1.0,
-                           duties=[(self.auth_failures.flush, self.settings.auth_failure_summary_minutes * 60)])
-
-    @cached_property
     def readiness(self) -> Readiness:
         """GET /readyz (issue 17): the registry, the TSA's and OCSP responders' keys, CRL freshness, the queue."""
         s = self.settings
@@ -348,7 +341,8 @@ class Services(ClientWill, Tenants):
         """Rejected credentials per source: limited, summarised in the audit log (issue 18)."""
         s = self.settings
         return AuthFailures(self.registry, self.clock, RateLimiter(s.auth_failure_rate_per_minute / 60,
-                                                                   s.auth_failure_burst))
+                                                                   s.auth_failure_burst, shared=self.rate_buckets,
+                                                                   name="auth"))
 
     # -- people of the centre (issue 8) ----------------------------------------------
 

@@ -31,9 +31,15 @@ from signing.policies.policy import SigningPolicies, default_policies
 from signing.requests import SigningRequests
 from signing.requests.borrower import BorrowerDesk
 from signing.requests.completion import ClientSigning
+from signing.requests.dossier import DossierService
 from signing.requests.handoff import HandoffLinks
 from signing.requests.evidence import EvidenceService
-from signing.webhooks import AddressPolicy, Dispatcher, WebhookService
+from signing.webhooks import AddressPolicy, WebhookPolicy, WebhookService
+
+# The CSC API's door (issue 19), a group of its own.
+from signing.requests.csc import CSCService
+from signing.requests.csc_credentials import Credentials
+from signing.requests.csc_page import CSCPage
 
 if TYPE_CHECKING:
     from api.settings import Settings
@@ -75,8 +81,8 @@ class ClientWill:
         """
         policies = put_in_force(self.signing_policy_path, policy, approval)
         # Services built on the old policy are rebuilt on first use; nothing else holds it.
-        for name in ("clients", "signing_requests", "client_signing", "own_enrolment", "tenant_policies", "form_check",
-                     "documents"):
+        for name in ("clients", "signing_requests", "client_signing", "csc", "csc_page", "own_enrolment",
+                     "tenant_policies", "form_check", "documents"):
             self.__dict__.pop(name, None)
         self.__dict__["signing_policies"] = policies
         self.record_signing_policy(actor=f"{approval.requested_by}+{approval.approved_by}")
@@ -89,7 +95,7 @@ class ClientWill:
         if s.sms_gateway_url:
             token = s.sms_gateway_token_file.read_text().strip() if s.sms_gateway_token_file else None
             return WebhookSMSGateway(s.sms_gateway_url, token)
-        return SMSOutbox(self.clock)
+        return SMSOutbox(self.registry, self.clock, SecretBox(self.master_key, "sms outbox"))
 
     @cached_property
     def biometric_simulator(self) -> BiometricProviderSimulator | None:
@@ -108,15 +114,16 @@ class ClientWill:
 
     @cached_property
     def webhooks(self) -> WebhookService:
+        policy = WebhookPolicy(lease=dt.timedelta(seconds=self.settings.webhook_lease_seconds))
         return WebhookService(self.registry, self.clock, SecretBox(self.master_key, "webhook secrets"),
-                              allow_http=self.settings.mode == "embedded",
+                              allow_http=self.settings.mode == "embedded", policy=policy,
                               addresses=AddressPolicy(allow_private=self.settings.mode == "embedded"))
 
     @cached_property
     def clients(self) -> ClientService:
         return ClientService(self.registry, self.clock, self.secret_box, self.sms, self.signing_policies.codes,
                              provider=self.settings.biometric_provider, issuer=self.settings.organisation,
-                             certificates=self.client_certificates, base_url=self.settings.base_url)
+                             certificates=self.client_certificates, base_url=self.settings.base_url, say=say)
 
     @cached_property
     def own_enrolment(self) -> OwnEnrolment:
@@ -138,9 +145,28 @@ class ClientWill:
         return EvidenceService(self.registry, self.clock, self.signing)
 
     @cached_property
+    def dossiers(self) -> DossierService:
+        """A loan's credit dossier as an ASiC-E sealed by the tenant (LOAN-14)."""
+        return DossierService(self.registry, self.clock, self.signing, self.evidence, say)
+
+    @cached_property
     def client_signing(self) -> ClientSigning:
         return ClientSigning(self.signing_requests, self.signing, self.authorisations, self.evidence,
                              self.secret_box, self.sms, self.assertion_verifier, say=say)
+
+    @cached_property
+    def csc(self) -> CSCService:
+        """The CSC API's door onto the same keys, policies and audit (issue 19)."""
+        credentials = Credentials(self.hierarchy, self.tenant_seals, self.clock)
+        return CSCService(self.registry, self.clock, credentials, self.secret_box, self.sms,
+                          self.signing_policies.codes, self.tenant_policies, self.held_keys, self.tenant_seals,
+                          self.authorisations, say=say,
+                          sad_ttl=dt.timedelta(minutes=self.settings.authorisation_ttl_minutes))
+
+    @cached_property
+    def csc_page(self) -> CSCPage:
+        """The CSC API's OAuth2 authorisation through the borrower's page (issue 19)."""
+        return CSCPage(self.csc, self.assertion_verifier, self.signing_policies.biometrics)
 
     @cached_property
     def handoff_links(self) -> HandoffLinks:
@@ -151,12 +177,6 @@ class ClientWill:
     def borrower_desk(self) -> BorrowerDesk:
         """What the borrower's signing page reads beyond the client API (issue 20)."""
         return BorrowerDesk(self.client_signing, self.documents, self.evidence, self.handoff_links)
-
-    @cached_property
-    def dispatcher(self) -> Dispatcher:
-        return Dispatcher(self.webhooks, [self.webhooks.deliver_due, self.signing_requests.expire_due,
-                                          self.client_signing.finish_interrupted],
-                          poll=self.settings.webhook_poll_seconds)
 
     def record_signing_policy(self, actor: str = "system") -> bool:
         """An audit entry when the signing policy in force differs from the last one recorded."""

@@ -12,12 +12,15 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from signing.tenants import ContractForms, SealKeys, TenantForms, TenantPolicies, TenantSeals, TenantService
+from signing.tenants.keyring import TenantKeyRotation, TenantKeyring
 
 if TYPE_CHECKING:
     from ca.clock import Clock
     from ca.hierarchy import Hierarchy
     from ca.issuance import Issuance
     from keys import KeyBackend
+    from api.settings import Settings
+    from keys.envelope import KekMaker
     from registry import Registry
     from signing.factors.accredited import AccreditedIssuers
     from signing.policies.policy import SigningPolicies
@@ -33,6 +36,25 @@ class Tenants:
     issuance: Issuance
     accredited_issuers: AccreditedIssuers
     signing_policies: SigningPolicies
+    settings: Settings
+    master_key: bytes
+
+    @cached_property
+    def tenant_keyring(self) -> TenantKeyring:
+        """Each tenant's envelope (LOAN-15): the registry's sealer; its KEKs live in the configured key backend."""
+        return TenantKeyring(lambda: self.kek_maker, self.clock)
+
+    @cached_property
+    def kek_maker(self) -> KekMaker:
+        from keys.envelope import Pkcs11KekMaker, SoftwareKekMaker
+
+        if self.settings.key_backend == "pkcs11":
+            return Pkcs11KekMaker(self.backend)
+        return SoftwareKekMaker(self.master_key)
+
+    @cached_property
+    def key_rotation(self) -> TenantKeyRotation:
+        return TenantKeyRotation(self.registry, self.tenant_keyring, self.clock)
 
     @cached_property
     def seal_keys(self) -> SealKeys:

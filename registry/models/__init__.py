@@ -10,6 +10,13 @@ Alembic's env compares against) holds every table.
 """
 
 from registry.models.applications import ApplicationRow, ApplicationStatus, IssuanceJournalRow
+from registry.models.accounts import (
+    AccountStatus,
+    BorrowerAccountRow,
+    BorrowerCeremonyRow,
+    BorrowerSessionRow,
+    CeremonyStatus,
+)
 from registry.models.audit import AuditCheckpointRow, AuditHeadRow, AuditRow
 from registry.models.base import NAMING_CONVENTION, Base, UTCDateTime
 from registry.models.clients import (
@@ -24,6 +31,7 @@ from registry.models.clients import (
     SigningRequestRow,
     SigningRequestStatus,
 )
+from registry.models.csc import CSCActivationRow, CSCActivationStatus
 from registry.models.documents import (
     DocumentRow,
     DocumentStatus,
@@ -42,7 +50,15 @@ from registry.models.hierarchy import (
 )
 from registry.models.people import ActorRow, ApprovalRow, CaKeyRetirementRow, ConsoleSessionRow, PersonRow
 from registry.models.revocation import CRLRow, RevocationRow
-from registry.models.tenants import ContractFormRow, SealSource, TenantRow, TenantStatus
+from registry.models.shared import JobRow, JobStatus, RateBucketRow, SMSOutboxRow
+from registry.models.tenants import (
+    ContractFormRow,
+    SealSource,
+    TenantKeyRow,
+    TenantKeyState,
+    TenantRow,
+    TenantStatus,
+)
 from registry.models.webhooks import WebhookDeliveryRow, WebhookDeliveryStatus, WebhookEndpointRow
 
 __all__ = [
@@ -55,5 +71,8 @@ __all__ = [
     "SigningSessionRow", "TrustAnchorRow", "WebhookDeliveryRow", "WebhookEndpointRow",
     "ApplicationStatus", "CentreStatus", "CertificateStatus", "DocumentStatus", "FactorStatus", "SigningRequestStatus",
     "WebhookDeliveryStatus",
-    "ContractFormRow", "SealSource", "TenantRow", "TenantStatus",
+    "ContractFormRow", "SealSource", "TenantKeyRow", "TenantKeyState", "TenantRow", "TenantStatus",
+    "AccountStatus", "BorrowerAccountRow", "BorrowerCeremonyRow", "BorrowerSessionRow", "CeremonyStatus",
+    "JobRow", "JobStatus", "RateBucketRow", "SMSOutboxRow",
+    "CSCActivationRow", "CSCActivationStatus",
 ]

@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.models.base import Base, UTCDateTime
+from registry.sealing import Clear, SealSpec, register, sealed_columns
 
 
 class FactorStatus(enum.StrEnum):
@@ -47,6 +48,7 @@ class SigningRequestStatus(enum.StrEnum):
     LOCKED = "locked"
 
 
+@register
 class ClientRow(Base):
     """A borrower an MFO registered for remote signing, within that MFO's tenant.
 
@@ -54,24 +56,39 @@ class ClientRow(Base):
     BIN of a legal entity (or of a joint entrepreneurship), else the IIN.
     ``iin`` is always the person who acts: the individual, the
     entrepreneur, or the legal entity's representative.
+
+    LOAN-15: the numbers, the name and the phone are stored only sealed
+    (``registry.sealing``); the numbers and the phone are found through
+    their keyed hashes (``*_digest``, one per tenant's lookup key).
     """
 
     __tablename__ = "clients"
-    __table_args__ = (UniqueConstraint("tenant", "id_number", name="uq_clients_tenant_id_number"),)
+    __table_args__ = (UniqueConstraint("tenant", "id_number_digest", name="uq_clients_tenant_id_number"),  # 0018
+                      Index("ix_clients_tenant_iin_digest", "tenant", "iin_digest"),
+                      Index("ix_clients_tenant_phone_digest", "tenant", "phone_digest"))
+    __sealed__ = SealSpec("clients", ("id_number", "iin", "bin", "name", "phone"), ("public_id",),
+                          {"id_number": ("id_number_digest", "iin"), "iin": ("iin_digest", "iin"),
+                           "phone": ("phone_digest", "phone")})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
     tenant: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))
-    id_number: Mapped[str] = mapped_column(String(12))
-    iin: Mapped[str] = mapped_column(String(12))
-    bin: Mapped[str | None] = mapped_column(String(12))
-    name: Mapped[str] = mapped_column(String(200))
-    phone: Mapped[str] = mapped_column(String(16))
+    id_number = Clear()
+    iin = Clear()
+    bin = Clear()
+    name = Clear()
+    phone = Clear()
+    # Migration 0018 renamed the clear id_number (VARCHAR(12)) in place: SQLite keeps the declared length.
+    id_number_digest: Mapped[str] = mapped_column(String(64).with_variant(String(12), "sqlite"))
+    iin_digest: Mapped[str | None] = mapped_column(String(64))
+    phone_digest: Mapped[str | None] = mapped_column(String(64))
+    data_key, kek_version, sealed = sealed_columns()
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(120))
 
 
+@register
 class ClientFactorRow(Base):
     """One authentication factor a client enrolled: phone (SMS codes), TOTP, biometrics or an EDS certificate.
 
@@ -87,13 +104,18 @@ class ClientFactorRow(Base):
 
     __tablename__ = "client_factors"
     __table_args__ = (Index("ix_client_factors_client_kind", "client_id", "kind"),)
+    # LOAN-15: the phone sealed under the client's tenant (copied here when the factor is first sealed).
+    __sealed__ = SealSpec("client_factors", ("phone",), ("public_id",),
+                          tenant_of=lambda session, row: session.get(ClientRow, row.client_id).tenant)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    tenant: Mapped[str | None] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
-    phone: Mapped[str | None] = mapped_column(String(16))
+    phone = Clear()
+    data_key, kek_version, sealed = sealed_columns()
     secret: Mapped[bytes | None] = mapped_column(LargeBinary)
     last_step: Mapped[int | None] = mapped_column(BigInteger)
     failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -119,7 +141,10 @@ class SigningRequestRow(Base):
     """
 
     __tablename__ = "signing_requests"
-    __table_args__ = (Index("ix_signing_requests_tenant_document", "tenant", "document_id"),)
+    __table_args__ = (Index("ix_signing_requests_tenant_document", "tenant", "document_id"),
+                      # the background queries (issue 17): expiry, and requests waiting for their seal or report
+                      Index("ix_signing_requests_status_expires_at", "status", "expires_at"),
+                      Index("ix_signing_requests_status_signed_at", "status", "signed_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
@@ -217,10 +242,15 @@ class BiometricAssertionRow(Base):
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
+@register
 class EvidenceRecordRow(Base):
-    """What proves a client's signature: factors, times, policy, digests; and the sealed report."""
+    """What proves a client's signature: factors, times, policy, digests; and the sealed report.
+
+    LOAN-15: the record (it names the client) and the report are stored sealed under the tenant's keys.
+    """
 
     __tablename__ = "evidence_records"
+    __sealed__ = SealSpec("evidence_records", ("record", "report"), ("public_id",))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
@@ -233,8 +263,9 @@ class EvidenceRecordRow(Base):
     digest_sealed: Mapped[str | None] = mapped_column(String(64))
     signer_serial: Mapped[str] = mapped_column(String(40))
     signed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    record: Mapped[dict] = mapped_column(JSON)
-    report: Mapped[bytes | None] = mapped_column(LargeBinary)
+    record = Clear()
+    report = Clear()
+    data_key, kek_version, sealed = sealed_columns()
     report_signature: Mapped[bytes | None] = mapped_column(LargeBinary)
     reported_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

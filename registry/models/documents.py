@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.models.base import Base, UTCDateTime
+from registry.sealing import Clear, SealSpec, register, sealed_columns
 
 
 class DocumentStatus(enum.StrEnum):
@@ -34,6 +35,7 @@ class DocumentStatus(enum.StrEnum):
     SEALED = "sealed"
 
 
+@register
 class DocumentRow(Base):
     """A loan contract or amendment an MFO uploaded to be signed (DOMAIN.md §3).
 
@@ -48,7 +50,11 @@ class DocumentRow(Base):
     __table_args__ = (
         Index("ix_documents_tenant_contract_number", "tenant", "contract_number"),
         Index("ix_documents_tenant_contract_id", "tenant", "contract_id"),
+        Index("ix_documents_tenant_client_digest", "tenant", "client_id_number_digest"),
     )
+    # LOAN-15: the client's IIN/BIN and the title sealed; the number found by its keyed hash.
+    __sealed__ = SealSpec("documents", ("client_id_number", "title"), ("public_id",),
+                          {"client_id_number": ("client_id_number_digest", "iin")})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
@@ -62,7 +68,8 @@ class DocumentRow(Base):
     base_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("document_versions.id", use_alter=True, name="fk_documents_base_version_id"))
     contract_number: Mapped[str] = mapped_column(String(64))
-    client_id_number: Mapped[str] = mapped_column(String(12))
+    client_id_number = Clear()
+    client_id_number_digest: Mapped[str | None] = mapped_column(String(64))
     client_kind: Mapped[str] = mapped_column(String(16))
     loan_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     term_days: Mapped[int] = mapped_column(Integer)
@@ -73,12 +80,14 @@ class DocumentRow(Base):
     template_version: Mapped[str] = mapped_column(String(32))
     # The registered form version the document was made on (contract_forms.public_id), issue 15.
     form: Mapped[str | None] = mapped_column(String(32))
-    title: Mapped[str | None] = mapped_column(String(200))
+    title = Clear()
+    data_key, kek_version, sealed = sealed_columns()
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(120))
 
 
+@register
 class DocumentVersionRow(Base):
     """One stored state of a document's PDF; versions are only ever added.
 
@@ -87,17 +96,26 @@ class DocumentVersionRow(Base):
     before, so its bytes begin with the previous version's bytes and
     ``previous_sha256`` chains the hashes. ``content`` is loaded only when
     read, so listing versions does not pull megabytes of PDF.
+
+    LOAN-15: the PDF is stored sealed under the document's tenant with its
+    own data key (``sealed``), opened when ``content`` is first read.
     """
 
     __tablename__ = "document_versions"
     __table_args__ = (UniqueConstraint("document_id", "number", name="uq_document_versions_document_number"),)
+    __sealed__ = SealSpec("document_versions", ("content",), ("document_id", "number"), lazy=True,
+                          tenant_of=lambda session, row: session.get(DocumentRow, row.document_id).tenant)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    tenant: Mapped[str | None] = mapped_column(String(64))
     number: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigInteger)
-    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    content = Clear()
+    data_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    kek_version: Mapped[int | None] = mapped_column(Integer)
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     reason: Mapped[str] = mapped_column(String(32))
     signature_field: Mapped[str | None] = mapped_column(String(128))
     signer_serial: Mapped[str | None] = mapped_column(String(40))

@@ -76,3 +76,36 @@ class ContractFormRow(Base):
     note: Mapped[str | None] = mapped_column(String(500))
     registered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     registered_by: Mapped[str] = mapped_column(String(120))
+
+
+class TenantKeyState(enum.StrEnum):
+    """A tenant key-encryption key version's state (``tenant_keys.state``, LOAN-15)."""
+
+    ACTIVE = "active"         # wraps every new data key
+    RETIRING = "retiring"     # still unwraps; its data keys are being re-wrapped by the active version
+    RETIRED = "retired"       # wraps nothing any more; its key material is destroyed
+
+
+class TenantKeyRow(Base):
+    """One version of a tenant's key-encryption key (LOAN-15, envelope encryption).
+
+    ``material``: for the software backend the key sealed under the master
+    key's sub-key; for PKCS#11 the label of the AES key on the token (the key
+    never leaves it). ``lookup_key``: the tenant's HMAC key for searching
+    sealed values, wrapped by this version (the same key in every version, so
+    keyed hashes survive a rotation). ``tenant`` is a string, like the
+    ``tenant`` of documents: data of a tenant not (yet) onboarded is sealed too.
+    """
+
+    __tablename__ = "tenant_keys"
+    __table_args__ = (UniqueConstraint("tenant", "version", name="uq_tenant_keys_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))
+    backend: Mapped[str] = mapped_column(String(16))
+    material: Mapped[bytes | None] = mapped_column(LargeBinary)
+    lookup_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    retired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -18,6 +18,7 @@ from registry.models import (
     SigningRequestStatus,
 )
 from registry.repositories.base import _Repository, _TenantScoped
+from registry.sealing import digest
 
 
 class ClientRepository(_TenantScoped):
@@ -28,8 +29,21 @@ class ClientRepository(_TenantScoped):
         return self._session.execute(stmt).scalar_one_or_none()
 
     def by_id_number(self, tenant: str, id_number: str) -> ClientRow | None:
-        stmt = select(ClientRow).where(ClientRow.tenant == tenant, ClientRow.id_number == id_number)
+        """LOAN-15: found by the keyed hash of the number (the number itself is stored sealed)."""
+        stmt = select(ClientRow).where(ClientRow.tenant == tenant,
+                                       ClientRow.id_number_digest == digest(self._session, tenant, "iin", id_number))
         return self._session.execute(stmt).scalar_one_or_none()
+
+    def by_iin(self, tenant: str, iin: str) -> list[ClientRow]:
+        """The tenant's clients whose acting person has this IIN (a person may act for several entities)."""
+        stmt = select(ClientRow).where(ClientRow.tenant == tenant,
+                                       ClientRow.iin_digest == digest(self._session, tenant, "iin", iin))
+        return list(self._session.execute(stmt.order_by(ClientRow.id)).scalars())
+
+    def by_phone(self, tenant: str, phone: str) -> list[ClientRow]:
+        stmt = select(ClientRow).where(ClientRow.tenant == tenant,
+                                       ClientRow.phone_digest == digest(self._session, tenant, "phone", phone))
+        return list(self._session.execute(stmt.order_by(ClientRow.id)).scalars())
 
 
 class ClientFactorRepository(_Repository):
@@ -89,7 +103,7 @@ class SigningRequestRepository(_TenantScoped):
         stmt = (select(SigningRequestRow).where(SigningRequestRow.status.in_(waiting),
                                                 SigningRequestRow.signed_at <= before)
                 .join(EvidenceRecordRow, EvidenceRecordRow.request_id == SigningRequestRow.id)
-                .where((EvidenceRecordRow.report.is_(None))
+                .where((EvidenceRecordRow.reported_at.is_(None))
                        | ((SigningRequestRow.status == SigningRequestStatus.SIGNED) & SigningRequestRow.seal.is_(True)))
                 .order_by(SigningRequestRow.id).limit(limit))
         return list(self._session.execute(stmt).scalars())

@@ -14,6 +14,7 @@ from registry.models import (
     TrustAnchorRow,
 )
 from registry.repositories.base import _Repository, _TenantScoped
+from registry.sealing import digest
 
 
 class DocumentRepository(_Repository):
@@ -35,6 +36,12 @@ class DocumentRepository(_Repository):
     def by_id(self, tenant: str, document_id: int) -> DocumentRow | None:
         stmt = select(DocumentRow).where(DocumentRow.tenant == tenant, DocumentRow.id == document_id)
         return self._session.execute(stmt).scalar_one_or_none()
+
+    def of_client(self, tenant: str, id_number: str, *, limit: int = 100) -> Sequence[DocumentRow]:
+        """LOAN-15: the tenant's documents naming this IIN/BIN, found by its keyed hash."""
+        stmt = select(DocumentRow).where(DocumentRow.tenant == tenant, DocumentRow.client_id_number_digest ==
+                                         digest(self._session, tenant, "iin", id_number))
+        return list(self._session.execute(stmt.order_by(DocumentRow.id).limit(limit)).scalars())
 
     def for_public_verification(self, public_id: str) -> DocumentRow | None:
         """The one read without a tenant: the public page behind a stamp's QR code (issue 6).

@@ -20,8 +20,15 @@ from sqlalchemy.orm import Session
 from registry.audit import AuditLog
 from registry.constraints import constraint_name
 from registry.db import Database
+from registry.repositories.accounts import (
+    BorrowerAccountRepository,
+    BorrowerCeremonyRepository,
+    BorrowerDocumentRepository,
+    BorrowerSessionRepository,
+)
 from registry.repositories.applications import ApplicationRepository, JournalRepository
 from registry.repositories.base import Conflict
+from registry.repositories.shared import JobRepository, RateBucketRepository, SMSOutboxRepository
 from registry.repositories.clients import (
     BiometricAssertionRepository,
     BiometricChallengeRepository,
@@ -32,6 +39,7 @@ from registry.repositories.clients import (
     OneTimeCodeRepository,
     SigningRequestRepository,
 )
+from registry.repositories.csc import CSCActivationRepository
 from registry.repositories.documents import (
     DocumentRepository,
     DocumentVersionRepository,
@@ -118,11 +126,21 @@ class RegistryTransaction:
     approvals = _Made(ApprovalRepository)
     ca_key_retirements = _Made(CaKeyRetirementRepository)
     tenants = _Made(TenantRepository)
+    borrower_accounts = _Made(BorrowerAccountRepository)
+    borrower_ceremonies = _Made(BorrowerCeremonyRepository)
+    borrower_sessions = _Made(BorrowerSessionRepository)
+    borrower_documents = _Made(BorrowerDocumentRepository)
     contract_forms = _Made(ContractFormRepository)
+    jobs = _Made(JobRepository)
+    rate_buckets = _Made(RateBucketRepository)
+    sms_outbox = _Made(SMSOutboxRepository)
+    csc_activations = _Made(CSCActivationRepository)
     audit = _Made(AuditLog)
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, sealer: object | None = None) -> None:
         self.connection = connection
+        # What seals and opens the tenants' data (LOAN-15, registry.sealing): the keyring the wiring gave.
+        self.sealer = sealer
         self._session: Session | None = None
         # The actions audited in this unit of work, told to ``Registry.on_commit`` listeners once it commits.
         self.audited: list[str] = []
@@ -130,7 +148,8 @@ class RegistryTransaction:
     @property
     def session(self) -> Session:
         if self._session is None:
-            self._session = Session(bind=self.connection, expire_on_commit=False, autoflush=True)
+            self._session = Session(bind=self.connection, expire_on_commit=False, autoflush=True,
+                                    info={"sealer": self.sealer})
         return self._session
 
     def flush(self) -> None:
@@ -155,8 +174,6 @@ class Registry:
         self.database = database
         # Called with the actions a unit of work audited, after it committed (the metrics count them, issue 17).
         self.on_commit: list[Callable[[Sequence[str]], None]] = []
-        # Called with the actions a unit of work audited, after it committed (the metrics count them, issue 17).
-        self.on_commit: list[Callable[[Sequence[str]], None]] = []
 
     @contextlib.contextmanager
     def transaction(self, *, readonly: bool = False) -> Iterator[RegistryTransaction]:
@@ -170,7 +187,7 @@ class Registry:
                 if readonly:
                     connection = connection.execution_options(qoltanba_readonly=True)
                 with connection.begin():
-                    tx = RegistryTransaction(connection)
+                    tx = RegistryTransaction(connection, self.database.sealer)
                     yield tx
                     tx.flush()
                 if tx.audited:

@@ -41,6 +41,11 @@ class WebhookDeliveryRepository(_Repository):
         total, late = self._session.execute(select(func.count(), due).where(pending)).one()
         return int(total or 0), int(late or 0)
 
+    def failed_count(self) -> int:
+        """Deliveries given up (the dead-letter state), read on the status index."""
+        stmt = select(func.count()).where(WebhookDeliveryRow.status == WebhookDeliveryStatus.FAILED)
+        return int(self._session.execute(stmt).scalar_one() or 0)
+
     def by_id(self, delivery_id: int, *, for_update: bool = False) -> WebhookDeliveryRow | None:
         stmt = select(WebhookDeliveryRow).where(WebhookDeliveryRow.id == delivery_id)
         if for_update:

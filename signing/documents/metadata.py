@@ -20,6 +20,15 @@ from ca.errors import Problem
 from signing.documents.limits import DocumentLimits
 
 CONTRACT, AMENDMENT = "contract", "amendment"
+# LOAN-1 (seed 003, line 450): the contract and the application to accede to it (заявление о присоединении,
+# Civil Code art. 389) are "integral parts of each other and together one document". So there is no kind for
+# the accession application: it is inside the contract's PDF, uploaded once and signed once, and a contract
+# form (signing/tenants/forms.py) is the contract with its accession application. APPLICATION below is the
+# loan application questionnaire (заявление-анкета), a document of its own (LOAN-6).
+ACCESSION_KINDS = ("accession_application", "accession")
+ACCESSION_REFUSAL = ("LOAN-1: the accession application and the contract are one document: put the accession "
+                     "application in the contract's PDF and upload it once as kind contract (one signature covers "
+                     "both)")
 # LOAN-6's other documents of the credit dossier (LOAN-14), and LOAN-9's
 # application to change the client's phone number or bank details. Each is
 # filed under its loan's contract number and states the loan's terms.
@@ -144,6 +153,9 @@ class _Reader:
         value = self._get(name, True)
         if value is _MISSING:
             return value
+        if name == "kind" and isinstance(value, str) and value.lower() in ACCESSION_KINDS:
+            self.fail(name, ACCESSION_REFUSAL)
+            return _MISSING
         if value not in options:
             self.fail(name, f"must be one of: {', '.join(options)}")
             return _MISSING

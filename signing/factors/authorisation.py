@@ -159,6 +159,20 @@ class AuthorisationService:
             raise NotAuthorised("the authorisation was given for another state of the document")
         return row
 
+    def for_hash(self, *, activation: str, tenant: str, signer_serial: str, digest_hex: str,
+                 granted_at: dt.datetime, expires_at: dt.datetime) -> Authorisation:
+        """The object a held key demands to sign one hash a client authorised through the CSC door (issue 19).
+
+        The CSC service (signing/requests/csc.py) calls it only for a hash of an activation it found
+        authorised, unexpired, unused, of this tenant and this credential, inside the transaction that
+        marks it used; the object is bound to that hash and spent by its one signature.
+        """
+        if self.clock.now() >= expires_at:
+            raise NotAuthorised("the authorisation has expired")
+        return Authorisation(id=activation, document_id=f"csc:{activation}", document_sha256=digest_hex,
+                             signer_serial=signer_serial.lower(), tenant=tenant, granted_at=granted_at,
+                             expires_at=expires_at, _by=_GRANTED)
+
     def consume(self, tx: AuthorisationStore, authorisation_id: str | None, **binding) -> SigningAuthorisationRow:
         row = self.check(tx, authorisation_id, for_update=True, **binding)
         row.consumed_at = self.clock.now()

@@ -52,6 +52,7 @@ from signing.factors.enrolment import (
     FactorEnrolment,
     FactorView,
     factor_view,
+    language_problems,
     only_fields,
     phone_field,
     text_field,
@@ -59,7 +60,7 @@ from signing.factors.enrolment import (
 from signing.factors.errors import FactorRefused
 from signing.factors.otp import CodeStore, check_code, issue_code
 from signing.factors.own_enrolment import begin_totp, send_link
-from signing.factors.sms import SMSSender, masked
+from signing.factors.sms import SMSSender, english, masked, phone_text
 from signing.policies.policy import CodePolicy, Factor
 
 PENDING, ACTIVE, REVOKED = FactorStatus.PENDING, FactorStatus.ACTIVE, FactorStatus.REVOKED
@@ -122,9 +123,11 @@ class ClientStorage(Protocol):
 class ClientService:
     def __init__(self, registry: ClientStorage, clock, secrets_: Secrets, sms: SMSSender, codes: CodePolicy,
                  provider: str, issuer: str = "Qoltanba", certificates: ClientCertificates | None = None,
-                 base_url: str = "http://127.0.0.1:8000") -> None:
+                 base_url: str = "http://127.0.0.1:8000", say=english) -> None:  # noqa: ANN001 - Say
         """``certificates`` checks EDS certificates at enrolment; without it only whom they name is checked.
-        ``base_url``: where the link sent to the client's phone to enrol an authenticator points (issue 15)."""
+        ``base_url``: where the link sent to the client's phone to enrol an authenticator points (issue 15).
+        ``say(language, english)``: the SMS texts in the client's language (the catalogues, issue 20)."""
+        self.say = say
         self.certificates = certificates
         self.base_url = base_url
         self.registry = registry
@@ -158,6 +161,7 @@ class ClientService:
                 problems.append(Problem("bin", "a joint entrepreneurship's BIN is not a legal entity's"))
         name = text_field(client.name, "name", problems, max_length=200)
         phone = phone_field(client.phone, problems)
+        problems += language_problems(client.language)
         if problems:
             raise InvalidInput("the client is refused", problems)
         now = self.clock.now()
@@ -176,7 +180,7 @@ class ClientService:
                 view = self._view(tx, row)
         except Conflict:
             raise ConflictError("this tenant has registered this client already") from None
-        self._send(tenant, phone, code, "to confirm this phone for signing with Qoltanba")
+        self._send(tenant, phone, code, client.language)
         return view
 
     def get(self, tenant: str, client_id: str) -> ClientView:
@@ -189,8 +193,11 @@ class ClientService:
         kind = factor.kind
         handlers = {Factor.TOTP.value: self._enrol_totp, Factor.BIOMETRIC.value: self._enrol_biometric,
                     Factor.EDS.value: self._enrol_eds, Factor.SMS.value: self._enrol_phone}
+        problems = language_problems(factor.language)
         if kind not in handlers:
-            raise InvalidInput("the factor is refused", [Problem("kind", "must be one of: " + ", ".join(handlers))])
+            problems.insert(0, Problem("kind", "must be one of: " + ", ".join(handlers)))
+        if problems:
+            raise InvalidInput("the factor is refused", problems)
         # An EDS certificate's chain and status may be fetched over the network: before the transaction.
         extra = {"checked": self._check_eds(factor)} if kind == Factor.EDS.value else {}
         now = self.clock.now()
@@ -202,9 +209,10 @@ class ClientService:
             tx.audit.append(at=now, actor=actor, action="factor.enrolled", subject=f"client:{client.public_id}",
                             details={"tenant": tenant, "factor": view.id, "kind": kind, "status": view.status})
         if code is not None and kind == Factor.TOTP.value:
-            send_link(self.sms, tenant, phone, self.base_url, view.id, code)   # the client's phone, never the MFO
+            send_link(self.sms, tenant, phone, self.base_url, view.id, code,   # the client's phone, never the MFO
+                      say=self.say, language=factor.language)
         elif code is not None:
-            self._send(tenant, view.phone, code, "to confirm this phone for signing with Qoltanba")
+            self._send(tenant, view.phone, code, factor.language)
         return view
 
     def _enrol_totp(self, tx: ClientStore, client: ClientRow, factor: FactorEnrolment, now: dt.datetime, *,
@@ -333,8 +341,10 @@ class ClientService:
                     "enrol the authenticator again")
         return f"the factor is {factor.status}, not waiting for confirmation"
 
-    def resend(self, actor: str, tenant: str, client_id: str, factor_id: str) -> FactorView:
-        """A new code for a phone waiting for confirmation (throttled)."""
+    def resend(self, actor: str, tenant: str, client_id: str, factor_id: str, language: str = "kk") -> FactorView:
+        """A new code for a phone waiting for confirmation (throttled), the SMS in ``language``."""
+        if problems := language_problems(language):
+            raise InvalidInput("the code is not sent", problems)
         now = self.clock.now()
         with self.registry.transaction() as tx:
             client = self._client(tx, tenant, client_id)
@@ -346,15 +356,14 @@ class ClientService:
             code, _ = issue_code(tx, self.secrets, self.codes, now, factor=factor, request_id=None,
                                  binding=factor.public_id, document_sha256=None)
             view = factor_view(factor)
-        self._send(tenant, factor.phone, code, "to confirm this phone for signing with Qoltanba")
+        self._send(tenant, factor.phone, code, language)
         return view
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _send(self, tenant: str, phone: str, code: str, purpose: str) -> None:
+    def _send(self, tenant: str, phone: str, code: str, language: str) -> None:
         minutes = int(self.codes.ttl.total_seconds() // 60)
-        self.sms.send(tenant, phone, f"Qoltanba: {code} is your code {purpose}. Valid {minutes} min. "
-                                     "Do not share it with anyone.")
+        self.sms.send(tenant, phone, phone_text(self.say, language, code=code, minutes=minutes))
 
     def _client(self, tx: ClientStore, tenant: str, client_id: str) -> ClientRow:
         row = tx.clients.by_public_id(tenant, client_id) if isinstance(client_id, str) and len(client_id) == 32 \

@@ -26,6 +26,7 @@ class ClientRegistration:
     bin: str | None = None
     name: str | None = None
     phone: str | None = None
+    language: str = "kk"   # the language of the SMS that confirms the phone (kk, ru or en; issue 20)
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,11 @@ class FactorEnrolment:
     reference: str | None = None
     provider: str | None = None
     certificate: str | None = None
+    language: str = "kk"   # the language of the SMS the factor sends (sms: the code; totp: the link), issue 20
 
     def given(self) -> frozenset[str]:
-        """The fields the MFO gave (not ``None``)."""
-        return frozenset(f.name for f in fields(self) if getattr(self, f.name) is not None)
+        """The factor's fields the MFO gave (not ``None``); the SMS's language is every kind's."""
+        return frozenset(f.name for f in fields(self) if f.name != "language" and getattr(self, f.name) is not None)
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,14 @@ def phone_field(value: Any, problems: list[Problem]) -> str | None:
     return identity.normalize_phone(phone) if not phone_problems else None
 
 
+SMS_LANGUAGES = ("kk", "ru", "en")   # the languages of the catalogues (api/pages/locale)
+
+
+def language_problems(language: str) -> list[Problem]:
+    """The SMS's language must be one the client can be written to in."""
+    return [] if language in SMS_LANGUAGES else [Problem("language", "must be one of: " + ", ".join(SMS_LANGUAGES))]
+
+
 def only_fields(factor: FactorEnrolment, allowed: set[str]) -> None:
     """Refuse, every one listed, the fields this kind of factor does not read."""
     extra = sorted(factor.given() - allowed)
@@ -124,5 +134,6 @@ def only_fields(factor: FactorEnrolment, allowed: set[str]) -> None:
                                                      for k in extra])
 
 
-__all__ = ["ClientRegistration", "ClientView", "FactorEnrolment", "FactorView", "factor_view", "only_fields",
+__all__ = ["SMS_LANGUAGES", "ClientRegistration", "ClientView", "FactorEnrolment", "FactorView", "factor_view",
+           "language_problems", "only_fields",
            "phone_field", "text_field"]

@@ -37,6 +37,14 @@ class HeldKeySigner:
         authorisation.spend(document_sha256=hashlib.sha256(document).hexdigest(), signer_serial=self.serial)
         return self._key.sign(data, hash_name)
 
+    def sign_digest(self, digest: bytes, hash_name: str, *, authorisation: Authorisation) -> bytes:
+        """The signature over a digest a remote client computed (CSC signHash, issue 19), once ``authorisation``
+        (for this digest, this key) is spent on it."""
+        if type(authorisation) is not Authorisation:
+            raise NotAuthorised("signing with a key the service holds needs the client's authorisation")
+        authorisation.spend(document_sha256=digest.hex(), signer_serial=self.serial)
+        return self._key.sign_digest(digest, hash_name)
+
     def unlocked(self, authorisation: Authorisation, document: bytes) -> "UnlockedKey":
         """What the PAdES engine signs with (``sign(data, hash_name)``): this key, for this authorisation."""
         return UnlockedKey(self, authorisation, document)

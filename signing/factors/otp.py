@@ -19,6 +19,8 @@ from signing.factors.errors import Throttled
 from signing.policies.policy import CodePolicy
 
 SIGNING, ENROLMENT = "signing", "enrolment"
+# A code sent by the CSC door's credentials/sendOTP (issue 19): bound to the credential, no request.
+REMOTE = "csc"
 
 
 class OneTimeCodes(Protocol):
@@ -42,16 +44,26 @@ class KeyedHash(Protocol):
 
 def issue_code(tx: CodeStore, hasher: KeyedHash, policy: CodePolicy, now: dt.datetime, *,
                factor: ClientFactorRow, request_id: int | None, binding: str,
-               document_sha256: str | None) -> tuple[str, OneTimeCodeRow]:
-    """A fresh code (returned once, to be sent) replacing the earlier ones; raises ``Throttled``."""
-    purpose = SIGNING if request_id is not None else ENROLMENT
+               document_sha256: str | None, purpose: str | None = None,
+               since: dt.datetime | None = None) -> tuple[str, OneTimeCodeRow]:
+    """A fresh code (returned once, to be sent) replacing the earlier ones; raises ``Throttled``.
+
+    ``since``: only codes sent since then count towards ``max_sends`` (the CSC door's codes, bound to no
+    request: so many an hour)."""
+    purpose = purpose or (SIGNING if request_id is not None else ENROLMENT)
     sent = tx.one_time_codes.sent(factor.id, request_id, purpose, for_update=True)
+    if since is not None:
+        for row in sent:
+            if row.created_at < since and row.used_at is None and row.superseded_at is None:
+                row.superseded_at = now
+        sent = [row for row in sent if row.created_at >= since]
     if sent and now < sent[-1].created_at + policy.resend_after:
         wait = (sent[-1].created_at + policy.resend_after - now).total_seconds()
         raise Throttled(f"a code was sent moments ago; ask again in {int(wait) + 1} s", wait)
     if len(sent) >= policy.max_sends:
         raise ConflictError(f"{policy.max_sends} codes were sent already; no more are sent for this "
-                            + ("request" if request_id is not None else "phone confirmation"))
+                            + ("request" if request_id is not None else "hour" if since is not None
+                               else "phone confirmation"))
     for row in sent:
         if row.used_at is None and row.superseded_at is None:
             row.superseded_at = now
@@ -64,9 +76,10 @@ def issue_code(tx: CodeStore, hasher: KeyedHash, policy: CodePolicy, now: dt.dat
 
 
 def check_code(tx: CodeStore, hasher: KeyedHash, now: dt.datetime, *, factor: ClientFactorRow,
-               request_id: int | None, binding: str, document_sha256: str | None, code: str) -> str | None:
+               request_id: int | None, binding: str, document_sha256: str | None, code: str,
+               purpose: str | None = None) -> str | None:
     """None when ``code`` is the live code (now used up); else why it is refused."""
-    purpose = SIGNING if request_id is not None else ENROLMENT
+    purpose = purpose or (SIGNING if request_id is not None else ENROLMENT)
     sent = tx.one_time_codes.sent(factor.id, request_id, purpose, for_update=True)
     parts = code_parts(purpose, binding, document_sha256, code)
     # Each sent code is compared (a handful at most), in constant time.

@@ -33,7 +33,7 @@ from registry import ClientFactorRow, ClientRow, FactorStatus
 from signing.factors.authorisation import AuditTrail
 from signing.factors.codes import new_totp_secret, provisioning_uri, totp_step
 from signing.factors.errors import FactorRefused
-from signing.factors.sms import SMSSender
+from signing.factors.sms import SMSSender, english, link_text
 from signing.policies.policy import CodePolicy, Factor
 
 ENROLMENT_TTL = dt.timedelta(hours=24)
@@ -116,10 +116,12 @@ def begin_totp(tx: OwnEnrolmentStore, secrets_: Secrets, client: ClientRow, now:
     return row, token
 
 
-def send_link(sms: SMSSender, tenant: str, phone: str, base_url: str, factor_id: str, token: str) -> None:
+def send_link(sms: SMSSender, tenant: str, phone: str, base_url: str, factor_id: str, token: str, *,
+              say=english, language: str = "kk") -> None:  # noqa: ANN001 - Say
+    """The link to the client's phone, in the client's ``language`` (issue 20)."""
     hours = int(ENROLMENT_TTL.total_seconds() // 3600)
-    sms.send(tenant, phone, f"Qoltanba: add your authenticator for signing: {base_url.rstrip('/')}/client/factors/"
-                            f"{factor_id}#{token} . Valid {hours} h. Only you should open it; do not share it.")
+    link = f"{base_url.rstrip('/')}/client/factors/{factor_id}#{token}"
+    sms.send(tenant, phone, link_text(say, language, link=link, hours=hours))
 
 
 class OwnEnrolment:

@@ -1,23 +1,24 @@
 """SMS delivery behind one narrow interface (issue 5).
 
-The embedded default keeps messages in an in-memory outbox that the API
-shows in development mode only; production posts each message to the SMS
+The embedded default keeps messages in an outbox in the registry (table
+``sms_outbox``, so every worker shows the same messages; issue 17, item 2)
+that the API shows in development mode only; production posts each message to the SMS
 gateway's HTTP webhook. Both are ``SMSSender``s, so the code that sends
 one-time codes does not know which it has.
 """
 
 from __future__ import annotations
 
-import collections
 import datetime as dt
 import json
-import threading
 import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass
+from contextlib import AbstractContextManager
 from typing import Protocol
 
+from registry import SMSOutboxRow
 from signing.factors.errors import DeliveryFailed
 
 
@@ -28,8 +29,16 @@ def N_(message: str) -> str:  # noqa: N802 - gettext's name for "mark only, tran
 # The one-time code's text, in English (the catalogues' source); the borrower's language is looked up (issue 20).
 CODE_TEXT = N_("Qoltanba: {code} is your code to sign {document} {number} (document {digest}). Valid {minutes} "
                "min. Do not share it.")
+# The code that confirms a phone at enrolment (LOAN-7, LOAN-9) and the link to enrol an authenticator (issue 15).
+PHONE_TEXT = N_("Qoltanba: {code} is your code to confirm this phone for signing with Qoltanba. Valid {minutes} min. "
+                "Do not share it with anyone.")
+LINK_TEXT = N_("Qoltanba: add your authenticator for signing: {link} . Valid {hours} h. Only you should open it; "
+               "do not share it.")
 DOCUMENT_WORDS = {"contract": N_("contract"), "amendment": N_("amendment"), "application": N_("application"),
                   "consent": N_("consent"), "schedule": N_("schedule"), "details_change": N_("details change")}
+# The code credentials/sendOTP sends (the CSC door, issue 19): no document is known yet, only the key.
+REMOTE_CODE_TEXT = N_("Qoltanba: {code} is your code to authorise a remote signature with key {credential}. "
+                      "Valid {minutes} min. Do not share it.")
 
 
 def code_text(say, language: str, *, code: str, kind: str, number: str, digest: str,  # noqa: ANN001 - Say
@@ -38,6 +47,21 @@ def code_text(say, language: str, *, code: str, kind: str, number: str, digest: 
     document = say(language, DOCUMENT_WORDS[kind]) if kind in DOCUMENT_WORDS else kind.replace("_", " ")
     return say(language, CODE_TEXT).format(code=code, document=document, number=number, digest=digest,
                                            minutes=minutes)
+
+
+def english(_language: str, words: str) -> str:
+    """A ``say`` that keeps the English source (a service built without the catalogues)."""
+    return words
+
+
+def phone_text(say, language: str, *, code: str, minutes: int) -> str:  # noqa: ANN001 - Say
+    """The SMS that confirms a phone, in ``language``."""
+    return say(language, PHONE_TEXT).format(code=code, minutes=minutes)
+
+
+def link_text(say, language: str, *, link: str, hours: int) -> str:  # noqa: ANN001 - Say
+    """The SMS with the link to enrol an authenticator, in ``language``."""
+    return say(language, LINK_TEXT).format(link=link, hours=hours)
 
 
 class SMSSender(Protocol):
@@ -58,24 +82,59 @@ class OutboxMessage:
                 "at": self.at.isoformat()}
 
 
-class SMSOutbox:
-    """Development SMS: messages kept in memory (the newest ``capacity``), never sent anywhere."""
+class OutboxRows(Protocol):
+    def add(self, row: SMSOutboxRow) -> SMSOutboxRow: ...
+    def messages(self, *, tenant: str | None = None, phone: str | None = None,
+                 limit: int = 1000) -> list[SMSOutboxRow]: ...
+    def keep_newest(self, count: int) -> int: ...
 
-    def __init__(self, clock, capacity: int = 1000) -> None:
+
+class OutboxUnit(Protocol):
+    @property
+    def sms_outbox(self) -> OutboxRows: ...
+
+
+class OutboxStorage(Protocol):
+    """The registry as the outbox sees it (``registry.Registry`` is one)."""
+
+    def transaction(self, *, readonly: bool = False) -> AbstractContextManager[OutboxUnit]: ...
+
+
+class Sealer(Protocol):
+    def seal(self, plaintext: bytes, context: str) -> bytes: ...
+
+    def open(self, sealed: bytes, context: str) -> bytes: ...
+
+
+class SMSOutbox:
+    """Development SMS: messages kept in the registry (the newest ``capacity``), never sent anywhere.
+
+    In the registry, not in a process: the code one worker sent is shown by
+    whichever worker the development page or the test asks. Each text is
+    sealed (``sealer``): it holds a code or a link.
+    """
+
+    def __init__(self, registry: OutboxStorage, clock, sealer: Sealer,  # noqa: ANN001 - Clock
+                 capacity: int = 1000) -> None:
+        self.registry = registry
         self.clock = clock
-        self._messages: collections.deque[OutboxMessage] = collections.deque(maxlen=capacity)
-        self._lock = threading.Lock()
+        self.sealer = sealer
+        self.capacity = capacity
 
     def send(self, tenant: str, phone: str, text: str) -> str:
-        message = OutboxMessage(uuid.uuid4().hex, tenant, phone, text, self.clock.now())
-        with self._lock:
-            self._messages.append(message)
-        return message.id
+        message_id = uuid.uuid4().hex
+        sealed = self.sealer.seal(text.encode(), f"sms:{message_id}")
+        with self.registry.transaction() as tx:
+            tx.sms_outbox.add(SMSOutboxRow(public_id=message_id, tenant=tenant, phone=phone, sealed_text=sealed,
+                                           at=self.clock.now()))
+            tx.sms_outbox.keep_newest(self.capacity)
+        return message_id
 
     def messages(self, *, tenant: str | None = None, phone: str | None = None) -> list[OutboxMessage]:
-        with self._lock:
-            found = list(self._messages)
-        return [m for m in found if (tenant is None or m.tenant == tenant) and (phone is None or m.phone == phone)]
+        with self.registry.transaction(readonly=True) as tx:
+            rows = tx.sms_outbox.messages(tenant=tenant, phone=phone, limit=self.capacity)
+            return [OutboxMessage(r.public_id, r.tenant, r.phone,
+                                  self.sealer.open(r.sealed_text, f"sms:{r.public_id}").decode(), r.at) for r in rows]
 
 
 class WebhookSMSGateway:

@@ -154,6 +154,12 @@ class PAdESSigner:
             pdf = add_document_time_stamp(pdf, self.timestamper, timestamp_field)
         return pdf
 
+    def long_term_data(self, chains) -> ValidationData | None:  # noqa: ANN001 - certificate chains, signer first
+        """What B-LT embeds for ``chains`` and our TSA's chain; None without a validation source."""
+        if self.validation is None:
+            return None
+        return self.validation.collect([*chains, self.tsa_chain] if self.tsa_chain else list(chains))
+
     def time_stamp_token(self, signature: bytes, hash_name: str) -> bytes:
         """Our TSA's token over a signature value (the signature time-stamp of B-T)."""
         # A time-stamp's imprint may use any hash (RFC 3161 §2.4.1): a GOST

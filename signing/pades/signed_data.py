@@ -27,6 +27,8 @@ import hashlib
 from dataclasses import dataclass, field
 
 from asn1crypto import algos
+from asn1crypto import crl as asn1_crl
+from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm as CryptographyUnsupported
@@ -174,6 +176,32 @@ class SignerIdentity:
         body = sequence(integer(1), der_set(self._digest_alg), sequence(oid(DATA)),
                         self._certificates, der_set(signer_info))
         return sequence(oid(SIGNED_DATA), tlv(0xA0, body))
+
+
+def with_validation_data(content_info: bytes, certificates: tuple[bytes, ...], ocsp_responses: tuple[bytes, ...],
+                         crls: tuple[bytes, ...]) -> bytes:
+    """A SignedData with certificates, OCSP responses and CRLs added outside the signature (CAdES-B-LT).
+
+    ETSI EN 319 122-1 §6.3 (B-LT): the certificate and revocation values
+    may sit in ``SignedData.certificates`` and ``SignedData.crls``; OCSP
+    responses go there as ``id-ri-ocsp-response`` (RFC 5940). Neither field
+    is signed, so the signature and its time-stamp are unchanged.
+    """
+    from asn1crypto import cms as asn1_cms
+
+    info = asn1_cms.ContentInfo.load(content_info)
+    signed = info["content"]
+    known = {c.chosen.dump() for c in signed["certificates"] or ()}
+    added = [asn1_x509.Certificate.load(der) for der in certificates if der not in known]
+    if added:
+        signed["certificates"] = [*(c.chosen for c in signed["certificates"] or ()), *added]
+    choices = [asn1_cms.RevocationInfoChoice({"crl": asn1_crl.CertificateList.load(der)}) for der in crls]
+    choices += [asn1_cms.RevocationInfoChoice({"other": {"other_rev_info_format": "1.3.6.1.5.5.7.16.2",
+                                                         "other_rev_info": asn1_ocsp.OCSPResponse.load(der)}})
+                for der in ocsp_responses]
+    if choices:
+        signed["crls"] = choices
+    return info.dump()
 
 
 def signature_time_stamp(token: bytes) -> bytes:

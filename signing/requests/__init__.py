@@ -7,8 +7,10 @@ the policy (``completion``), the evidence report the seal signs
 client's held key, the client's own token, the MFO's seal (``service``, its
 results in ``signatures``).
 
-May import: every other room of ``signing`` except ``verification`` and
-``webhooks`` (it is the top room; nothing in ``signing`` imports it).
+May import: every other room of ``signing`` (it is the top room; nothing in
+``signing`` imports it); of ``verification`` only the ASiC-E format
+(``verification.asic``), which the credit dossier (``dossier``, LOAN-14) is
+written in.
 """
 
 from signing.requests.lifecycle import (

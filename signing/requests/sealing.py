@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from signing.pades.engine import SignatureJob
-from signing.pades.signed_data import SignerIdentity, digest, signature_time_stamp
+from signing.pades.signed_data import SignerIdentity, digest, signature_time_stamp, with_validation_data
 from signing.requests.signatures import SEAL, SEAL_FIELD, OnStored, SignatureResult
 from signing.tenants.seals import ReadySeal
 
@@ -44,11 +44,14 @@ class SealSigning:
                                                                                prepared.hash_name),
                                     validation=seal.validation)
 
-    def seal_detached(self: "SigningService", tenant: str, content: bytes) -> bytes:
+    def seal_detached(self: "SigningService", tenant: str, content: bytes, *, long_term: bool = False) -> bytes:
         """A detached CMS over ``content`` by the tenant's seal, time-stamped by our TSA when there is one.
 
         How evidence reports are signed (issue 5): anyone holding our root
         verifies them with ``openssl cms -verify`` and the report's bytes.
+        ``long_term``: the seal's and the TSA's chains and revocation answers
+        go into the SignedData too (CAdES-B-LT, ETSI EN 319 122-1 §6.3), so it
+        verifies offline: the credit dossier's manifest (LOAN-14).
         """
         with self.registry.transaction(readonly=True) as tx:
             row = self.seals.find(tx, tenant)
@@ -59,7 +62,16 @@ class SealSigning:
         unsigned = ()
         if self.engine.tsa is not None:
             unsigned = (signature_time_stamp(self.engine.time_stamp_token(signature, identity.hash_name)),)
-        return identity.signed_data(attributes, signature, unsigned)
+        der = identity.signed_data(attributes, signature, unsigned)
+        if not long_term:
+            return der
+        data = seal.validation if seal.validation is not None else self.engine.long_term_data(
+            [(seal.certificate, *seal.chain)])
+        if seal.validation is not None:
+            data = data + (self.engine.long_term_data([]) or type(data)())
+        if data is None:
+            return der
+        return with_validation_data(der, data.certificates, data.ocsp_responses, data.crls)
 
 
 __all__ = ["SealSigning"]

@@ -8,6 +8,8 @@ type all still give a description.
 
 from __future__ import annotations
 
+import warnings
+
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 
@@ -38,7 +40,9 @@ def _attributes(name: asn1_x509.Name) -> dict[str, list[str]]:
 def _rfc4514(name: asn1_x509.Name) -> str:
     """RFC 4514 text of a name; asn1crypto's description when an attribute will not convert."""
     try:
-        return _cryptography_name(name).rfc4514_string(_SHORT_NAMES)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)   # the length warning of an unvalidated attribute
+            return _cryptography_name(name).rfc4514_string(_SHORT_NAMES)
     except (ValueError, TypeError):
         return name.human_friendly
 
@@ -50,8 +54,11 @@ def _cryptography_name(name: asn1_x509.Name) -> x509.Name:
         attributes = []
         for ava in rdn:
             value = ava["value"].native
+            # _validate=False: what cryptography does with the names it parses itself. The NCA RK's names
+            # (Kazakh letters) pass 64 bytes in UTF-8 where RFC 5280's upper bounds count characters; validated,
+            # they would be refused and the name said in asn1crypto's English words instead of RFC 4514.
             attributes.append(x509.NameAttribute(x509.ObjectIdentifier(ava["type"].dotted),
-                                                 value if isinstance(value, str) else str(value)))
+                                                 value if isinstance(value, str) else str(value), _validate=False))
         rdns.append(x509.RelativeDistinguishedName(attributes))
     return x509.Name(rdns)
 

@@ -15,7 +15,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from signing.verification.words import say_document
+from signing.verification.words import say_container_problem, say_document
 
 
 class Indication(str, enum.Enum):
@@ -48,6 +48,7 @@ TRY_LATER = "TRY_LATER"
 NO_SIGNATURE_FOUND = "NO_SIGNATURE_FOUND"
 
 SIGNATURE, DOCUMENT_TIMESTAMP, CMS = "signature", "document_timestamp", "cms"
+ASICE = "asice"
 MODIFICATIONS = ("none", "form_filling", "annotations", "other")
 COVERAGES = ("entire_file", "entire_revision", "partial", "unclear")
 
@@ -199,10 +200,52 @@ class SignatureReport:
 
 
 @dataclass(frozen=True)
+class ContainerFile:
+    """One file of an ASiC-E container: what the manifest says of it and what the container holds."""
+
+    name: str
+    mime_type: str | None
+    status: str                  # unchanged, changed, missing, unlisted, unknown_digest
+    sha256: str | None           # of the bytes in the container; None when missing
+    signatures: int = 0          # entries of ``signatures`` this file gave (a signed PDF, a detached .p7s)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"name": self.name, "mime_type": self.mime_type, "status": self.status, "sha256": self.sha256,
+                "signatures": self.signatures}
+
+
+@dataclass(frozen=True)
+class ContainerProblem:
+    """A finding about the container itself, naming the file it concerns (words.say_container_problem)."""
+
+    code: str                    # missing, changed, unlisted, unknown_digest, unreadable, not_seal
+    file: str
+    sub_indication: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"code": self.code, "file": self.file, "sub_indication": self.sub_indication,
+                "sentence": say_container_problem({"code": self.code, "file": self.file})}
+
+
+@dataclass(frozen=True)
+class ContainerView:
+    """An ASiC-E's manifest and signature (EN 319 162-1), its files and what is wrong with them."""
+
+    manifest: str
+    signature: str
+    files: tuple[ContainerFile, ...]
+    problems: tuple[ContainerProblem, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {"format": "ASiC-E", "manifest": self.manifest, "signature": self.signature,
+                "files": [f.as_json() for f in self.files], "problems": [p.as_json() for p in self.problems]}
+
+
+@dataclass(frozen=True)
 class VerificationReport:
     """Every signature of one input, and the document's overall indication (the worst of them)."""
 
-    kind: str                    # pdf or cms
+    kind: str                    # pdf, cms or asice
     signatures: tuple[SignatureReport, ...]
     validation_time: dt.datetime
     sha256: str
@@ -210,9 +253,15 @@ class VerificationReport:
     trust_anchors: tuple[CertificateView, ...] = ()
     online: bool = False
     warnings: tuple[str, ...] = ()
+    container: ContainerView | None = None     # an ASiC-E's files and findings (LOAN-14's dossier)
 
     @property
     def verdict(self) -> Verdict:
+        if self.container is not None and self.container.problems:
+            # A file removed, added or changed fails the container whatever its signatures say.
+            problems = self.container.problems
+            return Verdict.failed(problems[0].sub_indication, "; ".join(
+                say_container_problem({"code": p.code, "file": p.file}) for p in problems))
         if not self.signatures:
             return Verdict.indeterminate(NO_SIGNATURE_FOUND, "the input carries no signature")
         worst = max(self.signatures, key=lambda s: s.verdict.indication.rank)
@@ -220,6 +269,8 @@ class VerificationReport:
 
     @property
     def all_passed(self) -> bool:
+        if self.container is not None and self.container.problems:
+            return False
         return bool(self.signatures) and all(s.indication is Indication.TOTAL_PASSED for s in self.signatures)
 
     def sentence(self) -> str:
@@ -236,17 +287,21 @@ class VerificationReport:
             "trust_anchors": [a.as_json() for a in self.trust_anchors],
             "warnings": list(self.warnings),
             "signatures": [s.as_json() for s in self.signatures],
+            **({"container": self.container.as_json()} if self.container is not None else {}),
         }
 
 
 def document_sentence(report: VerificationReport) -> str:
     """The whole document in one English sentence (signing/verification/words.py says it, in any voice)."""
+    container = report.container
     return say_document({"indication": report.verdict.indication.value,
                          "signatures": [{"indication": s.verdict.indication.value, "field": s.field, "kind": s.kind}
-                                        for s in report.signatures]})
+                                        for s in report.signatures],
+                         **({"container": {"problems": [{"code": p.code, "file": p.file} for p in container.problems]}}
+                            if container is not None else {})})
 
 
 __all__ = [
-    "CMS", "COVERAGES", "CertificateView", "DOCUMENT_TIMESTAMP", "Indication", "MODIFICATIONS", "RevocationView",
+    "ASICE", "CMS", "COVERAGES", "CertificateView", "ContainerFile", "ContainerProblem", "ContainerView", "DOCUMENT_TIMESTAMP", "Indication", "MODIFICATIONS", "RevocationView",
     "SIGNATURE", "SignatureReport", "SignerView", "TimeStampView", "VerificationReport", "Verdict", "document_sentence",
 ]

@@ -45,7 +45,7 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from ca.errors import QoltanbaError
+from ca.errors import Problem, QoltanbaError
 from signing.verification.early import EarlyWorker, start_worker, waiting_worker
 from signing.verification.inputs import (
     TrustAnchors,
@@ -131,7 +131,9 @@ def run_job(connection, job: _Job) -> None:  # noqa: ANN001 - multiprocessing Co
         report = verifier.verify(job.data, detached=job.detached, options=job.options)
         answer: tuple[str, Any] = ("report", report.as_json())
     except UnverifiableInput as exc:
-        answer = ("unverifiable", exc.detail)
+        # The problems travel too: a refused container lists every reason (asic.py's ContainerRefused).
+        answer = ("unverifiable", (exc.detail, [(p.field, p.message) for p in exc.problems]) if exc.problems
+                  else exc.detail)
     except MemoryError:
         answer = ("unverifiable", "the input needs more memory than a verification may use")
     except BaseException as exc:  # noqa: BLE001 - the child's last word, whatever happened
@@ -152,6 +154,22 @@ def _dismiss(spares: list[EarlyWorker]) -> None:
         spare = spares.pop()
         spare.connection.close()
         spare.process.join(0)
+
+
+def _refusal(value: Any) -> UnverifiableInput:
+    """The child's refusal: a sentence, or a sentence and its problems (field, message).
+
+    It came as JSON, so the pair is a list; anything else of another shape is a worker gone wrong.
+    """
+    if isinstance(value, str):
+        return UnverifiableInput(value)
+    try:
+        detail, problems = value
+        refused = UnverifiableInput(str(detail))
+        refused.problems = [Problem(str(field), str(message)) for field, message in problems]
+    except (TypeError, ValueError):
+        return UnverifiableInput(OUR_FAULT)
+    return refused
 
 
 class SandboxedVerifier:
@@ -210,7 +228,7 @@ class SandboxedVerifier:
         finally:
             self._slots.release()
         if kind != "report":
-            raise UnverifiableInput(value)
+            raise _refusal(value)
         return value
 
     def close(self) -> None:

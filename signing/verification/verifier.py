@@ -19,7 +19,9 @@ import hashlib
 import logging
 
 from signing.verification import names, pdf_hex
+from signing.verification.asic import looks_like_zip, read_container
 from signing.verification.cms import CmsVerification, cms_evidence, read_signed_data
+from signing.verification.container import AsicVerification
 from signing.verification.context import ContextFactory, Evidence, raised_here
 from signing.verification.inputs import (  # the limits, defined apart: no pyHanko to read them (issue 21)
     DEFAULT_MAX_BYTES,
@@ -32,7 +34,7 @@ from signing.verification.inputs import (  # the limits, defined apart: no pyHan
 from signing.verification.pdf import PdfVerification
 from signing.verification.reading import HybridReferenceFile, document_evidence, open_pdf
 from signing.verification.repair import repaired_copy
-from signing.verification.report import VerificationReport
+from signing.verification.report import ASICE, ContainerView, VerificationReport
 from signing.verification.words import read_leniently, why_unreadable
 
 log = logging.getLogger(__name__)
@@ -65,8 +67,15 @@ class Verifier:
         time = options.at or self._now()
         backend = _fetcher(options) if options.online else None
         warnings: list[str] = []
+        container = None
         try:
-            if b"%PDF-" in data[:1024]:
+            if looks_like_zip(data):
+                if detached is not None:
+                    raise UnverifiableInput("an ASiC-E container carries its own files; a detached file goes with "
+                                            "a CMS")
+                entries, container, warnings = await self._asic(data, anchors, backend, time, options.strict)
+                kind = ASICE
+            elif b"%PDF-" in data[:1024]:
                 if detached is not None:
                     raise UnverifiableInput("a PDF carries its own signatures; a detached file goes with a CMS")
                 entries, warnings = await self._pdf(data, anchors, backend, time, options.strict)
@@ -92,7 +101,19 @@ class Verifier:
                 await backend.close()
         return VerificationReport(kind=kind, signatures=tuple(entries), validation_time=time,
                                   sha256=hashlib.sha256(data).hexdigest(), size=len(data),
-                                  trust_anchors=anchors.views(), online=options.online, warnings=tuple(warnings))
+                                  trust_anchors=anchors.views(), online=options.online, warnings=tuple(warnings),
+                                  container=container)
+
+    async def _asic(self, data: bytes, anchors: TrustAnchors, backend, time: dt.datetime,  # noqa: ANN001
+                    strict: bool) -> tuple[list, list[str], ContainerView]:
+        """An ASiC-E (EN 319 162-1): read within the limits, then its seal, files and signed PDFs (container.py)."""
+        container = read_container(data, self.limits.max_bytes)
+
+        async def pdf(content: bytes) -> tuple[list, list[str]]:
+            return await self._pdf(content, anchors, backend, time, strict)
+
+        check = AsicVerification(container, lambda evidence: ContextFactory(anchors, evidence, backend), time, pdf)
+        return await check.reports()
 
     async def _pdf(self, data: bytes, anchors: TrustAnchors, backend, time: dt.datetime,  # noqa: ANN001
                    strict: bool) -> tuple[list, list[str]]:

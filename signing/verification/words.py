@@ -200,6 +200,25 @@ def why_unreadable(exc: BaseException) -> str:
     return _UNREADABLE_OTHERWISE
 
 
+# What is wrong with an ASiC-E container (asic.py, container.py: LOAN-14's dossier), each naming the file.
+_CONTAINER = {
+    "missing": N_("{file} is listed in the manifest but missing from the container"),
+    "changed": N_("{file} was changed after the manifest was signed: its digest differs from the manifest's"),
+    "unlisted": N_("{file} is in the container but not in the signed manifest"),
+    "unknown_digest": N_("{file} is listed with a digest algorithm this verifier does not know"),
+    "unreadable": N_("{file} is a signed file that cannot be read"),
+    "not_seal": N_("the manifest's signature {file} is not made with an organisation's seal certificate"),
+}
+
+
+def say_container_problem(problem: Mapping[str, Any], voice: Voice = ENGLISH) -> str:
+    """One finding about a container (``ContainerProblem.as_json``), naming its file."""
+    template = _CONTAINER.get(problem["code"])
+    if template is None:
+        return f"{problem['file']}: {problem['code']}"
+    return voice.gettext(template).format(file=repr(problem["file"]))
+
+
 class _Reported(Protocol):
     def as_json(self) -> dict[str, Any]: ...
 
@@ -291,6 +310,10 @@ def say_document(report: Mapping[str, Any], voice: Voice = ENGLISH) -> str:
     _ = voice.gettext
     signatures = report["signatures"]
     count = len(signatures)
+    problems = (report.get("container") or {}).get("problems") or []
+    if problems:
+        return _("The container is NOT valid: {problems}.").format(
+            problems="; ".join(say_container_problem(p, voice) for p in problems))
     if report["indication"] == "TOTAL-PASSED" and signatures:
         if count == 1:
             return _("The signature is valid.")
@@ -319,5 +342,6 @@ def signature_sentence(report: _Reported) -> str:
 
 __all__ = ["CMS_UNREADABLE", "ENGLISH", "EXPIRED_IN_CHAIN", "N_", "OUR_FAULT", "READ_LENIENTLY", "REASONS",
            "REPLACED_ANNOTATION_APPEARANCE", "REPLACED_PAGE_CONTENT", "REPLACED_RESOURCES", "UNREVISED_TAIL", "Voice",
-           "expired_in_chain", "read_leniently", "replaced", "say_document", "say_signature", "signature_sentence",
+           "expired_in_chain", "read_leniently", "replaced", "say_container_problem", "say_document", "say_signature",
+           "signature_sentence",
            "sunset", "why_unreadable"]

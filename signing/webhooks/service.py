@@ -18,7 +18,11 @@ last two allowed in embedded mode), checked when it is registered and again
 at each delivery, connecting only to the address checked
 (signing/webhooks/addresses.py). Any 2xx answer delivers;
 anything else is retried with exponential backoff until the attempts run
-out, and the delivery is then marked failed.
+out, and the delivery is then marked failed (the dead-letter state: kept,
+counted by GET /readyz and /metrics). An attempt counts when a worker claims
+the delivery; a worker killed while sending leaves the row leased until
+``WebhookPolicy.lease`` runs out, and then another worker sends it again
+with the same delivery id (issue 17, item 2).
 """
 
 from __future__ import annotations
@@ -240,10 +244,18 @@ class WebhookService:
         claimed = []
         with self.registry.transaction() as tx:
             for row in tx.webhook_deliveries.due(now, limit):
+                if row.attempts >= self.policy.max_attempts:
+                    # Claimed for its last attempt by a worker that died before recording it: given up.
+                    row.status = FAILED
+                    row.last_error = row.last_error or "the worker sending it stopped (lease ran out)"
+                    log.warning("webhook delivery %s failed for good: its last attempt never finished", row.public_id)
+                    continue
                 endpoint = tx.webhook_endpoints.of_tenant(row.tenant)
                 secret = (self.sealer.open(endpoint.secret, f"webhook:{row.tenant}") if endpoint else None)
-                # The lease keeps other workers off the row while this one sends.
+                # The lease keeps other workers off the row while this one sends; the attempt counts now,
+                # so a delivery whose sending kills its worker each time still runs out of attempts.
                 row.next_attempt_at = now + self.policy.lease
+                row.attempts += 1
                 claimed.append(_Claimed(row.id, row.public_id, row.event, endpoint.url if endpoint else None, secret,
                                         body_of(row), row.attempts))
         return claimed
@@ -266,9 +278,8 @@ class WebhookService:
         now = self.clock.now()
         with self.registry.transaction() as tx:
             row = tx.webhook_deliveries.by_id(item.id, for_update=True)
-            if row is None or row.status != PENDING:
-                return 0
-            row.attempts = item.attempts + 1
+            if row is None or row.status != PENDING or row.attempts != item.attempts:
+                return 0   # another worker took it over after this one's lease ran out
             row.last_status, row.last_error = status, error
             if error is None:
                 row.status, row.delivered_at = DELIVERED, now
@@ -282,17 +293,30 @@ class WebhookService:
 
 
 class Dispatcher:
-    """A daemon thread running the due work (webhook deliveries, request expiry) every ``poll`` seconds."""
+    """This process's consumer of the shared queues: a daemon thread running ``tasks`` every ``poll`` seconds.
 
-    def __init__(self, webhooks: WebhookService, tasks: list[Callable[[], object]], poll: float = 1.0) -> None:
+    The tasks claim their work from the registry (webhook deliveries, the job
+    queue of ca/jobs.py), so every worker may run one and each piece of work
+    is still done once. ``start``: run once when the thread starts (the
+    schedules made rows).
+    """
+
+    def __init__(self, webhooks: WebhookService, tasks: list[Callable[[], object]], poll: float = 1.0,
+                 start: Callable[[], object] | None = None) -> None:
         self.webhooks = webhooks
         self.tasks = tasks
         self.poll = poll
+        self.on_start = start
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         if self._thread is None:
+            if self.on_start is not None:
+                try:
+                    self.on_start()   # before the thread: what is due at start is done when start returns
+                except Exception:  # noqa: BLE001 - the loop runs anyway; the next start tries again
+                    log.exception("dispatcher start-up step failed")
             self._stop.clear()
             self._thread = threading.Thread(target=self._run, name="qoltanba-dispatcher", daemon=True)
             self._thread.start()

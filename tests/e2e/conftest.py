@@ -14,6 +14,7 @@ under ``QOLTANBA_REQUIRE_INTEROP=1`` (tests/support/tools.py).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -100,8 +101,10 @@ def browser(chromium_path: str) -> Iterator:
             chromium.close()
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iterator[Site]:
+@contextlib.contextmanager
+def serving(directory: Path, **settings: object) -> Iterator[Site]:
+    """The real app under uvicorn on a loopback port over a copy of the initialised home, its clock START behind
+    the real time; ``settings``: more of ``Settings``' fields (a second server of a module, another set-up)."""
     import uvicorn
 
     from api.http.app import create_app
@@ -110,7 +113,6 @@ def site(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iterat
     from tests.support import golden
     from tests.support.server import free_port
 
-    directory = tmp_path_factory.mktemp("e2e")
     database_url = f"sqlite:///{directory / 'registry.db'}"
     home = golden.prepare(directory, database_url, clock_offset=START)
     policy = directory / "signing-policy.json"
@@ -121,7 +123,8 @@ def site(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iterat
     # tested in tests/integration/test_limits.py.
     settings = Settings(home=home, database_url=database_url, master_key=golden.MASTER_KEY, base_url=url,
                         public_burst=10_000, verify_burst=1_000, verify_rate_per_minute=1_000, client_rate_burst=1_000,
-                        signing_policy_file=policy, ncalayer_url=f"ws://127.0.0.1:{ncalayer_port}")
+                        signing_policy_file=policy, ncalayer_url=f"ws://127.0.0.1:{ncalayer_port}",
+                        **settings)
     services = Services.build(settings, ShiftedClock(START))
     server = uvicorn.Server(uvicorn.Config(create_app(services=services), host="127.0.0.1", port=port,
                                            log_level="warning", access_log=False, lifespan="on"))
@@ -141,6 +144,12 @@ def site(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iterat
 
 
 @pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iterator[Site]:
+    with serving(tmp_path_factory.mktemp("e2e")) as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
 def contract(site: Site):
     """(final PDF, client, document) of a contract the client signed and the MFO sealed, B-LT."""
     from tests.support.verification import signed_contract
@@ -155,9 +164,16 @@ def axe_source() -> str:
     return data.decode()
 
 
-def serious_violations(page, axe_source: str) -> list[str]:  # noqa: ANN001 - playwright Page
-    """axe-core's serious and critical violations on the page as it is now (WCAG 2.x A and AA rules and best practices)."""
-    page.add_script_tag(content=axe_source)
+def serious_violations(page, axe_source: str, *, under_csp: bool = False) -> list[str]:  # noqa: ANN001 - Page
+    """axe-core's serious and critical violations on the page as it is now (WCAG 2.x A and AA rules and best practices).
+
+    ``under_csp``: the page's Content-Security-Policy is in force (a context without ``bypass_csp``), so axe is
+    evaluated through Playwright's DevTools channel instead of an inline script tag the policy would block.
+    """
+    if under_csp:
+        page.evaluate("source => (0, eval)(source)", axe_source)
+    else:
+        page.add_script_tag(content=axe_source)
     found = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
                           ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))")
     return [f"{v['id']} ({v['impact']}): {v['nodes'][:3]}" for v in found if v["impact"] in ("serious", "critical")]

@@ -34,11 +34,11 @@ _names = itertools.count(1)
 # What each language says (api/pages/locale/*/LC_MESSAGES/messages.po).
 SAYS = {
     "kk": {"wrong": "Аты, құпиясөзі немесе коды қате, не есептік жазба бұғатталған.", "ended": "Сеансыңыз аяқталды",
-           "title": "Куәландырушы орталықтың консолі"},
+           "title": "Куәландырушы орталықтың консолі", "surname": "Тегі", "attachment": "Жеке басын куәландыратын"},
     "ru": {"wrong": "Неверно имя, пароль или код, либо учётная запись заблокирована.", "ended": "Ваш сеанс завершён",
-           "title": "Консоль удостоверяющего центра"},
+           "title": "Консоль удостоверяющего центра", "surname": "Фамилия", "attachment": "Копия документа"},
     "en": {"wrong": "The name, password or code is wrong, or the account is locked.", "ended": "Your session has ended",
-           "title": "The certification centre's console"},
+           "title": "The certification centre's console", "surname": "Surname", "attachment": "Copy of the identity"},
 }
 
 
@@ -278,6 +278,15 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_console_page(browser,
             assert page.locator("html").get_attribute("lang") == language
             found[key] = serious_violations(page, axe_source)
             screenshot(page, f"console-{key}-{language}")
+            if key == "application":
+                # The form's fields under the people's words in the page's language, never the API's names.
+                surname = page.locator('[data-field="surname"]')
+                assert surname.locator("dt").inner_text() == SAYS[language]["surname"]
+                assert surname.locator("dd").inner_text() == "Сейтқали"
+                facts = page.inner_text("dl.facts--form")
+                assert not any(name in facts for name in ("given_name", "usage_areas", "eds_tool", "key_custody",
+                                                          "individual-sign"))
+                assert SAYS[language]["attachment"] in page.inner_text("main") and "id-copy" not in facts
         page.goto(site.url + f"/console/applications/{view.id}")
         with page.expect_navigation():
             page.locator("#refuse").click()                            # no reason: every problem listed

@@ -214,7 +214,7 @@ def test_LOAN6_sms_code_from_the_outbox_and_the_biometric_simulator_then_sign_an
 
 def test_LOAN2_the_eds_through_the_egov_mobile_simulator_reading_the_qr_code_and_a_used_link_is_refused(
         browser, site, desk, axe_source, tmp_path) -> None:
-    from tests.support.egov_mobile import EgovMobileSimulator, read_qr
+    from tests.support.egov_mobile import EgovMobileSimulator, nca_rk_signer, read_qr
     from tests.support.verification import our_cms
 
     made = desk.made["egov"]
@@ -224,8 +224,12 @@ def test_LOAN2_the_eds_through_the_egov_mobile_simulator_reading_the_qr_code_and
     try:
         _biometrics(page)
         _choose_certificate(page)
-        _axe(page, axe_source)
-        screenshot(page, "sign-eds-ru")
+        # The EDS ways in each language (the switch keeps the open EDS session), Russian last: the borrower's.
+        for language in ("kk", "en", "ru"):
+            page.goto(f"{site.url}/lang/{language}?next=/sign/{made.id}")
+            assert page.locator("#way-egov img.qr").count() == 1
+            _axe(page, axe_source)
+            screenshot(page, f"sign-eds-{language}")
         qr = tmp_path / "qr.png"
         page.locator("#egov-qr").screenshot(path=str(qr))
         scanned = read_qr(qr)
@@ -234,7 +238,7 @@ def test_LOAN2_the_eds_through_the_egov_mobile_simulator_reading_the_qr_code_and
         assert "mgovsign.page.link" in page.locator("#egov-link").get_attribute("href")
         # The NCA RK's test key (tests/vectors, GOST 2015) signs what the phone fetched: not the certificate the
         # borrower chose, so the service refuses it as a failed attempt, and nothing is signed.
-        nca = _nca_rk_signer()
+        nca = nca_rk_signer()
         fetched = phone.fetch(scanned)
         refused = phone.put_back(fetched, nca(fetched.data))
         assert refused.status_code == 403 and refused.json()["code"] == "factor-refused"   # counted, as a wrong code
@@ -246,22 +250,6 @@ def test_LOAN2_the_eds_through_the_egov_mobile_simulator_reading_the_qr_code_and
         assert page.locator("h1").inner_text() == SAYS["ru"]["signed"]
     finally:
         context.close()
-
-
-def _nca_rk_signer():  # noqa: ANN202
-    """The NCA RK's real GOST 2015 test key and certificate (tests/vectors/nca-rk/, password Qwerty12)."""
-    from asn1crypto import pem
-    from asn1crypto import x509 as asn1_x509
-
-    from keys.gost.pkcs12 import load_gost_pkcs12
-    from tests.support.gost_pki import to_crypto
-    from tests.support.verification import our_cms
-
-    vectors = ROOT / "tests" / "vectors" / "nca-rk"
-    key, _certificates = load_gost_pkcs12((vectors / "keys/individual_gost2015.p12").read_bytes(), "Qwerty12")
-    data = (vectors / "certs/individual_gost2015.cer").read_bytes()
-    certificate = to_crypto(asn1_x509.Certificate.load(pem.unarmor(data)[2] if pem.detect(data) else data))
-    return lambda data: our_cms(key, certificate, (), data)
 
 
 def test_LOAN2_the_eds_through_the_ncalayer_simulator(browser, site, desk, axe_source) -> None:
@@ -286,6 +274,7 @@ def test_LOAN2_the_eds_through_the_ncalayer_simulator(browser, site, desk, axe_s
 
 def test_LOAN2_the_eds_by_uploading_a_cms_file_after_a_wrong_file_is_refused(browser, site, desk, axe_source,
                                                                             tmp_path) -> None:
+    from tests.support.egov_mobile import nca_rk_signer
     from tests.support.verification import our_cms
 
     made = desk.made["upload"]
@@ -303,6 +292,13 @@ def test_LOAN2_the_eds_by_uploading_a_cms_file_after_a_wrong_file_is_refused(bro
         with page.expect_download() as download:
             page.locator("#way-upload a").click()
         data = Path(download.value.path()).read_bytes()
+        # The NCA RK's real test key signs the right data, but with its own certificate (expired since 2024-11-08,
+        # not the one the borrower chose): refused, said on the page, nothing signed.
+        page.set_input_files("#cms-file", files=[{"name": "nca.p7s", "mimeType": "application/pkcs7-signature",
+                                                  "buffer": nca_rk_signer()(data)}])
+        page.locator("#way-upload button[type=submit]").click()
+        assert SAYS["kk"]["bad_cms"] in page.locator("#error").inner_text()
+        assert page.locator("h1").inner_text() == SAYS["kk"]["title"]
         cms = our_cms(made.own.key, made.own.certificate, chain, data)
         page.set_input_files("#cms-file", files=[{"name": "contract.p7s", "mimeType": "application/pkcs7-signature",
                                                   "buffer": cms}])

@@ -192,6 +192,7 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_page(browser, site, c
             page.goto(site.url + path)
             found[name] = serious_violations(page, axe_source)
             if name == "landing":
+                assert page.locator('main a[href="/console"]').count() == 1   # the staff's tile
                 screenshot(page, f"landing-{language}")
             if name == "verify":
                 screenshot(page, f"verify-{language}")
@@ -226,18 +227,20 @@ def test_the_keyboard_reaches_everything_in_order(browser, site) -> None:
 
 def test_the_verify_page_fits_a_phone(browser, site, contract) -> None:
     pdf, _client, _document = contract
-    context, page = _open(browser, "kk", viewport={"width": 360, "height": 740}, device_scale_factor=2,
-                          is_mobile=True, has_touch=True)
-    try:
-        page.goto(site.url + "/verify")
-        page.set_input_files("#file", files=[{"name": "contract.pdf", "mimeType": "application/pdf", "buffer": pdf}])
-        with page.expect_navigation():
-            page.locator("form.upload button[type=submit]").tap()
-        assert page.locator("li.card.card--passed").count() == 2
-        # Nothing wider than the screen, and the buttons big enough for a thumb (WCAG 2.5.8: 24 px at least).
-        assert page.evaluate("document.documentElement.scrollWidth") <= 360
-        height = page.locator("form.upload button[type=submit]").bounding_box()["height"]
-        assert height >= 44
-        screenshot(page, "phone-verify-passed-kk")
-    finally:
-        context.close()
+    for language in LANGUAGES:
+        context, page = _open(browser, language, viewport={"width": 360, "height": 740}, device_scale_factor=2,
+                              is_mobile=True, has_touch=True)
+        try:
+            page.goto(site.url + "/verify")
+            page.set_input_files("#file", files=[{"name": "contract.pdf", "mimeType": "application/pdf",
+                                                  "buffer": pdf}])
+            with page.expect_navigation():
+                page.locator("form.upload button[type=submit]").tap()
+            assert page.locator("li.card.card--passed").count() == 2
+            # Nothing wider than the screen, and the buttons big enough for a thumb (WCAG 2.5.8: 24 px at least).
+            assert page.evaluate("document.documentElement.scrollWidth") <= 360
+            height = page.locator("form.upload button[type=submit]").bounding_box()["height"]
+            assert height >= 44
+            screenshot(page, f"phone-verify-passed-{language}")
+        finally:
+            context.close()

@@ -42,10 +42,28 @@ CLIENT_ROUTES = {"/client/signing-requests/{request_id}", "/client/signing-reque
                  "/client/signing-requests/{request_id}/confirm",
                  # issue 15: the client's own channel for an authenticator, the enrolment token sent to their phone
                  "/client/factors/{factor_id}/secret", "/client/factors/{factor_id}/confirm"}
+# The CSC API (issue 19) takes the MFO's API key or an oauth2/token access token as its bearer token and checks
+# it itself, so that a refusal is said in CSC's words (401 invalid_token; tests/interop/test_csc_interop.py).
+CSC_ROUTES = {f"/csc/{version}/{method}" for version in ("v1", "v2") for method in (
+    "info", "oauth2/token", "oauth2/authorize", "credentials/list", "credentials/info", "credentials/sendOTP", "credentials/authorize",
+    "signatures/signHash")} | {"/sign-csc/{activation}" + tail for tail in (
+        "", "/biometric", "/biometric/simulator", "/confirm")}   # its page: the page's token in its cookie
 SIGN_ROUTES = {"/sign/{request_id}" + tail for tail in (
     "", "/document.pdf", "/pages/{number}.png", "/sms", "/code", "/biometric", "/biometric/simulator",
     "/biometric/assertion", "/confirm", "/eds", "/eds/data", "/eds/cms", "/signed.pdf", "/evidence",
     "/evidence.json", "/evidence.p7s")}
+# Issue 16: the borrower's own account takes no API key: the invitation token sent to the client's phone
+# (X-Invitation-Token), then the borrower's session (Authorization: Bearer; the pages' HttpOnly cookie);
+# tests/integration/test_borrower_accounts.py and test_cabinet_pages.py refuse a missing or wrong one with 401.
+BORROWER_ROUTES = {"/borrower" + tail for tail in (
+    "/registration", "/registration/proofs", "/sessions", "/sessions/end", "/me", "/totp", "/totp/confirm",
+    "/documents", "/documents/{document_id}/pdf", "/signing-requests/{request_id}/evidence", "/changes",
+    "/changes/{change_id}", "/changes/{change_id}/proofs")}
+CABINET_ROUTES = {"/cabinet" + tail for tail in (
+    "", "/register", "/register/code", "/register/biometric/simulator", "/register/eds", "/register/data.txt",
+    "/login", "/sign-out", "/documents/{document_id}.pdf", "/requests/{request_id}/evidence.json", "/details",
+    "/details/{change_id}", "/details/{change_id}/code", "/details/{change_id}/biometric/simulator",
+    "/details/{change_id}/eds", "/details/{change_id}/data.txt")}
 # /verify and /verify/{document_id} (issue 6): verification is for anyone (clients, courts, auditors) and
 # the stamp's QR code opens the second; both are rate-limited per address instead of keyed.
 PUBLIC_ROUTES = {"/health", "/livez", "/readyz", "/ca", "/ca/{code}/chain", "/ca/{code}.cer", "/profiles", "/refusal-reasons",
@@ -54,7 +72,8 @@ PUBLIC_ROUTES = {"/health", "/livez", "/readyz", "/ca", "/ca/{code}/chain", "/ca
                  "/", "/lang/{code}", "/static/{name}",  # issue 20: the public pages (Verify is /verify above)
                  # issue 20: the borrower's Sign page authenticates by the request's token (in its cookie), and
                  # eGov mobile's calls by the single-use link's sealed token (tests/integration/test_sign_page.py)
-                 *SIGN_ROUTES, "/mobile-sign", "/mobile-sign/documents"}
+                 *SIGN_ROUTES, "/mobile-sign", "/mobile-sign/documents",
+                 *BORROWER_ROUTES, *CABINET_ROUTES, *CSC_ROUTES}
 _serials = iter(range(300, 10000))
 _names = iter(range(1, 10**6))
 

@@ -52,7 +52,9 @@ def test_issue18_an_entry_written_long_after_a_checkpoint_fell_due_is_reported_a
     assert not audit.verify().intact
 
 
-def test_issue18_the_housekeeper_makes_the_checkpoint_when_the_entries_bound_is_reached(trail) -> None:
+def test_issue18_the_scheduled_job_makes_the_checkpoint_when_the_entries_bound_is_reached(trail) -> None:
+    """The checkpoint is a scheduled job of the shared queue (issue 17, item 2), run by this process's
+    dispatcher, as it was by its housekeeper before."""
     audit = trail.audit_checkpoints
     audit.checkpoint()
     before = len(a.checkpoints(trail))
@@ -61,13 +63,13 @@ def test_issue18_the_housekeeper_makes_the_checkpoint_when_the_entries_bound_is_
     assert not audit.due()
     f.issue_person(trail)
     assert audit.due()
-    trail.housekeeper.start()
+    trail.dispatcher.start()
     try:
         deadline = time.monotonic() + 20
         while len(a.checkpoints(trail)) == before and time.monotonic() < deadline:
             time.sleep(0.1)
     finally:
-        trail.housekeeper.stop()
+        trail.dispatcher.stop()
     assert len(a.checkpoints(trail)) == before + 1 and not audit.due()
     assert audit.verify().intact
 

@@ -307,3 +307,25 @@ def test_the_name_search_matches_a_part_of_the_name_in_any_case_on_both_database
     for part in (holder.split()[0].lower(), holder.split()[0].upper(), holder[1:5]):
         assert issued.serial in [v.serial for v in services.catalogue.search(name=part)], part
     assert services.catalogue.search(name="%") == [] and services.catalogue.search(name="_") == []
+
+
+def test_an_application_shows_its_form_under_the_peoples_labels_in_the_page_language(centre, web) -> None:
+    """A state body's letter (GOV-2): each field and each listed person under the paper form's words in kk, ru
+    and en, dates in the language, the attachments by their names; none of the API's field names."""
+    people = [f.iin(), f.iin()]
+    view = centre.applications.submit("government-batch", f.government_form(people),
+                                      f.government_attachments(people), None, "registrar")
+    seed = person(centre, "reader", "auditor")
+    assert log_in(web, centre, "reader", seed).status_code == 303
+    words = {"kk": ("Мемлекеттік органның БСН", "Лауазымы", "Ресми хат"),
+             "ru": ("БИН государственного органа", "Должность", "Официальное письмо"),
+             "en": ("State body's BIN", "Position", "Official letter")}
+    for language, (body_bin, position, letter) in words.items():
+        speak(web, language)
+        shown = web.get(f"/console/applications/{view.id}")
+        assert shown.status_code == 200
+        text = html.unescape(shown.text)
+        assert body_bin in text and letter in text and text.count(f"<dt>{position}</dt>") == 2
+        assert all(f'data-field="{key}"' in text for key in ("state_body_bin", "persons", "letter_date"))
+        assert not re.search(r"<dt>[^<]*(_|<code>)", text)   # no field shown by its API name
+        assert "official-letter" not in text.split('data-field="state_body"', 1)[1]

@@ -227,6 +227,35 @@ def test_pdf_uploads_are_stored_or_refused_with_problems(services, record_proper
     assert outcomes["refused"] and outcomes["stored"]
 
 
+def test_LOAN14_asic_containers_give_a_report_or_a_refusal_with_its_reasons(services, record_property) -> None:
+    """The credit dossier's format: a mutated ASiC-E gives a report or ``UnverifiableInput``, never an exception."""
+    from signing.verification import TrustAnchors, UnverifiableInput, Verifier
+    from signing.verification.asic import ContainerRefused, DataFile, manifest_xml, write_container
+
+    files = [DataFile("dossier.json", "application/json", b'{"format":"qoltanba-dossier/1"}'),
+             DataFile("documents/01-contract/v1-uploaded.pdf", "application/pdf", contract_pdf(pages=1))]
+    manifest = manifest_xml(files)
+    seeds = [write_container(files, manifest, b"0\x03\x02\x01\x00"), write_container(files[:1], manifest, b"")]
+    verifier = Verifier(TrustAnchors())
+    outcomes = {"report": 0, "refused": 0}
+
+    def check(data: bytes) -> None:
+        try:
+            verifier.verify(data)
+        except ContainerRefused as refused:
+            assert refused.reasons and all(p.field == "file" for p in refused.problems)
+            outcomes["refused"] += 1
+            return
+        except UnverifiableInput:
+            outcomes["refused"] += 1
+            return
+        outcomes["report"] += 1
+
+    record_property("inputs", fuzz("ASiC-E container", st.one_of(mutants(seeds), mutants(seeds)), check))
+    print(f"ASiC-E outcomes: {outcomes}")
+    assert outcomes["refused"]
+
+
 # --- JSON bodies through the app ---------------------------------------------------------
 
 JSON = st.recursive(st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False, allow_infinity=False)
@@ -263,7 +292,7 @@ def world(services):
                          json={"action": "ca-key.create", "params": {"centre": "government"}}).json()["id"]
     ids = {"application_id": str(application), "serial": victim, "document_id": document, "approval_id": approval,
            "client_id": client["id"], "factor_id": client["factors"][0]["id"], "request_id": created["id"],
-           "session_id": "0" * 32, "tenant": TENANT, "form_id": "0" * 32}
+           "session_id": "0" * 32, "tenant": TENANT, "form_id": "0" * 32, "change_id": "0" * 32}
     valid = {
         "/certificates": issue_body(),
         "/applications": individual_application(),
@@ -292,6 +321,14 @@ def world(services):
         "/tenants/{tenant}/seal": {},
         "/tenants/{tenant}/policy": {"policy": None},
         "/tenants/{tenant}/forms": {"kind": "schedule", "version": "fuzz-1", "sha256": "a" * 64},
+        # Issue 16: the borrower's account (the invitation's and the session's routes answer 401 past the body).
+        "/clients/{client_id}/account": {"language": "ru"},
+        "/borrower/registration": {"password": "Borrower-pass-2026"},
+        "/borrower/registration/proofs": {"factor": "sms", "code": "000000"},
+        "/borrower/sessions": {"tenant": TENANT, "iin": f.iin(), "password": "not-a-password"},
+        "/borrower/totp/confirm": {"code": "000000"},
+        "/borrower/changes": {"phone": "+77015550102", "bank_account": "KZ86125KZT5004100100"},
+        "/borrower/changes/{change_id}/proofs": {"factor": "biometric", "assertion": "a.b.c"},
     }
     routes = []
     for path, methods, route in api_routes(http.app):

@@ -80,3 +80,14 @@ def test_bad_input_from_a_browser_is_a_page_in_its_language_with_the_apis_status
     for answer in (empty, text, too_large):
         assert "Traceback" not in answer.text and '"code"' not in answer.text
     assert web.get("/no-such-page", headers={**HTML, "Accept-Language": "en"}).status_code == 404
+
+
+def test_the_landing_page_leads_to_verify_and_to_the_console_in_each_language(web) -> None:
+    """README's `/` row: the way to Verify and, for staff, to /console (a tile the page shows only when the
+    application serves the console; FastAPI's included routers hide their paths from a walk of the routes)."""
+    tiles = {"kk": "Консольді ашу", "ru": "Открыть консоль", "en": "Open the console"}
+    for language, words in tiles.items():
+        web.cookies.set("qoltanba_lang", language)
+        text = web.get("/", headers=HTML).text
+        assert 'href="/verify"' in text and 'href="/console"' in text and words in text, language
+    web.cookies.clear()

@@ -198,5 +198,11 @@ def test_no_secret_nor_iin_in_a_real_servers_json_log_at_debug(tmp_path) -> None
     text = "\n".join(lines)
     assert _findings(text, known) == []
     assert len(iins) == 2 and [iin for iin in iins if iin in text] == [], "an IIN reached the JSON log"
-    # They were there to be found: the statements' parameters held them, and the JSON formatter rewrote them.
-    assert "[12 digits]" in text and "[phone]" in text
+    # Before LOAN-15 the statements' parameters held them and the JSON formatter rewrote them ("[12 digits]",
+    # "[phone]"). Now a client's IIN and phone are sealed before any statement carries them: the statements that
+    # store them were logged, with nothing of them to rewrite; the formatter's rewriting is still the one in force.
+    assert any(r["logger"].startswith("sqlalchemy") and "INSERT INTO clients" in r["event"] for r in records)
+    assert any(r["logger"].startswith("sqlalchemy") and "INSERT INTO client_factors" in r["event"] for r in records)
+    from api.http.logs import scrub
+
+    assert scrub(f"({iins[0]!r}, '+77011234567')") == "('[12 digits]', '[phone]')"

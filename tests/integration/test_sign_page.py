@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -210,3 +211,81 @@ def test_bad_input_on_the_sign_page_is_a_page_in_its_language_and_changes_nothin
                                                                        "language": "de"})
     assert bad_language.status_code == 422
     assert any(p["field"].endswith("language") for p in bad_language.json()["problems"])
+
+
+ENROLMENT_WORDS = {"kk": ("осы телефонды растау коды", "аутентификаторыңызды қосыңыз"),
+                   "ru": ("код для подтверждения этого телефона", "добавьте аутентификатор"),
+                   "en": ("is your code to confirm this phone", "add your authenticator")}
+
+
+def test_LOAN7_every_enrolment_sms_is_in_the_language_the_mfo_names_and_a_bad_language_changes_nothing(
+        http, services, alpha) -> None:
+    """Issue 20: the phone's confirmation code, its resend and the authenticator's link are said in kk, ru or en
+    (Kazakh when the MFO names none); an unknown language is a 422 naming the field, and no SMS goes out."""
+    def outbox(number: str) -> list[str]:
+        return [m["text"] for m in http.get("/dev/sms-outbox", headers=alpha, params={"phone": number}).json()]
+
+    for language, (code_words, link_words) in ENROLMENT_WORDS.items():
+        number = "+7701" + f.iin()[-7:]
+        body = {"kind": "individual", "iin": f.iin(), "name": "Сәрсенбаева Әйгерім", "phone": number}
+        if language != "kk":
+            body["language"] = language
+        created = http.post("/clients", headers=alpha, json=body)
+        assert created.status_code == 201, created.text
+        (sms,) = created.json()["factors"]
+        (text,) = outbox(number)
+        assert code_words in text and CODE.search(text), text
+        services.clock.advance(dt.timedelta(seconds=61))   # a resend is throttled to one a minute
+        other = "en" if language != "en" else "ru"
+        resent = http.post(f"/clients/{created.json()['id']}/factors/{sms['id']}/resend", headers=alpha,
+                           params={"language": other})
+        assert resent.status_code == 200, resent.text
+        assert ENROLMENT_WORDS[other][0] in outbox(number)[-1]
+        code = CODE.search(outbox(number)[-1]).group(1)
+        client = created.json()["id"]
+        assert http.post(f"/clients/{client}/factors/{sms['id']}/confirm", headers=alpha,
+                         json={"code": code}).status_code == 200
+        totp = http.post(f"/clients/{client}/factors", headers=alpha, json={"kind": "totp", "language": language})
+        assert totp.status_code == 201, totp.text
+        assert link_words in outbox(number)[-1] and "/client/factors/" in outbox(number)[-1]
+    number = "+7701" + f.iin()[-7:]
+    refused = http.post("/clients", headers=alpha, json={"kind": "individual", "iin": f.iin(), "name": "A B",
+                                                         "phone": number, "language": "de"})
+    assert refused.status_code == 422 and "language" in refused.text
+    assert outbox(number) == []
+
+
+NCA_VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "nca-rk"
+NCA_INSIDE = dt.datetime(2024, 6, 1, 12, tzinfo=dt.timezone.utc)   # the test certificate: 2023-11-09 to 2024-11-08
+
+
+def test_LOAN2_the_nca_rk_test_certificate_meets_every_offline_check_inside_its_validity_and_is_expired_today(
+        http, services, alpha) -> None:
+    """The real NCA RK GOST 2015 test certificate (tests/vectors/nca-rk) offered as a borrower's EDS, with the
+    NCA's GOST test CA imported as a trust anchor (issue 6). With our clock inside its validity, the chain to
+    that anchor, the validity and KZ-2 (nonRepudiation) all pass: what is left is what cannot be had offline,
+    its issuer's OCSP/CRL at test.pki.gov.kz (fail closed, LOAN-2), and its IIN 123456789011, which is no valid
+    IIN, so it names no client we can register. Today it is refused first of all as expired, said with its date.
+    Nothing is enrolled either time."""
+    pem = (NCA_VECTORS / "certs/individual_gost2015.cer").read_text()   # PEM, as the MFO would send it
+    services.trust_store.add((NCA_VECTORS / "ca/nca_gost2015_test.cer").read_bytes(), "NCA RK GOST 2015 test", "test")
+    client = register(http, alpha, services, iin=f.iin(), biometric=False)
+
+    def offered() -> list[str]:
+        answer = http.post(f"/clients/{client['id']}/factors", headers=alpha, json={"kind": "eds", "certificate": pem})
+        assert answer.status_code == 422, answer.text
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        return [p["message"] if "message" in p else str(p) for p in answer.json().get("problems", [])]
+
+    today = offered()
+    assert any("has expired (2024-11-08" in p for p in today), today
+    back = services.clock.now() - NCA_INSIDE
+    services.clock.advance(-back)
+    try:
+        inside = offered()
+    finally:
+        services.clock.advance(back)
+    assert not any("expired" in p or "trust anchor" in p or "KZ-2" in p for p in inside), inside
+    assert any("revocation status cannot be obtained" in p for p in inside), inside
+    assert any("names another person than the client" in p for p in inside), inside
+    assert [f["kind"] for f in http.get(f"/clients/{client['id']}", headers=alpha).json()["factors"]] == ["sms"]

@@ -55,6 +55,11 @@ NOT_TENANT_DATA = {
     "/verify/{document_id}": "public by design: the stamp's QR code opens it; hash and verdicts, no personal data",
     "/lang/{code}": "the pages' language switch (issue 20): a cookie, no data",
     "/static/{name}": "the pages' CSS and script (issue 20)",
+    "/sign-csc/{activation}": "the CSC API's authorisation page (issue 19): the page's token, in its cookie, "
+                              "authenticates, no API key; another's token answers 401 (tests/e2e/test_csc_page.py)",
+    "/sign-csc/{activation}/biometric": "as above",
+    "/sign-csc/{activation}/biometric/simulator": "as above",
+    "/sign-csc/{activation}/confirm": "as above",
 }
 # The borrower's Sign page (issue 20) takes no API key either: the request's token, kept in the page's cookie,
 # authenticates each step through the same client services (tests/integration/test_sign_page.py: no or a wrong
@@ -66,9 +71,13 @@ CLIENT_PREFIX = "/client/signing-requests/"
 # The console's pages are the centre's staff's (issue 20): a staff session authenticates, no API key reaches
 # them, and a tenant has no staff account (tests/integration/test_console_pages.py).
 CONSOLE_PREFIX = "/console/"
+# The borrower's own account (issue 16) takes no API key: the borrower's session authenticates, and another
+# borrower's or tenant's document or request answers 404 (tests/integration/test_borrower_accounts.py walks them).
+BORROWER_PREFIXES = ("/borrower/", "/cabinet/")
 BODIES = {"/signatures/client": {"authorisation": "a" * 32}, "/signatures/seal": {},
           "/signing-sessions": {"certificate": "<certificate>", "authorisation": "a" * 32}, "/complete": {"signature": "AAAA"},
           "/factors": {"kind": "totp"}, "/confirm": {"code": "123456"}, "/cancel": None, "/resend": None,
+          "/account": {"language": "ru"},
           "{tenant}/seal": {}, "{tenant}/policy": {"policy": None},
           "{tenant}/forms": {"kind": "schedule", "version": "walk-1", "sha256": "a" * 64}}
 
@@ -89,6 +98,8 @@ def alphas(http, services, alpha) -> dict[str, str]:
     iin = f.iin()
     token = own_token(services, iin)
     client = register(http, alpha, services, iin=iin, eds=token, biometric=False)
+    # Issue 16: the client's account in the cabinet, invited (GET /clients/{id}/account reads it).
+    assert http.post(f"/clients/{client['id']}/account", headers=alpha).status_code == 201
     document = upload(http, alpha, iin=iin, kind="schedule")
     created = http.post("/signing-requests", headers=alpha, json={"document": document, "client": client["id"],
                                                                   "level": "B-B"})
@@ -131,7 +142,7 @@ def test_another_tenants_id_answers_404_on_every_route_that_takes_one(http, alph
     walked, skipped = [], []
     for path, methods, route in table:
         parameters = set(re.findall(r"\{([^}]+)\}", path))
-        if path in NOT_TENANT_DATA or path.startswith((CLIENT_PREFIX, CONSOLE_PREFIX, SIGN_PREFIX)):
+        if path in NOT_TENANT_DATA or path.startswith((CLIENT_PREFIX, CONSOLE_PREFIX, SIGN_PREFIX, *BORROWER_PREFIXES)):
             skipped.append(path)
             continue
         # Every other route with an id must be walked: keyed, and every parameter one of alpha's ids.

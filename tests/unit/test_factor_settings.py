@@ -17,9 +17,15 @@ def test_production_refuses_the_sms_outbox_and_the_biometric_simulator() -> None
         Settings(**PRODUCTION)
     message = str(refused.value)
     assert "QOLTANBA_SMS_GATEWAY_URL" in message and "QOLTANBA_BIOMETRIC_PROVIDER" in message
-    settings = Settings(**PRODUCTION, sms_gateway_url="https://sms.example.kz/send", biometric_provider="tsoid",
-                        biometric_provider_key_file="/etc/qoltanba/tsoid.pem")
+    assert "QOLTANBA_BIOMETRIC_PROVIDER_URL" in message
+    real = dict(sms_gateway_url="https://sms.example.kz/send", biometric_provider="tsoid",
+                biometric_provider_key_file="/etc/qoltanba/tsoid.pem")
+    with pytest.raises(ValidationError, match="QOLTANBA_BIOMETRIC_PROVIDER_URL"):   # issue 20: the provider's page
+        Settings(**PRODUCTION, **real)
+    settings = Settings(**PRODUCTION, **real, biometric_provider_url="https://tsoid.example.kz/liveness")
     assert not settings.sms_outbox
+    with pytest.raises(ValidationError):
+        Settings(home="/tmp/q", biometric_provider_url="javascript:alert(1)")
 
 
 def test_the_outbox_is_the_embedded_default_and_goes_once_a_gateway_is_named() -> None:

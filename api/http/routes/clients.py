@@ -23,7 +23,9 @@ from signing import EVERY_TENANT
 from signing.factors.enrolment import ClientRegistration, FactorEnrolment
 
 router = APIRouter(tags=["clients"])
+Language = Literal["kk", "ru", "en"]
 ENROLMENT_TOKEN = re.compile(r"#[A-Za-z0-9_-]{16,}")   # the fragment of the link an enrolment SMS carries
+INVITATION_TOKEN = re.compile(r"(/cabinet/register\?t=)[0-9a-f]{32}\.[A-Za-z0-9_-]{16,}")   # issue 16's invitation
 
 
 class ClientBody(BaseModel):
@@ -35,6 +37,7 @@ class ClientBody(BaseModel):
                                                                      "entrepreneurship's) BIN")
     name: str = Field(min_length=1, max_length=200)
     phone: str = Field(min_length=1, max_length=32, description="+7 7xx …; confirmed by an SMS code (LOAN-7)")
+    language: Language = Field(default="kk", description="the language of the SMS the client reads (issue 20)")
 
 
 class FactorBody(BaseModel):
@@ -49,6 +52,8 @@ class FactorBody(BaseModel):
     provider: str | None = Field(default=None, max_length=64, description="biometric: the identity provider")
     certificate: str | None = Field(default=None, max_length=64 * 1024,
                                     description="eds: the client's certificate, PEM or base64 DER")
+    language: Language = Field(default="kk", description="sms and totp: the language of the SMS the client reads "
+                                                         "(issue 20)")
 
 
 class CodeBody(BaseModel):
@@ -96,9 +101,9 @@ def confirm(client_id: str, factor_id: str, body: CodeBody, svc: Services = Depe
 @router.post("/clients/{client_id}/factors/{factor_id}/resend",
              summary="A new confirmation code for a phone (throttled) (role: mfo)",
              responses=problem_responses(409, 429))
-def resend(client_id: str, factor_id: str, svc: Services = Depends(services),
-           who: Actor = Depends(require(MFO))) -> dict:
-    return svc.clients.resend(who.name, tenant_of(who, None), client_id, factor_id).as_json()
+def resend(client_id: str, factor_id: str, svc: Services = Depends(services), who: Actor = Depends(require(MFO)),
+           language: Language = Query("kk", description="the language of the SMS (issue 20)")) -> dict:
+    return svc.clients.resend(who.name, tenant_of(who, None), client_id, factor_id, language).as_json()
 
 
 @router.put("/webhook", summary="Set the URL status changes are pushed to; answers a new HMAC secret, once "
@@ -131,5 +136,6 @@ def sms_outbox(phone: str | None = Query(default=None, pattern=r"^\+7[0-9]{10}$"
     # here either (the centre's administrator, testing the installation, does).
     shown = [m.as_json() for m in svc.sms.messages(tenant=None if scope is EVERY_TENANT else scope, phone=phone)]
     if who.role in MFO:
-        shown = [m | {"text": ENROLMENT_TOKEN.sub("#(the client's enrolment token)", m["text"])} for m in shown]
+        shown = [m | {"text": INVITATION_TOKEN.sub(r"\1(the client's invitation token)", ENROLMENT_TOKEN.sub(
+            "#(the client's enrolment token)", m["text"]))} for m in shown]
     return shown

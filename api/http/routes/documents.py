@@ -7,7 +7,7 @@ document answers 404, the same as an id that never existed.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -19,6 +19,7 @@ from ca.access import DOCUMENT_READ, MFO, Actor, Forbidden, Role
 from ca.errors import InvalidInput, Problem
 from signing import EVERY_TENANT, StoredPdf
 from signing.documents import Scope
+from signing.requests.dossier import MEDIA_TYPE
 
 router = APIRouter(tags=["documents"])
 
@@ -130,6 +131,21 @@ def version_pdf(document_id: str, number: RowId, request: Request,
                 tenant: str | None = TENANT, svc: Services = Depends(services),
                 who: Actor = Depends(require(DOCUMENT_READ))) -> Response:
     return pdf_response(svc.documents.version_pdf(read_scope(who, tenant), document_id, number), request)
+
+
+@router.get("/documents/{document_id}/dossier", response_class=Response,
+            responses={200: {"content": {MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}},
+                       **problem_responses(409)},
+            summary="The loan's credit dossier (LOAN-14): every document and version, the evidence, the "
+                    "correspondence, as one ASiC-E sealed by the tenant (roles: mfo, administrator)")
+def dossier(document_id: str = Path(min_length=1, max_length=32, pattern=r"^[0-9a-f]+$",
+                                    description="the contract's id, or any document's of the loan"),
+            tenant: str | None = TENANT, svc: Services = Depends(services),
+            who: Actor = Depends(require(DOCUMENT_READ))) -> Response:
+    made = svc.dossiers.export(who.name, read_scope(who, tenant), document_id)
+    return Response(made.content, media_type=MEDIA_TYPE, headers={
+        "Content-Disposition": f'attachment; filename="{made.filename}"', "X-Dossier-SHA256": made.sha256,
+        "Cache-Control": "private, no-store"})
 
 
 def pdf_response(stored: StoredPdf, request: Request) -> Response:

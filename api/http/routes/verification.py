@@ -34,7 +34,8 @@ _UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-da
     "type": "object", "required": ["file"],
     "properties": {
         "file": {"type": "string", "format": "binary",
-                 "description": "a signed PDF, or a CMS signature (DER, PEM or base64; .p7s, .cms, .sig)"},
+                 "description": "a signed PDF, a CMS signature (DER, PEM or base64; .p7s, .cms, .sig), or an "
+                                "ASiC-E container (.asice, e.g. a credit dossier, LOAN-14)"},
         "detached": {"type": "string", "format": "binary",
                      "description": "the signed file, when the CMS is detached"},
     }}}}}}
@@ -70,7 +71,7 @@ async def _part(form, name: str) -> bytes | None:  # noqa: ANN001 - starlette Fo
 
 @router.post("/verify", openapi_extra=_UPLOAD_BODY, dependencies=[Depends(limited("verify"))],
 
-             summary="Verify a signed PDF or CMS: the report with ETSI indications (public, rate-limited)")
+             summary="Verify a signed PDF, CMS or ASiC-E: the report with ETSI indications (public, rate-limited)")
 async def verify(request: Request, at: str | None = Query(default=None, description="validation time, ISO 8601"),
                  svc: Services = Depends(services)) -> JSONResponse:
     moment = _at(at)

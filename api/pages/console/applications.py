@@ -19,7 +19,20 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api.pages.console.session import Staff, checked_form, go, guarded, page, services
-from api.pages.console.words import CENTRES, FIELDS, KINDS, REFUSALS, STATUSES, refusal, word
+from api.pages.console.words import (
+    ATTACHMENTS,
+    CENTRES,
+    FIELDS,
+    FORM_FIELDS,
+    FORM_VALUES,
+    GROUNDS,
+    KINDS,
+    REASONS,
+    REFUSALS,
+    STATUSES,
+    refusal,
+    word,
+)
 from api.pages.i18n import Language, language_of
 from api.pages.rendering import PageRoute, limited
 from ca.access import READ, REGISTRAR, Role
@@ -54,6 +67,39 @@ def applicant(form: dict) -> str:
     if form.get("short_name"):
         return f"{person}, {form['short_name']}"
     return person
+
+
+def _value(lang: Language, key: str, value: object) -> str:
+    """A form's value as staff read it: words for codes, dates in the language, yes or no."""
+    tables = {**FORM_VALUES, "reason": REASONS, "ground": GROUNDS}
+    if isinstance(value, bool):
+        return lang.gettext("Yes") if value else lang.gettext("No")
+    if isinstance(value, list):
+        return ", ".join(_value(lang, key, v) for v in value)
+    if key in tables and isinstance(value, str):
+        return word(lang, tables[key], value)
+    if isinstance(value, str) and key.endswith(("_date", "_on")):
+        try:
+            return day(lang, dt.date.fromisoformat(value))
+        except ValueError:
+            return value
+    return "" if value is None else str(value)
+
+
+def form_facts(lang: Language, form: dict) -> list[dict]:
+    """The form's fields in the paper form's order, each with its label in the page's language (``key`` kept for
+    the page's data attribute); a state body's people as a list of such facts; fields we have no label for last."""
+    order = [k for k in FORM_FIELDS if k in form] + sorted(k for k in form if k not in FORM_FIELDS)
+    facts = []
+    for key in order:
+        value = form[key]
+        fact = {"key": key, "label": word(lang, FORM_FIELDS, key)}
+        if key == "persons" and isinstance(value, list):
+            fact["people"] = [form_facts(lang, p) for p in value if isinstance(p, dict)]
+        else:
+            fact["value"] = _value(lang, key, value)
+        facts.append(fact)
+    return facts
 
 
 def row(lang: Language, view: ApplicationView, today: dt.date, calendar) -> dict:  # noqa: ANN001 - WorkingCalendar
@@ -110,6 +156,8 @@ async def _application(request: Request, staff: Staff, application_id: int, *, s
     return page(request, "console/application.html", staff, status, section="applications",
                 here=f"/console/applications/{application_id}",
                 app=row(lang, view, svc.applications.today(), svc.calendar), view=view, errors=errors or [],
+                form=form_facts(lang, view.form), refusal_reason=word(lang, REFUSALS, view.refusal_reason),
+                attachments=[(word(lang, ATTACHMENTS, a.get("kind")), a.get("name", "")) for a in view.attachments],
                 chosen=chosen or {}, done=done if done in DONE else None,
                 reasons=[(r.code, word(lang, REFUSALS, r.code), r.rule) for r in reasons],
                 may_decide=staff.may(REGISTRAR) and view.status == "submitted",
@@ -176,4 +224,4 @@ async def _refuse(request: Request, staff: Staff, application_id: int) -> Respon
     return go(f"/console/applications/{application_id}?done=refused")
 
 
-__all__ = ["applicant", "day", "router"]
+__all__ = ["applicant", "day", "form_facts", "router"]

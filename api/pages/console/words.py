@@ -51,6 +51,35 @@ REASONS = {"unspecified": N_("Unspecified"), "key-compromise": N_("Key compromis
 ACTIONS = {"ca-certificate.revoke": N_("Revoke a CA certificate"), "centre.stop": N_("Stop a centre"),
            "ca-key.create": N_("Create a CA key"), "ca-key.retire": N_("Retire a CA key"),
            "signing-policy.change": N_("Change the signing policy")}
+# The application forms' fields (ca/forms.py, ca/revocation_forms.py), as the paper forms name them, in their order.
+FORM_FIELDS = {"ca_name": N_("Certification centre's name"), "organisation": N_("Organisation"),
+               "state_body": N_("State body"), "state_body_bin": N_("State body's BIN"),
+               "letter_number": N_("Letter number"), "letter_date": N_("Letter date"),
+               "form_numbers": N_("Form numbers"), "bin": N_("BIN"), "short_name": N_("Short name"),
+               "surname": N_("Surname"), "given_name": N_("Given name"), "patronymic": N_("Patronymic"),
+               "iin": N_("IIN"), "position": N_("Position"), "role": N_("Role in the organisation"),
+               "country": N_("Country"), "region": N_("Region"), "city": N_("City"), "email": N_("E-mail"),
+               "phone": N_("Phone"), "serial": N_("Certificate serial number"), "issued_on": N_("Issued on"),
+               "reason": N_("Revocation reason"), "ground": N_("Ground for revocation"),
+               "left_job_on": N_("Left the job on"), "carrier_returned": N_("Key carrier returned"),
+               "usage_areas": N_("Areas of use"), "validity_years": N_("Validity, years"),
+               "accreditation_number": N_("Accreditation certificate number"),
+               "accreditation_date": N_("Accreditation date"), "profile": N_("Certificate profile"),
+               "eds_tool": N_("EDS tool"), "algorithm": N_("Algorithm"), "key_custody": N_("Who keeps the key"),
+               "persons": N_("People")}
+FORM_VALUES = {"profile": {"individual-sign": N_("Individual, for signing"),
+                           "individual-auth": N_("Individual, for authentication"),
+                           "legal-sign": N_("Legal entity's employee, for signing"),
+                           "legal-auth": N_("Legal entity's employee, for authentication")},
+               "key_custody": {"holder": N_("The holder, on their own carrier"),
+                               "service": N_("The centre, for the borrower (held key)")},
+               "role": {"first-head": N_("First head"), "may-sign": N_("Has the right to sign"),
+                        "financial": N_("Financial documents"), "hr": N_("Human resources"),
+                        "employee": N_("Employee")}}
+ATTACHMENTS = {"id-copy": N_("Copy of the identity document"), "state-registration": N_("State registration"),
+               "power-of-attorney": N_("Power of attorney"),
+               "accreditation-certificate": N_("Accreditation certificate (notarised copy)"),
+               "official-letter": N_("Official letter")}
 # The fields of the console's forms, as a message about each names them.
 FIELDS = {"reason": N_("Choose the reason from the list."),
           "detail": N_("Write the reasons for the refusal: the applicant is told them."),
@@ -96,5 +125,5 @@ def refusal(language: Language, error: QoltanbaError) -> list[str]:
     return lines
 
 
-__all__ = ["ACTIONS", "CENTRES", "FIELDS", "GROUNDS", "KINDS", "N_", "OCSP_ANSWERS", "REASONS", "REFUSALS", "ROLES", "STATUSES",
+__all__ = ["ACTIONS", "ATTACHMENTS", "CENTRES", "FIELDS", "FORM_FIELDS", "FORM_VALUES", "GROUNDS", "KINDS", "N_", "OCSP_ANSWERS", "REASONS", "REFUSALS", "ROLES", "STATUSES",
            "refusal", "word"]

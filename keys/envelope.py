@@ -1,0 +1,209 @@
+"""Envelope encryption of tenant data (LOAN-15): a data key per object, wrapped by the tenant's key.
+
+Each object (a client's personal data, one stored version of a document's
+PDF, an evidence record) is encrypted with its own fresh 256-bit data key
+under AES-256-GCM (NIST SP 800-38D). The data key is then wrapped, also with
+AES-256-GCM, by the tenant's key-encryption key (KEK), which stays in the key
+backend:
+
+- software: 32 random bytes, stored only sealed under a sub-key of the master
+  key (HKDF, :mod:`keys.secretbox`), like the software backend's private keys;
+- PKCS#11: an AES-256 secret key generated on the token (sensitive, never
+  extractable); the data key is wrapped by ``C_Encrypt`` with ``CKM_AES_GCM``
+  on the token.
+
+Both the object's ciphertext and its wrapped data key carry associated data
+naming the tenant, the table and the object (``aad``): a ciphertext or a
+wrapped key copied to another row or tenant no longer opens
+(:class:`DataUnreadable`). Searching without decrypting goes through
+:func:`lookup_digest`, an HMAC-SHA256 under the tenant's lookup key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from typing import Any, Protocol
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from keys.backend import KeyBackendUnavailable, KeyError_
+from keys.secretbox import SecretBox, SecretUnreadable
+
+KEY_BYTES = 32
+_NONCE = 12
+_TAG = 16
+
+
+class DataUnreadable(KeyError_):
+    """Sealed data that does not open: another row, another tenant, another key, or tampering."""
+
+
+class KeyEncryptionKey(Protocol):
+    """A tenant's key-encryption key (one version of it): wraps and unwraps data keys."""
+
+    def wrap(self, data_key: bytes, aad: bytes) -> bytes: ...
+
+    def unwrap(self, wrapped: bytes, aad: bytes) -> bytes: ...
+
+
+class KekMaker(Protocol):
+    """Where a backend keeps tenants' KEKs: ``create`` returns what the registry stores (never the key in clear
+    for a token; the key sealed under the master key for software), ``load`` turns that back into a KEK."""
+
+    name: str
+
+    def create(self, tenant: str, version: int) -> bytes: ...
+
+    def load(self, tenant: str, version: int, material: bytes) -> KeyEncryptionKey: ...
+
+    def destroy(self, tenant: str, version: int, material: bytes) -> None: ...
+
+
+def _gcm_encrypt(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    nonce = os.urandom(_NONCE)
+    return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+
+
+def _gcm_decrypt(key: bytes, blob: bytes, aad: bytes) -> bytes:
+    if len(blob) < _NONCE + _TAG:
+        raise DataUnreadable("sealed data is too short")
+    try:
+        return AESGCM(key).decrypt(blob[:_NONCE], blob[_NONCE:], aad)
+    except InvalidTag:
+        raise DataUnreadable("sealed data does not open for this object and tenant (moved or altered)") from None
+
+
+def seal_object(kek: KeyEncryptionKey, plaintext: bytes, aad: bytes) -> tuple[bytes, bytes]:
+    """(wrapped data key, ciphertext): a fresh data key encrypts ``plaintext``; ``kek`` wraps it."""
+    data_key = secrets.token_bytes(KEY_BYTES)
+    return kek.wrap(data_key, aad + b"|data-key"), _gcm_encrypt(data_key, plaintext, aad)
+
+
+def open_object(kek: KeyEncryptionKey, wrapped: bytes, ciphertext: bytes, aad: bytes) -> bytes:
+    """One unwrap, one decryption."""
+    return _gcm_decrypt(kek.unwrap(wrapped, aad + b"|data-key"), ciphertext, aad)
+
+
+def rewrap(old: KeyEncryptionKey, new: KeyEncryptionKey, wrapped: bytes, aad: bytes) -> bytes:
+    """The same data key wrapped by ``new`` (rotation): the object's ciphertext is not touched."""
+    return new.wrap(old.unwrap(wrapped, aad + b"|data-key"), aad + b"|data-key")
+
+
+def lookup_digest(lookup_key: bytes, kind: str, value: str) -> str:
+    """HMAC-SHA256 (hex) of a normalised value under the tenant's lookup key: equal values, equal digests."""
+    return hmac.new(lookup_key, f"{kind}\x00{value.strip()}".encode(), hashlib.sha256).hexdigest()
+
+
+class SoftwareKek:
+    """A KEK held in memory, unsealed from the registry with the master key's sub-key."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def wrap(self, data_key: bytes, aad: bytes) -> bytes:
+        return _gcm_encrypt(self._key, data_key, aad)
+
+    def unwrap(self, wrapped: bytes, aad: bytes) -> bytes:
+        return _gcm_decrypt(self._key, wrapped, aad)
+
+    def __repr__(self) -> str:
+        return "SoftwareKek(<secret>)"
+
+
+class SoftwareKekMaker:
+    """Tenants' KEKs as random keys sealed under the master key (HKDF purpose ``tenant key-encryption keys``)."""
+
+    name = "software"
+
+    def __init__(self, master_key: bytes) -> None:
+        self._box = SecretBox(master_key, "tenant key-encryption keys")
+
+    def create(self, tenant: str, version: int) -> bytes:
+        return self._box.seal(secrets.token_bytes(KEY_BYTES), f"{tenant}/{version}")
+
+    def load(self, tenant: str, version: int, material: bytes) -> KeyEncryptionKey:
+        try:
+            return SoftwareKek(self._box.open(material, f"{tenant}/{version}"))
+        except SecretUnreadable:
+            raise DataUnreadable(f"tenant {tenant!r}'s key version {version} does not open under this master "
+                                 "key") from None
+
+    def destroy(self, tenant: str, version: int, material: bytes) -> None:
+        """Nothing outside the registry: the caller forgets the sealed material."""
+
+
+class Pkcs11Kek:
+    """A KEK on a PKCS#11 token: data keys wrapped and unwrapped by CKM_AES_GCM on the token."""
+
+    def __init__(self, backend: Any, label: str) -> None:
+        self._backend = backend
+        self._label = label
+
+    def _key(self, session: Any) -> Any:
+        from pkcs11 import KeyType, ObjectClass
+        from pkcs11 import exceptions as p11e
+
+        try:
+            return session.get_key(object_class=ObjectClass.SECRET_KEY, key_type=KeyType.AES, label=self._label)
+        except p11e.NoSuchKey:
+            raise DataUnreadable(f"key-encryption key {self._label!r} is not on the token") from None
+
+    def wrap(self, data_key: bytes, aad: bytes) -> bytes:
+        from pkcs11 import GCMParams, Mechanism
+
+        nonce = os.urandom(_NONCE)
+        return nonce + self._backend.call(lambda s: bytes(self._key(s).encrypt(
+            data_key, mechanism=Mechanism.AES_GCM, mechanism_param=GCMParams(nonce, aad))))
+
+    def unwrap(self, wrapped: bytes, aad: bytes) -> bytes:
+        from pkcs11 import GCMParams, Mechanism
+
+        if len(wrapped) < _NONCE + _TAG:
+            raise DataUnreadable("wrapped data key is too short")
+        nonce, body = wrapped[:_NONCE], wrapped[_NONCE:]
+        try:
+            return self._backend.call(lambda s: bytes(self._key(s).decrypt(
+                body, mechanism=Mechanism.AES_GCM, mechanism_param=GCMParams(nonce, aad))))
+        except (DataUnreadable, KeyBackendUnavailable):
+            raise
+        except KeyError_:   # CKR_ENCRYPTED_DATA_INVALID and the like: the tag did not verify
+            raise DataUnreadable("the wrapped data key does not open for this object and tenant") from None
+
+
+class Pkcs11KekMaker:
+    """Tenants' KEKs as AES-256 secret keys on the token; the registry keeps only their labels."""
+
+    name = "pkcs11"
+
+    def __init__(self, backend: Any) -> None:   # keys.pkcs11.PKCS11KeyBackend
+        self._backend = backend
+
+    def create(self, tenant: str, version: int) -> bytes:
+        from pkcs11 import Attribute, KeyType
+
+        label = f"qoltanba-kek:{tenant}:{version}:{secrets.token_hex(4)}"
+        template = {Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False, Attribute.TOKEN: True,
+                    Attribute.ENCRYPT: True, Attribute.DECRYPT: True, Attribute.WRAP: False, Attribute.UNWRAP: False}
+        self._backend.call(lambda s: s.generate_key(KeyType.AES, 256, label=label, store=True, template=template))
+        return label.encode()
+
+    def load(self, tenant: str, version: int, material: bytes) -> KeyEncryptionKey:
+        return Pkcs11Kek(self._backend, material.decode())
+
+    def destroy(self, tenant: str, version: int, material: bytes) -> None:
+        self._backend.call(lambda s: _destroy_label(s, material.decode()))
+
+
+def _destroy_label(session: Any, label: str) -> None:
+    from pkcs11 import Attribute, ObjectClass
+
+    for obj in list(session.get_objects({Attribute.CLASS: ObjectClass.SECRET_KEY, Attribute.LABEL: label})):
+        obj.destroy()
+
+
+__all__ = ["DataUnreadable", "KeyEncryptionKey", "KekMaker", "Pkcs11Kek", "Pkcs11KekMaker", "SoftwareKek",
+           "SoftwareKekMaker", "lookup_digest", "open_object", "rewrap", "seal_object"]

@@ -1,0 +1,295 @@
+"""LOAN-15: data kept by third parties is encrypted with keys held by the MFO (issue 16, item 3).
+
+A whole contract flow over HTTP (client registered with a phone, contract
+uploaded, signing request, biometrics, the client's signature with the key
+the service holds, the MFO's seal, the signed copy downloaded), on SQLite
+and PostgreSQL; then the database itself is read as a thief with a copy
+would read it: the SQLite file and its WAL, and a plain ``pg_dump``. The
+borrower's phone and name, the PDF's text and (outside the certification
+centre's own register of certificates, see docs/SECURITY.md) the IIN are
+nowhere in clear. The tenant's key is rotated (``qoltanba tenant rotate-key``)
+while a reader keeps opening every document; a ciphertext moved to another
+row or tenant does not open and the API says so with a 409 problem.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+import sqlite3
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from tests.integration.test_api_documents import mfo_key  # noqa: F401 - fixture
+from tests.support import factories as f
+from tests.support.factors import SigningPage, register, services  # noqa: F401 - fixture
+from tests.support.pdf_judges import pyhanko_statuses
+from tests.support.pdfs import contract_pdf
+from tests.support.signing import client_with_held_key
+
+# Rows of the certification centre's register: a certificate names its holder (the IIN in the subject) by law.
+CA_REGISTER = ("certificates", "certificate_archive", "issuance_journal")
+SEALED_TABLES = ("clients", "client_factors", "documents", "document_versions", "evidence_records")
+
+
+def _flow(http, services, headers) -> dict:  # noqa: ANN001
+    """One contract, signed by its borrower (biometrics, the key the service holds) and sealed by the MFO."""
+    secret = f"LOAN15-clause-{secrets.token_hex(6)}"
+    held = client_with_held_key(services)
+    client = register(http, headers, services, iin=held.iin, kind="entrepreneur")
+    meta = f.loan_metadata(client_id_number=held.iin, client_kind="entrepreneur", purpose="business",
+                           loan_amount="2000000.00", title=f"Title {secret}")
+    uploaded = http.post("/documents", headers=headers, data={"metadata": json.dumps(meta)},
+                         files={"file": ("d.pdf", contract_pdf(pages=1, text=secret), "application/pdf")})
+    assert uploaded.status_code == 201, uploaded.text
+    created = http.post("/signing-requests", headers=headers, json={"document": uploaded.json()["id"],
+                                                                    "client": client["id"]})
+    assert created.status_code == 201, created.text
+    page = SigningPage(http, services, created.json())
+    services.clock.advance(dt.timedelta(hours=2, seconds=1))
+    assert page.biometrics(held.iin).status_code == 200
+    done = page.confirm()
+    assert done.status_code == 200 and done.json()["status"] == "sealed", done.text
+    signed = http.get(f"/signing-requests/{created.json()['id']}/signed.pdf", headers=headers)
+    assert signed.status_code == 200 and secret.encode() in signed.content   # the borrower's copy opens
+    return {"iin": held.iin, "phone": client["phone"], "secret": secret, "client": client["id"],
+            "document": uploaded.json()["id"], "pdf": signed.content}
+
+
+def _clear_values(flow: dict) -> list[bytes]:
+    """The phone (with and without its +) and the PDF's own text: kept by no register in clear."""
+    phone = flow["phone"]
+    return [phone.encode(), phone[1:].encode(), flow["secret"].encode()]
+
+
+def _pg_dump(url: str, *exclude: str) -> bytes:
+    from registry.backup import _libpq, pg_tool
+
+    args, env = _libpq(url)
+    excluded = [f"--exclude-table-data={table}" for table in exclude]
+    return subprocess.run([pg_tool("pg_dump"), "--format=plain", "--no-owner", *excluded, *args], env=env,
+                          check=True, capture_output=True, timeout=120).stdout
+
+
+def _sqlite_without_ca_register(path: Path, copy: Path) -> bytes:
+    """The database (with what its WAL holds) copied page by page, free pages included; then the CA's register
+    deleted with secure_delete (its pages zeroed), so what remains is the rest of the database as stored."""
+    source, target = sqlite3.connect(path), sqlite3.connect(copy)
+    try:
+        source.backup(target)
+        target.execute("PRAGMA secure_delete=ON")
+        target.execute("PRAGMA foreign_keys=OFF")
+        for table in CA_REGISTER:
+            target.execute(f"DELETE FROM {table}")
+        target.commit()
+        # The copy is in WAL mode like its source: back to a rollback journal, so the file holds every page.
+        assert target.execute("PRAGMA journal_mode=DELETE").fetchone() == ("delete",)
+    finally:
+        source.close()
+        target.close()
+    assert not copy.with_name(copy.name + "-wal").exists()
+    return copy.read_bytes()
+
+
+@pytest.fixture
+def alpha(mfo_key):  # noqa: F811
+    return mfo_key("alpha")
+
+
+def test_LOAN15_a_copy_of_the_database_after_a_contract_flow_holds_no_iin_phone_or_document_text(
+        http, services, alpha, database_url, tmp_path) -> None:
+    flow = _flow(http, services, alpha)
+    if database_url.startswith("sqlite"):
+        path = Path(services.database.engine.url.database)
+        stored = path.read_bytes() + (path.with_name(path.name + "-wal").read_bytes()
+                                      if path.with_name(path.name + "-wal").exists() else b"")
+        rest = _sqlite_without_ca_register(path, tmp_path / "copy.db")
+    else:
+        stored = _pg_dump(database_url)
+        rest = _pg_dump(database_url, *CA_REGISTER)
+    assert b"CREATE TABLE" in stored or stored.startswith(b"SQLite format 3")
+    for value in _clear_values(flow):
+        assert value not in stored, value
+    # The CA's register still names the holder (which shows the grep reads what is stored) ...
+    assert flow["iin"].encode() in stored and "Сәрсенбаева".encode() in stored
+    # ... and nothing else does: the IIN, the name, the phone, the text.
+    for value in [flow["iin"].encode(), "Сәрсенбаева".encode(), *_clear_values(flow)]:
+        assert value not in rest, value
+    # What is kept instead: ciphertexts with wrapped data keys, all under the tenant's version 1.
+    with services.database.engine.connect() as connection:
+        for table in SEALED_TABLES:
+            versions = connection.execute(text(f"SELECT DISTINCT kek_version FROM {table} "
+                                               "WHERE tenant = 'alpha'")).scalars().all()
+            assert versions == [1], (table, versions)
+
+
+def test_LOAN15_search_by_iin_and_phone_works_through_the_keyed_hash(http, services, alpha) -> None:
+    flow = _flow(http, services, alpha)
+    with services.registry.transaction(readonly=True) as tx:
+        (by_iin,) = tx.clients.by_iin("alpha", flow["iin"])
+        assert by_iin.public_id == flow["client"] and by_iin.phone == flow["phone"] and by_iin.iin == flow["iin"]
+        assert tx.clients.by_id_number("alpha", flow["iin"]).public_id == flow["client"]
+        assert [c.public_id for c in tx.clients.by_phone("alpha", flow["phone"])] == [flow["client"]]
+        assert [d.public_id for d in tx.documents.of_client("alpha", flow["iin"])] == [flow["document"]]
+        # Another tenant's lookup key gives another hash: nothing of alpha's is found from beta.
+        assert tx.clients.by_iin("beta", flow["iin"]) == [] and tx.documents.of_client("beta", flow["iin"]) == []
+        assert by_iin.iin_digest != flow["iin"] and len(by_iin.iin_digest) == 64
+    # The uniqueness of a client per tenant holds on the hash: the same IIN again is refused.
+    again = http.post("/clients", headers=alpha, json={"kind": "individual", "iin": flow["iin"], "name": "X Y",
+                                                       "phone": flow["phone"]})
+    assert again.status_code == 409, again.text
+
+
+def _cli(services, *args: str):  # noqa: ANN001, ANN202
+    from api import cli
+    from tests.support.golden import MASTER_KEY
+
+    env = {"QOLTANBA_DATABASE_URL": services.settings.database_url, "QOLTANBA_MASTER_KEY": MASTER_KEY}
+    return CliRunner().invoke(cli.app, [*args, "--home", str(services.settings.home)], env=env)
+
+
+def _every_document_opens(services, tenant: str) -> int:  # noqa: ANN001
+    opened = 0
+    with services.registry.transaction(readonly=True) as tx:
+        for document in tx.documents.list(tenant, limit=1000):
+            for version in tx.document_versions.list(document.id):
+                assert hashlib.sha256(version.content).hexdigest() == version.sha256
+                opened += 1
+    return opened
+
+
+def test_LOAN15_rotation_rewraps_every_data_key_while_readers_read_and_every_document_still_verifies(
+        http, services, alpha) -> None:
+    flows = [_flow(http, services, alpha) for _ in range(2)]
+    with services.database.engine.connect() as connection:
+        before = {t: dict(connection.execute(text(f"SELECT id, data_key FROM {t} WHERE tenant = 'alpha'")).all())
+                  for t in SEALED_TABLES}
+        sealed_before = connection.execute(text("SELECT id, sealed FROM document_versions")).all()
+    assert all(before.values())
+    # A reader opens every document again and again while the key is rotated (one data key per batch).
+    services.key_rotation.batch = 1
+    stop, errors, reads = threading.Event(), [], []
+
+    def reader() -> None:
+        while not stop.is_set():
+            try:
+                reads.append(_every_document_opens(services, "alpha"))
+            except Exception as error:  # noqa: BLE001 - any failure of a read during rotation is the finding
+                errors.append(error)
+                return
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        rotated = _cli(services, "tenant", "rotate-key", "alpha", "--actor", "security-officer")
+    finally:
+        stop.set()
+        thread.join()
+    assert rotated.exit_code == 0, rotated.output
+    result = json.loads(rotated.output.strip().splitlines()[-1])   # after any warning line
+    assert result["version"] == 2 and result["retired"] == [1] and result["rewrapped"] == sum(map(len, before.values()))
+    assert errors == [] and reads and all(n == reads[0] for n in reads), (errors, reads)
+    with services.database.engine.connect() as connection:
+        for table in SEALED_TABLES:
+            after = dict(connection.execute(text(f"SELECT id, data_key FROM {table} WHERE tenant = 'alpha'")).all())
+            assert after.keys() == before[table].keys()
+            assert all(after[i] != before[table][i] for i in after), table      # every data key re-wrapped
+            assert connection.execute(text(f"SELECT DISTINCT kek_version FROM {table} WHERE tenant = 'alpha'")
+                                      ).scalars().all() == [2]
+        assert connection.execute(text("SELECT id, sealed FROM document_versions")).all() == sealed_before
+        keys = connection.execute(text("SELECT version, state, material IS NULL FROM tenant_keys "
+                                       "WHERE tenant = 'alpha' ORDER BY version")).all()
+    assert [tuple(k) for k in keys] == [(1, "retired", True), (2, "active", False)]
+    assert _every_document_opens(services, "alpha") == reads[0]
+    root = services.hierarchy.chain("national")[-1]
+    for flow in flows:
+        pdf = http.get(f"/documents/{flow['document']}/pdf", headers=alpha)
+        assert pdf.status_code == 200 and pdf.content == flow["pdf"], pdf.text[:200]
+        assert all(status.bottom_line for status in pyhanko_statuses(pdf.content, root))
+    with services.registry.transaction(readonly=True) as tx:
+        assert tx.clients.by_iin("alpha", flows[0]["iin"])[0].phone == flows[0]["phone"]   # lookups survive
+        actions = [e.action for e in tx.audit.entries(after_id=0, limit=100_000)]
+    assert {"tenant.key-rotation-started", "tenant.key-rotated"} <= set(actions)
+    # A new object after the rotation is wrapped by version 2; nothing can use the retired version.
+    assert _flow(http, services, alpha)
+    unknown = _cli(services, "tenant", "rotate-key", "nobody")
+    assert unknown.exit_code == 2 and "nobody" in unknown.output
+
+
+def test_LOAN15_a_ciphertext_moved_to_another_row_or_tenant_does_not_open(http, services, alpha, mfo_key) -> None:  # noqa: F811
+    beta = mfo_key("beta")
+    mine, other, theirs = _flow(http, services, alpha), _flow(http, services, alpha), _flow(http, services, beta)
+    assert http.get(f"/clients/{other['client']}", headers=alpha).status_code == 200
+    with services.database.engine.begin() as connection:
+        # The first client's sealed data and wrapped key copied onto the second's row (same tenant) ...
+        connection.execute(text("UPDATE clients SET sealed = (SELECT sealed FROM clients WHERE public_id = :a), "
+                                "data_key = (SELECT data_key FROM clients WHERE public_id = :a) "
+                                "WHERE public_id = :b"), {"a": mine["client"], "b": other["client"]})
+        # ... and beta's document's first version onto alpha's (another tenant).
+        connection.execute(text(
+            "UPDATE document_versions SET sealed = (SELECT v.sealed FROM document_versions v JOIN documents d "
+            "ON d.id = v.document_id WHERE d.public_id = :t AND v.number = 1), data_key = (SELECT v.data_key "
+            "FROM document_versions v JOIN documents d ON d.id = v.document_id WHERE d.public_id = :t AND "
+            "v.number = 1) WHERE number = 1 AND document_id = (SELECT id FROM documents WHERE public_id = :m)"),
+            {"t": theirs["document"], "m": mine["document"]})
+    moved = http.get(f"/clients/{other['client']}", headers=alpha)
+    assert moved.status_code == 409 and moved.json()["code"] == "sealed-data-unreadable", moved.text
+    assert mine["phone"] not in moved.text and mine["iin"] not in moved.text
+    assert http.get(f"/clients/{mine['client']}", headers=alpha).status_code == 200     # the source still opens
+    from registry import SealedDataUnreadable
+
+    with pytest.raises(SealedDataUnreadable, match="document_versions"):
+        with services.registry.transaction(readonly=True) as tx:
+            document = tx.documents.by_public_id("alpha", mine["document"])
+            _ = tx.document_versions.by_number(document.id, 1).content
+    with services.registry.transaction(readonly=True) as tx:     # the other versions and beta's still open
+        document = tx.documents.by_public_id("alpha", mine["document"])
+        assert tx.document_versions.latest(document.id).content == mine["pdf"]
+        document = tx.documents.by_public_id("beta", theirs["document"])
+        assert tx.document_versions.by_number(document.id, 1).content.startswith(b"%PDF")
+
+
+def test_LOAN15_the_upgrade_seals_what_the_previous_release_kept_in_clear(http, services, alpha, database_url,
+                                                                          tmp_path) -> None:
+    """Migration 0018 down (every row opened into the clear columns) and up again (sealed, the clear columns
+    dropped): the data is the same, found by IIN, and the PDFs still verify; on SQLite, VACUUM (docs/SECURITY.md)
+    leaves none of the old clear pages."""
+    flow = _flow(http, services, alpha)
+    services.database.downgrade("0015")
+    with services.database.engine.connect() as connection:
+        row = connection.execute(text("SELECT iin, phone FROM clients WHERE public_id = :c"),
+                                 {"c": flow["client"]}).one()
+        assert tuple(row) == (flow["iin"], flow["phone"])                 # what the previous release kept
+    assert "tenant_keys" not in services.database.table_names()
+    services.migrate()
+    with services.database.engine.connect() as connection:
+        columns = {c["name"] for c in __import__("sqlalchemy").inspect(connection).get_columns("clients")}
+        assert {"iin", "phone", "name"}.isdisjoint(columns) and {"sealed", "iin_digest"} <= columns
+    with services.registry.transaction(readonly=True) as tx:
+        (client,) = tx.clients.by_iin("alpha", flow["iin"])
+        assert (client.public_id, client.phone) == (flow["client"], flow["phone"])
+    pdf = http.get(f"/documents/{flow['document']}/pdf", headers=alpha)
+    assert pdf.status_code == 200 and pdf.content == flow["pdf"]
+    if database_url.startswith("sqlite"):
+        # A copy of the running service's database (free pages included), vacuumed as docs/SECURITY.md says.
+        source, copy = sqlite3.connect(Path(services.database.engine.url.database)), tmp_path / "vacuumed.db"
+        target = sqlite3.connect(copy)
+        try:
+            source.backup(target)
+            target.execute("PRAGMA journal_mode=DELETE")
+            target.execute("VACUUM")
+        finally:
+            source.close()
+            target.close()
+        stored = copy.read_bytes()
+    else:
+        stored = _pg_dump(database_url)
+    for value in _clear_values(flow):
+        assert value not in stored, value
