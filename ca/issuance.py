@@ -30,7 +30,7 @@ from ca.issuer import CASigner, CertificateIssuer, IssuingCA, SubjectPublicKey
 from ca.keycheck import parse_csr
 from ca.policy import GOVERNMENT, HierarchyPolicy
 from ca.profiles import PROFILES, CertificateProfile, HolderKind
-from ca.subject import SubjectData, build_name, check_subject
+from ca.subject import SubjectData, check_subject, name_and_dn
 from keys import (CarrierKey, KeyAlgorithm, KeyBackend, KeyInfo, UnsupportedAlgorithm, algorithm_of,
                   certificate_public_key)
 from registry import CentreStatus, CertificateStatus, Conflict, Registry, RegistryTransaction
@@ -216,7 +216,7 @@ class Issuance:
         person = prof.holder_kind in (HolderKind.INDIVIDUAL, HolderKind.LEGAL_ENTITY, HolderKind.GOVERNMENT)
         validity = request.validity or (self.policy.end_entity_validity if person else prof.validity)
         not_after = min(now + validity, ca.certificate.not_valid_after_utc)
-        name = build_name(prof, request.subject)
+        name, subject_dn = name_and_dn(prof, request.subject)
         builder = self.issuer.build(ca=ca, profile=prof, subject=name,
                                     public_key=public_key, serial=serial, not_before=now, not_after=not_after,
                                     roles=request.subject.roles, email=request.subject.email)
@@ -234,8 +234,9 @@ class Issuance:
         store_certificate(tx, ca.centre_id, cert, prof, request.subject, request.actor, now,
                           key_handle=key_handle, algorithm=generated, carrier=carrier, journal=request.journal,
                           carrier_serial=carrier_serial, holder=holder, single_key=request.centre == GOVERNMENT,
-                          application_id=request.application_id, der=der, subject_dn=name.rfc4514_string(),
-                          key_algorithm=generated.value if generated else algorithm_name(cert, public_key))
+                          application_id=request.application_id, der=der, subject_dn=subject_dn,
+                          key_algorithm=generated.value if generated else algorithm_name(cert, public_key),
+                          validity=(now.astimezone(dt.timezone.utc), not_after.astimezone(dt.timezone.utc)))
         return IssuedCertificate(serial=serial_hex(serial), centre=request.centre, profile=prof.name,
                                  certificate=cert, pkcs12=pkcs12, key_handle=key_handle,
                                  carrier_serial=carrier_serial)
@@ -254,16 +255,19 @@ def store_certificate(tx: RegistryTransaction, issuer_id: int, cert: x509.Certif
                       algorithm: KeyAlgorithm | None, carrier: str, journal: JournalContext,
                       carrier_serial: str | None = None, holder: str | None = None, single_key: bool = False,
                       application_id: int | None = None, der: bytes | None = None, subject_dn: str | None = None,
-                      key_algorithm: str | None = None) -> None:
+                      key_algorithm: str | None = None,
+                      validity: tuple[dt.datetime, dt.datetime] | None = None) -> None:
     """The certificate row, its issuance-journal row and its audit entry (what init and issuance record).
 
-    ``der``, ``subject_dn`` and ``key_algorithm`` save re-encoding and re-parsing what the caller has at hand.
+    ``der``, ``subject_dn``, ``key_algorithm`` and ``validity`` (the UTC bounds the certificate was built with)
+    save re-encoding and re-parsing what the caller has at hand.
     """
     der = der or cert.public_bytes(serialization.Encoding.DER)
     serial = serial_hex(cert.serial_number)
     holder = holder or subject.holder
     key_algorithm = key_algorithm or (algorithm.value if algorithm else algorithm_name(cert))
-    not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc   # each read builds a datetime
+    # Each read of the certificate's bounds builds a datetime from its DER.
+    not_before, not_after = validity or (cert.not_valid_before_utc, cert.not_valid_after_utc)
     tx.certificates.record_issuance(dict(
         issuer_id=issuer_id, serial=serial, profile=prof.name,
         subject_dn=subject_dn or cert.subject.rfc4514_string(),

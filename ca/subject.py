@@ -102,30 +102,62 @@ def check_subject(profile: CertificateProfile, data: SubjectData, prefix: str = 
 
 
 def build_name(profile: CertificateProfile, data: SubjectData) -> x509.Name:
-    attrs: list[x509.NameAttribute] = []
+    return name_and_dn(profile, data)[0]
+
+
+def name_and_dn(profile: CertificateProfile, data: SubjectData) -> tuple[x509.Name, str]:
+    """The subject as :func:`build_name` makes it, and its RFC 4514 string (``x509.Name.rfc4514_string()``'s).
+
+    The string is written from the pairs the name is made of, with cryptography's own attribute names and
+    escaping rules: ``rfc4514_string()`` walks the name's objects again, a tenth of a P-256 issuance
+    (benchmarks/RESULTS.md, issue.py). tests/unit/test_subject_dn.py holds the two equal.
+    """
+    pairs: list[tuple[x509.ObjectIdentifier, str]] = []
     person = profile.holder_kind in (HolderKind.INDIVIDUAL, HolderKind.LEGAL_ENTITY, HolderKind.GOVERNMENT)
     if person:
-        cn = f"{data.surname} {data.given_name}".upper()
-        attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, cn))
-        attrs.append(x509.NameAttribute(NameOID.SURNAME, data.surname.upper()))  # type: ignore[union-attr]
+        pairs.append((NameOID.COMMON_NAME, f"{data.surname} {data.given_name}".upper()))
+        pairs.append((NameOID.SURNAME, data.surname.upper()))  # type: ignore[union-attr]
         if data.iin:
-            attrs.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, f"IIN{data.iin}"))
+            pairs.append((NameOID.SERIAL_NUMBER, f"IIN{data.iin}"))
     else:
-        attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, data.common_name))  # type: ignore[arg-type]
-    attrs.append(x509.NameAttribute(NameOID.COUNTRY_NAME, data.country))
+        pairs.append((NameOID.COMMON_NAME, data.common_name))  # type: ignore[arg-type]
+    pairs.append((NameOID.COUNTRY_NAME, data.country))
     if data.state:
-        attrs.append(x509.NameAttribute(NameOID.STATE_OR_PROVINCE_NAME, data.state))
+        pairs.append((NameOID.STATE_OR_PROVINCE_NAME, data.state))
     if data.locality:
-        attrs.append(x509.NameAttribute(NameOID.LOCALITY_NAME, data.locality))
+        pairs.append((NameOID.LOCALITY_NAME, data.locality))
     if data.organisation:
-        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, data.organisation))
+        pairs.append((NameOID.ORGANIZATION_NAME, data.organisation))
     if data.bin:
-        attrs.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, f"BIN{data.bin}"))
+        pairs.append((NameOID.ORGANIZATIONAL_UNIT_NAME, f"BIN{data.bin}"))
     if person and data.patronymic:
-        attrs.append(x509.NameAttribute(NameOID.GIVEN_NAME, data.patronymic.upper()))
+        pairs.append((NameOID.GIVEN_NAME, data.patronymic.upper()))
     if data.email:
-        attrs.append(x509.NameAttribute(NameOID.EMAIL_ADDRESS, data.email))
-    return x509.Name(attrs)
+        pairs.append((NameOID.EMAIL_ADDRESS, data.email))
+    name = x509.Name([x509.NameAttribute(oid, value) for oid, value in pairs])
+    return name, ",".join(f"{_RFC4514_NAMES[oid]}={_rfc4514_value(value)}" for oid, value in reversed(pairs))
+
+
+# The attribute names rfc4514_string() uses for the attributes above (short names where it has one, else the
+# dotted OID), asked of cryptography once.
+_RFC4514_NAMES = {oid: x509.NameAttribute(oid, "KZ" if oid == NameOID.COUNTRY_NAME else "x").rfc4514_attribute_name
+                  for oid in (NameOID.COMMON_NAME, NameOID.SURNAME, NameOID.SERIAL_NUMBER, NameOID.COUNTRY_NAME,
+                              NameOID.STATE_OR_PROVINCE_NAME, NameOID.LOCALITY_NAME, NameOID.ORGANIZATION_NAME,
+                              NameOID.ORGANIZATIONAL_UNIT_NAME, NameOID.GIVEN_NAME, NameOID.EMAIL_ADDRESS)}
+_RFC4514_SPECIAL = str.maketrans({"\\": "\\\\", '"': '\\"', "+": "\\+", ",": "\\,", ";": "\\;", "<": "\\<",
+                                  ">": "\\>", "\0": "\\00"})
+
+
+def _rfc4514_value(value: str) -> str:
+    """RFC 4514 section 2.4's escaping of a string value, as cryptography's ``rfc4514_string()`` does it."""
+    if not value:
+        return ""
+    value = value.translate(_RFC4514_SPECIAL)
+    if value[0] == "#" or (value[0] == " " and len(value) > 1):
+        value = "\\" + value
+    if value[-1] == " ":
+        value = value[:-1] + "\\ "
+    return value
 
 
 def holder_numbers(serial_numbers: Iterable[str], units: Iterable[str]) -> tuple[str | None, str | None]:

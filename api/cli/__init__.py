@@ -22,6 +22,15 @@ from api.quiet import quiet_third_party  # first: before any third-party import 
 quiet_third_party()
 
 import sys  # noqa: E402
+from pathlib import PurePath  # noqa: E402
+
+# ``qoltanba verify``: its sandboxed worker is forked before anything else is imported (after the warning filters,
+# which it inherits), so it imports the verifier while this process imports typer, parses and reads the home's trust
+# store (start-up, issue 21; signing/verification/early.py). "-m": ``python -m api.cli`` while it imports us.
+if sys.argv[1:2] == ["verify"] and PurePath(sys.argv[0]).name in ("qoltanba", "-m"):
+    from signing.verification.early import fork_at_start
+
+    fork_at_start()
 
 import typer  # noqa: E402
 

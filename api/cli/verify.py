@@ -131,11 +131,14 @@ def verify(
     home: Home = DEFAULT_HOME,
 ) -> None:
     """Verify a signed PDF, CMS or ASiC-E: exit 0 when it is TOTAL-PASSED, 1 otherwise, 2 when unreadable."""
-    # What verifying needs, imported when it runs (start-up, issue 21). The worker is forked first: it
-    # imports the verifier (pyHanko) while this process reads the settings and the home's trust store.
-    from signing.verification.sandbox import SandboxedVerifier, start_worker
+    # What verifying needs, imported when it runs (start-up, issue 21). The worker was forked first (api/cli's
+    # __init__, before typer) or is forked now: it imports the verifier (pyHanko) while this process reads the
+    # settings and the home's trust store.
+    from signing.verification.early import take_worker
 
-    worker = start_worker()
+    worker = take_worker()
+
+    from signing.verification.sandbox import SandboxedVerifier
 
     from pydantic import ValidationError
 

@@ -16,8 +16,6 @@ try:
 except ImportError:  # the optional extension was not built
     _native = None
 
-import keys.gost._streebog_py as _streebog_py
-
 NATIVE = _native is not None
 
 _IV_256 = bytes([1]) * 64 + bytes(128)
@@ -68,7 +66,12 @@ class _NativeStreebog:
         return self.digest().hex()
 
 
-Streebog = _NativeStreebog if NATIVE else _streebog_py.Streebog
+if NATIVE:
+    Streebog = _NativeStreebog
+else:   # imported only without the extension: its tables cost every process a few ms to load (start-up, issue 21)
+    import keys.gost._streebog_py as _streebog_py
+
+    Streebog = _streebog_py.Streebog  # type: ignore[misc,assignment]
 
 
 def new(name: str, data: bytes = b""):

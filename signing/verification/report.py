@@ -179,7 +179,10 @@ class SignatureReport:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "kind": self.kind, "field": self.field, "intact": self.intact, "valid": self.valid,
+            # str(): a PDF's field name is pyHanko's TextStringObject, whose pickle drags the document's object
+            # graph along (232 KB for a 2-page contract) and whose unpickling imports pyHanko.
+            "kind": self.kind, "field": None if self.field is None else str(self.field),
+            "intact": self.intact, "valid": self.valid,
             "indication": self.verdict.indication.value, "sub_indication": self.verdict.sub_indication,
             "modification": self.modification, "coverage": self.coverage, "level": self.level,
             "signer": self.signer.as_json() if self.signer else None,

@@ -10,9 +10,14 @@ an exhausted limit or a timeout becomes an ``UnverifiableInput`` with one
 sentence saying which.
 
 Children come from a fork server that has imported pyHanko and the
-verification modules once (``forkserver`` start method), so a child starts
-in a few milliseconds and inherits no threads, locks or database
-connections of the serving process. A single-threaded caller (the command
+verification modules once (``forkserver`` start method; its preload is
+signing/verification/preload.py), so a child starts in a few milliseconds
+and inherits no threads, locks or database connections of the serving
+process. Each verification forks the next one's worker ahead (at most
+``workers`` wait), which waits for its one job on a pipe: a verification
+does not wait for a fork. A worker verifies once and exits, as before.
+Its answer comes back as JSON text, never a pickle: the caller does not
+unpickle what a process that parsed hostile input sends. A single-threaded caller (the command
 line) may use plain ``fork``, and may fork its one worker early
 (``start_worker``, before it reads its settings): the worker imports the
 verifier while the caller reads the settings and the trust store, then
@@ -31,13 +36,17 @@ worker (issue 18, finding 9).
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import threading
+import time
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
 from ca.errors import Problem, QoltanbaError
+from signing.verification.early import EarlyWorker, start_worker, waiting_worker
 from signing.verification.inputs import (
     TrustAnchors,
     UnverifiableInput,
@@ -100,7 +109,7 @@ def _mapped_bytes() -> int:
         return 0
 
 
-def _child(connection, job: _Job) -> None:  # noqa: ANN001 - multiprocessing Connection
+def run_job(connection, job: _Job) -> None:  # noqa: ANN001 - multiprocessing Connection
     """In the child: limit ourselves, verify, send back ("report", json) or ("unverifiable", reason)."""
     import resource
 
@@ -133,50 +142,34 @@ def _child(connection, job: _Job) -> None:  # noqa: ANN001 - multiprocessing Con
         log.error("verification failed unexpectedly", exc_info=exc)
         answer = ("unverifiable", OUR_FAULT)
     try:
-        connection.send(answer)
+        # JSON text, not a pickle: the caller never unpickles what a worker that parsed hostile input says.
+        connection.send_bytes(json.dumps(answer).encode())
     finally:
         connection.close()
 
 
-def _waiting_child(connection, callers_end) -> None:  # noqa: ANN001 - multiprocessing Connections
-    """An early worker: import the verifier now, then wait for the job and run it as ``_child`` does."""
-    callers_end.close()   # inherited by the fork; kept open, the worker would never see its caller go
-    import signing.verification.verifier  # noqa: F401 - while the caller reads its settings and trust store
-
-    try:
-        job = connection.recv()
-    except (EOFError, OSError):   # the caller stopped before it had a job (bad input): nothing to do
-        connection.close()
-        return
-    _child(connection, job)
-
-
-@dataclass(frozen=True)
-class EarlyWorker:
-    """A worker forked before its job was known (``start_worker``), for one verification."""
-
-    process: Any
-    connection: Any
-
-
-def start_worker() -> EarlyWorker:
-    """Fork one worker now (``fork``: a single-threaded caller, the command line); hand it to ``SandboxedVerifier``."""
-    context = multiprocessing.get_context("fork")
-    ours, theirs = context.Pipe(duplex=True)
-    process = context.Process(target=_waiting_child, args=(theirs, ours), daemon=True)
-    process.start()
-    theirs.close()
-    return EarlyWorker(process, ours)
+def _dismiss(spares: list[EarlyWorker]) -> None:
+    """Let waiting workers go: with our end of its pipe closed, a worker that has no job exits."""
+    while spares:
+        spare = spares.pop()
+        spare.connection.close()
+        spare.process.join(0)
 
 
 def _refusal(value: Any) -> UnverifiableInput:
-    """The child's refusal: a sentence, or a sentence and its problems (field, message)."""
-    if isinstance(value, tuple):
+    """The child's refusal: a sentence, or a sentence and its problems (field, message).
+
+    It came as JSON, so the pair is a list; anything else of another shape is a worker gone wrong.
+    """
+    if isinstance(value, str):
+        return UnverifiableInput(value)
+    try:
         detail, problems = value
-        refused = UnverifiableInput(detail)
-        refused.problems = [Problem(field, message) for field, message in problems]
-        return refused
-    return UnverifiableInput(value)
+        refused = UnverifiableInput(str(detail))
+        refused.problems = [Problem(str(field), str(message)) for field, message in problems]
+    except (TypeError, ValueError):
+        return UnverifiableInput(OUR_FAULT)
+    return refused
 
 
 class SandboxedVerifier:
@@ -194,8 +187,16 @@ class SandboxedVerifier:
         self.sandbox = sandbox or SandboxLimits()
         self.context = multiprocessing.get_context(start_method)
         self.early = early
-        if start_method == "forkserver":
-            self.context.set_forkserver_preload(["signing.verification.sandbox", "signing.verification.verifier"])
+        # Fork server only: workers forked ahead, each waiting for one job (a fork-mode caller's state would
+        # be copied at the wrong time). At most ``workers`` wait; each verification forks the next one.
+        self._spares: list[EarlyWorker] = []
+        self._spares_lock = threading.Lock()
+        self._ahead = start_method == "forkserver"
+        if self._ahead:
+            # The server imports the main module and the verifier once (signing/verification/preload.py), so a
+            # child neither re-imports the main module nor pays for pyHanko's signing side.
+            self.context.set_forkserver_preload(["__main__", "signing.verification.preload"])
+            weakref.finalize(self, _dismiss, self._spares)
         self._slots = threading.BoundedSemaphore(self.sandbox.workers)
         self.quota = SourceQuota(self.sandbox.per_source)
 
@@ -230,29 +231,64 @@ class SandboxedVerifier:
             raise _refusal(value)
         return value
 
+    def close(self) -> None:
+        """Let the workers waiting for a job go (a later verification forks again)."""
+        with self._spares_lock:
+            _dismiss(self._spares)
+
+    def _waiting(self) -> EarlyWorker:
+        """A worker forked ahead and waiting for its job, or one forked now."""
+        with self._spares_lock:
+            while self._spares:
+                spare = self._spares.pop()
+                if spare.process.is_alive():
+                    return spare
+                spare.connection.close()
+                spare.process.join(0)
+        return waiting_worker(self.context, forked=False)
+
+    def _fork_ahead(self) -> None:
+        """Fork the next verification's worker while this one verifies (the fork server does the work)."""
+        with self._spares_lock:
+            if len(self._spares) >= self.sandbox.workers:
+                return
+        spare = waiting_worker(self.context, forked=False)
+        with self._spares_lock:
+            self._spares.append(spare)
+
     def _run(self, job: _Job) -> tuple[str, Any]:
-        if self.early is not None:
-            early, self.early = self.early, None
-            process, receiver = early.process, early.connection
+        if self.early is not None or self._ahead:
+            if self.early is not None:
+                worker, self.early = self.early, None
+            else:
+                worker = self._waiting()
+            process, receiver = worker.process, worker.connection
             try:
                 receiver.send(job)
-            except (BrokenPipeError, OSError):   # the early worker died before its job: say so as for any
+            except (BrokenPipeError, OSError):   # the worker died before its job: say so as for any
                 receiver.close()
                 process.join(1)
                 return "unverifiable", ("the verification worker stopped without an answer (exit code "
                                         f"{process.exitcode}); the input exhausts its limits")
         else:
             receiver, sender = self.context.Pipe(duplex=False)
-            process = self.context.Process(target=_child, args=(sender, job), daemon=True)
+            process = self.context.Process(target=run_job, args=(sender, job), daemon=True)
             process.start()
             sender.close()
+        started = time.monotonic()
         try:
-            if not receiver.poll(self.sandbox.timeout_seconds):
+            if self._ahead:
+                try:
+                    self._fork_ahead()
+                except OSError as error:   # the next verification forks its own worker instead
+                    log.warning("could not fork a verification worker ahead: %s", error)
+            if not receiver.poll(max(0.0, self.sandbox.timeout_seconds - (time.monotonic() - started))):
                 return "unverifiable", (f"the verification took longer than {self.sandbox.timeout_seconds:g} "
                                         "seconds and was stopped")
             try:
-                return receiver.recv()
-            except (EOFError, OSError):
+                kind, value = json.loads(receiver.recv_bytes())
+                return kind, value
+            except (EOFError, OSError, ValueError, TypeError):
                 process.join(1)
                 return "unverifiable", ("the verification worker stopped without an answer (exit code "
                                         f"{process.exitcode}); the input exhausts its limits")
@@ -263,4 +299,4 @@ class SandboxedVerifier:
             process.join(5)
 
 
-__all__ = ["EarlyWorker", "SandboxLimits", "SandboxedVerifier", "VerificationBusy", "start_worker"]
+__all__ = ["EarlyWorker", "SandboxLimits", "SandboxedVerifier", "VerificationBusy", "run_job", "start_worker"]

@@ -18,7 +18,7 @@ import datetime as dt
 import hashlib
 import logging
 
-from signing.verification import pdf_hex
+from signing.verification import names, pdf_hex
 from signing.verification.asic import looks_like_zip, read_container
 from signing.verification.cms import CmsVerification, cms_evidence, read_signed_data
 from signing.verification.container import AsicVerification
@@ -48,6 +48,7 @@ class Verifier:
         self.limits = limits or VerificationLimits()
         self.clock = clock
         pdf_hex.install()
+        names.install()
 
     def verify(self, data: bytes, *, detached: bytes | None = None, options: VerificationOptions | None = None,
                extra_anchors: TrustAnchors | None = None) -> VerificationReport:
@@ -55,6 +56,7 @@ class Verifier:
         options = options or VerificationOptions()
         check_size(self.limits, data, detached)
         anchors = self.anchors.plus(extra_anchors) if extra_anchors else self.anchors
+        names.forget()
         return asyncio.run(self._verify(bytes(data), detached, options, anchors))
 
     def _now(self) -> dt.datetime:

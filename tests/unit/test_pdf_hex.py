@@ -34,3 +34,37 @@ def test_fast_hex_reader_reads_a_signature_sized_string_and_stops_after_it() -> 
     stream = io.BytesIO(b"<" + payload.hex().encode() + b"> rest")
     assert bytes(pdf_hex.read_hex_string(stream).original_bytes) == payload
     assert stream.read() == b" rest"
+
+
+# -- names, keywords and numbers: the token reader (verification rate, issue 14) ------------------------------
+
+_TOKEN_ALPHABET = b"azAZ09.-+#_ \n\r\t\f\x00()<>[]{}/%"
+
+
+def _token_outcome(reader, data: bytes, start: int):
+    stream = io.BytesIO(data)
+    stream.seek(start)
+    return reader(stream), stream.tell()
+
+
+@settings(max_examples=1000, deadline=None)
+@given(data=st.binary(max_size=200).map(lambda b: bytes(_TOKEN_ALPHABET[x % len(_TOKEN_ALPHABET)] for x in b)),
+       start=st.integers(min_value=0, max_value=200))
+def test_fast_token_reader_agrees_with_pyhankos_on_any_input(data: bytes, start: int) -> None:
+    """Same bytes, same stream position after (on the delimiter, or at the end), for tokens of any length."""
+    start = min(start, len(data))
+    assert (_token_outcome(pdf_hex.read_until_delimiter, data, start)
+            == _token_outcome(pdf_hex._original_until_delimiter, data, start))  # noqa: SLF001
+
+
+def test_installed_readers_are_pyhankos_after_uninstall() -> None:
+    from pyhanko.pdf_utils import generic
+
+    pdf_hex.install()
+    assert generic.read_until_delimiter is pdf_hex.read_until_delimiter
+    pdf_hex.uninstall()
+    try:
+        assert generic.read_until_delimiter is pdf_hex._original_until_delimiter  # noqa: SLF001
+        assert generic.read_hex_string_from_stream is pdf_hex._original  # noqa: SLF001
+    finally:
+        pdf_hex.install()
