@@ -296,6 +296,30 @@ def test_LOAN15_a_ciphertext_moved_to_another_row_or_tenant_does_not_open(http, 
         assert tx.document_versions.by_number(document.id, 1).content.startswith(b"%PDF")
 
 
+def test_LOAN15_a_downgrade_that_would_leave_the_cabinets_sealed_rows_without_their_keys_refuses(
+        http, services, alpha) -> None:
+    """0016 makes the cabinet's tables sealed from the start; 0018 keeps the tenants' keys. Down to 0016 with an
+    account in the database would drop the keys its row needs: refused, nothing changed; down to 0015 works."""
+    from tests.support.accounts import invite
+    from tests.support.factors import register
+
+    client = register(http, alpha, services, iin=f.iin())
+    invite(http, alpha, services, client)
+    with pytest.raises(RuntimeError, match="borrower_accounts holds rows sealed"):
+        services.database.downgrade("0016")
+    with services.database.engine.connect() as connection:
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0019"
+        assert connection.execute(text("SELECT count(*) FROM tenant_keys")).scalar() >= 1
+    with services.registry.transaction(readonly=True) as tx:
+        (found,) = tx.clients.by_phone("alpha", client["phone"])
+        account = tx.borrower_accounts.of_client(found.id)
+        assert account is not None and account.bank_account is None       # the row still opens
+    services.database.downgrade("0015")
+    assert {"tenant_keys", "borrower_accounts"}.isdisjoint(services.database.table_names())
+    services.migrate()
+    assert http.get(f"/clients/{client['id']}", headers=alpha).json()["phone"] == client["phone"]
+
+
 def test_LOAN15_the_upgrade_seals_what_the_previous_release_kept_in_clear(http, services, alpha, database_url,
                                                                           tmp_path) -> None:
     """Migration 0018 down (every row opened into the clear columns) and up again (sealed, the clear columns
