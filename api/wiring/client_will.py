@@ -95,7 +95,7 @@ class ClientWill:
         if s.sms_gateway_url:
             token = s.sms_gateway_token_file.read_text().strip() if s.sms_gateway_token_file else None
             return WebhookSMSGateway(s.sms_gateway_url, token)
-        return SMSOutbox(self.registry, self.clock, SecretBox(self.master_key, "sms outbox"))
+        return SMSOutbox(self.registry, self.clock)
 
     @cached_property
     def biometric_simulator(self) -> BiometricProviderSimulator | None:

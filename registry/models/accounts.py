@@ -1,11 +1,12 @@
 """The borrower's own account in the MFO's personal cabinet (issue 16, LOAN-7, LOAN-8, LOAN-9).
 
-The borrower's personal data held here, each in a clearly named column (the
-envelope encryption of LOAN-15 applies to them): the bank details
-``borrower_accounts.bank_account`` (IBAN), ``bank_bic`` and ``bank_name``,
-and a change not yet proven, ``borrower_ceremonies.new_phone``,
-``new_bank_account``, ``new_bank_bic``, ``new_bank_name``. The phone in
-force is the client's (``clients.phone``, ``client_factors.phone``).
+The borrower's personal data held here is sealed per tenant (LOAN-15,
+registry/sealing.py): the bank details of an account (``bank_account``, the
+IBAN, ``bank_bic``, ``bank_name``) and a change not yet proven
+(``new_phone``, ``new_bank_account``, ``new_bank_bic``, ``new_bank_name``)
+are ``Clear`` fields the database keeps only inside each row's ``sealed``
+column. The phone in force is the client's (``clients``, ``client_factors``,
+sealed there).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, LargeBinary, Strin
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.models.base import Base, UTCDateTime
+from registry.sealing import Clear, SealSpec, register, sealed_columns
 
 
 class AccountStatus(enum.StrEnum):
@@ -34,6 +36,7 @@ class CeremonyStatus(enum.StrEnum):
     LOCKED = "locked"
 
 
+@register
 class BorrowerAccountRow(Base):
     """A client's account in the personal cabinet, within the client's tenant (one per client).
 
@@ -48,6 +51,7 @@ class BorrowerAccountRow(Base):
     """
 
     __tablename__ = "borrower_accounts"
+    __sealed__ = SealSpec("borrower_accounts", ("bank_account", "bank_bic", "bank_name"), ("public_id",))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
@@ -61,9 +65,10 @@ class BorrowerAccountRow(Base):
     totp_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     language: Mapped[str] = mapped_column(String(2))
-    bank_account: Mapped[str | None] = mapped_column(String(34))
-    bank_bic: Mapped[str | None] = mapped_column(String(11))
-    bank_name: Mapped[str | None] = mapped_column(String(200))
+    bank_account = Clear()                       # the IBAN (sealed, LOAN-15)
+    bank_bic = Clear()
+    bank_name = Clear()
+    data_key, kek_version, sealed = sealed_columns()
     failures: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
@@ -71,6 +76,7 @@ class BorrowerAccountRow(Base):
     registered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
+@register
 class BorrowerCeremonyRow(Base):
     """The factors an account action needs, given one by one: registration (LOAN-7) or a details change (LOAN-9).
 
@@ -78,14 +84,19 @@ class BorrowerCeremonyRow(Base):
     eds); ``movements`` the liveness challenge (LOAN-4); ``nonce`` goes into
     the text the borrower's EDS signs; ``phone_factor_id`` the pending phone
     the SMS code went to. ``failures`` counts refused proofs; at the code
-    policy's limit the ceremony locks.
+    policy's limit the ceremony locks. A change's new phone and bank details
+    are sealed with the account's tenant (``tenant``, set from the account).
     """
 
     __tablename__ = "borrower_ceremonies"
+    __sealed__ = SealSpec("borrower_ceremonies", ("new_phone", "new_bank_account", "new_bank_bic", "new_bank_name"),
+                          ("public_id",), tenant_of=lambda session, row: session.get(BorrowerAccountRow,
+                                                                                     row.account_id).tenant)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("borrower_accounts.id"), index=True)
+    tenant: Mapped[str | None] = mapped_column(String(64))
     purpose: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
     required: Mapped[list] = mapped_column(JSON)
@@ -93,10 +104,11 @@ class BorrowerCeremonyRow(Base):
     movements: Mapped[list] = mapped_column(JSON)
     nonce: Mapped[str] = mapped_column(String(64))
     phone_factor_id: Mapped[int | None] = mapped_column(ForeignKey("client_factors.id"))
-    new_phone: Mapped[str | None] = mapped_column(String(16))
-    new_bank_account: Mapped[str | None] = mapped_column(String(34))
-    new_bank_bic: Mapped[str | None] = mapped_column(String(11))
-    new_bank_name: Mapped[str | None] = mapped_column(String(200))
+    new_phone = Clear()
+    new_bank_account = Clear()
+    new_bank_bic = Clear()
+    new_bank_name = Clear()
+    data_key, kek_version, sealed = sealed_columns()
     assertion_id: Mapped[str | None] = mapped_column(String(128))
     failures: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

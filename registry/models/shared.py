@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, Float, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.models.base import Base, UTCDateTime
+from registry.sealing import Clear, SealSpec, register, sealed_columns
 
 
 class JobStatus(enum.StrEnum):
@@ -67,19 +68,24 @@ class RateBucketRow(Base):
     tat: Mapped[float] = mapped_column(Float)
 
 
+@register
 class SMSOutboxRow(Base):
     """A development SMS (embedded mode, no gateway): kept to be shown, never sent anywhere.
 
-    The text carries a one-time code or an enrolment link: it is sealed under a key derived from the master
-    key, so neither the database nor a debug log of its statements shows it.
+    The phone and the text (a one-time code or a link) are sealed per tenant like every borrower's data
+    (LOAN-15, registry/sealing.py): neither the database nor a debug log of its statements shows them; the
+    outbox is searched by the phone's keyed hash (``phone_digest``), as clients are.
     """
 
     __tablename__ = "sms_outbox"
-    __table_args__ = (Index("ix_sms_outbox_phone", "phone"),)
+    __table_args__ = (Index("ix_sms_outbox_tenant_phone_digest", "tenant", "phone_digest"),)
+    __sealed__ = SealSpec("sms_outbox", ("phone", "text"), ("public_id",), {"phone": ("phone_digest", "phone")})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
     tenant: Mapped[str] = mapped_column(String(64))
-    phone: Mapped[str] = mapped_column(String(32))
-    sealed_text: Mapped[bytes] = mapped_column(LargeBinary)
+    phone = Clear()
+    text = Clear()
+    phone_digest: Mapped[str | None] = mapped_column(String(64))
+    data_key, kek_version, sealed = sealed_columns()
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

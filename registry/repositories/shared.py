@@ -12,11 +12,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import and_, delete, false, func, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from registry.models import JobRow, JobStatus, RateBucketRow, SMSOutboxRow
 from registry.repositories.base import _Repository
+from registry.sealing import digest
 
 _WAITING = (JobStatus.QUEUED, JobStatus.RUNNING)
 
@@ -127,12 +128,15 @@ class SMSOutboxRepository(_Repository):
 
     def messages(self, *, tenant: str | None = None, phone: str | None = None,
                  limit: int = 1000) -> Sequence[SMSOutboxRow]:
-        """The newest ``limit`` messages, oldest first."""
+        """The newest ``limit`` messages, oldest first; to ``phone``: through its keyed hash in each tenant."""
         stmt = select(SMSOutboxRow)
         if tenant is not None:
             stmt = stmt.where(SMSOutboxRow.tenant == tenant)
         if phone is not None:
-            stmt = stmt.where(SMSOutboxRow.phone == phone)
+            tenants = [tenant] if tenant is not None else \
+                self._session.execute(select(SMSOutboxRow.tenant).distinct()).scalars().all()
+            stmt = stmt.where(or_(false(), *(and_(SMSOutboxRow.tenant == t, SMSOutboxRow.phone_digest ==
+                                                  digest(self._session, t, "phone", phone)) for t in tenants)))
         newest = list(self._session.execute(stmt.order_by(SMSOutboxRow.id.desc()).limit(limit)).scalars())
         return newest[::-1]
 

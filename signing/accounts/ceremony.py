@@ -98,8 +98,8 @@ class Ceremonies:
                 public_id=secrets.token_hex(16), client_id=account.client_id, kind=SMS, status=FactorStatus.PENDING,
                 phone=phone, created_at=now))
         row = tx.borrower_ceremonies.add(BorrowerCeremonyRow(
-            public_id=secrets.token_hex(16), account_id=account.id, purpose=purpose, status=OPEN,
-            required=list(required), proven=[], movements=list(new_challenge(self.policy.movements)),
+            public_id=secrets.token_hex(16), account_id=account.id, tenant=account.tenant, purpose=purpose,
+            status=OPEN, required=list(required), proven=[], movements=list(new_challenge(self.policy.movements)),
             nonce=secrets.token_hex(16), phone_factor_id=factor.id if factor else None, failures=0,
             created_at=now, expires_at=now + self.policy.ceremony_ttl, **changes))
         code = None

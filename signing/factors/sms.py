@@ -100,32 +100,24 @@ class OutboxStorage(Protocol):
     def transaction(self, *, readonly: bool = False) -> AbstractContextManager[OutboxUnit]: ...
 
 
-class Sealer(Protocol):
-    def seal(self, plaintext: bytes, context: str) -> bytes: ...
-
-    def open(self, sealed: bytes, context: str) -> bytes: ...
-
-
 class SMSOutbox:
     """Development SMS: messages kept in the registry (the newest ``capacity``), never sent anywhere.
 
     In the registry, not in a process: the code one worker sent is shown by
-    whichever worker the development page or the test asks. Each text is
-    sealed (``sealer``): it holds a code or a link.
+    whichever worker the development page or the test asks. The phone and
+    the text (a code or a link) are sealed per tenant by the registry
+    (LOAN-15): the row's ``phone`` and ``text`` are clear to the code only.
     """
 
-    def __init__(self, registry: OutboxStorage, clock, sealer: Sealer,  # noqa: ANN001 - Clock
-                 capacity: int = 1000) -> None:
+    def __init__(self, registry: OutboxStorage, clock, capacity: int = 1000) -> None:  # noqa: ANN001 - Clock
         self.registry = registry
         self.clock = clock
-        self.sealer = sealer
         self.capacity = capacity
 
     def send(self, tenant: str, phone: str, text: str) -> str:
         message_id = uuid.uuid4().hex
-        sealed = self.sealer.seal(text.encode(), f"sms:{message_id}")
         with self.registry.transaction() as tx:
-            tx.sms_outbox.add(SMSOutboxRow(public_id=message_id, tenant=tenant, phone=phone, sealed_text=sealed,
+            tx.sms_outbox.add(SMSOutboxRow(public_id=message_id, tenant=tenant, phone=phone, text=text,
                                            at=self.clock.now()))
             tx.sms_outbox.keep_newest(self.capacity)
         return message_id
@@ -133,8 +125,7 @@ class SMSOutbox:
     def messages(self, *, tenant: str | None = None, phone: str | None = None) -> list[OutboxMessage]:
         with self.registry.transaction(readonly=True) as tx:
             rows = tx.sms_outbox.messages(tenant=tenant, phone=phone, limit=self.capacity)
-            return [OutboxMessage(r.public_id, r.tenant, r.phone,
-                                  self.sealer.open(r.sealed_text, f"sms:{r.public_id}").decode(), r.at) for r in rows]
+            return [OutboxMessage(r.public_id, r.tenant, r.phone, r.text, r.at) for r in rows]
 
 
 class WebhookSMSGateway:

@@ -5,7 +5,9 @@ uploaded, signing request, biometrics, the client's signature with the key
 the service holds, the MFO's seal, the signed copy downloaded), on SQLite
 and PostgreSQL; then the database itself is read as a thief with a copy
 would read it: the SQLite file and its WAL, and a plain ``pg_dump``. The
-borrower's phone and name, the PDF's text and (outside the certification
+borrower's phone and name, the PDF's text, the SMS outbox's phones and
+texts, a cabinet account's bank details (IBAN, BIC, bank) and a pending
+change's new phone and bank details, and (outside the certification
 centre's own register of certificates, see docs/SECURITY.md) the IIN are
 nowhere in clear. The tenant's key is rotated (``qoltanba tenant rotate-key``)
 while a reader keeps opening every document; a ciphertext moved to another
@@ -36,7 +38,10 @@ from tests.support.signing import client_with_held_key
 
 # Rows of the certification centre's register: a certificate names its holder (the IIN in the subject) by law.
 CA_REGISTER = ("certificates", "certificate_archive", "issuance_journal")
-SEALED_TABLES = ("clients", "client_factors", "documents", "document_versions", "evidence_records")
+SEALED_TABLES = ("clients", "client_factors", "documents", "document_versions", "evidence_records", "sms_outbox")
+# The borrower's own account (issue 16): bank details in force and a change not yet proven.
+ACCOUNT_TABLES = ("borrower_accounts", "borrower_ceremonies")
+IBAN, BIC, NEW_IBAN, NEW_BIC = "KZ86125KZT5004100100", "HSBKKZKX", "KZ75125KZT2069100100", "CASPKZKA"
 
 
 def _flow(http, services, headers) -> dict:  # noqa: ANN001
@@ -61,6 +66,40 @@ def _flow(http, services, headers) -> dict:  # noqa: ANN001
     assert signed.status_code == 200 and secret.encode() in signed.content   # the borrower's copy opens
     return {"iin": held.iin, "phone": client["phone"], "secret": secret, "client": client["id"],
             "document": uploaded.json()["id"], "pdf": signed.content}
+
+
+def _account_with_bank_details_and_a_pending_change(http, services, headers) -> dict:  # noqa: ANN001
+    """A borrower registered in the cabinet whose bank details are in force (a change proven with biometrics and
+    EDS, LOAN-9), then a second change (new phone and bank details) left pending: each in the database."""
+    from tests.integration.test_borrower_accounts import login, registered
+    from tests.support.accounts import assertion, bearer, eds_cms
+    from tests.support.factors import phone
+
+    client = registered(http, headers, services)
+    session = bearer(login(http, client))
+    bank = f"Bank {secrets.token_hex(6)}"
+    started = http.post("/borrower/changes", headers=session,
+                        json={"bank_account": IBAN, "bank_bic": BIC, "bank_name": bank})
+    assert started.status_code == 201, started.text
+    change = started.json()
+    proofs = f"/borrower/changes/{change['id']}/proofs"
+    assert http.post(proofs, headers=session, json={"factor": "biometric", "assertion": assertion(
+        services, client["iin"], change)}).status_code == 200
+    done = http.post(proofs, headers=session, json={"factor": "eds", "cms": eds_cms(client["token"], change)})
+    assert done.status_code == 200 and done.json()["status"] == "done", done.text
+    new_phone, new_bank = phone(), f"Bank {secrets.token_hex(6)}"
+    services.clock.advance(dt.timedelta(seconds=61))     # one change started a minute (LOAN-9's pace)
+    pending = http.post("/borrower/changes", headers=session, json={"phone": new_phone, "bank_account": NEW_IBAN,
+                                                                    "bank_bic": NEW_BIC, "bank_name": new_bank})
+    assert pending.status_code == 201, pending.text
+    me = http.get("/borrower/me", headers=session).json()
+    assert (me["bank_account"], me["bank_bic"], me["bank_name"]) == (IBAN, BIC, bank)   # the code reads them
+    with services.registry.transaction(readonly=True) as tx:
+        (row,) = [r for r in tx.borrower_ceremonies.of_account(tx.borrower_accounts.invited(me["id"]).id)
+                  if r.public_id == pending.json()["id"]]
+        assert (row.new_phone, row.new_bank_account, row.new_bank_bic) == (new_phone, NEW_IBAN, NEW_BIC)
+    return {"values": [v.encode() for v in (client["phone"], client["phone"][1:], IBAN, BIC, bank, new_phone,
+                                            new_phone[1:], NEW_IBAN, NEW_BIC, new_bank)]}
 
 
 def _clear_values(flow: dict) -> list[bytes]:
@@ -106,6 +145,7 @@ def alpha(mfo_key):  # noqa: F811
 def test_LOAN15_a_copy_of_the_database_after_a_contract_flow_holds_no_iin_phone_or_document_text(
         http, services, alpha, database_url, tmp_path) -> None:
     flow = _flow(http, services, alpha)
+    account = _account_with_bank_details_and_a_pending_change(http, services, alpha)
     if database_url.startswith("sqlite"):
         path = Path(services.database.engine.url.database)
         stored = path.read_bytes() + (path.with_name(path.name + "-wal").read_bytes()
@@ -115,7 +155,7 @@ def test_LOAN15_a_copy_of_the_database_after_a_contract_flow_holds_no_iin_phone_
         stored = _pg_dump(database_url)
         rest = _pg_dump(database_url, *CA_REGISTER)
     assert b"CREATE TABLE" in stored or stored.startswith(b"SQLite format 3")
-    for value in _clear_values(flow):
+    for value in _clear_values(flow) + account["values"]:
         assert value not in stored, value
     # The CA's register still names the holder (which shows the grep reads what is stored) ...
     assert flow["iin"].encode() in stored and "Сәрсенбаева".encode() in stored
@@ -124,7 +164,7 @@ def test_LOAN15_a_copy_of_the_database_after_a_contract_flow_holds_no_iin_phone_
         assert value not in rest, value
     # What is kept instead: ciphertexts with wrapped data keys, all under the tenant's version 1.
     with services.database.engine.connect() as connection:
-        for table in SEALED_TABLES:
+        for table in SEALED_TABLES + ACCOUNT_TABLES:
             versions = connection.execute(text(f"SELECT DISTINCT kek_version FROM {table} "
                                                "WHERE tenant = 'alpha'")).scalars().all()
             assert versions == [1], (table, versions)
@@ -254,6 +294,30 @@ def test_LOAN15_a_ciphertext_moved_to_another_row_or_tenant_does_not_open(http, 
         assert tx.document_versions.latest(document.id).content == mine["pdf"]
         document = tx.documents.by_public_id("beta", theirs["document"])
         assert tx.document_versions.by_number(document.id, 1).content.startswith(b"%PDF")
+
+
+def test_LOAN15_a_downgrade_that_would_leave_the_cabinets_sealed_rows_without_their_keys_refuses(
+        http, services, alpha) -> None:
+    """0016 makes the cabinet's tables sealed from the start; 0018 keeps the tenants' keys. Down to 0016 with an
+    account in the database would drop the keys its row needs: refused, nothing changed; down to 0015 works."""
+    from tests.support.accounts import invite
+    from tests.support.factors import register
+
+    client = register(http, alpha, services, iin=f.iin())
+    invite(http, alpha, services, client)
+    with pytest.raises(RuntimeError, match="borrower_accounts holds rows sealed"):
+        services.database.downgrade("0016")
+    with services.database.engine.connect() as connection:
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0019"
+        assert connection.execute(text("SELECT count(*) FROM tenant_keys")).scalar() >= 1
+    with services.registry.transaction(readonly=True) as tx:
+        (found,) = tx.clients.by_phone("alpha", client["phone"])
+        account = tx.borrower_accounts.of_client(found.id)
+        assert account is not None and account.bank_account is None       # the row still opens
+    services.database.downgrade("0015")
+    assert {"tenant_keys", "borrower_accounts"}.isdisjoint(services.database.table_names())
+    services.migrate()
+    assert http.get(f"/clients/{client['id']}", headers=alpha).json()["phone"] == client["phone"]
 
 
 def test_LOAN15_the_upgrade_seals_what_the_previous_release_kept_in_clear(http, services, alpha, database_url,

@@ -5,9 +5,13 @@ Revises: 0015
 
 The personal cabinet of an MFO's borrower: the account the MFO invites a
 client to (one per client), the factors registration and a details change
-need (a ceremony), and the borrower's sessions. The bank details live in
-``borrower_accounts.bank_account``, ``bank_bic`` and ``bank_name``; a
-change being proven in ``borrower_ceremonies.new_*``.
+need (a ceremony), and the borrower's sessions. The bank details of an
+account and a change being proven (new phone, new bank details) are sealed
+per tenant from the start (LOAN-15, registry/sealing.py): each row holds
+them only in ``sealed``, with its wrapped data key (``data_key``) and the
+tenant key's version (``kek_version``). The tables are empty here in every
+upgrade (no release had them), so nothing is sealed by this migration; the
+tenants' keys (``tenant_keys``) come with 0018, before any row is written.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -34,9 +38,9 @@ def upgrade() -> None:
         sa.Column("totp_confirmed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("totp_last_step", sa.BigInteger(), nullable=True),
         sa.Column("language", sa.String(length=2), nullable=False),
-        sa.Column("bank_account", sa.String(length=34), nullable=True),
-        sa.Column("bank_bic", sa.String(length=11), nullable=True),
-        sa.Column("bank_name", sa.String(length=200), nullable=True),
+        sa.Column("data_key", sa.LargeBinary(), nullable=True),
+        sa.Column("kek_version", sa.Integer(), nullable=True),
+        sa.Column("sealed", sa.LargeBinary(), nullable=True),
         sa.Column("failures", sa.Integer(), nullable=False),
         sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -52,6 +56,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("public_id", sa.String(length=32), nullable=False),
         sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("tenant", sa.String(length=64), nullable=True),
         sa.Column("purpose", sa.String(length=16), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("required", sa.JSON(), nullable=False),
@@ -59,10 +64,9 @@ def upgrade() -> None:
         sa.Column("movements", sa.JSON(), nullable=False),
         sa.Column("nonce", sa.String(length=64), nullable=False),
         sa.Column("phone_factor_id", sa.Integer(), nullable=True),
-        sa.Column("new_phone", sa.String(length=16), nullable=True),
-        sa.Column("new_bank_account", sa.String(length=34), nullable=True),
-        sa.Column("new_bank_bic", sa.String(length=11), nullable=True),
-        sa.Column("new_bank_name", sa.String(length=200), nullable=True),
+        sa.Column("data_key", sa.LargeBinary(), nullable=True),
+        sa.Column("kek_version", sa.Integer(), nullable=True),
+        sa.Column("sealed", sa.LargeBinary(), nullable=True),
         sa.Column("assertion_id", sa.String(length=128), nullable=True),
         sa.Column("failures", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),

@@ -14,6 +14,11 @@ rows refuses. ``clients.id_number`` is renamed in place to
 The downgrade opens every row again (on SQLite the restored columns stay
 nullable). Pages a database freed still hold the old clear values until
 ``VACUUM`` (docs/SECURITY.md, LOAN-15).
+
+0016 (before this one) makes the cabinet's tables with their personal data
+sealed from the start (no release had them clear): their rows need the
+tenants' keys kept here, so a downgrade that would stop at 0016 with such
+rows refuses (down to 0015, 0016's own downgrade drops them).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -123,8 +128,24 @@ def _seal_rows(bind: sa.Connection, name: str, clear: dict, spec: SealSpec) -> N
                      .where(sa.column("id") == row.id).values(**values))
 
 
+_CABINET = ("borrower_accounts", "borrower_ceremonies")   # 0016's sealed tables
+
+
+def _cabinet_rows_would_be_stranded(bind: sa.Connection) -> None:
+    from alembic import context
+
+    destination = str(context.get_revision_argument())
+    if destination == "base" or (destination.isdigit() and destination < "0016"):
+        return
+    for name in _CABINET:
+        if bind.execute(sa.text(f"SELECT count(*) FROM {name} WHERE sealed IS NOT NULL")).scalar():
+            raise RuntimeError(f"{name} holds rows sealed with the tenants' keys this downgrade would drop: "
+                               "downgrade to 0015 (which drops the cabinet's tables) or not at all")
+
+
 def downgrade() -> None:
     bind = op.get_bind()
+    _cabinet_rows_would_be_stranded(bind)
     op.alter_column("clients", "id_number_digest", new_column_name="id_number", existing_type=sa.String(64),
                     existing_nullable=False)
     for name, (clear, spec) in reversed(_specs().items()):

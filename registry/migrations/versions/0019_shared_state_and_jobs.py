@@ -5,7 +5,9 @@ Revises: 0015
 
 State every worker shares moves out of the processes: the job queue (with
 leases, retries and a dead-letter state; scheduled jobs are rows), the rate
-limits' buckets and the development SMS outbox. The requests' expiry and the
+limits' buckets and the development SMS outbox (its phone and text sealed
+per tenant like every borrower's data, LOAN-15: found by the phone's keyed
+hash, ``phone_digest``). The requests' expiry and the
 finishing of interrupted requests read signing_requests by status and time:
 each gets an index, so neither scans the table.
 """
@@ -52,13 +54,15 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("public_id", sa.String(length=32), nullable=False),
         sa.Column("tenant", sa.String(length=64), nullable=False),
-        sa.Column("phone", sa.String(length=32), nullable=False),
-        sa.Column("sealed_text", sa.LargeBinary(), nullable=False),
+        sa.Column("phone_digest", sa.String(length=64), nullable=True),
+        sa.Column("data_key", sa.LargeBinary(), nullable=True),
+        sa.Column("kek_version", sa.Integer(), nullable=True),
+        sa.Column("sealed", sa.LargeBinary(), nullable=True),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("public_id", name="sms_outbox_public_id_key"),
     )
-    op.create_index("ix_sms_outbox_phone", "sms_outbox", ["phone"])
+    op.create_index("ix_sms_outbox_tenant_phone_digest", "sms_outbox", ["tenant", "phone_digest"])
     op.create_index("ix_signing_requests_status_expires_at", "signing_requests", ["status", "expires_at"])
     op.create_index("ix_signing_requests_status_signed_at", "signing_requests", ["status", "signed_at"])
 
@@ -66,7 +70,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_signing_requests_status_signed_at", table_name="signing_requests")
     op.drop_index("ix_signing_requests_status_expires_at", table_name="signing_requests")
-    op.drop_index("ix_sms_outbox_phone", table_name="sms_outbox")
+    op.drop_index("ix_sms_outbox_tenant_phone_digest", table_name="sms_outbox")
     op.drop_table("sms_outbox")
     op.drop_table("rate_buckets")
     op.drop_index("ix_jobs_status_run_at", table_name="jobs")
