@@ -2,7 +2,11 @@
 
 Every ``poll`` seconds: apply revocations other processes committed to the
 OCSP cache (the cross-process "within a second" guarantee). Every
-``reconcile`` seconds: publish CRLs a crash or the clock left due. Every
+``reconcile`` seconds: publish CRLs a crash or the clock left due, and remove
+OCSP answer files half their validity old (ca/ocsp_files.py). For a few
+seconds after it saw another process's revocation, each poll also brings
+this host's CRL files up to the newest committed CRLs (issue 17: workers on
+several hosts, each host's nginx serving its own files). Every
 ``checkpoint_check`` seconds: sign, time-stamp and export the audit chain's
 end if a checkpoint is due (issue 18: after N entries or M minutes).
 Besides, each of ``duties`` at its own interval (the summary of rejected
@@ -30,6 +34,7 @@ class Housekeeper:
         if poll <= 0 or reconcile <= 0 or checkpoint_check <= 0 or any(every <= 0 for _, every in duties):
             raise ValueError("housekeeping intervals must be positive")
         self.duties = tuple(duties)
+        self.export_window = 3.0   # seconds of CRL file checks after another process's revocation
         self.responder = responder
         self.publisher = publisher
         self.poll = poll
@@ -59,10 +64,17 @@ class Housekeeper:
         next_reconcile = time.monotonic() + self.reconcile
         next_checkpoint = time.monotonic() + self.checkpoint_check
         next_duty = [time.monotonic() + every for _, every in self.duties]
+        export_until = 0.0
         while not self._stop.wait(self.poll):
-            self._safely(self.responder.watch)
+            if self._safely(self.responder.watch):
+                # Another process (maybe on another host) revoked: its CRLs follow the revocation's commit;
+                # this host's files are brought up to date for the next few seconds' polls (issue 17).
+                export_until = time.monotonic() + self.export_window
+            if time.monotonic() < export_until:
+                self._safely(self.publisher.export_latest)
             if time.monotonic() >= next_reconcile:
                 self._safely(self.publisher.reconcile)
+                self._safely(self.responder.sweep_files)
                 next_reconcile = time.monotonic() + self.reconcile
             if self.checkpoint is not None and time.monotonic() >= next_checkpoint:
                 self._safely(self.checkpoint)
@@ -73,8 +85,9 @@ class Housekeeper:
                     next_duty[index] = time.monotonic() + every
 
     @staticmethod
-    def _safely(step) -> None:  # noqa: ANN001 - a bound method
+    def _safely(step) -> object:  # noqa: ANN001 - a bound method
         try:
-            step()
+            return step()
         except Exception:  # noqa: BLE001 - one failed round must not end the thread
             log.exception("housekeeping step %s failed", getattr(step, "__name__", step))
+            return None
