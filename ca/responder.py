@@ -134,16 +134,25 @@ class OCSPResponder:
 
     # -- answering -------------------------------------------------------------
 
-    def cached(self, request: bytes) -> bytes | None:
-        """The pre-signed answer to exactly these request bytes, if fresh and no revocation came since."""
-        self._catch_up()
+    def cached(self, request: bytes, *, caught_up: bool = False) -> bytes | None:
+        """The pre-signed answer to exactly these request bytes, if fresh and no revocation came since.
+
+        ``caught_up``: the caller applied the revocations committed so far a moment ago (``respond_all``)."""
+        if not caught_up:
+            self._catch_up()
         hit = self._responses.get(request)
         if hit is None or self.clock.now() >= hit.refresh_at:
             return None
         return hit.der
 
-    def respond(self, request: bytes) -> bytes:
-        hit = self.cached(request)
+    def respond_all(self, requests: Sequence[bytes]) -> list[bytes]:
+        """Answers to several requests asked at once (a signature's validation data): the revocation sequence
+        is read once for all of them (issue 17), not once each; what committed before that read is applied."""
+        self._catch_up()
+        return [self.respond(request, caught_up=True) for request in requests]
+
+    def respond(self, request: bytes, *, caught_up: bool = False) -> bytes:
+        hit = self.cached(request, caught_up=caught_up)
         if hit is not None:
             return hit
         try:
