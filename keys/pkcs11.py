@@ -7,8 +7,10 @@ A key is named by its unique CKA_LABEL: handle ``pkcs11:<label>``.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
@@ -37,7 +39,10 @@ from keys.backend import (
     hash_algorithm,
 )
 
+log = logging.getLogger(__name__)
 HANDLE_PREFIX = "pkcs11:"
+# Attempts at one operation when the token answers CKR_GENERAL_ERROR (SoftHSM2 under several processes).
+GENERATE_ATTEMPTS = 6
 
 _RSA_MECHANISMS = {
     "sha224": Mechanism.SHA224_RSA_PKCS,
@@ -151,6 +156,20 @@ class PKCS11KeyBackend:
                 self._find(session, label, ObjectClass.PUBLIC_KEY) is not None
             ):
                 raise KeyExists(f"token {self._token_label!r} already has a key labelled {label!r}")
+            for attempt in range(1, GENERATE_ATTEMPTS + 1):
+                try:
+                    return make(session)
+                except p11e.GeneralError:
+                    # SoftHSM2 sometimes refuses (CKR_GENERAL_ERROR) while another process writes the same token
+                    # (several workers, issue 17). What it may have left under this new label is removed first.
+                    if attempt == GENERATE_ATTEMPTS:
+                        raise
+                    for object_class in (ObjectClass.PRIVATE_KEY, ObjectClass.PUBLIC_KEY):
+                        for leftover in session.get_objects({Attribute.CLASS: object_class, Attribute.LABEL: label}):
+                            leftover.destroy()
+                    time.sleep(0.02 * attempt)
+
+        def make(session: Any) -> None:
             if algorithm.is_rsa:
                 session.generate_keypair(KeyType.RSA, algorithm.rsa_bits, **common)
             elif algorithm in _CURVES:
@@ -267,20 +286,30 @@ class PKCS11KeyBackend:
         return handle[len(HANDLE_PREFIX):]
 
     def _call(self, fn: Callable[[Any], _T]) -> _T:
-        """Run ``fn(session)``; reopen once if the token dropped the session."""
-        for attempt in (1, 2):
+        """Run ``fn(session)``; reopen once if the token dropped the session; again, with the keys found anew,
+        when the token answers CKR_GENERAL_ERROR (SoftHSM2 while another process writes the token, issue 17)."""
+        reconnected = general = 0
+        while True:
             session = self._open()
             try:
                 return fn(session)
             except _RECONNECT_ERRORS as exc:
                 self._reset()
-                if attempt == 2:
+                reconnected += 1
+                if reconnected == 2:
                     raise KeyBackendUnavailable(
                         f"PKCS#11 token {self._token_label!r} unavailable: {exc!r}"
                     ) from exc
+            except p11e.GeneralError as exc:
+                general += 1
+                if general == GENERATE_ATTEMPTS:
+                    raise KeyError_(f"PKCS#11 error on token {self._token_label!r}: {exc!r}") from exc
+                log.warning("PKCS#11 token %r answered CKR_GENERAL_ERROR; trying again", self._token_label)
+                with self._lock:
+                    self._keys.clear()   # found anew: the token may have re-read its objects
+                time.sleep(0.05 * general)
             except p11e.PKCS11Error as exc:
                 raise KeyError_(f"PKCS#11 error on token {self._token_label!r}: {exc!r}") from exc
-        raise AssertionError("unreachable")
 
     def _open(self) -> Any:
         session = self._session

@@ -8,6 +8,7 @@ Judges: openssl (ocsp, crl, ts), the workers' own sockets as `ss` sees them, the
 from __future__ import annotations
 
 import base64
+import json
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -163,8 +164,13 @@ def test_serials_crl_numbers_and_tsa_serials_stay_unique_under_concurrent_reques
     with httpx.Client(base_url=deployment.url, timeout=120,
                       limits=httpx.Limits(max_connections=16)) as client, ThreadPoolExecutor(8) as pool:
         issued = list(pool.map(lambda _: _issue(client, admin), range(32)))
-        serials = [c["serial"] for c in issued]
-        assert len(set(serials)) == 32
+        # Keys the service holds, generated in the token by three processes at once: never a 500.
+        held = list(pool.map(lambda _: client.post("/certificates", headers=admin, json={
+            "profile": "individual-sign", "held": {},
+            "subject": {"surname": "Сәрсенбаева", "given_name": "Әйгерім", "iin": f.iin()}}), range(12)))
+        assert [h.status_code for h in held] == [201] * 12, [h.text for h in held if h.status_code != 201]
+        serials = [c["serial"] for c in issued] + [h.json()["serial"] for h in held]
+        assert len(set(serials)) == 44
         doomed = serials[:8]
         answers = list(pool.map(lambda s: client.post(f"/certificates/{s}/revoke", headers=admin,
                                                       json={"reason": "superseded"}), doomed))
@@ -201,3 +207,32 @@ def test_serials_crl_numbers_and_tsa_serials_stay_unique_under_concurrent_reques
     crl = x509.load_der_x509_crl(httpx.get(deployment.url + "/crl/national.crl").content)
     listed = {format(entry.serial_number, "x") for entry in crl}
     assert set(doomed) <= listed
+
+
+def test_metrics_through_nginx_add_up_every_worker(deployment) -> None:
+    """prometheus-client's multi-process mode under `serve --workers`: whichever worker answers /metrics (here
+    through nginx), the counts are all three workers' sum, and each worker wrote its own file."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    key = json.loads(deployment.home.cli("apikey", "create", "--name", "prometheus", "--role", "monitor")
+                     .stdout.strip().splitlines()[-1])["key"]
+    monitor = {"Authorization": f"Bearer {key}"}
+
+    def profiles_answered() -> float:
+        scrape = httpx.get(deployment.url + "/metrics", headers=monitor, timeout=30)
+        assert scrape.status_code == 200, scrape.text
+        return sum(sample.value for family in text_string_to_metric_families(scrape.text)
+                   for sample in family.samples if sample.name == "qoltanba_http_requests_total"
+                   and sample.labels.get("route") == "/profiles" and sample.labels.get("status") == "200")
+
+    before = profiles_answered()
+    pids = set()
+    for _ in range(40):   # a new connection each time: the kernel hands them to all the workers
+        with httpx.Client(base_url=deployment.app_url, timeout=30) as client:
+            assert client.get("/profiles").status_code == 200
+            stream = client._transport._pool.connections[0]._connection._network_stream   # noqa: SLF001
+            pids.add(deployment.worker_of(stream.get_extra_info("socket").getsockname()[1]))
+    assert len(pids - {None}) >= 2, "the requests reached more than one worker"
+    assert all(profiles_answered() - before == 40 for _ in range(4))
+    files = {p.name.split("_")[-1] for p in (deployment.directory / "metrics").glob("counter_*.db")}
+    assert len(files) == WORKERS, files
