@@ -140,6 +140,9 @@ async def flow(http: httpx.AsyncClient, deployment: Deployment, mfo: dict, admin
     return pdf.content
 
 
+REFUSED: list[str] = []   # operations refused (a 503 "busy" with Retry-After, ...): counted, not in the rates
+
+
 async def _run_for(seconds: float, tasks: int, once) -> tuple[int, list[float], float]:  # noqa: ANN001
     latencies: list[float] = []
     stop = time.perf_counter() + seconds
@@ -147,7 +150,12 @@ async def _run_for(seconds: float, tasks: int, once) -> tuple[int, list[float], 
     async def loop(index: int) -> None:
         while time.perf_counter() < stop:
             began = time.perf_counter()
-            await once(index)
+            try:
+                await once(index)
+            except RuntimeError as refused:
+                REFUSED.append(str(refused)[:200])
+                await asyncio.sleep(0.2)
+                continue
             latencies.append(time.perf_counter() - began)
 
     began = time.perf_counter()
@@ -297,6 +305,9 @@ def measure(deployment: Deployment, workers: int, seconds: float, concurrency: i
     done["verify"] = asyncio.run(verifications(deployment, done["flows"].pop("pdf"), seconds, tasks))
     done["ocsp"] = ocsp_rates(deployment, admin, seconds)
     done["load_after"] = round(os.getloadavg()[0], 1)
+    done["refused"] = sorted({r.split(": ", 1)[0] + ": " + r.split(": ", 2)[1][:3] for r in REFUSED if ": " in r})
+    done["refused_count"] = len(REFUSED)
+    REFUSED.clear()
     return done
 
 

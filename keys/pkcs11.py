@@ -42,7 +42,7 @@ from keys.backend import (
 log = logging.getLogger(__name__)
 HANDLE_PREFIX = "pkcs11:"
 # Attempts at one operation when the token answers CKR_GENERAL_ERROR (SoftHSM2 under several processes).
-GENERATE_ATTEMPTS = 6
+GENERAL_ERROR_ATTEMPTS = 6
 
 _RSA_MECHANISMS = {
     "sha224": Mechanism.SHA224_RSA_PKCS,
@@ -125,49 +125,29 @@ class PKCS11KeyBackend:
         if not label:
             raise ValueError("a PKCS#11 key needs a non-empty label")
         cka_id = os.urandom(16)
-        private_template = {
-            Attribute.TOKEN: True,
-            Attribute.PRIVATE: True,
-            Attribute.SENSITIVE: True,
-            Attribute.EXTRACTABLE: False,
-            Attribute.SIGN: True,
-            Attribute.DECRYPT: False,
-            Attribute.UNWRAP: False,
-            Attribute.DERIVE: False,
-        }
-        public_template = {
-            Attribute.TOKEN: True,
-            Attribute.PRIVATE: False,
-            Attribute.VERIFY: True,
-            Attribute.ENCRYPT: False,
-            Attribute.WRAP: False,
-        }
-        common = dict(
-            id=cka_id,
-            label=label,
-            store=True,
-            capabilities=MechanismFlag.SIGN | MechanismFlag.VERIFY,
-            public_template=public_template,
-            private_template=private_template,
-        )
+        # Sensitive, non-extractable, for signing only; the public half readable, for verifying only.
+        private_template = {Attribute.TOKEN: True, Attribute.PRIVATE: True, Attribute.SENSITIVE: True,
+                            Attribute.EXTRACTABLE: False, Attribute.SIGN: True, Attribute.DECRYPT: False,
+                            Attribute.UNWRAP: False, Attribute.DERIVE: False}
+        public_template = {Attribute.TOKEN: True, Attribute.PRIVATE: False, Attribute.VERIFY: True,
+                           Attribute.ENCRYPT: False, Attribute.WRAP: False}
+        common = dict(id=cka_id, label=label, store=True, capabilities=MechanismFlag.SIGN | MechanismFlag.VERIFY,
+                      public_template=public_template, private_template=private_template)
 
         def run(session: Any) -> None:
             if self._find(session, label, ObjectClass.PRIVATE_KEY) is not None or (
                 self._find(session, label, ObjectClass.PUBLIC_KEY) is not None
             ):
                 raise KeyExists(f"token {self._token_label!r} already has a key labelled {label!r}")
-            for attempt in range(1, GENERATE_ATTEMPTS + 1):
-                try:
-                    return make(session)
-                except p11e.GeneralError:
-                    # SoftHSM2 sometimes refuses (CKR_GENERAL_ERROR) while another process writes the same token
-                    # (several workers, issue 17). What it may have left under this new label is removed first.
-                    if attempt == GENERATE_ATTEMPTS:
-                        raise
-                    for object_class in (ObjectClass.PRIVATE_KEY, ObjectClass.PUBLIC_KEY):
-                        for leftover in session.get_objects({Attribute.CLASS: object_class, Attribute.LABEL: label}):
-                            leftover.destroy()
-                    time.sleep(0.02 * attempt)
+            try:
+                make(session)
+            except p11e.GeneralError:
+                # SoftHSM2 may refuse (CKR_GENERAL_ERROR) while another process writes the token (issue 17): what
+                # it left under this new label goes, and _call tries again.
+                for object_class in (ObjectClass.PRIVATE_KEY, ObjectClass.PUBLIC_KEY):
+                    for leftover in session.get_objects({Attribute.CLASS: object_class, Attribute.LABEL: label}):
+                        leftover.destroy()
+                raise
 
         def make(session: Any) -> None:
             if algorithm.is_rsa:
@@ -297,12 +277,10 @@ class PKCS11KeyBackend:
                 self._reset()
                 reconnected += 1
                 if reconnected == 2:
-                    raise KeyBackendUnavailable(
-                        f"PKCS#11 token {self._token_label!r} unavailable: {exc!r}"
-                    ) from exc
+                    raise KeyBackendUnavailable(f"PKCS#11 token {self._token_label!r} unavailable: {exc!r}") from exc
             except p11e.GeneralError as exc:
                 general += 1
-                if general == GENERATE_ATTEMPTS:
+                if general == GENERAL_ERROR_ATTEMPTS:
                     raise KeyError_(f"PKCS#11 error on token {self._token_label!r}: {exc!r}") from exc
                 log.warning("PKCS#11 token %r answered CKR_GENERAL_ERROR; trying again", self._token_label)
                 with self._lock:
