@@ -283,11 +283,7 @@ class PKCS11KeyBackend:
                 if general == GENERAL_ERROR_ATTEMPTS:
                     raise KeyError_(f"PKCS#11 error on token {self._token_label!r}: {exc!r}") from exc
                 log.warning("PKCS#11 token %r answered CKR_GENERAL_ERROR; trying again", self._token_label)
-                if general == 2:   # SoftHSM2 keeps an object it failed to re-read broken until initialised again
-                    with _logins_lock:
-                        _logins.clear()
-                        pkcs11.lib(self._module_path).reinitialize()   # every session reopens (_RECONNECT_ERRORS)
-                self._reset()
+                self._reset()   # a new session, the keys found anew
                 time.sleep(0.05 * general)
             except p11e.PKCS11Error as exc:
                 raise KeyError_(f"PKCS#11 error on token {self._token_label!r}: {exc!r}") from exc
