@@ -12,6 +12,7 @@ import base64
 import os
 import time
 
+import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
@@ -51,6 +52,7 @@ def test_a_revocation_removes_the_answer_file_a_stopped_process_wrote(services) 
     assert _status(path.read_bytes()) == ocsp.OCSPCertStatus.REVOKED   # the next one is pre-signed again
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)   # files only: one database is enough
 def test_answer_files_half_their_validity_old_are_swept(services) -> None:
     old, fresh = f.issue_person(services), f.issue_person(services)
     paths = []
@@ -64,6 +66,7 @@ def test_answer_files_half_their_validity_old_are_swept(services) -> None:
     assert not paths[0].exists() and paths[1].exists()
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_request_that_cannot_be_a_file_is_still_answered(services) -> None:
     """A path component longer than the file system allows: no file, the application answers as before."""
     files = services.responder.files
