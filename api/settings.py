@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64, description="worker processes of `qoltanba serve` (uvicorn's; "
+                         "issue 17)")
     ca_algorithm: KeyAlgorithm = KeyAlgorithm.EC_P256
     root_algorithm: KeyAlgorithm | None = Field(default=None, description="the root CA's key; default ca_algorithm")
     national_algorithm: KeyAlgorithm | None = Field(default=None, description="the national CA's key; default "
@@ -79,6 +81,8 @@ class Settings(BaseSettings):
     crl_full_on_revocation: bool = Field(default=True, description="re-issue the full CRL, not only the delta, "
                                                                    "after each revocation")
     crl_export_dir: Path | None = Field(default=None, description="default <home>/public/crl; serve it as /crl/")
+    ocsp_export_dir: Path | None = Field(default=None, description="default <home>/public/ocsp; serve it as /ocsp/ "
+                                         "(each kept OCSP answer at its GET path, issue 17)")
     ocsp_validity_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     status_poll_seconds: float = Field(default=0.2, gt=0, le=0.5,
                                        description="how often a serving process looks for revocations made by "
@@ -255,6 +259,10 @@ class Settings(BaseSettings):
     @property
     def resolved_crl_export_dir(self) -> Path:
         return self.crl_export_dir or self.home / "public" / "crl"
+
+    @property
+    def resolved_ocsp_export_dir(self) -> Path:
+        return self.ocsp_export_dir or self.home / "public" / "ocsp"
 
     @property
     def resolved_database_url(self) -> str:

@@ -79,12 +79,12 @@ def run(level: Level, name: str, services: Services, directory: Path, key, secon
                           document_id="bench", role="Client")
 
     def ours_once() -> bytes:
-        return signing.pades.engine.sign(pdf, job, ours_key)
+        return signing.engine.sign(pdf, job, ours_key)
 
     timestamper = InProcessTimeStamper(services.tsa)
     root = asn1_x509.Certificate.load(ca_chain[-1].public_bytes(serialization.Encoding.DER))
     if level.long_term:
-        data = signing.pades.engine.validation.collect([(certificate, *ca_chain), signing.pades.engine.tsa_chain])
+        data = signing.engine.validation.collect([(certificate, *ca_chain), signing.engine.tsa_chain])
         context_args = dict(trust_roots=[root], allow_fetching=False,
                             ocsps=[asn1_ocsp.OCSPResponse.load(o) for o in data.ocsp_responses],
                             crls=[asn1_crl.CertificateList.load(c) for c in data.crls],

@@ -1,8 +1,12 @@
 """The serving process's own duties, on one daemon thread: what concerns this process's memory only.
 
 Every ``poll`` seconds: apply revocations other processes committed to this
-process's OCSP cache (the cross-process "within a second" guarantee).
-Besides, each of ``duties`` at its own interval (the summary of the rejected
+process's OCSP cache (the cross-process "within a second" guarantee). For a
+few seconds after it saw another process's revocation, each poll also brings
+this host's CRL files up to the newest committed CRLs (``exporter``; issue 17:
+workers on several hosts, each host's nginx serving its own files). Every
+``reconcile`` seconds: remove this host's OCSP answer files half their
+validity old (ca/ocsp_files.py). Besides, each of ``duties`` at its own interval (the summary of the rejected
 credentials this process counted, ca/auth_failures.py).
 
 Work to be done once for the whole installation (CRL publication, audit
@@ -29,10 +33,13 @@ class Housekeeper:
     def __init__(self, responder: OCSPResponder, publisher: CRLPublisher | None = None, *, poll: float = 0.2,
                  reconcile: float = 60.0, checkpoint: Callable[[], object] | None = None,
                  checkpoint_check: float = 5.0,
-                 duties: Sequence[tuple[Callable[[], object], float]] = ()) -> None:
+                 duties: Sequence[tuple[Callable[[], object], float]] = (),
+                 exporter: CRLPublisher | None = None) -> None:
         if poll <= 0 or reconcile <= 0 or checkpoint_check <= 0 or any(every <= 0 for _, every in duties):
             raise ValueError("housekeeping intervals must be positive")
         self.duties = tuple(duties)
+        self.exporter = exporter
+        self.export_window = 3.0   # seconds of CRL file checks after another process's revocation
         self.responder = responder
         self.publisher = publisher
         self.poll = poll
@@ -63,10 +70,18 @@ class Housekeeper:
         next_reconcile = time.monotonic() + self.reconcile
         next_checkpoint = time.monotonic() + self.checkpoint_check
         next_duty = [time.monotonic() + every for _, every in self.duties]
+        export_until = 0.0
         while not self._stop.wait(self.poll):
-            self._safely(self.responder.watch)
-            if self.publisher is not None and time.monotonic() >= next_reconcile:
-                self._safely(self.publisher.reconcile)
+            if self._safely(self.responder.watch):
+                # Another process (maybe on another host) revoked: its CRLs follow the revocation's commit;
+                # this host's files are brought up to date for the next few seconds' polls (issue 17).
+                export_until = time.monotonic() + self.export_window
+            if self.exporter is not None and time.monotonic() < export_until:
+                self._safely(self.exporter.export_latest)
+            if time.monotonic() >= next_reconcile:
+                if self.publisher is not None:
+                    self._safely(self.publisher.reconcile)
+                self._safely(self.responder.sweep_files)
                 next_reconcile = time.monotonic() + self.reconcile
             if self.checkpoint is not None and time.monotonic() >= next_checkpoint:
                 self._safely(self.checkpoint)
@@ -77,8 +92,9 @@ class Housekeeper:
                     next_duty[index] = time.monotonic() + every
 
     @staticmethod
-    def _safely(step) -> None:  # noqa: ANN001 - a bound method
+    def _safely(step) -> object:  # noqa: ANN001 - a bound method
         try:
-            step()
+            return step()
         except Exception:  # noqa: BLE001 - one failed round must not end the thread
             log.exception("housekeeping step %s failed", getattr(step, "__name__", step))
+            return None

@@ -237,11 +237,16 @@ class CRLPublisher:
             if self.stale(code):
                 published += self.publish(code)
             else:
-                for kind in (FULL, DELTA):
-                    crl = self.latest(code, kind)
-                    if crl is not None:
-                        self._export(crl)
+                self.export_latest((code,))
         return published
+
+    def export_latest(self, codes: tuple[str, ...] = tuple(CENTRES)) -> None:
+        """Write the newest committed CRLs to this host's files, whichever process or host published them."""
+        for code in codes:
+            for kind in (FULL, DELTA):
+                crl = self.latest(code, kind)
+                if crl is not None:
+                    self._export(crl)
 
     # -- reading -------------------------------------------------------------
 

@@ -35,6 +35,7 @@ from typing import Protocol
 from ca.clock import Clock
 from ca.crl import REASON_CODES
 from ca.ocsp import CertID, OCSPRequestError, issuer_hashes, parse_request
+from ca.ocsp_files import OCSPFiles
 from ca.ocsp_response import ResponseSigner, SingleStatus, error_response
 from ca.issuer import IssuingCA
 from ca.policy import CENTRES
@@ -107,11 +108,12 @@ class OCSPResponder:
     registry: OCSPStorage
 
     def __init__(self, registry: Registry, clock: Clock, centres: Centres, signers: Mapping[str, Signer],
-                 policy: OCSPPolicy | None = None, *, watermark: Callable[[], int] | None = None) -> None:
+                 policy: OCSPPolicy | None = None, *, watermark: Callable[[], int] | None = None,
+                 files: OCSPFiles | None = None) -> None:
         """``signers``: each centre's delegated responder key (``ocsp-<centre>``), built in the wiring; the
         responder holds no other key. ``watermark()``: the revocation sequence's committed value
         (registry.watermark); ``None`` trusts the listener call and the housekeeper's poll alone (a single
-        process)."""
+        process). ``files``: where each kept answer is also written for nginx (ca/ocsp_files.py, issue 17)."""
         self.registry = registry
         self.clock = clock
         self.centres = centres
@@ -128,19 +130,29 @@ class OCSPResponder:
         self._seen_mark: int | None = None
         self._watch_lock = threading.RLock()
         self._watching = False
+        self.files = files
 
     # -- answering -------------------------------------------------------------
 
-    def cached(self, request: bytes) -> bytes | None:
-        """The pre-signed answer to exactly these request bytes, if fresh and no revocation came since."""
-        self._catch_up()
+    def cached(self, request: bytes, *, caught_up: bool = False) -> bytes | None:
+        """The pre-signed answer to exactly these request bytes, if fresh and no revocation came since.
+
+        ``caught_up``: the caller applied the revocations committed so far a moment ago (``respond_all``)."""
+        if not caught_up:
+            self._catch_up()
         hit = self._responses.get(request)
         if hit is None or self.clock.now() >= hit.refresh_at:
             return None
         return hit.der
 
-    def respond(self, request: bytes) -> bytes:
-        hit = self.cached(request)
+    def respond_all(self, requests: Sequence[bytes]) -> list[bytes]:
+        """Answers to several requests asked at once (a signature's validation data): the revocation sequence
+        is read once for all of them (issue 17), not once each; what committed before that read is applied."""
+        self._catch_up()
+        return [self.respond(request, caught_up=True) for request in requests]
+
+    def respond(self, request: bytes, *, caught_up: bool = False) -> bytes:
+        hit = self.cached(request, caught_up=caught_up)
         if hit is not None:
             return hit
         try:
@@ -177,11 +189,11 @@ class OCSPResponder:
                                              next_update=now + self.policy.validity, nonce=nonce)
         # "unknown" is not kept: the serial may be issued a moment later.
         if nonce is None and all(s.status != "unknown" for s in statuses):
-            self._store(request, der, now + self.policy.validity / 2, tuple(certs), epoch)
+            self._store(request, der, now + self.policy.validity / 2, tuple(certs), epoch, issuer.code)
         return der
 
     def _store(self, request: bytes, der: bytes, refresh_at: dt.datetime, certs: tuple[tuple[int, str], ...],
-               epoch: int) -> None:
+               epoch: int, code: str) -> None:
         with self._lock:
             if epoch != self._epoch:
                 return   # a revocation landed while we read: this answer may be stale
@@ -190,6 +202,8 @@ class OCSPResponder:
             self._responses[request] = _Cached(der, refresh_at, certs)
             for cert in certs:
                 self._by_cert.setdefault(cert, set()).add(request)
+            if self.files is not None:   # under the lock: a revocation in this process waits for the file
+                self.files.write(code, request, der, certs)
 
     def _evict_oldest(self, count: int) -> None:
         for request in list(self._responses)[:count]:
@@ -210,6 +224,8 @@ class OCSPResponder:
             requests = self._by_cert.pop((centre_id, serial), set())
             for request in requests:
                 self._responses.pop(request, None)
+            if self.files is not None:   # every host's process removes its host's files, whoever wrote them
+                self.files.forget(centre_id, serial)
         for request in requests:
             self.respond(request)   # pre-sign the "revoked" answer before anyone asks again
 
@@ -245,6 +261,10 @@ class OCSPResponder:
             return
         if self.watch() is not None:
             self._seen_mark = mark
+
+    def sweep_files(self) -> int:
+        """Remove answer files half their validity old (the responder would sign them again by now)."""
+        return 0 if self.files is None else self.files.sweep(self.policy.validity / 2)
 
     def start_watching(self) -> None:
         """Remember where the revocation sequence stands, before the first answer is cached."""

@@ -7,8 +7,10 @@ A key is named by its unique CKA_LABEL: handle ``pkcs11:<label>``.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
@@ -38,7 +40,10 @@ from keys.backend import (
     hash_algorithm,
 )
 
+log = logging.getLogger(__name__)
 HANDLE_PREFIX = "pkcs11:"
+# Attempts at one operation when the token answers CKR_GENERAL_ERROR (SoftHSM2 under several processes).
+GENERAL_ERROR_ATTEMPTS = 6
 
 _RSA_MECHANISMS = {
     "sha224": Mechanism.SHA224_RSA_PKCS,
@@ -121,37 +126,31 @@ class PKCS11KeyBackend:
         if not label:
             raise ValueError("a PKCS#11 key needs a non-empty label")
         cka_id = os.urandom(16)
-        private_template = {
-            Attribute.TOKEN: True,
-            Attribute.PRIVATE: True,
-            Attribute.SENSITIVE: True,
-            Attribute.EXTRACTABLE: False,
-            Attribute.SIGN: True,
-            Attribute.DECRYPT: False,
-            Attribute.UNWRAP: False,
-            Attribute.DERIVE: False,
-        }
-        public_template = {
-            Attribute.TOKEN: True,
-            Attribute.PRIVATE: False,
-            Attribute.VERIFY: True,
-            Attribute.ENCRYPT: False,
-            Attribute.WRAP: False,
-        }
-        common = dict(
-            id=cka_id,
-            label=label,
-            store=True,
-            capabilities=MechanismFlag.SIGN | MechanismFlag.VERIFY,
-            public_template=public_template,
-            private_template=private_template,
-        )
+        # Sensitive, non-extractable, for signing only; the public half readable, for verifying only.
+        private_template = {Attribute.TOKEN: True, Attribute.PRIVATE: True, Attribute.SENSITIVE: True,
+                            Attribute.EXTRACTABLE: False, Attribute.SIGN: True, Attribute.DECRYPT: False,
+                            Attribute.UNWRAP: False, Attribute.DERIVE: False}
+        public_template = {Attribute.TOKEN: True, Attribute.PRIVATE: False, Attribute.VERIFY: True,
+                           Attribute.ENCRYPT: False, Attribute.WRAP: False}
+        common = dict(id=cka_id, label=label, store=True, capabilities=MechanismFlag.SIGN | MechanismFlag.VERIFY,
+                      public_template=public_template, private_template=private_template)
 
         def run(session: Any) -> None:
             if self._find(session, label, ObjectClass.PRIVATE_KEY) is not None or (
                 self._find(session, label, ObjectClass.PUBLIC_KEY) is not None
             ):
                 raise KeyExists(f"token {self._token_label!r} already has a key labelled {label!r}")
+            try:
+                make(session)
+            except p11e.GeneralError:
+                # SoftHSM2 may refuse (CKR_GENERAL_ERROR) while another process writes the token (issue 17): what
+                # it left under this new label goes, and _call tries again.
+                for object_class in (ObjectClass.PRIVATE_KEY, ObjectClass.PUBLIC_KEY):
+                    for leftover in session.get_objects({Attribute.CLASS: object_class, Attribute.LABEL: label}):
+                        leftover.destroy()
+                raise
+
+        def make(session: Any) -> None:
             if algorithm.is_rsa:
                 session.generate_keypair(KeyType.RSA, algorithm.rsa_bits, **common)
             elif algorithm in _CURVES:
@@ -290,20 +289,27 @@ class PKCS11KeyBackend:
         return self._call(fn)
 
     def _call(self, fn: Callable[[Any], _T]) -> _T:
-        """Run ``fn(session)``; reopen once if the token dropped the session."""
-        for attempt in (1, 2):
+        """Run ``fn(session)``; reopen once if the token dropped the session; again, with the keys found anew,
+        when the token answers CKR_GENERAL_ERROR (SoftHSM2 while another process writes the token, issue 17)."""
+        reconnected = general = 0
+        while True:
             session = self._open()
             try:
                 return fn(session)
             except _RECONNECT_ERRORS as exc:
                 self._reset()
-                if attempt == 2:
-                    raise KeyBackendUnavailable(
-                        f"PKCS#11 token {self._token_label!r} unavailable: {exc!r}"
-                    ) from exc
+                reconnected += 1
+                if reconnected == 2:
+                    raise KeyBackendUnavailable(f"PKCS#11 token {self._token_label!r} unavailable: {exc!r}") from exc
+            except p11e.GeneralError as exc:
+                general += 1
+                if general == GENERAL_ERROR_ATTEMPTS:
+                    raise KeyError_(f"PKCS#11 error on token {self._token_label!r}: {exc!r}") from exc
+                log.warning("PKCS#11 token %r answered CKR_GENERAL_ERROR; trying again", self._token_label)
+                self._reset()   # a new session, the keys found anew
+                time.sleep(0.05 * general)
             except p11e.PKCS11Error as exc:
                 raise KeyError_(f"PKCS#11 error on token {self._token_label!r}: {exc!r}") from exc
-        raise AssertionError("unreachable")
 
     def _open(self) -> Any:
         session = self._session

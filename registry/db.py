@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, exc, inspect
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 WAL_CHECKPOINT_PAGES = 10_000   # ~40 MiB of WAL at 4 KiB pages; benchmarks/RESULTS.md, issue.py
@@ -69,6 +70,36 @@ def _private_sqlite_file(database: str | None) -> None:
             file.chmod(0o600)
 
 
+# A pooled connection unused for longer than this is pinged before it is handed out (issue 17).
+IDLE_PING_SECONDS = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """SQLAlchemy's pessimistic disconnect handling, only for connections that sat idle.
+
+    ``pool_pre_ping`` pinged on every checkout: a round trip per unit of work
+    (23 of the 122 statements a confirm sent, benchmarks/probes/flow_queries.py).
+    A connection checked in less than ``IDLE_PING_SECONDS`` ago was working
+    then; a server restart takes longer than that, so what a restart closed
+    has been idle longer and is still pinged. A failed ping raises
+    ``DisconnectionError``: the pool drops that connection and checks out
+    another (SQLAlchemy's "custom pessimistic ping" pattern).
+    """
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: object, record) -> None:  # noqa: ANN001 - a pool record
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: object, record, _proxy: object) -> None:  # noqa: ANN001
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return   # new (just connected) or busy a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:   # noqa: BLE001 - any failure: this connection is gone
+            raise exc.DisconnectionError() from error
+
+
 class Database:
     """One database, SQLite or PostgreSQL, with its sessions and migrations."""
 
@@ -76,7 +107,9 @@ class Database:
         self.url = url
         # The tenants' envelope (LOAN-15, registry.sealing.Sealer), set by the wiring; migrations 0018 use it.
         self.sealer = sealer
-        self.engine: Engine = create_engine(url, echo=echo, future=True, pool_pre_ping=not url.startswith("sqlite"))
+        self.engine: Engine = create_engine(url, echo=echo, future=True)
+        if self.engine.dialect.name != "sqlite":
+            _ping_when_idle(self.engine)
         if self.engine.dialect.name == "sqlite":
             _private_sqlite_file(self.engine.url.database)
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -102,7 +135,7 @@ class Database:
         one per thread, so the pool's limit still holds for every thread; a
         nested or concurrent unit of work (and every read-only one, whose
         options differ) takes one from the pool as before. PostgreSQL always
-        uses the pool, whose pre-ping replaces a connection the server closed.
+        uses the pool, whose ping of an idle connection replaces one the server closed.
         """
         if write and self._keeps and self._kept_free.acquire(blocking=False):
             try:

@@ -54,7 +54,9 @@ def init(home: Home = DEFAULT_HOME) -> None:
 def serve(home: Home = DEFAULT_HOME,
           host: Annotated[Optional[str], typer.Option(help="Default: QOLTANBA_HOST or 127.0.0.1.")] = None,
           port: Annotated[Optional[int], typer.Option(min=1, max=65535, help="Default: QOLTANBA_PORT or 8000.")]
-          = None) -> None:
+          = None,
+          workers: Annotated[Optional[int], typer.Option(min=1, max=64, help="Worker processes (uvicorn's). "
+                                                         "Default: QOLTANBA_WORKERS or 1.")] = None) -> None:
     """Run the HTTP service (initialising first if needed)."""
     # The server listens first and answers GET /livez; the home is prepared (migrated, initialised) and the
     # application built beside it, and only then does it answer anything else (api/start_up.py, issue 21).
@@ -67,7 +69,7 @@ def serve(home: Home = DEFAULT_HOME,
         settings = Settings(home=home)
     except ValidationError as error:
         fail(EXIT_BAD_INPUT, settings_reason(error))
-    host, port = host or settings.host, port or settings.port
+    host, port, workers = host or settings.host, port or settings.port, workers or settings.workers
 
     def prepare() -> None:
         with open_services(home, migrated=False) as services:
@@ -76,6 +78,9 @@ def serve(home: Home = DEFAULT_HOME,
                 emit({"initialised": created, "home": home.resolve(), "bootstrap_key_file": key_file})
 
     os.environ.update(QOLTANBA_HOME=str(home.resolve()), QOLTANBA_HOST=host, QOLTANBA_PORT=str(port))
+    if workers > 1:
+        _serve_workers(prepare, settings, host, port, workers)
+        return
     # A failure while serving stops the server as Ctrl-C would; ``finish`` then raises it (exit code, one line).
     preparation = start_up.begin(prepare, stop_server=lambda: signal.raise_signal(signal.SIGINT))
     try:
@@ -89,3 +94,19 @@ def serve(home: Home = DEFAULT_HOME,
         if not preparation.failed:
             raise
     preparation.finish()   # the home prepared even if the server never started; its failure, if any
+
+
+def _serve_workers(prepare, settings, host: str, port: int, workers: int) -> None:  # noqa: ANN001
+    """Several worker processes (issue 17): uvicorn's supervisor binds the socket, starts ``workers``
+    processes that share it, and starts a new one when one dies. The home is prepared once, here, before
+    any worker starts; each worker then builds the application at once (no starting app: the supervisor
+    hands a worker connections only once its start-up is complete)."""
+    import uvicorn
+
+    prepare()
+    multiproc = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if multiproc:   # prometheus-client's multi-process mode: the values of earlier runs' processes go
+        for stale in Path(multiproc).glob("*.db"):
+            stale.unlink(missing_ok=True)
+    uvicorn.run("api.http.app:create_app", factory=True, host=host, port=port, workers=workers,
+                timeout_keep_alive=settings.keep_alive_seconds)

@@ -88,6 +88,7 @@ def create_app(settings: Settings | None = None, services: "Services | None" = N
         try:
             yield
         finally:
+            operations.process_ends()
             services.housekeeper.stop()
             if "dispatcher" in services.__dict__:
                 services.dispatcher.stop()

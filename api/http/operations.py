@@ -113,6 +113,12 @@ def exposition() -> tuple[bytes, str]:
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 
 
+def process_ends() -> None:
+    """A worker stops: its live gauges leave the multi-process sums (prometheus-client's mark_process_dead)."""
+    if os.environ.get(MULTIPROCESS_ENV):
+        multiprocess.mark_process_dead(os.getpid())
+
+
 def route_template(app, scope) -> str:  # noqa: ANN001 - ASGI
     """The template of the route that answered (FastAPI puts it in the scope), else of the first that matches."""
     route = scope.get("route")
@@ -171,5 +177,5 @@ class OperationsMiddleware:
                 OCSP.labels(method, "responder" if "endpoint" in scope else "cache").inc()
 
 
-__all__ = ["CONTENT_TYPE_LATEST", "MULTIPROCESS_ENV", "OperationsMiddleware", "count_audited", "exposition",
+__all__ = ["CONTENT_TYPE_LATEST", "MULTIPROCESS_ENV", "OperationsMiddleware", "count_audited", "exposition", "process_ends",
            "observe_readiness", "route_template"]

@@ -16,6 +16,7 @@ from starlette.routing import Route, compile_path
 from api.http.logs import current_request_id
 from api.http.route_table import routes
 from ca.errors import QoltanbaError
+from keys import KeyError_
 from registry.sealing import SealedDataUnreadable
 
 log = logging.getLogger("qoltanba.api")
@@ -159,6 +160,15 @@ def install(app: FastAPI) -> None:
         if error.status_code == 405:
             headers["Allow"] = allowed(request.url.path) or headers.get("Allow", "")
         return problem(error.status_code, code, str(error.detail), request, fields, headers or None)
+
+    @app.exception_handler(KeyError_)
+    async def _keys(request: Request, error: KeyError_) -> JSONResponse:
+        # The key backend (the HSM) failed under the request (issue 17: SoftHSM2 refusing a key generation while
+        # another process wrote its token): nothing was stored; the caller may try again. Its words stay in the log.
+        request_id = current_request_id() or uuid.uuid4().hex
+        log.error("key backend failure, request id %s: %s", request_id, type(error).__name__, exc_info=error)
+        return problem(503, "unavailable", f"the key store could not do it now; try again (request id "
+                                           f"{request_id})", request, headers={"Retry-After": "1"})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:

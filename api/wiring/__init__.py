@@ -35,6 +35,7 @@ from ca.dual_control import build_dual_control
 from ca.held_keys import HeldKeyCustody
 from ca.hierarchy import Hierarchy
 from ca.issuance import Issuance
+from ca.ocsp_files import OCSPFiles
 from ca.oversight import AuditLogView, StatusBoard
 from ca.people import ConsolePolicy, PeopleService
 from ca.rate_limit import RateLimiter
@@ -211,7 +212,8 @@ class Services(ClientWill, Tenants, Cabinet, Background):
     def responder(self) -> OCSPResponder:
         return OCSPResponder(self.registry, self.clock, self.hierarchy, self.ocsp_signers,
                              OCSPPolicy(validity=dt.timedelta(minutes=self.settings.ocsp_validity_minutes)),
-                             watermark=self.revocation_watermark.read)
+                             watermark=self.revocation_watermark.read,
+                             files=OCSPFiles.beside(self.settings.resolved_ocsp_export_dir))   # for nginx (issue 17)
 
     @cached_property
     def revocation_watermark(self) -> SequenceWatermark:

@@ -255,8 +255,15 @@ class DocumentService:
 
     def add_version(self, tx: DocumentStore, document: DocumentRow, pdf: bytes, *, reason: str,
                     signature_field: str | None = None, signer_serial: str | None = None,
-                    actor: str = "signing") -> DocumentVersionRow:
+                    actor: str = "signing", base: bytes | None = None,
+                    written_here: bool = False) -> DocumentVersionRow:
         """Append the next version in the caller's transaction; returns its row.
+
+        ``base``: the previous version's bytes the caller already holds (read in the same unit of work's
+        snapshot); used when their SHA-256 is the latest version's, instead of loading them again.
+        ``written_here``: the bytes are our signing engine's output over ``base``, so they are not parsed
+        again to see that they read (issue 17: no re-parse of a version we just wrote); bytes from
+        outside are always parsed.
 
         The new bytes must begin with the previous version's bytes and add
         to them (an incremental update, ISO 32000-1 §7.5.6): a rewritten
@@ -278,12 +285,14 @@ class DocumentService:
         previous = tx.document_versions.latest(locked.id) if locked is not None else None
         if locked is None or previous is None:
             raise NotFound("no such document")
-        if len(pdf) <= previous.size or not pdf.startswith(previous.content):
+        prior = base if base is not None and hashlib.sha256(base).hexdigest() == previous.sha256 \
+            else previous.content
+        if len(pdf) <= previous.size or not pdf.startswith(prior):
             raise NotIncrementalUpdate(
                 f"the new bytes are not an incremental update of version {previous.number}; every version must "
                 f"keep the previous one's bytes unchanged and append to them",
                 [Problem("pdf", f"does not begin with version {previous.number} ({previous.sha256})")])
-        unreadable = pdf_problems(pdf, max_bytes=None, field="pdf")
+        unreadable = [] if written_here else pdf_problems(pdf, max_bytes=None, field="pdf")
         if unreadable:
             raise InvalidInput("the version is refused", unreadable)
         now = self.clock.now()

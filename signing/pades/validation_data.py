@@ -37,6 +37,7 @@ class StatusSource(Protocol):
     """Our OCSP responder, asked in-process (ca.responder.OCSPResponder)."""
 
     def respond(self, request: bytes) -> bytes: ...
+    def respond_all(self, requests: Sequence[bytes]) -> list[bytes]: ...
 
 
 class ChainSource(Protocol):
@@ -77,36 +78,41 @@ class ValidationDataCollector:
         certificates: dict[bytes, None] = {}
         responses: dict[bytes, None] = {}
         crls: dict[bytes, None] = {}
+        pairs = []
         for chain in chains:
             chain = list(chain)
             our_chain = self.ours.chain_of(chain[0])
             full = list(our_chain or chain)
             for position, cert in enumerate(full):
                 certificates[cert.public_bytes(_DER)] = None
-                if position + 1 >= len(full):
-                    break
-                issuer = full[position + 1]
-                answer, parsed, crl = self._status(cert, issuer, ours=our_chain is not None)
-                if answer is not None:
-                    responses[answer] = None
-                    for responder_cert in parsed.certificates:
-                        certificates[responder_cert.public_bytes(_DER)] = None
-                if crl is not None:
-                    crls[crl] = None
+                if position + 1 < len(full):
+                    pairs.append((cert, full[position + 1], our_chain is not None))
+        # Our responder answers every certificate of ours in one call (one look at the revocations).
+        ours = [ocsp_request(cert, issuer) for cert, issuer, mine in pairs if mine]
+        answers = iter(self.responder.respond_all(ours) if ours else ())
+        for cert, issuer, mine in pairs:
+            answer, parsed, crl = self._status(cert, issuer, ours=mine, answer=next(answers) if mine else None)
+            if answer is not None:
+                responses[answer] = None
+                for responder_cert in parsed.certificates:
+                    certificates[responder_cert.public_bytes(_DER)] = None
+            if crl is not None:
+                crls[crl] = None
         return ValidationData(tuple(certificates), tuple(responses), tuple(crls))
 
-    def _status(self, cert: x509.Certificate, issuer: x509.Certificate, *,
-                ours: bool) -> tuple[bytes | None, ocsp.OCSPResponse | None, bytes | None]:
-        """(OCSP answer, parsed, None) or (None, None, CRL) for one certificate of a chain."""
-        request = ocsp_request(cert, issuer)
+    def _status(self, cert: x509.Certificate, issuer: x509.Certificate, *, ours: bool,
+                answer: bytes | None = None) -> tuple[bytes | None, ocsp.OCSPResponse | None, bytes | None]:
+        """(OCSP answer, parsed, None) or (None, None, CRL) for one certificate of a chain; ``answer``: our
+        responder's, already asked."""
         if ours:
-            answer = self.responder.respond(request)
+            answer = answer if answer is not None else self.responder.respond(ocsp_request(cert, issuer))
             parsed = _good_response(answer)
             if parsed is not None:
                 return answer, parsed, None
             raise StatusUnavailable(f"our OCSP responder gave no answer for serial {cert.serial_number:x}")
         if not self.network:
             raise StatusUnavailable(f"serial {cert.serial_number:x} is from another issuer and the network is off")
+        request = ocsp_request(cert, issuer)
         for url in _urls(cert, ExtensionOID.AUTHORITY_INFORMATION_ACCESS):
             try:
                 answer = _fetch(url, request, "application/ocsp-request")

@@ -207,3 +207,45 @@ def test_readiness_reads_the_service_keys_from_the_token(hierarchy: Hierarchy) -
     assert keys.seen["keys"] == {"tsa": "answers", "ocsp-root": "answers", "ocsp-national": "answers",
                                  "ocsp-government": "answers"}
     assert report.ready, [c.detail for c in report.failed]
+
+
+def test_a_key_the_token_lost_is_a_503_problem_never_a_500(tmp_path) -> None:
+    """Issue 17: a key-backend failure under a request (here the national CA's key destroyed on the token by
+    someone else) answers 503 problem+json with Retry-After, not 500, and issues nothing."""
+    from fastapi.testclient import TestClient
+
+    from api.http.app import create_app
+    from api.settings import Settings
+    from api.wiring import Services
+    from ca.access import AccessService
+
+    token = softhsm_token(tmp_path / "hsm")
+    pin_file = tmp_path / "pin"
+    pin_file.write_text(token.pin + "\n")
+    services = Services.build(Settings(home=tmp_path / "home", database_url=f"sqlite:///{tmp_path / 'r.db'}",
+                                       key_backend="pkcs11", pkcs11_module=token.module_path,
+                                       pkcs11_token_label=token.label, pkcs11_pin_file=pin_file))
+    try:
+        services.migrate()
+        services.bootstrap.initialise()
+        admin = {"X-API-Key": AccessService(services.registry, services.clock).create_key(
+            "lost-key-admin", "administrator", by="test").key}
+        label = _centres(services)["national"].key_handle.removeprefix("pkcs11:")
+        with pkcs11.lib(token.module_path).get_token(token_label=token.label).open(rw=True) as session:
+            for key in session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.LABEL: label}):
+                key.destroy()
+        http = TestClient(create_app(services=services), raise_server_exceptions=False)
+        body = {"profile": "individual-sign", "csr_pem": (
+            x509.CertificateSigningRequestBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "holder")]))
+            .sign(ec.generate_private_key(ec.SECP256R1()), hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+            .decode()), "subject": {"surname": "Тестов", "given_name": "Тест",
+                                    "iin": make_test_iin(dt.date(1985, 3, 14), "M", 2)}}
+        before = len(http.get("/certificates", headers=admin, params={"limit": 1000}).json())
+        answer = http.post("/certificates", headers=admin, json=body)
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["content-type"] == "application/problem+json" and answer.headers["retry-after"]
+        assert answer.json()["code"] == "unavailable"
+        assert len(http.get("/certificates", headers=admin, params={"limit": 1000}).json()) == before
+    finally:
+        services.close()

@@ -124,7 +124,7 @@ def test_dispose_closes_the_kept_connection_and_the_next_unit_of_work_opens_anot
 
 
 def test_postgresql_units_of_work_come_from_the_pool(postgres_url):
-    """On PostgreSQL nothing is kept: each unit of work is checked out (and pre-pinged) and checked in."""
+    """On PostgreSQL nothing is kept: each unit of work is checked out (pinged when it sat idle) and checked in."""
     database = Database(postgres_url)
     database.upgrade()
     registry = Registry(database)
@@ -134,6 +134,42 @@ def test_postgresql_units_of_work_come_from_the_pool(postgres_url):
             assert database.engine.pool.checkedout() == 1
         assert database.engine.pool.checkedout() == 0
         assert _entries(registry) == ["pg"]
+    finally:
+        database.dispose()
+
+
+def test_postgresql_a_pooled_connection_the_server_closed_is_replaced_and_a_busy_one_is_not_pinged(postgres_url):
+    """Issue 17: the ping only for a connection idle over IDLE_PING_SECONDS; one the server closed meanwhile (a
+    restart, pg_terminate_backend) is replaced before the unit of work sees it, as pool_pre_ping did."""
+    import time
+
+    from sqlalchemy import event
+
+    from registry.db import IDLE_PING_SECONDS
+
+    database = Database(postgres_url)
+    database.upgrade()
+    registry = Registry(database)
+    try:
+        with registry.transaction() as tx:
+            backend = tx.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        idle = []   # how long each connection had been idle when checked out (0: new); the ping's condition
+        event.listen(database.engine.pool, "checkout",
+                     lambda _c, record, _p: idle.append(time.monotonic() - record.info.get("idle_since", time.monotonic())))
+        for n in range(5):   # busy: back-to-back units of work send no ping
+            with registry.transaction() as tx:
+                tx.audit.append(at=AT, actor="test", action="test.kept", subject=f"busy {n}")
+        assert len(idle) == 5 and max(idle) < IDLE_PING_SECONDS
+        with Database(postgres_url).engine.connect() as other:
+            killed = other.execute(text("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM "
+                                        "pg_stat_activity WHERE datname = current_database() AND "
+                                        "pid <> pg_backend_pid()")).scalar_one()
+        assert killed >= 1   # every pooled connection of the registry is dead now
+        time.sleep(IDLE_PING_SECONDS + 0.2)
+        with registry.transaction() as tx:   # the dead connection was pinged, dropped and replaced
+            tx.audit.append(at=AT, actor="test", action="test.kept", subject="after the server closed it")
+            assert tx.session.execute(text("SELECT pg_backend_pid()")).scalar_one() != backend
+        assert _entries(registry)[-1] == "after the server closed it"
     finally:
         database.dispose()
 

@@ -1,0 +1,360 @@
+"""Load over HTTP for 1, 2 and 4 workers behind nginx (issue 17, item 3).
+
+The service is deployed as deploy/ says (tests/support/deployment.py):
+``qoltanba serve --workers N`` in production mode on a throwaway PostgreSQL
+and a SoftHSM2 token, nginx in front on loopback. For each N, each phase for
+``--seconds`` (bounded), ``--concurrency`` operations in flight per worker:
+
+- complete MFO flows (asyncio + httpx through nginx): the client (a key the
+  service holds, issued; registration; the phone confirmed by the SMS code the
+  gateway carried; biometrics enrolled), upload of a 2-page consent (LOAN-6:
+  SMS and biometrics, two kinds of factor, no review window), the signing
+  request at B-LT, the SMS code, the liveness check, confirm (the client's
+  B-LT signature with its stamp, the MFO's B-LT seal, the evidence), the
+  signed PDF downloaded; flows/s with p50/p99 of a flow;
+- issuance: ``POST /certificates`` with a CSR, through nginx;
+- verifications: ``POST /verify`` of a flow's signed PDF, through nginx;
+- OCSP: one cached GET request by wrk (the Debian package), through nginx
+  (the file on disk) and straight to the workers (their cache), 16
+  connections.
+
+Baselines, in this process: the bare pyHanko floor of a flow (stock
+``sign_pdf`` at B-LT, benchmarks/sign.py's baseline, two signatures a flow)
+and issuance in-process (``Issuance.issue`` on the same PostgreSQL and token).
+The driver shares the two cores with the service: figures are the service's
+and the driver's together, as on one host. The final line is the one-worker
+flow rate against half the pyHanko floor (the aim: ratio >= 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import datetime as dt
+import json
+import logging
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+
+from tests.support import factories as f  # noqa: E402
+from tests.support.deployment import Deployment, deployed  # noqa: E402
+from tests.support.pdfs import contract_pdf  # noqa: E402
+from tests.support.tenants import legal_bin  # noqa: E402
+
+# Load from one address: the per-address limits would measure themselves (tests/integration/test_limits.py
+# tests them); everything else as in production.
+WIDE = {"QOLTANBA_CLIENT_RATE_PER_MINUTE": "10000", "QOLTANBA_CLIENT_RATE_BURST": "10000",
+        "QOLTANBA_PUBLIC_RATE_PER_MINUTE": "100000", "QOLTANBA_PUBLIC_BURST": "10000",
+        "QOLTANBA_VERIFY_RATE_PER_MINUTE": "100000", "QOLTANBA_VERIFY_BURST": "10000",
+        "QOLTANBA_TSA_RATE_PER_MINUTE": "100000", "QOLTANBA_TSA_BURST": "10000"}
+TENANT = "loadmfo"
+PDF = contract_pdf(pages=2)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+async def _code(deployment: Deployment, phone: str, seen: int) -> str:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for message in reversed(deployment.messages[seen:]):
+            if message["to"] == phone:
+                found = re.search(r"\b(\d{6})\b", message["text"])
+                if found:
+                    return found.group(1)
+        await asyncio.sleep(0.005)
+    raise RuntimeError(f"no SMS reached {phone}")
+
+
+def _ok(answer: httpx.Response, status: int = 200) -> dict:
+    if answer.status_code != status:
+        raise RuntimeError(f"{answer.request.method} {answer.request.url.path}: {answer.status_code} {answer.text}")
+    return answer.json() if answer.headers.get("content-type", "").startswith("application/json") else {}
+
+
+async def flow(http: httpx.AsyncClient, deployment: Deployment, mfo: dict, admin: dict, steps: dict) -> bytes:
+    """One complete MFO flow; returns the signed PDF. ``steps``: seconds per step, appended."""
+    clock = time.perf_counter()
+
+    def step(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        steps.setdefault(name, []).append(now - clock)
+        clock = now
+
+    iin, phone = f.iin(), "+7701" + f"{int.from_bytes(os.urandom(4), 'big') % 10 ** 7:07d}"
+    _ok(await http.post("/certificates", headers=admin, json={
+        "profile": "individual-sign", "held": {},
+        "subject": {"surname": "Сәрсенбаева", "given_name": "Әйгерім", "iin": iin}}), 201)
+    step("held key issued")
+    seen = len(deployment.messages)
+    client = _ok(await http.post("/clients", headers=mfo, json={"kind": "individual", "iin": iin,
+                                                               "name": "Сәрсенбаева Әйгерім", "phone": phone}), 201)
+    (sms,) = client["factors"]
+    code = await _code(deployment, phone, seen)
+    _ok(await http.post(f"/clients/{client['id']}/factors/{sms['id']}/confirm", headers=mfo, json={"code": code}))
+    _ok(await http.post(f"/clients/{client['id']}/factors", headers=mfo,
+                        json={"kind": "biometric", "reference": f"tsoid-{os.urandom(4).hex()}"}), 201)
+    step("client registered")
+    meta = f.loan_metadata(client_id_number=iin, kind="consent")
+    document = _ok(await http.post("/documents", headers=mfo, files={"file": ("c.pdf", PDF, "application/pdf")},
+                                   data={"metadata": json.dumps(meta)}), 201)["id"]
+    step("upload")
+    request = _ok(await http.post("/signing-requests", headers=mfo, json={
+        "document": document, "client": client["id"], "level": "B-LT"}), 201)
+    step("signing request")
+    page, token = f"/client/signing-requests/{request['id']}", {"X-Signing-Token": request["token"]}
+    seen = len(deployment.messages)
+    _ok(await http.post(f"{page}/factors/sms/start", headers=token))
+    code = await _code(deployment, phone, seen)
+    _ok(await http.post(f"{page}/codes", headers=token, json={"factor": "sms", "code": code}))
+    step("sms code")
+    challenge = _ok(await http.post(f"{page}/factors/biometric/start", headers=token))
+    assertion = deployment.assertion(iin=iin, challenge=challenge["challenge"], movements=challenge["movements"],
+                                     at=dt.datetime.now(dt.timezone.utc))
+    _ok(await http.post(f"{page}/assertions", headers=token, json={"assertion": assertion}))
+    step("biometrics")
+    done = _ok(await http.post(f"{page}/confirm", headers=token))
+    if done.get("status") != "sealed":
+        raise RuntimeError(f"confirm: {done}")
+    step("confirm (client signature, seal)")
+    pdf = await http.get(f"/signing-requests/{request['id']}/signed.pdf", headers=mfo)
+    if pdf.status_code != 200 or not pdf.content.startswith(b"%PDF"):
+        raise RuntimeError(f"download: {pdf.status_code}")
+    step("download")
+    return pdf.content
+
+
+REFUSED: list[str] = []   # operations refused (a 503 "busy" with Retry-After, ...): counted, not in the rates
+
+
+async def _run_for(seconds: float, tasks: int, once) -> tuple[int, list[float], float]:  # noqa: ANN001
+    latencies: list[float] = []
+    stop = time.perf_counter() + seconds
+
+    async def loop(index: int) -> None:
+        while time.perf_counter() < stop:
+            began = time.perf_counter()
+            try:
+                await once(index)
+            except RuntimeError as refused:
+                REFUSED.append(str(refused)[:200])
+                await asyncio.sleep(0.2)
+                continue
+            latencies.append(time.perf_counter() - began)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(loop(i) for i in range(tasks)))
+    return len(latencies), latencies, time.perf_counter() - began
+
+
+def _client(deployment: Deployment, tasks: int) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=deployment.url, timeout=120,
+                             limits=httpx.Limits(max_connections=tasks, max_keepalive_connections=tasks))
+
+
+async def flows(deployment: Deployment, mfo: dict, admin: dict, seconds: float, tasks: int) -> dict:
+    steps: dict[str, list[float]] = {}
+    signed: list[bytes] = []
+    async with _client(deployment, tasks) as http:
+        await flow(http, deployment, mfo, admin, {})   # warm every path once
+
+        async def once(_: int) -> None:
+            signed.append(await flow(http, deployment, mfo, admin, steps))
+
+        count, latencies, elapsed = await _run_for(seconds, tasks, once)
+    return {"rate": count / elapsed, "p50": percentile(latencies, 0.5), "p99": percentile(latencies, 0.99),
+            "steps": {name: round(statistics.mean(v) * 1000, 1) for name, v in steps.items()}, "pdf": signed[-1]}
+
+
+async def issuance(deployment: Deployment, admin: dict, seconds: float, tasks: int) -> dict:
+    csrs = [f.csr_pem().decode() for _ in range(int(600 * seconds / 10) + 50)]
+
+    async with _client(deployment, tasks) as http:
+        async def once(_: int) -> None:
+            csr = csrs.pop() if csrs else f.csr_pem().decode()
+            _ok(await http.post("/certificates", headers=admin, json={
+                "profile": "individual-sign", "csr_pem": csr,
+                "subject": {"surname": "Abenov", "given_name": "Nurlan", "iin": f.iin()}}), 201)
+
+        await once(0)
+        count, latencies, elapsed = await _run_for(seconds, tasks, once)
+    return {"rate": count / elapsed, "p50": percentile(latencies, 0.5), "p99": percentile(latencies, 0.99)}
+
+
+async def verifications(deployment: Deployment, pdf: bytes, seconds: float, tasks: int) -> dict:
+    async with _client(deployment, tasks) as http:
+        async def once(index: int) -> None:
+            # One address per task: a process runs one verification per address at once (verify_per_address).
+            report = _ok(await http.post("/verify", files={"file": ("s.pdf", pdf, "application/pdf")},
+                                         headers={"X-Forwarded-For": f"10.9.{index // 250}.{index % 250 + 1}"}))
+            if report.get("indication") not in ("TOTAL-PASSED", "INDETERMINATE"):
+                raise RuntimeError(f"verification: {report.get('indication')}")
+
+        await once(0)
+        count, latencies, elapsed = await _run_for(seconds, tasks, once)
+    return {"rate": count / elapsed, "p50": percentile(latencies, 0.5), "p99": percentile(latencies, 0.99)}
+
+
+def wrk(url: str, seconds: float, connections: int = 16) -> float:
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{max(1, int(seconds))}s", url], capture_output=True,
+                         text=True, check=True).stdout
+    if "Non-2xx" in out:
+        raise RuntimeError(out)
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def ocsp_rates(deployment: Deployment, admin: dict, seconds: float) -> dict:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509 import ocsp
+
+    issued = httpx.post(deployment.url + "/certificates", headers=admin, timeout=60, json={
+        "profile": "individual-sign", "csr_pem": f.csr_pem().decode(),
+        "subject": {"surname": "Abenov", "given_name": "Nurlan", "iin": f.iin()}}).json()
+    leaf = x509.load_pem_x509_certificate(issued["certificate_pem"].encode())
+    national = x509.load_der_x509_certificate(httpx.get(deployment.url + "/ca/national.cer").content)
+    request = ocsp.OCSPRequestBuilder().add_certificate(leaf, national, hashes.SHA1()).build()
+    path = "/ocsp/national/" + quote(base64.b64encode(request.public_bytes(serialization.Encoding.DER)).decode(),
+                                     safe="")
+    for base in (deployment.url, deployment.app_url, deployment.url):   # the file written, every cache warm
+        for _ in range(8):
+            assert httpx.get(base + path).status_code == 200
+    return {"nginx": wrk(deployment.url + path, seconds), "app": wrk(deployment.app_url + path, seconds)}
+
+
+def in_process_issuance(deployment: Deployment, seconds: float) -> float:
+    """``Issuance.issue`` in this process on the deployment's registry and token (the HTTP figure's baseline)."""
+    from api.settings import Settings
+    from api.wiring import Services
+    from ca.issuance import IssueRequest, KeySource
+    from ca.subject import SubjectData
+
+    os.environ.update({k: v for k, v in deployment.home.env.items() if k.startswith(("QOLTANBA_", "SOFTHSM"))})
+    services = Services.build(Settings())
+    try:
+        csrs = [f.csr_pem() for _ in range(int(1500 * seconds / 10) + 50)]
+
+        def once() -> None:
+            services.issuance.issue(IssueRequest(
+                centre="national", profile="individual-sign", actor="bench",
+                subject=SubjectData(surname="Abenov", given_name="Nurlan", iin=f.iin()),
+                key=KeySource(csr=csrs.pop() if csrs else f.csr_pem())))
+
+        once()
+        count, began = 0, time.perf_counter()
+        while time.perf_counter() - began < seconds:
+            once()
+            count += 1
+        return count / (time.perf_counter() - began)
+    finally:
+        services.close()
+
+
+def pyhanko_floor(directory: Path, seconds: float) -> float:
+    """Flows/s the bare pyHanko floor allows: stock ``sign_pdf`` B-LT signatures/s (benchmarks/sign.py) / 2."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import sign as sign_bench
+
+    from api.settings import Settings
+    from api.wiring import Services
+    from signing.pades import Level
+
+    services = Services.build(Settings(home=directory / "floor-home", base_url="http://127.0.0.1:8000"))
+    try:
+        services.migrate()
+        services.bootstrap.initialise()
+        figure = sign_bench.run(Level.B_LT, "p256", services, directory, ec.generate_private_key(ec.SECP256R1()),
+                                seconds)
+    finally:
+        services.close()
+    return figure["baseline"] / 2
+
+
+def _cli(deployment: Deployment, *args: str) -> dict:
+    return json.loads(deployment.home.cli(*args).stdout.strip().splitlines()[-1])
+
+
+def measure(deployment: Deployment, workers: int, seconds: float, concurrency: int) -> dict:
+    admin = {"X-API-Key": deployment.admin_key()}
+    _cli(deployment, "tenant", "create", "--name", "ТОО МФО Жүк", "--bin", legal_bin(917), "--code", TENANT)
+    mfo = {"X-API-Key": _cli(deployment, "apikey", "create", "--name", "load-mfo", "--role", "mfo", "--tenant",
+                             TENANT)["key"]}
+    tasks = concurrency * workers
+    load = os.getloadavg()[0]
+    done = {"workers": workers, "load_before": round(load, 1)}
+    done["flows"] = asyncio.run(flows(deployment, mfo, admin, seconds, tasks))
+    done["issuance"] = asyncio.run(issuance(deployment, admin, seconds, tasks))
+    done["verify"] = asyncio.run(verifications(deployment, done["flows"].pop("pdf"), seconds, tasks))
+    done["ocsp"] = ocsp_rates(deployment, admin, seconds)
+    done["load_after"] = round(os.getloadavg()[0], 1)
+    done["refused"] = sorted({r.split(": ", 1)[0] + ": " + r.split(": ", 2)[1][:3] for r in REFUSED if ": " in r})
+    done["refused_count"] = len(REFUSED)
+    REFUSED.clear()
+    return done
+
+
+def main() -> None:
+    logging.getLogger("pyhanko").setLevel(logging.ERROR)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="per phase")
+    parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--concurrency", type=int, default=2, help="operations in flight per worker")
+    args = parser.parse_args()
+    from tests.support.postgres import PostgresServer
+
+    figures = []
+    with tempfile.TemporaryDirectory() as tmp, PostgresServer.start() as postgres:
+        directory = Path(tmp)
+        floor = pyhanko_floor(directory, args.seconds)
+        print(json.dumps({"name": "load pyHanko floor (stock B-LT pairs)", "value": round(floor, 1),
+                          "unit": "flows/s"}), flush=True)
+        in_process = None
+        for workers in [int(n) for n in args.workers.split(",")]:
+            _name, url = postgres.create_unique_database(f"load{workers}")
+            with deployed(directory / f"w{workers}", url, workers=workers, extra=WIDE) as deployment:
+                done = measure(deployment, workers, args.seconds, args.concurrency)
+                if in_process is None:
+                    in_process = in_process_issuance(deployment, args.seconds)
+            done["issuance"]["in_process"] = round(in_process, 1)
+            figures.append(done)
+            print(json.dumps(done), flush=True)
+    one = next((done for done in figures if done["workers"] == 1), figures[0])
+    for done in figures:
+        n = done["workers"]
+        print(json.dumps({"name": f"load flows {n} workers", "value": round(done["flows"]["rate"], 2),
+                          "unit": "flows/s", "baseline": round(one["flows"]["rate"], 2),
+                          "ratio": round(done["flows"]["rate"] / one["flows"]["rate"], 2),
+                          "p50_s": round(done["flows"]["p50"], 3), "p99_s": round(done["flows"]["p99"], 3)}))
+        print(json.dumps({"name": f"load issuance {n} workers", "value": round(done["issuance"]["rate"], 1),
+                          "unit": "certificates/s", "baseline": done["issuance"]["in_process"],
+                          "ratio": round(done["issuance"]["rate"] / done["issuance"]["in_process"], 2)}))
+        print(json.dumps({"name": f"load verifications {n} workers", "value": round(done["verify"]["rate"], 1),
+                          "unit": "verifications/s"}))
+        print(json.dumps({"name": f"load OCSP {n} workers, nginx / app", "value": done["ocsp"]["nginx"],
+                          "unit": "responses/s", "baseline": done["ocsp"]["app"],
+                          "ratio": round(done["ocsp"]["nginx"] / done["ocsp"]["app"], 2)}))
+    print(json.dumps({"name": "load flows 1 worker / half the pyHanko floor", "value": round(one["flows"]["rate"], 2),
+                      "unit": "flows/s", "baseline": round(floor / 2, 2),
+                      "ratio": round(one["flows"]["rate"] / (floor / 2), 2)}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
