@@ -5,7 +5,8 @@ set -euo pipefail
 
 # Arguments name other packages instead (``make bench`` asks for wrk).
 # chromium: the pages' e2e tests (tests/e2e), driven by Playwright through its executable path.
-PACKAGES=(openssl poppler-utils qpdf zbar-tools softhsm2 libnss3-tools postgresql chromium)
+# nginx and gettext-base (envsubst): the deploy/ files run by tests/integration/test_workers_nginx.py (issue 17).
+PACKAGES=(openssl poppler-utils qpdf zbar-tools softhsm2 libnss3-tools postgresql chromium nginx gettext-base)
 if [ "$#" -gt 0 ]; then
     PACKAGES=("$@")
 fi
@@ -29,5 +30,13 @@ fi
 
 echo "sysdeps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# The tests start their own PostgreSQL and nginx on loopback: the packages' own services are not
+# started by the installation (policy-rc.d, as Debian's container images do), so a busy port 80 or
+# 5432 cannot fail it. Left as it was if the machine has a policy of its own.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod 0755 /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get update
 apt-get install -y --no-install-recommends "${missing[@]}"
