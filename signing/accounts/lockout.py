@@ -55,9 +55,10 @@ class CabinetPins:
         return account.public_id
 
     def check(self, tx: Any, client_id: int, pin: str, *, now: dt.datetime, tenant: str,  # noqa: ANN401
-              via: dict[str, Any]) -> str | None:
+              credential: str, by: str) -> str | None:
         """None when ``pin`` is the borrower's cabinet password and the account is not locked; else why not
-        (``no-account``, ``locked``, ``password``), the failure counted and audited as the login's."""
+        (``no-account``, ``locked``, ``password``), the failure counted and audited as the login's, with the
+        credential and the caller (the MFO's actor) it came through."""
         account = tx.borrower_accounts.of_client(client_id, for_update=True)
         right = self.passwords.verify(account.password_hash if account is not None else None, pin)
         if account is None or account.status != AccountStatus.ACTIVE or not account.password_hash:
@@ -68,7 +69,7 @@ class CabinetPins:
             account.failures, account.locked_until = 0, None
             return None
         count_failure(tx, account, self.policy, now, action="borrower.pin-failed",
-                      details={"tenant": tenant, "reason": reason, **via})
+                      details={"tenant": tenant, "reason": reason, "via": "csc", "credential": credential, "by": by})
         return reason
 
 

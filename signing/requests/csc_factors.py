@@ -33,7 +33,7 @@ class Pins(Protocol):
 
     def account_of(self, tx: Any, client_id: int) -> str | None: ...  # noqa: ANN401
     def check(self, tx: Any, client_id: int, pin: str, *, now: dt.datetime, tenant: str,  # noqa: ANN401
-              via: dict[str, Any]) -> str | None: ...
+              credential: str, by: str) -> str | None: ...
 
 
 def held_key_satisfies(rule: SigningRule, proven: Iterable[Factor]) -> bool:
@@ -78,7 +78,7 @@ def prove_pin(pins: Pins, tx: Any, caller: Caller, credential: Credential, pin: 
     """The public id of the borrower's cabinet account, once the PIN is its password; a wrong one is counted
     toward the cabinet's lockout and audited (kept: the transaction commits), and refused."""
     refused = pins.check(tx, credential.client.id, pin, now=now, tenant=caller.tenant,
-                         via={"via": "csc", "credential": credential.id, "by": caller.actor})
+                         credential=credential.id, by=caller.actor)
     if refused == "no-account":
         raise CSCRefused("invalid_request", "Invalid parameter PIN: the borrower has no personal-cabinet account, "
                                             "so no PIN to give")
