@@ -404,6 +404,13 @@ def test_csc_errors_are_the_specifications_words_never_a_500(served, borrower) -
                  {"credentialID": borrower["credential"], "numSignatures": 1, "hash": ["%%"]}):
         answer = _csc(home, access, "credentials/authorize", body)
         assert answer.status_code == 400 and set(answer.json()) == {"error", "error_description"}, answer.text
+    digest = base64.b64encode(hashlib.sha256(b"typed").digest()).decode()
+    for pin in (5, "", "x" * 129):   # a PIN not a string of 1 to 128 characters: refused before anything is checked
+        answer = _csc(home, access, "credentials/authorize", {
+            "credentialID": borrower["credential"], "numSignatures": 1, "hash": [digest], "OTP": "000000",
+            "clientData": "consent", "PIN": pin})
+        assert answer.status_code == 400 and answer.json() == {
+            "error": "invalid_request", "error_description": "Missing (or invalid type) string parameter PIN"}
     broken = httpx.post(f"{home.url}/csc/v1/signatures/signHash", content=b"[not json",
                         headers={"Authorization": f"Bearer {access}"})
     assert broken.status_code == 400 and broken.json()["error"] == "invalid_request"
