@@ -30,7 +30,8 @@ SOURCE = {"document": N_("from the revocation data in the document"), "online": 
 MODIFICATION = {"none": N_("none"), "form_filling": N_("form fields filled in or signatures added"),
                 "annotations": N_("annotations added"), "other": N_("the document was changed")}
 FACTOR = {"SMS": N_("one-time code by SMS"), "TOTP": N_("one-time code from an authenticator app"),
-          "Biometric": N_("biometric check"), "EDS": N_("the signer's own EDS"), "PIN": N_("PIN")}
+          "Biometric": N_("biometric check"), "EDS": N_("the signer's own EDS"), "PIN": N_("PIN"),
+          "Password": N_("personal cabinet password")}
 
 
 def mask_iin(iin: str | None) -> str | None:

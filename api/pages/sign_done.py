@@ -28,7 +28,7 @@ from signing.verification.words import N_
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 WAYS = {"held-key": N_("with the signing key the service keeps for you"),
         "client-eds": N_("with your own EDS key")}
-PROVEN = {"sms": "SMS", "totp": "TOTP", "biometric": "Biometric", "eds": "EDS"}
+PROVEN = {"sms": "SMS", "totp": "TOTP", "biometric": "Biometric", "eds": "EDS", "password": "Password"}
 
 
 def _download(data: bytes, media_type: str, name: str) -> Response:

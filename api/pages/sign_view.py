@@ -30,7 +30,8 @@ from signing.verification.words import N_
 # The factors as the borrower reads them, and how each is proven on this page.
 FACTOR_NAMES = {"sms": N_("One-time code by SMS"), "totp": N_("Code from your authenticator app"),
                 "biometric": N_("Biometric check with movements"), "eds": N_("Your EDS (electronic digital "
-                                                                                 "signature)")}
+                                                                                 "signature)"),
+                "password": N_("Your personal cabinet password")}
 MOVEMENTS = {"blink": N_("blink"), "smile": N_("smile"), "turn-left": N_("turn your head left"),
              "turn-right": N_("turn your head right"), "nod": N_("nod"), "look-up": N_("look up"),
              "look-down": N_("look down"), "open-mouth": N_("open your mouth")}

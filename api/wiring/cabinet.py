@@ -9,7 +9,15 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from api.catalogues import say
-from signing.accounts import BorrowerAccounts, BorrowerCabinet, CabinetPolicy, CabinetSessions, Ceremonies, Passwords
+from signing.accounts import (
+    BorrowerAccounts,
+    BorrowerCabinet,
+    CabinetPins,
+    CabinetPolicy,
+    CabinetSessions,
+    Ceremonies,
+    Passwords,
+)
 
 if TYPE_CHECKING:
     from api.settings import Settings
@@ -44,6 +52,11 @@ class Cabinet:
     @cached_property
     def borrower_passwords(self) -> Passwords:
         return Passwords()
+
+    @cached_property
+    def borrower_pins(self) -> CabinetPins:
+        """The cabinet password as the PIN of a held key at the CSC door (issue 19), under the same lockout."""
+        return CabinetPins(self.borrower_passwords, self.cabinet_policy)
 
     @cached_property
     def borrower_accounts(self) -> BorrowerAccounts:

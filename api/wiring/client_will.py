@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from ca.clock import Clock
     from registry import Registry
     from signing import DocumentService
+    from signing.accounts import CabinetPins
 
 
 class ClientWill:
@@ -56,6 +57,7 @@ class ClientWill:
     clock: Clock
     master_key: bytes
     documents: DocumentService
+    borrower_pins: CabinetPins
 
     # -- the client's will (issue 5) ---------------------------------------------------
 
@@ -160,7 +162,7 @@ class ClientWill:
         credentials = Credentials(self.hierarchy, self.tenant_seals, self.clock)
         return CSCService(self.registry, self.clock, credentials, self.secret_box, self.sms,
                           self.signing_policies.codes, self.tenant_policies, self.held_keys, self.tenant_seals,
-                          self.authorisations, say=say,
+                          self.authorisations, pins=self.borrower_pins, say=say,
                           sad_ttl=dt.timedelta(minutes=self.settings.authorisation_ttl_minutes))
 
     @cached_property

@@ -6,11 +6,13 @@
 - ``sessions``: login with the password (and the authenticator's code once enrolled), lockout, sessions
   (LOAN-8), the borrower's own TOTP;
 - ``cabinet``: the borrower's documents, signing requests, signed copies and evidence;
+- ``lockout``: the password's one lockout, also for the PIN of a held key at the CSC door (issue 19);
 - ``passwords`` (argon2id), ``views`` (commands and answers), ``store`` (what they touch), ``words`` (SMS texts).
 """
 
 from signing.accounts.cabinet import BorrowerCabinet, Desk
 from signing.accounts.ceremony import Ceremonies, Proof
+from signing.accounts.lockout import CabinetPins
 from signing.accounts.passwords import Passwords
 from signing.accounts.registration import DETAILS_CHANGE, REGISTRATION, BorrowerAccounts
 from signing.accounts.sessions import CabinetSessions
@@ -26,5 +28,5 @@ from signing.accounts.views import (
 )
 
 __all__ = ["DETAILS_CHANGE", "REGISTRATION", "AccountView", "Borrower", "BorrowerAccounts", "BorrowerCabinet",
-           "CabinetPolicy", "CabinetSessions", "Ceremonies", "CeremonyView", "Desk", "DetailsChange", "Invitation",
-           "NewSession", "Passwords", "Proof", "TotpEnrolment"]
+           "CabinetPins", "CabinetPolicy", "CabinetSessions", "Ceremonies", "CeremonyView", "Desk", "DetailsChange",
+           "Invitation", "NewSession", "Passwords", "Proof", "TotpEnrolment"]

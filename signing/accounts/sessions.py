@@ -6,9 +6,10 @@ entering passwords, or with at least one of the authentication factors
 and the authenticator's one-time code as well once the borrower has enrolled
 one (TOTP, RFC 6238; the seed shown to the borrower only, sealed at rest, a
 code accepted once). After ``lockout_failures`` consecutive failures the
-account locks for ``lockout``; while locked even the right password is
-refused, and every refusal says the same thing (which part failed is in the
-audit log only). An unknown borrower costs an argon2 verification too.
+account locks for ``lockout`` (a wrong PIN at the CSC door counts too:
+lockout.py); while locked even the right password is refused, and every
+refusal says the same thing (which part failed is in the audit log only).
+An unknown borrower costs an argon2 verification too.
 
 A session is a random 256-bit token (``bs_<id>_<secret>``; only the
 secret's keyed hash is kept), ending after ``session_idle`` without use or
@@ -24,6 +25,7 @@ from ca import identity
 from ca.access import Unauthenticated
 from ca.errors import ConflictError, InvalidInput, Problem
 from registry import AccountStatus, BorrowerSessionRow
+from signing.accounts.lockout import count_failure
 from signing.accounts.passwords import Passwords
 from signing.accounts.store import AccountStorage, CabinetPolicy, Secrets
 from signing.accounts.views import AccountView, Borrower, NewSession, TotpEnrolment, account_view
@@ -93,20 +95,9 @@ class CabinetSessions:
                                     ["totp"] if account.totp_confirmed_at is not None else [])})
                 session = NewSession(f"{PREFIX}{token_id}_{secret}", account.public_id,
                                      min(now + self.policy.session_absolute, now + self.policy.session_idle))
-            elif account is not None:
-                details = {"tenant": tenant, "reason": reason}
-                if reason not in ("locked", "not-registered"):
-                    account.failures += 1
-                    details["failures"] = account.failures
-                    if account.failures >= self.policy.lockout_failures:
-                        account.failures, account.locked_until = 0, now + self.policy.lockout
-                        details["locked_until"] = account.locked_until.isoformat()
-                tx.audit.append(at=now, actor=f"borrower:{account.public_id}", action="borrower.login-failed",
-                                subject=f"account:{account.public_id}", details=details)
-                if "locked_until" in details:
-                    tx.audit.append(at=now, actor="system", action="borrower.locked",
-                                    subject=f"account:{account.public_id}",
-                                    details={"tenant": tenant, "until": details["locked_until"]})
+            elif account is not None:   # the same count as a wrong PIN at the CSC door (lockout.py)
+                count_failure(tx, account, self.policy, now, action="borrower.login-failed",
+                              details={"tenant": tenant, "reason": reason})
             else:
                 tx.audit.append(at=now, actor="anonymous", action="borrower.login-failed", subject=f"tenant:{tenant}",
                                 details={"tenant": tenant, "reason": reason})

@@ -10,9 +10,9 @@ LOAN-9 and LOAN-10, and LOAN-11's payout delay.
 
 A rule is *at least* another when every set of proven factors that
 satisfies it satisfies the other too, its review window is no shorter, and
-it lets the client waive the window only where the other does. With four
-factors there are sixteen sets of proven factors, so the comparison simply
-tries them all.
+it lets the client waive the window only where the other does. With five
+factors there are thirty-two sets of proven factors, so the comparison
+simply tries them all.
 """
 
 from __future__ import annotations

@@ -20,7 +20,10 @@ Defaults, from seed 003:
 
 A factor's *kind* is the parameter LOAN-6 names (seed 003 lines 563-586):
 an SMS code and a TOTP code are both one-time passwords, so together they
-are one kind; biometrics and a certificate (EDS) are kinds of their own.
+are one kind; biometrics and a certificate (EDS) are kinds of their own,
+and so is a password (the borrower's personal-cabinet password, given as
+the PIN of a held key at the CSC door, issue 19): LOAN-6 names
+"passwords" and "one-time passwords" as different parameters.
 """
 
 from __future__ import annotations
@@ -53,15 +56,16 @@ class Factor(str, enum.Enum):
     TOTP = "totp"
     BIOMETRIC = "biometric"
     EDS = "eds"
+    PASSWORD = "password"
 
     @property
     def kind(self) -> str:
-        """LOAN-6's parameter: one-time password, biometrics or certificate."""
+        """LOAN-6's parameter: one-time password, biometrics, certificate or password."""
         return _KIND[self]
 
 
 _KIND = {Factor.SMS: "one-time-password", Factor.TOTP: "one-time-password", Factor.BIOMETRIC: "biometrics",
-         Factor.EDS: "certificate"}
+         Factor.EDS: "certificate", Factor.PASSWORD: "password"}
 
 
 @dataclass(frozen=True)

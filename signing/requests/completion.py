@@ -42,7 +42,9 @@ from signing.requests.signatures import SEAL_FIELD, ExternalSession, InvalidSign
 from signing.requests.steps import ClientRequestView
 
 log = logging.getLogger(__name__)
-_AUTH_NAMES = {Factor.BIOMETRIC: "Biometric", Factor.SMS: "SMS", Factor.TOTP: "TOTP", Factor.EDS: "EDS"}
+# "PIN", "Password" and "Fingerprint" are Table 252's own names; the others are ours.
+_AUTH_NAMES = {Factor.BIOMETRIC: "Biometric", Factor.SMS: "SMS", Factor.TOTP: "TOTP", Factor.EDS: "EDS",
+               Factor.PASSWORD: "Password"}
 
 
 def auth_type(factors) -> str:  # noqa: ANN001 - factors in the order proven

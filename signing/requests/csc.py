@@ -8,17 +8,19 @@ hash), or the tenant's seal through its own signer. The factors follow the
 signing policy of the document kind the MFO names (``clientData``):
 
 - ``credentials/sendOTP`` sends an SMS code to the borrower's phone;
-- ``credentials/authorize`` with that code grants signature activation data
-  (SAD) bound to exactly the hashes given, that credential, that borrower
-  and tenant, for ``sad_ttl``, once; where the policy asks for more than a
-  one-time code (LOAN-2's biometrics for a contract) it is refused, and the
-  borrower authorises on the signing page instead (``csc_page.py``);
+- ``credentials/authorize`` with that code and the borrower's PIN (their
+  personal-cabinet password, ``csc_factors.py``) grants signature
+  activation data (SAD) bound to exactly the hashes given, that credential,
+  that borrower and tenant, for ``sad_ttl``, once, when those factors meet
+  the policy (LOAN-6: two kinds); where the policy asks for more (LOAN-2's
+  biometrics for a contract) it is refused, and the borrower authorises on
+  the signing page instead (``csc_page.py``);
 - ``signatures/signHash`` signs only hashes the SAD names; a reused, expired
   or another credential's SAD signs nothing.
 
 The SAD, like every token handed out, is kept only as its keyed hash. Each
 grant, signature and refusal is in the audit log; the row's ``evidence``
-records the CSC requests as received (never the OTP), the policy and the
+records the CSC requests as received (never the OTP or PIN), the policy and the
 factors in order, and each signature.
 """
 
@@ -42,6 +44,7 @@ from signing.factors.sms import REMOTE_CODE_TEXT as OTP_TEXT
 from signing.factors.sms import masked
 from signing.policies.policy import CONSUMER, CodePolicy, Factor, SigningRule
 from signing.requests.csc_credentials import HASH_BYTES, HASHES, Caller, Credential, Credentials, CSCRefused, invalid
+from signing.requests.csc_factors import Pins, held_key_satisfies, policy_allows, prove_pin
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ class Authorize:
         return {"endpoint": "credentials/authorize", "api": self.api, "credentialID": self.credential_id,
                 "numSignatures": self.num_signatures, "hash": self.hashes, "hashAlgo": self.hash_algo,
                 "clientData": self.client_data, "description": self.description,
-                "OTP": "given" if self.otp is not None else None}
+                "OTP": "given" if self.otp is not None else None, "PIN": "given" if self.pin is not None else None}
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,7 @@ class CSCStore(Protocol):
     clients: Any
     client_factors: Any
     one_time_codes: Any
+    borrower_accounts: Any
     certificates: Any
     tenants: Any
     audit: Any
@@ -166,8 +170,8 @@ def document_kind(client_data: object) -> tuple[str, str]:
 class CSCService:
     def __init__(self, registry: CSCStorage, clock: Any, credentials: Credentials, secrets_: KeyedHash, sms: SMS,
                  codes: CodePolicy, policies: Policies, held_keys: HeldKeys, seals: Any,
-                 authorisations: AuthorisationService, *, say: Any, sad_ttl: dt.timedelta = dt.timedelta(minutes=5),
-                 multisign: int = 10) -> None:
+                 authorisations: AuthorisationService, *, pins: Pins, say: Any,
+                 sad_ttl: dt.timedelta = dt.timedelta(minutes=5), multisign: int = 10) -> None:
         self.registry = registry
         self.clock = clock
         self.credentials = credentials
@@ -178,6 +182,7 @@ class CSCService:
         self.held_keys = held_keys
         self.seals = seals
         self.authorisations = authorisations
+        self.pins = pins
         self.say = say
         self.sad_ttl = sad_ttl
         self.multisign = multisign
@@ -243,7 +248,12 @@ class CSCService:
             rule = self.policies.of(tx, caller.tenant).rule_for(kind, credential.client.kind, purpose)
             if not isinstance(request.otp, str) or not request.otp:
                 raise CSCRefused("invalid_request", "Missing (or invalid type) string parameter OTP")
+            pin = request.pin
+            if pin is not None and (not isinstance(pin, str) or not 1 <= len(pin) <= 128):
+                raise CSCRefused("invalid_request", "Missing (or invalid type) string parameter PIN")
+            policy_allows(self.pins, tx, credential.client.id, rule, kind, pin=pin is not None)
             factor = self._sms_factor(tx, credential)
+            account = prove_pin(self.pins, tx, caller, credential, pin, now) if pin is not None else None
             refused = check_code(tx, self.secrets, now, factor=factor, request_id=None, binding=credential.id,
                                  document_sha256=None, code=request.otp, purpose=REMOTE)
             if refused is not None:
@@ -255,10 +265,9 @@ class CSCService:
                     live[-1].superseded_at = now
                 raise CSCRefused("invalid_otp", f"The OTP is invalid: it {refused}", keep=True)
             proven = [{"factor": Factor.SMS.value, "at": now.isoformat(), "phone": masked(factor.phone or "")}]
-            if not held_key_satisfies(rule, {Factor.SMS}):
-                raise CSCRefused("invalid_request", f"Policy {rule.name} ({', '.join(rule.cites)}) asks for more "
-                                 f"than a one-time code for a {kind}: the borrower authorises these hashes on the "
-                                 "signing page (oauth2/authorize, scope credential)")
+            if account is not None:
+                proven.append({"factor": Factor.PASSWORD.value, "at": now.isoformat(), "as": "PIN",
+                               "account": account})
             return self._grant(tx, caller, credential, request, hashes, kind=kind, rule=rule, factors=proven)
 
         return self._guarded(caller, "credentials/authorize", request.credential_id, work)
@@ -366,17 +375,6 @@ class CSCService:
                                 details={"tenant": caller.tenant, "endpoint": endpoint, "error": error.error,
                                          "error_description": error.description})
             raise error from None
-
-
-def held_key_satisfies(rule: SigningRule, proven: set[Factor]) -> bool:
-    """Whether the factors proven through the CSC door meet ``rule`` for a held key's signature.
-
-    The key held for the borrower is their EDS (a certificate of our national CA in their name), activated
-    only by SAD bound to the hashes (SCAL 2, EN 419 241-1): it counts as the EDS factor, so LOAN-6's
-    "the EDS" alternative is met once the borrower's own code activates it, and LOAN-2 still needs
-    biometrics besides.
-    """
-    return bool(proven) and rule.satisfied_by(proven | {Factor.EDS})
 
 
 def _policy(rule: SigningRule | None) -> dict[str, Any] | None:

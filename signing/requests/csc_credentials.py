@@ -6,7 +6,8 @@ for it and nothing else:
 - ``held-<serial>``: a borrower's key the service holds (issue 15,
   ca/held_keys.py), a certificate of our national CA whose holder is a
   client of the calling tenant; it signs only with the borrower's
-  authorisation of exactly these hashes (SCAL 2, EN 419 241-1).
+  authorisation of exactly these hashes (SCAL 2, EN 419 241-1): their PIN
+  (the cabinet password) and an SMS code (csc_factors.py).
 - ``seal-<tenant>``: the tenant's own seal (signing/tenants/seals.py); only
   that tenant names it.
 
@@ -132,7 +133,10 @@ class Credential:
             "key": algo, "cert": cert, "authMode": "implicit" if self.is_seal else "explicit",
             "SCAL": "2", "multisign": multisign, "lang": "en-US"}
         if auth_info and not self.is_seal:
-            answer["PIN"] = {"presence": "false"}
+            # Both, one of each kind (LOAN-6): the PIN is the borrower's personal-cabinet password (issue 16).
+            answer["PIN"] = {"presence": "true", "format": "A", "label": "Cabinet password",
+                             "description": "the borrower's personal-cabinet password; wrong ones count toward "
+                                            "the cabinet's lockout"}
             answer["OTP"] = {"presence": "true", "type": "online", "ID": "sms", "provider": "qoltanba",
                              "format": "N", "label": "SMS code",
                              "description": f"a {otp_digits}-digit code sent by credentials/sendOTP to the "

@@ -2,7 +2,8 @@
 
 A home served by uvicorn on loopback; the MFO's API key is the bearer
 token; the borrower's SMS code is read from the development outbox as the
-borrower would read their phone. Judges: ``qoltanba verify``, pyHanko's
+borrower would read their phone, and their PIN is their personal-cabinet
+password (LOAN-6: two different kinds of parameter). Judges: ``qoltanba verify``, pyHanko's
 validator and poppler's pdfsig.
 """
 
@@ -24,6 +25,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.support import factories as f
+from tests.support.accounts import PASSWORD, cabinet_account
 from tests.support.factors import CODE, register
 from tests.support.pdf_judges import nss_database, pdfsig, pyhanko_statuses
 from tests.support.pdfs import contract_pdf
@@ -62,15 +64,18 @@ def borrower(served):
     return new_borrower(served)
 
 
-def new_borrower(served) -> dict:
-    """A client of TENANT with a confirmed phone and a key the service holds for them (issue 15); each test its
-    own (a second code is sent no sooner than a minute after the first)."""
+def new_borrower(served, *, account: bool = True) -> dict:
+    """A client of TENANT with a confirmed phone, a key the service holds for them (issue 15) and, unless not
+    wanted, a cabinet account whose password is the key's PIN (issue 16); each test its own (a second code is
+    sent no sooner than a minute after the first)."""
     home, services, keys = served
     with httpx.Client(base_url=home.url, headers={"X-API-Key": keys[TENANT]}) as http:
         iin = f.iin()
         client = register(http, {}, services, iin=iin, biometric=True)
     held = client_with_held_key(services, iin=iin)
-    return {"client": client, "credential": f"held-{held.serial.lower()}", "certificate": held.certificate}
+    opened = cabinet_account(services, TENANT, client["id"]) if account else None
+    return {"client": client, "iin": iin, "credential": f"held-{held.serial.lower()}", "certificate": held.certificate,
+            "account": opened, "pin": PASSWORD if account else None}
 
 
 def _csc(home, key: str, method: str, body: dict, version: str = "v1") -> httpx.Response:
@@ -84,13 +89,15 @@ def _otp(home, key: str, phone: str) -> str:
     return CODE.search(outbox.json()[-1]["text"]).group(1)
 
 
-def _authorise(home, key: str, borrower: dict, digests: list[bytes], kind: str = "consent") -> httpx.Response:
+def _authorise(home, key: str, borrower: dict, digests: list[bytes], kind: str = "consent", *,
+               pin: bool = True) -> httpx.Response:
+    """sendOTP, then authorize with the code the borrower's phone got and (``pin``) their PIN."""
     sent = _csc(home, key, "credentials/sendOTP", {"credentialID": borrower["credential"]})
     assert sent.status_code == 204, sent.text
     return _csc(home, key, "credentials/authorize", {
         "credentialID": borrower["credential"], "numSignatures": len(digests),
         "hash": [base64.b64encode(d).decode() for d in digests], "OTP": _otp(home, key, borrower["client"]["phone"]),
-        "clientData": kind})
+        "clientData": kind, **({"PIN": borrower["pin"]} if pin and borrower["pin"] else {})})
 
 
 def _sign(home, key: str, credential: str, sad: str, digests: list[bytes], version: str = "v1") -> httpx.Response:
@@ -118,8 +125,8 @@ def _example() -> str:
 
 def test_readme_pyhanko_example_signs_with_the_borrowers_held_key_and_verify_pyhanko_pdfsig_accept(
         served, borrower, tmp_path) -> None:
-    """Stock pyHanko CSCSigner, the README's block as written: sendOTP, authorize with the SMS code (LOAN-6, a
-    consent), signHash; the PDF passes qoltanba verify, pyHanko's validator and pdfsig; the evidence names the
+    """Stock pyHanko CSCSigner, the README's block as written: sendOTP, authorize with the borrower's PIN (their
+    cabinet password) and the SMS code (LOAN-6, a consent: two different kinds), signHash; the PDF passes qoltanba verify, pyHanko's validator and pdfsig; the evidence names the
     CSC requests."""
     import aiohttp
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -129,7 +136,8 @@ def test_readme_pyhanko_example_signs_with_the_borrowers_held_key_and_verify_pyh
     home, services, keys = served
     namespace = {"csc_signer": csc_signer, "signers": signers, "IncrementalPdfFileWriter": IncrementalPdfFileWriter,
                  "BASE_URL": home.url, "CREDENTIAL": borrower["credential"], "API_KEY": keys[TENANT],
-                 "ask_borrower": lambda: _otp(home, keys[TENANT], borrower["client"]["phone"])}
+                 "ask_borrower": lambda: _otp(home, keys[TENANT], borrower["client"]["phone"]),
+                 "ask_pin": lambda: borrower["pin"]}
     exec("async def example(session, pdf_in, pdf_out):\n" + textwrap.indent(_example(), "    "), namespace)  # noqa: S102
 
     async def run() -> bytes:
@@ -151,13 +159,17 @@ def test_readme_pyhanko_example_signs_with_the_borrowers_held_key_and_verify_pyh
     signatures = pdfsig(path, nss_database(tmp_path / "nss", root))
     assert len(signatures) == 1 and signatures[0].signature_valid, signatures[0].raw
     assert signatures[0].certificate == "Certificate is Trusted.", signatures[0].raw
-    # The evidence: both CSC requests as received (no code), the policy and the SMS factor, the signature.
+    # The evidence: both CSC requests as received (no code, no PIN), the policy and the SMS and password factors
+    # (LOAN-6's two kinds; the held key is not counted as the EDS), the signature.
     with services.registry.transaction(readonly=True) as tx:
         row = tx.csc_activations.of_tenant(TENANT, limit=1)[0]
     assert row.status == "used" and row.policy == "LOAN-6" and row.document_kind == "consent"
     assert row.evidence["request"]["endpoint"] == "credentials/authorize"
     assert row.evidence["request"]["credentialID"] == borrower["credential"]
     assert row.evidence["request"]["OTP"] == "given" and row.evidence["factors"][0]["factor"] == "sms"
+    assert row.evidence["request"]["PIN"] == "given" and PASSWORD not in str(row.evidence)
+    assert [f["factor"] for f in row.evidence["factors"]] == ["sms", "password"]
+    assert row.evidence["factors"][1]["account"] == borrower["account"]
     assert row.evidence["signHash"]["endpoint"] == "signatures/signHash"
     assert row.evidence["signHash"]["signAlgo"] == ECDSA_SHA256
     assert [s["hash"] for s in row.evidence["signatures"]] == row.hashes
@@ -217,7 +229,7 @@ def test_wrong_otps_are_counted_and_void_the_code_at_the_policys_limit(served, b
     assert _csc(home, key, "credentials/sendOTP", {"credentialID": credential}).status_code == 204
     right = _otp(home, key, borrower["client"]["phone"])
     wrong = f"{(int(right) + 1) % 10**6:06d}"
-    body = {"credentialID": credential, "numSignatures": 1, "clientData": "consent",
+    body = {"credentialID": credential, "numSignatures": 1, "clientData": "consent", "PIN": borrower["pin"],
             "hash": [base64.b64encode(hashlib.sha256(b"guess").digest()).decode()]}
     for _ in range(5):
         answer = _csc(home, key, "credentials/authorize", {**body, "OTP": wrong})
@@ -250,6 +262,94 @@ def test_a_contracts_hashes_are_not_authorised_by_an_otp_alone_loan_2(served, bo
     assert refused.json()["error"] == "invalid_request" and "LOAN-2" in refused.json()["error_description"]
     assert "SAD" not in refused.json()
     assert "LOAN-2" in _audit(services, "csc.refused")[-1].details["error_description"]
+
+
+def _activations(services, credential: str) -> int:
+    with services.registry.transaction(readonly=True) as tx:
+        return sum(r.credential == credential for r in tx.csc_activations.of_tenant(TENANT, limit=10_000))
+
+
+def test_LOAN6_a_consent_is_not_authorised_by_one_otp_with_the_held_key_but_by_otp_and_pin(served, borrower) -> None:
+    """LOAN-6: two different kinds of parameter; one SMS code is one, and the key held for the borrower is not
+    their EDS. The code alone is refused (invalid_request, saying why), nothing written or spent, audited; the same
+    code with the borrower's PIN (their cabinet password) is two kinds, and authorises the consent."""
+    home, services, keys = served
+    key, digest = keys[TENANT], hashlib.sha256(b"a consent").digest()
+    sent = _csc(home, key, "credentials/sendOTP", {"credentialID": borrower["credential"]})
+    assert sent.status_code == 204, sent.text
+    body = {"credentialID": borrower["credential"], "numSignatures": 1, "hash": [base64.b64encode(digest).decode()],
+            "OTP": _otp(home, key, borrower["client"]["phone"]), "clientData": "consent"}
+    alone = _csc(home, key, "credentials/authorize", body)
+    assert alone.status_code == 400 and alone.json()["error"] == "invalid_request", alone.text
+    said = alone.json()["error_description"]
+    assert "LOAN-6" in said and "two different kinds" in said and "PIN" in said and "SAD" not in alone.json()
+    assert _activations(services, borrower["credential"]) == 0
+    refused = _audit(services, "csc.refused")[-1]
+    assert "LOAN-6" in refused.details["error_description"] and refused.details["endpoint"] == "credentials/authorize"
+    # The code was not spent by the refusal: with the PIN it authorises, once, and signs exactly that hash.
+    granted = _csc(home, key, "credentials/authorize", {**body, "PIN": borrower["pin"]})
+    assert granted.status_code == 200, granted.text
+    signed = _sign(home, key, borrower["credential"], granted.json()["SAD"], [digest])
+    assert signed.status_code == 200, signed.text
+    borrower["certificate"].public_key().verify(base64.b64decode(signed.json()["signatures"][0]), b"a consent",
+                                                ec.ECDSA(hashes.SHA256()))
+    authorised = _audit(services, "csc.authorised")[-1]
+    assert authorised.details["policy"] == "LOAN-6" and authorised.details["factors"] == ["sms", "password"]
+
+
+def test_LOAN6_a_borrower_without_a_cabinet_account_has_no_pin_and_one_otp_is_refused(served) -> None:
+    """No cabinet account, no password: the SMS code alone is refused for a consent, saying why; a PIN made up is
+    refused too; nothing authorised."""
+    home, services, keys = served
+    lone = new_borrower(served, account=False)
+    refused = _authorise(home, keys[TENANT], lone, [hashlib.sha256(b"no account").digest()])
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_request", refused.text
+    said = refused.json()["error_description"]
+    assert "LOAN-6" in said and "no personal-cabinet account" in said, said
+    made_up = _csc(home, keys[TENANT], "credentials/authorize", {
+        "credentialID": lone["credential"], "numSignatures": 1, "clientData": "consent", "PIN": PASSWORD,
+        "OTP": _otp(home, keys[TENANT], lone["client"]["phone"]),
+        "hash": [base64.b64encode(hashlib.sha256(b"no account").digest()).decode()]})
+    assert made_up.status_code == 400 and "no personal-cabinet account" in made_up.json()["error_description"]
+    assert _activations(services, lone["credential"]) == 0
+
+
+def test_LOAN8_a_wrong_pin_is_refused_counted_with_the_cabinets_logins_audited_and_locks_it(served, borrower) -> None:
+    """The PIN is the cabinet password (LOAN-8's login): a wrong one is invalid_pin, counted toward the cabinet's
+    own lockout (two wrong logins and three wrong PINs make its five), audited; locked, even the right PIN and the
+    cabinet's login are refused. Nothing is authorised or signed, and the PIN is written nowhere."""
+    home, services, keys = served
+    key, subject = keys[TENANT], f"account:{borrower['account']}"
+    wrong_login = {"tenant": TENANT, "iin": borrower["iin"], "password": "not-the-password"}
+    for _ in range(2):
+        assert httpx.post(f"{home.url}/borrower/sessions", json=wrong_login).status_code == 401
+    assert _csc(home, key, "credentials/sendOTP", {"credentialID": borrower["credential"]}).status_code == 204
+    body = {"credentialID": borrower["credential"], "numSignatures": 1, "clientData": "consent",
+            "OTP": _otp(home, key, borrower["client"]["phone"]),
+            "hash": [base64.b64encode(hashlib.sha256(b"pin").digest()).decode()]}
+    before = len(_audit(services, "csc.refused"))
+    for _ in range(3):
+        answer = _csc(home, key, "credentials/authorize", {**body, "PIN": "Wrong-pass-2026"})
+        assert answer.status_code == 400 and answer.json()["error"] == "invalid_pin", answer.text
+    failed = [e for e in _audit(services, "borrower.pin-failed") if e.subject == subject]
+    assert [e.details["failures"] for e in failed[:2]] == [3, 4] and "locked_until" in failed[2].details
+    assert all(e.details["reason"] == "password" and e.details["via"] == "csc" for e in failed)
+    assert [e.subject for e in _audit(services, "borrower.locked")].count(subject) == 1
+    # Locked: the right PIN with the right code is refused, and so is the cabinet's login with the password.
+    locked = _csc(home, key, "credentials/authorize", {**body, "PIN": borrower["pin"]})
+    assert locked.status_code == 400 and locked.json()["error"] == "invalid_pin", locked.text
+    assert [e for e in _audit(services, "borrower.pin-failed") if e.subject == subject][-1].details["reason"] == \
+        "locked"
+    login = httpx.post(f"{home.url}/borrower/sessions", json={**wrong_login, "password": borrower["pin"]})
+    assert login.status_code == 401, login.text
+    refusals = _audit(services, "csc.refused")[before:]
+    assert [e.details["error"] for e in refusals] == ["invalid_pin"] * 4
+    assert _activations(services, borrower["credential"]) == 0
+    with services.registry.transaction(readonly=True) as tx:
+        everything = [e for e in tx.audit.entries(limit=100_000) if e.subject in (subject, f"credential:"
+                                                                                           f"{borrower['credential']}")]
+    assert everything and not any("Wrong-pass-2026" in str(e.details) or PASSWORD in str(e.details)
+                                  for e in everything)
 
 
 def test_the_seal_signs_through_csc_for_its_own_tenant_only(served) -> None:
@@ -299,10 +399,18 @@ def test_csc_errors_are_the_specifications_words_never_a_500(served, borrower) -
     access = token.json()["access_token"]
     info = _csc(home, access, "credentials/info", {"credentialID": borrower["credential"], "authInfo": True})
     assert info.status_code == 200 and info.json()["authMode"] == "explicit" and info.json()["OTP"]["presence"] == "true"
+    assert info.json()["PIN"]["presence"] == "true"   # the borrower's cabinet password, besides the SMS code
     for body in ({"credentialID": 5}, {"credentialID": borrower["credential"], "numSignatures": "1"},
                  {"credentialID": borrower["credential"], "numSignatures": 1, "hash": ["%%"]}):
         answer = _csc(home, access, "credentials/authorize", body)
         assert answer.status_code == 400 and set(answer.json()) == {"error", "error_description"}, answer.text
+    digest = base64.b64encode(hashlib.sha256(b"typed").digest()).decode()
+    for pin in (5, "", "x" * 129):   # a PIN not a string of 1 to 128 characters: refused before anything is checked
+        answer = _csc(home, access, "credentials/authorize", {
+            "credentialID": borrower["credential"], "numSignatures": 1, "hash": [digest], "OTP": "000000",
+            "clientData": "consent", "PIN": pin})
+        assert answer.status_code == 400 and answer.json() == {
+            "error": "invalid_request", "error_description": "Missing (or invalid type) string parameter PIN"}
     broken = httpx.post(f"{home.url}/csc/v1/signatures/signHash", content=b"[not json",
                         headers={"Authorization": f"Bearer {access}"})
     assert broken.status_code == 400 and broken.json()["error"] == "invalid_request"

@@ -1,11 +1,14 @@
-"""The borrower's account (issue 16) as the tests drive it: the invitation from the outbox, each factor's proof."""
+"""The borrower's account (issue 16) as the tests drive it: the invitation from the outbox, each factor's proof;
+a registered account with its password for tests of the password alone (the CSC PIN, issue 19)."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import re
+import secrets
 
+from registry import AccountStatus, BorrowerAccountRow
 from tests.support.factors import Token, token_cms
 
 INVITATION = re.compile(r"/cabinet/register\?t=([0-9a-f]{32}\.[A-Za-z0-9_-]+)")
@@ -39,3 +42,16 @@ def eds_cms(token: Token, ceremony: dict, data: bytes | None = None) -> str:
 
 def bearer(session: dict) -> dict[str, str]:
     return {"Authorization": f"Bearer {session['token']}"}
+
+
+def cabinet_account(services, tenant: str, client_public_id: str, password: str = PASSWORD) -> str:
+    """A registered cabinet account for a client (as registration leaves it, LOAN-7's ceremony skipped for a test
+    that needs only the password): active, the password argon2id-hashed by the service's own hasher; its id."""
+    now = services.clock.now()
+    with services.registry.transaction() as tx:
+        client = tx.clients.by_public_id(tenant, client_public_id)
+        account = tx.borrower_accounts.add(BorrowerAccountRow(
+            public_id=secrets.token_hex(16), tenant=tenant, client_id=client.id, status=AccountStatus.ACTIVE,
+            password_hash=services.borrower_passwords.hash(password), language="kk", failures=0, created_at=now,
+            created_by="test", registered_at=now))
+        return account.public_id

@@ -11,7 +11,7 @@ import pytest
 from signing.policies.policy import Factor, default_policies
 from signing.policies.loader import PolicyError, load_policies
 
-BIO, EDS, SMS, TOTP = Factor.BIOMETRIC, Factor.EDS, Factor.SMS, Factor.TOTP
+BIO, EDS, SMS, TOTP, PASSWORD = Factor.BIOMETRIC, Factor.EDS, Factor.SMS, Factor.TOTP, Factor.PASSWORD
 POLICIES = default_policies()
 
 
@@ -47,6 +47,28 @@ def test_LOAN6_other_documents_need_eds_or_two_factors_of_different_kinds(kind) 
     # Two one-time passwords are one kind of parameter.
     assert not chosen.satisfied_by({SMS, TOTP})
     assert not chosen.satisfied_by({SMS}) and not chosen.satisfied_by({BIO})
+
+
+@pytest.mark.parametrize("kind", ["application", "consent", "schedule"])
+def test_LOAN6_a_password_and_a_one_time_password_are_two_different_parameters(kind) -> None:
+    """LOAN-6 names "passwords" and "one-time passwords" apart: the cabinet password and an SMS code are two kinds;
+    the password alone, or with the EDS's kind missing, is one."""
+    chosen = rule(kind)
+    assert PASSWORD.kind == "password" and PASSWORD.kind not in {SMS.kind, TOTP.kind, BIO.kind, EDS.kind}
+    assert chosen.satisfied_by({SMS, PASSWORD}) and chosen.satisfied_by({TOTP, PASSWORD})
+    assert not chosen.satisfied_by({PASSWORD})
+    # A contract still needs biometrics and the EDS: a password and a code are not them.
+    assert not rule("contract").satisfied_by({SMS, TOTP, PASSWORD})
+
+
+def test_LOAN6_a_tenant_rule_taking_the_password_alone_is_below_the_floor() -> None:
+    from signing.policies.floor import floor_problems
+    from signing.policies.policy import Alternative, SigningPolicies
+
+    weak = tuple(r if r.name != "LOAN-6" else type(r)(r.name, r.documents, (Alternative(frozenset({PASSWORD})),),
+                                                       cites=r.cites) for r in POLICIES.rules)
+    problems = floor_problems(SigningPolicies(rules=weak))
+    assert problems and all("accepts password, which LOAN-6 does not" in p for p in problems), problems
 
 
 def test_LOAN9_changing_phone_or_bank_details_needs_biometrics_and_eds() -> None:

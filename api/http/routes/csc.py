@@ -220,7 +220,8 @@ def _add(version: str) -> None:
         return Response(status_code=204) if answer.status_code == 200 else answer
 
     @router.post(f"{prefix}/credentials/authorize", summary=f"CSC {version} credentials/authorize: SAD for exactly "
-                 "these hashes (clientData: the document kind), once the policy's factors are proven",
+                 "these hashes (clientData: the document kind), once the policy's factors are proven (PIN: the "
+                 "borrower's cabinet password; OTP: the SMS code)",
                  openapi_extra={"requestBody": _BODY})
     async def authorize(request: Request, svc: Services = Depends(services)) -> JSONResponse:
         return await _answer(request, svc, lambda caller, body: svc.csc.authorize(caller, Authorize(
