@@ -212,6 +212,7 @@ def deployed(directory: Path, database_url: str, *, workers: int = 2, extra: dic
         "QOLTANBA_PKCS11_PIN_FILE": str(pin_file), "QOLTANBA_WORKERS": str(workers),
         "QOLTANBA_SMS_GATEWAY_URL": f"http://127.0.0.1:{gateway.server_port}/sms",
         "QOLTANBA_BIOMETRIC_PROVIDER": PROVIDER, "QOLTANBA_BIOMETRIC_PROVIDER_KEY_FILE": str(provider_file),
+        "QOLTANBA_BIOMETRIC_PROVIDER_URL": "https://biometrics.example.kz/liveness",
         # The certificates name the public address (nginx's), as QOLTANBA_BASE_URL does in production.
         "QOLTANBA_BASE_URL": f"http://ca.qoltanba.test:{nginx_port}", **(extra or {})}
     home = prepare_home(directory / "home", database_url=database_url, extra=settings)
