@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.pages.cabinet import SESSION_COOKIE, STATUS, cms_of, said, steps_context
 from api.pages.i18n import language_of
-from api.pages.rendering import PageRoute, limited, render
+from api.pages.rendering import PageRoute, file_response, limited, render
 from ca.errors import QoltanbaError
 from signing.accounts import Borrower, DetailsChange, Proof
 
@@ -67,9 +67,7 @@ def document_pdf(document_id: str, request: Request) -> Response:
     except QoltanbaError as error:
         return render(request, "error.html", STATUS.get(error.code, 400), status=404,
                       error=said(language_of(request), error)["text"])
-    return Response(stored.content, media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{stored.document_id}-v{stored.number}.pdf"',
-        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+    return file_response(stored.content, "application/pdf", f"{stored.document_id}-v{stored.number}.pdf")
 
 
 @router.get("/cabinet/requests/{request_id}/evidence.json", dependencies=[Depends(limited("public"))])

@@ -23,7 +23,7 @@ from typing import Any
 
 import jinja2
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import APIRoute
 from starlette.routing import Match, NoMatchFound
 from starlette.types import Scope
@@ -46,6 +46,13 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
+
+
+def file_response(content: bytes, media_type: str, filename: str, *, inline: bool = False) -> Response:
+    """A file a page offers (a PDF, the evidence, the data to sign): never cached, never sniffed."""
+    return Response(content, media_type=media_type, headers={
+        "Content-Disposition": f'{"inline" if inline else "attachment"}; filename="{filename}"',
+        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
 
 
 def wants_page(scope: Scope) -> bool:

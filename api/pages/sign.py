@@ -28,7 +28,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.pages.i18n import COOKIE as LANGUAGE_COOKIE
 from api.pages.i18n import LANGUAGES, Language, language_of
-from api.pages.rendering import SECURITY_HEADERS, PageRoute, limited, render
+from api.pages.rendering import SECURITY_HEADERS, PageRoute, file_response, limited, render
 from api.pages.sign_view import eds_panel, movements, page_count, page_png, sign_view
 from ca.errors import QoltanbaError
 from signing.requests.proofs import ClientContext
@@ -152,9 +152,7 @@ def document_pdf(request_id: str, request: Request) -> Response:
         stored = request.app.state.services.client_signing.document(request_id, token_of(request))
     except QoltanbaError as error:
         return refused(request, request_id, error)
-    return Response(stored.content, media_type="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="{stored.document_id}.pdf"', "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff"})
+    return file_response(stored.content, "application/pdf", f"{stored.document_id}.pdf", inline=True)
 
 
 @router.get("/sign/{request_id}/pages/{number}.png", dependencies=[Depends(limited("public"))])

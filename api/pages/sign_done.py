@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api.pages.cards import FACTOR, mask_iin
-from api.pages.rendering import PageRoute, limited, render
+from api.pages.rendering import PageRoute, file_response, limited, render
 from api.pages.sign import language, refused, token_of
 from api.pages.sign_view import KINDS
 from ca.errors import QoltanbaError
@@ -31,19 +31,13 @@ WAYS = {"held-key": N_("with the signing key the service keeps for you"),
 PROVEN = {"sms": "SMS", "totp": "TOTP", "biometric": "Biometric", "eds": "EDS", "password": "Password"}
 
 
-def _download(data: bytes, media_type: str, name: str) -> Response:
-    return Response(data, media_type=media_type, headers={
-        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff"})
-
-
 @router.get("/sign/{request_id}/signed.pdf", dependencies=[Depends(limited("public"))])
 def signed_pdf(request_id: str, request: Request) -> Response:
     try:
         stored = request.app.state.services.borrower_desk.signed_copy(request_id, token_of(request))
     except QoltanbaError as error:
         return refused(request, request_id, error)
-    return _download(stored.content, "application/pdf", f"{stored.document_id}-signed.pdf")
+    return file_response(stored.content, "application/pdf", f"{stored.document_id}-signed.pdf")
 
 
 def evidence_rows(record: dict, lang) -> list[tuple[str, str]]:  # noqa: ANN001 - Language
@@ -98,7 +92,7 @@ async def evidence_json(request_id: str, request: Request) -> Response:
                                        token_of(request))
     except QoltanbaError as error:
         return refused(request, request_id, error)
-    return _download(view.report or b"", "application/json", f"evidence-{request_id[:8]}.json")
+    return file_response(view.report or b"", "application/json", f"evidence-{request_id[:8]}.json")
 
 
 @router.get("/sign/{request_id}/evidence.p7s", dependencies=[Depends(limited("public"))])
@@ -108,7 +102,7 @@ async def evidence_signature(request_id: str, request: Request) -> Response:
                                        token_of(request))
     except QoltanbaError as error:
         return refused(request, request_id, error)
-    return _download(view.signature or b"", "application/pkcs7-signature", f"evidence-{request_id[:8]}.p7s")
+    return file_response(view.signature or b"", "application/pkcs7-signature", f"evidence-{request_id[:8]}.p7s")
 
 
 __all__ = ["evidence_rows", "router"]

@@ -32,7 +32,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from api.pages.rendering import PageRoute, limited
+from api.pages.rendering import PageRoute, file_response, limited
 from api.pages.sign import back, ctx_of, refused, token_of
 from ca.errors import InvalidInput, Problem, QoltanbaError
 
@@ -57,9 +57,7 @@ def data_to_sign(request_id: str, request: Request) -> Response:
         data = request.app.state.services.borrower_desk.data_to_sign(request_id, token_of(request))
     except QoltanbaError as error:
         return refused(request, request_id, error)
-    return Response(data.content, media_type="application/octet-stream", headers={
-        "Content-Disposition": f'attachment; filename="to-sign-{request_id[:8]}.bin"', "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff"})
+    return file_response(data.content, "application/octet-stream", f"to-sign-{request_id[:8]}.bin")
 
 
 async def _cms(request: Request) -> bytes:
