@@ -5,15 +5,13 @@ process's OCSP cache (the cross-process "within a second" guarantee). For a
 few seconds after it saw another process's revocation, each poll also brings
 this host's CRL files up to the newest committed CRLs (``exporter``; issue 17:
 workers on several hosts, each host's nginx serving its own files). Every
-``reconcile`` seconds: remove this host's OCSP answer files half their
-validity old (ca/ocsp_files.py). Besides, each of ``duties`` at its own interval (the summary of the rejected
-credentials this process counted, ca/auth_failures.py).
+``sweep`` seconds: remove this host's OCSP answer files half their validity
+old (ca/ocsp_files.py). Besides, each of ``duties`` at its own interval (the
+summary of the rejected credentials this process counted, ca/auth_failures.py).
 
 Work to be done once for the whole installation (CRL publication, audit
 checkpoints, expiry, retention) is not here but in the shared job queue
-(ca/jobs.py, issue 17 item 2), so N workers do it once, not N times. The
-optional ``publisher`` and ``checkpoint`` are for a process of its own (a
-tool or a test) that wants them on this thread.
+(ca/jobs.py, issue 17 item 2), so N workers do it once, not N times.
 """
 
 from __future__ import annotations
@@ -30,34 +28,22 @@ log = logging.getLogger(__name__)
 
 
 class Housekeeper:
-    def __init__(self, responder: OCSPResponder, publisher: CRLPublisher | None = None, *, poll: float = 0.2,
-                 reconcile: float = 60.0, checkpoint: Callable[[], object] | None = None,
-                 checkpoint_check: float = 5.0,
+    def __init__(self, responder: OCSPResponder, *, poll: float = 0.2, sweep: float = 60.0,
                  duties: Sequence[tuple[Callable[[], object], float]] = (),
                  exporter: CRLPublisher | None = None) -> None:
-        if poll <= 0 or reconcile <= 0 or checkpoint_check <= 0 or any(every <= 0 for _, every in duties):
+        if poll <= 0 or sweep <= 0 or any(every <= 0 for _, every in duties):
             raise ValueError("housekeeping intervals must be positive")
         self.duties = tuple(duties)
         self.exporter = exporter
         self.export_window = 3.0   # seconds of CRL file checks after another process's revocation
         self.responder = responder
-        self.publisher = publisher
         self.poll = poll
-        self.reconcile = reconcile
-        # Every ``checkpoint_check`` seconds: a checkpoint if one is due (issues 8 and 18); the
-        # callable decides whether one is due, so a check costs two reads.
-        self.checkpoint = checkpoint
-        self.checkpoint_check = checkpoint_check
+        self.sweep = sweep
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        """Catch up first (a crash may have left a revocation without its CRL), then run."""
         self.responder.start_watching()
-        if self.publisher is not None:
-            self._safely(self.publisher.reconcile)
-        if self.checkpoint is not None:
-            self._safely(self.checkpoint)   # one that fell due while no process ran
         self._thread = threading.Thread(target=self._run, name="qoltanba-housekeeper", daemon=True)
         self._thread.start()
 
@@ -67,8 +53,7 @@ class Housekeeper:
             self._thread.join(timeout=5)
 
     def _run(self) -> None:
-        next_reconcile = time.monotonic() + self.reconcile
-        next_checkpoint = time.monotonic() + self.checkpoint_check
+        next_sweep = time.monotonic() + self.sweep
         next_duty = [time.monotonic() + every for _, every in self.duties]
         export_until = 0.0
         while not self._stop.wait(self.poll):
@@ -78,14 +63,9 @@ class Housekeeper:
                 export_until = time.monotonic() + self.export_window
             if self.exporter is not None and time.monotonic() < export_until:
                 self._safely(self.exporter.export_latest)
-            if time.monotonic() >= next_reconcile:
-                if self.publisher is not None:
-                    self._safely(self.publisher.reconcile)
+            if time.monotonic() >= next_sweep:
                 self._safely(self.responder.sweep_files)
-                next_reconcile = time.monotonic() + self.reconcile
-            if self.checkpoint is not None and time.monotonic() >= next_checkpoint:
-                self._safely(self.checkpoint)
-                next_checkpoint = time.monotonic() + self.checkpoint_check
+                next_sweep = time.monotonic() + self.sweep
             for index, (duty, every) in enumerate(self.duties):
                 if time.monotonic() >= next_duty[index]:
                     self._safely(duty)

@@ -112,5 +112,5 @@ class Background:
         # This process's own: its OCSP cache, its host's CRL files after another process's revocation and
         # its host's stale OCSP answer files (issue 17, item 1), its count of rejected credentials.
         return Housekeeper(self.responder, poll=self.settings.status_poll_seconds,
-                           reconcile=self.settings.crl_schedule_seconds, exporter=self.publisher,
+                           sweep=self.settings.crl_schedule_seconds, exporter=self.publisher,
                            duties=[(self.auth_failures.flush, self.settings.auth_failure_summary_minutes * 60)])
