@@ -12,7 +12,8 @@ and a SoftHSM2 token, nginx in front on loopback. For each N, each phase for
   request at B-LT, the SMS code, the liveness check, confirm (the client's
   B-LT signature with its stamp, the MFO's B-LT seal, the evidence), the
   signed PDF downloaded; flows/s with p50/p99 of a flow;
-- issuance: ``POST /certificates`` with a CSR, through nginx;
+- issuance: ``POST /certificates`` with a CSR, through nginx, driven by wrk
+  (bodies made before the clock starts);
 - verifications: ``POST /verify`` of a flow's signed PDF, through nginx;
 - OCSP: one cached GET request by wrk (the Debian package), through nginx
   (the file on disk) and straight to the workers (their cache), 16
@@ -182,19 +183,59 @@ async def flows(deployment: Deployment, mfo: dict, admin: dict, seconds: float, 
             "steps": {name: round(statistics.mean(v) * 1000, 1) for name, v in steps.items()}, "pdf": signed[-1]}
 
 
-async def issuance(deployment: Deployment, admin: dict, seconds: float, tasks: int) -> dict:
-    csrs = [f.csr_pem().decode() for _ in range(int(600 * seconds / 10) + 50)]
+# wrk's Lua: each thread posts its own share of the prepared bodies (one a line), in turn, never one twice.
+_ISSUE_LUA = """
+local bodies, step, next_index = {}, 1, 1
+local threads, counter = {}, 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("offset", counter)
+  table.insert(threads, thread)
+end
+function init(args)
+  for line in io.lines(args[1]) do table.insert(bodies, line) end
+  step = tonumber(args[2]); next_index = offset
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["X-API-Key"] = args[3]
+end
+function request()
+  local body = bodies[next_index]
+  next_index = next_index + step
+  if body == nil then body = bodies[offset] end
+  return wrk.format(nil, "/certificates", nil, body)
+end
+"""
 
-    async with _client(deployment, tasks) as http:
-        async def once(_: int) -> None:
-            csr = csrs.pop() if csrs else f.csr_pem().decode()
-            _ok(await http.post("/certificates", headers=admin, json={
-                "profile": "individual-sign", "csr_pem": csr,
-                "subject": {"surname": "Abenov", "given_name": "Nurlan", "iin": f.iin()}}), 201)
 
-        await once(0)
-        count, latencies, elapsed = await _run_for(seconds, tasks, once)
-    return {"rate": count / elapsed, "p50": percentile(latencies, 0.5), "p99": percentile(latencies, 0.99)}
+def issuance(deployment: Deployment, admin: dict, seconds: float, tasks: int, directory: Path) -> dict:
+    """``POST /certificates`` through nginx, driven by wrk (the driver's own CPU kept small).
+
+    Every body a fresh CSR and IIN, made before the clock starts (the in-process baseline's CSRs are too); wrk's
+    two threads post alternate bodies, ``tasks`` connections in all.
+    """
+    count = int(900 * seconds / 8) + 200
+    bodies = directory / "issuance-bodies.jsonl"
+    bodies.write_text("".join(json.dumps({
+        "profile": "individual-sign", "csr_pem": f.csr_pem().decode(),
+        "subject": {"surname": "Abenov", "given_name": "Nurlan", "iin": f.iin()}}) + "\n" for _ in range(count)))
+    script = directory / "issue.lua"
+    script.write_text(_ISSUE_LUA)
+    threads = 2 if tasks >= 2 else 1
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{tasks}", f"-d{max(1, int(seconds))}s", "--latency",
+                          "-s", str(script), deployment.url, "--", str(bodies), str(threads), admin["X-API-Key"]],
+                         capture_output=True, text=True, check=True).stdout
+    done = int(re.search(r"(\d+) requests in", out).group(1))
+    if "Non-2xx" in out or done >= count:
+        raise RuntimeError(f"issuance over wrk: a refused request or too few bodies ({count}):\n{out}")
+    latency = dict(re.findall(r"\s(50|99)%\s+([\d.]+\w+)", out))
+    return {"rate": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "p50": _seconds(latency.get("50", "0s")), "p99": _seconds(latency.get("99", "0s"))}
+
+
+def _seconds(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(value) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
 
 
 async def verifications(deployment: Deployment, pdf: bytes, seconds: float, tasks: int) -> dict:
@@ -301,7 +342,7 @@ def measure(deployment: Deployment, workers: int, seconds: float, concurrency: i
     load = os.getloadavg()[0]
     done = {"workers": workers, "load_before": round(load, 1)}
     done["flows"] = asyncio.run(flows(deployment, mfo, admin, seconds, tasks))
-    done["issuance"] = asyncio.run(issuance(deployment, admin, seconds, tasks))
+    done["issuance"] = issuance(deployment, admin, seconds, tasks, Path(tempfile.mkdtemp(prefix="qoltanba-load-")))
     done["verify"] = asyncio.run(verifications(deployment, done["flows"].pop("pdf"), seconds, tasks))
     done["ocsp"] = ocsp_rates(deployment, admin, seconds)
     done["load_after"] = round(os.getloadavg()[0], 1)
