@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import collections
 import datetime as dt
 import json
 import logging
@@ -214,7 +215,7 @@ def issuance(deployment: Deployment, admin: dict, seconds: float, tasks: int, di
     Every body a fresh CSR and IIN, made before the clock starts (the in-process baseline's CSRs are too); wrk's
     two threads post alternate bodies, ``tasks`` connections in all.
     """
-    count = int(900 * seconds / 8) + 200
+    count = int(700 * seconds) + 200   # more than the workers issue in the time, so no body is posted twice
     bodies = directory / "issuance-bodies.jsonl"
     bodies.write_text("".join(json.dumps({
         "profile": "individual-sign", "csr_pem": f.csr_pem().decode(),
@@ -333,7 +334,35 @@ def _cli(deployment: Deployment, *args: str) -> dict:
     return json.loads(deployment.home.cli(*args).stdout.strip().splitlines()[-1])
 
 
-def measure(deployment: Deployment, workers: int, seconds: float, concurrency: int) -> dict:
+class WaitSampler:
+    """What PostgreSQL's backends wait on during a phase (``--waits``): pg_stat_activity sampled every 10 ms."""
+
+    def __init__(self, url: str) -> None:
+        import threading
+
+        self.url, self.counts, self._stop = url, collections.Counter(), threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as db:
+            while not self._stop.wait(0.01):
+                for state, kind, event in db.execute(
+                        "SELECT state, wait_event_type, wait_event FROM pg_stat_activity "
+                        "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"):
+                    self.counts[f"{state}/{kind or '-'}/{event or '-'}"] += 1
+
+    def __enter__(self) -> WaitSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def measure(deployment: Deployment, workers: int, seconds: float, concurrency: int, waits: str | None = None) -> dict:
     admin = {"X-API-Key": deployment.admin_key()}
     _cli(deployment, "tenant", "create", "--name", "ТОО МФО Жүк", "--bin", legal_bin(917), "--code", TENANT)
     mfo = {"X-API-Key": _cli(deployment, "apikey", "create", "--name", "load-mfo", "--role", "mfo", "--tenant",
@@ -341,7 +370,12 @@ def measure(deployment: Deployment, workers: int, seconds: float, concurrency: i
     tasks = concurrency * workers
     load = os.getloadavg()[0]
     done = {"workers": workers, "load_before": round(load, 1)}
-    done["flows"] = asyncio.run(flows(deployment, mfo, admin, seconds, tasks))
+    if waits:
+        with WaitSampler(waits) as sampler:
+            done["flows"] = asyncio.run(flows(deployment, mfo, admin, seconds, tasks))
+        done["flow_waits"] = dict(sampler.counts.most_common(12))
+    else:
+        done["flows"] = asyncio.run(flows(deployment, mfo, admin, seconds, tasks))
     done["issuance"] = issuance(deployment, admin, seconds, tasks, Path(tempfile.mkdtemp(prefix="qoltanba-load-")))
     done["verify"] = asyncio.run(verifications(deployment, done["flows"].pop("pdf"), seconds, tasks))
     done["ocsp"] = ocsp_rates(deployment, admin, seconds)
@@ -358,6 +392,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="per phase")
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--concurrency", type=int, default=2, help="operations in flight per worker")
+    parser.add_argument("--waits", action="store_true",
+                        help="sample what PostgreSQL's backends wait on during the flows (a probe, not a figure)")
     args = parser.parse_args()
     from tests.support.postgres import PostgresServer
 
@@ -371,7 +407,7 @@ def main() -> None:
         for workers in [int(n) for n in args.workers.split(",")]:
             _name, url = postgres.create_unique_database(f"load{workers}")
             with deployed(directory / f"w{workers}", url, workers=workers, extra=WIDE) as deployment:
-                done = measure(deployment, workers, args.seconds, args.concurrency)
+                done = measure(deployment, workers, args.seconds, args.concurrency, url if args.waits else None)
                 if in_process is None:
                     in_process = in_process_issuance(deployment, args.seconds)
             done["issuance"]["in_process"] = round(in_process, 1)
