@@ -11,11 +11,12 @@ import enum
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ca.clock import Clock
 from ca.errors import ConflictError, InvalidInput, Problem, QoltanbaError
-from registry import ActorRow, Conflict, Registry
+from registry import ActorRow, Conflict, Registry, RegistryTransaction
 
 
 class Role(str, enum.Enum):
@@ -106,15 +107,24 @@ class AccessService:
             raise ConflictError(f"an actor named {name!r} exists already") from error
         return NewKey(Actor(name, parsed, tenant), f"qk_{key_id}_{secret}")
 
-    def authenticate(self, presented: str | None) -> Actor:
+    def authenticate(self, presented: str | None,
+                     admit: Callable[[RegistryTransaction], None] | None = None) -> Actor:
         """The actor of a valid, active key. A rejected key writes nothing: the edge counts it per source and
-        summarises the counts in the audit log (ca/auth_failures.py, issue 18)."""
+        summarises the counts in the audit log (ca/auth_failures.py, issue 18).
+
+        ``admit``: called first, in the same unit of work, before the key is looked up (the source's bucket of
+        rejected credentials, ca/auth_failures.py): one read transaction a request, not two.
+        """
         if not presented:
             raise Unauthenticated()
         if not presented.startswith("qk_") or presented.count("_") < 2:
+            if admit is not None:
+                admit(None)
             raise Unauthenticated(kind="api_key")
         key_id, secret = presented[3:].split("_", 1)
         with self.registry.transaction(readonly=True) as tx:
+            if admit is not None:
+                admit(tx)
             row = tx.actors.by_key_id(key_id)
             # Compare even when the id is unknown, so timing says nothing.
             expected = row.key_digest if row is not None else _digest("no such key")

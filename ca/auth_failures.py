@@ -34,7 +34,7 @@ from collections import Counter
 
 from ca.clock import Clock
 from ca.rate_limit import RateLimited, RateLimiter
-from registry import Registry
+from registry import Registry, RegistryTransaction
 
 # Kinds of rejected credential, the keys of each source's counts in the summary.
 API_KEY = "api_key"                       # unknown, malformed or wrong secret
@@ -62,9 +62,12 @@ class AuthFailures:
         self._since = clock.now()
         self._lock = threading.Lock()
 
-    def admit(self, source: str) -> None:
-        """Raise ``CredentialsLimited`` (429) while ``source`` has spent its bucket of rejected credentials."""
-        wait = self.limiter.wait(source)
+    def admit(self, source: str, tx: RegistryTransaction | None = None) -> None:
+        """Raise ``CredentialsLimited`` (429) while ``source`` has spent its bucket of rejected credentials.
+
+        ``tx``: the unit of work the credential is then looked up in (ca/access.py), read in it.
+        """
+        wait = self.limiter.wait(source, tx)
         if wait is not None:
             self.count(source, LIMITED)
             raise CredentialsLimited(wait)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from ca.errors import QoltanbaError
 
 if TYPE_CHECKING:
-    from registry import Registry
+    from registry import Registry, RegistryTransaction
 
 
 class RateLimited(QoltanbaError):
@@ -47,9 +47,14 @@ class SharedBuckets:
                                         now=self.clock())
         return None if wait is None else max(1, math.ceil(wait))
 
-    def wait(self, bucket: str, key: str, rate: float, burst: int) -> int | None:
-        with self.registry.transaction(readonly=True) as tx:
+    def wait(self, bucket: str, key: str, rate: float, burst: int,
+             tx: RegistryTransaction | None = None) -> int | None:
+        """Nothing is taken; read in ``tx`` when the caller has one open (one unit of work fewer a request)."""
+        if tx is not None:
             wait = tx.rate_buckets.wait(bucket, key[:200], tolerance=(burst - 1) / rate, now=self.clock())
+        else:
+            with self.registry.transaction(readonly=True) as own:
+                wait = own.rate_buckets.wait(bucket, key[:200], tolerance=(burst - 1) / rate, now=self.clock())
         return None if wait is None else max(1, math.ceil(wait))
 
     def prune(self) -> int:
@@ -88,10 +93,13 @@ class RateLimiter:
                 self._forget_full(now)
             self._buckets[key] = (tokens - 1, now)
 
-    def wait(self, key: str) -> int | None:
-        """Seconds until ``key`` has a token again, or None when it has one now; nothing is taken."""
+    def wait(self, key: str, tx: RegistryTransaction | None = None) -> int | None:
+        """Seconds until ``key`` has a token again, or None when it has one now; nothing is taken.
+
+        ``tx``: a unit of work the caller has open, which the shared buckets are read in.
+        """
         if self.shared is not None:
-            return self.shared.wait(self.name, key, self.rate, self.burst)
+            return self.shared.wait(self.name, key, self.rate, self.burst, tx)
         now = self.clock()
         with self._lock:
             found = self._buckets.get(key)

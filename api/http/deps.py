@@ -71,12 +71,13 @@ def actor(request: Request, presented: str | None = Depends(presented_credential
     # A presented credential is looked up only while its source is within its bucket of rejected ones, and a
     # rejected one is counted per source, summarised in the audit log later (ca/auth_failures.py, issue 18).
     source = client_address(request)
-    svc.auth_failures.admit(source)
     try:
         # A console session (ca/people.py) acts with its person's role on the same routes as an API key.
         if PeopleService.is_session_token(presented):
+            svc.auth_failures.admit(source)
             return svc.people.authenticate(presented)
-        return access_service.authenticate(presented)
+        # An API key: the source's bucket is read in the unit of work that looks the key up, before it.
+        return access_service.authenticate(presented, admit=lambda tx: svc.auth_failures.admit(source, tx))
     except Unauthenticated as refused:
         if refused.kind is not None:
             svc.auth_failures.rejected(source, refused.kind)
