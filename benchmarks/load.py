@@ -377,6 +377,23 @@ class WaitSampler:
         self._thread.join()
 
 
+def cpu_by_kind() -> collections.Counter:
+    """CPU seconds (user + system) every live process has used, summed by what it is (``--waits``' accounting)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used: collections.Counter = collections.Counter()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        kind = ("worker" if " serve" in command or "forkserver" in command or "multiprocessing" in command
+                else "postgres" if "postgres" in command else "nginx" if "nginx" in command
+                else "driver" if int(stat.parent.name) == os.getpid() else "other")
+        used[kind] += (int(fields[11]) + int(fields[12])) / ticks
+    return used
+
+
 def measure(deployment: Deployment, workers: int, seconds: float, concurrency: int, waits: str | None = None) -> dict:
     admin = {"X-API-Key": deployment.admin_key()}
     _cli(deployment, "tenant", "create", "--name", "ТОО МФО Жүк", "--bin", legal_bin(917), "--code", TENANT)
@@ -386,9 +403,12 @@ def measure(deployment: Deployment, workers: int, seconds: float, concurrency: i
     load = os.getloadavg()[0]
     done = {"workers": workers, "load_before": round(load, 1)}
     if waits:
+        before = cpu_by_kind()
         with WaitSampler(waits) as sampler:
             done["flows"] = asyncio.run(flows(deployment, mfo, admin, seconds, tasks))
+        after = cpu_by_kind()
         done["flow_waits"] = dict(sampler.counts.most_common(12))
+        done["flow_cpu_seconds"] = {kind: round(after[kind] - before[kind], 2) for kind in after}
     else:
         done["flows"] = asyncio.run(flows(deployment, mfo, admin, seconds, tasks))
     done["issuance"] = issuance(deployment, admin, seconds, tasks, Path(tempfile.mkdtemp(prefix="qoltanba-load-")))
