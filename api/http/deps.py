@@ -1,4 +1,10 @@
-"""FastAPI dependencies: the services and the authenticated actor."""
+"""FastAPI dependencies: the services and the authenticated actor.
+
+Those that only read the request or the app's state are ``async def``: FastAPI runs a plain ``def``
+dependency in its thread pool, a thread hop per dependency per request (issue 17 item 3: py-spy showed the
+hops among the largest costs of a worker under issuance load). ``actor`` looks the key up in the registry, so it
+stays a plain ``def``.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,7 @@ from ca.errors import InvalidInput, Problem
 from ca.people import SESSION_COOKIE, PeopleService
 
 
-def single_query_values(request: Request) -> None:
+async def single_query_values(request: Request) -> None:
     """A declared query parameter given twice is refused, not read as whichever value came last.
 
     Every query parameter of the API is one value; ``?tenant=a&tenant=b``
@@ -44,16 +50,16 @@ def _query_names(dependant) -> set[str]:  # noqa: ANN001 - fastapi.dependencies.
     return names
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
     return request.app.state.services
 
 
-def access(request: Request) -> AccessService:
+async def access(request: Request) -> AccessService:
     return request.app.state.access
 
 
 # The document states these as security requirements (api/http/openapi.py), not as parameters.
-def presented_credential(x_api_key: str | None = Header(default=None, include_in_schema=False),
+async def presented_credential(x_api_key: str | None = Header(default=None, include_in_schema=False),
                          authorization: str | None = Header(default=None, include_in_schema=False),
                          session_cookie: str | None = Cookie(default=None, alias=SESSION_COOKIE,
                                                              include_in_schema=False)) -> str | None:
@@ -87,7 +93,7 @@ def actor(request: Request, presented: str | None = Depends(presented_credential
 def require(allowed: frozenset[Role]) -> Callable[..., Actor]:
     """A dependency that authenticates and checks the role; routes state theirs."""
 
-    def check(who: Actor = Depends(actor)) -> Actor:
+    async def check(who: Actor = Depends(actor)) -> Actor:
         AccessService.require(who, allowed)
         return who
 
