@@ -126,3 +126,31 @@ def test_qoltanba_verify_forks_its_worker_before_anything_else(args, forked) -> 
                           check=True)
     count, alive = json.loads(done.stdout.splitlines()[-1])
     assert (count, alive) == ((1, True) if forked else (0, None))
+
+
+WARMED = """
+import gc, json
+from signing.verification import warm
+print(json.dumps([warm.WARMED, gc.get_freeze_count() > 1000, "signing.verification.verifier" in __import__("sys").modules]))
+"""
+
+
+def test_the_fork_server_verifies_the_sample_once_and_freezes_before_it_forks() -> None:
+    """The fork server's preload (warm.py) verifies its sample to TOTAL-PASSED: the passing path is what it warms."""
+    done = subprocess.run([sys.executable, "-c", WARMED], capture_output=True, text=True, timeout=120, check=True)
+    assert json.loads(done.stdout.splitlines()[-1]) == ["TOTAL-PASSED", True, True]
+
+
+def test_a_worker_that_answered_exits_by_itself_and_is_reaped_later(services, signed) -> None:
+    """The answer does not wait for the worker's exit; the worker exits at once (code 0, not killed)."""
+    for method in ("forkserver", "fork"):
+        verifier = SandboxedVerifier(lambda: anchors_of(services), VerificationLimits(), start_method=method)
+        assert verifier.verify(signed)["indication"] == "TOTAL-PASSED"
+        answered = [process for process, _ in verifier._exiting]  # noqa: SLF001 - reaped later, not waited for
+        assert len(answered) == 1
+        answered[0].join(10)
+        assert answered[0].exitcode == 0
+        verifier.verify(signed)   # each verification first reaps those that answered before
+        assert answered[0] not in [process for process, _ in verifier._exiting]  # noqa: SLF001
+        verifier.close()
+        assert verifier._exiting == []  # noqa: SLF001
