@@ -15,13 +15,27 @@ What the warm-up leaves behind is the sample's: no verification of anyone's
 document runs in the fork server, and each worker still verifies one job.
 A sample that cannot be read or verified leaves the workers cold, never
 broken: the warm-up logs it and the fork server serves as before.
+
+Two more things a worker did after its fork: it imported the job's own
+modules (sandbox.py, early.py, json), now imported here; and it ran its
+caller's main script again (``runpy``: the ``qoltanba`` console script's
+``from api.cli import main``, a benchmark's whole script). Python 3.11's
+fork server never preloads ``__main__`` as asked (its ``ensure_running``
+looks for the key ``main_path`` where ``spawn.get_preparation_data`` writes
+``init_main_from_path``), so every child fixed up its ``__main__`` itself.
+A worker unpickles nothing of its caller's main module (its target and its
+job are ours), so the fork server's children skip that step; the fork
+server serves the verification workers and nothing else (sandbox.py is
+the project's one user of the ``forkserver`` start method).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gc
+import importlib
 import logging
+import multiprocessing.spawn
 from pathlib import Path
 
 from signing.verification.preload import prepare
@@ -52,9 +66,16 @@ def warm_up() -> str:
     return report.verdict.indication.value
 
 
+def _callers_main_left_out(main: str) -> None:
+    """A worker's ``spawn.prepare`` step for its caller's main module: nothing to import (see above)."""
+
+
 def warm() -> str:
     """Prepare and warm this process, then freeze its objects for the children it forks; the warm-up's verdict."""
     prepare()
+    importlib.import_module("signing.verification.sandbox")   # what the job runs: run_job, the pipe, json
+    multiprocessing.spawn._fixup_main_from_path = _callers_main_left_out  # noqa: SLF001
+    multiprocessing.spawn._fixup_main_from_name = _callers_main_left_out  # noqa: SLF001
     verdict = warm_up()
     gc.collect()
     gc.freeze()   # the objects so far are never collected again: a child's collections leave their pages shared

@@ -14,6 +14,7 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +24,8 @@ from signing.verification.sandbox import SandboxedVerifier, SandboxLimits
 from tests.support.hostile_pdfs import huge_array
 from tests.support.signing import embedded_services
 from tests.support.verification import anchors_of, signed_contract
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -154,3 +157,32 @@ def test_a_worker_that_answered_exits_by_itself_and_is_reaped_later(services, si
         assert answered[0] not in [process for process, _ in verifier._exiting]  # noqa: SLF001
         verifier.close()
         assert verifier._exiting == []  # noqa: SLF001
+
+
+CALLER = """
+import sys
+if __name__ != "__main__":   # a worker re-running its caller's main script (runpy, as "__mp_main__")
+    open(sys.argv[1] if len(sys.argv) > 1 else {marker!r}, "a").write(__name__ + "\\n")
+if __name__ == "__main__":
+    from signing.verification import VerificationLimits
+    from signing.verification.context import TrustAnchors, UnverifiableInput
+    from signing.verification.sandbox import SandboxedVerifier
+
+    verifier = SandboxedVerifier(TrustAnchors, VerificationLimits())
+    for _ in range(3):
+        try:
+            verifier.verify(b"%PDF-1.7 not really")
+        except UnverifiableInput as refused:
+            print(refused.detail)
+    verifier.close()
+"""
+
+
+def test_the_fork_servers_workers_do_not_run_their_callers_main_script_again(tmp_path) -> None:
+    """Python 3.11's fork server never preloads ``__main__``; without warm.py each worker re-ran the caller's script."""
+    marker, script = tmp_path / "reran", tmp_path / "caller.py"
+    script.write_text(CALLER.format(marker=str(marker)))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=True,
+                          cwd=str(tmp_path), env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+    assert len(done.stdout.splitlines()) == 3, done.stdout + done.stderr   # three verifications, each refused
+    assert not marker.exists(), marker.read_text()
