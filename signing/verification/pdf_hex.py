@@ -20,7 +20,13 @@ and keyword or number through ``misc.read_until_delimiter``, one
 :func:`read_until_delimiter` reads a chunk and finds the first delimiter
 with one search; it leaves the stream where pyHanko's leaves it (on the
 delimiter, or at the end), which the same property test holds it to.
-``install`` and ``uninstall`` put in and take out both readers.
+
+Each name read is then decoded by pyHanko's ``_decode_name``, one
+``BytesIO.write`` per byte to expand ``#xx`` escapes that almost no name
+has: :func:`decode_name` decodes a name of plain characters (printable
+ASCII, no ``#``, no delimiter) in one step and leaves any other name to
+pyHanko, errors included (property-tested the same way).
+``install`` and ``uninstall`` put in and take out the three.
 """
 
 from __future__ import annotations
@@ -37,6 +43,9 @@ _HEX = b"0123456789abcdefABCDEF"
 _CHUNK = 64 * 1024
 _original = generic.read_hex_string_from_stream
 _original_until_delimiter = generic.read_until_delimiter
+_original_decode_name = generic._decode_name  # noqa: SLF001 - the function decode_name stands in for
+# A name whose bytes pyHanko would copy one by one unchanged: printable ASCII, no "#" escape, no delimiter.
+_PLAIN_NAME = re.compile(b"[^#\\x00-\\x20\\x7f-\\xff" + re.escape(misc.PDF_DELIMITERS) + b"]*")
 _DELIMITER = re.compile(b"[" + re.escape(misc.PDF_WHITESPACE + misc.PDF_DELIMITERS) + b"]")
 _TOKEN_CHUNK = 64
 _lock = threading.Lock()
@@ -88,6 +97,13 @@ def read_until_delimiter(stream) -> bytes:  # noqa: ANN001 - a binary stream
         chunks.append(chunk)
 
 
+def decode_name(name_bytes: bytes) -> generic.NameObject:
+    """pyHanko's ``_decode_name``: the name object for the bytes after its "/", escapes expanded."""
+    if _PLAIN_NAME.fullmatch(name_bytes) is None:
+        return _original_decode_name(name_bytes)
+    return generic.NameObject("/" + name_bytes.decode("ascii"))
+
+
 def install() -> None:
     """Make pyHanko's object reader use :func:`read_hex_string` (idempotent, process-wide).
 
@@ -97,6 +113,7 @@ def install() -> None:
     with _lock:
         generic.read_hex_string_from_stream = read_hex_string
         generic.read_until_delimiter = read_until_delimiter
+        generic._decode_name = decode_name  # noqa: SLF001
 
 
 def uninstall() -> None:
@@ -104,6 +121,7 @@ def uninstall() -> None:
     with _lock:
         generic.read_hex_string_from_stream = _original
         generic.read_until_delimiter = _original_until_delimiter
+        generic._decode_name = _original_decode_name  # noqa: SLF001
 
 
-__all__ = ["install", "read_hex_string", "read_until_delimiter", "uninstall"]
+__all__ = ["decode_name", "install", "read_hex_string", "read_until_delimiter", "uninstall"]

@@ -73,7 +73,8 @@ def _callers_main_left_out(main: str) -> None:
 def warm() -> str:
     """Prepare and warm this process, then freeze its objects for the children it forks; the warm-up's verdict."""
     prepare()
-    importlib.import_module("signing.verification.sandbox")   # what the job runs: run_job, the pipe, json
+    for name in ("signing.verification.sandbox", "multiprocessing.connection", "multiprocessing.popen_forkserver"):
+        importlib.import_module(name)   # what the job runs and receives: run_job, json, the pipe, the Process
     multiprocessing.spawn._fixup_main_from_path = _callers_main_left_out  # noqa: SLF001
     multiprocessing.spawn._fixup_main_from_name = _callers_main_left_out  # noqa: SLF001
     verdict = warm_up()

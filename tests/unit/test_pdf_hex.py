@@ -66,5 +66,34 @@ def test_installed_readers_are_pyhankos_after_uninstall() -> None:
     try:
         assert generic.read_until_delimiter is pdf_hex._original_until_delimiter  # noqa: SLF001
         assert generic.read_hex_string_from_stream is pdf_hex._original  # noqa: SLF001
+        assert generic._decode_name is pdf_hex._original_decode_name  # noqa: SLF001
     finally:
         pdf_hex.install()
+    assert generic._decode_name is pdf_hex.decode_name  # noqa: SLF001
+
+
+# -- names: the decoding after the token reader (verification rate, issue 14) ----------------------------------
+
+_NAME_ALPHABET = b"azAZ09.-+_#" + b"0123456789abcdefABCDEF" + b"()<>[]{}/% \x00\x7f\x80\xc3\xa9\xff!~"
+
+
+def _name_outcome(decoder, data: bytes):
+    try:
+        name = decoder(data)
+    except Exception as error:  # noqa: BLE001 - the comparison is the test
+        return "error", type(error).__name__, str(error)
+    return "name", type(name).__name__, str(name)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(data=st.binary(max_size=24).map(lambda b: bytes(_NAME_ALPHABET[x % len(_NAME_ALPHABET)] for x in b)))
+def test_fast_name_decoding_agrees_with_pyhankos_on_any_bytes(data: bytes) -> None:
+    """The same NameObject, or the same error, for plain names, #xx escapes, delimiters and non-ASCII bytes."""
+    assert _name_outcome(pdf_hex.decode_name, data) == _name_outcome(pdf_hex._original_decode_name, data)  # noqa: SLF001
+
+
+def test_fast_name_decoding_takes_plain_names_itself_and_leaves_escapes_to_pyhanko() -> None:
+    assert pdf_hex.decode_name(b"Type") == "/Type" and pdf_hex.decode_name(b"") == "/"
+    assert pdf_hex.decode_name(b"A#20B") == "/A B"   # pyHanko's, through the fallback
+    assert pdf_hex._PLAIN_NAME.fullmatch(b"A#20B") is None  # noqa: SLF001
+    assert pdf_hex._PLAIN_NAME.fullmatch(b"ByteRange") is not None  # noqa: SLF001
