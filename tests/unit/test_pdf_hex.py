@@ -67,6 +67,7 @@ def test_installed_readers_are_pyhankos_after_uninstall() -> None:
         assert generic.read_until_delimiter is pdf_hex._original_until_delimiter  # noqa: SLF001
         assert generic.read_hex_string_from_stream is pdf_hex._original  # noqa: SLF001
         assert generic._decode_name is pdf_hex._original_decode_name  # noqa: SLF001
+        assert generic.read_non_whitespace is pdf_hex._original_non_whitespace  # noqa: SLF001
     finally:
         pdf_hex.install()
     assert generic._decode_name is pdf_hex.decode_name  # noqa: SLF001
@@ -97,3 +98,38 @@ def test_fast_name_decoding_takes_plain_names_itself_and_leaves_escapes_to_pyhan
     assert pdf_hex.decode_name(b"A#20B") == "/A B"   # pyHanko's, through the fallback
     assert pdf_hex._PLAIN_NAME.fullmatch(b"A#20B") is None  # noqa: SLF001
     assert pdf_hex._PLAIN_NAME.fullmatch(b"ByteRange") is not None  # noqa: SLF001
+
+
+# -- whitespace between tokens (verification rate, issue 14) -----------------------------------------------------
+
+_SPACE_ALPHABET = b"      \n\r\t\f\x00%%ab<>[]/1\n"
+
+
+def _space_outcome(reader, data: bytes, start: int, seek_back: bool, allow_eof: bool):
+    stream = io.BytesIO(data)
+    stream.seek(start)
+    try:
+        token = reader(stream, seek_back=seek_back, allow_eof=allow_eof)
+    except Exception as error:  # noqa: BLE001 - the comparison is the test
+        return "error", type(error).__name__, str(error), stream.tell()
+    return "token", token, stream.tell()
+
+
+@settings(max_examples=2000, deadline=None)
+@given(data=st.binary(max_size=300).map(lambda b: bytes(_SPACE_ALPHABET[x % len(_SPACE_ALPHABET)] for x in b)),
+       start=st.integers(min_value=0, max_value=300), seek_back=st.booleans(), allow_eof=st.booleans())
+def test_fast_whitespace_skipping_agrees_with_pyhankos_on_any_input(data: bytes, start: int, seek_back: bool,
+                                                                    allow_eof: bool) -> None:
+    """Same byte, same position after (comments skipped, seek_back honoured), same end-of-stream answer."""
+    start = min(start, len(data))
+    assert (_space_outcome(pdf_hex.read_non_whitespace, data, start, seek_back, allow_eof)
+            == _space_outcome(pdf_hex._original_non_whitespace, data, start, seek_back, allow_eof))  # noqa: SLF001
+
+
+def test_fast_whitespace_skipping_crosses_chunks_and_is_installed_where_pyhanko_looks() -> None:
+    from pyhanko.pdf_utils import generic, misc
+
+    pdf_hex.install()
+    stream = io.BytesIO(b" " * 1000 + b"\n% a comment\n  x rest")
+    assert pdf_hex.read_non_whitespace(stream) == b"x" and stream.read() == b" rest"
+    assert generic.read_non_whitespace is misc.read_non_whitespace is pdf_hex.read_non_whitespace
