@@ -32,8 +32,10 @@ one ``stream.read(1)`` per byte again; a signed file's padded arrays and
 dictionaries made it about a sixteenth of a report.
 :func:`read_non_whitespace` finds the next byte that is not whitespace
 with one search per chunk, hands a comment to pyHanko's
-``skip_over_comments`` as pyHanko does, and leaves the stream, or raises
-at its end, exactly as pyHanko's (property-tested).
+``skip_over_comments`` as pyHanko does, and leaves the stream exactly as
+pyHanko's (property-tested); at the stream's end it asks pyHanko's, so an
+error is raised by pyHanko, as the verifier expects of a parser's errors
+(``context.raised_here`` takes one raised in signing/ for a bug of ours).
 ``install`` and ``uninstall`` put in and take out the four.
 """
 
@@ -115,10 +117,8 @@ def read_non_whitespace(stream, seek_back: bool = False, allow_eof: bool = False
     """
     while True:
         chunk = stream.read(_TOKEN_CHUNK)
-        if not chunk:
-            if allow_eof:
-                return b""
-            raise misc.PdfStreamError("Stream ended prematurely")
+        if not chunk:   # pyHanko's answers at the end (its error raised by pyHanko, not here: raised_here)
+            return _original_non_whitespace(stream, seek_back=seek_back, allow_eof=allow_eof)
         found = _NON_WHITESPACE.search(chunk)
         if found is None:
             continue

@@ -16,8 +16,11 @@ path, ``/Parent`` never followed, the structure tree's ``/P`` not followed
 inside it and the structure tree entered only from ``/Root
 /StructTreeRoot /K``), keeps each path as a plain tuple and the references
 on the current path in a set, and stores exactly what pyHanko stores: a
-set of ``RawPdfPath`` per reference. Its recursion is one frame per level,
-as pyHanko's, so a deeply nested hostile file fails the same way. A test
+set of ``RawPdfPath`` per reference. Whatever goes wrong on the way (a
+page tree that loops, recursion too deep, an object that cannot be read)
+is left to pyHanko's own walk, run then from the start: the error a report
+or a refusal is made of comes from pyHanko, never from this module, where
+the verifier would take it for a bug of ours (``context.raised_here``). A test
 (tests/unit/test_refpaths.py) compares both on hand-built and random
 object graphs. ``install`` and ``uninstall`` put it in and take it out,
 as ``pdf_hex`` does for the readers.
@@ -77,6 +80,16 @@ def load_reverse_xref_cache(self: HistoricalResolver) -> None:
     """``HistoricalResolver._load_reverse_xref_cache``: the same cache, paths kept as tuples while walking."""
     if self._indirect_object_access_cache is not None:  # noqa: SLF001
         return
+    try:
+        cache = _walk(self)
+    except Exception:  # noqa: BLE001 - pyHanko's walk meets the same trouble and raises its own error
+        _original(self)
+        return
+    self._indirect_object_access_cache = cache  # noqa: SLF001
+
+
+def _walk(self: HistoricalResolver) -> dict[generic.Reference, set[RawPdfPath]]:
+    """The cache pyHanko builds, or an exception (see ``load_reverse_xref_cache``)."""
     pages_ref = self.root.raw_get("/Pages")
     pages_path = ("/Root", "/Pages")
     page_tree: dict[generic.Reference, tuple] = {}
@@ -123,9 +136,7 @@ def load_reverse_xref_cache(self: HistoricalResolver) -> None:
             on_path.discard(ref)
 
     walk(self.trailer_view, (), False)
-    self._indirect_object_access_cache = {  # noqa: SLF001
-        ref: {RawPdfPath(*path) for path in paths} for ref, paths in collected.items()
-    }
+    return {ref: {RawPdfPath(*path) for path in paths} for ref, paths in collected.items()}
 
 
 def install() -> None:

@@ -133,3 +133,15 @@ def test_fast_whitespace_skipping_crosses_chunks_and_is_installed_where_pyhanko_
     stream = io.BytesIO(b" " * 1000 + b"\n% a comment\n  x rest")
     assert pdf_hex.read_non_whitespace(stream) == b"x" and stream.read() == b" rest"
     assert generic.read_non_whitespace is misc.read_non_whitespace is pdf_hex.read_non_whitespace
+
+
+def test_fast_whitespace_skipping_leaves_the_end_of_stream_error_to_pyhanko() -> None:
+    """The verifier takes an error raised in signing/ for a bug of ours (context.raised_here): pyHanko raises it."""
+    import pytest
+    from pyhanko.pdf_utils import misc
+
+    from signing.verification.context import raised_here
+
+    with pytest.raises(misc.PdfStreamError) as caught:
+        pdf_hex.read_non_whitespace(io.BytesIO(b" \n\t  "))
+    assert not raised_here(caught.value)

@@ -116,3 +116,16 @@ def test_the_walks_agree_on_every_revision_of_a_signed_b_lt_contract() -> None:
     from signing.verification.warm import SAMPLE_PDF
 
     assert _agree(SAMPLE_PDF.read_bytes()) > 20
+
+
+def test_a_walk_that_fails_leaves_the_error_to_pyhanko() -> None:
+    """A page tree that loops, recursion too deep: pyHanko's own walk raises, never this module (raised_here)."""
+    import pytest
+
+    from signing.verification.context import raised_here
+
+    for pdf in (page_tree_loop(), deeply_nested(5000)):
+        resolver = PdfFileReader(io.BytesIO(pdf), strict=False).get_historical_resolver(0)
+        with pytest.raises(Exception) as caught:  # noqa: PT011 - whichever pyHanko raises
+            refpaths.load_reverse_xref_cache(resolver)
+        assert not raised_here(caught.value), caught.value
