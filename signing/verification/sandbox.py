@@ -39,6 +39,8 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
+import os
+import sys
 import threading
 import time
 import weakref
@@ -59,6 +61,8 @@ from signing.verification.words import OUR_FAULT
 
 log = logging.getLogger(__name__)
 MiB = 1024 * 1024
+# How long a worker that answered may take to exit before it is killed (it has nothing left to do but exit).
+EXIT_GRACE_SECONDS = 1.0
 
 
 class VerificationBusy(QoltanbaError):
@@ -146,6 +150,21 @@ def run_job(connection, job: _Job) -> None:  # noqa: ANN001 - multiprocessing Co
         connection.send_bytes(json.dumps(answer).encode())
     finally:
         connection.close()
+        _leave()
+
+
+def _leave() -> None:
+    """The worker's end once it has answered: its output flushed, then gone at once.
+
+    No interpreter or multiprocessing teardown: a worker holds nothing to save, and its caller, which has
+    the answer already, neither waits for it nor needs it (sandbox.py reaps it later).
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (AttributeError, OSError, ValueError):   # pragma: no cover - a closed or absent stream
+            pass
+    os._exit(0)
 
 
 def _dismiss(spares: list[EarlyWorker]) -> None:
@@ -191,11 +210,15 @@ class SandboxedVerifier:
         # be copied at the wrong time). At most ``workers`` wait; each verification forks the next one.
         self._spares: list[EarlyWorker] = []
         self._spares_lock = threading.Lock()
+        # Workers that answered and are exiting on their own, with when they answered: reaped later.
+        self._exiting: list[tuple[Any, float]] = []
         self._ahead = start_method == "forkserver"
         if self._ahead:
             # The server imports the main module and the verifier once (signing/verification/preload.py), so a
             # child neither re-imports the main module nor pays for pyHanko's signing side.
-            self.context.set_forkserver_preload(["__main__", "signing.verification.preload"])
+            # It then verifies a sample once and freezes what it holds (signing/verification/warm.py), so each
+            # child starts with what a first verification builds, not cold.
+            self.context.set_forkserver_preload(["__main__", "signing.verification.warm"])
             weakref.finalize(self, _dismiss, self._spares)
         self._slots = threading.BoundedSemaphore(self.sandbox.workers)
         self.quota = SourceQuota(self.sandbox.per_source)
@@ -232,9 +255,28 @@ class SandboxedVerifier:
         return value
 
     def close(self) -> None:
-        """Let the workers waiting for a job go (a later verification forks again)."""
+        """Let the workers waiting for a job go (a later verification forks again); reap those that answered."""
         with self._spares_lock:
             _dismiss(self._spares)
+        self._reap(wait=EXIT_GRACE_SECONDS)
+
+    def _reap(self, wait: float = 0.0) -> None:
+        """Collect the exits of workers that answered; one still running ``EXIT_GRACE_SECONDS`` after is killed.
+
+        ``wait`` 0 only polls (each verification starts with that); ``close`` waits a little, then kills.
+        """
+        with self._spares_lock:
+            exiting, self._exiting = self._exiting, []
+        left = []
+        for process, answered in exiting:
+            process.join(wait)
+            if process.exitcode is None and (wait or time.monotonic() - answered > EXIT_GRACE_SECONDS):
+                process.kill()
+                process.join(wait)
+            if process.exitcode is None:
+                left.append((process, answered))
+        with self._spares_lock:
+            self._exiting.extend(left)
 
     def _waiting(self) -> EarlyWorker:
         """A worker forked ahead and waiting for its job, or one forked now."""
@@ -257,6 +299,7 @@ class SandboxedVerifier:
             self._spares.append(spare)
 
     def _run(self, job: _Job) -> tuple[str, Any]:
+        self._reap()
         if self.early is not None or self._ahead:
             if self.early is not None:
                 worker, self.early = self.early, None
@@ -276,6 +319,7 @@ class SandboxedVerifier:
             process.start()
             sender.close()
         started = time.monotonic()
+        answered = False
         try:
             if self._ahead:
                 try:
@@ -287,6 +331,7 @@ class SandboxedVerifier:
                                         "seconds and was stopped")
             try:
                 kind, value = json.loads(receiver.recv_bytes())
+                answered = True
                 return kind, value
             except (EOFError, OSError, ValueError, TypeError):
                 process.join(1)
@@ -294,9 +339,13 @@ class SandboxedVerifier:
                                         f"{process.exitcode}); the input exhausts its limits")
         finally:
             receiver.close()
-            if process.is_alive():
-                process.kill()
-            process.join(5)
+            if answered:   # it exits by itself at once (``_leave``): the answer does not wait for that
+                with self._spares_lock:
+                    self._exiting.append((process, time.monotonic()))
+            else:
+                if process.is_alive():
+                    process.kill()
+                process.join(5)
 
 
 __all__ = ["EarlyWorker", "SandboxLimits", "SandboxedVerifier", "VerificationBusy", "run_job", "start_worker"]

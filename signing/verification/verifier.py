@@ -18,7 +18,7 @@ import datetime as dt
 import hashlib
 import logging
 
-from signing.verification import names, pdf_hex
+from signing.verification import names, pdf_hex, refpaths
 from signing.verification.asic import looks_like_zip, read_container
 from signing.verification.cms import CmsVerification, cms_evidence, read_signed_data
 from signing.verification.container import AsicVerification
@@ -49,6 +49,7 @@ class Verifier:
         self.clock = clock
         pdf_hex.install()
         names.install()
+        refpaths.install()
 
     def verify(self, data: bytes, *, detached: bytes | None = None, options: VerificationOptions | None = None,
                extra_anchors: TrustAnchors | None = None) -> VerificationReport:

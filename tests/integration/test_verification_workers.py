@@ -14,6 +14,7 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +24,8 @@ from signing.verification.sandbox import SandboxedVerifier, SandboxLimits
 from tests.support.hostile_pdfs import huge_array
 from tests.support.signing import embedded_services
 from tests.support.verification import anchors_of, signed_contract
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -126,3 +129,60 @@ def test_qoltanba_verify_forks_its_worker_before_anything_else(args, forked) -> 
                           check=True)
     count, alive = json.loads(done.stdout.splitlines()[-1])
     assert (count, alive) == ((1, True) if forked else (0, None))
+
+
+WARMED = """
+import gc, json
+from signing.verification import warm
+print(json.dumps([warm.WARMED, gc.get_freeze_count() > 1000, "signing.verification.verifier" in __import__("sys").modules]))
+"""
+
+
+def test_the_fork_server_verifies_the_sample_once_and_freezes_before_it_forks() -> None:
+    """The fork server's preload (warm.py) verifies its sample to TOTAL-PASSED: the passing path is what it warms."""
+    done = subprocess.run([sys.executable, "-c", WARMED], capture_output=True, text=True, timeout=120, check=True)
+    assert json.loads(done.stdout.splitlines()[-1]) == ["TOTAL-PASSED", True, True]
+
+
+def test_a_worker_that_answered_exits_by_itself_and_is_reaped_later(services, signed) -> None:
+    """The answer does not wait for the worker's exit; the worker exits at once (code 0, not killed)."""
+    for method in ("forkserver", "fork"):
+        verifier = SandboxedVerifier(lambda: anchors_of(services), VerificationLimits(), start_method=method)
+        assert verifier.verify(signed)["indication"] == "TOTAL-PASSED"
+        answered = [process for process, _ in verifier._exiting]  # noqa: SLF001 - reaped later, not waited for
+        assert len(answered) == 1
+        answered[0].join(10)
+        assert answered[0].exitcode == 0
+        verifier.verify(signed)   # each verification first reaps those that answered before
+        assert answered[0] not in [process for process, _ in verifier._exiting]  # noqa: SLF001
+        verifier.close()
+        assert verifier._exiting == []  # noqa: SLF001
+
+
+CALLER = """
+import sys
+if __name__ != "__main__":   # a worker re-running its caller's main script (runpy, as "__mp_main__")
+    open(sys.argv[1] if len(sys.argv) > 1 else {marker!r}, "a").write(__name__ + "\\n")
+if __name__ == "__main__":
+    from signing.verification import VerificationLimits
+    from signing.verification.context import TrustAnchors, UnverifiableInput
+    from signing.verification.sandbox import SandboxedVerifier
+
+    verifier = SandboxedVerifier(TrustAnchors, VerificationLimits())
+    for _ in range(3):
+        try:
+            verifier.verify(b"%PDF-1.7 not really")
+        except UnverifiableInput as refused:
+            print(refused.detail)
+    verifier.close()
+"""
+
+
+def test_the_fork_servers_workers_do_not_run_their_callers_main_script_again(tmp_path) -> None:
+    """Python 3.11's fork server never preloads ``__main__``; without warm.py each worker re-ran the caller's script."""
+    marker, script = tmp_path / "reran", tmp_path / "caller.py"
+    script.write_text(CALLER.format(marker=str(marker)))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=True,
+                          cwd=str(tmp_path), env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+    assert len(done.stdout.splitlines()) == 3, done.stdout + done.stderr   # three verifications, each refused
+    assert not marker.exists(), marker.read_text()
