@@ -98,6 +98,39 @@ def lookup_digest(lookup_key: bytes, kind: str, value: str) -> str:
     return hmac.new(lookup_key, f"{kind}\x00{value.strip()}".encode(), hashlib.sha256).hexdigest()
 
 
+class RegisterDataKey:
+    """One version of the certification centre's register key (LOAN-15), unwrapped once and held in memory.
+
+    ``data_key`` seals a register row's fields (AES-256-GCM, a fresh 96-bit nonce per row, NIST SP 800-38D);
+    ``lookup_key`` hashes its lookups (HMAC-SHA256, RFC 2104), as :func:`lookup_digest` does for a tenant.
+    """
+
+    def __init__(self, version: int, data_key: bytes, lookup_key: bytes) -> None:
+        self.version = version
+        self._gcm = AESGCM(data_key)
+        self._hmac = hmac.new(lookup_key, digestmod=hashlib.sha256)
+
+    def seal(self, aad: bytes, plaintext: bytes) -> bytes:
+        nonce = os.urandom(_NONCE)
+        return nonce + self._gcm.encrypt(nonce, plaintext, aad)
+
+    def open(self, aad: bytes, blob: bytes) -> bytes:
+        if len(blob) < _NONCE + _TAG:
+            raise DataUnreadable("sealed data is too short")
+        try:
+            return self._gcm.decrypt(blob[:_NONCE], blob[_NONCE:], aad)
+        except InvalidTag:
+            raise DataUnreadable("sealed data does not open for this register row (moved or altered)") from None
+
+    def digest(self, kind: str, value: str) -> str:
+        mac = self._hmac.copy()
+        mac.update(f"{kind}\x00{value.strip()}".encode())
+        return mac.hexdigest()
+
+    def __repr__(self) -> str:
+        return f"RegisterDataKey(version={self.version}, <secret>)"
+
+
 class SoftwareKek:
     """A KEK held in memory, unsealed from the registry with the master key's sub-key."""
 
@@ -205,5 +238,6 @@ def _destroy_label(session: Any, label: str) -> None:
         obj.destroy()
 
 
-__all__ = ["DataUnreadable", "KeyEncryptionKey", "KekMaker", "Pkcs11Kek", "Pkcs11KekMaker", "SoftwareKek",
+__all__ = ["DataUnreadable", "KeyEncryptionKey", "KekMaker", "Pkcs11Kek", "Pkcs11KekMaker", "RegisterDataKey",
+           "SoftwareKek",
            "SoftwareKekMaker", "lookup_digest", "open_object", "rewrap", "seal_object"]
