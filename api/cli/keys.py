@@ -1,4 +1,5 @@
-"""``qoltanba keys rotate-master``: re-encrypt every software key under a new master key (issue 8).
+"""``qoltanba keys rotate-master``: re-encrypt every software key under a new master key (issue 8);
+``qoltanba keys rotate-register``: a new version of the CA register's key, every register row re-sealed (LOAN-15).
 
 Keys are re-encrypted first
 and the master key file replaced after: an interruption between the two is
