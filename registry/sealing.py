@@ -161,18 +161,29 @@ def _open(session: Session, row: Any) -> dict:
 
 
 def encode_fields(values: Mapping[str, Any]) -> bytes:
-    """Fields as one byte string: a JSON header of names, kinds and lengths, then the raw values."""
+    """Fields as one byte string: a JSON header of names, kinds and lengths, then the raw values.
+
+    The header is written by hand (field names are identifiers, so each is a valid JSON string as it is): the
+    register seals two rows per issuance on its hot path, and ``json.dumps`` of the header cost more than the
+    AES-GCM over the fields. The bytes are those ``json.dumps(header, separators=(",", ":"))`` gives.
+    """
     header, bodies = [], []
     for name in sorted(values):
         value = values[name]
         if value is None:
-            header.append([name, "n", 0])
+            header.append(f'["{name}","n",0]')
             continue
-        kind, body = ("b", bytes(value)) if isinstance(value, (bytes, bytearray)) else \
-            ("s", value.encode()) if isinstance(value, str) else ("j", json.dumps(value).encode())
-        header.append([name, kind, len(body)])
+        if type(value) is str:
+            kind, body = "s", value.encode()
+        elif isinstance(value, (bytes, bytearray)):
+            kind, body = "b", bytes(value)
+        elif isinstance(value, str):
+            kind, body = "s", value.encode()
+        else:
+            kind, body = "j", json.dumps(value).encode()
+        header.append(f'["{name}","{kind}",{len(body)}]')
         bodies.append(body)
-    head = json.dumps(header, separators=(",", ":")).encode()
+    head = ("[" + ",".join(header) + "]").encode()
     return len(head).to_bytes(4, "big") + head + b"".join(bodies)
 
 
@@ -272,6 +283,6 @@ def store_rewrapped(session: Session, key: WrappedKey, version: int, data_key: b
                     .values(kek_version=version, data_key=data_key).execution_options(synchronize_session=False))
 
 
-__all__ = ["Clear", "REGISTER_CLASSES", "RegisterKey", "SEALED_CLASSES", "SealSpec", "SealedDataUnreadable", "Sealer", "WrappedKey", "digest",
-           "decode_fields", "encode_fields", "register", "seal_row", "sealed_columns", "store_rewrapped",
-           "wrapped_keys"]
+__all__ = ["Clear", "REGISTER_CLASSES", "RegisterKey", "SEALED_CLASSES", "SealSpec", "SealedDataUnreadable",
+           "Sealer", "WrappedKey", "digest", "decode_fields", "encode_fields", "register", "seal_row",
+           "sealed_columns", "store_rewrapped", "wrapped_keys"]

@@ -115,13 +115,24 @@ def attacker_certificate():
 
 
 def substitute_audit_certificate(svc, cert) -> str:
-    """Put the attacker's certificate in the audit certificate's row; returns the row's serial."""
+    """Put the attacker's certificate in the audit certificate's row; returns the row's serial.
+
+    The row is sealed under the register key (LOAN-15, migration 0021): this attacker holds that key too (the
+    strongest case, an insider), re-seals the row's fields with their DER and writes the clear copy as well.
+    """
+    from registry.sealing import decode_fields, encode_fields
+
     der = cert.public_bytes(Encoding.DER)
+    table, spec = CertificateRow.__table__, CertificateRow.__sealed__
     with svc.database.engine.begin() as c:
-        c.execute(update(CertificateRow.__table__).where(CertificateRow.__table__.c.holder == "service:audit")
-                  .values(der=der))
-        return c.execute(select(CertificateRow.__table__.c.serial)
-                         .where(CertificateRow.__table__.c.holder == "service:audit")).scalar_one()
+        row = c.execute(select(table).where(table.c.holder == "service:audit")).one()
+        keyring = svc.tenant_keyring
+        fields = decode_fields(keyring.register_open(c, row.kek_version, spec.aad(None, row), row.sealed))
+        key = keyring.register_key(c)
+        sealed = key.seal(spec.aad(None, row), encode_fields({**fields, "der": der}))
+        c.execute(update(table).where(table.c.id == row.id)
+                  .values(sealed=sealed, kek_version=key.version, service_der=der))
+        return row.serial
 
 
 def forge_checkpoints(svc, key, serial: str, seals: list[tuple[int, str, dt.datetime]]) -> list[CheckpointRecord]:
