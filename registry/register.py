@@ -17,6 +17,12 @@ for a person); a service's or a tenant's own holder name (``service:tsa``,
 ``tenant:alpha``) stays in clear, as do serials, statuses, dates, the
 profile, the carrier and the fingerprint: the OCSP responder, the CRL
 publisher and the TSA read only those, never a sealed field.
+
+A service's own certificate (TSA, OCSP, audit: holder ``service:<name>``)
+names the CA's organisation, no person: its row is kept *open*
+(``kek_version`` NULL, ``sealed`` holding the fields' encoding in clear, the
+DER also in ``service_der``), so whether the home is initialised, and
+``qoltanba verify``, are answered without the register key.
 """
 
 from __future__ import annotations
@@ -52,6 +58,15 @@ def register_key(tx: Any) -> RegisterKey:
 
 
 _ORDER: dict[int, tuple[SealSpec, tuple[str, ...]]] = {}
+
+
+def open_values(spec: SealSpec, values: dict[str, Any]) -> dict[str, Any]:
+    """A service's certificate row, kept open: its fields encoded in clear, no key version, no digests."""
+    values["sealed"] = encode_fields({name: values.pop(name, None) for name in spec.fields})
+    values["kek_version"] = None
+    for column, _kind in spec.digests.values():
+        values[column] = None
+    return values
 
 
 def seal_values(key: RegisterKey, spec: SealSpec, values: dict[str, Any]) -> dict[str, Any]:
@@ -137,5 +152,5 @@ def store_resealed(connection: Connection, row: StaleRow, version: int, sealed: 
                        .values(kek_version=version, sealed=sealed))
 
 
-__all__ = ["REGISTER_OWNER", "StaleRow", "holder_value", "register_key", "seal_values", "stale_rows",
+__all__ = ["REGISTER_OWNER", "StaleRow", "holder_value", "open_values", "register_key", "seal_values", "stale_rows",
            "store_resealed"]

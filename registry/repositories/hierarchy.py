@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from registry import rawsql
 from registry.constraints import constraint_name
-from registry.register import holder_value, register_key, seal_values
+from registry.register import holder_value, open_values, register_key, seal_values
 from registry.models import (
     CentreRow,
     CertificateArchiveRow,
@@ -78,9 +78,11 @@ class CertificateRepository(_Repository):
         holder = certificate["holder"]
         certificate["holder"] = holder_value(key, holder)
         certificate["single_key_holder"] = holder_value(key, certificate.get("single_key_holder"))
-        if holder.startswith("service:"):
+        if holder.startswith("service:"):   # the CA's own service key: no person, kept open (registry/register.py)
             certificate["service_der"] = certificate["der"]
-        seal_values(key, CertificateRow.__sealed__, certificate)
+            open_values(CertificateRow.__sealed__, certificate)
+        else:
+            seal_values(key, CertificateRow.__sealed__, certificate)
         journal = seal_values(key, IssuanceJournalRow.__sealed__, dict(journal))
         try:
             certificate_id = rawsql.insert(connection, _CERTIFICATES, certificate, returning="id")

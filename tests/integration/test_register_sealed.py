@@ -91,6 +91,9 @@ def test_LOAN15_ocsp_crl_and_status_reads_need_no_register_key(services) -> None
             assert tx.certificates.status_of(row.issuer_id, people[-1].serial)[0] == "revoked"
             entries = tx.revocations.crl_entries(row.issuer_id)
             assert people[-1].serial in [e[0] for e in entries]
+            # The CA's own service certificates (no person in them) are kept open: read without any key too.
+            (tsa_row,) = tx.certificates.by_holder("service:tsa")
+            assert x509.load_der_x509_certificate(tsa_row.der).serial_number > 0 and tsa_row.kek_version is None
         with pytest.raises(SealedDataUnreadable):    # ... while a person's fields need the register key
             with keyless.transaction(readonly=True) as tx:
                 tx.certificates.search(iin=f.iin())
@@ -123,7 +126,10 @@ def test_LOAN15_a_register_row_moved_onto_another_does_not_open(services) -> Non
 def test_LOAN15_rotate_register_reseals_every_row_and_every_certificate_still_reads(services) -> None:
     people = _issued(services)
     tables = ("certificates", "issuance_journal", "revocations")
-    before = {t: dict(_raw(services, f"SELECT id, sealed FROM {t}")) for t in tables}
+    before = {t: dict(_raw(services, f"SELECT id, sealed FROM {t} WHERE kek_version IS NOT NULL")) for t in tables}
+    services_open = _raw(services, "SELECT id, sealed FROM certificates WHERE holder LIKE 'service:%'")
+    assert services_open and all(v is None for (v,) in _raw(services, "SELECT kek_version FROM certificates "
+                                                                    "WHERE holder LIKE 'service:%'"))
     with services.registry.transaction(readonly=True) as tx:
         iins = {p.serial: tx.certificates.by_serial(p.serial)[0].iin for p in people}
     refused = _cli(services, "tenant", "rotate-key", "~register")
@@ -134,9 +140,12 @@ def test_LOAN15_rotate_register_reseals_every_row_and_every_certificate_still_re
     assert result["register_key_version"] == 2 and result["retired"] == [1]
     assert result["resealed"] == sum(len(rows) for rows in before.values())
     for table in tables:
-        after = dict(_raw(services, f"SELECT id, sealed FROM {table}"))
+        after = dict(_raw(services, f"SELECT id, sealed FROM {table} WHERE kek_version IS NOT NULL"))
         assert after.keys() == before[table].keys() and all(after[i] != before[table][i] for i in after), table
-        assert [v for (v,) in _raw(services, f"SELECT DISTINCT kek_version FROM {table}")] == [2], table
+        assert [v for (v,) in _raw(services, f"SELECT DISTINCT kek_version FROM {table} "
+                                             "WHERE kek_version IS NOT NULL")] == [2], table
+    # The service certificates (no person in them) stay open and unchanged.
+    assert _raw(services, "SELECT id, sealed FROM certificates WHERE holder LIKE 'service:%'") == services_open
     keys = _raw(services, "SELECT version, state, material IS NULL FROM tenant_keys WHERE tenant = '~register' "
                           "ORDER BY version")
     assert [tuple(k) for k in keys] == [(1, "retired", True), (2, "active", False)]
@@ -148,4 +157,5 @@ def test_LOAN15_rotate_register_reseals_every_row_and_every_certificate_still_re
         actions = {e.action for e in tx.audit.entries(after_id=0, limit=100_000)}
     assert {"register.key-rotation-started", "register.key-rotated"} <= actions
     assert f.issue_person(services).serial   # issuance goes on under version 2
-    assert [v for (v,) in _raw(services, "SELECT DISTINCT kek_version FROM certificates")] == [2]
+    assert [v for (v,) in _raw(services, "SELECT DISTINCT kek_version FROM certificates "
+                                         "WHERE kek_version IS NOT NULL")] == [2]

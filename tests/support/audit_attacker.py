@@ -117,21 +117,18 @@ def attacker_certificate():
 def substitute_audit_certificate(svc, cert) -> str:
     """Put the attacker's certificate in the audit certificate's row; returns the row's serial.
 
-    The row is sealed under the register key (LOAN-15, migration 0021): this attacker holds that key too (the
-    strongest case, an insider), re-seals the row's fields with their DER and writes the clear copy as well.
+    A service's certificate names no person, so its row is kept open (``kek_version`` NULL, LOAN-15 migration
+    0021): the attacker with write access to the database rewrites its fields and the clear copy, no key needed.
     """
     from registry.sealing import decode_fields, encode_fields
 
     der = cert.public_bytes(Encoding.DER)
-    table, spec = CertificateRow.__table__, CertificateRow.__sealed__
+    table = CertificateRow.__table__
     with svc.database.engine.begin() as c:
         row = c.execute(select(table).where(table.c.holder == "service:audit")).one()
-        keyring = svc.tenant_keyring
-        fields = decode_fields(keyring.register_open(c, row.kek_version, spec.aad(None, row), row.sealed))
-        key = keyring.register_key(c)
-        sealed = key.seal(spec.aad(None, row), encode_fields({**fields, "der": der}))
-        c.execute(update(table).where(table.c.id == row.id)
-                  .values(sealed=sealed, kek_version=key.version, service_der=der))
+        assert row.kek_version is None
+        sealed = encode_fields({**decode_fields(row.sealed), "der": der})
+        c.execute(update(table).where(table.c.id == row.id).values(sealed=sealed, service_der=der))
         return row.serial
 
 

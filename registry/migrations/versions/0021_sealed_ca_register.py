@@ -11,8 +11,9 @@ detail) keep those fields only in ``sealed`` (AES-256-GCM, registry/register.py)
 with the register key's ``kek_version``; IIN and BIN are found through keyed
 hashes (``iin_digest``, ``bin_digest``, indexed under the old index names);
 a person's ``holder`` becomes its keyed hash (a service's or a tenant's stays
-as it is); a service certificate keeps its DER in clear in ``service_der``
-(``qoltanba verify`` reads it without keys). Existing rows are sealed here
+as it is); a service's own certificate (holder ``service:…``, the CA's
+organisation, no person) is kept open (``kek_version`` NULL) with its DER
+also in ``service_der`` (``qoltanba verify`` reads it without keys). Existing rows are sealed here
 with the service's keys (``qoltanba migrate``: the sealer comes from
 ``Database.upgrade``); bare alembic on a register with rows refuses. The
 downgrade opens every row again (restored columns nullable). Pages a
@@ -98,6 +99,10 @@ def _seal_rows(bind: sa.Connection, name: str, clear: dict, spec_table: str, ide
     key = sealer.register_key(bind)
     for row in bind.execute(sa.select(table)).all():
         fields = {c: row._mapping[c] for c in clear}
+        if name in _CERTIFICATES and row.holder.startswith("service:"):   # the CA's own service key: kept open
+            bind.execute(table.update().where(table.c.id == row.id).values(
+                kek_version=None, sealed=encode_fields(fields), service_der=fields["der"]))
+            continue
         values = {"kek_version": key.version, "sealed": key.seal(_aad(spec_table, identity, row),
                                                                  encode_fields(fields))}
         if name in _CERTIFICATES:
@@ -108,8 +113,6 @@ def _seal_rows(bind: sa.Connection, name: str, clear: dict, spec_table: str, ide
                 values["holder"] = key.digest("holder", holder)
                 if row.single_key_holder is not None:
                     values["single_key_holder"] = values["holder"]
-            elif holder.startswith("service:"):
-                values["service_der"] = fields["der"]
         bind.execute(table.update().where(table.c.id == row.id).values(**values))
 
 
@@ -138,8 +141,8 @@ def _open_rows(bind: sa.Connection, name: str, clear: dict, spec_table: str, ide
     if sealer is None:
         return
     for row in bind.execute(sa.select(table).where(table.c.sealed.is_not(None))).all():
-        fields = decode_fields(sealer.register_open(bind, row.kek_version, _aad(spec_table, identity, row),
-                                                    row.sealed))
+        fields = decode_fields(row.sealed if row.kek_version is None else sealer.register_open(
+            bind, row.kek_version, _aad(spec_table, identity, row), row.sealed))
         values = {c: fields.get(c) for c in clear}
         if name in _CERTIFICATES and not row.holder.startswith(_CLEAR_HOLDERS):
             iin, bin_ = fields.get("iin"), fields.get("bin")
