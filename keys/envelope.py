@@ -25,6 +25,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import threading
 from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidTag
@@ -101,17 +102,32 @@ def lookup_digest(lookup_key: bytes, kind: str, value: str) -> str:
 class RegisterDataKey:
     """One version of the certification centre's register key (LOAN-15), unwrapped once and held in memory.
 
-    ``data_key`` seals a register row's fields (AES-256-GCM, a fresh 96-bit nonce per row, NIST SP 800-38D);
-    ``lookup_key`` hashes its lookups (HMAC-SHA256, RFC 2104), as :func:`lookup_digest` does for a tenant.
+    ``data_key`` seals a register row's fields: AES-256-GCM (NIST SP 800-38D) with the deterministic nonce
+    construction of its section 8.2.1: a 64-bit fixed field drawn at random when this object is made (one per
+    process and version), then a 32-bit invocation counter; a new fixed field is drawn before the counter
+    wraps. ``lookup_key`` hashes its lookups: HMAC-SHA256 (RFC 2104) with the key's inner and outer pads hashed
+    once, truncated to 128 bits (RFC 2104 section 5), 32 hex digits: issuance writes two rows and two keyed
+    hashes per certificate (benchmarks/issue.py), and each saved syscall and index byte counts there.
     """
 
     def __init__(self, version: int, data_key: bytes, lookup_key: bytes) -> None:
         self.version = version
         self._gcm = AESGCM(data_key)
-        self._lookup = lookup_key
+        self._nonces = threading.Lock()
+        self._fixed, self._counter = os.urandom(8), 0
+        padded = lookup_key.ljust(64, b"\0") if len(lookup_key) <= 64 else hashlib.sha256(lookup_key).digest()
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded.ljust(64, b"\0")))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in padded.ljust(64, b"\0")))
+
+    def _nonce(self) -> bytes:
+        with self._nonces:
+            self._counter += 1
+            if self._counter >= 1 << 32:
+                self._fixed, self._counter = os.urandom(8), 1
+            return self._fixed + self._counter.to_bytes(4, "big")
 
     def seal(self, aad: bytes, plaintext: bytes) -> bytes:
-        nonce = os.urandom(_NONCE)
+        nonce = self._nonce()
         return nonce + self._gcm.encrypt(nonce, plaintext, aad)
 
     def open(self, aad: bytes, blob: bytes) -> bytes:
@@ -123,7 +139,11 @@ class RegisterDataKey:
             raise DataUnreadable("sealed data does not open for this register row (moved or altered)") from None
 
     def digest(self, kind: str, value: str) -> str:
-        return hmac.digest(self._lookup, f"{kind}\x00{value.strip()}".encode(), "sha256").hex()   # one C call
+        inner = self._inner.copy()
+        inner.update(f"{kind}\x00{value.strip()}".encode())
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()[:32]
 
     def __repr__(self) -> str:
         return f"RegisterDataKey(version={self.version}, <secret>)"

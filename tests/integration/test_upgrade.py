@@ -93,7 +93,7 @@ def _register_is_sealed_and_found(services: Services, url: str, holder) -> None:
     finally:
         engine.dispose()
     assert {"iin", "bin", "common_name", "subject_dn", "der", "email", "organisation"}.isdisjoint(columns)
-    assert row.sealed is not None and row.kek_version == 1 and len(row.iin_digest) == 64
+    assert row.sealed is not None and row.kek_version == 1 and len(row.iin_digest) == 32
     assert holder.iin not in row.holder and holder.iin.encode() not in bytes(row.sealed)
     with services.registry.transaction(readonly=True) as tx:
         (found,) = [c for c in tx.certificates.search(iin=holder.iin) if c.serial == holder.serial]

@@ -53,9 +53,22 @@ def test_LOAN15_seal_values_takes_the_general_encoder_for_json_fields(key) -> No
 def test_LOAN15_a_persons_holder_is_stored_as_its_keyed_hash_a_services_as_it_is(key) -> None:
     assert holder_value(key, "service:tsa") == "service:tsa" and holder_value(key, "tenant:alpha") == "tenant:alpha"
     hashed = holder_value(key, "IIN850505300012")
-    assert hashed == key.digest("holder", "IIN850505300012") and len(hashed) == 64 and "850505" not in hashed
+    assert hashed == key.digest("holder", "IIN850505300012") and len(hashed) == 32 and "850505" not in hashed
     assert holder_value(key, None) is None
     journal = seal_values(key, IssuanceJournalRow.__sealed__, {"centre_id": 2, "certificate_serial": "ab",
                                                                "holder_name": "Тестов Тест"})
     assert decode_fields(key.open(IssuanceJournalRow.__sealed__.aad(None, _Row(journal)), journal["sealed"])) == {
         "state_body": None, "letter_number": None, "holder_name": "Тестов Тест", "carrier_serial": None}
+
+
+def test_LOAN15_the_register_digest_is_hmac_sha256_truncated_and_nonces_never_repeat(key) -> None:
+    """RFC 2104 HMAC-SHA256 (pads hashed once) truncated to 128 bits; SP 800-38D 8.2.1 nonces: fixed + counter."""
+    import hashlib
+    import hmac
+
+    lookup = os.urandom(32)
+    mine = RegisterDataKey(1, os.urandom(32), lookup)
+    assert mine.digest("iin", " 850505300012 ") == hmac.new(lookup, b"iin\x00850505300012",
+                                                            hashlib.sha256).hexdigest()[:32]
+    nonces = {mine.seal(b"a", b"x")[:12] for _ in range(1000)}
+    assert len(nonces) == 1000 and len({n[:8] for n in nonces}) == 1
