@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import os
 import secrets
 import threading
@@ -114,20 +115,25 @@ class RegisterDataKey:
         self.version = version
         self._gcm = AESGCM(data_key)
         self._nonces = threading.Lock()
-        self._fixed, self._counter = os.urandom(8), 0
+        # (fixed field, its invocation count), swapped as one: next() on a count is atomic under the GIL
+        self._state = (os.urandom(8), itertools.count(1))
         padded = lookup_key.ljust(64, b"\0") if len(lookup_key) <= 64 else hashlib.sha256(lookup_key).digest()
         self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded.ljust(64, b"\0")))
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in padded.ljust(64, b"\0")))
 
-    def _nonce(self) -> bytes:
+    def _renew(self, spent: tuple) -> None:
         with self._nonces:
-            self._counter += 1
-            if self._counter >= 1 << 32:
-                self._fixed, self._counter = os.urandom(8), 1
-            return self._fixed + self._counter.to_bytes(4, "big")
+            if self._state is spent:
+                self._state = (os.urandom(8), itertools.count(1))
 
     def seal(self, aad: bytes, plaintext: bytes) -> bytes:
-        nonce = self._nonce()
+        state = self._state
+        counter = next(state[1])
+        while counter >= 1 << 32:   # the invocation field is spent: a new fixed field, the count again from 1
+            self._renew(state)
+            state = self._state
+            counter = next(state[1])
+        nonce = state[0] + counter.to_bytes(4, "big")
         return nonce + self._gcm.encrypt(nonce, plaintext, aad)
 
     def open(self, aad: bytes, blob: bytes) -> bytes:

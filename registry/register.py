@@ -33,7 +33,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from registry.sealing import REGISTER_CLASSES, RegisterKey, SealSpec, encode_fields
+from registry.sealing import REGISTER_CLASSES, RegisterKey, SealedDataUnreadable, SealSpec, encode_fields
 
 REGISTER_OWNER = "~register"          # never a tenant's code (tenant codes are [a-z0-9-])
 _CLEAR_HOLDERS = ("service:", "tenant:")
@@ -50,8 +50,6 @@ def holder_value(key: RegisterKey | None, holder: str | None) -> str | None:
 
 def register_key(tx: Any) -> RegisterKey:
     """The register's active key, from the unit of work's sealer (the keyring the wiring gave)."""
-    from registry.sealing import SealedDataUnreadable
-
     if tx.sealer is None:
         raise SealedDataUnreadable("the registry has no sealer: the CA register needs the register key (wiring)")
     return tx.sealer.register_key(tx.connection)

@@ -72,3 +72,12 @@ def test_LOAN15_the_register_digest_is_hmac_sha256_truncated_and_nonces_never_re
                                                             hashlib.sha256).hexdigest()[:32]
     nonces = {mine.seal(b"a", b"x")[:12] for _ in range(1000)}
     assert len(nonces) == 1000 and len({n[:8] for n in nonces}) == 1
+
+
+def test_LOAN15_a_spent_invocation_field_draws_a_new_fixed_field(key) -> None:
+    import itertools
+
+    fixed = key.seal(b"a", b"x")[:8]
+    key._state = (fixed, itertools.count(1 << 32))   # noqa: SLF001 - the counter at its end
+    renewed = key.seal(b"a", b"x")[:12]
+    assert renewed[:8] != fixed and renewed[8:] == (1).to_bytes(4, "big")
