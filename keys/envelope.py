@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import os
 import secrets
+import threading
 from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidTag
@@ -96,6 +98,61 @@ def rewrap(old: KeyEncryptionKey, new: KeyEncryptionKey, wrapped: bytes, aad: by
 def lookup_digest(lookup_key: bytes, kind: str, value: str) -> str:
     """HMAC-SHA256 (hex) of a normalised value under the tenant's lookup key: equal values, equal digests."""
     return hmac.new(lookup_key, f"{kind}\x00{value.strip()}".encode(), hashlib.sha256).hexdigest()
+
+
+class RegisterDataKey:
+    """One version of the certification centre's register key (LOAN-15), unwrapped once and held in memory.
+
+    ``data_key`` seals a register row's fields: AES-256-GCM (NIST SP 800-38D) with the deterministic nonce
+    construction of its section 8.2.1: a 64-bit fixed field drawn at random when this object is made (one per
+    process and version), then a 32-bit invocation counter; a new fixed field is drawn before the counter
+    wraps. ``lookup_key`` hashes its lookups: HMAC-SHA256 (RFC 2104) with the key's inner and outer pads hashed
+    once, truncated to 128 bits (RFC 2104 section 5), 32 hex digits: issuance writes two rows and two keyed
+    hashes per certificate (benchmarks/issue.py), and each saved syscall and index byte counts there.
+    """
+
+    def __init__(self, version: int, data_key: bytes, lookup_key: bytes) -> None:
+        self.version = version
+        self._gcm = AESGCM(data_key)
+        self._nonces = threading.Lock()
+        # (fixed field, its invocation count), swapped as one: next() on a count is atomic under the GIL
+        self._state = (os.urandom(8), itertools.count(1))
+        padded = lookup_key.ljust(64, b"\0") if len(lookup_key) <= 64 else hashlib.sha256(lookup_key).digest()
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded.ljust(64, b"\0")))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in padded.ljust(64, b"\0")))
+
+    def _renew(self, spent: tuple) -> None:
+        with self._nonces:
+            if self._state is spent:
+                self._state = (os.urandom(8), itertools.count(1))
+
+    def seal(self, aad: bytes, plaintext: bytes) -> bytes:
+        state = self._state
+        counter = next(state[1])
+        while counter >= 1 << 32:   # the invocation field is spent: a new fixed field, the count again from 1
+            self._renew(state)
+            state = self._state
+            counter = next(state[1])
+        nonce = state[0] + counter.to_bytes(4, "big")
+        return nonce + self._gcm.encrypt(nonce, plaintext, aad)
+
+    def open(self, aad: bytes, blob: bytes) -> bytes:
+        if len(blob) < _NONCE + _TAG:
+            raise DataUnreadable("sealed data is too short")
+        try:
+            return self._gcm.decrypt(blob[:_NONCE], blob[_NONCE:], aad)
+        except InvalidTag:
+            raise DataUnreadable("sealed data does not open for this register row (moved or altered)") from None
+
+    def digest(self, kind: str, value: str) -> str:
+        inner = self._inner.copy()
+        inner.update(f"{kind}\x00{value.strip()}".encode())
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()[:32]
+
+    def __repr__(self) -> str:
+        return f"RegisterDataKey(version={self.version}, <secret>)"
 
 
 class SoftwareKek:
@@ -205,5 +262,5 @@ def _destroy_label(session: Any, label: str) -> None:
         obj.destroy()
 
 
-__all__ = ["DataUnreadable", "KeyEncryptionKey", "KekMaker", "Pkcs11Kek", "Pkcs11KekMaker", "SoftwareKek",
-           "SoftwareKekMaker", "lookup_digest", "open_object", "rewrap", "seal_object"]
+__all__ = ["DataUnreadable", "KeyEncryptionKey", "KekMaker", "Pkcs11Kek", "Pkcs11KekMaker", "RegisterDataKey",
+           "SoftwareKek", "SoftwareKekMaker", "lookup_digest", "open_object", "rewrap", "seal_object"]

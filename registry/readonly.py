@@ -100,7 +100,7 @@ class _Certificates:
 
     def by_holder(self, holder: str, status: str = VALID) -> list[CertificateRead]:
         return [CertificateRead(i, h, s, _bytes(der)) for i, h, s, der in self.query.rows(
-            "SELECT id, holder, status, der FROM certificates WHERE holder = :holder AND status = :status "
+            "SELECT id, holder, status, service_der FROM certificates WHERE holder = :holder AND status = :status "
             "ORDER BY id", holder=holder, status=status)]
 
 

@@ -62,7 +62,8 @@ COMMANDS = (
          "The signing policy in force (changes need a second administrator)."),
     Lazy("retention", "api.cli.retention", "Retention: move certificates past their keeping period to the archive."),
     Lazy("audit", "api.cli.audit", "The audit log: verify its hash chain, checkpoints and export, sign a checkpoint."),
-    Lazy("keys", "api.cli.keys", "Key custody: rotate the master key that encrypts the software keys."),
+    Lazy("keys", "api.cli.keys", "Key custody: rotate the master key that encrypts the software keys, or the CA "
+                                 "register's key."),
     Lazy("trust", "api.cli.trust", "The verification trust store: our root plus imported anchors."),
     Lazy("users", "api.cli.users", "People of the centre who log in to the web console (password + TOTP)."),
     Lazy("backup", "api.cli.backup", "Write the registry and the home's keys into one archive, with a manifest of "

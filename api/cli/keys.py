@@ -1,4 +1,5 @@
-"""``qoltanba keys rotate-master``: re-encrypt every software key under a new master key (issue 8).
+"""``qoltanba keys rotate-master``: re-encrypt every software key under a new master key (issue 8);
+``qoltanba keys rotate-register``: a new version of the CA register's key, every register row re-sealed (LOAN-15).
 
 Keys are re-encrypted first
 and the master key file replaced after: an interruption between the two is
@@ -15,7 +16,15 @@ import typer
 
 from api.cli.common import DEFAULT_HOME, ActorOpt, Home, emit, fail, group, open_services, read, write
 
-app = group("Key custody: rotate the master key that encrypts the software keys.")
+app = group("Key custody: rotate the master key that encrypts the software keys, or the CA register's key.")
+
+
+@app.command("rotate-register")
+def rotate_register(actor: ActorOpt = "cli", home: Home = DEFAULT_HOME) -> None:
+    """LOAN-15: a new version of the CA register's key; every certificate, journal line and application
+    re-sealed under it; the old version retired and destroyed. Audited (register.key-rotated)."""
+    with open_services(home) as services:
+        emit(services.register_key_rotation.rotate(actor).as_json())
 
 
 @app.command("rotate-master")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from signing.tenants import ContractForms, SealKeys, TenantForms, TenantPolicies, TenantSeals, TenantService
 from signing.tenants.keyring import TenantKeyRotation, TenantKeyring
+from signing.tenants.register_keyring import RegisterKeyRotation
 
 if TYPE_CHECKING:
     from ca.clock import Clock
@@ -55,6 +56,11 @@ class Tenants:
     @cached_property
     def key_rotation(self) -> TenantKeyRotation:
         return TenantKeyRotation(self.registry, self.tenant_keyring, self.clock)
+
+    @cached_property
+    def register_key_rotation(self) -> RegisterKeyRotation:
+        """The CA register's key (LOAN-15): a new version, every register row re-sealed, the old retired."""
+        return RegisterKeyRotation(self.registry, self.tenant_keyring, self.clock)
 
     @cached_property
     def seal_keys(self) -> SealKeys:

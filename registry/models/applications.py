@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import Date, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.models.base import Base, UTCDateTime
+from registry.sealing import Clear, SealSpec, register
 
 
 class ApplicationStatus(enum.StrEnum):
@@ -23,19 +24,31 @@ class ApplicationStatus(enum.StrEnum):
     REVOKED = "revoked"
 
 
+@register
 class ApplicationRow(Base):
-    """An application for a certificate, with the form's fields as submitted."""
+    """An application for a certificate, with the form's fields as submitted.
+
+    The form (names, IINs, e-mails, phones), the attachments, the CSR and a signed application are sealed
+    under the register key (LOAN-15, registry/register.py). The row's id is not known before its first
+    flush, so its sealed data names the centre, kind and submitter, not the id.
+    """
 
     __tablename__ = "applications"
     __table_args__ = (Index("ix_applications_centre_status", "centre_id", "status"),)
+    __sealed__ = SealSpec("applications", ("form", "attachments", "csr_der", "signed_document", "refusal_detail"),
+                          ("centre_id", "kind", "submitted_by"), register=True)
+    form = Clear()
+    attachments = Clear()
+    csr_der = Clear()
+    signed_document = Clear()
+    refusal_detail = Clear()
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"))
     kind: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16))
-    form: Mapped[dict] = mapped_column(JSON)
-    attachments: Mapped[list] = mapped_column(JSON)
-    csr_der: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    kek_version: Mapped[int | None] = mapped_column(Integer)
     profile: Mapped[str | None] = mapped_column(String(40))
     submitted_by: Mapped[str] = mapped_column(String(120))
     submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
@@ -43,29 +56,33 @@ class ApplicationRow(Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     decided_by: Mapped[str | None] = mapped_column(String(120))
     refusal_reason: Mapped[str | None] = mapped_column(String(64))
-    refusal_detail: Mapped[str | None] = mapped_column(Text)
     # Revocation applications: the certificate asked about, and the CMS
     # signature when the applicant signed the application with that EDS (NAT-7).
     target_serial: Mapped[str | None] = mapped_column(String(40))
-    signed_document: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
+@register
 class IssuanceJournalRow(Base):
-    """Issuance journal, the columns of seed 004 appendix 3 (line 465)."""
+    """Issuance journal, the columns of seed 004 appendix 3 (line 465); the holder's name, state body, letter
+    and carrier sealed under the register key (LOAN-15, registry/register.py)."""
 
     __tablename__ = "issuance_journal"
+    __sealed__ = SealSpec("issuance_journal", ("state_body", "letter_number", "holder_name", "carrier_serial"),
+                          ("centre_id", "certificate_serial"), register=True)
+    state_body = Clear()
+    letter_number = Clear()
+    holder_name = Clear()
+    carrier_serial = Clear()
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"))
     # No foreign key (migration 0002): the journal line outlives the
     # certificate row when retention moves it to the archive.
     certificate_id: Mapped[int] = mapped_column(Integer)
-    state_body: Mapped[str | None] = mapped_column(String(255))
-    letter_number: Mapped[str | None] = mapped_column(String(64))
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    kek_version: Mapped[int | None] = mapped_column(Integer)
     letter_date: Mapped[dt.date | None] = mapped_column(Date)
-    holder_name: Mapped[str] = mapped_column(String(200))
     issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    carrier_serial: Mapped[str | None] = mapped_column(String(120))
     certificate_serial: Mapped[str] = mapped_column(String(40))
     form_numbers: Mapped[str | None] = mapped_column(String(120))
     valid_from: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.models.base import Base, UTCDateTime
+from registry.sealing import Clear, SealSpec, register
 
 
 class CertificateStatus(enum.StrEnum):
@@ -48,17 +49,36 @@ class CentreRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
+# LOAN-15 (migration 0021): a certificate's personal fields, sealed under the register key (registry/register.py).
+# The archive's rows name the same table, so a row moved there by retention opens as it is.
+CERTIFICATE_SEAL = SealSpec("certificates", ("subject_dn", "common_name", "iin", "bin", "email", "organisation",
+                                             "der"), ("issuer_id", "serial"),
+                            {"iin": ("iin_digest", "iin"), "bin": ("bin_digest", "bin")}, register=True)
+
+
 class _CertificateColumns:
     """The columns a certificate keeps, live or archived."""
 
+    __sealed__ = CERTIFICATE_SEAL
+    subject_dn = Clear()
+    common_name = Clear()
+    iin = Clear()
+    bin = Clear()
+    email = Clear()
+    organisation = Clear()
+    der = Clear()
+
     serial: Mapped[str] = mapped_column(String(40))
     profile: Mapped[str] = mapped_column(String(40))
-    subject_dn: Mapped[str] = mapped_column(Text)
-    common_name: Mapped[str] = mapped_column(String(200))
-    iin: Mapped[str | None] = mapped_column(String(12))
-    bin: Mapped[str | None] = mapped_column(String(12))
-    email: Mapped[str | None] = mapped_column(String(254))
-    organisation: Mapped[str | None] = mapped_column(String(255))
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    kek_version: Mapped[int | None] = mapped_column(Integer)
+    iin_digest: Mapped[str | None] = mapped_column(String(64))
+    bin_digest: Mapped[str | None] = mapped_column(String(64))
+    # A service's certificate (TSA, OCSP, audit: ``service:<name>``) also in clear, for ``qoltanba verify``'s
+    # read-only start (registry/readonly.py), which holds no key; NULL for everyone else's.
+    service_der: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # A person's holder is the keyed hash of "IIN…[/BIN…]" (registry.register.holder_value); a service's or a
+    # tenant's own (service:tsa, tenant:alpha) is kept as it is.
     holder: Mapped[str] = mapped_column(String(64))
     single_key_holder: Mapped[str | None] = mapped_column(String(64))
     not_before: Mapped[dt.datetime] = mapped_column(UTCDateTime())
@@ -68,7 +88,6 @@ class _CertificateColumns:
     key_carrier: Mapped[str] = mapped_column(String(32))
     key_handle: Mapped[str | None] = mapped_column(String(200))
     fingerprint_sha256: Mapped[str] = mapped_column(String(64))
-    der: Mapped[bytes] = mapped_column(LargeBinary)
     issued_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     # Revocation is kept on the certificate's own row (NAT-5: date and time);
@@ -80,9 +99,10 @@ class _CertificateColumns:
 
 
 _SINGLE_KEY_SET = text("single_key_holder IS NOT NULL")
-_BIN_SET = text("bin IS NOT NULL")
+_BIN_SET = text("bin_digest IS NOT NULL")
 
 
+@register
 class CertificateRow(_CertificateColumns, Base):
     __tablename__ = "certificates"
     __table_args__ = (
@@ -91,8 +111,8 @@ class CertificateRow(_CertificateColumns, Base):
         # (migration 0012), as is the BIN index: rows without the value cost no index page.
         Index("uq_certificates_single_key_holder", "issuer_id", "single_key_holder", unique=True,
               sqlite_where=_SINGLE_KEY_SET, postgresql_where=_SINGLE_KEY_SET),
-        Index("ix_certificates_iin", "iin"),
-        Index("ix_certificates_bin", "bin", sqlite_where=_BIN_SET, postgresql_where=_BIN_SET),
+        Index("ix_certificates_iin", "iin_digest"),
+        Index("ix_certificates_bin", "bin_digest", sqlite_where=_BIN_SET, postgresql_where=_BIN_SET),
         Index("ix_certificates_issuer_status", "issuer_id", "status"),
     )
 
@@ -101,6 +121,7 @@ class CertificateRow(_CertificateColumns, Base):
     application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
 
 
+@register
 class CertificateArchiveRow(_CertificateColumns, Base):
     """Certificates past their retention period (ROOT-7, NAT-8: 5 years; GOV-6: 10).
 

@@ -8,8 +8,10 @@ from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, La
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.models.base import Base, UTCDateTime
+from registry.sealing import Clear, SealSpec, register
 
 
+@register
 class RevocationRow(Base):
     """One revocation: the registry record and the revocation journal's line.
 
@@ -22,6 +24,13 @@ class RevocationRow(Base):
     """
 
     __tablename__ = "revocations"
+    # The journal's holder name, state body and letter sealed under the register key (LOAN-15,
+    # registry/register.py); the CRL publisher reads serials and dates with Core, never these.
+    __sealed__ = SealSpec("revocations", ("holder_name", "state_body", "letter_number"), ("centre_id", "serial"),
+                          register=True)
+    holder_name = Clear()
+    state_body = Clear()
+    letter_number = Clear()
     __table_args__ = (
         UniqueConstraint("centre_id", "serial", name="uq_revocations_centre_serial"),
         UniqueConstraint("seq", name="uq_revocations_seq"),
@@ -42,9 +51,8 @@ class RevocationRow(Base):
     reported_late: Mapped[bool] = mapped_column(Boolean, default=False)
     carrier_returned: Mapped[bool | None] = mapped_column(Boolean)
     application_id: Mapped[int | None] = mapped_column(Integer)
-    holder_name: Mapped[str] = mapped_column(String(200))
-    state_body: Mapped[str | None] = mapped_column(String(255))
-    letter_number: Mapped[str | None] = mapped_column(String(64))
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    kek_version: Mapped[int | None] = mapped_column(Integer)
     letter_date: Mapped[dt.date | None] = mapped_column(Date)
     valid_from: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     valid_to: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, insert, literal, or_, select, update
+from sqlalchemy import delete, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from registry import rawsql
 from registry.constraints import constraint_name
+from registry.register import holder_value, open_values, register_key, seal_values
 from registry.models import (
     CentreRow,
     CertificateArchiveRow,
@@ -23,6 +24,9 @@ from registry.repositories.base import Conflict, _Repository
 _CENTRES = CentreRow.__table__
 _CERTIFICATES = CertificateRow.__table__
 _JOURNAL = IssuanceJournalRow.__table__
+# search(name=...): the holder's name is sealed, so a name search opens the rows the other filters select,
+# oldest first, at most this many, and keeps those whose name holds the words (docs/SECURITY.md, LOAN-15).
+NAME_SEARCH_BOUND = 5000
 
 
 class CentreRepository(_Repository):
@@ -69,6 +73,17 @@ class CertificateRepository(_Repository):
         of work, which costs several times the certificate's own signature.
         """
         connection = self._tx.connection
+        key = register_key(self._tx)        # LOAN-15: one AES-GCM per row under the register key, in memory
+        certificate = dict(certificate)
+        holder = certificate["holder"]
+        certificate["holder"] = holder_value(key, holder)
+        certificate["single_key_holder"] = holder_value(key, certificate.get("single_key_holder"))
+        if holder.startswith("service:"):   # the CA's own service key: no person, kept open (registry/register.py)
+            certificate["service_der"] = certificate["der"]
+            open_values(CertificateRow.__sealed__, certificate)
+        else:
+            seal_values(key, CertificateRow.__sealed__, certificate)
+        journal = seal_values(key, IssuanceJournalRow.__sealed__, dict(journal))
         try:
             certificate_id = rawsql.insert(connection, _CERTIFICATES, certificate, returning="id")
             rawsql.insert(connection, _JOURNAL, {**journal, "certificate_id": certificate_id})
@@ -76,8 +91,12 @@ class CertificateRepository(_Repository):
             raise Conflict(constraint_name(error)) from error
         return certificate_id
 
+    def _holder(self, holder: str) -> str:
+        return holder_value(None if holder.startswith(("service:", "tenant:")) else register_key(self._tx), holder)
+
     def by_holder(self, holder: str, status: str = CertificateStatus.VALID) -> list[CertificateRow]:
-        stmt = select(CertificateRow).where(CertificateRow.holder == holder, CertificateRow.status == status)
+        stmt = select(CertificateRow).where(CertificateRow.holder == self._holder(holder),
+                                            CertificateRow.status == status)
         return list(self._session.execute(stmt.order_by(CertificateRow.id)).scalars())
 
     def by_application(self, application_id: int) -> list[CertificateRow]:
@@ -86,7 +105,7 @@ class CertificateRepository(_Repository):
 
     def active_single_key(self, issuer_id: int, holder: str) -> CertificateRow | None:
         stmt = select(CertificateRow).where(CertificateRow.issuer_id == issuer_id,
-                                            CertificateRow.single_key_holder == holder)
+                                            CertificateRow.single_key_holder == self._holder(holder))
         return self._session.execute(stmt).scalar_one_or_none()
 
     def search(self, *, issuer_id: int | None = None, iin: str | None = None, bin: str | None = None,
@@ -95,22 +114,25 @@ class CertificateRepository(_Repository):
         stmt = select(CertificateRow)
         if carrier:
             stmt = stmt.where(CertificateRow.key_carrier == carrier)
-        if name:
-            # A part of the holder's name, any case: ILIKE on PostgreSQL; SQLite folds ASCII only, so the
-            # upper- and title-case forms are matched too (the NCA's names are written in capitals, KZ-1).
-            escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            forms = {escaped, escaped.upper(), escaped.title()}
-            stmt = stmt.where(or_(*(CertificateRow.common_name.ilike(f"%{form}%", escape="\\") for form in forms)))
         if issuer_id is not None:
             stmt = stmt.where(CertificateRow.issuer_id == issuer_id)
-        if iin:
-            stmt = stmt.where(CertificateRow.iin == iin)
-        if bin:
-            stmt = stmt.where(CertificateRow.bin == bin)
+        if iin or bin:   # LOAN-15: the keyed hashes, indexed (ix_certificates_iin, ix_certificates_bin)
+            key = register_key(self._tx)
+            if iin:
+                stmt = stmt.where(CertificateRow.iin_digest == key.digest("iin", iin))
+            if bin:
+                stmt = stmt.where(CertificateRow.bin_digest == key.digest("bin", bin))
         if profile:
             stmt = stmt.where(CertificateRow.profile == profile)
         if status:
             stmt = stmt.where(CertificateRow.status == status)
+        if name:
+            # A part of the holder's name, any case (casefold: Kazakh and Russian letters too; the NCA's names
+            # are written in capitals, KZ-1): the name is sealed, so the rows are opened and filtered here.
+            words = name.casefold()
+            rows = self._session.execute(stmt.order_by(CertificateRow.id).limit(NAME_SEARCH_BOUND)).scalars()
+            found = [row for row in rows if words in (row.common_name or "").casefold()]
+            return found[offset:offset + limit]
         stmt = stmt.order_by(CertificateRow.id).limit(limit).offset(offset)
         return list(self._session.execute(stmt).scalars())
 

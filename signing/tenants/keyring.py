@@ -32,8 +32,10 @@ from ca.errors import ConflictError, Problem
 from registry import Registry
 from registry import tenant_keys as keys_table
 from registry.models.tenants import TenantKeyState
+from registry.register import REGISTER_OWNER
 from registry.sealing import SealedDataUnreadable, store_rewrapped, wrapped_keys
 from registry.tenant_keys import TenantKey
+from signing.tenants.register_keyring import RegisterKeyring
 
 _NO_KEY_DIGEST = "-" * 64   # a tenant with no key has sealed nothing: its lookups match no row
 
@@ -54,6 +56,7 @@ class TenantKeyring:
         self._keks: dict[tuple[str, int], KeyEncryptionKey] = {}
         self._lookup: dict[str, bytes] = {}
         self._lock = threading.Lock()
+        self.register = RegisterKeyring(self)   # the CA register's key, a reserved owner of this keyring
 
     @cached_property
     def maker(self) -> KekMaker:
@@ -85,6 +88,12 @@ class TenantKeyring:
             lookup = self._kek(key).unwrap(key.lookup_key or b"", _lookup_aad(tenant))
             self._lookup[tenant] = lookup
         return lookup_digest(lookup, kind, value)
+
+    def register_key(self, connection: Connection) -> Any:   # noqa: ANN401 - keys.envelope.RegisterDataKey
+        return self.register.active(connection)
+
+    def register_open(self, connection: Connection, version: int, aad: bytes, ciphertext: bytes) -> bytes:
+        return self.register.open(connection, version, aad, ciphertext)
 
     # -- keys ---------------------------------------------------------------------------------
 
@@ -118,6 +127,7 @@ class TenantKeyring:
         with self._lock:
             self._keks.clear()
             self._lookup.clear()
+        self.register.forget()
 
     def _active(self, connection: Connection, tenant: str) -> TenantKey:
         key = keys_table.active(connection, tenant)
@@ -180,6 +190,8 @@ class TenantKeyRotation:
         self.batch = batch
 
     def rotate(self, tenant: str, actor: str) -> RotationResult:
+        if tenant == REGISTER_OWNER:   # the register's key re-seals its rows: RegisterKeyRotation
+            raise UnknownTenantKey(f"{tenant!r} is the register's key: `qoltanba keys rotate-register` rotates it")
         with self.registry.transaction() as tx:
             current = keys_table.active(tx.connection, tenant)
             if current is None:

@@ -64,7 +64,7 @@ def test_the_bin_and_single_key_indexes_hold_only_rows_with_the_value(services):
         else:
             sql = dict(tx.connection.execute(text(
                 "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'certificates'")).all())
-    assert "bin IS NOT NULL" in sql["ix_certificates_bin"]
+    assert "bin_digest IS NOT NULL" in sql["ix_certificates_bin"]   # the BIN's keyed hash (LOAN-15, 0021)
     assert "single_key_holder IS NOT NULL" in sql["uq_certificates_single_key_holder"]
     assert "UNIQUE" in sql["uq_certificates_single_key_holder"].upper()
     assert "WHERE" not in sql["ix_certificates_iin"].upper()
@@ -86,7 +86,7 @@ def _plan(services, statement) -> str:  # noqa: ANN001
 
 def test_lookups_by_bin_and_by_single_key_holder_use_the_partial_indexes(services):
     c = CertificateRow
-    by_bin = select(c).where(c.bin == "123456789012")
+    by_bin = select(c).where(c.bin_digest == "1" * 64)   # the BIN's keyed hash (LOAN-15, migration 0021)
     single_key = select(c).where(c.issuer_id == 2, c.single_key_holder == "IIN990101300001")
     assert "ix_certificates_bin" in _plan(services, by_bin)
     assert "uq_certificates_single_key_holder" in _plan(services, single_key)

@@ -13,7 +13,9 @@ is written into the 0011 tables as that release wrote them. Then
 columns have their defaults on the old factor, the audit trail verifies, and
 the service at head works on the old data once its tenant is created again
 (as README says for an installation upgraded to 0015): /readyz is 200 and a
-new document is signed with the client key issued before.
+new document is signed with the client key issued before. LOAN-15: the CA
+register the previous release kept in clear is sealed by 0021, the
+certificate issued before is found by its holder's IIN and still verifies.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ import datetime as dt
 import hashlib
 
 from fastapi.testclient import TestClient
-from sqlalchemy import MetaData, create_engine, insert, inspect
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from sqlalchemy import MetaData, create_engine, insert, inspect, text
 
 from api.settings import Settings
 from api.wiring import Services
@@ -64,6 +68,41 @@ def _old_client_factor(url: str) -> int:
         engine.dispose()
 
 
+def _register_was_clear(url: str, holder) -> None:  # noqa: ANN001 - tests.support.signing.Client
+    """The previous release kept the CA register in clear: the held key's certificate names its holder's IIN."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            row = connection.execute(text("SELECT iin, der, holder FROM certificates WHERE serial = :s"),
+                                     {"s": holder.serial}).one()
+        assert row.iin == holder.iin and row.holder == f"IIN{holder.iin}"
+        assert bytes(row.der) == holder.certificate.public_bytes(serialization.Encoding.DER)
+    finally:
+        engine.dispose()
+
+
+def _register_is_sealed_and_found(services: Services, url: str, holder) -> None:  # noqa: ANN001
+    """LOAN-15, migration 0021: the certificate issued before the upgrade is sealed under the register key, found
+    by its holder's IIN through the keyed hash, and still verifies under its issuing CA."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            columns = {c["name"] for c in inspect(connection).get_columns("certificates")}
+            row = connection.execute(text("SELECT sealed, kek_version, iin_digest, holder FROM certificates "
+                                          "WHERE serial = :s"), {"s": holder.serial}).one()
+    finally:
+        engine.dispose()
+    assert {"iin", "bin", "common_name", "subject_dn", "der", "email", "organisation"}.isdisjoint(columns)
+    assert row.sealed is not None and row.kek_version == 1 and len(row.iin_digest) == 32
+    assert holder.iin not in row.holder and holder.iin.encode() not in bytes(row.sealed)
+    with services.registry.transaction(readonly=True) as tx:
+        (found,) = [c for c in tx.certificates.search(iin=holder.iin) if c.serial == holder.serial]
+        certificate = x509.load_der_x509_certificate(found.der)
+        assert found.iin == holder.iin and certificate == holder.certificate
+        issuer = x509.load_der_x509_certificate(tx.centres.by_id(found.issuer_id).certificate_der)
+    certificate.verify_directly_issued_by(issuer)   # raises if the signature does not verify
+
+
 def test_upgrade_from_the_previous_schema_keeps_every_row_and_the_service_works(tmp_path, database_url) -> None:
     services = Services.build(Settings(home=tmp_path / "home", database_url=database_url, master_key="44" * 32))
     try:
@@ -85,6 +124,7 @@ def test_upgrade_from_the_previous_schema_keeps_every_row_and_the_service_works(
         services.database.downgrade(PREVIOUS)
     finally:
         services.close()
+    _register_was_clear(database_url, holder)
     factor_id = _old_client_factor(database_url)
 
     services = Services.build(Settings(home=tmp_path / "home", database_url=database_url, master_key="44" * 32))
@@ -103,6 +143,7 @@ def test_upgrade_from_the_previous_schema_keeps_every_row_and_the_service_works(
         assert revision == ScriptDirectory.from_config(heads).get_current_head() != PREVIOUS
         after = _snapshot(services)
         assert after == before
+        _register_is_sealed_and_found(services, database_url, holder)
         assert len(before["certificates"]) >= 9 and len(before["versions"]) == 3
         report = services.audit_checkpoints.verify()
         assert report.intact, [finding.line() for finding in report.findings]

@@ -115,13 +115,21 @@ def attacker_certificate():
 
 
 def substitute_audit_certificate(svc, cert) -> str:
-    """Put the attacker's certificate in the audit certificate's row; returns the row's serial."""
+    """Put the attacker's certificate in the audit certificate's row; returns the row's serial.
+
+    A service's certificate names no person, so its row is kept open (``kek_version`` NULL, LOAN-15 migration
+    0021): the attacker with write access to the database rewrites its fields and the clear copy, no key needed.
+    """
+    from registry.sealing import decode_fields, encode_fields
+
     der = cert.public_bytes(Encoding.DER)
+    table = CertificateRow.__table__
     with svc.database.engine.begin() as c:
-        c.execute(update(CertificateRow.__table__).where(CertificateRow.__table__.c.holder == "service:audit")
-                  .values(der=der))
-        return c.execute(select(CertificateRow.__table__.c.serial)
-                         .where(CertificateRow.__table__.c.holder == "service:audit")).scalar_one()
+        row = c.execute(select(table).where(table.c.holder == "service:audit")).one()
+        assert row.kek_version is None
+        sealed = encode_fields({**decode_fields(row.sealed), "der": der})
+        c.execute(update(table).where(table.c.id == row.id).values(sealed=sealed, service_der=der))
+        return row.serial
 
 
 def forge_checkpoints(svc, key, serial: str, seals: list[tuple[int, str, dt.datetime]]) -> list[CheckpointRecord]:
