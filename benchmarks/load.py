@@ -188,11 +188,10 @@ async def flows(deployment: Deployment, mfo: dict, admin: dict, seconds: float, 
 # wrk's Lua: each thread posts its own share of the prepared bodies (one a line), in turn, never one twice.
 _ISSUE_LUA = """
 local bodies, step, next_index = {}, 1, 1
-local threads, counter = {}, 0
+local counter = 0
 function setup(thread)
   counter = counter + 1
   thread:set("offset", counter)
-  table.insert(threads, thread)
 end
 function init(args)
   for line in io.lines(args[1]) do table.insert(bodies, line) end

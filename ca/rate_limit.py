@@ -15,6 +15,7 @@ number of hosts let a client through the rate once, not N times. Without it
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -50,11 +51,8 @@ class SharedBuckets:
     def wait(self, bucket: str, key: str, rate: float, burst: int,
              tx: RegistryTransaction | None = None) -> int | None:
         """Nothing is taken; read in ``tx`` when the caller has one open (one unit of work fewer a request)."""
-        if tx is not None:
-            wait = tx.rate_buckets.wait(bucket, key[:200], tolerance=(burst - 1) / rate, now=self.clock())
-        else:
-            with self.registry.transaction(readonly=True) as own:
-                wait = own.rate_buckets.wait(bucket, key[:200], tolerance=(burst - 1) / rate, now=self.clock())
+        with contextlib.nullcontext(tx) if tx is not None else self.registry.transaction(readonly=True) as unit:
+            wait = unit.rate_buckets.wait(bucket, key[:200], tolerance=(burst - 1) / rate, now=self.clock())
         return None if wait is None else max(1, math.ceil(wait))
 
     def prune(self) -> int:

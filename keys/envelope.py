@@ -106,8 +106,8 @@ class RegisterDataKey:
     ``data_key`` seals a register row's fields: AES-256-GCM (NIST SP 800-38D) with the deterministic nonce
     construction of its section 8.2.1: a 64-bit fixed field drawn at random when this object is made (one per
     process and version), then a 32-bit invocation counter; a new fixed field is drawn before the counter
-    wraps. ``lookup_key`` hashes its lookups: HMAC-SHA256 (RFC 2104) with the key's inner and outer pads hashed
-    once, truncated to 128 bits (RFC 2104 section 5), 32 hex digits: issuance writes two rows and two keyed
+    wraps. ``lookup_key`` hashes its lookups: HMAC-SHA256 (RFC 2104), keyed once and copied per
+    lookup, truncated to 128 bits (RFC 2104 section 5), 32 hex digits: issuance writes two rows and two keyed
     hashes per certificate (benchmarks/issue.py), and each saved syscall and index byte counts there.
     """
 
@@ -117,9 +117,7 @@ class RegisterDataKey:
         self._nonces = threading.Lock()
         # (fixed field, its invocation count), swapped as one: next() on a count is atomic under the GIL
         self._state = (os.urandom(8), itertools.count(1))
-        padded = lookup_key.ljust(64, b"\0") if len(lookup_key) <= 64 else hashlib.sha256(lookup_key).digest()
-        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded.ljust(64, b"\0")))
-        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in padded.ljust(64, b"\0")))
+        self._lookup = hmac.new(lookup_key, digestmod=hashlib.sha256)   # keyed once; each digest copies it
 
     def _renew(self, spent: tuple) -> None:
         with self._nonces:
@@ -145,11 +143,9 @@ class RegisterDataKey:
             raise DataUnreadable("sealed data does not open for this register row (moved or altered)") from None
 
     def digest(self, kind: str, value: str) -> str:
-        inner = self._inner.copy()
-        inner.update(f"{kind}\x00{value.strip()}".encode())
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return outer.hexdigest()[:32]
+        mac = self._lookup.copy()
+        mac.update(f"{kind}\x00{value.strip()}".encode())
+        return mac.hexdigest()[:32]
 
     def __repr__(self) -> str:
         return f"RegisterDataKey(version={self.version}, <secret>)"

@@ -33,7 +33,14 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from registry.sealing import REGISTER_CLASSES, RegisterKey, SealedDataUnreadable, SealSpec, encode_fields
+from registry.sealing import (
+    REGISTER_CLASSES,
+    RegisterKey,
+    SealedDataUnreadable,
+    SealSpec,
+    encode_fields,
+    seal_register_fields,
+)
 
 REGISTER_OWNER = "~register"          # never a tenant's code (tenant codes are [a-z0-9-])
 _CLEAR_HOLDERS = ("service:", "tenant:")
@@ -55,9 +62,6 @@ def register_key(tx: Any) -> RegisterKey:
     return tx.sealer.register_key(tx.connection)
 
 
-_ORDER: dict[int, tuple[SealSpec, tuple[str, ...]]] = {}
-
-
 def open_values(spec: SealSpec, values: dict[str, Any]) -> dict[str, Any]:
     """A service's certificate row, kept open: its fields encoded in clear, no key version, no digests."""
     values["sealed"] = encode_fields({name: values.pop(name, None) for name in spec.fields})
@@ -68,54 +72,13 @@ def open_values(spec: SealSpec, values: dict[str, Any]) -> dict[str, Any]:
 
 
 def seal_values(key: RegisterKey, spec: SealSpec, values: dict[str, Any]) -> dict[str, Any]:
-    """A Core insert's values with ``spec``'s fields taken out and sealed (one AES-GCM), digests added.
-
-    The issuance hot path (two rows per certificate), so written out: the fields are encoded as
-    :func:`registry.sealing.encode_fields` encodes them (names in sorted order, the same bytes), and the
-    associated data is what ``spec.aad`` gives a row with these values.
-    """
-    known = _ORDER.get(id(spec))
-    if known is None or known[0] is not spec:
-        known = _ORDER[id(spec)] = (spec, tuple(sorted(spec.fields)))
-    header, bodies, popped = [], [], []
-    digests = spec.digests
-    for column, _kind in digests.values():
-        values[column] = None
-    for name in known[1]:
-        value = values.pop(name, None)
-        popped.append(value)
-        if value is None:
-            header.append(f'["{name}","n",0]')
-            continue
-        if type(value) is str:
-            if name in digests:
-                column, kind = digests[name]
-                values[column] = key.digest(kind, value)
-            body = value.encode()
-            header.append(f'["{name}","s",{len(body)}]')
-        elif isinstance(value, (bytes, bytearray)):
-            body = bytes(value)
-            header.append(f'["{name}","b",{len(body)}]')
-        else:   # a JSON value: the general encoder
-            fields = dict(zip(known[1], popped))
-            fields.update({name: values.pop(name, None) for name in known[1][len(popped):]})
-            return _seal_general(key, spec, values, fields)
-        bodies.append(body)
-    head = ("[" + ",".join(header) + "]").encode()
-    name = "/".join([str(values[column]) for column in spec.identity])
-    values["sealed"] = key.seal(f"qoltanba/register/v1|{spec.table}|{name}".encode(),
-                                len(head).to_bytes(4, "big") + head + b"".join(bodies))
+    """A Core insert's values (issuance's hot path) with ``spec``'s fields taken out and sealed, digests added:
+    what :func:`registry.sealing.seal_register_fields` makes of an ORM row with these values."""
+    fields = {name: values.pop(name, None) for name in spec.fields}
+    values["sealed"], digests = seal_register_fields(key, spec, "/".join([str(values[column])
+                                                                          for column in spec.identity]), fields)
     values["kek_version"] = key.version
-    return values
-
-
-def _seal_general(key: RegisterKey, spec: SealSpec, values: dict[str, Any], fields: dict[str, Any]) -> dict:
-    name = "/".join([str(values[column]) for column in spec.identity])
-    values["sealed"] = key.seal(f"qoltanba/register/v1|{spec.table}|{name}".encode(), encode_fields(fields))
-    values["kek_version"] = key.version
-    for field, (column, kind) in spec.digests.items():
-        value = fields.get(field)
-        values[column] = None if value is None else key.digest(kind, value)
+    values.update(digests)
     return values
 
 

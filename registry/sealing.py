@@ -81,9 +81,13 @@ class SealSpec:
     def name(self, row: Any) -> str:
         return "/".join(str(getattr(row, column)) for column in self.identity)
 
+    def register_aad(self, name: str) -> bytes:
+        """A register row's associated data, from its identity's ``name`` (a row's or a Core insert's values)."""
+        return f"qoltanba/register/v1|{self.table}|{name}".encode()
+
     def aad(self, tenant: str | None, row: Any) -> bytes:
         if self.register:
-            return f"qoltanba/register/v1|{self.table}|{self.name(row)}".encode()
+            return self.register_aad(self.name(row))
         return f"qoltanba/loan-15/v1|{tenant}|{self.table}|{self.name(row)}".encode()
 
 
@@ -175,12 +179,10 @@ def encode_fields(values: Mapping[str, Any]) -> bytes:
         if value is None:
             header.append(f'["{name}","n",0]')
             continue
-        if type(value) is str:
+        if isinstance(value, str):
             kind, body = "s", value.encode()
         elif isinstance(value, (bytes, bytearray)):
             kind, body = "b", bytes(value)
-        elif isinstance(value, str):
-            kind, body = "s", value.encode()
         else:
             kind, body = "j", json.dumps(value).encode()
         header.append(f'["{name}","{kind}",{len(body)}]')
@@ -221,13 +223,22 @@ def seal_row(session: Session, row: Any) -> None:
     row.__dict__.pop(_DIRTY, None)
 
 
+def seal_register_fields(key: RegisterKey, spec: SealSpec, name: str,
+                         fields: Mapping[str, Any]) -> tuple[bytes, dict[str, str | None]]:
+    """A register row's fields sealed under ``key`` (one AES-GCM), and its digest columns' keyed hashes."""
+    sealed = key.seal(spec.register_aad(name), encode_fields(fields))
+    digests = {column: None if fields.get(field) is None else key.digest(kind, fields[field])
+               for field, (column, kind) in spec.digests.items()}
+    return sealed, digests
+
+
 def _seal_register_row(session: Session, spec: SealSpec, row: Any) -> None:
     key = sealer_of(session).register_key(session.connection())
-    plain = {name: _clear(row).get(name) for name in spec.fields}
-    row.kek_version, row.sealed = key.version, key.seal(spec.aad(None, row), encode_fields(plain))
-    for name, (column, kind) in spec.digests.items():
-        value = plain.get(name)
-        setattr(row, column, None if value is None else key.digest(kind, value))
+    row.sealed, digests = seal_register_fields(key, spec, spec.name(row),
+                                               {name: _clear(row).get(name) for name in spec.fields})
+    row.kek_version = key.version
+    for column, value in digests.items():
+        setattr(row, column, value)
     row.__dict__.pop(_DIRTY, None)
 
 
