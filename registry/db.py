@@ -8,10 +8,12 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, exc, inspect
+
+if TYPE_CHECKING:   # alembic is imported when a migration runs, not by every process that opens the registry
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 WAL_CHECKPOINT_PAGES = 10_000   # ~40 MiB of WAL at 4 KiB pages; benchmarks/RESULTS.md, issue.py
@@ -152,6 +154,8 @@ class Database:
             yield connection
 
     def alembic_config(self) -> Config:
+        from alembic.config import Config
+
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         cfg.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
@@ -162,6 +166,8 @@ class Database:
             cfg = self.alembic_config()
             cfg.attributes["connection"] = connection
             cfg.attributes["sealer"] = self.sealer
+            from alembic import command
+
             command.upgrade(cfg, revision)
         self._forget_keys()
 
@@ -170,6 +176,8 @@ class Database:
             cfg = self.alembic_config()
             cfg.attributes["connection"] = connection
             cfg.attributes["sealer"] = self.sealer
+            from alembic import command
+
             command.downgrade(cfg, revision)
         self._forget_keys()
 

@@ -73,6 +73,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    from tests.support.ordering import longest_modules_first
+
+    # The longest modules first, so both cores stay busy to the end (tests/support/ordering.py).
+    longest_modules_first(items)
     # Tests using the PostgreSQL fixtures get the ``postgres`` marker, so
     # ``-m "not postgres"`` deselects them.
     for item in items:
@@ -134,6 +138,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
     """Each test using it runs twice: on SQLite and on the throwaway PostgreSQL."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'registry.db'}"
+    if "services" in request.fixturenames:
+        # The services fixture makes this database as a copy of the initialised template (golden.prepare):
+        # only its name is chosen here, and it is dropped after the test, as postgres_url's would be.
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        name = server.unique_name(request.node.name)
+        request.addfinalizer(lambda: server.drop_database(name))
+        return server.url(name)
     return request.getfixturevalue("postgres_url")
 
 

@@ -220,11 +220,15 @@ class PostgresServer:
 
     def create_unique_database(self, prefix: str = "test") -> tuple[str, str]:
         """Create a database with a fresh unique name; return (name, url)."""
+        name = self.unique_name(prefix)
+        return name, self.create_database(name)
+
+    def unique_name(self, prefix: str = "test") -> str:
+        """A fresh database name made from ``prefix`` (nothing is created)."""
         stem = re.sub(r"[^a-z0-9_]+", "_", prefix.lower()).strip("_")[:40] or "test"
         if not re.match(r"[a-z_]", stem):
             stem = f"t_{stem}"
-        name = f"{stem}_{uuid.uuid4().hex[:12]}"
-        return name, self.create_database(name)
+        return f"{stem}_{uuid.uuid4().hex[:12]}"
 
     # -- internals -----------------------------------------------------------
 
