@@ -32,8 +32,11 @@ def pytest_configure(config: pytest.Config) -> None:
     from pathlib import Path
 
     from tests.support.logscan import LOGS
+    from tests.support.memory import use_memory_for_temp_files
 
     if not hasattr(config, "workerinput"):
+        # Temporary files in memory when there is room (tests/support/memory.py); the workers inherit TMPDIR.
+        use_memory_for_temp_files()
         os.environ[_LOG_DIR] = tempfile.mkdtemp(prefix="qoltanba-suite-logs-")
     handle, name = tempfile.mkstemp(prefix="qoltanba-suite-", suffix=".log", dir=os.environ[_LOG_DIR])
     os.close(handle)
