@@ -15,18 +15,13 @@ from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
 import pkcs11
-from asn1crypto.core import OctetString
 from asn1crypto.algos import DigestInfo
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from pkcs11 import Attribute, KeyType, Mechanism, MechanismFlag, ObjectClass
 from pkcs11 import exceptions as p11e
-from pkcs11.util.ec import (
-    encode_ec_public_key,
-    encode_ecdsa_signature,
-    encode_named_curve_parameters,
-)
+from pkcs11.util.ec import encode_ecdsa_signature, encode_named_curve_parameters
 
 from keys.backend import (
     KeyAlgorithm,
@@ -39,6 +34,7 @@ from keys.backend import (
     algorithm_of,
     hash_algorithm,
 )
+from keys.pkcs11_ec import ec_public_key
 
 log = logging.getLogger(__name__)
 HANDLE_PREFIX = "pkcs11:"
@@ -386,31 +382,5 @@ class PKCS11KeyBackend:
         if key_type == KeyType.EC:
             if public is None:
                 raise KeyNotFound(f"no public key object for EC key {label!r}")
-            return serialization.load_der_public_key(encode_ec_public_key(_EcPublicView(public)))
+            return ec_public_key(public)
         raise UnsupportedAlgorithm(f"key {label!r} has unsupported type {key_type!r}")
-
-
-class _EcPublicView:
-    """Public-key object whose CKA_EC_POINT is always the DER OCTET STRING form."""
-
-    def __init__(self, public: Any) -> None:
-        self._public = public
-
-    def __getitem__(self, attribute: Attribute) -> Any:
-        value = self._public[attribute]
-        if attribute == Attribute.EC_POINT:
-            return _normalise_ec_point_bytes(value)
-        return value
-
-
-def _normalise_ec_point_bytes(value: bytes) -> bytes:
-    # PKCS#11 says DER OCTET STRING, but some tokens return the bare point.
-    # A bare uncompressed point is 0x04 || X || Y with odd length; accept the
-    # DER reading only if it yields exactly such a point.
-    try:
-        inner = bytes(OctetString.load(value, strict=True))
-        if inner[:1] == b"\x04" and len(inner) % 2 == 1:
-            return value
-    except ValueError:
-        pass
-    return OctetString(value).dump()

@@ -20,7 +20,6 @@ import hmac
 import json
 import os
 import re
-import tempfile
 import threading
 import uuid
 from dataclasses import dataclass
@@ -46,6 +45,7 @@ from keys.backend import (
     hash_algorithm,
     normalise_hash_name,
 )
+from keys.files import fsync_dir, write_atomic
 from keys.gost import GostPrivateKey, GostPublicKey, pkcs8, private_key_from_info, private_key_info_der, spki_der
 from keys.gost import public_key as gost_public_key
 
@@ -116,34 +116,6 @@ def _spki(public_key: PublicKeyTypes | GostPublicKey) -> bytes:
     )
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    # mkstemp creates the file 0600, so the bytes are never readable by others,
-    # and readers only ever see the old file or the complete new one.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    # Without this a crash can lose the rename even though the data was synced.
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 @dataclass(frozen=True)
 class _Meta:
     info: KeyInfo
@@ -189,8 +161,8 @@ class SoftwareKeyBackend:
         with self._lock:
             # The key file goes first: a sidecar is what makes a key visible,
             # so a crash in between leaves an orphan .key, never a dangling entry.
-            _write_atomic(self._key_path(key_id), self._encrypt(private_key, key_id, self._master))
-            _write_atomic(
+            write_atomic(self._key_path(key_id), self._encrypt(private_key, key_id, self._master))
+            write_atomic(
                 self._meta_path(key_id),
                 json.dumps(sidecar, indent=1, sort_keys=True).encode("utf-8") + b"\n",
             )
@@ -244,7 +216,7 @@ class SoftwareKeyBackend:
             self._meta.pop(key_id, None)
             if not removed:
                 raise KeyNotFound(f"no software key {HANDLE_PREFIX}{key_id}")
-            _fsync_dir(self._dir)
+            fsync_dir(self._dir)
 
     # -- management -----------------------------------------------------------
 
@@ -294,7 +266,7 @@ class SoftwareKeyBackend:
                 self._check_matches_meta(key_id, key)
                 pending.append((key_id, key))
             for key_id, key in pending:
-                _write_atomic(self._key_path(key_id), self._encrypt(key, key_id, new_master))
+                write_atomic(self._key_path(key_id), self._encrypt(key, key_id, new_master))
                 self._keys.setdefault(key_id, key)
             self._master = new_master
             return len(pending) + already
