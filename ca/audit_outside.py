@@ -33,18 +33,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from ca.audit_records import CheckpointRecord
+from keys.files import fsync_dir
 
 log = logging.getLogger(__name__)
 
 _URL_USERINFO = re.compile(r"(://)[^/@]*@")
-
-
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def fingerprint(certificate: x509.Certificate) -> str:
@@ -92,7 +85,7 @@ class AuditAnchor:
                 return False
         finally:
             tmp.unlink(missing_ok=True)
-        _fsync_directory(self.path.parent)
+        fsync_dir(self.path.parent)
         return True
 
     def load(self) -> Anchor | None:
@@ -140,7 +133,7 @@ class CheckpointExport:
             finally:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
         if created:
-            _fsync_directory(self.path.parent)
+            fsync_dir(self.path.parent)
         return fresh
 
     def read(self) -> tuple[list[CheckpointRecord], list[str]]:
