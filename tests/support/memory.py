@@ -14,6 +14,7 @@ runs, so memory is used only when it has ``ROOM`` free; otherwise, and with
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 MEMORY = Path("/dev/shm")
@@ -37,7 +38,5 @@ def use_memory_for_temp_files() -> Path | None:
     directory = MEMORY / f"qoltanba-tests-{os.getuid()}"
     directory.mkdir(mode=0o700, exist_ok=True)
     os.environ["TMPDIR"] = str(directory)
-    import tempfile
-
     tempfile.tempdir = None   # read TMPDIR again
     return directory

@@ -33,11 +33,12 @@ def longest_modules_first(items: list) -> None:
     except (OSError, ValueError):
         return
     default = statistics.median(recorded.values()) if recorded else 0.0
-    position = {}
-    for index, item in enumerate(items):
-        position.setdefault(item.nodeid.split("::", 1)[0], index)
-    items.sort(key=lambda item: (-recorded.get(item.nodeid.split("::", 1)[0], default),
-                                 position[item.nodeid.split("::", 1)[0]]))
+    modules = [item.nodeid.split("::", 1)[0] for item in items]
+    first = {}
+    for index, module in enumerate(modules):
+        first.setdefault(module, index)
+    order = {module: (-recorded.get(module, default), index) for module, index in first.items()}
+    items[:] = [item for _, item in sorted(zip(modules, items), key=lambda pair: order[pair[0]])]
 
 
 def record(junit_xml: Path) -> dict[str, float]:
