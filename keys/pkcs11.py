@@ -38,7 +38,7 @@ from keys.pkcs11_ec import ec_public_key
 
 log = logging.getLogger(__name__)
 HANDLE_PREFIX = "pkcs11:"
-# Attempts at one operation when the token answers CKR_GENERAL_ERROR (SoftHSM2 under several processes).
+# Attempts at one operation when the token answers CKR_GENERAL_ERROR (a token that fails for a moment).
 GENERAL_ERROR_ATTEMPTS = 6
 
 _RSA_MECHANISMS = {
@@ -67,6 +67,18 @@ _RECONNECT_ERRORS = (
 # works in its own PIN-less session that inherits it.
 _logins: dict[tuple[str, str], Any] = {}
 _logins_lock = threading.Lock()
+
+# python-pkcs11 initialises a module with C_Initialize(NULL) and lets go of the GIL in every call. With no
+# initialisation arguments a module may assume that the application never calls it from two threads at once
+# (PKCS#11 v2.40, section 5.4), and SoftHSM2 then turns its own locks off: two request threads signing, or
+# one signing while another generates a key, corrupt its state and get CKR_GENERAL_ERROR (issue 17). So every
+# call into a module goes through that module's one lock in this process.
+_library_locks: dict[str, threading.RLock] = {}
+
+
+def _library_lock(module_path: str) -> threading.RLock:
+    with _logins_lock:
+        return _library_locks.setdefault(os.path.realpath(module_path), threading.RLock())
 
 _T = TypeVar("_T")
 
@@ -105,6 +117,7 @@ class PKCS11KeyBackend:
         # python-pkcs11 serialises operations per session already; this lock
         # covers opening the session and filling the key cache.
         self._lock = threading.RLock()
+        self._library = _library_lock(module_path)
         self._session: Any = None
         self._keys: dict[str, _TokenKey] = {}
 
@@ -139,8 +152,8 @@ class PKCS11KeyBackend:
             try:
                 make(session)
             except p11e.GeneralError:
-                # SoftHSM2 may refuse (CKR_GENERAL_ERROR) while another process writes the token (issue 17): what
-                # it left under this new label goes, and _call tries again.
+                # A generation the token refused (CKR_GENERAL_ERROR): what it left under this new label goes, and
+                # _call tries again.
                 for object_class in (ObjectClass.PRIVATE_KEY, ObjectClass.PUBLIC_KEY):
                     for leftover in session.get_objects({Attribute.CLASS: object_class, Attribute.LABEL: label}):
                         leftover.destroy()
@@ -269,7 +282,8 @@ class PKCS11KeyBackend:
             self._keys.clear()
         if session is not None:
             try:
-                session.close()
+                with self._library:
+                    session.close()
             except p11e.PKCS11Error:
                 pass
 
@@ -285,13 +299,13 @@ class PKCS11KeyBackend:
         return self._call(fn)
 
     def _call(self, fn: Callable[[Any], _T]) -> _T:
-        """Run ``fn(session)``; reopen once if the token dropped the session; again, with the keys found anew,
-        when the token answers CKR_GENERAL_ERROR (SoftHSM2 while another process writes the token, issue 17)."""
+        """Run ``fn(session)`` under the module's lock; reopen once if the token dropped the session; again, with
+        the keys found anew, when the token answers CKR_GENERAL_ERROR (the sleep between tries outside the lock)."""
         reconnected = general = 0
         while True:
-            session = self._open()
             try:
-                return fn(session)
+                with self._library:
+                    return fn(self._open())
             except _RECONNECT_ERRORS as exc:
                 self._reset()
                 reconnected += 1

@@ -180,6 +180,45 @@ def test_concurrent_signing(backend: PKCS11KeyBackend, ec_key) -> None:
     assert errors == []
 
 
+def test_threads_on_several_backends_generating_and_signing_never_meet_a_general_error(
+        token: SoftHSMToken, caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 17: a worker's request threads use several backends of one token at once (the CA's, the held keys',
+    the seals') while one generates a key. python-pkcs11 initialises the module with C_Initialize(NULL), under
+    which SoftHSM2 has no locks of its own, so without our per-module lock these calls met CKR_GENERAL_ERROR."""
+    backends = [PKCS11KeyBackend(token.module_path, token.label, token.pin) for _ in range(3)]
+    signing = [b.generate(KeyAlgorithm.EC_P256, _label("race")) for b in backends]
+    publics = [b.public_key(k.handle) for b, k in zip(backends, signing)]
+    errors: list[BaseException] = []
+
+    def sign(n: int) -> None:
+        try:
+            for i in range(150):
+                data = f"{n}-{i}".encode()
+                signature = backends[n % 3].sign(signing[n % 3].handle, data, "sha256")
+                assert verify_signature(publics[n % 3], signature, data, "sha256")
+        except BaseException as exc:  # noqa: BLE001 - collected for the main thread
+            errors.append(exc)
+
+    def generate(n: int) -> None:
+        try:
+            for _ in range(12):
+                made = backends[n % 3].generate(KeyAlgorithm.EC_P256, _label("made"))
+                backends[(n + 1) % 3].sign(made.handle, DATA, "sha256")
+                backends[n % 3].destroy(made.handle)
+        except BaseException as exc:  # noqa: BLE001 - collected for the main thread
+            errors.append(exc)
+
+    caplog.set_level("WARNING", logger="keys.pkcs11")
+    threads = [threading.Thread(target=sign, args=(n,)) for n in range(6)]
+    threads += [threading.Thread(target=generate, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert not [r for r in caplog.records if "CKR_GENERAL_ERROR" in r.getMessage()]
+
+
 def _self_signed_builder(public_key, cn: str) -> x509.CertificateBuilder:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
     now = dt.datetime.now(dt.timezone.utc)

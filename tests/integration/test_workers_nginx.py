@@ -204,6 +204,29 @@ def test_serials_crl_numbers_and_tsa_serials_stay_unique_under_concurrent_reques
     assert set(doomed) <= listed
 
 
+def test_held_keys_generated_on_every_worker_at_once_while_others_sign_on_the_same_softhsm_token(
+        deployment, admin) -> None:
+    """Issue 17: three workers, each with its request threads, generate borrowers' held keys on one SoftHSM2 token
+    while others sign certificates with the CA's key on it. Every request gets its certificate, each held key its
+    own, and no worker's token ever answers CKR_GENERAL_ERROR (docs/DEPLOYMENT.md, SoftHSM2 and several workers)."""
+    def held(_: int) -> dict:
+        body = {"profile": "individual-sign", "held": {},
+                "subject": {"surname": "Сәрсенбаева", "given_name": "Әйгерім", "iin": f.iin()}}
+        answer = client.post("/certificates", json=body, headers=admin)
+        assert answer.status_code == 201, answer.text
+        return answer.json()
+
+    with httpx.Client(base_url=deployment.url, timeout=120,
+                      limits=httpx.Limits(max_connections=16)) as client, ThreadPoolExecutor(12) as pool:
+        work = [pool.submit(held, n) if n % 2 else pool.submit(_issue, client, admin) for n in range(48)]
+        issued = [w.result() for w in work]
+    held_keys = [x509.load_pem_x509_certificate(c["certificate_pem"].encode()).public_key().public_bytes(
+        PEM, serialization.PublicFormat.SubjectPublicKeyInfo) for c in issued[1::2]]
+    assert len(set(held_keys)) == 24
+    log = (deployment.directory / "serve.log").read_text()
+    assert "CKR_GENERAL_ERROR" not in log and "key backend failure" not in log
+
+
 def test_metrics_through_nginx_add_up_every_worker(deployment) -> None:
     """prometheus-client's multi-process mode under `serve --workers`: whichever worker answers /metrics (here
     through nginx), the counts are all three workers' sum, and each worker wrote its own file."""
