@@ -366,10 +366,12 @@ class WaitSampler:
 
         with psycopg.connect(self.url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as db:
             while not self._stop.wait(0.01):
-                for state, kind, event in db.execute(
-                        "SELECT state, wait_event_type, wait_event FROM pg_stat_activity "
+                for state, kind, event, query in db.execute(
+                        "SELECT state, wait_event_type, wait_event, left(query, 60) FROM pg_stat_activity "
                         "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"):
                     self.counts[f"{state}/{kind or '-'}/{event or '-'}"] += 1
+                    if kind == "Lock":   # which statement waits on a lock
+                        self.counts[f"lock wait: {query}"] += 1
 
     def __enter__(self) -> WaitSampler:
         self._thread.start()
@@ -411,7 +413,7 @@ def measure(deployment: Deployment, workers: int, seconds: float, concurrency: i
         with WaitSampler(waits) as sampler:
             done["flows"] = asyncio.run(flows(deployment, mfo, admin, seconds, tasks))
         after = cpu_by_kind()
-        done["flow_waits"] = dict(sampler.counts.most_common(12))
+        done["flow_waits"] = dict(sampler.counts.most_common(16))
         done["flow_cpu_seconds"] = {kind: round(after[kind] - before[kind], 2) for kind in after}
     else:
         done["flows"] = asyncio.run(flows(deployment, mfo, admin, seconds, tasks))

@@ -195,15 +195,23 @@ class Pkcs11Kek:
     def __init__(self, backend: Any, label: str) -> None:
         self._backend = backend
         self._label = label
+        # The key's object, found once per session: a search by label makes SoftHSM2 look at every object on the
+        # token (each borrower's held key is two), so finding it for each data key cost more than the unwrap.
+        self._found: tuple[Any, Any] | None = None
 
     def _key(self, session: Any) -> Any:
         from pkcs11 import KeyType, ObjectClass
         from pkcs11 import exceptions as p11e
 
+        found = self._found
+        if found is not None and found[0] is session:
+            return found[1]
         try:
-            return session.get_key(object_class=ObjectClass.SECRET_KEY, key_type=KeyType.AES, label=self._label)
+            key = session.get_key(object_class=ObjectClass.SECRET_KEY, key_type=KeyType.AES, label=self._label)
         except p11e.NoSuchKey:
             raise DataUnreadable(f"key-encryption key {self._label!r} is not on the token") from None
+        self._found = (session, key)
+        return key
 
     def wrap(self, data_key: bytes, aad: bytes) -> bytes:
         from pkcs11 import GCMParams, Mechanism

@@ -1,9 +1,10 @@
 """The audit log: append-only, each entry chained to the previous by SHA-256.
 
 An entry's hash covers its own fields and the previous entry's hash, so an
-edited, deleted or reordered row breaks every hash after it. Appends take a
-row lock on the chain head, which serialises writers on PostgreSQL; SQLite
-has a single writer anyway.
+edited, deleted or reordered row breaks every hash after it. A unit of
+work's entries are chained as it commits: that takes a row lock on the chain
+head, which serialises writers on PostgreSQL for the commit only; SQLite has
+a single writer anyway.
 """
 
 from __future__ import annotations
@@ -65,14 +66,42 @@ class ChainBreak:
 class AuditLog:
     def __init__(self, tx: UnitOfWork) -> None:
         self._tx = tx
+        # Entries of this unit of work not yet chained: written by ``write_pending`` as the unit of work commits
+        # (or before anything reads the log), so the chain head's row lock is held for the commit only, not for
+        # the whole unit of work. Several workers on PostgreSQL queued on that lock behind each other's signatures
+        # (issue 17, benchmarks/load.py --waits).
+        self._pending: list[tuple[dt.datetime, str, str, str, dict[str, Any]]] = []
 
     @property
     def _session(self) -> Session:
         return self._tx.session
 
     def append(self, *, at: dt.datetime, actor: str, action: str, subject: str,
-               details: dict[str, Any] | None = None) -> int:
-        """Append one entry; returns its id. Core statements keep this cheap.
+               details: dict[str, Any] | None = None) -> None:
+        """Append one entry to the chain when this unit of work commits (in the order appended)."""
+        self._pending.append((at, actor, action, subject, dict(details or {})))
+        audited = getattr(self._tx, "audited", None)
+        if audited is not None:   # told to the registry's commit listeners (the metrics) once committed
+            audited.append(action)
+
+    def write_pending(self) -> None:
+        """Chain the entries appended so far (the registry calls this just before it commits)."""
+        pending, self._pending = self._pending, []
+        for at, actor, action, subject, details in pending:
+            self._chain(at, actor, action, subject, details)
+
+    def append_now(self, *, at: dt.datetime, actor: str, action: str, subject: str,
+                   details: dict[str, Any] | None = None) -> int:
+        """Chain one entry now (after any pending ones); returns its id."""
+        self.write_pending()
+        entry_id = self._chain(at, actor, action, subject, details or {})
+        audited = getattr(self._tx, "audited", None)
+        if audited is not None:
+            audited.append(action)
+        return entry_id
+
+    def _chain(self, at: dt.datetime, actor: str, action: str, subject: str, details: dict[str, Any]) -> int:
+        """Write one entry after the head. Core statements keep this cheap.
 
         The head this connection's last append left is the likely head now
         (the embedded home writes through one kept connection): one UPDATE
@@ -82,7 +111,6 @@ class AuditLog:
         edited), the UPDATE changes nothing and the head is read under its
         lock as before. The database decides, so the chain is the same.
         """
-        details = details or {}
         connection = self._tx.connection
         expected = connection.info.get(_EXPECTED_HEAD)
         moved = False
@@ -108,28 +136,29 @@ class AuditLog:
             "id": entry_id, "at": at, "actor": actor, "action": action, "subject": subject,
             "details": details, "prev_hash": last_hash, "entry_hash": digest})
         connection.info[_EXPECTED_HEAD] = (entry_id, digest)
-        audited = getattr(self._tx, "audited", None)
-        if audited is not None:   # told to the registry's commit listeners (the metrics) once committed
-            audited.append(action)
         return entry_id
 
     def entries(self, *, after_id: int = 0, limit: int = 1000) -> list[AuditRow]:
+        self.write_pending()
         stmt = select(AuditRow).where(AuditRow.id > after_id).order_by(AuditRow.id).limit(limit)
         return list(self._session.execute(stmt).scalars())
 
     def latest(self, action: str) -> AuditRow | None:
         """The newest entry of one action (start-up checks such as a changed signing policy)."""
+        self.write_pending()
         stmt = select(AuditRow).where(AuditRow.action == action).order_by(AuditRow.id.desc()).limit(1)
         return self._session.execute(stmt).scalar_one_or_none()
 
     def of(self, action: str, subject: str) -> list[AuditRow]:
         """Every entry of one action about one subject, oldest first (the CA keys a centre was given)."""
+        self.write_pending()
         stmt = (select(AuditRow).where(AuditRow.action == action, AuditRow.subject == subject)
                 .order_by(AuditRow.id))
         return list(self._session.execute(stmt).scalars())
 
     def verify(self) -> ChainBreak | None:
         """Walk the chain; return the first entry that does not fit, or None."""
+        self.write_pending()
         prev_hash, expected_id = GENESIS, 1
         for row in self._session.execute(select(AuditRow).order_by(AuditRow.id)).scalars():
             if row.id != expected_id:
@@ -149,32 +178,38 @@ class AuditLog:
 
     def head(self) -> tuple[int, str]:
         """(last entry id, its hash) as the head row says."""
+        self.write_pending()
         head = self._session.get(AuditHeadRow, 1)
         return (0, GENESIS) if head is None else (head.last_id, head.last_hash)
 
     def lock_head(self) -> tuple[int, str]:
         """The head, row-locked until the transaction ends: no entry or checkpoint is added meanwhile."""
+        self.write_pending()
         head = rawsql.execute(self._tx.connection, "audit.lock_head", _HEAD, ("id",), _lock_head_sql, (1,))
         return (head[0][0], head[0][1]) if head else (0, GENESIS)
 
     def pending(self, after_id: int, *, skip_action: str, offset: int = 0,
                 limit: int = 1) -> list[tuple[int, dt.datetime]]:
         """(id, at) of entries after ``after_id`` whose action is not ``skip_action``, from the ``offset``-th."""
+        self.write_pending()
         stmt = (select(AuditRow.id, AuditRow.at).where(AuditRow.id > after_id, AuditRow.action != skip_action)
                 .order_by(AuditRow.id).offset(offset).limit(limit))
         return [(row.id, row.at) for row in self._session.execute(stmt)]
 
     def timeline(self) -> list[tuple[int, dt.datetime, str]]:
         """(id, at, action) of every entry, oldest first, without the details."""
+        self.write_pending()
         stmt = select(AuditRow.id, AuditRow.at, AuditRow.action).order_by(AuditRow.id)
         return [(row.id, row.at, row.action) for row in self._session.execute(stmt)]
 
     def all_of(self, action: str) -> list[AuditRow]:
         """Every entry of one action, oldest first."""
+        self.write_pending()
         stmt = select(AuditRow).where(AuditRow.action == action).order_by(AuditRow.id)
         return list(self._session.execute(stmt).scalars())
 
     def entry(self, entry_id: int) -> AuditRow | None:
+        self.write_pending()
         return self._session.get(AuditRow, entry_id)
 
     def add_checkpoint(self, row: AuditCheckpointRow) -> AuditCheckpointRow:
@@ -184,6 +219,7 @@ class AuditLog:
 
     def count(self) -> int:
         """How many entries the table holds (without loading them)."""
+        self.write_pending()
         return self._session.execute(select(func.count()).select_from(AuditRow)).scalar_one()
 
     def checkpoints(self) -> list[AuditCheckpointRow]:

@@ -156,6 +156,14 @@ class RegistryTransaction:
         if self._session is not None:
             self._session.flush()
 
+    def finish(self) -> None:
+        """What is left to write before the commit: the ORM's changes, then the audit entries (chained last, so
+        the chain head's row lock is held only while the unit of work commits)."""
+        self.flush()
+        audit = self.__dict__.get("audit")
+        if audit is not None:
+            audit.write_pending()
+
     def close(self) -> None:
         if self._session is not None:
             self._session.close()
@@ -189,7 +197,7 @@ class Registry:
                 with connection.begin():
                     tx = RegistryTransaction(connection, self.database.sealer)
                     yield tx
-                    tx.flush()
+                    tx.finish()
                 if tx.audited:
                     self._committed(tx.audited)
         except IntegrityError as error:

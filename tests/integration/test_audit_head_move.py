@@ -29,7 +29,7 @@ def database(database_url):
 
 def _append(registry: Registry, subject: str) -> int:
     with registry.transaction() as tx:
-        return tx.audit.append(at=AT, actor="test", action="test.head", subject=subject)
+        return tx.audit.append_now(at=AT, actor="test", action="test.head", subject=subject)
 
 
 def _chain(registry: Registry) -> tuple[list[tuple[int, str]], object, tuple[int, str]]:
@@ -47,7 +47,7 @@ def test_the_second_append_on_a_connection_reads_the_head_once(database):
             driver = tx.connection.connection.driver_connection
             driver.set_trace_callback(statements.append)
             try:
-                tx.audit.append(at=AT, actor="test", action="test.head", subject="second")
+                tx.audit.append_now(at=AT, actor="test", action="test.head", subject="second")
             finally:
                 driver.set_trace_callback(None)
             assert [s.split(" WHERE")[0] for s in statements if "audit_head" in s] == [
@@ -56,7 +56,7 @@ def test_the_second_append_on_a_connection_reads_the_head_once(database):
             # The backend's counts not yet flushed to the shared statistics (this and recent
             # transactions): the head row is looked up once by the append (the UPDATE), not twice.
             before = _head_counts(tx)
-            tx.audit.append(at=AT, actor="test", action="test.head", subject="second")
+            tx.audit.append_now(at=AT, actor="test", action="test.head", subject="second")
             after = _head_counts(tx)
             assert (after[0] - before[0], after[1] - before[1]) == (1, 1)
     entries, broken, head = _chain(registry)
@@ -79,7 +79,7 @@ def test_appends_from_other_connections_and_rolled_back_ones_keep_one_chain(data
         _append(ours, "ours 2")
         with pytest.raises(RuntimeError):
             with ours.transaction() as tx:
-                tx.audit.append(at=AT, actor="test", action="test.head", subject="rolled back")
+                tx.audit.append_now(at=AT, actor="test", action="test.head", subject="rolled back")
                 raise RuntimeError("the unit of work fails after the append")
         _append(ours, "ours 3")                   # the head it expects was never committed
         entries, broken, head = _chain(ours)
