@@ -81,13 +81,29 @@ def _gcm_decrypt(key: bytes, blob: bytes, aad: bytes) -> bytes:
 
 def seal_object(kek: KeyEncryptionKey, plaintext: bytes, aad: bytes) -> tuple[bytes, bytes]:
     """(wrapped data key, ciphertext): a fresh data key encrypts ``plaintext``; ``kek`` wraps it."""
+    wrapped, ciphertext, _data_key = seal_object_keyed(kek, plaintext, aad)
+    return wrapped, ciphertext
+
+
+def seal_object_keyed(kek: KeyEncryptionKey, plaintext: bytes, aad: bytes) -> tuple[bytes, bytes, bytes]:
+    """``seal_object``, and the data key itself (for the caller's cache of keys it has unwrapped)."""
     data_key = secrets.token_bytes(KEY_BYTES)
-    return kek.wrap(data_key, aad + b"|data-key"), _gcm_encrypt(data_key, plaintext, aad)
+    return kek.wrap(data_key, aad + b"|data-key"), _gcm_encrypt(data_key, plaintext, aad), data_key
 
 
 def open_object(kek: KeyEncryptionKey, wrapped: bytes, ciphertext: bytes, aad: bytes) -> bytes:
     """One unwrap, one decryption."""
-    return _gcm_decrypt(kek.unwrap(wrapped, aad + b"|data-key"), ciphertext, aad)
+    return _gcm_decrypt(unwrap_data_key(kek, wrapped, aad), ciphertext, aad)
+
+
+def unwrap_data_key(kek: KeyEncryptionKey, wrapped: bytes, aad: bytes) -> bytes:
+    """An object's data key, unwrapped by ``kek`` (``aad``: the object's)."""
+    return kek.unwrap(wrapped, aad + b"|data-key")
+
+
+def open_with_data_key(data_key: bytes, ciphertext: bytes, aad: bytes) -> bytes:
+    """An object opened with its data key, already unwrapped."""
+    return _gcm_decrypt(data_key, ciphertext, aad)
 
 
 def rewrap(old: KeyEncryptionKey, new: KeyEncryptionKey, wrapped: bytes, aad: bytes) -> bytes:
@@ -267,4 +283,5 @@ def _destroy_label(session: Any, label: str) -> None:
 
 
 __all__ = ["DataUnreadable", "KeyEncryptionKey", "KekMaker", "Pkcs11Kek", "Pkcs11KekMaker", "RegisterDataKey",
-           "SoftwareKek", "SoftwareKekMaker", "lookup_digest", "open_object", "rewrap", "seal_object"]
+           "SoftwareKek", "SoftwareKekMaker", "lookup_digest", "open_object", "open_with_data_key", "rewrap",
+           "seal_object", "seal_object_keyed", "unwrap_data_key"]

@@ -22,12 +22,22 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from keys.envelope import DataUnreadable, KekMaker, KeyEncryptionKey, lookup_digest, open_object, rewrap, seal_object
+from keys.envelope import (
+    DataUnreadable,
+    KekMaker,
+    KeyEncryptionKey,
+    lookup_digest,
+    open_with_data_key,
+    rewrap,
+    seal_object_keyed,
+    unwrap_data_key,
+)
 from ca.errors import ConflictError, Problem
 from registry import Registry
 from registry import tenant_keys as keys_table
@@ -38,6 +48,10 @@ from registry.tenant_keys import TenantKey
 from signing.tenants.register_keyring import RegisterKeyring
 
 _NO_KEY_DIGEST = "-" * 64   # a tenant with no key has sealed nothing: its lookups match no row
+# Data keys this process made or unwrapped lately, by (tenant, KEK version, wrapped key, object's AAD): a worker
+# reads the same few objects again and again in one flow (the client, the request, the document), and each
+# unwrap is a call to the token. Bounded; a tenant's are dropped when one of its KEK versions is forgotten.
+DATA_KEY_CACHE = 4096
 
 
 def _lookup_aad(tenant: str) -> bytes:
@@ -55,6 +69,7 @@ class TenantKeyring:
         self.clock = clock
         self._keks: dict[tuple[str, int], KeyEncryptionKey] = {}
         self._lookup: dict[str, bytes] = {}
+        self._data_keys: OrderedDict[tuple[str, int, bytes, bytes], bytes] = OrderedDict()
         self._lock = threading.Lock()
         self.register = RegisterKeyring(self)   # the CA register's key, a reserved owner of this keyring
 
@@ -67,17 +82,32 @@ class TenantKeyring:
     def seal(self, connection: Connection, tenant: str, aad: bytes, plaintext: bytes) -> tuple[int, bytes, bytes]:
         try:
             key = self._active(connection, tenant)
-            wrapped, ciphertext = seal_object(self._kek(key), plaintext, aad)
+            wrapped, ciphertext, data_key = seal_object_keyed(self._kek(key), plaintext, aad)
         except DataUnreadable as error:
             raise SealedDataUnreadable(str(error)) from None
+        self._remember((tenant, key.version, wrapped, aad), data_key)
         return key.version, wrapped, ciphertext
 
     def open(self, connection: Connection, tenant: str, aad: bytes, kek_version: int, data_key: bytes,
              ciphertext: bytes) -> bytes:
+        ident = (tenant, kek_version, data_key, aad)
         try:
-            return open_object(self.kek(connection, tenant, kek_version), data_key, ciphertext, aad)
+            with self._lock:
+                key = self._data_keys.get(ident)
+                if key is not None:
+                    self._data_keys.move_to_end(ident)
+            if key is None:
+                key = unwrap_data_key(self.kek(connection, tenant, kek_version), data_key, aad)
+                self._remember(ident, key)
+            return open_with_data_key(key, ciphertext, aad)
         except DataUnreadable as error:   # the registry's error: the API answers it 409, never 500
             raise SealedDataUnreadable(str(error)) from None
+
+    def _remember(self, ident: tuple[str, int, bytes, bytes], data_key: bytes) -> None:
+        with self._lock:
+            self._data_keys[ident] = data_key
+            if len(self._data_keys) > DATA_KEY_CACHE:
+                self._data_keys.popitem(last=False)
 
     def digest(self, connection: Connection, tenant: str, kind: str, value: str) -> str:
         lookup = self._lookup.get(tenant)
@@ -120,13 +150,17 @@ class TenantKeyring:
         return key
 
     def forget(self, tenant: str, version: int) -> None:
-        self._keks.pop((tenant, version), None)
+        with self._lock:
+            self._keks.pop((tenant, version), None)
+            for ident in [i for i in self._data_keys if i[0] == tenant and i[1] == version]:
+                del self._data_keys[ident]
 
     def forget_all(self) -> None:
         """Drop every cached key (after a migration, which may have made the tenants' keys anew)."""
         with self._lock:
             self._keks.clear()
             self._lookup.clear()
+            self._data_keys.clear()
         self.register.forget()
 
     def _active(self, connection: Connection, tenant: str) -> TenantKey:

@@ -340,3 +340,38 @@ def test_LOAN15_the_upgrade_seals_what_the_previous_release_kept_in_clear(http, 
         stored = _pg_dump(database_url)
     for value in _clear_values(flow):
         assert value not in stored, value
+
+
+def test_LOAN15_an_objects_data_key_is_unwrapped_once_per_process_and_forgotten_with_its_kek_version(
+        http, services, alpha, monkeypatch) -> None:
+    """LOAN-15, issue 17: the keyring keeps the data keys it made or unwrapped lately, so reading the client again
+    does not ask the key backend again; forgetting the tenant's KEK version forgets them, and a data key moved
+    onto another row still does not open it (the cache is keyed by the row's own associated data)."""
+    import signing.tenants.keyring as keyring_module
+
+    first, second = _flow(http, services, alpha), _flow(http, services, alpha)
+    unwraps: list[bytes] = []
+    real = keyring_module.unwrap_data_key
+
+    def counted(kek, wrapped, aad):  # noqa: ANN001, ANN202
+        unwraps.append(aad)
+        return real(kek, wrapped, aad)
+
+    monkeypatch.setattr(keyring_module, "unwrap_data_key", counted)
+    assert http.get(f"/clients/{first['client']}", headers=alpha).status_code == 200
+    assert unwraps == []   # sealed by this process: its data key was kept when it was made
+    keyring = services.tenant_keyring
+    with services.registry.transaction(readonly=True) as tx:
+        version = keyring_module.keys_table.active(tx.connection, "alpha").version
+    keyring.forget("alpha", version)
+    assert http.get(f"/clients/{first['client']}", headers=alpha).status_code == 200
+    opened = len(unwraps)
+    assert opened >= 1
+    assert http.get(f"/clients/{first['client']}", headers=alpha).status_code == 200
+    assert len(unwraps) == opened   # the second read: from the cache
+    with services.database.engine.begin() as connection:
+        connection.execute(text("UPDATE clients SET sealed = (SELECT sealed FROM clients WHERE public_id = :a), "
+                                "data_key = (SELECT data_key FROM clients WHERE public_id = :a) "
+                                "WHERE public_id = :b"), {"a": first["client"], "b": second["client"]})
+    moved = http.get(f"/clients/{second['client']}", headers=alpha)
+    assert moved.status_code == 409 and moved.json()["code"] == "sealed-data-unreadable", moved.text
