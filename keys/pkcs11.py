@@ -41,25 +41,14 @@ HANDLE_PREFIX = "pkcs11:"
 # Attempts at one operation when the token answers CKR_GENERAL_ERROR (a token that fails for a moment).
 GENERAL_ERROR_ATTEMPTS = 6
 
-_RSA_MECHANISMS = {
-    "sha224": Mechanism.SHA224_RSA_PKCS,
-    "sha256": Mechanism.SHA256_RSA_PKCS,
-    "sha384": Mechanism.SHA384_RSA_PKCS,
-    "sha512": Mechanism.SHA512_RSA_PKCS,
-}
+_RSA_MECHANISMS = {"sha224": Mechanism.SHA224_RSA_PKCS, "sha256": Mechanism.SHA256_RSA_PKCS,
+                   "sha384": Mechanism.SHA384_RSA_PKCS, "sha512": Mechanism.SHA512_RSA_PKCS}
 _CURVES = {KeyAlgorithm.EC_P256: "secp256r1", KeyAlgorithm.EC_P384: "secp384r1"}
 
 # Errors after which the session (and any object handles from it) is dead
 # but reopening may work: token re-inserted, HSM restarted, login lost.
-_RECONNECT_ERRORS = (
-    p11e.SessionClosed,
-    p11e.SessionHandleInvalid,
-    p11e.DeviceRemoved,
-    p11e.TokenNotPresent,
-    p11e.UserNotLoggedIn,
-    p11e.ObjectHandleInvalid,
-    p11e.KeyHandleInvalid,
-)
+_RECONNECT_ERRORS = (p11e.SessionClosed, p11e.SessionHandleInvalid, p11e.DeviceRemoved, p11e.TokenNotPresent,
+                     p11e.UserNotLoggedIn, p11e.ObjectHandleInvalid, p11e.KeyHandleInvalid)
 
 # PKCS#11 login state belongs to the application and token, not the session,
 # and C_Logout on any session logs out all of them. So one session per token
@@ -79,6 +68,7 @@ _library_locks: dict[str, threading.RLock] = {}
 def _library_lock(module_path: str) -> threading.RLock:
     with _logins_lock:
         return _library_locks.setdefault(os.path.realpath(module_path), threading.RLock())
+
 
 _T = TypeVar("_T")
 
@@ -145,12 +135,11 @@ class PKCS11KeyBackend:
                       public_template=public_template, private_template=private_template)
 
         def run(session: Any) -> None:
-            if self._find(session, label, ObjectClass.PRIVATE_KEY) is not None or (
-                self._find(session, label, ObjectClass.PUBLIC_KEY) is not None
-            ):
+            # One search for the label, of any class: SoftHSM2 looks at every object on the token for each.
+            if list(session.get_objects({Attribute.LABEL: label})):   # the search read to its end, so closed
                 raise KeyExists(f"token {self._token_label!r} already has a key labelled {label!r}")
             try:
-                make(session)
+                public, private = make(session)
             except p11e.GeneralError:
                 # A generation the token refused (CKR_GENERAL_ERROR): what it left under this new label goes, and
                 # _call tries again.
@@ -158,19 +147,22 @@ class PKCS11KeyBackend:
                     for leftover in session.get_objects({Attribute.CLASS: object_class, Attribute.LABEL: label}):
                         leftover.destroy()
                 raise
+            # The new key kept as found: its first signature needs no search of the token.
+            key = _TokenKey(private, algorithm, self._public_key(session, label, private, public))
+            with self._lock:
+                self._keys[label] = key
 
-        def make(session: Any) -> None:
+        def make(session: Any) -> tuple[Any, Any]:
             if algorithm.is_rsa:
-                session.generate_keypair(KeyType.RSA, algorithm.rsa_bits, **common)
-            elif algorithm in _CURVES:
+                return session.generate_keypair(KeyType.RSA, algorithm.rsa_bits, **common)
+            if algorithm in _CURVES:
                 params = session.create_domain_parameters(
                     KeyType.EC,
                     {Attribute.EC_PARAMS: encode_named_curve_parameters(_CURVES[algorithm])},
                     local=True,
                 )
-                params.generate_keypair(**common)
-            else:
-                raise UnsupportedAlgorithm(f"PKCS#11 backend cannot generate {algorithm.value}")
+                return params.generate_keypair(**common)
+            raise UnsupportedAlgorithm(f"PKCS#11 backend cannot generate {algorithm.value}")
 
         self._call(run)
         return KeyInfo(handle=HANDLE_PREFIX + label, algorithm=algorithm, label=label)
@@ -368,18 +360,25 @@ class PKCS11KeyBackend:
         key = self._keys.get(label)
         if key is not None:
             return key
-        private = self._find(session, label, ObjectClass.PRIVATE_KEY)
-        if private is None:
+        # Both halves in one search: SoftHSM2 looks at every object on the token for each.
+        found: dict[Any, list[Any]] = {}
+        for obj in session.get_objects({Attribute.LABEL: label}):
+            found.setdefault(obj.object_class, []).append(obj)
+        privates, publics = found.get(ObjectClass.PRIVATE_KEY, []), found.get(ObjectClass.PUBLIC_KEY, [])
+        if len(privates) > 1 or len(publics) > 1:
+            raise KeyError_(f"label {label!r} is not unique on the token")
+        if not privates:
             raise KeyNotFound(f"no private key labelled {label!r} on token {self._token_label!r}")
-        public_key = self._public_key(session, label, private)
+        private = privates[0]
+        public_key = self._public_key(session, label, private, publics[0] if publics else None)
         algorithm = algorithm_of(public_key)
         key = _TokenKey(private, algorithm, public_key)
         with self._lock:
             self._keys[label] = key
         return key
 
-    def _public_key(self, session: Any, label: str, private: Any) -> PublicKeyTypes:
-        public = self._find(session, label, ObjectClass.PUBLIC_KEY)
+    def _public_key(self, session: Any, label: str, private: Any, public: Any = None) -> PublicKeyTypes:
+        public = public if public is not None else self._find(session, label, ObjectClass.PUBLIC_KEY)
         if public is None:
             try:
                 public = session.get_key(object_class=ObjectClass.PUBLIC_KEY, id=private[Attribute.ID])

@@ -219,6 +219,20 @@ def test_threads_on_several_backends_generating_and_signing_never_meet_a_general
     assert not [r for r in caplog.records if "CKR_GENERAL_ERROR" in r.getMessage()]
 
 
+def test_a_generated_key_signs_without_searching_the_token(token: SoftHSMToken, monkeypatch) -> None:
+    """Issue 17: SoftHSM2 looks at every object on the token for each search by label, so the key a backend just
+    made is kept as made; its first signature searches nothing."""
+    backend = PKCS11KeyBackend(token.module_path, token.label, token.pin)
+    made = backend.generate(KeyAlgorithm.EC_P256, _label("kept"))
+
+    def no_search(*_args, **_kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise AssertionError("the token was searched")
+
+    monkeypatch.setattr(PKCS11KeyBackend, "_find", staticmethod(no_search))
+    signature = backend.sign(made.handle, DATA, "sha256")
+    assert verify_signature(backend.public_key(made.handle), signature, DATA, "sha256")
+
+
 def _self_signed_builder(public_key, cn: str) -> x509.CertificateBuilder:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
     now = dt.datetime.now(dt.timezone.utc)
