@@ -5,10 +5,9 @@ is checked before anything is written, and every problem is reported at
 once (DOMAIN.md §4). The upload becomes version 1; each signature, seal,
 LTV addition or document time-stamp the signing engine applies becomes the
 next version, which must be an incremental update of the one before, so
-nothing signed is ever lost and the versions' hashes form a chain.
-
-Every read names the tenant (the MFO): another MFO's document is "not
-found", exactly like an id that never existed.
+nothing signed is ever lost and the versions' hashes form a chain. Every
+read names the tenant (the MFO): another MFO's document is "not found",
+exactly like an id that never existed.
 """
 
 from __future__ import annotations
@@ -255,9 +254,10 @@ class DocumentService:
 
     def add_version(self, tx: DocumentStore, document: DocumentRow, pdf: bytes, *, reason: str,
                     signature_field: str | None = None, signer_serial: str | None = None,
-                    actor: str = "signing", base: bytes | None = None,
-                    written_here: bool = False) -> DocumentVersionRow:
-        """Append the next version in the caller's transaction; returns its row.
+                    actor: str = "signing", base: bytes | None = None, written_here: bool = False,
+                    previous: DocumentVersionRow | None = None) -> DocumentVersionRow:
+        """Append the next version in the caller's transaction; returns its row. ``previous``: the latest
+        version, read after the caller locked ``document`` (FOR UPDATE) in this transaction: not read again.
 
         ``base``: the previous version's bytes the caller already holds (read in the same unit of work's
         snapshot); used when their SHA-256 is the latest version's, instead of loading them again.
@@ -281,8 +281,10 @@ class DocumentService:
         if problems:
             raise InvalidInput("the version is refused", problems)
         # The row lock orders concurrent appenders; the unique (document, number) backs it up.
-        locked = tx.documents.by_public_id(document.tenant, document.public_id, for_update=True)
-        previous = tx.document_versions.latest(locked.id) if locked is not None else None
+        locked = document if previous is not None else tx.documents.by_public_id(
+            document.tenant, document.public_id, for_update=True)
+        if previous is None and locked is not None:
+            previous = tx.document_versions.latest(locked.id)
         if locked is None or previous is None:
             raise NotFound("no such document")
         prior = base if base is not None and hashlib.sha256(base).hexdigest() == previous.sha256 \

@@ -250,7 +250,8 @@ class SigningService(SealSigning):
                 row.completed_at = self.clock.now()
             version = self.documents.add_version(tx, document, pdf, reason="signature" if signatory == CLIENT
                                                  else "seal", signature_field=job.plan.name, signer_serial=serial,
-                                                 actor=actor, base=snap.content, written_here=True)
+                                                 actor=actor, base=snap.content, written_here=True,
+                                                 previous=latest)
             document.status = STATUS_CLIENT_SIGNED if signatory == CLIENT else STATUS_SEALED
             tx.audit.append(at=self.clock.now(), actor=actor, action=f"document.signed.{signatory}",
                             subject=f"document:{snap.document}",
