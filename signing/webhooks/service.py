@@ -226,7 +226,7 @@ class WebhookService:
         self._wake.set()
 
     def wait(self, timeout: float) -> None:
-        """Until kicked, or ``timeout``; a kick before this call counts (the dispatcher clears it at a round's start)."""
+        """Until kicked, or ``timeout``; a kick before this call counts (a round's start clears it)."""
         self._wake.wait(timeout)
 
     def settle(self) -> None:
