@@ -153,7 +153,8 @@ def held_key_request(issue: HeldKeyIssue) -> IssueRequest:
     personal data in it (an HSM's object list is read by its operators)."""
     return IssueRequest(centre=NATIONAL, profile=issue.profile, subject=issue.subject, actor=issue.actor,
                         application_id=issue.application_id,
-                        key=KeySource(service=True, algorithm=issue.algorithm, label=f"held-{secrets.token_hex(8)}"))
+                        key=KeySource(service=True, algorithm=issue.algorithm,
+                                      label=f"held-{secrets.token_hex(16)}", fresh_label=True))
 
 
 class HeldKeyCustody:

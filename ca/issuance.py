@@ -54,7 +54,8 @@ class KeySource:
     ``pkcs12_password``: the centre generates it and writes a PKCS#12 carrier.
     ``token``: the centre generates it on the holder's token (a key backend).
     ``service``: the centre generates it in its own backend and keeps the handle
-    (labelled ``label`` there when given, else with the holder).
+    (labelled ``label`` there when given, else with the holder; ``fresh_label``: ``label`` has 128 random
+    bits, so a token is not searched for it first).
     """
 
     csr: bytes | None = None
@@ -64,6 +65,7 @@ class KeySource:
     service: bool = False
     algorithm: KeyAlgorithm | None = None
     label: str | None = None
+    fresh_label: bool = False
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ class Centres(Protocol):
 class KeyMaker(Protocol):
     """Where the centre makes a key it keeps for the holder (a service certificate, a client's held key)."""
 
-    def generate(self, algorithm: KeyAlgorithm, label: str) -> KeyInfo: ...
+    def generate(self, algorithm: KeyAlgorithm, label: str, *, fresh: bool = False) -> KeyInfo: ...
 
     def public_key(self, handle: str) -> PublicKeyTypes: ...
 
@@ -206,7 +208,8 @@ class Issuance:
             public_key = request.key.token.public_key(info.handle)  # type: ignore[assignment]
             carrier, carrier_serial = "token", info.handle
         elif request.key.service:
-            info = self._keys.generate(algorithm, request.key.label or holder)
+            info = self._keys.generate(algorithm, request.key.label or holder,
+                                       fresh=request.key.fresh_label and request.key.label is not None)
             public_key = self._keys.public_key(info.handle)  # type: ignore[assignment]
             key_handle, carrier = info.handle, "service"
         assert public_key is not None  # one key source was checked above

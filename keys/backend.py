@@ -116,8 +116,9 @@ class KeyBackend(Protocol):
 
     name: str
 
-    def generate(self, algorithm: KeyAlgorithm, label: str) -> KeyInfo:
-        """Create a key pair that stays in the backend; return its handle."""
+    def generate(self, algorithm: KeyAlgorithm, label: str, *, fresh: bool = False) -> KeyInfo:
+        """Create a key pair that stays in the backend; return its handle. ``fresh``: the caller drew ``label``
+        new (128 random bits), so a backend naming keys by label need not search the token for it first."""
 
     def sign(self, handle: str, data: bytes, hash_name: str) -> bytes:
         """Sign ``data`` (hashed here with ``hash_name``).

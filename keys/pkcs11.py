@@ -113,7 +113,7 @@ class PKCS11KeyBackend:
 
     # -- KeyBackend -----------------------------------------------------------
 
-    def generate(self, algorithm: KeyAlgorithm, label: str) -> KeyInfo:
+    def generate(self, algorithm: KeyAlgorithm, label: str, *, fresh: bool = False) -> KeyInfo:
         algorithm = KeyAlgorithm(algorithm)
         if algorithm.is_gost:
             # SoftHSM2 (2.6, as Debian builds it) offers no CKM_GOSTR3410* mechanism, and
@@ -135,8 +135,9 @@ class PKCS11KeyBackend:
                       public_template=public_template, private_template=private_template)
 
         def run(session: Any) -> None:
-            # One search for the label, of any class: SoftHSM2 looks at every object on the token for each.
-            if list(session.get_objects({Attribute.LABEL: label})):   # the search read to its end, so closed
+            # One search for the label, of any class (SoftHSM2 looks at every object on the token for each), or
+            # none for a label drawn fresh: should two ever meet, _key refuses the label as not unique.
+            if not fresh and list(session.get_objects({Attribute.LABEL: label})):   # read to its end: closed
                 raise KeyExists(f"token {self._token_label!r} already has a key labelled {label!r}")
             try:
                 public, private = make(session)

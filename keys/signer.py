@@ -92,8 +92,8 @@ class KeyGenerator:
     def __init__(self, backend: KeyBackend) -> None:
         self._backend = backend
 
-    def generate(self, algorithm: KeyAlgorithm, label: str) -> KeyInfo:
-        return self._backend.generate(algorithm, label)
+    def generate(self, algorithm: KeyAlgorithm, label: str, *, fresh: bool = False) -> KeyInfo:
+        return self._backend.generate(algorithm, label, fresh=fresh)
 
     def public_key(self, handle: str) -> PublicKeyTypes:
         return self._backend.public_key(handle)

@@ -146,7 +146,7 @@ class SoftwareKeyBackend:
 
     # -- KeyBackend -----------------------------------------------------------
 
-    def generate(self, algorithm: KeyAlgorithm, label: str) -> KeyInfo:
+    def generate(self, algorithm: KeyAlgorithm, label: str, *, fresh: bool = False) -> KeyInfo:
         algorithm = KeyAlgorithm(algorithm)
         private_key = generate_private_key(algorithm)
         key_id = uuid.uuid4().hex

@@ -20,6 +20,7 @@ from keys import (
     KeyAlgorithm,
     KeyBackend,
     KeyBackendUnavailable,
+    KeyError_,
     KeyExists,
     KeyNotFound,
     PKCS11KeyBackend,
@@ -231,6 +232,20 @@ def test_a_generated_key_signs_without_searching_the_token(token: SoftHSMToken, 
     monkeypatch.setattr(PKCS11KeyBackend, "_find", staticmethod(no_search))
     signature = backend.sign(made.handle, DATA, "sha256")
     assert verify_signature(backend.public_key(made.handle), signature, DATA, "sha256")
+
+
+def test_a_fresh_label_is_not_searched_for_and_a_label_met_twice_is_refused_at_signing(token: SoftHSMToken) -> None:
+    """Issue 17: a label the caller drew fresh (a held key's 128 random bits) is generated without a search of the
+    token; should one ever be on the token twice, no signature is made with either (the label is not unique)."""
+    backend = PKCS11KeyBackend(token.module_path, token.label, token.pin)
+    label = _label("fresh")
+    made = backend.generate(KeyAlgorithm.EC_P256, label, fresh=True)
+    backend.generate(KeyAlgorithm.EC_P256, label, fresh=True)   # not searched for: made again, no KeyExists
+    other = PKCS11KeyBackend(token.module_path, token.label, token.pin)   # finds the label on the token, twice
+    with pytest.raises(KeyError_, match="not unique"):
+        other.sign(made.handle, DATA, "sha256")
+    with pytest.raises(KeyExists):
+        backend.generate(KeyAlgorithm.EC_P256, label)
 
 
 def _self_signed_builder(public_key, cn: str) -> x509.CertificateBuilder:
