@@ -11,6 +11,7 @@ import logging
 import os
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
@@ -35,11 +36,15 @@ from keys.backend import (
     hash_algorithm,
 )
 from keys.pkcs11_ec import ec_public_key
+from keys.pkcs11_session import forget_login as _forget_login
+from keys.pkcs11_session import library_lock as _library_lock
+from keys.pkcs11_session import login as _login
 
 log = logging.getLogger(__name__)
 HANDLE_PREFIX = "pkcs11:"
 # Attempts at one operation when the token answers CKR_GENERAL_ERROR (a token that fails for a moment).
 GENERAL_ERROR_ATTEMPTS = 6
+KEYS_KEPT = 4096   # keys whose objects a backend keeps found (each borrower's held key is one)
 
 _RSA_MECHANISMS = {"sha224": Mechanism.SHA224_RSA_PKCS, "sha256": Mechanism.SHA256_RSA_PKCS,
                    "sha384": Mechanism.SHA384_RSA_PKCS, "sha512": Mechanism.SHA512_RSA_PKCS}
@@ -50,26 +55,6 @@ _CURVES = {KeyAlgorithm.EC_P256: "secp256r1", KeyAlgorithm.EC_P384: "secp384r1"}
 _RECONNECT_ERRORS = (p11e.SessionClosed, p11e.SessionHandleInvalid, p11e.DeviceRemoved, p11e.TokenNotPresent,
                      p11e.UserNotLoggedIn, p11e.ObjectHandleInvalid, p11e.KeyHandleInvalid)
 
-# PKCS#11 login state belongs to the application and token, not the session,
-# and C_Logout on any session logs out all of them. So one session per token
-# holds the login for the whole process and is never closed; each backend
-# works in its own PIN-less session that inherits it.
-_logins: dict[tuple[str, str], Any] = {}
-_logins_lock = threading.Lock()
-
-# python-pkcs11 initialises a module with C_Initialize(NULL) and lets go of the GIL in every call. With no
-# initialisation arguments a module may assume that the application never calls it from two threads at once
-# (PKCS#11 v2.40, section 5.4), and SoftHSM2 then turns its own locks off: two request threads signing, or
-# one signing while another generates a key, corrupt its state and get CKR_GENERAL_ERROR (issue 17). So every
-# call into a module goes through that module's one lock in this process.
-_library_locks: dict[str, threading.RLock] = {}
-
-
-def _library_lock(module_path: str) -> threading.RLock:
-    with _logins_lock:
-        return _library_locks.setdefault(os.path.realpath(module_path), threading.RLock())
-
-
 _T = TypeVar("_T")
 
 
@@ -78,23 +63,6 @@ class _TokenKey:
     private: Any
     algorithm: KeyAlgorithm
     public_key: PublicKeyTypes
-
-
-def _login(token: Any, module_path: str, token_label: str, user_pin: str) -> None:
-    with _logins_lock:
-        if (module_path, token_label) in _logins:
-            return
-        try:
-            _logins[(module_path, token_label)] = token.open(rw=True, user_pin=user_pin)
-        except p11e.UserAlreadyLoggedIn:
-            # Someone else in this process logged in outside this module; the
-            # login is shared, so there is nothing left to do.
-            _logins[(module_path, token_label)] = None
-
-
-def _forget_login(module_path: str, token_label: str) -> None:
-    with _logins_lock:
-        _logins.pop((module_path, token_label), None)
 
 
 class PKCS11KeyBackend:
@@ -109,7 +77,7 @@ class PKCS11KeyBackend:
         self._lock = threading.RLock()
         self._library = _library_lock(module_path)
         self._session: Any = None
-        self._keys: dict[str, _TokenKey] = {}
+        self._keys: OrderedDict[str, _TokenKey] = OrderedDict()   # the keys used lately, KEYS_KEPT at most
 
     # -- KeyBackend -----------------------------------------------------------
 
@@ -149,9 +117,7 @@ class PKCS11KeyBackend:
                         leftover.destroy()
                 raise
             # The new key kept as found: its first signature needs no search of the token.
-            key = _TokenKey(private, algorithm, self._public_key(session, label, private, public))
-            with self._lock:
-                self._keys[label] = key
+            self._keep(label, _TokenKey(private, algorithm, self._public_key(session, label, private, public)))
 
         def make(session: Any) -> tuple[Any, Any]:
             if algorithm.is_rsa:
@@ -360,6 +326,9 @@ class PKCS11KeyBackend:
     def _key(self, session: Any, label: str) -> _TokenKey:
         key = self._keys.get(label)
         if key is not None:
+            with self._lock:
+                if label in self._keys:
+                    self._keys.move_to_end(label)
             return key
         # Both halves in one search: SoftHSM2 looks at every object on the token for each.
         found: dict[Any, list[Any]] = {}
@@ -374,9 +343,16 @@ class PKCS11KeyBackend:
         public_key = self._public_key(session, label, private, publics[0] if publics else None)
         algorithm = algorithm_of(public_key)
         key = _TokenKey(private, algorithm, public_key)
+        self._keep(label, key)
+        return key
+
+    def _keep(self, label: str, key: _TokenKey) -> None:
+        """Keep a key's objects for its next use; the least recently used goes past KEYS_KEPT (a held key each)."""
         with self._lock:
             self._keys[label] = key
-        return key
+            self._keys.move_to_end(label)
+            if len(self._keys) > KEYS_KEPT:
+                self._keys.popitem(last=False)
 
     def _public_key(self, session: Any, label: str, private: Any, public: Any = None) -> PublicKeyTypes:
         public = public if public is not None else self._find(session, label, ObjectClass.PUBLIC_KEY)

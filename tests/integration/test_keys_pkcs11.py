@@ -248,6 +248,21 @@ def test_a_fresh_label_is_not_searched_for_and_a_label_met_twice_is_refused_at_s
         backend.generate(KeyAlgorithm.EC_P256, label)
 
 
+def test_a_backend_keeps_at_most_keys_kept_keys_found_and_finds_an_older_one_again(
+        token: SoftHSMToken, monkeypatch) -> None:
+    """Issue 17: the objects of the keys used lately are kept (a held key per borrower would otherwise grow a
+    worker's memory without end); a key that fell out is found on the token again when it signs."""
+    import keys.pkcs11 as module
+
+    monkeypatch.setattr(module, "KEYS_KEPT", 2)
+    backend = PKCS11KeyBackend(token.module_path, token.label, token.pin)
+    made = [backend.generate(KeyAlgorithm.EC_P256, _label("lru"), fresh=True) for _ in range(3)]
+    assert list(backend._keys) == [made[1].label, made[2].label]   # noqa: SLF001 - the cache itself is the subject
+    signature = backend.sign(made[0].handle, DATA, "sha256")
+    assert verify_signature(backend.public_key(made[0].handle), signature, DATA, "sha256")
+    assert list(backend._keys) == [made[2].label, made[0].label]   # noqa: SLF001
+
+
 def _self_signed_builder(public_key, cn: str) -> x509.CertificateBuilder:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
     now = dt.datetime.now(dt.timezone.utc)

@@ -1,0 +1,51 @@
+"""What a process shares of each PKCS#11 module and token: the login, and the lock every call goes through.
+
+Used by keys/pkcs11.py (the key backend).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+from pkcs11 import exceptions as p11e
+
+# PKCS#11 login state belongs to the application and token, not the session,
+# and C_Logout on any session logs out all of them. So one session per token
+# holds the login for the whole process and is never closed; each backend
+# works in its own PIN-less session that inherits it.
+_logins: dict[tuple[str, str], Any] = {}
+_logins_lock = threading.Lock()
+
+# python-pkcs11 initialises a module with C_Initialize(NULL) and lets go of the GIL in every call. With no
+# initialisation arguments a module may assume that the application never calls it from two threads at once
+# (PKCS#11 v2.40, section 5.4), and SoftHSM2 then turns its own locks off: two request threads signing, or
+# one signing while another generates a key, corrupt its state and get CKR_GENERAL_ERROR (issue 17). So every
+# call into a module goes through that module's one lock in this process.
+_library_locks: dict[str, threading.RLock] = {}
+
+
+def library_lock(module_path: str) -> threading.RLock:
+    with _logins_lock:
+        return _library_locks.setdefault(os.path.realpath(module_path), threading.RLock())
+
+
+def login(token: Any, module_path: str, token_label: str, user_pin: str) -> None:
+    with _logins_lock:
+        if (module_path, token_label) in _logins:
+            return
+        try:
+            _logins[(module_path, token_label)] = token.open(rw=True, user_pin=user_pin)
+        except p11e.UserAlreadyLoggedIn:
+            # Someone else in this process logged in outside this module; the
+            # login is shared, so there is nothing left to do.
+            _logins[(module_path, token_label)] = None
+
+
+def forget_login(module_path: str, token_label: str) -> None:
+    with _logins_lock:
+        _logins.pop((module_path, token_label), None)
+
+
+__all__ = ["forget_login", "library_lock", "login"]
