@@ -57,6 +57,19 @@ def entry_digest(prev_hash: str, entry_id: int, at: dt.datetime, actor: str, act
     return hashlib.sha256(prev_hash.encode() + body.encode()).hexdigest()
 
 
+def _linked(pending: list[tuple[dt.datetime, str, str, str, dict[str, Any]]], last_id: int,
+            last_hash: str) -> list[dict[str, Any]]:
+    """The rows of ``pending`` chained after the entry (``last_id``, ``last_hash``)."""
+    rows = []
+    for at, actor, action, subject, details in pending:
+        last_id += 1
+        digest = entry_digest(last_hash, last_id, at, actor, action, subject, details)
+        rows.append({"id": last_id, "at": at, "actor": actor, "action": action, "subject": subject,
+                     "details": details, "prev_hash": last_hash, "entry_hash": digest})
+        last_hash = digest
+    return rows
+
+
 @dataclass(frozen=True)
 class ChainBreak:
     entry_id: int
@@ -87,56 +100,51 @@ class AuditLog:
     def write_pending(self) -> None:
         """Chain the entries appended so far (the registry calls this just before it commits)."""
         pending, self._pending = self._pending, []
-        for at, actor, action, subject, details in pending:
-            self._chain(at, actor, action, subject, details)
+        if pending:
+            self._chain(pending)
 
     def append_now(self, *, at: dt.datetime, actor: str, action: str, subject: str,
                    details: dict[str, Any] | None = None) -> int:
         """Chain one entry now (after any pending ones); returns its id."""
         self.write_pending()
-        entry_id = self._chain(at, actor, action, subject, details or {})
+        entry_id = self._chain([(at, actor, action, subject, details or {})])
         audited = getattr(self._tx, "audited", None)
         if audited is not None:
             audited.append(action)
         return entry_id
 
-    def _chain(self, at: dt.datetime, actor: str, action: str, subject: str, details: dict[str, Any]) -> int:
-        """Write one entry after the head. Core statements keep this cheap.
+    def _chain(self, pending: list[tuple[dt.datetime, str, str, str, dict[str, Any]]]) -> int:
+        """Write entries after the head, in order, with one move of the head and one INSERT; returns the last id.
 
         The head this connection's last append left is the likely head now
         (the embedded home writes through one kept connection): one UPDATE
-        moves the head from it, if the head still is it, and the entry
-        follows. When the head moved meanwhile (another connection or
+        moves the head from it, if the head still is it, and the entries
+        follow. When the head moved meanwhile (another connection or
         process appended, a unit of work rolled back, or the row was
         edited), the UPDATE changes nothing and the head is read under its
         lock as before. The database decides, so the chain is the same.
         """
         connection = self._tx.connection
         expected = connection.info.get(_EXPECTED_HEAD)
-        moved = False
+        rows: list[dict[str, Any]] = []
         if expected is not None:
-            last_id, last_hash = expected
-            entry_id = last_id + 1
-            digest = entry_digest(last_hash, entry_id, at, actor, action, subject, details)
-            moved = bool(rawsql.execute(connection, "audit.move_head_from", _HEAD,
-                                        ("last_id", "last_hash", "id", "last_id", "last_hash"),
-                                        _move_head_from_sql, (entry_id, digest, 1, last_id, last_hash)))
-        if not moved:
+            rows = _linked(pending, *expected)
+            last = rows[-1]
+            if not rawsql.execute(connection, "audit.move_head_from", _HEAD,
+                                  ("last_id", "last_hash", "id", "last_id", "last_hash"), _move_head_from_sql,
+                                  (last["id"], last["entry_hash"], 1, *expected)):
+                rows = []
+        if not rows:
             head = rawsql.execute(connection, "audit.lock_head", _HEAD, ("id",), _lock_head_sql, (1,))
             if not head:
                 rawsql.insert(connection, _HEAD, {"id": 1, "last_id": 0, "last_hash": GENESIS})
-                last_id, last_hash = 0, GENESIS
-            else:
-                last_id, last_hash = head[0]
-            entry_id = last_id + 1
-            digest = entry_digest(last_hash, entry_id, at, actor, action, subject, details)
+            rows = _linked(pending, *(head[0] if head else (0, GENESIS)))
+            last = rows[-1]
             rawsql.execute(connection, "audit.move_head", _HEAD, ("last_id", "last_hash", "id"), _move_head_sql,
-                           (entry_id, digest, 1))
-        rawsql.insert(connection, _ENTRIES, {
-            "id": entry_id, "at": at, "actor": actor, "action": action, "subject": subject,
-            "details": details, "prev_hash": last_hash, "entry_hash": digest})
-        connection.info[_EXPECTED_HEAD] = (entry_id, digest)
-        return entry_id
+                           (last["id"], last["entry_hash"], 1))
+        rawsql.insert_many(connection, _ENTRIES, rows)
+        connection.info[_EXPECTED_HEAD] = (rows[-1]["id"], rows[-1]["entry_hash"])
+        return rows[-1]["id"]
 
     def entries(self, *, after_id: int = 0, limit: int = 1000) -> list[AuditRow]:
         self.write_pending()

@@ -85,6 +85,24 @@ def insert(connection: Connection, table: Table, values: dict[str, Any], returni
         cursor.close()
 
 
+def insert_many(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """INSERT rows with the same columns, in one ``executemany`` (psycopg sends them in one round trip)."""
+    if len(rows) == 1:
+        insert(connection, table, rows[0])
+        return
+    columns = tuple(rows[0])
+    key = ("insert", connection.dialect.name, table.name, columns, None)
+    sql, processors = _prepared(key, connection, table, columns, lambda ph: (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([ph] * len(columns))})"))
+    cursor = connection.connection.cursor()
+    try:
+        cursor.executemany(sql, [_bind(processors, [row[c] for c in columns]) for row in rows])
+    except connection.dialect.loaded_dbapi.IntegrityError as error:
+        raise exc.IntegrityError(sql, None, error) from error
+    finally:
+        cursor.close()
+
+
 def execute(connection: Connection, name: str, table: Table, columns: Sequence[str],
             sql_for: Callable[[str, str], str], values: Sequence[Any]) -> list[tuple]:
     """Run a hand-written statement; ``sql_for(placeholder, dialect)`` renders it once."""

@@ -25,8 +25,8 @@ class ClientRepository(_TenantScoped):
     row_type = ClientRow
 
     def by_id(self, tenant: str, client_id: int) -> ClientRow | None:
-        stmt = select(ClientRow).where(ClientRow.tenant == tenant, ClientRow.id == client_id)
-        return self._session.execute(stmt).scalar_one_or_none()
+        row = self._session.get(ClientRow, client_id)   # by primary key: a row already held is not read again
+        return row if row is not None and row.tenant == tenant else None
 
     def by_id_number(self, tenant: str, id_number: str) -> ClientRow | None:
         """LOAN-15: found by the keyed hash of the number (the number itself is stored sealed)."""

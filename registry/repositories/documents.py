@@ -34,8 +34,10 @@ class DocumentRepository(_Repository):
         return self._session.execute(stmt).scalar_one_or_none()
 
     def by_id(self, tenant: str, document_id: int) -> DocumentRow | None:
-        stmt = select(DocumentRow).where(DocumentRow.tenant == tenant, DocumentRow.id == document_id)
-        return self._session.execute(stmt).scalar_one_or_none()
+        # By primary key: a row this unit of work already holds is not read again (a signing step reads its
+        # document several times).
+        row = self._session.get(DocumentRow, document_id)
+        return row if row is not None and row.tenant == tenant else None
 
     def of_client(self, tenant: str, id_number: str, *, limit: int = 100) -> Sequence[DocumentRow]:
         """LOAN-15: the tenant's documents naming this IIN/BIN, found by its keyed hash."""

@@ -194,12 +194,14 @@ class SequenceRepository(_Repository):
         writer waits here until the first commits or rolls back.
         """
         connection = self._tx.connection
-        stmt = update(SequenceRow).where(SequenceRow.name == name).values(value=SequenceRow.value + 1)
-        if connection.execute(stmt).rowcount == 0:
+        stmt = (update(SequenceRow).where(SequenceRow.name == name).values(value=SequenceRow.value + 1)
+                .returning(SequenceRow.value))   # one statement: the counter moved and read
+        value = connection.execute(stmt).scalar_one_or_none()
+        if value is None:
             try:
                 with connection.begin_nested():
                     connection.execute(insert(SequenceRow).values(name=name, value=1))
                 return 1
             except IntegrityError:
-                connection.execute(stmt)
-        return connection.execute(select(SequenceRow.value).where(SequenceRow.name == name)).scalar_one()
+                value = connection.execute(stmt).scalar_one()
+        return value
