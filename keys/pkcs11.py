@@ -39,11 +39,13 @@ from keys.pkcs11_ec import ec_public_key
 from keys.pkcs11_session import forget_login as _forget_login
 from keys.pkcs11_session import library_lock as _library_lock
 from keys.pkcs11_session import login as _login
+from keys.pkcs11_session import reinitialise as _reinitialise
 
 log = logging.getLogger(__name__)
 HANDLE_PREFIX = "pkcs11:"
 # Attempts at one operation when the token answers CKR_GENERAL_ERROR (a token that fails for a moment).
 GENERAL_ERROR_ATTEMPTS = 6
+KEY_NOT_FOUND_ATTEMPTS = 4   # searches for a key before "not found" (0.3 s: another worker's new key, issue 17)
 KEYS_KEPT = 4096   # keys whose objects a backend keeps found (each borrower's held key is one)
 
 _RSA_MECHANISMS = {"sha224": Mechanism.SHA224_RSA_PKCS, "sha256": Mechanism.SHA256_RSA_PKCS,
@@ -259,12 +261,24 @@ class PKCS11KeyBackend:
 
     def _call(self, fn: Callable[[Any], _T]) -> _T:
         """Run ``fn(session)`` under the module's lock; reopen once if the token dropped the session; again, with
-        the keys found anew, when the token answers CKR_GENERAL_ERROR (the sleep between tries outside the lock)."""
-        reconnected = general = 0
+        the keys found anew, when the token answers CKR_GENERAL_ERROR (the sleep between tries outside the lock),
+        and when a key is not found: SoftHSM2 may not show another process's new key for a moment."""
+        reconnected = general = missing = 0
         while True:
             try:
                 with self._library:
                     return fn(self._open())
+            except KeyNotFound:
+                missing += 1
+                if missing == KEY_NOT_FOUND_ATTEMPTS:
+                    raise
+                if missing == 2:   # still not there: the module's view of the token read anew
+                    log.warning("PKCS#11 token %r: a key was not found twice; initialising the module again",
+                                self._token_label)
+                    with self._library:
+                        _reinitialise(self._module_path)
+                    self._reset()
+                time.sleep(0.05 * missing)
             except _RECONNECT_ERRORS as exc:
                 self._reset()
                 reconnected += 1

@@ -48,4 +48,16 @@ def forget_login(module_path: str, token_label: str) -> None:
         _logins.pop((module_path, token_label), None)
 
 
-__all__ = ["forget_login", "library_lock", "login"]
+def reinitialise(module_path: str) -> None:
+    """C_Finalize and C_Initialize the module (the caller holds its lock): every session of the process closes,
+    and each backend opens a new one, and logs in again, at its next call. SoftHSM2 keeps an object it read while
+    another process was still writing it broken until then (issue 17)."""
+    import pkcs11
+
+    with _logins_lock:
+        for key in [k for k in _logins if k[0] == module_path]:
+            del _logins[key]
+    pkcs11.lib(module_path).reinitialize()
+
+
+__all__ = ["forget_login", "library_lock", "login", "reinitialise"]

@@ -263,6 +263,41 @@ def test_a_backend_keeps_at_most_keys_kept_keys_found_and_finds_an_older_one_aga
     assert list(backend._keys) == [made[2].label, made[0].label]   # noqa: SLF001
 
 
+def test_a_key_not_found_is_searched_for_again_before_not_found_is_answered(
+        backend: PKCS11KeyBackend, ec_key, monkeypatch) -> None:
+    """Issue 17: another worker's new held key may not show in SoftHSM2's view of the token (an object read while
+    the other process wrote it stays broken until the module is initialised again), so a key not found is looked
+    for again, the second time after re-initialising the module, KEY_NOT_FOUND_ATTEMPTS in all, before the answer
+    is "not found"."""
+    import keys.pkcs11 as module
+
+    real, calls, renewed = PKCS11KeyBackend._key, [], []
+    reinitialise = module._reinitialise
+    monkeypatch.setattr(module, "_reinitialise", lambda path: renewed.append(path) or reinitialise(path))
+    other = PKCS11KeyBackend(backend._module_path, backend._token_label, backend._pin)   # noqa: SLF001
+    other_key = other.generate(KeyAlgorithm.EC_P256, _label("other"), fresh=True)
+
+    def late(self, session, label):  # noqa: ANN001, ANN202
+        calls.append(label)
+        if len(calls) <= 2 or label == "never-made":
+            raise KeyNotFound(f"no private key labelled {label!r}")
+        return real(self, session, label)
+
+    monkeypatch.setattr(PKCS11KeyBackend, "_key", late)
+    signature = backend.sign(ec_key.handle, DATA, "sha256")
+    assert len(calls) == 3 and len(renewed) == 1   # the second miss read the token anew (C_Initialize again)
+    monkeypatch.setattr(PKCS11KeyBackend, "_key", real)
+    assert verify_signature(backend.public_key(ec_key.handle), signature, DATA, "sha256")
+    # Another backend of the process lost its session with the re-initialisation, opens a new one and signs.
+    assert verify_signature(other.public_key(other_key.handle), other.sign(other_key.handle, DATA, "sha256"), DATA,
+                            "sha256")
+    monkeypatch.setattr(PKCS11KeyBackend, "_key", late)
+    calls.clear()
+    with pytest.raises(KeyNotFound):
+        backend.sign("pkcs11:never-made", DATA, "sha256")
+    assert len(calls) == module.KEY_NOT_FOUND_ATTEMPTS
+
+
 def _self_signed_builder(public_key, cn: str) -> x509.CertificateBuilder:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
     now = dt.datetime.now(dt.timezone.utc)
