@@ -36,6 +36,7 @@ from keys.backend import (
     hash_algorithm,
 )
 from keys.pkcs11_ec import ec_public_key
+from keys.pkcs11_session import epoch as _epoch
 from keys.pkcs11_session import forget_login as _forget_login
 from keys.pkcs11_session import library_lock as _library_lock
 from keys.pkcs11_session import login as _login
@@ -79,6 +80,7 @@ class PKCS11KeyBackend:
         self._lock = threading.RLock()
         self._library = _library_lock(module_path)
         self._session: Any = None
+        self._epoch = 0   # keys.pkcs11_session.epoch when this backend's session was opened
         self._keys: OrderedDict[str, _TokenKey] = OrderedDict()   # the keys used lately, KEYS_KEPT at most
 
     # -- KeyBackend -----------------------------------------------------------
@@ -244,7 +246,8 @@ class PKCS11KeyBackend:
         if session is not None:
             try:
                 with self._library:
-                    session.close()
+                    if self._epoch == _epoch(self._module_path):   # else its number may be another's session now
+                        session.close()
             except p11e.PKCS11Error:
                 pass
 
@@ -267,6 +270,8 @@ class PKCS11KeyBackend:
         while True:
             try:
                 with self._library:
+                    if self._session is not None and self._epoch != _epoch(self._module_path):
+                        self._reset()   # the module was initialised again: these handles may name others now
                     return fn(self._open())
             except KeyNotFound:
                 missing += 1
@@ -308,6 +313,7 @@ class PKCS11KeyBackend:
                 # The PIN-less session's user_type is "nobody", so closing it
                 # later does not C_Logout the whole process.
                 self._session = token.open(rw=True)
+                self._epoch = _epoch(self._module_path)
             except p11e.NoSuchToken:
                 raise KeyBackendUnavailable(
                     f"no PKCS#11 token labelled {self._token_label!r} in {self._module_path}"

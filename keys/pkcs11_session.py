@@ -24,6 +24,9 @@ _logins_lock = threading.Lock()
 # one signing while another generates a key, corrupt its state and get CKR_GENERAL_ERROR (issue 17). So every
 # call into a module goes through that module's one lock in this process.
 _library_locks: dict[str, threading.RLock] = {}
+# How many times each module was initialised again in this process: sessions and object handles from before
+# are void, and the module may give their numbers to other sessions and objects (a backend checks its epoch).
+_epochs: dict[str, int] = {}
 
 
 def library_lock(module_path: str) -> threading.RLock:
@@ -49,15 +52,22 @@ def forget_login(module_path: str, token_label: str) -> None:
 
 
 def reinitialise(module_path: str) -> None:
-    """C_Finalize and C_Initialize the module (the caller holds its lock): every session of the process closes,
-    and each backend opens a new one, and logs in again, at its next call. SoftHSM2 keeps an object it read while
+    """C_Finalize and C_Initialize the module (the caller holds its lock): every session of the process closes;
+    each backend sees the new epoch at its next call, drops its session and the object handles it kept (the
+    module may reuse their numbers), opens a new session and logs in again. SoftHSM2 keeps an object it read while
     another process was still writing it broken until then (issue 17)."""
     import pkcs11
 
     with _logins_lock:
         for key in [k for k in _logins if k[0] == module_path]:
             del _logins[key]
+        _epochs[module_path] = _epochs.get(module_path, 0) + 1
     pkcs11.lib(module_path).reinitialize()
 
 
-__all__ = ["forget_login", "library_lock", "login", "reinitialise"]
+def epoch(module_path: str) -> int:
+    """How many times ``module_path`` was initialised again in this process (``reinitialise``)."""
+    return _epochs.get(module_path, 0)
+
+
+__all__ = ["epoch", "forget_login", "library_lock", "login", "reinitialise"]

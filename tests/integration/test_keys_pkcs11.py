@@ -298,6 +298,26 @@ def test_a_key_not_found_is_searched_for_again_before_not_found_is_answered(
     assert len(calls) == module.KEY_NOT_FOUND_ATTEMPTS
 
 
+def test_after_the_module_is_initialised_again_every_backend_signs_with_its_own_key(token: SoftHSMToken) -> None:
+    """Issue 17: initialising the module again voids every session and object handle of the process, and the
+    module numbers new ones from the start; a backend that kept keys found before drops them and finds them
+    again, so it never signs with an object that now has another key's number."""
+    from keys.pkcs11_session import library_lock, reinitialise
+
+    backends = [PKCS11KeyBackend(token.module_path, token.label, token.pin) for _ in range(3)]
+    keys = [b.generate(KeyAlgorithm.EC_P256, _label("epoch"), fresh=True) for b in backends]
+    publics = [b.public_key(k.handle) for b, k in zip(backends, keys)]
+    for b, k in zip(backends, keys):
+        b.sign(k.handle, DATA, "sha256")   # every backend holds a session and its key's handles
+    with library_lock(token.module_path):
+        reinitialise(token.module_path)
+    # The backends come back in another order, so new numbers land on other backends' old ones.
+    for b, k, public in reversed(list(zip(backends, keys, publics))):
+        assert verify_signature(public, b.sign(k.handle, DATA, "sha256"), DATA, "sha256")
+    for b, k, public in zip(backends, keys, publics):
+        assert verify_signature(public, b.sign(k.handle, DATA, "sha256"), DATA, "sha256")
+
+
 def _self_signed_builder(public_key, cn: str) -> x509.CertificateBuilder:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
     now = dt.datetime.now(dt.timezone.utc)

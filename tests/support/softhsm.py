@@ -97,6 +97,10 @@ def softhsm_token(base_dir: Path, label: str | None = None) -> SoftHSMToken:
 def _rescan_if_loaded(module: str) -> None:
     import pkcs11
 
-    lib = getattr(pkcs11, "_loaded", {}).get(module)
-    if lib is not None:
-        lib.reinitialize()
+    if getattr(pkcs11, "_loaded", {}).get(module) is not None:
+        # Through the service's own path: under the module's lock, and every backend of this process then drops
+        # its session and the object handles it kept (keys/pkcs11_session.py).
+        from keys.pkcs11_session import library_lock, reinitialise
+
+        with library_lock(module):
+            reinitialise(module)
