@@ -20,6 +20,7 @@ from ca.errors import Problem
 from ca.profiles import CertificateProfile, HolderKind, Role
 
 MAX_ORG = 64  # X.520 ub-organization-name; also NAT-2's short-name limit.
+MAX_CN = 64   # X.520 ub-common-name, as cryptography counts it: bytes of UTF-8 (a Cyrillic letter is two)
 
 
 @dataclass(frozen=True)
@@ -70,10 +71,12 @@ def check_subject(profile: CertificateProfile, data: SubjectData, prefix: str = 
                 problems.extend(Problem(prefix + name, m) for m in identity.validate_person_name(value))
         if data.patronymic:
             problems.extend(Problem(prefix + "patronymic", m) for m in identity.validate_person_name(data.patronymic))
+        if data.surname and data.given_name and len(f"{data.surname} {data.given_name}".upper().encode()) > MAX_CN:
+            add("given_name", f"with the surname makes a common name (CN) longer than {MAX_CN} bytes in UTF-8")
     elif not data.common_name:
         add("common_name", "is required")
-    elif len(data.common_name) > 64:
-        add("common_name", "is longer than 64 characters")
+    elif len(data.common_name.encode()) > MAX_CN:
+        add("common_name", f"is longer than {MAX_CN} bytes in UTF-8 (a Cyrillic letter is two)")
     if profile.requires_iin or data.iin:
         if not data.iin:
             add("iin", "is required")
