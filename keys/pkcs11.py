@@ -11,7 +11,6 @@ import logging
 import os
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
@@ -41,6 +40,7 @@ from keys.pkcs11_session import forget_login as _forget_login
 from keys.pkcs11_session import library_lock as _library_lock
 from keys.pkcs11_session import login as _login
 from keys.pkcs11_session import reinitialise as _reinitialise
+from keys.recent import Recent
 
 log = logging.getLogger(__name__)
 HANDLE_PREFIX = "pkcs11:"
@@ -75,13 +75,13 @@ class PKCS11KeyBackend:
         self._module_path = module_path
         self._token_label = token_label
         self._pin = user_pin
-        # python-pkcs11 serialises operations per session already; this lock
-        # covers opening the session and filling the key cache.
+        # Every call into the module holds its lock (keys/pkcs11_session.py); this one covers opening and
+        # dropping this backend's session.
         self._lock = threading.RLock()
         self._library = _library_lock(module_path)
         self._session: Any = None
         self._epoch = 0   # keys.pkcs11_session.epoch when this backend's session was opened
-        self._keys: OrderedDict[str, _TokenKey] = OrderedDict()   # the keys used lately, KEYS_KEPT at most
+        self._keys: Recent[str, _TokenKey] = Recent(KEYS_KEPT)   # the keys used lately
 
     # -- KeyBackend -----------------------------------------------------------
 
@@ -121,7 +121,7 @@ class PKCS11KeyBackend:
                         leftover.destroy()
                 raise
             # The new key kept as found: its first signature needs no search of the token.
-            self._keep(label, _TokenKey(private, algorithm, self._public_key(session, label, private, public)))
+            self._keys.put(label, _TokenKey(private, algorithm, self._public_key(session, label, private, public)))
 
         def make(session: Any) -> tuple[Any, Any]:
             if algorithm.is_rsa:
@@ -210,8 +210,7 @@ class PKCS11KeyBackend:
                     public = None
             if private is None and public is None:
                 raise KeyNotFound(f"no key labelled {label!r} on token {self._token_label!r}")
-            with self._lock:
-                self._keys.pop(label, None)
+            self._keys.pop(label)
             # The private key first: once it is gone nothing can sign, whatever happens next.
             for obj in (private, public):
                 if obj is not None:
@@ -346,9 +345,6 @@ class PKCS11KeyBackend:
     def _key(self, session: Any, label: str) -> _TokenKey:
         key = self._keys.get(label)
         if key is not None:
-            with self._lock:
-                if label in self._keys:
-                    self._keys.move_to_end(label)
             return key
         # Both halves in one search: SoftHSM2 looks at every object on the token for each.
         found: dict[Any, list[Any]] = {}
@@ -363,16 +359,8 @@ class PKCS11KeyBackend:
         public_key = self._public_key(session, label, private, publics[0] if publics else None)
         algorithm = algorithm_of(public_key)
         key = _TokenKey(private, algorithm, public_key)
-        self._keep(label, key)
+        self._keys.put(label, key)
         return key
-
-    def _keep(self, label: str, key: _TokenKey) -> None:
-        """Keep a key's objects for its next use; the least recently used goes past KEYS_KEPT (a held key each)."""
-        with self._lock:
-            self._keys[label] = key
-            self._keys.move_to_end(label)
-            if len(self._keys) > KEYS_KEPT:
-                self._keys.popitem(last=False)
 
     def _public_key(self, session: Any, label: str, private: Any, public: Any = None) -> PublicKeyTypes:
         public = public if public is not None else self._find(session, label, ObjectClass.PUBLIC_KEY)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -38,6 +37,7 @@ from keys.envelope import (
     seal_object_keyed,
     unwrap_data_key,
 )
+from keys.recent import Recent
 from ca.errors import ConflictError, Problem
 from registry import Registry
 from registry import tenant_keys as keys_table
@@ -69,7 +69,7 @@ class TenantKeyring:
         self.clock = clock
         self._keks: dict[tuple[str, int], KeyEncryptionKey] = {}
         self._lookup: dict[str, bytes] = {}
-        self._data_keys: OrderedDict[tuple[str, int, bytes, bytes], bytes] = OrderedDict()
+        self._data_keys: Recent[tuple[str, int, bytes, bytes], bytes] = Recent(DATA_KEY_CACHE)
         self._lock = threading.Lock()
         self.register = RegisterKeyring(self)   # the CA register's key, a reserved owner of this keyring
 
@@ -85,29 +85,20 @@ class TenantKeyring:
             wrapped, ciphertext, data_key = seal_object_keyed(self._kek(key), plaintext, aad)
         except DataUnreadable as error:
             raise SealedDataUnreadable(str(error)) from None
-        self._remember((tenant, key.version, wrapped, aad), data_key)
+        self._data_keys.put((tenant, key.version, wrapped, aad), data_key)
         return key.version, wrapped, ciphertext
 
     def open(self, connection: Connection, tenant: str, aad: bytes, kek_version: int, data_key: bytes,
              ciphertext: bytes) -> bytes:
         ident = (tenant, kek_version, data_key, aad)
         try:
-            with self._lock:
-                key = self._data_keys.get(ident)
-                if key is not None:
-                    self._data_keys.move_to_end(ident)
+            key = self._data_keys.get(ident)
             if key is None:
                 key = unwrap_data_key(self.kek(connection, tenant, kek_version), data_key, aad)
-                self._remember(ident, key)
+                self._data_keys.put(ident, key)
             return open_with_data_key(key, ciphertext, aad)
         except DataUnreadable as error:   # the registry's error: the API answers it 409, never 500
             raise SealedDataUnreadable(str(error)) from None
-
-    def _remember(self, ident: tuple[str, int, bytes, bytes], data_key: bytes) -> None:
-        with self._lock:
-            self._data_keys[ident] = data_key
-            if len(self._data_keys) > DATA_KEY_CACHE:
-                self._data_keys.popitem(last=False)
 
     def digest(self, connection: Connection, tenant: str, kind: str, value: str) -> str:
         lookup = self._lookup.get(tenant)
@@ -152,15 +143,14 @@ class TenantKeyring:
     def forget(self, tenant: str, version: int) -> None:
         with self._lock:
             self._keks.pop((tenant, version), None)
-            for ident in [i for i in self._data_keys if i[0] == tenant and i[1] == version]:
-                del self._data_keys[ident]
+        self._data_keys.drop(lambda ident: ident[:2] == (tenant, version))
 
     def forget_all(self) -> None:
         """Drop every cached key (after a migration, which may have made the tenants' keys anew)."""
         with self._lock:
             self._keks.clear()
             self._lookup.clear()
-            self._data_keys.clear()
+        self._data_keys.clear()
         self.register.forget()
 
     def _active(self, connection: Connection, tenant: str) -> TenantKey:
