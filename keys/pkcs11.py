@@ -153,7 +153,7 @@ class PKCS11KeyBackend:
             raw = key.private.sign(digest.finalize(), mechanism=Mechanism.ECDSA)
             return encode_ecdsa_signature(raw)
 
-        return self._call(run)
+        return self._call(run, look_again=True)
 
     def sign_digest(self, handle: str, digest: bytes, hash_name: str) -> bytes:
         """The signature over ``digest``, already computed with ``hash_name`` (CSC signHash, issue 19):
@@ -171,11 +171,11 @@ class PKCS11KeyBackend:
                 return key.private.sign(info.dump(), mechanism=Mechanism.RSA_PKCS)
             return encode_ecdsa_signature(key.private.sign(digest, mechanism=Mechanism.ECDSA))
 
-        return self._call(run)
+        return self._call(run, look_again=True)
 
     def public_key(self, handle: str) -> PublicKeyTypes:
         label = self._label(handle)
-        return self._call(lambda session: self._key(session, label).public_key)
+        return self._call(lambda session: self._key(session, label).public_key, look_again=True)
 
     def read_public_key(self, handle: str) -> PublicKeyTypes:
         """The public key read from the token now, not from this process's cache (readiness, issue 17)."""
@@ -191,7 +191,7 @@ class PKCS11KeyBackend:
 
     def algorithm(self, handle: str) -> KeyAlgorithm:
         label = self._label(handle)
-        return self._call(lambda session: self._key(session, label).algorithm)
+        return self._call(lambda session: self._key(session, label).algorithm, look_again=True)
 
     def owns(self, handle: str) -> bool:
         return isinstance(handle, str) and handle.startswith(HANDLE_PREFIX)
@@ -261,10 +261,11 @@ class PKCS11KeyBackend:
         """Run ``fn(session)`` on the token (keys.envelope's KEKs); reopen once if the token dropped the session."""
         return self._call(fn)
 
-    def _call(self, fn: Callable[[Any], _T]) -> _T:
+    def _call(self, fn: Callable[[Any], _T], *, look_again: bool = False) -> _T:
         """Run ``fn(session)`` under the module's lock; reopen once if the token dropped the session; again, with
-        the keys found anew, when the token answers CKR_GENERAL_ERROR (the sleep between tries outside the lock),
-        and when a key is not found: SoftHSM2 may not show another process's new key for a moment."""
+        the keys found anew, when the token answers CKR_GENERAL_ERROR (the sleep between tries outside the lock).
+        ``look_again``: ``fn`` uses a key another worker may have just made, and SoftHSM2 may not show it yet; a
+        key not found is looked for again, the second time after initialising the module again."""
         reconnected = general = missing = 0
         while True:
             try:
@@ -274,14 +275,13 @@ class PKCS11KeyBackend:
                     return fn(self._open())
             except KeyNotFound:
                 missing += 1
-                if missing == KEY_NOT_FOUND_ATTEMPTS:
+                if not look_again or missing == KEY_NOT_FOUND_ATTEMPTS:
                     raise
-                if missing == 2:   # still not there: the module's view of the token read anew
+                if missing == 2:   # still not there: the module's view of the token read anew (the next try
                     log.warning("PKCS#11 token %r: a key was not found twice; initialising the module again",
-                                self._token_label)
+                                self._token_label)   # sees the new epoch and opens a new session)
                     with self._library:
                         _reinitialise(self._module_path)
-                    self._reset()
                 time.sleep(0.05 * missing)
             except _RECONNECT_ERRORS as exc:
                 self._reset()
