@@ -97,21 +97,17 @@ class AuditLog:
         if audited is not None:   # told to the registry's commit listeners (the metrics) once committed
             audited.append(action)
 
-    def write_pending(self) -> None:
-        """Chain the entries appended so far (the registry calls this just before it commits)."""
+    def write_pending(self) -> int:
+        """Chain the entries appended so far (the registry calls this just before it commits); the last one's id,
+        0 when there was none (ids start at 1)."""
         pending, self._pending = self._pending, []
-        if pending:
-            self._chain(pending)
+        return self._chain(pending) if pending else 0
 
     def append_now(self, *, at: dt.datetime, actor: str, action: str, subject: str,
                    details: dict[str, Any] | None = None) -> int:
         """Chain one entry now (after any pending ones); returns its id."""
-        self.write_pending()
-        entry_id = self._chain([(at, actor, action, subject, details or {})])
-        audited = getattr(self._tx, "audited", None)
-        if audited is not None:
-            audited.append(action)
-        return entry_id
+        self.append(at=at, actor=actor, action=action, subject=subject, details=details)
+        return self.write_pending()
 
     def _chain(self, pending: list[tuple[dt.datetime, str, str, str, dict[str, Any]]]) -> int:
         """Write entries after the head, in order, with one move of the head and one INSERT; returns the last id.

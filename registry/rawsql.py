@@ -66,7 +66,16 @@ def _bind(processors: tuple[_Processor, ...], values: Sequence[Any]) -> list[Any
 
 def insert(connection: Connection, table: Table, values: dict[str, Any], returning: str | None = None) -> Any:
     """INSERT one row; returns the ``returning`` column's value when asked."""
-    columns = tuple(values)
+    return _insert(connection, table, [values], returning)
+
+
+def insert_many(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """INSERT rows with the same columns, in one ``executemany`` (psycopg sends them in one round trip)."""
+    _insert(connection, table, rows, None)
+
+
+def _insert(connection: Connection, table: Table, rows: Sequence[dict[str, Any]], returning: str | None) -> Any:
+    columns = tuple(rows[0])
     key = ("insert", connection.dialect.name, table.name, columns, returning)
 
     def render(ph: str) -> str:
@@ -76,28 +85,13 @@ def insert(connection: Connection, table: Table, values: dict[str, Any], returni
     sql, processors = _prepared(key, connection, table, columns, render)
     cursor = connection.connection.cursor()
     try:
-        cursor.execute(sql, _bind(processors, [values[c] for c in columns]))
-        return cursor.fetchone()[0] if returning else None
+        if len(rows) == 1:
+            cursor.execute(sql, _bind(processors, [rows[0][c] for c in columns]))
+            return cursor.fetchone()[0] if returning else None
+        cursor.executemany(sql, [_bind(processors, [row[c] for c in columns]) for row in rows])
+        return None
     except connection.dialect.loaded_dbapi.IntegrityError as error:
         # Wrapped as SQLAlchemy would, so callers handle one exception type.
-        raise exc.IntegrityError(sql, None, error) from error
-    finally:
-        cursor.close()
-
-
-def insert_many(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """INSERT rows with the same columns, in one ``executemany`` (psycopg sends them in one round trip)."""
-    if len(rows) == 1:
-        insert(connection, table, rows[0])
-        return
-    columns = tuple(rows[0])
-    key = ("insert", connection.dialect.name, table.name, columns, None)
-    sql, processors = _prepared(key, connection, table, columns, lambda ph: (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([ph] * len(columns))})"))
-    cursor = connection.connection.cursor()
-    try:
-        cursor.executemany(sql, [_bind(processors, [row[c] for c in columns]) for row in rows])
-    except connection.dialect.loaded_dbapi.IntegrityError as error:
         raise exc.IntegrityError(sql, None, error) from error
     finally:
         cursor.close()
