@@ -79,6 +79,7 @@ class PKCS11KeyBackend:
         # dropping this backend's session.
         self._lock = threading.RLock()
         self._library = _library_lock(module_path)
+        self._library_path = os.path.realpath(module_path)   # the library the lock and the epoch are kept for
         self._session: Any = None
         self._epoch = 0   # keys.pkcs11_session.epoch when this backend's session was opened
         self._keys: Recent[str, _TokenKey] = Recent(KEYS_KEPT)   # the keys used lately
@@ -245,7 +246,7 @@ class PKCS11KeyBackend:
         if session is not None:
             try:
                 with self._library:
-                    if self._epoch == _epoch(self._module_path):   # else its number may be another's session now
+                    if self._epoch == _epoch(self._library_path):   # else its number may be another's session now
                         session.close()
             except p11e.PKCS11Error:
                 pass
@@ -270,7 +271,7 @@ class PKCS11KeyBackend:
         while True:
             try:
                 with self._library:
-                    if self._session is not None and self._epoch != _epoch(self._module_path):
+                    if self._session is not None and self._epoch != _epoch(self._library_path):
                         self._reset()   # the module was initialised again: these handles may name others now
                     return fn(self._open())
             except KeyNotFound:
@@ -312,7 +313,7 @@ class PKCS11KeyBackend:
                 # The PIN-less session's user_type is "nobody", so closing it
                 # later does not C_Logout the whole process.
                 self._session = token.open(rw=True)
-                self._epoch = _epoch(self._module_path)
+                self._epoch = _epoch(self._library_path)
             except p11e.NoSuchToken:
                 raise KeyBackendUnavailable(
                     f"no PKCS#11 token labelled {self._token_label!r} in {self._module_path}"

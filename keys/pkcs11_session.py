@@ -61,13 +61,14 @@ def reinitialise(module_path: str) -> None:
     with _logins_lock:
         for key in [k for k in _logins if k[0] == module_path]:
             del _logins[key]
-        _epochs[module_path] = _epochs.get(module_path, 0) + 1
+        library = os.path.realpath(module_path)   # as the lock: one library, whatever path names it
+        _epochs[library] = _epochs.get(library, 0) + 1
     pkcs11.lib(module_path).reinitialize()
 
 
-def epoch(module_path: str) -> int:
-    """How many times ``module_path`` was initialised again in this process (``reinitialise``)."""
-    return _epochs.get(module_path, 0)
+def epoch(library: str) -> int:
+    """How many times the module at ``library`` (its real path) was initialised again in this process."""
+    return _epochs.get(library, 0)
 
 
 __all__ = ["epoch", "forget_login", "library_lock", "login", "reinitialise"]
