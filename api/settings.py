@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64, description="worker processes of `qoltanba serve` (uvicorn's; "
                          "issue 17)")
+    cpu_affinity: bool = Field(default=True, description="keep each worker of `qoltanba serve` to one CPU of its "
+                               "own (api/http/workers.py); false where other services need the cores")
     ca_algorithm: KeyAlgorithm = KeyAlgorithm.EC_P256
     root_algorithm: KeyAlgorithm | None = Field(default=None, description="the root CA's key; default ca_algorithm")
     national_algorithm: KeyAlgorithm | None = Field(default=None, description="the national CA's key; default "

@@ -88,7 +88,7 @@ def serve(home: Home = DEFAULT_HOME,
 
         # Idle keep-alive connections are closed after keep_alive_seconds; a request's own time is bounded by
         # the app (api/http/limits.py, request_timeout_seconds).
-        uvicorn.run("api.http.app:create_app", factory=True, host=host, port=port,
+        uvicorn.run("api.http.workers:served_app", factory=True, host=host, port=port,
                     timeout_keep_alive=settings.keep_alive_seconds)
     except KeyboardInterrupt:
         if not preparation.failed:
@@ -108,5 +108,5 @@ def _serve_workers(prepare, settings, host: str, port: int, workers: int) -> Non
     if multiproc:   # prometheus-client's multi-process mode: the values of earlier runs' processes go
         for stale in Path(multiproc).glob("*.db"):
             stale.unlink(missing_ok=True)
-    uvicorn.run("api.http.app:create_app", factory=True, host=host, port=port, workers=workers,
+    uvicorn.run("api.http.workers:served_app", factory=True, host=host, port=port, workers=workers,
                 timeout_keep_alive=settings.keep_alive_seconds)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -254,3 +255,27 @@ def test_metrics_through_nginx_add_up_every_worker(deployment) -> None:
     assert all(profiles_answered() - before == 40 for _ in range(4))
     files = {p.name.split("_")[-1] for p in (deployment.directory / "metrics").glob("counter_*.db")}
     assert len(files) == WORKERS, files
+
+
+def test_each_worker_keeps_to_one_cpu_and_together_they_use_every_cpu(deployment) -> None:
+    """`serve --workers 3` on the CPUs this test may use: each worker's threads are kept to one CPU
+    (api/http/workers.py), slot N on CPU N mod the CPUs, so the workers cover every CPU up to their number."""
+    allowed = sorted(os.sched_getaffinity(0))
+    pids = set()
+    for _ in range(60):   # new connections until every worker has answered one
+        with httpx.Client(base_url=deployment.app_url, timeout=30) as client:
+            assert client.get("/profiles").status_code == 200
+            stream = client._transport._pool.connections[0]._connection._network_stream   # noqa: SLF001
+            pids.add(deployment.worker_of(stream.get_extra_info("socket").getsockname()[1]))
+        if len(pids - {None}) == WORKERS:
+            break
+    pids.discard(None)
+    assert len(pids) == WORKERS
+    # Every thread of a worker (the event loop's, the request threads, the housekeeping) on its CPU.
+    kept = {pid: {frozenset(os.sched_getaffinity(int(task))) for task in os.listdir(f"/proc/{pid}/task")}
+            for pid in pids}
+    if len(allowed) >= 2:
+        assert all(len(sets) == 1 and len(next(iter(sets))) == 1 for sets in kept.values()), kept
+        assert {cpu for sets in kept.values() for cpus in sets for cpu in cpus} == set(allowed[:WORKERS]), kept
+    else:   # one CPU: nothing to choose, nothing pinned
+        assert all(sets == {frozenset(allowed)} for sets in kept.values())
