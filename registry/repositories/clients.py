@@ -63,6 +63,12 @@ class ClientFactorRepository(_Repository):
             stmt = stmt.with_for_update()
         return list(self._session.execute(stmt.order_by(ClientFactorRow.id)).scalars())
 
+    def kinds(self, client_id: int, *, status: str) -> set[str]:
+        """The kinds of the client's factors in ``status``: one column read, no row loaded (or unsealed)."""
+        stmt = select(ClientFactorRow.kind).where(ClientFactorRow.client_id == client_id,
+                                                  ClientFactorRow.status == status).distinct()
+        return set(self._session.execute(stmt).scalars())
+
     def by_public_id(self, client_id: int, public_id: str, *, for_update: bool = False) -> ClientFactorRow | None:
         stmt = select(ClientFactorRow).where(ClientFactorRow.client_id == client_id,
                                              ClientFactorRow.public_id == public_id)

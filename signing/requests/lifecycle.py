@@ -12,8 +12,7 @@ States::
       ├── expired     (the policy's request lifetime passed)
       └── locked      (more wrong codes or refused assertions than the policy tolerates)
 
-Every change is an audit entry and an event for the MFO backend's webhook,
-written in the same transaction.
+Every change is an audit entry and an event for the MFO backend's webhook, in the same transaction.
 """
 
 from __future__ import annotations
@@ -83,6 +82,7 @@ class ClientRows(Protocol):
 class FactorRows(Protocol):
     def of_client(self, client_id: int, *, kind: str | None = None, status: str | None = None,
                   for_update: bool = False) -> list[ClientFactorRow]: ...
+    def kinds(self, client_id: int, *, status: str) -> set[str]: ...
 
 
 class ProofRows(Protocol):
@@ -376,7 +376,7 @@ class SigningRequests:
 
     def _reachable(self, tx: RequestStore, client: ClientRow, rule: SigningRule) -> list[Problem]:
         """Whether the client's enrolled factors can meet the rule at all; the problems if not."""
-        active = {Factor(f.kind) for f in tx.client_factors.of_client(client.id, status=FactorStatus.ACTIVE)}
+        active = {Factor(kind) for kind in tx.client_factors.kinds(client.id, status=FactorStatus.ACTIVE)}
         held = self.held_certificate(tx, client) is not None
         if Factor.EDS in active and rule.satisfied_by(active):
             return []

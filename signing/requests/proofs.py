@@ -354,7 +354,7 @@ class FactorProofs:
     def _client_view(self, tx: ProofStore, row: SigningRequestRow) -> ClientRequestView:
         doc = tx.documents.by_id(row.tenant, row.document_id)
         rule, proven = rule_of(row), self._proven(tx, row)
-        enrolled = {f.kind for f in tx.client_factors.of_client(row.client_id, status=FactorStatus.ACTIVE)}
+        enrolled = tx.client_factors.kinds(row.client_id, status=FactorStatus.ACTIVE)
         return ClientRequestView(
             request=self.requests.view(tx, row),
             document=DocumentShown(id=doc.public_id, kind=doc.kind, title=doc.title,
