@@ -113,6 +113,15 @@ def _mapped_bytes() -> int:
         return 0
 
 
+def _any_cpu() -> None:
+    """A served worker keeps to one CPU (api/http/workers.py) and its children inherit that; a verification
+    is a process of its own, so it may run on any CPU the host gives (the kernel keeps to a cpuset's)."""
+    try:
+        os.sched_setaffinity(0, range(os.cpu_count() or 1))
+    except (AttributeError, OSError):   # not Linux, or no such CPU allowed: stay where we are
+        pass
+
+
 def run_job(connection, job: _Job) -> None:  # noqa: ANN001 - multiprocessing Connection
     """In the child: limit ourselves, verify, send back ("report", json) or ("unverifiable", reason)."""
     import resource
@@ -126,6 +135,7 @@ def run_job(connection, job: _Job) -> None:  # noqa: ANN001 - multiprocessing Co
         resource.setrlimit(resource.RLIMIT_CPU, (job.cpu_seconds, job.cpu_seconds + 1))
     except (ValueError, OSError) as exc:  # pragma: no cover - a platform without these limits
         log.warning("verification worker runs without resource limits: %s", exc)
+    _any_cpu()
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
     logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
     try:

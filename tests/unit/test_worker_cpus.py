@@ -73,3 +73,27 @@ def test_a_process_pins_once(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(workers, "_held", [object()])
     assert pin_worker(tmp_path / "cpus") is None
     assert not (tmp_path / "cpus").exists()
+
+
+@pytest.mark.skipif(len(ALLOWED) < 2, reason="one CPU: nothing to widen")
+def test_a_verification_child_of_a_pinned_worker_may_use_every_cpu(tmp_path) -> None:
+    """A pinned worker's children inherit its one CPU; the verification sandbox's job widens itself again to
+    every CPU the host allows (signing/verification/sandbox.py), so verifications are not squeezed onto the
+    worker's core. Run as the job runs: in a process forked from a pinned one."""
+    script = textwrap.dedent("""
+        import multiprocessing, os, sys
+        from pathlib import Path
+        from api.http.workers import pin_worker
+        from signing.verification import sandbox
+        cpu = pin_worker(Path(sys.argv[1]))
+        def child(queue):
+            before = sorted(os.sched_getaffinity(0))
+            sandbox._any_cpu()
+            queue.put((before, sorted(os.sched_getaffinity(0))))
+        queue = multiprocessing.get_context("fork").Queue()
+        process = multiprocessing.get_context("fork").Process(target=child, args=(queue,))
+        process.start(); print(cpu, *queue.get()); process.join()
+    """)
+    out = subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == f"{ALLOWED[0]} [{ALLOWED[0]}] {ALLOWED}"
