@@ -477,7 +477,10 @@ def main() -> None:
         print(json.dumps({"name": f"load OCSP {n} workers, nginx / app", "value": done["ocsp"]["nginx"],
                           "unit": "responses/s", "baseline": done["ocsp"]["app"],
                           "ratio": round(done["ocsp"]["nginx"] / done["ocsp"]["app"], 2)}))
-    print(json.dumps({"name": "load flows 1 worker / half the pyHanko floor", "value": round(one["flows"]["rate"], 2),
+    # The aim: one worker at least half the floor's pairs/s (the last line, as `make bench` reads it). Run
+    # without one worker (--workers 2), the line names the fewest workers measured, not "1 worker".
+    name = "1 worker" if one["workers"] == 1 else f"{one['workers']} workers"
+    print(json.dumps({"name": f"load flows {name} / half the pyHanko floor", "value": round(one["flows"]["rate"], 2),
                       "unit": "flows/s", "baseline": round(floor / 2, 2),
                       "ratio": round(one["flows"]["rate"] / (floor / 2), 2)}), flush=True)
 
