@@ -38,7 +38,14 @@ from signing.requests import evidence, proofs
 from signing.requests.evidence import EvidenceStore, SignatureEvidence
 from signing.requests.lifecycle import EXPIRED, OPEN, SEALED, SIGNED, rule_of
 from signing.requests.proofs import ClientContext, FactorProofs, ProofStore, actor_of, missing_factors
-from signing.requests.signatures import SEAL_FIELD, ExternalSession, InvalidSignature, SignatureEntries, SignatureResult
+from signing.requests.signatures import (
+    SEAL_FIELD,
+    DocumentSnapshot,
+    ExternalSession,
+    InvalidSignature,
+    SignatureEntries,
+    SignatureResult,
+)
 from signing.requests.steps import ClientRequestView
 
 log = logging.getLogger(__name__)
@@ -89,6 +96,8 @@ class Grant:
     level: str | None
     entries: SignatureEntries
     language: str | None = None   # the stamp's labels: the borrower's language (issue 20)
+    seal: bool = False            # the request asks for the MFO's seal after the client's signature
+    request: int | None = None    # the request's row id (its evidence report is sealed by it)
 
 
 @dataclass(frozen=True)
@@ -119,11 +128,11 @@ class ClientSigning(FactorProofs):
 
         grant: Grant = self._step(request_id, token, work)
         callback = self._on_client_signature(request_id, ctx, eds=None)
-        self.signing.sign_with_client_key(grant.actor, grant.tenant, grant.document,
-                                          authorisation=grant.authorisation, level=grant.level,
-                                          signature_entries=grant.entries, on_stored=callback,
-                                          language=grant.language)
-        return self._finish(request_id)
+        signed = self.signing.sign_with_client_key(grant.actor, grant.tenant, grant.document,
+                                                   authorisation=grant.authorisation, level=grant.level,
+                                                   signature_entries=grant.entries, on_stored=callback,
+                                                   language=grant.language)
+        return self._finish(request_id, grant, after=signed.after)
 
     def start_eds(self, request_id: str, token: str | None, certificate: str, ctx: ClientContext) -> ExternalSession:
         """The other factors first; then what the client's own token must sign (an external session)."""
@@ -190,7 +199,7 @@ class ClientSigning(FactorProofs):
         entries = SignatureEntries(auth_type=auth_type(order),
                                    auth_time=max(0, int((self.clock.now() - last).total_seconds())))
         return Grant(actor=actor_of(row), tenant=row.tenant, document=doc.public_id, authorisation=auth.id,
-                     level=row.level, entries=entries, language=row.language)
+                     level=row.level, entries=entries, language=row.language, seal=row.seal, request=row.id)
 
     def _on_client_signature(self, request_id: str, ctx: ClientContext,
                              eds: str | None) -> Callable[[CompletionStore, SignatureResult], None]:
@@ -275,7 +284,7 @@ class ClientSigning(FactorProofs):
                 elif row.status == SIGNED and row.seal:
                     self.signing.sign_with_seal(actor, row.tenant, document.public_id, level=row.level,
                                                 on_stored=self._on_seal(row.tenant, actor), language=row.language)
-                self.evidence.report(actor, row.tenant, row.id)
+                self.evidence.seal_report(actor, row.tenant, row.id)
             except QoltanbaError as error:
                 # Once per process, so a lasting cause (a revoked seal) is not retried every second;
                 # the operator fixes it and restarts, or the MFO seals through its route.
@@ -294,22 +303,30 @@ class ClientSigning(FactorProofs):
                 self._mark_sealed(tx, row, "system", version=latest.number, sha256=latest.sha256,
                                   signer_serial=latest.signer_serial or "")
 
-    def _finish(self, request_id: str) -> ClientRequestView:
-        """The MFO's seal (when the request asks for it), then the sealed evidence report."""
-        with self.registry.transaction(readonly=True) as tx:
-            row = tx.signing_requests.for_client(request_id)
-            tenant, document, seal, level, actor = (row.tenant, tx.documents.by_id(row.tenant, row.document_id)
-                                                    .public_id, row.seal, row.level, f"request:{row.public_id}")
-            internal_id, language = row.id, row.language
+    def _finish(self, request_id: str, grant: Grant | None = None, *,
+                after: DocumentSnapshot | None = None) -> ClientRequestView:
+        """The MFO's seal (when the request asks for it), then the sealed evidence report.
+
+        ``grant``: what the factor step read of the request (its seal, level and language do not change), so it
+        is not read again; ``after``: the document as the client's signature left it (sign_with_seal)."""
+        if grant is not None and grant.request is not None:
+            tenant, document, seal, level = grant.tenant, grant.document, grant.seal, grant.level
+            actor, internal_id, language = f"request:{request_id}", grant.request, grant.language
+        else:
+            with self.registry.transaction(readonly=True) as tx:
+                row = tx.signing_requests.for_client(request_id)
+                tenant, document, seal, level, actor = (row.tenant, tx.documents.by_id(row.tenant, row.document_id)
+                                                        .public_id, row.seal, row.level, f"request:{row.public_id}")
+                internal_id, language = row.id, row.language
         if seal:
             try:
-                self.signing.sign_with_seal(actor, tenant, document, level=level,
+                self.signing.sign_with_seal(actor, tenant, document, level=level, after=after,
                                             on_stored=self._on_seal(tenant, actor), language=language)
             except QoltanbaError as error:
                 # The client's signature stands; the MFO may seal later through its own route.
                 log.warning("signing request %s: the seal was not applied: %s", request_id, error)
         try:
-            self.evidence.report(actor, tenant, internal_id)
+            self.evidence.seal_report(actor, tenant, internal_id)
         except QoltanbaError as error:
             log.warning("signing request %s: the evidence report was not sealed: %s", request_id, error)
         self.requests.events.kick()

@@ -157,12 +157,18 @@ class EvidenceService:
 
     def report(self, actor: str, tenant: str, request_id: int) -> EvidenceView:
         """Seal the record as it stands (once); later calls return the same report."""
+        view = self.seal_report(actor, tenant, request_id, view=True)
+        assert view is not None
+        return view
+
+    def seal_report(self, actor: str, tenant: str, request_id: int, *, view: bool = False) -> EvidenceView | None:
+        """``report`` for a caller that only needs the report sealed (confirm): no view is read back."""
         with self.registry.transaction(readonly=True) as tx:
             row = tx.evidence.of_request(request_id)
             if row is None:
                 raise NotFound("this signing request has no evidence yet: the client has not signed")
             if row.report is not None:
-                return _view(tx, row)
+                return _view(tx, row) if view else None
             record = {**row.record, "reported_at": self.clock.now().isoformat()}
         content = canonical(record)
         signature = self.sealer.seal_detached(tenant, content)   # the tenant's own seal (issue 15)
@@ -174,7 +180,7 @@ class EvidenceService:
                                 subject=f"evidence:{row.public_id}",
                                 details={"tenant": tenant, "policy": row.policy, "document_sha256": row.digest_after,
                                          "sealed_sha256": row.digest_sealed, "report_bytes": len(content)})
-            return _view(tx, row)
+            return _view(tx, row) if view else None
 
     def for_request(self, actor: str, tenant: str, request_id: str) -> EvidenceView:
         """The sealed report of a signing request of this tenant, sealing it now if that failed before."""

@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING
 
 from signing.pades.engine import SignatureJob
 from signing.pades.signed_data import SignerIdentity, digest, signature_time_stamp, with_validation_data
-from signing.requests.signatures import SEAL, SEAL_FIELD, OnStored, SignatureResult
+from signing.requests.signatures import (
+    SEAL,
+    SEAL_FIELD,
+    STATUS_CLIENT_SIGNED,
+    DocumentSnapshot,
+    OnStored,
+    SignatureResult,
+)
 from signing.tenants.seals import ReadySeal
 
 if TYPE_CHECKING:
@@ -24,10 +31,15 @@ class SealSigning:
     """The seal's half of ``SigningService`` (which supplies the registry, engine, seals and building blocks)."""
 
     def sign_with_seal(self: "SigningService", actor: str, tenant: str, document_id: str, *, level: str | None = None,
-                       on_stored: OnStored | None = None, language: str | None = None) -> SignatureResult:
-        """Way 3: the tenant's own seal signs last and locks the document (issue 15: each MFO its own seal)."""
+                       on_stored: OnStored | None = None, language: str | None = None,
+                       after: DocumentSnapshot | None = None) -> SignatureResult:
+        """Way 3: the tenant's own seal signs last and locks the document (issue 15: each MFO its own seal).
+
+        ``after``: the document as the client's signature just stored it (``SignatureResult.after``), not read
+        again; storing the seal checks, under the document's lock, that it is still the latest."""
         with self.registry.transaction(readonly=True) as tx:
-            snap = self._snapshot(tx, tenant, document_id, SEAL)
+            snap = after if after is not None and after.document == document_id and after.status == \
+                STATUS_CLIENT_SIGNED else self._snapshot(tx, tenant, document_id, SEAL)
             row = self.seals.find(tx, tenant)
         seal = self.seals.ready(row)
         job = self.job_for(seal.certificate, seal.chain, level=self._level(level, snap.kind), field_name=SEAL_FIELD,

@@ -258,9 +258,11 @@ class SigningService(SealSigning):
                             details={"tenant": tenant, "version": version.number, "sha256": version.sha256,
                                      "signer_serial": serial, "level": job.level.value, "field": job.plan.name,
                                      "authorisation": consume, "session": session})
+            after = dataclasses.replace(snap, status=document.status, version_id=version.id,
+                                        version_sha256=version.sha256, content=pdf, signatures=snap.signatures + 1)
             result = SignatureResult(document=snap.document, version=version.number, sha256=version.sha256,
                                      field=job.plan.name, signatory=signatory, signer_serial=serial,
-                                     level=job.level.value, status=document.status)
+                                     level=job.level.value, status=document.status, after=after)
             if on_stored is not None:
                 on_stored(tx, result)
             return result
