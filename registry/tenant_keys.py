@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from registry.models.tenants import TenantKeyRow, TenantKeyState
@@ -34,11 +34,33 @@ def _key(row) -> TenantKey:  # noqa: ANN001 - a Core row
                      row.created_at, row.retired_at)
 
 
+_ACTIVE = (select(_T).where(_T.c.tenant == bindparam("tenant"), _T.c.state == TenantKeyState.ACTIVE)
+           .order_by(_T.c.version.desc()).limit(1))
+_READ = "qoltanba.active_tenant_keys"   # in the connection's info: (its transaction, {tenant: active key})
+
+
+def _read_in_this_transaction(connection: Connection) -> dict[str, TenantKey] | None:
+    """The active keys this transaction read already: a unit of work that seals several rows of a tenant (a
+    confirm seals six) reads its key once. None outside a transaction (nothing is remembered then)."""
+    transaction = connection.get_transaction()
+    if transaction is None:
+        return None
+    held = connection.info.get(_READ)
+    if held is None or held[0] is not transaction:
+        held = connection.info[_READ] = (transaction, {})
+    return held[1]
+
+
 def active(connection: Connection, tenant: str) -> TenantKey | None:
-    """The version that wraps new data keys (the newest active one)."""
-    row = connection.execute(select(_T).where(_T.c.tenant == tenant, _T.c.state == TenantKeyState.ACTIVE)
-                             .order_by(_T.c.version.desc()).limit(1)).first()
-    return None if row is None else _key(row)
+    """The version that wraps new data keys (the newest active one), read once in a transaction."""
+    read = _read_in_this_transaction(connection)
+    if read is not None and tenant in read:
+        return read[tenant]
+    row = connection.execute(_ACTIVE, {"tenant": tenant}).first()
+    key = None if row is None else _key(row)
+    if key is not None and read is not None:
+        read[tenant] = key
+    return key
 
 
 def version(connection: Connection, tenant: str, number: int) -> TenantKey | None:
@@ -58,6 +80,7 @@ def add(connection: Connection, key: TenantKey) -> bool:
     values = {"tenant": key.tenant, "version": key.version, "state": key.state, "backend": key.backend,
               "material": key.material, "lookup_key": key.lookup_key, "created_at": key.created_at,
               "retired_at": key.retired_at}
+    connection.info.pop(_READ, None)   # a new version may be the active one now
     try:
         with connection.begin_nested():
             connection.execute(insert(_T).values(**values))
@@ -73,6 +96,7 @@ def set_state(connection: Connection, tenant: str, number: int, state: str, *, a
         values["retired_at"] = at
     if forget_material:
         values.update(material=None, lookup_key=None)
+    connection.info.pop(_READ, None)
     connection.execute(update(_T).where(_T.c.tenant == tenant, _T.c.version == number).values(**values))
 
 
