@@ -123,6 +123,7 @@ def route_table() -> tuple[Any, ...]:
     from fastapi import APIRouter, Depends
 
     from api import pages
+    from api.http import route_index
     from api.http.deps import single_query_values
     from api.http.routes import health as probes
     from api.http.routes import (
@@ -156,4 +157,5 @@ def route_table() -> tuple[Any, ...]:
     table.include_router(accounts.borrower_router)   # the borrower's own account (issue 16)
     table.include_router(csc.router)   # the Cloud Signature Consortium API (issue 19)
     table.include_router(probes.router)   # /livez, /readyz, /metrics (issue 17)
+    route_index.index(table.routes)   # each included router asked only about its own first segments
     return tuple(table.routes)
