@@ -97,6 +97,10 @@ class AuditLog:
         if audited is not None:   # told to the registry's commit listeners (the metrics) once committed
             audited.append(action)
 
+    @property
+    def has_pending(self) -> bool:
+        return bool(self._pending)
+
     def write_pending(self) -> int:
         """Chain the entries appended so far (the registry calls this just before it commits); the last one's id,
         0 when there was none (ids start at 1)."""

@@ -41,9 +41,15 @@ def pin_worker(directory: Path) -> int | None:
         return None
     if len(allowed) < 2 or _held:
         return None
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:   # a home that cannot be used: the start-up says so (api/start_up.py); nothing is pinned
+        return None
     for slot in range(_SLOTS_PER_CPU * len(allowed)):
-        handle = open(directory / f"slot-{slot}", "a")  # noqa: SIM115 - held open for the process's life
+        try:
+            handle = open(directory / f"slot-{slot}", "a")  # noqa: SIM115 - held open for the process's life
+        except OSError:
+            return None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

@@ -330,7 +330,7 @@ def test_serve_initialises_then_runs_uvicorn(tmp_path: Path, monkeypatch: pytest
         monkeypatch.delenv(name)
     home = tmp_path / "served"
     run(home, "serve", "--port", "8123")
-    assert calls == [(("api.http.app:create_app",), {"factory": True, "host": "127.0.0.1", "port": 8123,
+    assert calls == [(("api.http.workers:served_app",), {"factory": True, "host": "127.0.0.1", "port": 8123,
                                                "timeout_keep_alive": 5})]
     assert os.environ["QOLTANBA_HOME"] == str(home.resolve())
     assert (os.environ["QOLTANBA_HOST"], os.environ["QOLTANBA_PORT"]) == ("127.0.0.1", "8123")
