@@ -19,6 +19,7 @@ from registry.models import (
 )
 from registry.repositories.base import _Repository, _TenantScoped
 from registry.sealing import digest
+from registry.unit_of_work import UnitOfWork
 
 
 class ClientRepository(_TenantScoped):
@@ -121,12 +122,27 @@ class SigningRequestRepository(_TenantScoped):
 
 
 class FactorProofRepository(_Repository):
+    """A request's proofs are read once in a unit of work (a factor step asks for them three times): proofs are
+    only ever added, through ``add``, which keeps the list read; a step that adds one holds the request's row
+    lock, so no other unit adds one to the same request meanwhile."""
+
+    def __init__(self, tx: UnitOfWork) -> None:
+        super().__init__(tx)
+        self._read: dict[int, list[FactorProofRow]] = {}
+
     def add(self, row: FactorProofRow) -> FactorProofRow:
-        return self._add(row)
+        added = self._add(row)
+        read = self._read.get(added.request_id)
+        if read is not None:
+            read.append(added)
+        return added
 
     def of_request(self, request_id: int) -> list[FactorProofRow]:
-        stmt = select(FactorProofRow).where(FactorProofRow.request_id == request_id).order_by(FactorProofRow.id)
-        return list(self._session.execute(stmt).scalars())
+        read = self._read.get(request_id)
+        if read is None:
+            stmt = select(FactorProofRow).where(FactorProofRow.request_id == request_id).order_by(FactorProofRow.id)
+            read = self._read[request_id] = list(self._session.execute(stmt).scalars())
+        return list(read)
 
 
 class OneTimeCodeRepository(_Repository):
