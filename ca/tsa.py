@@ -6,9 +6,10 @@ things a token needs from outside: a serial number that is never reused,
 the time, and the TSA key (held by the key backend, named by the service
 certificate ``tsa`` that ``qoltanba init`` issues).
 
-Serial numbers come from the registry's named counter ``tsa``: one short
-transaction per token, committed before anything is signed, so no two
-processes, and no process after a restart, can hand out the same number.
+Serial numbers come from the registry's named counter ``tsa``: moved on and
+committed by one statement per token (``Registry.advance``) before anything
+is signed, so no two processes, and no process after a restart, can hand out
+the same number.
 """
 
 from __future__ import annotations
@@ -151,8 +152,7 @@ class TimeStampAuthority:
     def _token(self, query: TimeStampQuery) -> bytes:
         self.policy.check(query)
         signer = self._token_signer()
-        with self.registry.transaction() as tx:
-            serial = tx.sequences.next(SERIAL_SEQUENCE)
+        serial = self.registry.advance(SERIAL_SEQUENCE)
         # The time is read after the serial is committed: waiting for the
         # counter's lock must not age the genTime.
         gen_time = self.policy.gen_time(self.clock.now())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, insert, literal, select, update
+from sqlalchemy import bindparam, delete, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from registry import rawsql
@@ -186,7 +186,15 @@ class CertificateRepository(_Repository):
         return list(self._session.execute(stmt).scalars())
 
 
+_ADVANCE = (update(SequenceRow).where(SequenceRow.name == bindparam("sequence_name"))
+            .values(value=SequenceRow.value + 1).returning(SequenceRow.value))
+
+
 class SequenceRepository(_Repository):
+    def advance_existing(self, name: str) -> int | None:
+        """The counter moved on and read in one statement (built once); None if it does not exist yet."""
+        return self._tx.connection.execute(_ADVANCE, {"sequence_name": name}).scalar_one_or_none()
+
     def next(self, name: str) -> int:
         """Advance a counter; its row stays locked until the transaction ends.
 
@@ -194,14 +202,12 @@ class SequenceRepository(_Repository):
         writer waits here until the first commits or rolls back.
         """
         connection = self._tx.connection
-        stmt = (update(SequenceRow).where(SequenceRow.name == name).values(value=SequenceRow.value + 1)
-                .returning(SequenceRow.value))   # one statement: the counter moved and read
-        value = connection.execute(stmt).scalar_one_or_none()
+        value = self.advance_existing(name)
         if value is None:
             try:
                 with connection.begin_nested():
                     connection.execute(insert(SequenceRow).values(name=name, value=1))
                 return 1
             except IntegrityError:
-                value = connection.execute(stmt).scalar_one()
+                value = connection.execute(_ADVANCE, {"sequence_name": name}).scalar_one()
         return value

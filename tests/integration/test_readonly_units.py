@@ -46,3 +46,25 @@ def test_a_read_only_unit_that_writes_is_refused_and_writes_nothing(services) ->
     with services.registry.transaction(readonly=True) as tx:
         assert tx.session.execute(select(RateBucketRow).where(RateBucketRow.bucket == "readonly")).first() is None
         assert tx.audit.all_of("test.readonly_write") == []
+
+
+def test_a_counter_advances_by_one_statement_committed_at_once(services, monkeypatch) -> None:
+    """The TSA's serials (Registry.advance): unique and committed as they are handed out; on PostgreSQL, once
+    the counter exists, with no BEGIN and no COMMIT around its one UPDATE ... RETURNING."""
+    commands: list[bytes] = []
+    if services.database.dialect == "postgresql":
+        import psycopg._connection_base as base
+
+        sent = base.BaseConnection._exec_command
+
+        def counted(self, command, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+            commands.append(bytes(command) if isinstance(command, (bytes, bytearray)) else str(command).encode())
+            return sent(self, command, *args, **kwargs)
+
+        monkeypatch.setattr(base.BaseConnection, "_exec_command", counted)
+    assert services.registry.advance("test.counter") == 1   # made: a unit of work of its own
+    commands.clear()
+    assert [services.registry.advance("test.counter") for _ in range(3)] == [2, 3, 4]
+    assert not [c for c in commands if c.startswith((b"BEGIN", b"COMMIT"))]
+    with services.registry.transaction() as tx:   # committed: a unit of work on another connection goes on
+        assert tx.sequences.next("test.counter") == 5
