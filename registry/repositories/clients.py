@@ -115,9 +115,16 @@ class SigningRequestRepository(_TenantScoped):
                 .order_by(SigningRequestRow.id).limit(limit))
         return list(self._session.execute(stmt).scalars())
 
-    def of_document(self, tenant: str, document_id: int) -> list[SigningRequestRow]:
+    def of_document(self, tenant: str, document_id: int, *, status: str | None = None,
+                    for_update: bool = False) -> list[SigningRequestRow]:
+        """The document's requests (in ``status``), oldest first; ``for_update``: each locked as it is read (on
+        PostgreSQL the status is looked at again on the locked row, so one that just left it is not returned)."""
         stmt = select(SigningRequestRow).where(SigningRequestRow.tenant == tenant,
                                                SigningRequestRow.document_id == document_id)
+        if status is not None:
+            stmt = stmt.where(SigningRequestRow.status == status)
+        if for_update:
+            stmt = stmt.with_for_update()
         return list(self._session.execute(stmt.order_by(SigningRequestRow.id)).scalars())
 
 

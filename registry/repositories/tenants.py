@@ -18,6 +18,10 @@ class TenantRepository(_Repository):
             stmt = stmt.with_for_update()
         return self._session.execute(stmt).scalar_one_or_none()
 
+    def status_of(self, code: str) -> str | None:
+        """The tenant's status alone (a column read: its seal and policy are not loaded); None if unknown."""
+        return self._session.execute(select(TenantRow.status).where(TenantRow.code == code)).scalar_one_or_none()
+
     def by_bin(self, bin_: str) -> TenantRow | None:
         return self._session.execute(select(TenantRow).where(TenantRow.bin == bin_)).scalar_one_or_none()
 

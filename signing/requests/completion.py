@@ -246,16 +246,17 @@ class ClientSigning(FactorProofs):
     def _on_seal(self, tenant: str, actor: str) -> Callable[[CompletionStore, SignatureResult], None]:
         """Runs in the transaction that stores the seal: the signed request, its evidence, its event."""
         def sealed(tx: CompletionStore, result: SignatureResult) -> None:
-            document = tx.documents.by_public_id(tenant, result.document)
-            for request in tx.signing_requests.of_document(tenant, document.id):
-                if request.status == SIGNED:
-                    self._mark_sealed(tx, request, actor, version=result.version, sha256=result.sha256,
-                                      signer_serial=result.signer_serial)
+            # The storing transaction locked the document: its row id came with the result.
+            document_id = result.after.document_row_id if result.after is not None else \
+                tx.documents.by_public_id(tenant, result.document).id
+            for request in tx.signing_requests.of_document(tenant, document_id, status=SIGNED, for_update=True):
+                self._mark_sealed(tx, request, actor, version=result.version, sha256=result.sha256,
+                                  signer_serial=result.signer_serial)
         return sealed
 
-    def _mark_sealed(self, tx: CompletionStore, request: SigningRequestRow, actor: str, *, version: int,
+    def _mark_sealed(self, tx: CompletionStore, row: SigningRequestRow, actor: str, *, version: int,
                      sha256: str, signer_serial: str) -> None:
-        row = tx.signing_requests.for_client(request.public_id, for_update=True)
+        """The request (locked by the caller, ``signed``) is sealed: its evidence and its event follow."""
         row.sealed_at = self.clock.now()
         self.evidence.sealed(tx, row, sha256=sha256, signer_serial=signer_serial, at=row.sealed_at)
         self.requests.transition(tx, row, SEALED, actor, version=version, sha256=sha256)

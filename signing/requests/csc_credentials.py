@@ -181,7 +181,7 @@ class Credentials:
 
     def find(self, tx: Any, caller: Caller, credential_id: object) -> Credential:
         """The credential, for a registered tenant that is not suspended (issue 15: it signs nothing then)."""
-        self.seals.active(tx, caller.tenant)
+        self.seals.ensure_active(tx, caller.tenant)
         if not isinstance(credential_id, str) or not credential_id:
             raise CSCRefused("invalid_request", "Missing (or invalid type) string parameter credentialID")
         if credential_id.startswith(SEAL):

@@ -1,9 +1,8 @@
 """Signing requests: a document put before its client under the policy chosen for it (issue 5).
 
-The MFO backend creates a request for a document and a client; the policy
-comes from the document's kind, the client's kind and the loan's purpose
-(``signing/policies/policy.py``). The client gets a random token through the MFO
-backend and proves the factors through the client API (``signing/requests/proofs.py``).
+The MFO backend creates a request for a document and a client; the policy comes from the document's kind, the
+client's kind and the loan's purpose (``signing/policies/policy.py``). The client gets a random token through
+the MFO backend and proves the factors through the client API (``signing/requests/proofs.py``).
 
 States::
 
@@ -61,7 +60,8 @@ LANGUAGES, DEFAULT_LANGUAGE = ("kk", "ru", "en"), "kk"
 class RequestRows(Protocol):
     def add(self, row: SigningRequestRow) -> SigningRequestRow: ...
     def by_public_id(self, tenant: str, public_id: str, *, for_update: bool = False) -> SigningRequestRow | None: ...
-    def of_document(self, tenant: str, document_id: int) -> list[SigningRequestRow]: ...
+    def of_document(self, tenant: str, document_id: int, *, status: str | None = None,
+                    for_update: bool = False) -> list[SigningRequestRow]: ...
     def open_expired(self, now: dt.datetime, limit: int = 100) -> list[SigningRequestRow]: ...
 
 

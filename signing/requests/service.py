@@ -235,7 +235,7 @@ class SigningService(SealSigning):
                on_stored: OnStored | None = None) -> SignatureResult:
         serial = format(job.identity.certificate.serial_number, "x")
         with self.registry.transaction() as tx:
-            self.seals.active(tx, tenant)   # suspended meanwhile: the signature is dropped (issue 15)
+            self.seals.ensure_active(tx, tenant)   # suspended meanwhile: the signature is dropped (issue 15)
             document = tx.documents.by_public_id(tenant, snap.document, for_update=True)
             latest = tx.document_versions.latest(document.id)
             if latest.id != snap.version_id or document.status != snap.status:
@@ -269,7 +269,7 @@ class SigningService(SealSigning):
 
     def _snapshot(self, tx: SigningStore, tenant: str, document_id: str, signatory: str) -> DocumentSnapshot:
         document = self._document(tx, tenant, document_id)
-        self.seals.active(tx, tenant)   # a suspended (or unregistered) tenant signs nothing (issue 15)
+        self.seals.ensure_active(tx, tenant)   # a suspended (or unregistered) tenant signs nothing (issue 15)
         # The order is the rule: the client signs first, once; the seal signs
         # last and locks the document, after which nobody signs again.
         if signatory == CLIENT and document.status != STATUS_UPLOADED:

@@ -93,6 +93,7 @@ class SealKeys:
 
 class TenantRows(Protocol):
     def by_code(self, code: str, *, for_update: bool = False) -> TenantRow | None: ...
+    def status_of(self, code: str) -> str | None: ...
 
 
 class SealStore(Protocol):
@@ -129,6 +130,14 @@ class TenantSeals:
         self.chains = chains
         self.clock = clock
         self.accredited = accredited
+
+    def ensure_active(self, tx: SealStore, tenant: str) -> None:
+        """``active`` for a caller that needs no row: the status alone is read."""
+        status = tx.tenants.status_of(tenant) if tenant else None
+        if status is None:
+            raise UnknownTenant(tenant)
+        if status != TenantStatus.ACTIVE:
+            raise TenantSuspended(tenant)
 
     def active(self, tx: SealStore, tenant: str) -> TenantRow:
         """The tenant's row, registered and active (read again in the signature's storing transaction)."""
