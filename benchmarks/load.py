@@ -487,20 +487,21 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, PostgresServer.start() as postgres:
         directory = Path(tmp)
         in_process = None
+        # Made before any deployment (whose settings reach this process's environment); measured anew in each
+        # phase, between that phase's flows.
+        floor = Floor(directory)
         for workers in [int(n) for n in args.workers.split(",")]:
             _name, url = postgres.create_unique_database(f"load{workers}")
-            floor = Floor(directory / f"floor{workers}")   # each phase's own, measured between its flows
+            floor.signatures, floor.elapsed = 0, 0.0
             with deployed(directory / f"w{workers}", url, workers=workers, extra=WIDE) as deployment:
-                try:
-                    done = measure(deployment, workers, args.seconds, args.concurrency, floor,
-                                   url if args.waits else None, args.issuance_concurrency)
-                finally:
-                    floor.close()
+                done = measure(deployment, workers, args.seconds, args.concurrency, floor,
+                               url if args.waits else None, args.issuance_concurrency)
                 if in_process is None:
                     in_process = in_process_issuance(deployment, args.seconds)
             done["issuance"]["in_process"] = round(in_process, 1)
             figures.append(done)
             print(json.dumps(done), flush=True)
+        floor.close()
     one = next((done for done in figures if done["workers"] == 1), figures[0])
     for done in figures:
         n = done["workers"]
