@@ -17,6 +17,7 @@ import urllib.parse
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import LANGUAGES, screenshot, serious_violations, serving
 from tests.support.factors import CODE, register, upload
@@ -160,12 +161,14 @@ def test_LOAN4_the_biometric_step_goes_to_the_providers_page_and_comes_back_with
         context, page = _open(browser, site, link)
         try:
             page.locator("#step-sms form.inline button").click()
+            page.locator("#step-sms p.notice").wait_for()   # "We sent a code": the page after the POST
             text = site.services.sms.messages(phone=client["phone"])[-1].text
             page.fill("#sms-code", CODE.search(text).group(1))
             page.locator("#step-sms form.code-form button").click()
             page.locator("#step-biometric button[type=submit]").click()
-            shown = [m.inner_text() for m in page.locator("ol.moves li").all()]
-            assert len(shown) == 4 and page.locator("#provider-go").count() == 1
+            # Read once the challenge's page is there (a loaded machine answers the POST later than the click).
+            expect(page.locator("ol.moves li")).to_have_count(4)
+            assert page.locator("#provider-go").count() == 1
             _axe(page, axe_source)
             screenshot(page, "sign-provider-ru")
             # Back from the provider without an assertion (the borrower gave up there): said, nothing counted.

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import LANGUAGES, screenshot, serious_violations
 from tests.support import factories as f
@@ -171,6 +172,7 @@ def test_LOAN6_sms_code_from_the_outbox_and_the_biometric_simulator_then_sign_an
     context, page = _open(browser, site, made)
     try:
         page.locator("#step-sms form.inline button").click()
+        page.locator("#step-sms p.notice").wait_for()   # "We sent a code": the page after the POST
         text = desk.http.get("/dev/sms-outbox", headers=desk.headers,
                              params={"phone": made.client["phone"]}).json()[-1]["text"]
         assert SAYS["kk"]["sms"] in text
@@ -182,7 +184,7 @@ def test_LOAN6_sms_code_from_the_outbox_and_the_biometric_simulator_then_sign_an
         assert page.locator("#step-sms.step--done").count() == 0
         page.fill("#sms-code", code)
         page.locator("#step-sms form.code-form button").click()
-        assert page.locator("#step-sms.step--done").count() == 1
+        expect(page.locator("#step-sms.step--done")).to_have_count(1)   # once the page after the POST is there
         page.locator("#step-biometric button[type=submit]").click()
         _axe(page, axe_source)
         screenshot(page, "sign-steps-kk")
