@@ -73,18 +73,15 @@ if _INCLUDED is not None:
             return super().matches(scope)
 
 
-def index(routes: Iterable[Any]) -> int:
-    """Give each included router among ``routes`` its first segments; returns how many were indexed."""
+def index(routes: Iterable[Any]) -> None:
+    """Give each included router among ``routes`` its first segments."""
     if _INCLUDED is None:   # a FastAPI that keeps no included routers: nothing to index
-        return 0
-    indexed = 0
+        return
     for route in routes:
         if type(route) is _INCLUDED:
             segments = _segments_of(route)
             route.__class__ = IndexedIncludedRouter
             route._qoltanba_segments = segments
-            indexed += segments is not None
-    return indexed
 
 
 __all__ = ["first_segment", "index"]

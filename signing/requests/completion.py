@@ -95,9 +95,9 @@ class Grant:
     authorisation: str
     level: str | None
     entries: SignatureEntries
+    seal: bool                    # the request asks for the MFO's seal after the client's signature
+    request: int                  # the request's row id (its evidence report is sealed by it)
     language: str | None = None   # the stamp's labels: the borrower's language (issue 20)
-    seal: bool = False            # the request asks for the MFO's seal after the client's signature
-    request: int | None = None    # the request's row id (its evidence report is sealed by it)
 
 
 @dataclass(frozen=True)
@@ -171,8 +171,8 @@ class ClientSigning(FactorProofs):
         started: OpenSession = self._step(request_id, token, work)
         callback = self._on_client_signature(request_id, ctx, eds=started.session)
         try:
-            self.signing.complete_external(started.actor, started.tenant, started.session,
-                                           signature=signature, cms=cms, on_stored=callback)
+            signed = self.signing.complete_external(started.actor, started.tenant, started.session,
+                                                    signature=signature, cms=cms, on_stored=callback)
         except InvalidSignature as error:
             # A signature that does not verify is a failed factor like a wrong code.
             with self.registry.transaction() as tx:
@@ -180,7 +180,7 @@ class ClientSigning(FactorProofs):
                 failure = self.requests.fail(tx, row, "eds", "signature", error.detail, actor_of(row))
             self.requests.events.kick()
             raise failure from None
-        return self._finish(request_id)
+        return self._finish(request_id, after=signed.after)
 
     # -- steps shared ---------------------------------------------------------------------------
 
@@ -247,9 +247,8 @@ class ClientSigning(FactorProofs):
         """Runs in the transaction that stores the seal: the signed request, its evidence, its event."""
         def sealed(tx: CompletionStore, result: SignatureResult) -> None:
             # The storing transaction locked the document: its row id came with the result.
-            document_id = result.after.document_row_id if result.after is not None else \
-                tx.documents.by_public_id(tenant, result.document).id
-            for request in tx.signing_requests.of_document(tenant, document_id, status=SIGNED, for_update=True):
+            for request in tx.signing_requests.of_document(tenant, result.after.document_row_id, status=SIGNED,
+                                                            for_update=True):
                 self._mark_sealed(tx, request, actor, version=result.version, sha256=result.sha256,
                                   signer_serial=result.signer_serial)
         return sealed
@@ -310,14 +309,15 @@ class ClientSigning(FactorProofs):
 
         ``grant``: what the factor step read of the request (its seal, level and language do not change), so it
         is not read again; ``after``: the document as the client's signature left it (sign_with_seal)."""
-        if grant is not None and grant.request is not None:
+        actor = f"request:{request_id}"
+        if grant is not None:
             tenant, document, seal, level = grant.tenant, grant.document, grant.seal, grant.level
-            actor, internal_id, language = f"request:{request_id}", grant.request, grant.language
+            internal_id, language = grant.request, grant.language
         else:
             with self.registry.transaction(readonly=True) as tx:
                 row = tx.signing_requests.for_client(request_id)
-                tenant, document, seal, level, actor = (row.tenant, tx.documents.by_id(row.tenant, row.document_id)
-                                                        .public_id, row.seal, row.level, f"request:{row.public_id}")
+                tenant, document, seal, level = (row.tenant, tx.documents.by_id(row.tenant, row.document_id)
+                                                 .public_id, row.seal, row.level)
                 internal_id, language = row.id, row.language
         if seal:
             try:

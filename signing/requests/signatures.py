@@ -72,7 +72,7 @@ class SignatureResult:
     status: str
     # The document as this signature left it, for the next signature in the same call (confirm's seal): what a
     # fresh read would find, its storing transaction re-checks it under its lock. Not part of the answer.
-    after: DocumentSnapshot | None = field(default=None, compare=False, repr=False)
+    after: DocumentSnapshot = field(compare=False, repr=False)
 
     def as_json(self) -> dict:
         return {"document": self.document, "version": self.version, "sha256": self.sha256, "field": self.field,

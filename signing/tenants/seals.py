@@ -133,19 +133,13 @@ class TenantSeals:
 
     def ensure_active(self, tx: SealStore, tenant: str) -> None:
         """``active`` for a caller that needs no row: the status alone is read."""
-        status = tx.tenants.status_of(tenant) if tenant else None
-        if status is None:
-            raise UnknownTenant(tenant)
-        if status != TenantStatus.ACTIVE:
-            raise TenantSuspended(tenant)
+        _require_active(tenant, tx.tenants.status_of(tenant) if tenant else None)
 
     def active(self, tx: SealStore, tenant: str) -> TenantRow:
         """The tenant's row, registered and active (read again in the signature's storing transaction)."""
         row = tx.tenants.by_code(tenant) if tenant else None
-        if row is None:
-            raise UnknownTenant(tenant)
-        if row.status != TenantStatus.ACTIVE:
-            raise TenantSuspended(tenant)
+        _require_active(tenant, row.status if row is not None else None)
+        assert row is not None   # else UnknownTenant was raised
         return row
 
     def find(self, tx: SealStore, tenant: str) -> TenantRow:
@@ -176,6 +170,14 @@ class TenantSeals:
         except InvalidInput as refused:
             raise SealUnusable(row.code, [Problem("seal", p.message) for p in refused.problems]) from None
         return ReadySeal(row.code, certificate, accepted.chain, self.keys.signer(row), accepted.validation)
+
+
+def _require_active(tenant: str, status: str | None) -> None:
+    """``status`` None: no such tenant."""
+    if status is None:
+        raise UnknownTenant(tenant)
+    if status != TenantStatus.ACTIVE:
+        raise TenantSuspended(tenant)
 
 
 __all__ = ["ReadySeal", "SealKeys", "SealUnusable", "TenantSeals", "TenantSuspended", "UnknownTenant"]
