@@ -5,7 +5,7 @@ The service is deployed as deploy/ says (tests/support/deployment.py):
 and a SoftHSM2 token, nginx in front on loopback. For each N, each phase for
 ``--seconds`` (bounded), ``--concurrency`` operations in flight per worker:
 
-- complete MFO flows (asyncio + httpx through nginx): the client (a key the
+- complete MFO flows (aiohttp on uvloop, through nginx; benchmarks/flow_driver.py): the client (a key the
   service holds, issued; registration; the phone confirmed by the SMS code the
   gateway carried; biometrics enrolled), upload of a 2-page consent (LOAN-6:
   SMS and biometrics, two kinds of factor, no review window), the signing
@@ -36,7 +36,6 @@ import argparse
 import asyncio
 import base64
 import collections
-import datetime as dt
 import json
 import logging
 import os
@@ -54,9 +53,10 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
+from flow_driver import Http, flow, run, verify  # noqa: E402
+
 from tests.support import factories as f  # noqa: E402
 from tests.support.deployment import Deployment, deployed  # noqa: E402
-from tests.support.pdfs import contract_pdf  # noqa: E402
 from tests.support.tenants import legal_bin  # noqa: E402
 
 # Load from one address: the per-address limits would measure themselves (tests/integration/test_limits.py
@@ -66,7 +66,6 @@ WIDE = {"QOLTANBA_CLIENT_RATE_PER_MINUTE": "10000", "QOLTANBA_CLIENT_RATE_BURST"
         "QOLTANBA_VERIFY_RATE_PER_MINUTE": "100000", "QOLTANBA_VERIFY_BURST": "10000",
         "QOLTANBA_TSA_RATE_PER_MINUTE": "100000", "QOLTANBA_TSA_BURST": "10000"}
 TENANT = "loadmfo"
-PDF = contract_pdf(pages=2)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -74,110 +73,47 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-async def _code(deployment: Deployment, phone: str, seen: int) -> str:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        for message in reversed(deployment.messages[seen:]):
-            if message["to"] == phone:
-                found = re.search(r"\b(\d{6})\b", message["text"])
-                if found:
-                    return found.group(1)
-        await asyncio.sleep(0.005)
-    raise RuntimeError(f"no SMS reached {phone}")
-
-
 def _ok(answer: httpx.Response, status: int = 200) -> dict:
     if answer.status_code != status:
         raise RuntimeError(f"{answer.request.method} {answer.request.url.path}: {answer.status_code} {answer.text}")
-    return answer.json() if answer.headers.get("content-type", "").startswith("application/json") else {}
-
-
-async def flow(http: httpx.AsyncClient, deployment: Deployment, mfo: dict, admin: dict, steps: dict) -> bytes:
-    """One complete MFO flow; returns the signed PDF. ``steps``: seconds per step, appended."""
-    clock = time.perf_counter()
-
-    def step(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        steps.setdefault(name, []).append(now - clock)
-        clock = now
-
-    iin, phone = f.iin(), "+7701" + f"{int.from_bytes(os.urandom(4), 'big') % 10 ** 7:07d}"
-    _ok(await http.post("/certificates", headers=admin, json={
-        "profile": "individual-sign", "held": {},
-        "subject": {"surname": "Сәрсенбаева", "given_name": "Әйгерім", "iin": iin}}), 201)
-    step("held key issued")
-    seen = len(deployment.messages)
-    client = _ok(await http.post("/clients", headers=mfo, json={"kind": "individual", "iin": iin,
-                                                               "name": "Сәрсенбаева Әйгерім", "phone": phone}), 201)
-    (sms,) = client["factors"]
-    code = await _code(deployment, phone, seen)
-    _ok(await http.post(f"/clients/{client['id']}/factors/{sms['id']}/confirm", headers=mfo, json={"code": code}))
-    _ok(await http.post(f"/clients/{client['id']}/factors", headers=mfo,
-                        json={"kind": "biometric", "reference": f"tsoid-{os.urandom(4).hex()}"}), 201)
-    step("client registered")
-    meta = f.loan_metadata(client_id_number=iin, kind="consent")
-    document = _ok(await http.post("/documents", headers=mfo, files={"file": ("c.pdf", PDF, "application/pdf")},
-                                   data={"metadata": json.dumps(meta)}), 201)["id"]
-    step("upload")
-    request = _ok(await http.post("/signing-requests", headers=mfo, json={
-        "document": document, "client": client["id"], "level": "B-LT"}), 201)
-    step("signing request")
-    page, token = f"/client/signing-requests/{request['id']}", {"X-Signing-Token": request["token"]}
-    seen = len(deployment.messages)
-    _ok(await http.post(f"{page}/factors/sms/start", headers=token))
-    code = await _code(deployment, phone, seen)
-    _ok(await http.post(f"{page}/codes", headers=token, json={"factor": "sms", "code": code}))
-    step("sms code")
-    challenge = _ok(await http.post(f"{page}/factors/biometric/start", headers=token))
-    assertion = deployment.assertion(iin=iin, challenge=challenge["challenge"], movements=challenge["movements"],
-                                     at=dt.datetime.now(dt.timezone.utc))
-    _ok(await http.post(f"{page}/assertions", headers=token, json={"assertion": assertion}))
-    step("biometrics")
-    done = _ok(await http.post(f"{page}/confirm", headers=token))
-    if done.get("status") != "sealed":
-        raise RuntimeError(f"confirm: {done}")
-    step("confirm (client signature, seal)")
-    pdf = await http.get(f"/signing-requests/{request['id']}/signed.pdf", headers=mfo)
-    if pdf.status_code != 200 or not pdf.content.startswith(b"%PDF"):
-        raise RuntimeError(f"download: {pdf.status_code}")
-    step("download")
-    return pdf.content
+    return answer.json()
 
 
 REFUSED: list[str] = []   # operations refused (a 503 "busy" with Retry-After, ...): counted, not in the rates
 
 
 async def _run_for(seconds: float, tasks: int, once) -> tuple[int, list[float], float]:  # noqa: ANN001
+    """``tasks`` loops of ``once`` for ``seconds``: (operations completed within the window, every latency, the
+    window). As wrk counts: what is still in flight when the window closes is let finish but not counted, so the
+    rate is the steady state's, not diluted by the last operations draining with fewer in flight."""
     latencies: list[float] = []
-    stop = time.perf_counter() + seconds
+    began = time.perf_counter()
+    stop = began + seconds
+    within = 0
 
     async def loop(index: int) -> None:
+        nonlocal within
         while time.perf_counter() < stop:
-            began = time.perf_counter()
+            start = time.perf_counter()
             try:
                 await once(index)
             except RuntimeError as refused:
                 REFUSED.append(str(refused)[:200])
                 await asyncio.sleep(0.2)
                 continue
-            latencies.append(time.perf_counter() - began)
+            end = time.perf_counter()
+            latencies.append(end - start)
+            within += end <= stop
 
-    began = time.perf_counter()
     await asyncio.gather(*(loop(i) for i in range(tasks)))
-    return len(latencies), latencies, time.perf_counter() - began
-
-
-def _client(deployment: Deployment, tasks: int) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=deployment.url, timeout=120,
-                             limits=httpx.Limits(max_connections=tasks, max_keepalive_connections=tasks))
+    return within, latencies, seconds
 
 
 async def flows(deployment: Deployment, mfo: dict, admin: dict, seconds: float, tasks: int,
                 steps: dict[str, list[float]] | None = None) -> dict:
     steps = {} if steps is None else steps
     signed: list[bytes] = []
-    async with _client(deployment, tasks) as http:
+    async with Http(deployment.url, tasks) as http:
         await flow(http, deployment, mfo, admin, {})   # warm every path once
 
         async def once(_: int) -> None:
@@ -233,7 +169,7 @@ def interleaved_flows(deployment: Deployment, mfo: dict, admin: dict, seconds: f
     slices = []
     for _ in range(rounds):
         floor.measure(seconds / rounds)
-        slices.append(asyncio.run(flows(deployment, mfo, admin, seconds / rounds, tasks, steps)))
+        slices.append(run(flows(deployment, mfo, admin, seconds / rounds, tasks, steps)))
     latencies = [value for piece in slices for value in piece["latencies"]]
     count, elapsed = sum(piece["count"] for piece in slices), sum(piece["elapsed"] for piece in slices)
     return {"rate": count / elapsed, "p50": percentile(latencies, 0.5), "p99": percentile(latencies, 0.99),
@@ -314,13 +250,9 @@ def _seconds(text: str) -> float:
 
 
 async def verifications(deployment: Deployment, pdf: bytes, seconds: float, tasks: int) -> dict:
-    async with _client(deployment, tasks) as http:
+    async with Http(deployment.url, tasks) as http:
         async def once(index: int) -> None:
-            # One address per task: a process runs one verification per address at once (verify_per_address).
-            report = _ok(await http.post("/verify", files={"file": ("s.pdf", pdf, "application/pdf")},
-                                         headers={"X-Forwarded-For": f"10.9.{index // 250}.{index % 250 + 1}"}))
-            if report.get("indication") not in ("TOTAL-PASSED", "INDETERMINATE"):
-                raise RuntimeError(f"verification: {report.get('indication')}")
+            await verify(http, pdf, index)
 
         await once(0)
         count, latencies, elapsed = await _run_for(seconds, tasks, once)
@@ -446,7 +378,7 @@ def measure(deployment: Deployment, workers: int, seconds: float, concurrency: i
         before = cpu_by_kind()
         floor.measure(seconds)   # a probe: the floor first, then the flows alone (no slices between)
         with WaitSampler(waits) as sampler:
-            done["flows"] = asyncio.run(flows(deployment, mfo, admin, seconds, tasks))
+            done["flows"] = run(flows(deployment, mfo, admin, seconds, tasks))
         done["flows"]["floor"] = round(floor.flows_per_second, 2)
         after = cpu_by_kind()
         done["flow_waits"] = dict(sampler.counts.most_common(16))
@@ -457,7 +389,7 @@ def measure(deployment: Deployment, workers: int, seconds: float, concurrency: i
         done["flows"].pop(key, None)
     done["issuance"] = issuance(deployment, admin, seconds, issuance_concurrency * workers,
                                 Path(tempfile.mkdtemp(prefix="qoltanba-load-")))
-    done["verify"] = asyncio.run(verifications(deployment, done["flows"].pop("pdf"), seconds, tasks))
+    done["verify"] = run(verifications(deployment, done["flows"].pop("pdf"), seconds, tasks))
     done["ocsp"] = ocsp_rates(deployment, admin, seconds)
     done["load_after"] = round(os.getloadavg()[0], 1)
     done["refused"] = sorted({r.split(": ", 1)[0] + ": " + r.split(": ", 2)[1][:3] for r in REFUSED if ": " in r})
