@@ -50,7 +50,17 @@ class Http:
     async def __aexit__(self, *_: object) -> None:
         await self.session.close()
 
-    async def call(self, method: str, path: str, status: int = 200, **options) -> dict | bytes:  # noqa: ANN003
+    async def call(self, method: str, path: str, status: int = 200, *, files: dict | None = None,
+                   **options) -> dict | bytes:  # noqa: ANN003
+        """``files`` as httpx takes them (name: (filename, bytes, type)), with ``data``'s fields, go as one
+        multipart form; every other option as aiohttp takes it."""
+        if files is not None:
+            form = aiohttp.FormData()
+            for name, value in options.pop("data", {}).items():
+                form.add_field(name, value)
+            for name, (filename, content, kind) in files.items():
+                form.add_field(name, content, filename=filename, content_type=kind)
+            options["data"] = form
         async with self.session.request(method, path, **options) as answer:
             body = await answer.read()
             if answer.status != status:
@@ -72,7 +82,10 @@ async def _code(deployment: Deployment, phone: str, seen: int) -> str:
 
 
 async def flow(http: Http, deployment: Deployment, mfo: dict, admin: dict, steps: dict) -> bytes:
-    """One complete MFO flow; returns the signed PDF. ``steps``: seconds per step, appended."""
+    """One complete MFO flow; returns the signed PDF. ``steps``: seconds per step, appended.
+
+    ``http``: anything with ``Http.call``'s signature (benchmarks/probes/flow_queries.py passes the application
+    in-process through httpx); ``deployment``: anything with its ``messages`` and ``assertion``."""
     clock = time.perf_counter()
 
     def step(name: str) -> None:
@@ -95,10 +108,8 @@ async def flow(http: Http, deployment: Deployment, mfo: dict, admin: dict, steps
     await http.call("POST", f"/clients/{client['id']}/factors", 201, headers=mfo,
                     json={"kind": "biometric", "reference": f"tsoid-{os.urandom(4).hex()}"})
     step("client registered")
-    form = aiohttp.FormData()
-    form.add_field("file", PDF, filename="c.pdf", content_type="application/pdf")
-    form.add_field("metadata", json.dumps(f.loan_metadata(client_id_number=iin, kind="consent")))
-    document = (await http.call("POST", "/documents", 201, headers=mfo, data=form))["id"]
+    document = (await http.call("POST", "/documents", 201, headers=mfo, files={"file": ("c.pdf", PDF, "application/pdf")},
+                                data={"metadata": json.dumps(f.loan_metadata(client_id_number=iin, kind="consent"))}))["id"]
     step("upload")
     request = await http.call("POST", "/signing-requests", 201, headers=mfo, json={
         "document": document, "client": client["id"], "level": "B-LT"})
@@ -127,9 +138,7 @@ async def flow(http: Http, deployment: Deployment, mfo: dict, admin: dict, steps
 
 async def verify(http: Http, pdf: bytes, index: int) -> None:
     """``POST /verify`` of ``pdf``; one address per task (a process runs one verification per address at once)."""
-    form = aiohttp.FormData()
-    form.add_field("file", pdf, filename="s.pdf", content_type="application/pdf")
-    report = await http.call("POST", "/verify", data=form,
+    report = await http.call("POST", "/verify", files={"file": ("s.pdf", pdf, "application/pdf")},
                              headers={"X-Forwarded-For": f"10.9.{index // 250}.{index % 250 + 1}"})
     if report.get("indication") not in ("TOTAL-PASSED", "INDETERMINATE"):
         raise Refused(f"verification: {report.get('indication')}")

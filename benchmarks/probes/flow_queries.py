@@ -31,6 +31,7 @@ import httpx  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
 import load  # noqa: E402
+from flow_driver import Refused  # noqa: E402
 
 CURRENT = contextvars.ContextVar("request", default="(outside a request)")
 ID = re.compile(r"/[0-9a-f]{16,}|/\d+(?=/|$)")
@@ -48,6 +49,20 @@ class Outbox:
 
     def assertion(self, **kwargs) -> str:  # noqa: ANN003
         return self.services.biometric_simulator.assertion(**kwargs)
+
+
+class InProcess:
+    """``flow_driver.Http.call`` over httpx's ASGI transport: the application in this process, no network."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def call(self, method: str, path: str, status: int = 200, **options) -> dict | bytes:  # noqa: ANN003
+        answer = await self.http.request(method, path, **options)
+        if answer.status_code != status:
+            raise Refused(f"{method} {path}: {answer.status_code} {answer.text[:300]}")
+        return answer.json() if answer.headers.get("content-type", "").startswith("application/json") \
+            else answer.content
 
 
 def main() -> None:
@@ -106,7 +121,8 @@ def main() -> None:
                 CURRENT.reset(token)
 
         async def run() -> None:
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=counted), base_url="http://probe") as http:
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=counted), base_url="http://probe") as client:
+                http = InProcess(client)
                 await load.flow(http, Outbox(services), mfo, admin, {})
                 counts.clear()
                 for _ in range(args.flows):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from registry.models import (
     BiometricAssertionRow,
@@ -17,7 +17,7 @@ from registry.models import (
     SigningRequestRow,
     SigningRequestStatus,
 )
-from registry.repositories.base import _Repository, _TenantScoped
+from registry.repositories.base import _Repository, _TenantScoped, built
 from registry.sealing import digest
 from registry.unit_of_work import UnitOfWork
 
@@ -26,7 +26,7 @@ class ClientRepository(_TenantScoped):
     row_type = ClientRow
 
     def by_id(self, tenant: str, client_id: int) -> ClientRow | None:
-        row = self._session.get(ClientRow, client_id)   # by primary key: a row already held is not read again
+        row = self._by_id(ClientRow, client_id)   # by primary key: a row already held is not read again
         return row if row is not None and row.tenant == tenant else None
 
     def by_id_number(self, tenant: str, id_number: str) -> ClientRow | None:
@@ -55,27 +55,32 @@ class ClientFactorRepository(_Repository):
 
     def of_client(self, client_id: int, *, kind: str | None = None, status: str | None = None,
                   for_update: bool = False) -> list[ClientFactorRow]:
-        stmt = select(ClientFactorRow).where(ClientFactorRow.client_id == client_id)
-        if kind is not None:
-            stmt = stmt.where(ClientFactorRow.kind == kind)
-        if status is not None:
-            stmt = stmt.where(ClientFactorRow.status == status)
-        if for_update:
-            stmt = stmt.with_for_update()
-        return list(self._session.execute(stmt.order_by(ClientFactorRow.id)).scalars())
+        def build():  # noqa: ANN202
+            stmt = select(ClientFactorRow).where(ClientFactorRow.client_id == bindparam("client_id"))
+            if kind is not None:
+                stmt = stmt.where(ClientFactorRow.kind == bindparam("kind"))
+            if status is not None:
+                stmt = stmt.where(ClientFactorRow.status == bindparam("status"))
+            stmt = stmt.order_by(ClientFactorRow.id)
+            return stmt.with_for_update() if for_update else stmt
+
+        stmt = built(("factors", kind is not None, status is not None, for_update), build)
+        return list(self._session.execute(stmt, {"client_id": client_id, "kind": kind, "status": status}).scalars())
 
     def kinds(self, client_id: int, *, status: str) -> set[str]:
         """The kinds of the client's factors in ``status``: one column read, no row loaded (or unsealed)."""
-        stmt = select(ClientFactorRow.kind).where(ClientFactorRow.client_id == client_id,
-                                                  ClientFactorRow.status == status).distinct()
-        return set(self._session.execute(stmt).scalars())
+        stmt = built(("factor kinds",), lambda: select(ClientFactorRow.kind).where(
+            ClientFactorRow.client_id == bindparam("client_id"), ClientFactorRow.status == bindparam("status")).distinct())
+        return set(self._session.execute(stmt, {"client_id": client_id, "status": status}).scalars())
 
     def by_public_id(self, client_id: int, public_id: str, *, for_update: bool = False) -> ClientFactorRow | None:
-        stmt = select(ClientFactorRow).where(ClientFactorRow.client_id == client_id,
-                                             ClientFactorRow.public_id == public_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        return self._session.execute(stmt).scalar_one_or_none()
+        def build():  # noqa: ANN202
+            stmt = select(ClientFactorRow).where(ClientFactorRow.client_id == bindparam("client_id"),
+                                                 ClientFactorRow.public_id == bindparam("public_id"))
+            return stmt.with_for_update() if for_update else stmt
+
+        stmt = built(("factor", for_update), build)
+        return self._session.execute(stmt, {"client_id": client_id, "public_id": public_id}).scalar_one_or_none()
 
     def enrolling(self, public_id: str, *, for_update: bool = False) -> tuple[ClientFactorRow, ClientRow] | None:
         """A factor the client enrols on their own channel (issue 15) and its client: found by the factor's id
@@ -93,10 +98,12 @@ class SigningRequestRepository(_TenantScoped):
 
     def for_client(self, public_id: str, *, for_update: bool = False) -> SigningRequestRow | None:
         """The request a client's token names; the caller checks the token before showing anything."""
-        stmt = select(SigningRequestRow).where(SigningRequestRow.public_id == public_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        return self._session.execute(stmt).scalar_one_or_none()
+        def build():  # noqa: ANN202
+            stmt = select(SigningRequestRow).where(SigningRequestRow.public_id == bindparam("public_id"))
+            return stmt.with_for_update() if for_update else stmt
+
+        stmt = built(("request for its client", for_update), build)
+        return self._session.execute(stmt, {"public_id": public_id}).scalar_one_or_none()
 
     def open_expired(self, now: dt.datetime, limit: int = 100) -> list[SigningRequestRow]:
         stmt = (select(SigningRequestRow).where(SigningRequestRow.status == SigningRequestStatus.OPEN,
@@ -119,13 +126,17 @@ class SigningRequestRepository(_TenantScoped):
                     for_update: bool = False) -> list[SigningRequestRow]:
         """The document's requests (in ``status``), oldest first; ``for_update``: each locked as it is read (on
         PostgreSQL the status is looked at again on the locked row, so one that just left it is not returned)."""
-        stmt = select(SigningRequestRow).where(SigningRequestRow.tenant == tenant,
-                                               SigningRequestRow.document_id == document_id)
-        if status is not None:
-            stmt = stmt.where(SigningRequestRow.status == status)
-        if for_update:
-            stmt = stmt.with_for_update()
-        return list(self._session.execute(stmt.order_by(SigningRequestRow.id)).scalars())
+        def build():  # noqa: ANN202
+            stmt = select(SigningRequestRow).where(SigningRequestRow.tenant == bindparam("tenant"),
+                                                   SigningRequestRow.document_id == bindparam("document_id"))
+            if status is not None:
+                stmt = stmt.where(SigningRequestRow.status == bindparam("status"))
+            stmt = stmt.order_by(SigningRequestRow.id)
+            return stmt.with_for_update() if for_update else stmt
+
+        stmt = built(("requests of a document", status is not None, for_update), build)
+        return list(self._session.execute(stmt, {"tenant": tenant, "document_id": document_id,
+                                                 "status": status}).scalars())
 
 
 class FactorProofRepository(_Repository):
@@ -147,8 +158,9 @@ class FactorProofRepository(_Repository):
     def of_request(self, request_id: int) -> list[FactorProofRow]:
         read = self._read.get(request_id)
         if read is None:
-            stmt = select(FactorProofRow).where(FactorProofRow.request_id == request_id).order_by(FactorProofRow.id)
-            read = self._read[request_id] = list(self._session.execute(stmt).scalars())
+            stmt = built(("proofs",), lambda: select(FactorProofRow).where(
+                FactorProofRow.request_id == bindparam("request_id")).order_by(FactorProofRow.id))
+            read = self._read[request_id] = list(self._session.execute(stmt, {"request_id": request_id}).scalars())
         return list(read)
 
 
@@ -159,12 +171,17 @@ class OneTimeCodeRepository(_Repository):
     def sent(self, factor_id: int, request_id: int | None, purpose: str, *,
              for_update: bool = False) -> list[OneTimeCodeRow]:
         """Every code sent for this factor and request (or enrolment), oldest first."""
-        stmt = select(OneTimeCodeRow).where(OneTimeCodeRow.factor_id == factor_id, OneTimeCodeRow.purpose == purpose)
-        stmt = stmt.where(OneTimeCodeRow.request_id.is_(None) if request_id is None
-                          else OneTimeCodeRow.request_id == request_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        return list(self._session.execute(stmt.order_by(OneTimeCodeRow.id)).scalars())
+        def build():  # noqa: ANN202
+            stmt = select(OneTimeCodeRow).where(OneTimeCodeRow.factor_id == bindparam("factor_id"),
+                                                OneTimeCodeRow.purpose == bindparam("purpose"))
+            stmt = stmt.where(OneTimeCodeRow.request_id.is_(None) if request_id is None
+                              else OneTimeCodeRow.request_id == bindparam("request_id"))
+            stmt = stmt.order_by(OneTimeCodeRow.id)
+            return stmt.with_for_update() if for_update else stmt
+
+        stmt = built(("codes sent", request_id is None, for_update), build)
+        return list(self._session.execute(stmt, {"factor_id": factor_id, "purpose": purpose,
+                                                 "request_id": request_id}).scalars())
 
 
 class BiometricChallengeRepository(_Repository):
@@ -172,10 +189,13 @@ class BiometricChallengeRepository(_Repository):
         return self._add(row)
 
     def of_request(self, request_id: int, *, for_update: bool = False) -> list[BiometricChallengeRow]:
-        stmt = select(BiometricChallengeRow).where(BiometricChallengeRow.request_id == request_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        return list(self._session.execute(stmt.order_by(BiometricChallengeRow.id)).scalars())
+        def build():  # noqa: ANN202
+            stmt = select(BiometricChallengeRow).where(BiometricChallengeRow.request_id == bindparam("request_id"))
+            stmt = stmt.order_by(BiometricChallengeRow.id)
+            return stmt.with_for_update() if for_update else stmt
+
+        stmt = built(("challenges", for_update), build)
+        return list(self._session.execute(stmt, {"request_id": request_id}).scalars())
 
 
 class BiometricAssertionRepository(_Repository):
@@ -184,16 +204,19 @@ class BiometricAssertionRepository(_Repository):
         return self._add(row)
 
     def seen(self, provider: str, assertion_id: str) -> bool:
-        stmt = select(BiometricAssertionRow.id).where(BiometricAssertionRow.provider == provider,
-                                                      BiometricAssertionRow.assertion_id == assertion_id)
-        return self._session.execute(stmt).first() is not None
+        stmt = built(("assertion seen",), lambda: select(BiometricAssertionRow.id).where(
+            BiometricAssertionRow.provider == bindparam("provider"),
+            BiometricAssertionRow.assertion_id == bindparam("assertion_id")))
+        return self._session.execute(stmt, {"provider": provider, "assertion_id": assertion_id}).first() is not None
 
 
 class EvidenceRepository(_TenantScoped):
     row_type = EvidenceRecordRow
 
     def of_request(self, request_id: int, *, for_update: bool = False) -> EvidenceRecordRow | None:
-        stmt = select(EvidenceRecordRow).where(EvidenceRecordRow.request_id == request_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        return self._session.execute(stmt).scalar_one_or_none()
+        def build():  # noqa: ANN202
+            stmt = select(EvidenceRecordRow).where(EvidenceRecordRow.request_id == bindparam("request_id"))
+            return stmt.with_for_update() if for_update else stmt
+
+        stmt = built(("evidence", for_update), build)
+        return self._session.execute(stmt, {"request_id": request_id}).scalar_one_or_none()

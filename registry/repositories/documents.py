@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from registry.models import (
     DocumentRow,
@@ -13,7 +13,7 @@ from registry.models import (
     SigningSessionRow,
     TrustAnchorRow,
 )
-from registry.repositories.base import _Repository, _TenantScoped
+from registry.repositories.base import _Repository, _TenantScoped, built
 from registry.sealing import digest
 
 
@@ -28,15 +28,18 @@ class DocumentRepository(_Repository):
         return self._add(row)
 
     def by_public_id(self, tenant: str, public_id: str, *, for_update: bool = False) -> DocumentRow | None:
-        stmt = select(DocumentRow).where(DocumentRow.tenant == tenant, DocumentRow.public_id == public_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        return self._session.execute(stmt).scalar_one_or_none()
+        def build():  # noqa: ANN202
+            stmt = select(DocumentRow).where(DocumentRow.tenant == bindparam("tenant"),
+                                             DocumentRow.public_id == bindparam("public_id"))
+            return stmt.with_for_update() if for_update else stmt
+
+        stmt = built(("document", for_update), build)
+        return self._session.execute(stmt, {"tenant": tenant, "public_id": public_id}).scalar_one_or_none()
 
     def by_id(self, tenant: str, document_id: int) -> DocumentRow | None:
         # By primary key: a row this unit of work already holds is not read again (a signing step reads its
         # document several times).
-        row = self._session.get(DocumentRow, document_id)
+        row = self._by_id(DocumentRow, document_id)
         return row if row is not None and row.tenant == tenant else None
 
     def of_client(self, tenant: str, id_number: str, *, limit: int = 100) -> Sequence[DocumentRow]:
@@ -89,9 +92,10 @@ class DocumentVersionRepository(_Repository):
         return self._add(row)
 
     def latest(self, document_id: int) -> DocumentVersionRow | None:
-        stmt = (select(DocumentVersionRow).where(DocumentVersionRow.document_id == document_id)
-                .order_by(DocumentVersionRow.number.desc()).limit(1))
-        return self._session.execute(stmt).scalar_one_or_none()
+        stmt = built(("latest version",), lambda: select(DocumentVersionRow).where(
+            DocumentVersionRow.document_id == bindparam("document_id")).order_by(
+            DocumentVersionRow.number.desc()).limit(1))
+        return self._session.execute(stmt, {"document_id": document_id}).scalar_one_or_none()
 
     def by_number(self, document_id: int, number: int) -> DocumentVersionRow | None:
         stmt = select(DocumentVersionRow).where(DocumentVersionRow.document_id == document_id,
@@ -99,12 +103,12 @@ class DocumentVersionRepository(_Repository):
         return self._session.execute(stmt).scalar_one_or_none()
 
     def by_id(self, version_id: int) -> DocumentVersionRow | None:
-        return self._session.get(DocumentVersionRow, version_id)
+        return self._by_id(DocumentVersionRow, version_id)
 
     def list(self, document_id: int) -> Sequence[DocumentVersionRow]:
-        stmt = (select(DocumentVersionRow).where(DocumentVersionRow.document_id == document_id)
-                .order_by(DocumentVersionRow.number))
-        return list(self._session.execute(stmt).scalars())
+        stmt = built(("versions",), lambda: select(DocumentVersionRow).where(
+            DocumentVersionRow.document_id == bindparam("document_id")).order_by(DocumentVersionRow.number))
+        return list(self._session.execute(stmt, {"document_id": document_id}).scalars())
 
 
 class SigningAuthorisationRepository(_TenantScoped):

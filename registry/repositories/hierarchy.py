@@ -19,7 +19,7 @@ from registry.models import (
     IssuanceJournalRow,
     SequenceRow,
 )
-from registry.repositories.base import Conflict, _Repository
+from registry.repositories.base import Conflict, _Repository, built
 
 _CENTRES = CentreRow.__table__
 _CERTIFICATES = CertificateRow.__table__
@@ -59,12 +59,14 @@ class CertificateRepository(_Repository):
 
     def by_serial(self, serial: str, issuer_id: int | None = None, *,
                   for_update: bool = False) -> list[CertificateRow]:
-        stmt = select(CertificateRow).where(CertificateRow.serial == serial)
-        if issuer_id is not None:
-            stmt = stmt.where(CertificateRow.issuer_id == issuer_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        return list(self._session.execute(stmt).scalars())
+        def build():  # noqa: ANN202
+            stmt = select(CertificateRow).where(CertificateRow.serial == bindparam("serial"))
+            if issuer_id is not None:
+                stmt = stmt.where(CertificateRow.issuer_id == bindparam("issuer_id"))
+            return stmt.with_for_update() if for_update else stmt
+
+        stmt = built(("certificates by serial", issuer_id is not None, for_update), build)
+        return list(self._session.execute(stmt, {"serial": serial, "issuer_id": issuer_id}).scalars())
 
     def record_issuance(self, certificate: dict, journal: dict) -> int:
         """Insert a certificate and its journal row with two Core statements.

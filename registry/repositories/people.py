@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from registry.models import ActorRow, ApprovalRow, CaKeyRetirementRow, ConsoleSessionRow, PersonRow
-from registry.repositories.base import _Repository
+from registry.repositories.base import _Repository, built
 
 
 class ActorRepository(_Repository):
@@ -15,7 +15,8 @@ class ActorRepository(_Repository):
         return self._add(row)
 
     def by_key_id(self, key_id: str) -> ActorRow | None:
-        return self._session.execute(select(ActorRow).where(ActorRow.key_id == key_id)).scalar_one_or_none()
+        stmt = built(("actor by key",), lambda: select(ActorRow).where(ActorRow.key_id == bindparam("key_id")))
+        return self._session.execute(stmt, {"key_id": key_id}).scalar_one_or_none()
 
     def by_name(self, name: str) -> ActorRow | None:
         return self._session.execute(select(ActorRow).where(ActorRow.name == name)).scalar_one_or_none()

@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import and_, delete, false, func, or_, select, text
+from sqlalchemy import and_, bindparam, delete, false, func, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from registry.models import JobRow, JobStatus, RateBucketRow, SMSOutboxRow
-from registry.repositories.base import _Repository
+from registry.repositories.base import _Repository, built
 from registry.sealing import digest
 
 _WAITING = (JobStatus.QUEUED, JobStatus.RUNNING)
@@ -110,8 +110,9 @@ class RateBucketRepository(_Repository):
     def wait(self, bucket: str, key: str, *, tolerance: float, now: float) -> float | None:
         """Seconds until ``key`` may go again, or None when it may now; nothing is taken."""
         table = RateBucketRow.__table__
-        tat = self._tx.connection.execute(select(table.c.tat).where(table.c.bucket == bucket,
-                                                               table.c.key == key)).scalar_one_or_none()
+        stmt = built(("rate bucket",), lambda: select(table.c.tat).where(table.c.bucket == bindparam("bucket"),
+                                                                          table.c.key == bindparam("key")))
+        tat = self._tx.connection.execute(stmt, {"bucket": bucket, "key": key}).scalar_one_or_none()
         if tat is None or tat - now <= tolerance:
             return None
         return tat - now - tolerance

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from registry.models import ContractFormRow, TenantRow
-from registry.repositories.base import _Repository, _TenantScoped
+from registry.repositories.base import _Repository, _TenantScoped, built
 
 
 class TenantRepository(_Repository):
@@ -13,14 +13,16 @@ class TenantRepository(_Repository):
         return self._add(row)
 
     def by_code(self, code: str, *, for_update: bool = False) -> TenantRow | None:
-        stmt = select(TenantRow).where(TenantRow.code == code)
-        if for_update:
-            stmt = stmt.with_for_update()
-        return self._session.execute(stmt).scalar_one_or_none()
+        def build():  # noqa: ANN202
+            stmt = select(TenantRow).where(TenantRow.code == bindparam("code"))
+            return stmt.with_for_update() if for_update else stmt
+
+        return self._session.execute(built(("tenant", for_update), build), {"code": code}).scalar_one_or_none()
 
     def status_of(self, code: str) -> str | None:
         """The tenant's status alone (a column read: its seal and policy are not loaded); None if unknown."""
-        return self._session.execute(select(TenantRow.status).where(TenantRow.code == code)).scalar_one_or_none()
+        stmt = built(("tenant status",), lambda: select(TenantRow.status).where(TenantRow.code == bindparam("code")))
+        return self._session.execute(stmt, {"code": code}).scalar_one_or_none()
 
     def by_bin(self, bin_: str) -> TenantRow | None:
         return self._session.execute(select(TenantRow).where(TenantRow.bin == bin_)).scalar_one_or_none()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from registry.models import WebhookDeliveryRow, WebhookDeliveryStatus, WebhookEndpointRow
-from registry.repositories.base import _Repository
+from registry.repositories.base import _Repository, built
 
 
 class WebhookEndpointRepository(_Repository):
@@ -15,10 +15,11 @@ class WebhookEndpointRepository(_Repository):
         return self._add(row)
 
     def of_tenant(self, tenant: str, *, for_update: bool = False) -> WebhookEndpointRow | None:
-        stmt = select(WebhookEndpointRow).where(WebhookEndpointRow.tenant == tenant)
-        if for_update:
-            stmt = stmt.with_for_update()
-        return self._session.execute(stmt).scalar_one_or_none()
+        def build():  # noqa: ANN202
+            stmt = select(WebhookEndpointRow).where(WebhookEndpointRow.tenant == bindparam("tenant"))
+            return stmt.with_for_update() if for_update else stmt
+
+        return self._session.execute(built(("endpoint", for_update), build), {"tenant": tenant}).scalar_one_or_none()
 
 
 class WebhookDeliveryRepository(_Repository):
