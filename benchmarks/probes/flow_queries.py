@@ -47,6 +47,13 @@ class Outbox:
     def messages(self) -> list[dict]:
         return [{"to": m.phone, "text": m.text} for m in self.services.sms.messages()]
 
+    def code_now(self, phone: str, after: int = 0) -> str | None:
+        for message in reversed(self.messages[after:]):
+            found = re.search(r"\b(\d{6})\b", message["text"]) if message["to"] == phone else None
+            if found:
+                return found.group(1)
+        return None
+
     def assertion(self, **kwargs) -> str:  # noqa: ANN003
         return self.services.biometric_simulator.assertion(**kwargs)
 
