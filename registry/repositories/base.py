@@ -14,7 +14,7 @@ from registry.unit_of_work import UnitOfWork
 
 
 _Statement = TypeVar("_Statement")
-_BUILT: dict[tuple, object] = {}
+_BUILT: dict[tuple, object] = {}   # (the build's code, its shape) → the statement
 
 
 def built(shape: tuple, build: Callable[[], _Statement]) -> _Statement:
@@ -24,11 +24,14 @@ def built(shape: tuple, build: Callable[[], _Statement]) -> _Statement:
     call of that shape (``shape``: the method and whichever optional filters or lock it uses). Building a SELECT
     with its criteria and cache key anew for each call cost about a third of a small indexed read's CPU on
     PostgreSQL (187 → 124 µs; benchmarks/RESULTS.md, load.py, 2026-12-07 evening). Statements are immutable
-    and shared by threads; two threads building the same shape at once both build it, and one is kept.
+    and shared by threads; two threads building the same shape at once both build it, and one is kept. The
+    key includes ``build``'s code (its place in the source), so two methods can never share a statement by
+    naming their shapes alike.
     """
-    statement = _BUILT.get(shape)
+    key = (build.__code__, shape)
+    statement = _BUILT.get(key)
     if statement is None:
-        statement = _BUILT[shape] = build()
+        statement = _BUILT[key] = build()
     return statement  # type: ignore[return-value]
 
 

@@ -47,8 +47,15 @@ def test_a_shape_is_built_once_and_each_call_reads_its_own_values(tmp_path) -> N
         assert locked is not None and locked.code == "alpha"
         tx.close()
     calls: list[int] = []
-    first = built(("test shape",), lambda: calls.append(1) or object())
-    assert built(("test shape",), lambda: calls.append(1) or object()) is first and calls == [1]
+
+    def build() -> object:
+        calls.append(1)
+        return object()
+
+    first = built(("test shape",), build)
+    assert built(("test shape",), build) is first and calls == [1]
+    # Another method naming its shape alike gets a statement of its own.
+    assert built(("test shape",), lambda: object()) is not first
 
 
 def test_the_locking_shape_is_a_statement_of_its_own(tmp_path) -> None:
@@ -59,7 +66,7 @@ def test_the_locking_shape_is_a_statement_of_its_own(tmp_path) -> None:
         tx.tenants.by_code("alpha")
         tx.tenants.by_code("alpha", for_update=True)
         tx.close()
-    shapes = {shape: statement for shape, statement in _BUILT.items() if shape[:1] == ("tenant",)}
+    shapes = {key[1]: statement for key, statement in _BUILT.items() if key[1][:1] == ("tenant",)}
     plain, locking = shapes.get(("tenant", False)), shapes.get(("tenant", True))
     assert plain is not None and locking is not None
     assert "FOR UPDATE" not in str(plain.compile(dialect=postgresql.dialect()))
