@@ -26,6 +26,7 @@ from registry import (
     BiometricChallengeRow,
     ClientFactorRow,
     Conflict,
+    DocumentRow,
     DocumentVersionRow,
     FactorProofRow,
     FactorStatus,
@@ -290,7 +291,9 @@ class FactorProofs:
             result = None
             if error is None or not open_only:
                 if open_only:
-                    self._check_document(tx, row)
+                    # Held for the unit of work: the identity map keeps a row only while someone does, and
+                    # ``work`` reads the document's fixed fields (its ids, kind, title) by id again.
+                    document = self._check_document(tx, row)  # noqa: F841 - held, see above
                     if self.clock.now() < row.review_until:
                         raise ReviewWindowOpen(row.review_until)
                 result, error = work(tx, row)
@@ -314,10 +317,11 @@ class FactorProofs:
             raise TokenRefused()
         return row
 
-    def _check_document(self, tx: ProofStore, row: SigningRequestRow) -> None:
+    def _check_document(self, tx: ProofStore, row: SigningRequestRow) -> DocumentRow:
         doc = tx.documents.by_id(row.tenant, row.document_id)
         if tx.document_versions.latest(doc.id).sha256 != row.document_sha256:
             raise ConflictError("the document changed since the request was made; the MFO starts a new one")
+        return doc
 
     def _needed(self, tx: ProofStore, row: SigningRequestRow, kind: Factor, *,
                 for_update: bool = False) -> ClientFactorRow:

@@ -346,3 +346,28 @@ def test_the_sms_gateway_gets_each_message_as_json_with_its_bearer_token(receive
     handler.fail_first = 10 ** 6
     with pytest.raises(DeliveryFailed):
         gateway.send("alpha", "+77011234567", "again")
+
+
+def test_a_factor_step_reads_its_document_once(services) -> None:
+    """Issue 17 (fewer statements): the step checks the document and then shows it, from one read; the view
+    it answers names the document all the same."""
+    from sqlalchemy import event
+
+    svc = services
+    held = client_with_held_key(svc)
+    client, number, _ = enrolled(svc, held.iin)
+    document, request = consent(svc, held.iin, client)
+    svc.client_signing.start(request.id, request.token, "sms", CTX)
+    reads: list[str] = []
+
+    def capture(_conn, _cursor, statement, *_rest) -> None:  # noqa: ANN001, ANN002
+        if statement.lstrip().upper().startswith("SELECT") and "FROM documents" in statement:
+            reads.append(statement)
+
+    event.listen(svc.database.engine, "before_cursor_execute", capture)
+    try:
+        view = svc.client_signing.submit_code(request.id, request.token, "sms", last_code(svc, number), CTX)
+    finally:
+        event.remove(svc.database.engine, "before_cursor_execute", capture)
+    assert len(reads) == 1, reads
+    assert view.document.id == document.id and "sms" not in view.missing
