@@ -277,8 +277,8 @@ class SigningService(SealSigning):
         if signatory == SEAL and document.status != STATUS_CLIENT_SIGNED:
             raise ConflictError("the MFO's seal signs after the client" if document.status == STATUS_UPLOADED
                                 else "the document is already sealed")
-        latest = tx.document_versions.latest(document.id)
-        signatures = sum(1 for v in tx.document_versions.list(document.id) if v.signature_field)
+        versions = tx.document_versions.list(document.id)   # by number; their bytes load when read
+        latest, signatures = versions[-1], sum(1 for v in versions if v.signature_field)
         return DocumentSnapshot(document_row_id=document.id, document=document.public_id, kind=document.kind,
                          status=document.status, version_id=latest.id, version_sha256=latest.sha256,
                          content=latest.content, signatures=signatures,
