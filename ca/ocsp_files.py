@@ -7,7 +7,9 @@ and keeps (``OCSPResponder._store``), the answer is written to
 it at the request's own path (``try_files $uri``: nginx decodes ``%2B``,
 ``%2F`` and ``%3D`` before looking; a ``/`` inside the base64 is a
 sub-directory, which is where the path's ``/`` leads too) and only a miss
-reaches the application, which signs, keeps and writes the answer.
+reaches the application, which signs, keeps and writes the answer. A
+request whose base64 ends in ``/`` (its GET path ends in ``/``, where nginx
+looks for a directory) gets no file: the application answers it each time.
 
 Each file is written atomically (a temporary name, then ``rename``), so a
 reader gets the old answer or the new one, never half of one.
@@ -60,6 +62,10 @@ class OCSPFiles:
     def write(self, code: str, request: bytes, der: bytes, certs: Iterable[tuple[int, str]]) -> bool:
         """The answer to exactly these request bytes, at the request's GET path; False when it cannot be."""
         relative = self.relative_path(code, request)
+        if relative.endswith("/"):
+            # A base64 ending in "/" is a GET path ending in "/", where nginx's try_files looks for a directory:
+            # no file could be served there, so those requests are the application's to answer, every time.
+            return False
         name = hashlib.sha256(request).hexdigest()
         try:
             for centre_id, serial in certs:   # the index first: a revocation seen meanwhile finds the file

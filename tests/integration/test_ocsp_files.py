@@ -26,6 +26,15 @@ def _request(services, certificate) -> bytes:
         serialization.Encoding.DER)
 
 
+def _with_a_file(services):  # noqa: ANN001, ANN202
+    """A person's certificate whose OCSP request can be a file: its base64 does not end in "/" (the last test)."""
+    for _ in range(20):
+        issued = f.issue_person(services)
+        if not base64.b64encode(_request(services, issued.certificate)).endswith(b"/"):
+            return issued
+    raise AssertionError("20 requests in a row ending in '/'")
+
+
 def _status(der: bytes) -> ocsp.OCSPCertStatus:
     return ocsp.load_der_ocsp_response(der).certificate_status
 
@@ -34,7 +43,7 @@ def test_a_revocation_removes_the_answer_file_a_stopped_process_wrote(services) 
     """NAT-8: the certificate's status is current wherever it is read, nginx's files included."""
     from api.wiring import Services
 
-    issued = f.issue_person(services)
+    issued = _with_a_file(services)
     request = _request(services, issued.certificate)
     other = Services.build(services.settings)   # another worker on the same home
     try:
@@ -54,7 +63,7 @@ def test_a_revocation_removes_the_answer_file_a_stopped_process_wrote(services) 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)   # files only: one database is enough
 def test_answer_files_half_their_validity_old_are_swept(services) -> None:
-    old, fresh = f.issue_person(services), f.issue_person(services)
+    old, fresh = _with_a_file(services), _with_a_file(services)
     paths = []
     for issued in (old, fresh):
         request = _request(services, issued.certificate)
@@ -73,3 +82,18 @@ def test_a_request_that_cannot_be_a_file_is_still_answered(services) -> None:
     assert files.write("national", b"\x30" * 400, b"answer", [(1, "ab")]) is False
     issued = f.issue_person(services)
     assert _status(services.responder.respond(_request(services, issued.certificate))) == ocsp.OCSPCertStatus.GOOD
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_request_whose_get_path_ends_in_a_slash_gets_no_file(services) -> None:
+    """Its base64 ends in "/": nginx would look for a directory there (try_files), so the file would never be
+    served, and written as a file it would take the name another request's path needs as a directory."""
+    files = services.responder.files
+    request = b"\x30\x00\xff" * 30 + b"\x00\x00\xff"      # base64 "MAD/…AAD/": ends in "/"
+    assert base64.b64encode(request).decode().endswith("/")
+    assert files.write("national", request, b"answer", [(1, "ab")]) is False
+    written = [p for p in files.directory.rglob("*") if p.is_file()]
+    assert written == [] and not (files.index / "1-ab").exists()
+    ordinary = b"\x30\x00\xff" * 30 + b"\x00\x00\x00"      # ends in "AAAA"
+    assert files.write("national", ordinary, b"answer", [(1, "ab")]) is True
+    assert files.path_of("national", ordinary).read_bytes() == b"answer"
