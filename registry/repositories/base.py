@@ -63,7 +63,7 @@ class _Repository:
         """``Session.get`` for the hot reads: a row this unit of work holds is not read again; otherwise one
         statement built once (``built``), which costs about three quarters of ``Session.get``'s own load."""
         session = self._session
-        row = session.identity_map.get((row_type, (ident,), None))
+        row = session.identity_map.get(session.identity_key(row_type, ident))
         if row is not None:
             return row
         stmt = built((row_type, "by id"), lambda: select(row_type).where(row_type.id == bindparam("id")))
