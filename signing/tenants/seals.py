@@ -138,8 +138,9 @@ class TenantSeals:
     def active(self, tx: SealStore, tenant: str) -> TenantRow:
         """The tenant's row, registered and active (read again in the signature's storing transaction)."""
         row = tx.tenants.by_code(tenant) if tenant else None
-        _require_active(tenant, row.status if row is not None else None)
-        assert row is not None   # else UnknownTenant was raised
+        if row is None:
+            raise UnknownTenant(tenant)
+        _require_active(tenant, row.status)
         return row
 
     def find(self, tx: SealStore, tenant: str) -> TenantRow:
