@@ -351,29 +351,52 @@ class WaitSampler:
         self._thread.join()
 
 
-def cpu_by_kind() -> collections.Counter:
-    """CPU seconds (user + system) every live process has used, summed by what it is (``--waits``' accounting)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    used: collections.Counter = collections.Counter()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+def process_kinds() -> dict[str, str]:
+    """Every live process by pid: "worker" (qoltanba serve's, the verification forkservers its workers start),
+    "postgres", "nginx", "driver" (this process) or "other"."""
+    kinds = {}
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            command = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        kind = ("worker" if " serve" in command or "forkserver" in command or "multiprocessing" in command
-                else "postgres" if "postgres" in command else "nginx" if "nginx" in command
-                else "driver" if int(stat.parent.name) == os.getpid() else "other")
-        used[kind] += (int(fields[11]) + int(fields[12])) / ticks
+        pid = cmdline.parent.name
+        kinds[pid] = ("driver" if int(pid) == os.getpid()
+                      else "worker" if " serve" in command or "forkserver" in command or "multiprocessing" in command
+                      else "postgres" if "postgres" in command else "nginx" if "nginx" in command else "other")
+    return kinds
+
+
+def cpu_of(pid: str) -> tuple[float, float]:
+    """(user, system) CPU seconds the process has used; zeros for one that has ended."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0, 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / ticks, int(fields[12]) / ticks
+
+
+def cpu_by_kind() -> collections.Counter:
+    """CPU seconds (user + system) every live process has used, summed by what it is (``--waits``' accounting)."""
+    used: collections.Counter = collections.Counter()
+    for pid, kind in process_kinds().items():
+        used[kind] += sum(cpu_of(pid))
     return used
 
 
-def measure(deployment: Deployment, workers: int, seconds: float, concurrency: int, floor: Floor,
-            waits: str | None = None, issuance_concurrency: int = 4) -> dict:
+def mfo_and_admin(deployment: Deployment) -> tuple[dict, dict]:
+    """The load's tenant and its MFO's API key made on ``deployment``: (the MFO's headers, the administrator's)."""
     admin = {"X-API-Key": deployment.admin_key()}
     _cli(deployment, "tenant", "create", "--name", "ТОО МФО Жүк", "--bin", legal_bin(917), "--code", TENANT)
     mfo = {"X-API-Key": _cli(deployment, "apikey", "create", "--name", "load-mfo", "--role", "mfo", "--tenant",
                              TENANT)["key"]}
+    return mfo, admin
+
+
+def measure(deployment: Deployment, workers: int, seconds: float, concurrency: int, floor: Floor,
+            waits: str | None = None, issuance_concurrency: int = 4) -> dict:
+    mfo, admin = mfo_and_admin(deployment)
     tasks = concurrency * workers
     load = os.getloadavg()[0]
     done = {"workers": workers, "load_before": round(load, 1)}

@@ -40,36 +40,6 @@ from flow_driver import run  # noqa: E402
 
 from tests.support.deployment import deployed  # noqa: E402
 from tests.support.postgres import PostgresServer  # noqa: E402
-from tests.support.tenants import legal_bin  # noqa: E402
-
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _processes() -> dict[str, str]:
-    found = {}
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            found[cmdline.parent.name] = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-    return found
-
-
-def _kind(pid: str, command: str) -> str:
-    if int(pid) == os.getpid():
-        return "driver"
-    if " serve" in command or "multiprocessing" in command:
-        return "workers"
-    return "postgres" if "postgres" in command else "nginx" if "nginx" in command else "other"
-
-
-def _cpu(pid: str) -> tuple[float, float]:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0, 0.0
-    return int(fields[11]) / TICK, int(fields[12]) / TICK
-
 
 def _switches(pid: str) -> int:
     total = 0
@@ -83,10 +53,10 @@ def _switches(pid: str) -> int:
 
 
 def _snapshot() -> dict:
-    kinds = {pid: _kind(pid, command) for pid, command in _processes().items()}
+    kinds = load.process_kinds()
     machine = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    return {"kinds": kinds, "cpu": {pid: _cpu(pid) for pid in kinds}, "machine": machine,
-            "switches": {pid: _switches(pid) for pid, kind in kinds.items() if kind == "workers"}}
+    return {"kinds": kinds, "cpu": {pid: load.cpu_of(pid) for pid in kinds}, "machine": machine,
+            "switches": {pid: _switches(pid) for pid, kind in kinds.items() if kind == "worker"}}
 
 
 def _per_flow(before: dict, after: dict, flows: int) -> dict:
@@ -95,37 +65,32 @@ def _per_flow(before: dict, after: dict, flows: int) -> dict:
     for pid, kind in after["kinds"].items():
         user, system = after["cpu"][pid]
         user0, system0 = before["cpu"].get(pid, (0.0, 0.0))
-        if kind == "workers":
-            used["workers user"] = used.get("workers user", 0) + user - user0
-            used["workers kernel"] = used.get("workers kernel", 0) + system - system0
+        if kind == "worker":
+            used["worker user"] = used.get("worker user", 0) + user - user0
+            used["worker kernel"] = used.get("worker kernel", 0) + system - system0
         used[kind] = used.get(kind, 0) + user + system - user0 - system0
     ticks = [b - a for a, b in zip(before["machine"], after["machine"], strict=True)]
-    busy = (sum(ticks) - ticks[3] - ticks[4]) / TICK
+    tick = os.sysconf("SC_CLK_TCK")
+    busy = (sum(ticks) - ticks[3] - ticks[4]) / tick
     accounted = sum(value for kind, value in used.items() if " " not in kind)
     result = {kind: round(value / flows * 1000, 1) for kind, value in sorted(used.items())}
     result["rest of the machine"] = round((busy - accounted) / flows * 1000, 1)
     result["the machine"] = round(busy / flows * 1000, 1)
     # /proc/stat's irq + softirq (the loopback's packets, mostly) and steal (the hypervisor's other guests).
-    result["of which irq"] = round((ticks[5] + ticks[6]) / TICK / flows * 1000, 1)
-    result["of which steal"] = round(ticks[7] / TICK / flows * 1000, 1) if len(ticks) > 7 else 0.0
+    result["of which irq"] = round((ticks[5] + ticks[6]) / tick / flows * 1000, 1)
+    result["of which steal"] = round(ticks[7] / tick / flows * 1000, 1) if len(ticks) > 7 else 0.0
     result["idle %"] = round(100 * (ticks[3] + ticks[4]) / sum(ticks), 1)
     result["worker switches"] = round(sum(after["switches"].get(pid, 0) - count
                                           for pid, count in before["switches"].items()) / flows)
     return result
 
 
-def _colocate(cpu: int) -> None:
-    """PostgreSQL, nginx and this process (every thread) onto ``cpu``; new PostgreSQL backends inherit it."""
-    for pid, command in _processes().items():
-        if "postgres" in command or "nginx" in command or int(pid) == os.getpid():
-            subprocess.run(["taskset", "-a", "-p", "-c", str(cpu), pid], capture_output=True, check=False)
-
-
-def _spread() -> None:
-    every = ",".join(str(cpu) for cpu in sorted(os.sched_getaffinity(0) | set(range(os.cpu_count() or 1))))
-    for pid, command in _processes().items():
-        if "postgres" in command or "nginx" in command or int(pid) == os.getpid():
-            subprocess.run(["taskset", "-a", "-p", "-c", every, pid], capture_output=True, check=False)
+def _place(cpus: str) -> None:
+    """PostgreSQL, nginx and this process (every thread) onto ``cpus`` (taskset's list); PostgreSQL backends
+    started later inherit it from the postmaster."""
+    for pid, kind in load.process_kinds().items():
+        if kind in ("postgres", "nginx", "driver"):
+            subprocess.run(["taskset", "-a", "-p", "-c", cpus, pid], capture_output=True, check=False)
 
 
 def arrangement(postgres: PostgresServer, directory: Path, name: str, workers: int, together: bool,
@@ -133,21 +98,17 @@ def arrangement(postgres: PostgresServer, directory: Path, name: str, workers: i
     _db, url = postgres.create_unique_database(f"cpu{workers}{int(together)}")
     with deployed(directory / name.replace(" ", "-").replace(",", ""), url, workers=workers,
                   extra=load.WIDE) as deployment:
-        admin = {"X-API-Key": deployment.admin_key()}
-        load._cli(deployment, "tenant", "create", "--name", "ТОО МФО Жүк", "--bin", legal_bin(917),
-                  "--code", load.TENANT)
-        mfo = {"X-API-Key": load._cli(deployment, "apikey", "create", "--name", "load-mfo", "--role", "mfo",
-                                      "--tenant", load.TENANT)["key"]}
+        mfo, admin = load.mfo_and_admin(deployment)
         run(load.flows(deployment, mfo, admin, 2, 2 * workers))   # every path warm, every pool connected
         if together:
-            _colocate(0)   # the served worker's slot 0 is CPU 0 (api/http/workers.py)
+            _place("0")   # the served worker's slot 0 is CPU 0 (api/http/workers.py)
         try:
             before = _snapshot()
             done = run(load.flows(deployment, mfo, admin, seconds, 4 * workers))
             after = _snapshot()
         finally:
             if together:
-                _spread()
+                _place(",".join(str(cpu) for cpu in range(os.cpu_count() or 1)))
     return {"arrangement": name, "flows/s": round(done["rate"], 2), "p50 s": round(done["p50"], 3),
             "cpu ms a flow": _per_flow(before, after, len(done["latencies"]) + 1)}   # + the warm-up flow
 
