@@ -33,6 +33,8 @@ from sqlalchemy import event  # noqa: E402
 import load  # noqa: E402
 from flow_driver import Refused  # noqa: E402
 
+from tests.support.deployment import newest_code  # noqa: E402
+
 CURRENT = contextvars.ContextVar("request", default="(outside a request)")
 ID = re.compile(r"/[0-9a-f]{16,}|/\d+(?=/|$)")
 
@@ -48,11 +50,7 @@ class Outbox:
         return [{"to": m.phone, "text": m.text} for m in self.services.sms.messages()]
 
     def code_now(self, phone: str, after: int = 0) -> str | None:
-        for message in reversed(self.messages[after:]):
-            found = re.search(r"\b(\d{6})\b", message["text"]) if message["to"] == phone else None
-            if found:
-                return found.group(1)
-        return None
+        return newest_code(self.messages, phone, after)
 
     def assertion(self, **kwargs) -> str:  # noqa: ANN003
         return self.services.biometric_simulator.assertion(**kwargs)

@@ -71,6 +71,16 @@ def unit_command(values: dict[str, str]) -> tuple[list[str], dict[str, str]]:
     return [sys.executable, "-m", "api.cli", *argv[1:]], environment
 
 
+def newest_code(messages: list[dict], phone: str, after: int = 0) -> str | None:
+    """The one-time code of the newest message to ``phone`` from index ``after`` on (``{"to", "text"}``)."""
+    for message in reversed(messages[after:]):
+        if message["to"] == phone:
+            found = re.search(r"\b(\d{6})\b", message["text"])
+            if found:
+                return found.group(1)
+    return None
+
+
 class _Gateway(BaseHTTPRequestHandler):
     messages: list[dict]
 
@@ -123,12 +133,7 @@ class Deployment:
 
     def code_now(self, phone: str, after: int = 0) -> str | None:
         """``code_for`` without waiting: None while no such message has come (benchmarks/flow_driver.py polls)."""
-        for message in reversed(self.messages[after:]):
-            if message["to"] == phone:
-                found = re.search(r"\b(\d{6})\b", message["text"])
-                if found:
-                    return found.group(1)
-        return None
+        return newest_code(self.messages, phone, after)
 
     def assertion(self, *, iin: str, challenge: str, movements, at) -> str:  # noqa: ANN001
         """The identity provider's signed answer for a liveness check (the provider's key the service trusts)."""
