@@ -40,7 +40,7 @@ class Http:
 
     def __init__(self, base: str, connections: int) -> None:
         self.session = aiohttp.ClientSession(
-            base_url=base, connector=aiohttp.TCPConnector(limit=connections, force_close=False),
+            base_url=base, connector=aiohttp.TCPConnector(limit=connections),
             timeout=aiohttp.ClientTimeout(total=120), skip_auto_headers=("User-Agent",))
 
     async def __aenter__(self) -> Http:
