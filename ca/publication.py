@@ -1,13 +1,17 @@
 """Publishing CRLs: numbering, archiving, exporting (RFC 5280 §5; ROOT-6, ROOT-7, NAT-8).
 
 A centre publishes a full CRL and a delta CRL (RFC 5280 §5.2.4) that share
-one number sequence. Publication is optimistic: the entries are read, the
-CRLs built and signed outside any write lock (a million entries take about
-a second), then stored in one short transaction. ``UNIQUE(centre, number)``
-refuses a number another process took meanwhile; the loser signs again with
-fresh numbers. A number therefore belongs to exactly one committed CRL, and
-no file is exported before its row is committed, so numbers never repeat
-whatever crashes where. Every CRL stays in the ``crls`` table: the archive.
+one number sequence. The entries are read, the CRLs built and signed outside
+any write lock (a million entries take about a second), then stored in one
+short transaction, so other writers never wait for a signature. The
+publishers of one centre take turns (``Registry.exclusive``: an advisory
+lock every process and host on the registry shares, not a write lock), so
+each drafts after the last one stored and none signs in vain.
+``UNIQUE(centre, number)`` stays the guard: should a number be taken all the
+same, the loser signs again with fresh numbers. A number therefore belongs
+to exactly one committed CRL, and no file is exported before its row is
+committed, so numbers never repeat whatever crashes where. Every CRL stays
+in the ``crls`` table: the archive.
 """
 
 from __future__ import annotations
@@ -111,6 +115,7 @@ class CRLStorage(Protocol):
     """The registry as the publisher sees it (``registry.Registry`` is one)."""
 
     def transaction(self, *, readonly: bool = False) -> AbstractContextManager[CRLStore]: ...
+    def exclusive(self, name: str) -> AbstractContextManager[None]: ...
 
 
 class Centres(Protocol):
@@ -143,6 +148,10 @@ class CRLPublisher:
             full = not after_revocation or self.policy.full_on_revocation
             kinds = (FULL, DELTA) if full else (DELTA,)
         ca = self.centres.issuing_ca(code)
+        with self.registry.exclusive(f"crl-publication:{ca.code}"):
+            return self._publish(ca, kinds, attempts, actor)
+
+    def _publish(self, ca: IssuingCA, kinds: tuple[str, ...], attempts: int, actor: str) -> list[PublishedCRL]:
         for _ in range(attempts):
             draft = self._draft(ca, kinds)
             try:
@@ -171,7 +180,7 @@ class CRLPublisher:
                 self._remember(crl)
                 self._export(crl)
             return published
-        raise RuntimeError(f"could not publish the {code} CRL after {attempts} attempts")
+        raise RuntimeError(f"could not publish the {ca.code} CRL after {attempts} attempts")
 
     def _draft(self, ca: IssuingCA, kinds: tuple[str, ...]) -> list[tuple[PublishedCRL, int]]:
         now = self.clock.now().replace(microsecond=0)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import hashlib
 import os
 import threading
 import time
@@ -10,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, create_engine, event, exc, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, exc, inspect, text
 
 if TYPE_CHECKING:   # alembic is imported when a migration runs, not by every process that opens the registry
     from alembic.config import Config
@@ -121,6 +123,7 @@ class Database:
         self._keeps = self.engine.dialect.name == "sqlite"
         self._kept: Connection | None = None
         self._kept_free = threading.Lock()
+        self._exclusive_here: dict[str, threading.Lock] = {}
 
     @property
     def dialect(self) -> str:
@@ -152,6 +155,43 @@ class Database:
             return
         with self.engine.connect() as connection:
             yield connection
+
+    @contextlib.contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Held by one holder at a time among every process on this database, whatever they are doing else.
+
+        Not a write lock: other units of work go on while it is held, so a holder may take its time (sign a
+        large CRL) outside any transaction. On PostgreSQL a session advisory lock on a connection of its own
+        (the server releases it if the process dies); on SQLite an ``flock`` on a file beside the database,
+        which every process opening that file shares (the kernel releases it if the process dies); an
+        in-memory database is one process's alone, so a lock of that process's.
+        """
+        if self.dialect == "postgresql":
+            key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+            with self.engine.connect() as connection:
+                connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+                connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+                try:
+                    yield
+                finally:
+                    try:
+                        connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                    except exc.DBAPIError:
+                        connection.invalidate()   # the connection is gone, and the server released its lock
+            return
+        database = self.engine.url.database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            with self._exclusive_here.setdefault(name, threading.Lock()):
+                yield
+            return
+        path = Path(database)
+        lock = path.with_name(f"{path.name}.{hashlib.sha256(name.encode()).hexdigest()[:16]}.lock")
+        fd = os.open(lock, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)   # a description of its own: threads of one process wait too
+            yield
+        finally:
+            os.close(fd)   # closing releases the lock
 
     def alembic_config(self) -> Config:
         from alembic.config import Config

@@ -242,6 +242,10 @@ class Registry:
         with self.transaction() as tx:
             return tx.sequences.next(name)
 
+    def exclusive(self, name: str) -> contextlib.AbstractContextManager[None]:
+        """One holder at a time of ``name`` across every process on this registry (``Database.exclusive``)."""
+        return self.database.exclusive(name)
+
     def _committed(self, actions: Sequence[str]) -> None:
         for listener in self.on_commit:
             try:
