@@ -166,6 +166,14 @@ class Database:
         which every process opening that file shares (the kernel releases it if the process dies); an
         in-memory database is one process's alone, so a lock of that process's.
         """
+        # Threads of this process queue here first: at most one of them holds a connection for the lock, so
+        # waiters never use up the pool the holder needs for its own units of work.
+        with self._exclusive_here.setdefault(name, threading.Lock()):
+            with self._exclusive_between_processes(name):
+                yield
+
+    @contextlib.contextmanager
+    def _exclusive_between_processes(self, name: str) -> Iterator[None]:
         if self.dialect == "postgresql":
             key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
             with self.engine.connect() as connection:
@@ -181,14 +189,13 @@ class Database:
             return
         database = self.engine.url.database
         if not database or database == ":memory:" or database.startswith("file:"):
-            with self._exclusive_here.setdefault(name, threading.Lock()):
-                yield
+            yield   # this process's alone: its lock above is the whole lock
             return
         path = Path(database)
         lock = path.with_name(f"{path.name}.{hashlib.sha256(name.encode()).hexdigest()[:16]}.lock")
         fd = os.open(lock, os.O_CREAT | os.O_RDWR, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)   # a description of its own: threads of one process wait too
+            fcntl.flock(fd, fcntl.LOCK_EX)
             yield
         finally:
             os.close(fd)   # closing releases the lock
