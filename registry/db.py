@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -192,7 +193,8 @@ class Database:
             yield   # this process's alone: its lock above is the whole lock
             return
         path = Path(database)
-        lock = path.with_name(f"{path.name}.{hashlib.sha256(name.encode()).hexdigest()[:16]}.lock")
+        readable = re.sub(r"[^A-Za-z0-9_-]", "-", name)   # registry.db.crl-publication-national.lock
+        lock = path.with_name(f"{path.name}.{readable}.lock")
         fd = os.open(lock, os.O_CREAT | os.O_RDWR, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)

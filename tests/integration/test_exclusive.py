@@ -9,6 +9,7 @@ import os
 import signal
 import threading
 import time
+from pathlib import Path
 
 from api.wiring import Services
 from registry.db import Database
@@ -49,6 +50,9 @@ def test_one_holder_at_a_time_across_processes_and_the_lock_is_freed_when_its_ho
         started = time.monotonic()
         with database.exclusive("crl-publication:national"):   # the dead holder's lock went with it
             assert time.monotonic() - started < 5
+        if database.dialect == "sqlite":   # the file an operator sees beside the database, the owner's alone
+            lock = Path(database.engine.url.database + ".crl-publication-national.lock")
+            assert lock.stat().st_mode & 0o777 == 0o600
     finally:
         database.dispose()
 
