@@ -17,24 +17,14 @@ from registry.repositories.base import _Repository, _TenantScoped, built
 from registry.sealing import digest
 
 
-class DocumentRepository(_Repository):
+class DocumentRepository(_TenantScoped):
     """Loan documents. Every read names the tenant inside the query itself.
 
     Another tenant's document is simply not found, exactly like an id that
     was never issued, so no caller can leak it by forgetting a check.
     """
 
-    def add(self, row: DocumentRow) -> DocumentRow:
-        return self._add(row)
-
-    def by_public_id(self, tenant: str, public_id: str, *, for_update: bool = False) -> DocumentRow | None:
-        def build():  # noqa: ANN202
-            stmt = select(DocumentRow).where(DocumentRow.tenant == bindparam("tenant"),
-                                             DocumentRow.public_id == bindparam("public_id"))
-            return stmt.with_for_update() if for_update else stmt
-
-        stmt = built(("document", for_update), build)
-        return self._session.execute(stmt, {"tenant": tenant, "public_id": public_id}).scalar_one_or_none()
+    row_type = DocumentRow
 
     def by_id(self, tenant: str, document_id: int) -> DocumentRow | None:
         # By primary key: a row this unit of work already holds is not read again (a signing step reads its
